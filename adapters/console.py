@@ -1,0 +1,122 @@
+"""The console adapter: chat with the bot in a terminal, or script it through standard input.
+
+One user, one channel. Lines are commands (`/post ...`, or without the slash); `yes` / `no` answer the last
+preview. Channel notices are printed as they are delivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from bot.core import Core
+from bot.dates import format_local
+from bot.model import Caller, ChannelRef, Command, MessageRef, Reply
+from bot.notices import Notice, Style, render
+
+logger = logging.getLogger(__name__)
+
+PLATFORM = "console"
+_YES = {"yes", "y", "/yes", "confirm", "schedule"}
+_NO = {"no", "n", "/no", "cancel it", "drop"}
+_QUIT = {"quit", "exit", "/quit", "/exit"}
+
+
+def console_caller() -> Caller:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "you"
+    return Caller(
+        platform=PLATFORM,
+        workspace_id="local",
+        channel_id="console",
+        user_id=user,
+        display_name=user,
+        is_admin=True,
+    )
+
+
+class ConsoleMessenger:
+    """Prints channel notices, as the channel would show them."""
+
+    def __init__(self, out: TextIO, zone: Callable[[], Awaitable[ZoneInfo]]) -> None:
+        self._out = out
+        self._zone = zone
+        self._sent = 0
+
+    async def _style(self) -> Style:
+        tz = await self._zone()
+        return Style(time=lambda t: format_local(t, tz), mention=lambda _id, name: f"@{name}")
+
+    async def send(self, channel: ChannelRef, notices: Sequence[Notice], *, thread: MessageRef | None) -> MessageRef:
+        self._sent += 1
+        prefix = f"  ↳ in thread of message {thread.message_id}: " if thread else f"📣 #{channel.channel_id}: "
+        self._print(prefix + render(notices, await self._style()))
+        return MessageRef(channel_id=channel.channel_id, message_id=str(self._sent))
+
+    async def edit(self, ref: MessageRef, notice: Notice) -> None:
+        self._print(f"✏️  message {ref.message_id} now reads: " + render([notice], await self._style()))
+
+    def _print(self, text: str) -> None:
+        print(text, file=self._out, flush=True)
+
+
+class ConsoleAdapter:
+    """Reads commands line by line and prints the core's replies."""
+
+    def __init__(self, core: Core, *, out: TextIO = sys.stdout, interactive: bool = False) -> None:
+        self.core = core
+        self.caller = console_caller()
+        self._out = out
+        self._interactive = interactive
+        self._pending_token: str | None = None
+        self.messenger = ConsoleMessenger(out, lambda: core.ctx.zone_of(self.caller))
+        core.ctx.outbox.messengers[PLATFORM] = self.messenger
+
+    async def run(self, read_line: Callable[[], Awaitable[str]]) -> None:
+        """Handle lines until end of input or `quit`, then deliver what is still due."""
+        while True:
+            if self._interactive:
+                print("> ", end="", file=self._out, flush=True)
+            line = await read_line()
+            if not line or line.strip().lower() in _QUIT:
+                break
+            await self.handle_line(line)
+        await self.core.ctx.outbox.flush()
+
+    async def handle_line(self, line: str) -> Reply | None:
+        command = self.to_command(line)
+        if command is None:
+            return None
+        reply = await self.core.handle(command)
+        self.render(reply)
+        await self.core.ctx.outbox.flush()  # notices right after the reply that caused them
+        return reply
+
+    def to_command(self, line: str) -> Command | None:
+        text = line.strip()
+        if not text:
+            return None
+        if self._pending_token and text.lower() in _YES | _NO:
+            token, self._pending_token = self._pending_token, None
+            name = "confirm" if text.lower() in _YES else "discard"
+            return Command(name=name, caller=self.caller, text=token)
+        name, _, rest = text.lstrip("/").partition(" ")
+        return Command(name=name.lower(), caller=self.caller, text=rest.strip())
+
+    def render(self, reply: Reply) -> None:
+        print(reply.text, file=self._out, flush=True)
+        if reply.confirm_token:
+            self._pending_token = reply.confirm_token
+            print("Send it? Type yes to schedule it, or no to drop it.", file=self._out, flush=True)
+
+
+async def stdin_lines() -> str:
+    """One line of standard input without blocking the event loop; '' at end of input."""
+    return await asyncio.to_thread(sys.stdin.readline)

@@ -1,0 +1,109 @@
+"""The accounts the bot may post to, and how people name them.
+
+Infinipost's `GET /accounts` is implied by its docs but not documented, so the list comes from it when it
+answers and otherwise from BOT_ACCOUNTS, each checked with `GET /accounts/{id}` where that exists.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+from bot.api import InfinipostClient
+from bot.errors import ApiError, ApiNotFound, ApiUnavailable, BadCommand, UnknownAccount
+from bot.model import Account
+
+logger = logging.getLogger(__name__)
+
+CACHE_SECONDS = 300.0
+MAX_ACCOUNTS_PER_POST = 10  # a sk_test key is limited to 10 accounts, and one post per account is created
+
+
+class AccountDirectory:
+    """A cached list of accounts, with name resolution. Stale data is used while the API is unreachable."""
+
+    def __init__(
+        self,
+        api: InfinipostClient,
+        *,
+        configured_ids: Sequence[str] = (),
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._api = api
+        self._configured = tuple(configured_ids)
+        self._monotonic = monotonic
+        self._cached: list[Account] | None = None
+        self._fetched_at = 0.0
+
+    async def all(self) -> list[Account]:
+        if self._cached is not None and self._monotonic() - self._fetched_at < CACHE_SECONDS:
+            return self._cached
+        try:
+            accounts = await self._fetch()
+        except ApiUnavailable:
+            if self._cached is None:
+                raise
+            logger.warning("Infinipost unreachable; using the account list from earlier")
+            return self._cached
+        self._cached, self._fetched_at = accounts, self._monotonic()
+        return accounts
+
+    def forget(self) -> None:
+        self._cached = None
+
+    async def _fetch(self) -> list[Account]:
+        try:
+            return await self._api.list_accounts()
+        except ApiNotFound:
+            if not self._configured:
+                raise
+            logger.info("GET /accounts is not available; using BOT_ACCOUNTS")
+        accounts = []
+        for account_id in self._configured:
+            try:
+                accounts.append(await self._api.get_account(account_id))
+            except ApiNotFound:
+                logger.warning("account %s from BOT_ACCOUNTS: Infinipost does not describe it", account_id)
+                accounts.append(Account(id=account_id, platform="", name=account_id))
+            except ApiError:
+                accounts.append(Account(id=account_id, platform="", name=account_id))
+        return accounts
+
+
+def resolve_accounts(
+    names: Sequence[str], *, known: Sequence[Account], aliases: Mapping[str, str]
+) -> tuple[Account, ...]:
+    """Turn what people typed (IDs, names, @usernames, aliases) into known, ready accounts, in order."""
+    if len(names) > MAX_ACCOUNTS_PER_POST:
+        raise BadCommand(f"One post can go to at most {MAX_ACCOUNTS_PER_POST} accounts; you named {len(names)}.")
+    by_id = {a.id: a for a in known}
+    lowered_aliases = {alias.lower(): account_id for alias, account_id in aliases.items()}
+    chosen: list[Account] = []
+    for raw in names:
+        name = raw.strip().strip(",")
+        key = name.lower().lstrip("@")
+        account = by_id.get(name) or by_id.get(lowered_aliases.get(key, ""))
+        if account is None:
+            matches = [a for a in known if key in (a.id.lower(), a.name.lower(), a.username.lower().lstrip("@"))]
+            if len(matches) > 1:
+                listed = ", ".join(f"`{a.id}` ({a.label})" for a in matches)
+                raise UnknownAccount(f"`{name}` could mean {listed}. Use the account ID.")
+            account = matches[0] if matches else None
+        if account is None:
+            raise UnknownAccount(f"I don't know an account called `{name}`. {describe_known(known)}")
+        if not account.is_ready:
+            raise UnknownAccount(
+                f"{account.label} is not ready for posting yet (it is `{account.status}`). "
+                "Infinipost accounts can post once their warm-up is over."
+            )
+        if account not in chosen:
+            chosen.append(account)
+    return tuple(chosen)
+
+
+def describe_known(known: Sequence[Account]) -> str:
+    if not known:
+        return "The bot knows no accounts yet: check INFINIPOST_API_KEY, or set BOT_ACCOUNTS."
+    listed = ", ".join(f"`{a.id}` ({a.label})" for a in known if a.is_ready)
+    return f"Known accounts: {listed}." if listed else "None of the known accounts is ready for posting yet."

@@ -1,0 +1,137 @@
+"""`infinipost-bot`: run the bot, chat with it in a terminal, run the sandbox API, or check a time phrase."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+
+from bot.config import Settings, describe_settings_error
+from bot.dates import parse_when, to_utc_iso, zone
+from bot.errors import BotError
+
+logger = logging.getLogger(__name__)
+
+NOTHING_TO_RUN = (
+    "Nothing to run: no chat platform is configured and there is no terminal for the console.\n"
+    "Set SLACK_BOT_TOKEN (with SLACK_APP_TOKEN for Socket Mode, or SLACK_SIGNING_SECRET for HTTP mode) "
+    "and/or DISCORD_TOKEN, and INFINIPOST_API_KEY for the real API (see .env.example);\n"
+    "or run `infinipost-bot console` to chat with the bot from standard input."
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "when":
+        return _when(args)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"infinipost-bot: bad settings\n{describe_settings_error(exc)}", file=sys.stderr)
+        return 2
+    _configure_logging(settings, quiet=args.command in ("console", "run"))
+    try:
+        if args.command == "sandbox":
+            return asyncio.run(_sandbox(args.host, args.port))
+        if args.command == "console":
+            return asyncio.run(_console(settings, interactive=sys.stdin.isatty()))
+        if args.command == "run":
+            return _run(settings)
+    except KeyboardInterrupt:
+        return 130
+    except BotError as exc:
+        print(f"infinipost-bot: {exc.user_message}", file=sys.stderr)
+        return 1
+    raise AssertionError(args.command)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="infinipost-bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="start the configured chat platforms (the console when none is)")
+    commands.add_parser("console", help="chat with the bot in this terminal, or script it on standard input")
+    sandbox = commands.add_parser("sandbox", help="serve the built-in Infinipost sandbox API")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8010)
+    when = commands.add_parser("when", help="print the UTC instant each time phrase means")
+    when.add_argument("--tz", help="the IANA zone the phrases are read in (default: BOT_DEFAULT_TIMEZONE)")
+    when.add_argument("--now", help="the current time, ISO 8601 with its UTC offset (default: now)")
+    when.add_argument("phrases", nargs="+", metavar="PHRASE")
+    return parser
+
+
+def _configure_logging(settings: Settings, *, quiet: bool) -> None:
+    # The console chat stays readable unless a log level was asked for.
+    level = (settings.log_level or ("WARNING" if quiet else "INFO")).upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def _when(args: argparse.Namespace) -> int:
+    try:
+        tz_name = args.tz or Settings().default_timezone
+        tz = zone(tz_name)
+        now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC)
+    except ValidationError as exc:
+        print(f"infinipost-bot: bad settings\n{describe_settings_error(exc)}", file=sys.stderr)
+        return 2
+    except BotError as exc:
+        print(f"infinipost-bot when: {exc.user_message}", file=sys.stderr)
+        return 2
+    except ValueError:
+        print("infinipost-bot when: --now must be ISO 8601, e.g. 2026-11-28T10:00:00-05:00", file=sys.stderr)
+        return 2
+    if now.tzinfo is None:
+        print("infinipost-bot when: --now needs its UTC offset, e.g. 2026-11-28T10:00:00-05:00", file=sys.stderr)
+        return 2
+    for phrase in args.phrases:
+        try:
+            instant = parse_when(phrase, now=now, tz=tz)
+        except BotError as exc:
+            print(f"error: {exc.user_message}")
+            continue
+        print(to_utc_iso(instant or now))
+    return 0
+
+
+async def _sandbox(host: str, port: int) -> int:
+    from bot.sandbox import SANDBOX_KEY, SandboxServer
+
+    async with SandboxServer(host=host, port=port) as sandbox:
+        print(
+            f"Infinipost sandbox API on {sandbox.url}\n"
+            f"Point the bot at it: INFINIPOST_API_URL={sandbox.url} INFINIPOST_API_KEY={SANDBOX_KEY}",
+            flush=True,
+        )
+        await asyncio.Event().wait()
+    return 0
+
+
+def _banner(settings: Settings) -> str:
+    if settings.uses_sandbox:
+        api = "the built-in Infinipost sandbox (no INFINIPOST_API_KEY set; nothing is really posted)"
+    else:
+        api = f"the Infinipost API at {settings.api_url}"
+    return f"infinipost-bot console: no chat platform configured, talking to {api}. Type /help, or quit."
+
+
+async def _console(settings: Settings, *, interactive: bool) -> int:
+    from adapters.console import ConsoleAdapter, stdin_lines
+    from bot.runtime import start_runtime
+
+    async with start_runtime(settings) as runtime:
+        print(_banner(settings), file=sys.stderr, flush=True)
+        adapter = ConsoleAdapter(runtime.core, interactive=interactive)
+        await adapter.run(stdin_lines)
+    return 0
+
+
+def _run(settings: Settings) -> int:
+    if not sys.stdin.isatty():
+        print(NOTHING_TO_RUN, file=sys.stderr)
+        return 2
+    return asyncio.run(_console(settings, interactive=True))

@@ -1,0 +1,66 @@
+"""The one entry point every adapter calls: `await core.handle(command) -> Reply`.
+
+It routes a neutral Command to its handler and is the error boundary: a BotError becomes its user message, and
+anything else is logged with its traceback and becomes a fixed apology, so no stack trace reaches a chat.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+
+from bot import manage, posting, preferences
+from bot.context import Context
+from bot.errors import BadCommand, BotError
+from bot.model import Command, Reply
+from bot.texts import COMMANDS, help_text
+
+logger = logging.getLogger(__name__)
+
+GENERIC_ERROR = "Sorry, something went wrong on my side and nothing was changed. Please try again."
+SANDBOX_PREFIX = "[sandbox] "
+
+Handler = Callable[[Context, Command], Awaitable[Reply]]
+
+
+async def _help(ctx: Context, command: Command) -> Reply:
+    return Reply(text=help_text(command.text))
+
+
+HANDLERS: dict[str, Handler] = {
+    "post": posting.post,
+    "posts": manage.list_posts,
+    "cancel": manage.cancel,
+    "reschedule": manage.reschedule,
+    "accounts": preferences.accounts,
+    "timezone": preferences.timezone,
+    "help": _help,
+    # Not typed by people: the Schedule / Cancel buttons of a preview.
+    "confirm": posting.confirm,
+    "discard": posting.discard,
+}
+assert set(COMMANDS) <= set(HANDLERS)
+
+
+class Core:
+    """The platform-neutral bot."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    async def handle(self, command: Command) -> Reply:
+        handler = HANDLERS.get(command.name.lower().lstrip("/"))
+        try:
+            if handler is None:
+                raise BadCommand(f"I don't know `/{command.name}`. Try /help.")
+            reply = await handler(self.ctx, command)
+        except BotError as exc:
+            logger.info("/%s refused: %s", command.name, type(exc).__name__)
+            reply = Reply(text=exc.user_message, error=True)
+        except Exception:
+            logger.exception("/%s failed", command.name)
+            reply = Reply(text=GENERIC_ERROR, error=True)
+        if self.ctx.sandbox:
+            reply = replace(reply, text=SANDBOX_PREFIX + reply.text, sandbox=True)
+        return reply

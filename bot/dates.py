@@ -1,0 +1,193 @@
+"""Time phrases ("tomorrow noon", "friday 9am", "in 2 hours") to one future instant.
+
+The only module that imports dateparser. dateparser does the language work; the rules on top of it close the
+traps listed in platforms.md 3.2: a day without a time of day keeps the current clock time or midnight, a
+passed date silently moves a year ahead, a bare number is a month, an impossible clock time is dropped, and
+wall-clock arithmetic is wrong across a daylight-saving change.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import dateparser
+
+from bot.errors import InvalidTime
+
+logger = logging.getLogger(__name__)
+
+MAX_AHEAD = timedelta(days=365)
+# A date without a year that has passed this year is refused, except just across the new year, where
+# "jan 3" written in late December plainly means the coming one.
+NEW_YEAR_WINDOW = timedelta(days=92)
+EXAMPLES = "for example `tomorrow 9am`, `friday 17:30`, `in 2 hours` or `dec 24 at 10`"
+
+_NOW_WORDS = {"now", "right now", "immediately"}
+_UNITS = r"(?:secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?|weeks?|months?)"
+_SUB_DAY_UNIT = re.compile(r"^(?:secs?|seconds?|mins?|minutes?|h|hrs?|hours?)$")
+_NUMBER = r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+_DURATION = re.compile(
+    rf"^(?:in\s+)?{_NUMBER}\s*{_UNITS}(?:\s*(?:,|and)?\s*{_NUMBER}\s*{_UNITS})*(?:\s+from\s+now|\s+later)?$"
+)
+_DURATION_UNIT = re.compile(rf"{_NUMBER}\s*({_UNITS})\b")
+_CLOCK = re.compile(r"\b(\d{1,2})[:.](\d{2})\b")
+_TIME_OF_DAY = re.compile(
+    r"\d{1,2}[:.]\d{2}|\d\s*(?:am|pm|a\.m\.?|p\.m\.?)(?![a-z])"
+    r"|\b(?:noon|midday|midnight|morning|afternoon|evening|tonight)\b|t\d{2}:\d{2}"
+)
+_DAY_WORDS = re.compile(
+    r"\b(?:today|tonight|tomorrow|yesterday|next|this|week|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun"
+    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+)
+_MONTHS = (
+    r"jan|january|feb|february|mar|march|apr|april|may|jun|june|jul|july|aug|august|sep|sept|september"
+    r"|oct|october|nov|november|dec|december"
+)
+_EXPLICIT_DATE = re.compile(rf"\b(?:{_MONTHS})\b|\d{{1,4}}[/-]\d{{1,2}}")
+_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+_BARE_AT_HOUR = re.compile(r"\bat\s+(\d{1,2})(?![\d:.])(?!\s*(?:am|pm|a\.m|p\.m|h\b|o'?clock))")
+_LEADING_KEYWORD = re.compile(r"^(?:when|at|on)\s+")
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone called `name`, or an InvalidTime saying how to name one."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidTime(
+            f"`{name}` is not a time zone I know. Use an IANA name such as `America/New_York`, "
+            "`Europe/London` or `Asia/Tokyo`."
+        ) from exc
+
+
+def parse_when(phrase: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
+    """The UTC instant a time phrase means for someone in `tz` at `now`; None means "now".
+
+    Raises InvalidTime, with an example of what works, for anything that is not one future instant within a
+    year: a day without a time of day, a past time, a date that has passed this year, nonsense.
+    """
+    text = _normalise(phrase)
+    if not text:
+        raise InvalidTime(f"Say when to post, {EXAMPLES}.")
+    if text in _NOW_WORDS:
+        return None
+    _reject_impossible_clock(text, phrase)
+    is_duration = bool(_DURATION.match(text))
+    if not is_duration and not _TIME_OF_DAY.search(text):
+        if not (_DAY_WORDS.search(text) or _EXPLICIT_DATE.search(text)):
+            raise InvalidTime(f"I could not read `{phrase.strip()}` as a time. Try {EXAMPLES}.")
+        raise InvalidTime(
+            f"`{phrase.strip()}` has no time of day. Add one, e.g. `{phrase.strip()} 9am`, or write a "
+            "duration such as `in 2 hours`."
+        )
+    now = now.astimezone(tz)
+    if is_duration and all(_SUB_DAY_UNIT.match(u) for u in _DURATION_UNIT.findall(text)):
+        # Elapsed time, not wall-clock time: "in 2 hours" is two real hours even across a DST change.
+        result = _parse(text, base=now.astimezone(UTC).replace(tzinfo=None), tz_name="UTC", prefer="future")
+        instant = result.replace(tzinfo=UTC) if result else None
+    else:
+        instant = _resolve_wall_clock(text, phrase, now=now, tz=tz)
+    if instant is None:
+        raise InvalidTime(f"I could not read `{phrase.strip()}` as a time. Try {EXAMPLES}.")
+    return _checked(instant.astimezone(UTC), phrase, now=now, tz=tz)
+
+
+def _normalise(phrase: str) -> str:
+    text = " ".join(phrase.lower().split()).replace("half an hour", "30 minutes")
+    # "at 10" is ten o'clock; dateparser alone would read a bare number as a month or a year.
+    text = _BARE_AT_HOUR.sub(lambda m: f"at {m.group(1)}:00", text)
+    return _LEADING_KEYWORD.sub("", text)
+
+
+def _reject_impossible_clock(text: str, phrase: str) -> None:
+    for hours, minutes in _CLOCK.findall(text):
+        if int(hours) > 23 or int(minutes) > 59:
+            # dateparser silently drops such a time and keeps the current clock time instead.
+            raise InvalidTime(f"`{hours}:{minutes}` in `{phrase.strip()}` is not a time of day.")
+
+
+def _parse(text: str, *, base: datetime, tz_name: str, prefer: str) -> datetime | None:
+    settings = {
+        "PREFER_DATES_FROM": prefer,
+        "RELATIVE_BASE": base,  # naive: dateparser 1.5 loses bare times ("9am") with an aware base
+        "TIMEZONE": tz_name,
+        "RETURN_AS_TIMEZONE_AWARE": False,
+    }
+    try:
+        return dateparser.parse(text, languages=["en"], settings=settings)
+    except (ValueError, OverflowError, TypeError, AttributeError):
+        logger.info("dateparser could not handle a phrase", exc_info=True)
+        return None
+
+
+def _resolve_wall_clock(text: str, phrase: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
+    base = now.replace(tzinfo=None)
+    upcoming = _parse(text, base=base, tz_name=str(tz.key), prefer="future")
+    if upcoming is None:
+        return None
+    this_period = _parse(text, base=base, tz_name=str(tz.key), prefer="current_period")
+    candidates = [_localise(d, tz, phrase) for d in (upcoming, this_period) if d is not None]
+    ahead = sorted(c for c in candidates if c > now)
+    if not ahead:
+        if not _DAY_WORDS.search(text) and not _EXPLICIT_DATE.search(text):
+            # A bare time of day that has passed means the same time tomorrow.
+            return _localise(upcoming + timedelta(days=1), tz, phrase)
+        return candidates[0]  # in the past: _checked says so
+    chosen = ahead[0]
+    year_moved = this_period is not None and upcoming.year > this_period.year
+    if (
+        year_moved
+        and _EXPLICIT_DATE.search(text)
+        and not _YEAR.search(text)
+        and chosen.year > now.year
+        and chosen - now > NEW_YEAR_WINDOW
+    ):
+        passed = _localise(this_period, tz, phrase) if this_period else chosen
+        raise InvalidTime(
+            f"{format_local(passed, tz)} has already passed this year. If you mean next year, "
+            f"add the year, e.g. `{phrase.strip()} {chosen.year}`."
+        )
+    return chosen
+
+
+def _localise(wall: datetime, tz: ZoneInfo, phrase: str) -> datetime:
+    aware = wall.replace(tzinfo=tz)
+    if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != wall:
+        raise InvalidTime(
+            f"{wall:%H:%M} on {wall:%a %d %b} does not exist in {tz.key}: the clocks change then. "
+            f"Pick another time than `{phrase.strip()}`."
+        )
+    return aware
+
+
+def _checked(instant: datetime, phrase: str, *, now: datetime, tz: ZoneInfo) -> datetime:
+    if instant <= now:
+        raise InvalidTime(
+            f"`{phrase.strip()}` is {format_local(instant, tz)}, which has already passed. "
+            f"Give a time in the future, {EXAMPLES}, or say `now`."
+        )
+    if instant - now > MAX_AHEAD:
+        raise InvalidTime(
+            f"`{phrase.strip()}` is {format_local(instant, tz)}, more than a year ahead. "
+            "Posts can be scheduled up to 365 days ahead."
+        )
+    return instant.replace(microsecond=0)
+
+
+def format_local(instant: datetime, tz: ZoneInfo) -> str:
+    """An instant as a reader in `tz` should see it: `Sun 29 Nov 2026, 12:00 EST (America/New_York)`."""
+    local = instant.astimezone(tz)
+    return f"{local:%a %d %b %Y, %H:%M} {local.tzname()} ({tz.key})"
+
+
+def to_utc_iso(instant: datetime) -> str:
+    """`2026-11-29T17:00:00Z`, the wire format Infinipost's create endpoint takes."""
+    return instant.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def warm_up() -> None:
+    """The first parse loads dateparser's language data (about 0.3 s); pay for it at start-up instead."""
+    _parse("tomorrow 9am", base=datetime(2026, 1, 1, 12, 0), tz_name="UTC", prefer="future")

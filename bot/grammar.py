@@ -1,0 +1,225 @@
+"""The `/post` command text grammar.
+
+    /post <media>... [to <account>[, <account>...]] [at|on|in|when <time phrase> | now] [sound <url>]
+          [slides 4|6|8] [video|slideshow] ["caption" | -- caption]
+
+Tokens are shell-like, but straight and curly quotes both quote (phones and Slack turn " into “ ”), a quote
+only opens at the start of a word (so "don't" needs no escaping), and nothing inside a caption is changed.
+`key:value` forms (`to:`, `when:`, `sound:`, `slides:`, `caption:`) work too.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.errors import BadCommand
+from bot.model import ContentType, PostDraft
+
+MAX_COMMAND_LENGTH = 4000  # Slack's own limit on slash command text
+USAGE = (
+    "Write it as `/post <video or image links> to <accounts> at <time> -- <caption>`, e.g. "
+    "`/post https://cdn.example.com/v.mp4 to acc_123 at tomorrow noon -- We're live!`"
+)
+
+# Opening quote -> the characters that may close it. Phones mix straight and curly quotes freely.
+_QUOTES = {
+    '"': '"”“',
+    "“": '”“"',
+    "”": '”“"',
+    "„": '“”"',
+    "'": "'’",
+    "‘": "’‘'",
+    "’": "’‘'",
+    "«": "»",
+}
+_KEYS = {"to", "when", "at", "on", "in", "sound", "slides", "caption"}
+_TIME_KEYWORDS = {"at", "on", "in", "when"}
+_CLAUSE_KEYWORDS = {"to", "now", "sound", "slides", "video", "slideshow"} | _TIME_KEYWORDS
+_KEY_PREFIX = re.compile(r"([a-zA-Z]+):")
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    quoted: bool = False
+    key: str | None = None  # "to" for `to:acc_1`
+
+    @property
+    def word(self) -> str:
+        return "" if self.quoted else self.text.lower()
+
+    @property
+    def is_url(self) -> bool:
+        return not self.quoted and bool(re.match(r"^https?://\S+$", self.text, re.IGNORECASE))
+
+
+def tokenize(text: str) -> tuple[list[Token], str | None]:
+    """Split command text into tokens; the raw text after an unquoted `--` is returned as the caption."""
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        key = None
+        match = _KEY_PREFIX.match(text, i) if text[i].isalpha() else None
+        if match and match.group(1).lower() in _KEYS:
+            key = match.group(1).lower()
+            i = match.end()
+            if i >= n or text[i].isspace():
+                tokens.append(Token("", key=key))
+                continue
+        if text[i] in _QUOTES:
+            closers = _QUOTES[text[i]]
+            # A closing quote ends a word: the ’ in “We’re” is an apostrophe, not the end of the caption.
+            end = next((j for j in range(i + 1, n) if text[j] in closers and (j + 1 == n or text[j + 1].isspace())), -1)
+            if end < 0:
+                raise BadCommand(
+                    f"A quote ({text[i]}) is never closed. Put the caption between two quotes, or after ` -- `."
+                )
+            tokens.append(Token(text[i + 1 : end], quoted=True, key=key))
+            i = end + 1
+            continue
+        end = i
+        while end < n and not text[end].isspace():
+            end += 1
+        word = text[i:end]
+        if word == "--" and key is None:
+            return tokens, text[end:].strip()
+        tokens.append(Token(word, key=key))
+        i = end
+    return tokens, None
+
+
+def parse_post(text: str) -> PostDraft:
+    """Turn `/post` text into a draft. Raises BadCommand with a way to write it right."""
+    if len(text) > MAX_COMMAND_LENGTH:
+        raise BadCommand(f"That command is {len(text):,} characters; the limit is {MAX_COMMAND_LENGTH:,}.")
+    tokens, caption = tokenize(text)
+    return _PostParser(tokens, caption).draft()
+
+
+class _PostParser:
+    def __init__(self, tokens: list[Token], caption: str | None) -> None:
+        self.tokens = tokens
+        self.pos = 0
+        self.caption = caption
+        self.media: list[str] = []
+        self.accounts: list[str] = []
+        self.when: str | None = None
+        self.now = False
+        self.sound: str | None = None
+        self.slides: int | None = None
+        self.content_type: ContentType | None = None
+
+    def draft(self) -> PostDraft:
+        while self.pos < len(self.tokens):
+            self._clause(self._take())
+        if self.now and self.when is not None:
+            raise BadCommand("Say either `now` or a time, not both.")
+        return PostDraft(
+            media=tuple(self.media),
+            accounts=tuple(self.accounts),
+            when=self.when,
+            sound_url=self.sound,
+            slides=self.slides,
+            content_type=self.content_type,
+            caption=self.caption or None,
+        )
+
+    def _take(self) -> Token:
+        token = self.tokens[self.pos]
+        self.pos += 1
+        return token
+
+    def _clause(self, token: Token) -> None:
+        keyword = token.key or token.word
+        if token.key == "caption" or (token.quoted and token.key is None):
+            self._set_caption(token if token.key is None or token.text else self._value(token, "caption"))
+        elif token.is_url and token.key is None:
+            self.media.append(token.text)
+        elif keyword == "to":
+            self._accounts(token)
+        elif keyword in _TIME_KEYWORDS:
+            self._time(token, keyword)
+        elif keyword == "now":
+            self.now = True
+        elif keyword == "sound":
+            value = self._value(token, "sound")
+            if not value.is_url:
+                raise BadCommand(f"`sound` takes a link to an audio file, e.g. `sound https://e.com/a.mp3`. {USAGE}")
+            self.sound = value.text
+        elif keyword == "slides":
+            self._slides(self._value(token, "slides"))
+        elif keyword in ("video", "slideshow"):
+            if self.content_type and self.content_type != keyword:
+                raise BadCommand("Say `video` or `slideshow`, not both.")
+            self.content_type = "video" if keyword == "video" else "slideshow"
+        elif _looks_like_path(token.text) and not token.quoted:
+            self.media.append(token.text)
+        elif "://" in token.text:
+            raise BadCommand(f"`{_short(token.text)}` is not a web link. Media links start with https://.")
+        else:
+            raise BadCommand(f"I don't understand `{_short(token.text)}` there. {USAGE}")
+
+    def _value(self, token: Token, name: str) -> Token:
+        """The value of a keyword: glued on (`slides:6`) or the next token (`slides 6`)."""
+        if token.key and token.text:
+            return Token(token.text, quoted=token.quoted)
+        if self.pos >= len(self.tokens):
+            raise BadCommand(f"`{name}` needs a value after it. {USAGE}")
+        return self._take()
+
+    def _set_caption(self, token: Token) -> None:
+        if self.caption is not None:
+            raise BadCommand("Give the caption once: in quotes, or after ` -- `.")
+        self.caption = token.text
+
+    def _ends_clause(self, token: Token) -> bool:
+        return token.quoted or token.key is not None or token.is_url or token.word in _CLAUSE_KEYWORDS
+
+    def _accounts(self, token: Token) -> None:
+        words = [token.text] if token.key and token.text else []
+        while self.pos < len(self.tokens) and not self._ends_clause(self.tokens[self.pos]):
+            words.append(self._take().text)
+        names = [name for word in words for name in word.split(",") if name and name.lower() != "and"]
+        if not names:
+            raise BadCommand("`to` needs at least one account, e.g. `to acc_123, acc_456`.")
+        self.accounts.extend(names)
+
+    def _time(self, token: Token, keyword: str) -> None:
+        if self.when is not None:
+            raise BadCommand("Give the time once, e.g. `at tomorrow 9am`.")
+        words = [keyword] if token.key is None or keyword != "when" else []
+        if token.key and token.text:
+            words.append(token.text)
+        # Inside a time phrase "at", "on" and "in" belong to it: "on friday at 9am" is one phrase.
+        while self.pos < len(self.tokens):
+            following = self.tokens[self.pos]
+            if self._ends_clause(following) and following.word not in _TIME_KEYWORDS:
+                break
+            if following.key is not None:
+                break
+            words.append(self._take().text)
+        phrase = " ".join(w for w in words if w)
+        if phrase.lower() in _TIME_KEYWORDS or not phrase:
+            raise BadCommand(f"`{keyword}` needs a time after it, e.g. `at tomorrow 9am` or `in 2 hours`.")
+        if phrase.lower() in ("at now", "when now"):
+            self.now = True
+            return
+        self.when = phrase
+
+    def _slides(self, value: Token) -> None:
+        if value.text not in ("4", "6", "8"):
+            raise BadCommand(f"`slides` takes 4, 6 or 8 (seconds per slide), not `{_short(value.text)}`.")
+        self.slides = int(value.text)
+
+
+def _looks_like_path(word: str) -> bool:
+    return word.startswith(("/", "./", "../", "~/"))
+
+
+def _short(text: str, limit: int = 40) -> str:
+    text = text.replace("`", "'")
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,176 @@
+"""`/posts`, `/cancel` and `/reschedule`: looking after posts already scheduled."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from zoneinfo import ZoneInfo
+
+from bot.context import Context, channel_of
+from bot.dates import format_local, parse_when
+from bot.errors import ApiError, ApiNotFound, BadCommand, InvalidTime, NotAllowed, UsageError
+from bot.model import Caller, Command, PostStatus, RemotePost, Reply
+from bot.notices import NoticeKind, notice_for
+from bot.texts import describe_media
+from bot.tracking import record_remote
+from storage.records import RequestState, StoredPost, StoredRequest
+
+logger = logging.getLogger(__name__)
+
+LIST_LIMIT = 15
+
+_STATE_TEXT = {
+    RequestState.SENDING: "being sent",
+    RequestState.FAILED: "refused by Infinipost",
+    RequestState.UNCONFIRMED: "unconfirmed: checking with Infinipost",
+    RequestState.NOT_CREATED: "not created",
+}
+_STATUS_TEXT = {
+    PostStatus.SCHEDULED: "scheduled",
+    PostStatus.PENDING_RENDER: "rendering",
+    PostStatus.POSTED: "✅ live",
+    PostStatus.FAILED: "❌ failed",
+    PostStatus.CANCELLED: "cancelled",
+    PostStatus.UNKNOWN: "status unknown",
+}
+
+
+async def list_posts(ctx: Context, command: Command) -> Reply:
+    argument = command.text.strip().lower()
+    if argument not in ("", "refresh"):
+        raise BadCommand("`/posts` lists this channel's posts; `/posts refresh` asks Infinipost for news first.")
+    tz = await ctx.zone_of(command.caller)
+    requests = await ctx.storage.channel_requests(channel_of(command.caller), limit=LIST_LIMIT)
+    posts = await ctx.storage.posts_of([r.id for r in requests])
+    if argument == "refresh":
+        pending = [p for group in posts.values() for p in group if not p.status.is_final]
+        await refresh(ctx, pending)
+        posts = await ctx.storage.posts_of([r.id for r in requests])
+    if not requests:
+        return Reply(text="No posts from this channel yet. Schedule one with `/post` (see `/help post`).")
+    lines = [f"Posts from this channel, newest first (times in {tz.key}):"]
+    for stored in requests:
+        lines.append(_describe(stored, posts.get(stored.id, []), tz))
+    return Reply(text="\n".join(lines))
+
+
+def _describe(stored: StoredRequest, posts: list[StoredPost], tz: ZoneInfo) -> str:
+    request = stored.request
+    when = format_local(request.scheduled_time, tz) if request.scheduled_time else "right away"
+    head = f"#{stored.id} {describe_media(request)} · {when} · by {stored.user_name}"
+    if stored.state in _STATE_TEXT:
+        return f"{head} · {_STATE_TEXT[stored.state]}"
+    lines = [head]
+    for post in posts:
+        moved = ""
+        if post.scheduled_time and request.scheduled_time and post.scheduled_time != request.scheduled_time:
+            moved = f" · now {format_local(post.scheduled_time, tz)}"
+        lines.append(f"    `{post.id}` {post.account_label} — {_STATUS_TEXT[post.status]}{moved}")
+    return "\n".join(lines)
+
+
+async def refresh(ctx: Context, posts: list[StoredPost]) -> int:
+    """Ask Infinipost about each post now, and record what changed. Returns how many changed."""
+    observed: list[tuple[StoredPost, RemotePost]] = []
+    for post in posts:
+        try:
+            observed.append((post, await ctx.api.get_post(post.id)))
+        except ApiNotFound:
+            logger.warning("Infinipost no longer knows post %s", post.id)
+        except ApiError:
+            logger.warning("could not refresh post %s", post.id, exc_info=True)
+    return await record_remote(ctx, observed)
+
+
+async def cancel(ctx: Context, command: Command) -> Reply:
+    target = command.text.strip()
+    if not target or len(target.split()) != 1:
+        raise BadCommand("Say which post to cancel: `/cancel <post-id>` or `/cancel #<request>` (see `/posts`).")
+    stored, posts = await _target(ctx, target, command.caller, verb="cancel")
+    pending = [p for p in posts if not p.status.is_final]
+    if not pending:
+        raise UsageError(f"Nothing to cancel in request #{stored.id}: {_finals(posts)}.")
+    result = await ctx.api.delete_posts([p.id for p in pending])
+    cancelled = [p for p in pending if p.id in result.deleted]
+    if cancelled:
+        updated = [(p.id, PostStatus.CANCELLED, None, None) for p in cancelled]
+        after = [p if p.id not in result.deleted else replace(p, status=PostStatus.CANCELLED) for p in posts]
+        await ctx.storage.update_posts(
+            updated,
+            audit=(command.caller, "cancel", stored.id, {"posts": [p.id for p in cancelled]}),
+            notices=[notice_for(NoticeKind.UPDATED, stored, after, sandbox=ctx.sandbox)],
+        )
+        ctx.outbox.wake()
+    lines = [f"Cancelled `{p.id}` ({p.account_label})." for p in cancelled]
+    for post in pending:
+        if post.id in result.failed or post.id not in result.deleted:
+            reason = result.failed.get(post.id, "Infinipost did not delete it")
+            lines.append(f"Could not cancel `{post.id}` ({post.account_label}): {reason}.")
+    return Reply(text="\n".join(lines), error=not cancelled)
+
+
+async def reschedule(ctx: Context, command: Command) -> Reply:
+    parts = command.text.strip().split(maxsplit=1)
+    if len(parts) != 2:
+        raise BadCommand("Write `/reschedule <post-id or #request> <time>`, e.g. `/reschedule #12 friday 9am`.")
+    tz = await ctx.zone_of(command.caller)
+    when = parse_when(parts[1], now=ctx.clock(), tz=tz)
+    if when is None:
+        raise InvalidTime("Reschedule to a future time. To post right away, `/cancel` it and `/post` it again.")
+    when = when.replace(second=0)  # edits take minutes only
+    if when <= ctx.clock():
+        raise InvalidTime("That is less than a minute away. Pick a later time.")
+    stored, posts = await _target(ctx, parts[0], command.caller, verb="reschedule")
+    pending = [p for p in posts if not p.status.is_final]
+    if not pending:
+        raise UsageError(f"Nothing to reschedule in request #{stored.id}: {_finals(posts)}.")
+    moved: list[StoredPost] = []
+    problems: list[str] = []
+    for post in pending:
+        try:
+            remote = await ctx.api.edit_post(post.id, scheduled_time=when)
+        except ApiError as exc:
+            problems.append(f"Could not move `{post.id}` ({post.account_label}): {exc.user_message}")
+            continue
+        moved.append(replace(post, status=PostStatus.SCHEDULED, scheduled_time=remote.scheduled_time or when))
+    if moved:
+        after = {p.id: p for p in posts} | {p.id: p for p in moved}
+        await ctx.storage.update_posts(
+            [(p.id, p.status, p.scheduled_time, None) for p in moved],
+            audit=(
+                command.caller,
+                "reschedule",
+                stored.id,
+                {"posts": [p.id for p in moved], "to": when.isoformat()},
+            ),
+            notices=[notice_for(NoticeKind.UPDATED, stored, list(after.values()), sandbox=ctx.sandbox)],
+        )
+        ctx.outbox.wake()
+    lines = [f"Moved `{p.id}` ({p.account_label}) to {format_local(when, tz)}." for p in moved]
+    return Reply(text="\n".join(lines + problems), error=not moved)
+
+
+async def _target(ctx: Context, target: str, caller: Caller, *, verb: str) -> tuple[StoredRequest, list[StoredPost]]:
+    """The request and posts a `/cancel` or `/reschedule` names, if the caller may touch them."""
+    number = target.lstrip("#")
+    stored: StoredRequest | None
+    if target.startswith("#") or number.isdigit():
+        stored = await ctx.storage.get_request(int(number)) if number.isdigit() else None
+        posts = (await ctx.storage.posts_of([stored.id]))[stored.id] if stored else []
+    else:
+        post = await ctx.storage.get_post(target)
+        stored = await ctx.storage.get_request(post.request_id) if post else None
+        posts = [post] if post else []
+    if stored is None or stored.channel.workspace_id != caller.workspace_id:
+        raise UsageError(f"I have no post `{target}`. `/posts` lists this channel's posts with their IDs.")
+    if stored.user_id != caller.user_id and not caller.is_admin:
+        raise NotAllowed(f"Only {stored.user_name}, who scheduled it, or an admin can {verb} request #{stored.id}.")
+    if stored.state == RequestState.UNCONFIRMED:
+        raise UsageError(f"Request #{stored.id} is still being checked with Infinipost. Try again in a few minutes.")
+    if not posts:
+        raise UsageError(f"Request #{stored.id} has no posts at Infinipost ({stored.state}).")
+    return stored, posts
+
+
+def _finals(posts: list[StoredPost]) -> str:
+    return ", ".join(f"`{p.id}` is {_STATUS_TEXT[p.status]}" for p in posts)

@@ -1,0 +1,182 @@
+"""Platform-neutral types that flow between the adapters and the core.
+
+Raw Slack and Discord payloads never get past the adapters: they translate them into these small frozen types,
+and render the core's replies and notices back out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+ContentType = Literal["video", "slideshow"]
+
+
+class PostStatus(StrEnum):
+    """A post's state as the bot tracks it; the first five are Infinipost's own words."""
+
+    SCHEDULED = "scheduled"  # Infinipost says "scheduled" or "generated" for the same waiting state
+    PENDING_RENDER = "pending_render"
+    POSTED = "posted"
+    FAILED = "failed"
+    CANCELLED = "cancelled"  # deleted through the bot
+    UNKNOWN = "unknown"  # a status word Infinipost has not documented
+
+    @classmethod
+    def from_api(cls, value: object) -> PostStatus:
+        if value in ("scheduled", "generated"):
+            return cls.SCHEDULED
+        try:
+            return cls(str(value))
+        except ValueError:
+            return cls.UNKNOWN
+
+    @property
+    def is_final(self) -> bool:
+        return self in (PostStatus.POSTED, PostStatus.FAILED, PostStatus.CANCELLED)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Caller:
+    """Who sent a command, and from where. `platform` is for storage and logs, never for branching."""
+
+    platform: str
+    workspace_id: str
+    channel_id: str
+    user_id: str
+    display_name: str
+    is_admin: bool = False
+    may_post: bool = True
+    profile_timezone: str | None = None  # the platform's own idea of the user's zone, when it has one
+
+
+@dataclass(frozen=True, kw_only=True)
+class MediaSource:
+    """Where an upload may be fetched from: the adapter's policy, applied by the core's downloader."""
+
+    allowed_hosts: tuple[str, ...]
+    bearer_token: str | None = field(default=None, repr=False)
+    token_hosts: tuple[str, ...] = ()  # hosts that may see the bearer token
+
+
+@dataclass(frozen=True, kw_only=True)
+class Attachment:
+    """A file uploaded in chat. Data only: fetching it is the core's job, with the adapter's `source`."""
+
+    filename: str
+    url: str
+    content_type: str | None = None
+    size: int | None = None
+    source: MediaSource | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostDraft:
+    """What a user asked to post, as typed: names and phrases not yet resolved or checked."""
+
+    media: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
+    when: str | None = None  # a time phrase; None means "now"
+    sound_url: str | None = None
+    slides: int | None = None
+    content_type: ContentType | None = None
+    caption: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command:
+    """A command in neutral form. `draft` carries structured /post input from a form or typed options."""
+
+    name: str
+    caller: Caller
+    text: str = ""
+    attachments: tuple[Attachment, ...] = ()
+    draft: PostDraft | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Account:
+    id: str
+    platform: str
+    name: str = ""
+    username: str = ""
+    status: str = "ready"
+
+    @property
+    def label(self) -> str:
+        """How people recognise the account: its name and handle, then its platform."""
+        name = self.name or self.username or self.id
+        handle = f" (@{self.username})" if self.username and self.username != name else ""
+        return f"{name}{handle} on {self.platform_label}"
+
+    @property
+    def platform_label(self) -> str:
+        return {"tiktok": "TikTok", "instagram": "Instagram"}.get(self.platform, self.platform or "?")
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == "ready"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostRequest:
+    """A checked request, ready for `POST /v1/posts`. Times are aware and in UTC."""
+
+    accounts: tuple[Account, ...]
+    content_type: ContentType
+    media_urls: tuple[str, ...]
+    caption: str | None = None
+    sound_url: str | None = None
+    slide_duration: int | None = None
+    scheduled_time: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RemotePost:
+    """One post as Infinipost describes it."""
+
+    id: str
+    account_id: str
+    status: PostStatus
+    platform: str = ""
+    scheduled_time: datetime | None = None
+    posted_at: datetime | None = None
+    caption: str | None = None
+    content_urls: tuple[str, ...] = ()
+    raw_status: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reply:
+    """The core's answer to a command.
+
+    `text` is complete on its own (times already in the caller's zone). `fields` repeat the key facts for
+    platforms that can lay them out; `confirm_token` asks the adapter to offer Schedule / Cancel buttons.
+    """
+
+    text: str
+    ephemeral: bool = True
+    error: bool = False
+    title: str | None = None
+    fields: tuple[tuple[str, str], ...] = ()
+    confirm_token: str | None = None
+    sandbox: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChannelRef:
+    """A chat channel the bot can write to."""
+
+    platform: str
+    workspace_id: str
+    channel_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageRef:
+    """A message the bot wrote, so it can be edited or replied to later (Slack `ts`, Discord message ID)."""
+
+    channel_id: str
+    message_id: str

@@ -1,0 +1,264 @@
+"""Channel notices: what the bot tells a channel about its posts, and how each is written.
+
+A notice is stored in the outbox in the same transaction as the change that causes it, then delivered by
+`bot.outbox`. Adapters turn a notice into a platform message with a `Style` of their own (how a time, a user
+mention and user-supplied text are written there); the wording lives here, once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from bot.model import PostStatus
+from storage.records import NewNotice, StoredPost, StoredRequest, from_db_time, to_db_time
+
+
+class NoticeKind(StrEnum):
+    SCHEDULED = "scheduled"  # the announcement: a new channel message whose reference is kept
+    UPDATED = "updated"  # the announcement rewritten with each post's current status
+    POSTED = "posted"
+    FAILED = "failed"
+    DELAYED = "delayed"
+    ADOPTED = "adopted"  # an unconfirmed create that was found at Infinipost after all
+    NOT_CREATED = "not_created"  # an unconfirmed create that Infinipost does not have
+
+
+Placement = Literal["new", "thread", "edit"]
+
+_PLACEMENT: dict[NoticeKind, Placement] = {
+    NoticeKind.SCHEDULED: "new",
+    NoticeKind.UPDATED: "edit",
+    NoticeKind.POSTED: "thread",
+    NoticeKind.FAILED: "new",
+    NoticeKind.DELAYED: "thread",
+    NoticeKind.ADOPTED: "thread",
+    NoticeKind.NOT_CREATED: "new",
+}
+
+_STATUS_MARK = {
+    PostStatus.SCHEDULED: "⏳ scheduled",
+    PostStatus.PENDING_RENDER: "⏳ rendering",
+    PostStatus.POSTED: "✅ live",
+    PostStatus.FAILED: "❌ failed",
+    PostStatus.CANCELLED: "🚫 cancelled",
+    PostStatus.UNKNOWN: "❔ unknown",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class NoticeItem:
+    """One post (one account) a notice speaks of."""
+
+    account: str
+    status: str
+    post_id: str | None = None
+    request_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Notice:
+    kind: NoticeKind
+    request_id: int
+    author_id: str
+    author_name: str
+    content_type: str
+    media_count: int
+    caption: str | None
+    scheduled_time: datetime | None
+    items: tuple[NoticeItem, ...]
+    sandbox: bool = False
+    alert: bool = False  # also copy it to BOT_ALERTS_CHANNEL
+
+    @property
+    def placement(self) -> Placement:
+        return _PLACEMENT[self.kind]
+
+    def to_json(self) -> str:
+        data: dict[str, Any] = {
+            "kind": self.kind.value,
+            "request_id": self.request_id,
+            "author_id": self.author_id,
+            "author_name": self.author_name,
+            "content_type": self.content_type,
+            "media_count": self.media_count,
+            "caption": self.caption,
+            "scheduled_time": to_db_time(self.scheduled_time),
+            "items": [vars(item) for item in self.items],
+            "sandbox": self.sandbox,
+            "alert": self.alert,
+        }
+        return json.dumps(data, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Notice:
+        data = json.loads(text)
+        return cls(
+            kind=NoticeKind(data["kind"]),
+            request_id=int(data["request_id"]),
+            author_id=data["author_id"],
+            author_name=data["author_name"],
+            content_type=data["content_type"],
+            media_count=int(data["media_count"]),
+            caption=data.get("caption"),
+            scheduled_time=from_db_time(data.get("scheduled_time")),
+            items=tuple(NoticeItem(**item) for item in data["items"]),
+            sandbox=bool(data.get("sandbox")),
+            alert=bool(data.get("alert")),
+        )
+
+
+def notice_for(
+    kind: NoticeKind,
+    stored: StoredRequest,
+    posts: Sequence[StoredPost],
+    *,
+    sandbox: bool,
+    alert: bool = False,
+) -> NewNotice:
+    """A notice about `posts` of a stored request, ready to be written to the outbox."""
+    request = stored.request
+    if posts:
+        items = tuple(
+            NoticeItem(account=p.account_label, status=p.status.value, post_id=p.id, request_id=stored.id)
+            for p in posts
+        )
+    else:
+        items = tuple(NoticeItem(account=a.label, status=stored.state, request_id=stored.id) for a in request.accounts)
+    scheduled = None  # "right away" posts keep saying so
+    if request.scheduled_time is not None:
+        scheduled = next((p.scheduled_time for p in posts if p.scheduled_time), request.scheduled_time)
+    notice = Notice(
+        kind=kind,
+        request_id=stored.id,
+        author_id=stored.user_id,
+        author_name=stored.user_name,
+        content_type=request.content_type,
+        media_count=len(request.media_urls),
+        caption=request.caption,
+        scheduled_time=scheduled,
+        items=items,
+        sandbox=sandbox,
+        alert=alert,
+    )
+    return NewNotice(channel=stored.channel, kind=kind.value, request_id=stored.id, payload=notice.to_json())
+
+
+@dataclass(frozen=True, kw_only=True)
+class Style:
+    """How a platform writes the parts of a notice that differ between platforms."""
+
+    time: Callable[[datetime], str]
+    mention: Callable[[str, str], str]  # (user ID, display name) -> a mention
+    text: Callable[[str], str] = field(default=lambda s: s)  # escape user-supplied text
+    bold: Callable[[str], str] = field(default=lambda s: f"*{s}*")
+
+
+def render(notices: Sequence[Notice], style: Style) -> str:
+    """The text of one message carrying one notice, or several of one kind coalesced into one."""
+    first = notices[0]
+    body = _render_many(notices, style) if len(notices) > 1 else _RENDERERS[first.kind](first, style)
+    return ("[sandbox] " if first.sandbox else "") + body
+
+
+def _what(n: Notice) -> str:
+    if n.content_type == "video":
+        return "video"
+    return f"slideshow of {n.media_count} images" if n.media_count != 1 else "slideshow of 1 image"
+
+
+def _when(n: Notice, style: Style) -> str:
+    return style.time(n.scheduled_time) if n.scheduled_time else "right away"
+
+
+def _caption(n: Notice, style: Style) -> str:
+    if not n.caption:
+        return ""
+    caption = n.caption if len(n.caption) <= 300 else n.caption[:299] + "…"
+    return "".join(f"\n> {line}" for line in style.text(caption).splitlines())
+
+
+def _items(n: Notice, style: Style, *, marks: bool) -> str:
+    lines = []
+    for item in n.items:
+        mark = _STATUS_MARK.get(PostStatus.from_api(item.status), item.status) if marks else ""
+        ident = f" `{item.post_id}`" if item.post_id else ""
+        lines.append(f"• {style.text(item.account)}{ident}{' — ' + mark if mark else ''}")
+    return "\n".join(lines)
+
+
+def _scheduled(n: Notice, style: Style) -> str:
+    head = (
+        f"📅 {style.mention(n.author_id, n.author_name)} scheduled a {_what(n)} for {_when(n, style)} "
+        f"(request #{n.request_id}):"
+    )
+    return f"{head}\n{_items(n, style, marks=n.kind is NoticeKind.UPDATED)}{_caption(n, style)}"
+
+
+def _posted(n: Notice, style: Style) -> str:
+    accounts = ", ".join(style.text(i.account) for i in n.items)
+    return f"✅ Live now on {accounts} (request #{n.request_id})."
+
+
+def _failed(n: Notice, style: Style) -> str:
+    accounts = ", ".join(style.text(i.account) for i in n.items)
+    return (
+        f"❌ {style.mention(n.author_id, n.author_name)} the {_what(n)} for {accounts}, due {_when(n, style)}, "
+        f"failed at Infinipost (request #{n.request_id}). Infinipost does not say why; check the media link "
+        "and the account, then schedule it again."
+    )
+
+
+def _delayed(n: Notice, style: Style) -> str:
+    accounts = ", ".join(style.text(i.account) for i in n.items)
+    return (
+        f"⚠️ The post for {accounts} was due {_when(n, style)} and is not live yet (request #{n.request_id}). "
+        "I will say here when it is."
+    )
+
+
+def _adopted(n: Notice, style: Style) -> str:
+    return (
+        f"🔎 Request #{n.request_id} was created at Infinipost after all; I am tracking it now.\n"
+        f"{_items(n, style, marks=False)}"
+    )
+
+
+def _not_created(n: Notice, style: Style) -> str:
+    return (
+        f"⚠️ {style.mention(n.author_id, n.author_name)} your {_what(n)} for "
+        f"{', '.join(style.text(i.account) for i in n.items)} (request #{n.request_id}) was probably not "
+        "created: Infinipost has no such post. You can send the command again."
+    )
+
+
+def _render_many(notices: Sequence[Notice], style: Style) -> str:
+    kind = notices[0].kind
+    items = [item for n in notices for item in n.items]
+    heading = {
+        NoticeKind.POSTED: f"✅ {len(items)} posts are live now:",
+        NoticeKind.FAILED: f"❌ {len(items)} posts failed at Infinipost:",
+        NoticeKind.DELAYED: f"⚠️ {len(items)} posts are late and not live yet:",
+    }.get(kind, f"{len(notices)} updates:")
+    authors = {(n.author_id, n.author_name) for n in notices if kind is NoticeKind.FAILED}
+    mentions = " ".join(style.mention(a, b) for a, b in sorted(authors))
+    lines = [f"{heading}{' ' + mentions if mentions else ''}"]
+    for n in notices:
+        for item in n.items:
+            lines.append(f"• {style.text(item.account)} — request #{n.request_id}, due {_when(n, style)}")
+    return "\n".join(lines)
+
+
+_RENDERERS: dict[NoticeKind, Callable[[Notice, Style], str]] = {
+    NoticeKind.SCHEDULED: _scheduled,
+    NoticeKind.UPDATED: _scheduled,
+    NoticeKind.POSTED: _posted,
+    NoticeKind.FAILED: _failed,
+    NoticeKind.DELAYED: _delayed,
+    NoticeKind.ADOPTED: _adopted,
+    NoticeKind.NOT_CREATED: _not_created,
+}

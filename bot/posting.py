@@ -1,0 +1,276 @@
+"""`/post`: from a draft to a checked request, a preview, the create call, and what is stored around it.
+
+The request is stored before the create call and completed after it. A create whose outcome is unknown is
+never repeated: it is stored as unconfirmed, and the tracker finds out whether the posts exist.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import PurePosixPath
+from typing import Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from bot.accounts import describe_known, resolve_accounts
+from bot.context import Context, channel_of
+from bot.dates import format_local, parse_when
+from bot.errors import ApiError, ApiUnconfirmed, BadCommand, MediaRejected, NotAllowed, UsageError
+from bot.grammar import USAGE, parse_post
+from bot.model import Account, Caller, Command, ContentType, PostDraft, PostRequest, Reply
+from bot.notices import NoticeKind, notice_for
+from bot.texts import fields_text, request_fields
+from storage.records import RequestState, StoredPost, StoredRequest
+
+logger = logging.getLogger(__name__)
+
+MAX_CAPTION = 2200  # TikTok's caption limit, the tighter of the two platforms
+MAX_SLIDES = 35
+PREVIEW_LIFETIME = timedelta(hours=1)
+VIDEO_EXTENSIONS = {".mp4", ".mov", ".m4v", ".webm"}
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp"}
+
+MediaKind = Literal["video", "image"]
+
+
+async def post(ctx: Context, command: Command) -> Reply:
+    caller = command.caller
+    if not caller.may_post:
+        raise NotAllowed("You are not allowed to schedule posts here. Ask a workspace admin to give you access.")
+    if command.draft is None and not command.text.strip() and not command.attachments:
+        raise BadCommand(f"Tell me what to post. {USAGE}")
+    draft = command.draft or parse_post(command.text)
+    tz = await ctx.zone_of(caller)
+    request = await prepare(ctx, draft, command=command, tz=tz)
+    text = command.text if command.draft is None else json.dumps(vars(draft), ensure_ascii=False)
+    if ctx.settings.confirm_posts:
+        token = secrets.token_urlsafe(16)
+        request_id = await ctx.storage.save_request(
+            caller,
+            command_text=text,
+            request=request,
+            state=RequestState.AWAITING_CONFIRMATION,
+            confirm_token=token,
+        )
+        fields = request_fields(request, tz)
+        return Reply(
+            title="Schedule this post?",
+            text=f"Schedule this post? (request #{request_id})\n{fields_text(fields)}",
+            fields=fields,
+            confirm_token=token,
+        )
+    request_id = await ctx.storage.save_request(caller, command_text=text, request=request, state=RequestState.SENDING)
+    return await send(ctx, request_id, caller=caller, tz=tz)
+
+
+async def prepare(ctx: Context, draft: PostDraft, *, command: Command, tz: ZoneInfo) -> PostRequest:
+    """Check a draft against everything known before any create call; raise a UsageError if it is wrong."""
+    content_type, media = _media(draft, command)
+    if draft.slides is not None and content_type != "slideshow":
+        raise BadCommand("`slides` only applies to slideshows (several images).")
+    if draft.caption and len(draft.caption) > MAX_CAPTION:
+        raise BadCommand(f"The caption is {len(draft.caption):,} characters; the limit is {MAX_CAPTION:,}.")
+    if draft.sound_url and not urlsplit(draft.sound_url).scheme.startswith("http"):
+        raise BadCommand("`sound` takes a link to an audio file, e.g. `sound https://e.com/a.mp3`.")
+    scheduled = parse_when(draft.when, now=ctx.clock(), tz=tz) if draft.when else None
+    accounts = await _accounts(ctx, draft, command.caller)
+    return PostRequest(
+        accounts=accounts,
+        content_type=content_type,
+        media_urls=media,
+        caption=draft.caption or None,
+        sound_url=draft.sound_url,
+        slide_duration=draft.slides,
+        scheduled_time=scheduled,
+    )
+
+
+def _media(draft: PostDraft, command: Command) -> tuple[ContentType, tuple[str, ...]]:
+    if command.attachments:
+        names = ", ".join(a.filename for a in command.attachments)
+        raise MediaRejected(
+            f"Uploads are not supported yet ({names}). Give a public link to the file instead, "
+            "e.g. `/post https://cdn.example.com/video.mp4 to acc_123 at tomorrow 9am`."
+        )
+    for ref in draft.media:
+        if not ref.lower().startswith(("http://", "https://")):
+            raise MediaRejected(f"`{ref}` is not a web link. Media must be links starting with https://.")
+    if not draft.media:
+        raise BadCommand(f"Give a link to a video or to images, or attach a file. {USAGE}")
+    kinds = [media_kind(url) for url in draft.media]
+    content_type = _content_type(draft, kinds)
+    if content_type == "slideshow" and len(draft.media) > MAX_SLIDES:
+        raise BadCommand(f"A slideshow can have at most {MAX_SLIDES} images; you gave {len(draft.media)}.")
+    return content_type, draft.media
+
+
+def _content_type(draft: PostDraft, kinds: list[MediaKind | None]) -> ContentType:
+    videos, images = kinds.count("video"), kinds.count("image")
+    if videos and images:
+        raise BadCommand("A post is either one video or a slideshow of images, not both.")
+    if videos > 1 or (draft.content_type == "video" and len(kinds) > 1):
+        raise BadCommand("A post can carry one video. Send each video as its own /post.")
+    inferred: ContentType | None = "video" if videos else ("slideshow" if images else None)
+    if draft.content_type and inferred and draft.content_type != inferred:
+        raise BadCommand(f"You said `{draft.content_type}`, but the media look like a {inferred}.")
+    chosen = draft.content_type or inferred
+    if chosen is None:
+        if len(kinds) > 1:
+            return "slideshow"
+        raise BadCommand("I can't tell from the link whether it is a video or an image. Add `video` or `slideshow`.")
+    return chosen
+
+
+def media_kind(name: str, content_type: str | None = None) -> MediaKind | None:
+    """Video or image, from a MIME type when there is one, else from the file extension."""
+    if content_type:
+        if content_type.startswith("video/"):
+            return "video"
+        if content_type.startswith("image/"):
+            return "image"
+    suffix = PurePosixPath(urlsplit(name).path).suffix.lower()
+    if suffix in VIDEO_EXTENSIONS:
+        return "video"
+    if suffix in IMAGE_EXTENSIONS:
+        return "image"
+    return None
+
+
+async def _accounts(ctx: Context, draft: PostDraft, caller: Caller) -> tuple[Account, ...]:
+    settings = await ctx.storage.channel_settings(channel_of(caller))
+    known = await ctx.accounts.all()
+    names = draft.accounts or settings.default_accounts
+    if not names:
+        raise BadCommand(
+            "Say which accounts to post to, e.g. `to acc_123`: this channel has no default accounts "
+            f"(an admin can set them with `/accounts default ...`). {describe_known(known)}"
+        )
+    aliases = await ctx.storage.aliases(caller.platform, caller.workspace_id)
+    accounts = resolve_accounts(names, known=known, aliases=aliases)
+    if settings.allowed_accounts is not None:
+        refused = [a for a in accounts if a.id not in settings.allowed_accounts]
+        if refused:
+            raise NotAllowed(
+                f"This channel may not post to {', '.join(a.label for a in refused)}. "
+                f"It may post to: {', '.join(f'`{a}`' for a in settings.allowed_accounts) or 'no account'}."
+            )
+    return accounts
+
+
+async def send(ctx: Context, request_id: int, *, caller: Caller, tz: ZoneInfo) -> Reply:
+    """Make the create call for a stored request and record its outcome."""
+    stored = await ctx.storage.get_request(request_id)
+    assert stored is not None
+    request = stored.request
+    try:
+        remote = await ctx.api.create_posts(request)
+    except ApiUnconfirmed as exc:
+        logger.warning("request %s: create outcome unknown (%s)", request_id, exc.status or "no answer")
+        await ctx.storage.finish_request(
+            request_id,
+            state=RequestState.UNCONFIRMED,
+            error=exc.user_message,
+            audit=(caller, "schedule_unconfirmed", {}),
+        )
+        return Reply(text=f"Request #{request_id}: {exc.user_message}", error=True)
+    except ApiError as exc:
+        await ctx.storage.finish_request(
+            request_id,
+            state=RequestState.FAILED,
+            error=exc.user_message,
+            audit=(caller, "schedule_failed", {}),
+        )
+        return Reply(text=f"Nothing was scheduled. {exc.user_message}", error=True)
+    except Exception:
+        # A bug after the request may have gone out: treat it as unconfirmed, never as failed.
+        await ctx.storage.finish_request(
+            request_id, state=RequestState.UNCONFIRMED, error="internal error during the create call"
+        )
+        raise
+    labels = {account.id: account.label for account in request.accounts}
+    posts = [
+        StoredPost(
+            id=p.id,
+            request_id=request_id,
+            account_id=p.account_id,
+            account_label=labels.get(p.account_id, p.account_id),
+            status=p.status,
+            scheduled_time=p.scheduled_time or request.scheduled_time,
+            posted_at=p.posted_at,
+        )
+        for p in remote
+    ]
+    sent = replace(stored, state=RequestState.SENT)
+    await ctx.storage.finish_request(
+        request_id,
+        state=RequestState.SENT,
+        posts=[(r, p.account_label) for r, p in zip(remote, posts, strict=True)],
+        audit=(caller, "schedule", {"posts": [p.id for p in posts]}),
+        notices=[notice_for(NoticeKind.SCHEDULED, sent, posts, sandbox=ctx.sandbox)],
+    )
+    ctx.outbox.wake()
+    when = f"for {format_local(request.scheduled_time, tz)}" if request.scheduled_time else "to go out now"
+    listed = "\n".join(f"• {p.account_label}: `{p.id}`" for p in posts)
+    return Reply(text=f"Scheduled {when} (request #{request_id}):\n{listed}")
+
+
+async def confirm(ctx: Context, command: Command) -> Reply:
+    """The Schedule button (or `yes` in the console) on a preview. Works once, and only for its author."""
+    stored = await _preview(ctx, command)
+    if stored.state != RequestState.AWAITING_CONFIRMATION:
+        return _already_handled(stored)
+    now = ctx.clock()
+    scheduled = stored.request.scheduled_time
+    expired = now - stored.created_at > PREVIEW_LIFETIME
+    if expired or (scheduled is not None and scheduled <= now):
+        await ctx.storage.move_request(
+            stored.id, from_state=RequestState.AWAITING_CONFIRMATION, to_state=RequestState.DISCARDED
+        )
+        reason = "This preview has expired" if expired else "The time you picked passed while the preview waited"
+        raise UsageError(f"{reason}; nothing was sent. Send the /post command again.")
+    if not await ctx.storage.move_request(
+        stored.id, from_state=RequestState.AWAITING_CONFIRMATION, to_state=RequestState.SENDING
+    ):
+        refreshed = await ctx.storage.get_request(stored.id)
+        return _already_handled(refreshed or stored)
+    return await send(ctx, stored.id, caller=command.caller, tz=await ctx.zone_of(command.caller))
+
+
+async def discard(ctx: Context, command: Command) -> Reply:
+    """The Cancel button (or `no`) on a preview."""
+    stored = await _preview(ctx, command)
+    if await ctx.storage.move_request(
+        stored.id, from_state=RequestState.AWAITING_CONFIRMATION, to_state=RequestState.DISCARDED
+    ):
+        return Reply(text=f"Dropped request #{stored.id}. Nothing was sent.")
+    return _already_handled(stored)
+
+
+async def _preview(ctx: Context, command: Command) -> StoredRequest:
+    stored = await ctx.storage.request_by_token(command.text.strip())
+    if stored is None:
+        raise UsageError("That preview is no longer available. Send the /post command again.")
+    caller = command.caller
+    same_user = (stored.user_id, stored.channel.platform, stored.channel.workspace_id) == (
+        caller.user_id,
+        caller.platform,
+        caller.workspace_id,
+    )
+    if not same_user:
+        raise NotAllowed(f"Only {stored.user_name} can confirm or cancel their post.")
+    return stored
+
+
+def _already_handled(stored: StoredRequest) -> Reply:
+    text = {
+        RequestState.SENT: f"Request #{stored.id} is already scheduled.",
+        RequestState.DISCARDED: f"Request #{stored.id} was dropped; nothing was sent.",
+        RequestState.SENDING: f"Request #{stored.id} is being sent right now.",
+        RequestState.FAILED: f"Request #{stored.id} already failed: {stored.error or 'Infinipost refused it'}.",
+        RequestState.UNCONFIRMED: f"Request #{stored.id} was sent; I am checking whether Infinipost created it.",
+    }.get(stored.state, f"Request #{stored.id} was already handled.")
+    return Reply(text=text)

@@ -1,0 +1,139 @@
+"""`/accounts` and `/timezone`: which accounts a channel uses, what people call them, whose clock is whose."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from zoneinfo import available_timezones
+
+from bot.accounts import describe_known, resolve_accounts
+from bot.context import Context, channel_of
+from bot.dates import format_local, zone
+from bot.errors import BadCommand, InvalidTime, NotAllowed
+from bot.model import Command, Reply
+
+_ALIAS = re.compile(r"^[\w.@-]{1,40}$")
+ACCOUNTS_USAGE = (
+    "`/accounts` lists the accounts; admins can use `/accounts default <accounts>` (or `default none`), "
+    "`/accounts alias <name> <account>` (or `alias <name> none`) and `/accounts allow <accounts>` "
+    "(or `allow all`)."
+)
+
+
+async def accounts(ctx: Context, command: Command) -> Reply:
+    words = command.text.replace(",", " ").split()
+    action = words[0].lower() if words else ""
+    if action in ("", "list", "refresh"):
+        if action == "refresh":
+            ctx.accounts.forget()
+        return await _list(ctx, command)
+    if action not in ("default", "defaults", "alias", "allow"):
+        raise BadCommand(ACCOUNTS_USAGE)
+    if not command.caller.is_admin:
+        raise NotAllowed("Only an admin can change this channel's accounts and aliases.")
+    if action == "alias":
+        return await _alias(ctx, command, words[1:])
+    names = words[1:]
+    if not names:
+        raise BadCommand(ACCOUNTS_USAGE)
+    lifting = action == "allow" and [n.lower() for n in names] == ["all"]
+    clearing = action != "allow" and [n.lower() for n in names] in (["none"], ["clear"])
+    chosen: tuple[str, ...] = ()
+    if not (lifting or clearing):
+        known = await ctx.accounts.all()
+        aliases = await ctx.storage.aliases(command.caller.platform, command.caller.workspace_id)
+        chosen = tuple(a.id for a in resolve_accounts(names, known=known, aliases=aliases))
+    if action == "allow":
+        await ctx.storage.set_channel_allowed(command.caller, None if lifting else chosen)
+        text = (
+            "This channel may post to every account."
+            if lifting
+            else (f"This channel may now post only to {', '.join(f'`{a}`' for a in chosen)}.")
+        )
+        return Reply(text=text)
+    await ctx.storage.set_channel_defaults(command.caller, chosen)
+    if clearing:
+        return Reply(text="This channel has no default accounts now; each /post must say `to ...`.")
+    return Reply(text=f"Posts from this channel go to {', '.join(f'`{a}`' for a in chosen)} unless they say `to`.")
+
+
+async def _list(ctx: Context, command: Command) -> Reply:
+    known = await ctx.accounts.all()
+    settings = await ctx.storage.channel_settings(channel_of(command.caller))
+    aliases = await ctx.storage.aliases(command.caller.platform, command.caller.workspace_id)
+    if not known:
+        return Reply(text=describe_known(known))
+    lines = ["Accounts:"]
+    for account in known:
+        marks = []
+        if account.id in settings.default_accounts:
+            marks.append("default here")
+        if settings.allowed_accounts is not None and account.id not in settings.allowed_accounts:
+            marks.append("not allowed here")
+        if not account.is_ready:
+            marks.append(f"not ready: {account.status}")
+        names = sorted(alias for alias, target in aliases.items() if target == account.id)
+        also = f" · also `{'`, `'.join(names)}`" if names else ""
+        lines.append(f"• `{account.id}` {account.label}{also}{' · ' + ', '.join(marks) if marks else ''}")
+    if not settings.default_accounts:
+        lines.append("This channel has no default accounts: each /post needs `to <account>`.")
+    return Reply(text="\n".join(lines))
+
+
+async def _alias(ctx: Context, command: Command, words: list[str]) -> Reply:
+    if len(words) != 2 or not _ALIAS.match(words[0]):
+        raise BadCommand("Write `/accounts alias <name> <account>`, e.g. `/accounts alias brand-tiktok acc_123`.")
+    alias, target = words
+    if target.lower() == "none":
+        await ctx.storage.set_alias(command.caller, alias, None)
+        return Reply(text=f"Removed the alias `{alias}`.")
+    known = await ctx.accounts.all()
+    (account,) = resolve_accounts([target], known=known, aliases={})
+    await ctx.storage.set_alias(command.caller, alias, account.id)
+    return Reply(text=f"`{alias}` now means {account.label} (`{account.id}`).")
+
+
+async def timezone(ctx: Context, command: Command) -> Reply:
+    caller = command.caller
+    argument = command.text.strip()
+    if argument.lower() in ("reset", "clear", "default"):
+        await ctx.storage.set_user_timezone(caller, None)
+        tz = await ctx.zone_of(caller)
+        return Reply(text=f"Your own zone setting is cleared; your times are read in {tz.key}.")
+    if argument:
+        name = canonical_zone(argument)
+        tz = zone(name)
+        await ctx.storage.set_user_timezone(caller, name)
+        return Reply(text=f"Your time zone is now {name}. It is {format_local(ctx.clock(), tz)} there.")
+    own = await ctx.storage.user_timezone(caller)
+    tz = await ctx.zone_of(caller)
+    source = "you set it" if own else ("from your profile" if caller.profile_timezone else "the bot's default")
+    return Reply(
+        text=f"Your times are read in {tz.key} ({source}); it is {format_local(ctx.clock(), tz)} there. "
+        "Change it with `/timezone Europe/Paris` (any IANA zone name)."
+    )
+
+
+def canonical_zone(name: str) -> str:
+    """`europe/paris` -> `Europe/Paris`; raises InvalidTime with suggestions for a name that is no zone."""
+    wanted = name.strip().replace(" ", "_")
+    zones = _zones()
+    if wanted in zones:
+        return wanted
+    folded = {z.lower(): z for z in zones}
+    if wanted.lower() in folded:
+        return folded[wanted.lower()]
+    close = sorted(z for z in zones if wanted.lower() in z.lower())[:5]
+    hint = f" Did you mean {', '.join(f'`{z}`' for z in close)}?" if close else ""
+    raise InvalidTime(f"`{name}` is not a time zone name. Use one like `America/New_York` or `Europe/Paris`.{hint}")
+
+
+def zone_choices(prefix: str, *, limit: int = 25) -> list[str]:
+    """Zone names matching what someone has typed so far, for autocompletion."""
+    needle = prefix.strip().lower().replace(" ", "_")
+    return sorted(z for z in _zones() if needle in z.lower())[:limit]
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(z for z in available_timezones() if "/" in z or z == "UTC")

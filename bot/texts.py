@@ -1,0 +1,86 @@
+"""Words the bot says in more than one place: the command list, help, and how a request is described."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from bot.dates import format_local
+from bot.model import PostRequest
+
+# name -> (usage, what it does). The adapters register exactly these commands.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "post": (
+        "/post <links> [to <accounts>] [at <time> | now] [sound <link>] [slides 4|6|8] [video|slideshow] "
+        '["caption" | -- caption]',
+        "Schedule a TikTok/Instagram video or slideshow.",
+    ),
+    "posts": ("/posts [refresh]", "This channel's recent and upcoming posts; `refresh` asks Infinipost now."),
+    "cancel": ("/cancel <post-id | #request>", "Cancel a post that has not gone out yet."),
+    "reschedule": ("/reschedule <post-id | #request> <time>", "Move a post that has not gone out yet."),
+    "accounts": (
+        "/accounts [default <accounts> | alias <name> <account> | allow <accounts|all>]",
+        "List the accounts; set this channel's default accounts, aliases and allowed accounts.",
+    ),
+    "timezone": ("/timezone [<zone> | reset]", "Show or set the time zone your times are read in."),
+    "help": ("/help [command]", "This help."),
+}
+
+EXAMPLES = (
+    "/post https://cdn.example.com/launch.mp4 to acc_123, acc_456 at tomorrow noon -- We're live! #launch",
+    '/post https://e.com/1.jpg https://e.com/2.jpg to acc_1 in 2 hours slides 6 "Swipe 👉"',
+    "/post https://e.com/v.mp4 to acc_1 sound https://e.com/a.mp3 on friday 9am -- hi",
+    "/reschedule #12 friday 17:30",
+)
+
+
+def help_text(topic: str = "") -> str:
+    topic = topic.strip().lstrip("/").lower()
+    if topic in COMMANDS:
+        usage, what = COMMANDS[topic]
+        extra = ""
+        if topic == "post":
+            extra = (
+                "\nTimes are read in your time zone (see /timezone): `tomorrow 9am`, `friday 17:30`, `in 2 hours`,"
+                " `dec 24 at 10`, or `now`. Without `to`, the channel's default accounts are used. "
+                "A quoted text or everything after ` -- ` is the caption.\nExamples:\n"
+                + "\n".join(f"`{e}`" for e in EXAMPLES[:3])
+            )
+        return f"`{usage}`\n{what}{extra}"
+    lines = ["Schedule TikTok and Instagram posts through Infinipost:"]
+    lines += [f"• `{usage}` — {what}" for usage, what in COMMANDS.values()]
+    lines.append("Examples:")
+    lines += [f"`{example}`" for example in EXAMPLES]
+    lines.append("More on one command: `/help post`.")
+    return "\n".join(lines)
+
+
+def describe_media(request: PostRequest) -> str:
+    count = len(request.media_urls)
+    if request.content_type == "video":
+        return "video, 1 file"
+    return f"slideshow, {count} image{'s' if count != 1 else ''}"
+
+
+def describe_when(request: PostRequest, tz: ZoneInfo) -> str:
+    if request.scheduled_time is None:
+        return "now (as soon as it is sent)"
+    return format_local(request.scheduled_time, tz)
+
+
+def request_fields(request: PostRequest, tz: ZoneInfo) -> tuple[tuple[str, str], ...]:
+    """The facts of a request, as a preview or confirmation lays them out."""
+    fields = [
+        ("Accounts", ", ".join(a.label for a in request.accounts)),
+        ("Type", describe_media(request)),
+        ("When", describe_when(request, tz)),
+        ("Caption", request.caption or "(none)"),
+    ]
+    if request.sound_url:
+        fields.append(("Sound", request.sound_url))
+    if request.slide_duration:
+        fields.append(("Slides", f"{request.slide_duration} s each"))
+    return tuple(fields)
+
+
+def fields_text(fields: tuple[tuple[str, str], ...]) -> str:
+    return "\n".join(f"{name}: {value}" for name, value in fields)

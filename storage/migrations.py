@@ -1,0 +1,137 @@
+"""Named, ordered schema migrations, each applied once in its own transaction and recorded in `_migrations`.
+
+Add a migration by appending to MIGRATIONS; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import aiosqlite
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
+    (
+        "0001_requests_posts_settings",
+        (
+            """CREATE TABLE requests (
+                id INTEGER PRIMARY KEY,
+                platform TEXT NOT NULL,
+                workspace_id TEXT NOT NULL,
+                channel_id TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                user_name TEXT NOT NULL,
+                command_text TEXT NOT NULL,
+                request_json TEXT NOT NULL,
+                scheduled_time TEXT,
+                state TEXT NOT NULL,
+                confirm_token TEXT UNIQUE,
+                error TEXT,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                sent_at TEXT,
+                announcement_ref TEXT
+            )""",
+            "CREATE INDEX requests_by_channel ON requests (platform, workspace_id, channel_id, id)",
+            "CREATE INDEX requests_by_state ON requests (state)",
+            """CREATE TABLE posts (
+                id TEXT PRIMARY KEY,
+                request_id INTEGER NOT NULL REFERENCES requests (id),
+                account_id TEXT NOT NULL,
+                account_label TEXT NOT NULL,
+                status TEXT NOT NULL,
+                scheduled_time TEXT,
+                posted_at TEXT,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX posts_by_request ON posts (request_id)",
+            """CREATE TABLE user_settings (
+                platform TEXT NOT NULL,
+                workspace_id TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                timezone TEXT,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (platform, workspace_id, user_id)
+            )""",
+            """CREATE TABLE channel_settings (
+                platform TEXT NOT NULL,
+                workspace_id TEXT NOT NULL,
+                channel_id TEXT NOT NULL,
+                default_accounts TEXT NOT NULL DEFAULT '[]',
+                allowed_accounts TEXT,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (platform, workspace_id, channel_id)
+            )""",
+            """CREATE TABLE aliases (
+                platform TEXT NOT NULL,
+                workspace_id TEXT NOT NULL,
+                alias TEXT NOT NULL,
+                account_id TEXT NOT NULL,
+                created_by TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                PRIMARY KEY (platform, workspace_id, alias)
+            )""",
+            """CREATE TABLE audit_log (
+                id INTEGER PRIMARY KEY,
+                at TEXT NOT NULL,
+                platform TEXT NOT NULL,
+                workspace_id TEXT NOT NULL,
+                channel_id TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                action TEXT NOT NULL,
+                request_id INTEGER,
+                detail TEXT NOT NULL DEFAULT '{}'
+            )""",
+        ),
+    ),
+    (
+        "0002_notice_outbox",
+        (
+            """CREATE TABLE notices (
+                id INTEGER PRIMARY KEY,
+                created_at TEXT NOT NULL,
+                platform TEXT NOT NULL,
+                workspace_id TEXT NOT NULL,
+                channel_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                request_id INTEGER REFERENCES requests (id),
+                payload TEXT NOT NULL,
+                state TEXT NOT NULL DEFAULT 'pending',
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at TEXT NOT NULL,
+                delivered_at TEXT,
+                last_error TEXT
+            )""",
+            "CREATE INDEX notices_pending ON notices (next_attempt_at) WHERE state = 'pending'",
+        ),
+    ),
+]
+
+
+async def migrate(db: aiosqlite.Connection) -> list[str]:
+    """Apply every migration the database has not seen; return the names applied now."""
+    await db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    async with db.execute("SELECT name FROM _migrations") as cursor:
+        done = {row[0] async for row in cursor}
+    applied = []
+    for name, statements in MIGRATIONS:
+        if name in done:
+            continue
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in statements:
+                await db.execute(statement)
+            await db.execute(
+                "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
+                (name, datetime.now(UTC).isoformat()),
+            )
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
+        await db.execute("COMMIT")
+        logger.info("applied migration %s", name)
+        applied.append(name)
+    return applied

@@ -1,0 +1,140 @@
+"""Rows as the core sees them, and the (de)serialisation of what is stored as JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.model import Account, ChannelRef, MessageRef, PostRequest, PostStatus
+
+
+def to_db_time(value: datetime | None) -> str | None:
+    """Fixed-width UTC text, so that string order is time order in SQL."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def from_db_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def request_to_json(request: PostRequest) -> str:
+    return json.dumps(
+        {
+            "accounts": [
+                {
+                    "id": a.id,
+                    "platform": a.platform,
+                    "name": a.name,
+                    "username": a.username,
+                    "status": a.status,
+                }
+                for a in request.accounts
+            ],
+            "contentType": request.content_type,
+            "mediaUrls": list(request.media_urls),
+            "caption": request.caption,
+            "soundUrl": request.sound_url,
+            "slideDuration": request.slide_duration,
+            "scheduledTime": to_db_time(request.scheduled_time),
+        },
+        ensure_ascii=False,
+    )
+
+
+def request_from_json(text: str) -> PostRequest:
+    data: dict[str, Any] = json.loads(text)
+    return PostRequest(
+        accounts=tuple(Account(**a) for a in data["accounts"]),
+        content_type=data["contentType"],
+        media_urls=tuple(data["mediaUrls"]),
+        caption=data.get("caption"),
+        sound_url=data.get("soundUrl"),
+        slide_duration=data.get("slideDuration"),
+        scheduled_time=from_db_time(data.get("scheduledTime")),
+    )
+
+
+def ref_to_json(ref: MessageRef | None) -> str | None:
+    return json.dumps({"channel": ref.channel_id, "message": ref.message_id}) if ref else None
+
+
+def ref_from_json(text: str | None) -> MessageRef | None:
+    if not text:
+        return None
+    data = json.loads(text)
+    return MessageRef(channel_id=data["channel"], message_id=data["message"])
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredRequest:
+    """One /post as asked, with where it came from and how far it got."""
+
+    id: int
+    channel: ChannelRef
+    user_id: str
+    user_name: str
+    command_text: str
+    request: PostRequest
+    state: str
+    confirm_token: str | None
+    error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    announcement: MessageRef | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredPost:
+    """One Infinipost post (one account) of a request, with the status the bot last saw."""
+
+    id: str
+    request_id: int
+    account_id: str
+    account_label: str
+    status: PostStatus
+    scheduled_time: datetime | None
+    posted_at: datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredNotice:
+    id: int
+    channel: ChannelRef
+    kind: str
+    request_id: int | None
+    payload: str
+    attempts: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChannelSettings:
+    default_accounts: tuple[str, ...] = ()
+    allowed_accounts: tuple[str, ...] | None = None  # None: every known account
+
+
+class RequestState:
+    """The life of a stored request. Every request is stored before the API call and completed after it."""
+
+    AWAITING_CONFIRMATION = "awaiting_confirmation"
+    DISCARDED = "discarded"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNCONFIRMED = "unconfirmed"
+    NOT_CREATED = "not_created"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewNotice:
+    """A notice to write in the same transaction as the change that causes it."""
+
+    channel: ChannelRef
+    kind: str
+    request_id: int | None
+    payload: str

@@ -1,0 +1,540 @@
+"""The bot's SQLite database (aiosqlite): requests, posts, settings, the audit log and the notice outbox.
+
+One connection, WAL journal, and every write in an explicit transaction under one lock, so that a status
+change and the notice it causes are committed together or not at all. Only parameterised SQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import aiosqlite
+
+from bot.errors import StorageError
+from bot.model import Caller, ChannelRef, MessageRef, PostRequest, PostStatus, RemotePost
+from storage.migrations import migrate
+from storage.records import (
+    ChannelSettings,
+    NewNotice,
+    RequestState,
+    StoredNotice,
+    StoredPost,
+    StoredRequest,
+    from_db_time,
+    ref_from_json,
+    ref_to_json,
+    request_from_json,
+    request_to_json,
+    to_db_time,
+)
+
+logger = logging.getLogger(__name__)
+
+_REQUEST_COLUMNS = (
+    "id, platform, workspace_id, channel_id, user_id, user_name, command_text, request_json, state, "
+    "confirm_token, error, created_at, sent_at, announcement_ref"
+)
+_POST_COLUMNS = "id, request_id, account_id, account_label, status, scheduled_time, posted_at"
+_NOTICE_COLUMNS = "id, platform, workspace_id, channel_id, kind, request_id, payload, attempts"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Storage:
+    """Domain-named reads and writes. Open with `await Storage.open(path)`; `":memory:"` works for tests."""
+
+    def __init__(self, db: aiosqlite.Connection, *, clock: Callable[[], datetime] = _utc_now) -> None:
+        self._db = db
+        self._lock = asyncio.Lock()
+        self._now = clock
+
+    @classmethod
+    async def open(cls, path: Path | str, *, clock: Callable[[], datetime] = _utc_now) -> Self:
+        if str(path) != ":memory:":
+            _create_private(Path(path))
+        try:
+            db = await aiosqlite.connect(str(path), isolation_level=None)
+            db.row_factory = sqlite3.Row
+            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
+                await db.execute(f"PRAGMA {pragma}")
+            await migrate(db)
+        except sqlite3.Error as exc:
+            raise StorageError(f"Could not open the database at {path}: {exc}") from exc
+        return cls(db, clock=clock)
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock:
+            try:
+                await self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    await self._db.execute("ROLLBACK")
+                    raise
+                await self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                logger.exception("database write failed")
+                raise StorageError() from exc
+
+    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        async with self._lock:
+            try:
+                async with self._db.execute(sql, params) as cursor:
+                    return list(await cursor.fetchall())
+            except sqlite3.Error as exc:
+                logger.exception("database read failed")
+                raise StorageError() from exc
+
+    async def _row(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        rows = await self._rows(sql, params)
+        return rows[0] if rows else None
+
+    # Requests
+
+    async def save_request(
+        self,
+        caller: Caller,
+        *,
+        command_text: str,
+        request: PostRequest,
+        state: str,
+        confirm_token: str | None = None,
+    ) -> int:
+        """Store a request before anything is sent, either awaiting confirmation or about to be sent."""
+        now = to_db_time(self._now())
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO requests (platform, workspace_id, channel_id, user_id, user_name, command_text, "
+                "request_json, scheduled_time, state, confirm_token, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    caller.platform,
+                    caller.workspace_id,
+                    caller.channel_id,
+                    caller.user_id,
+                    caller.display_name,
+                    command_text,
+                    request_to_json(request),
+                    to_db_time(request.scheduled_time),
+                    state,
+                    confirm_token,
+                    now,
+                    now,
+                ),
+            )
+            request_id = cursor.lastrowid
+            assert request_id is not None
+            return request_id
+
+    async def get_request(self, request_id: int) -> StoredRequest | None:
+        row = await self._row(f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE id = ?", (request_id,))
+        return _request(row) if row else None
+
+    async def request_by_token(self, token: str) -> StoredRequest | None:
+        row = await self._row(
+            f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE confirm_token = ?",
+            (token,),
+        )
+        return _request(row) if row else None
+
+    async def move_request(self, request_id: int, *, from_state: str, to_state: str) -> bool:
+        """Change a request's state only if it is still in `from_state`: a second click does nothing."""
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "UPDATE requests SET state = ?, updated_at = ? WHERE id = ? AND state = ?",
+                (to_state, to_db_time(self._now()), request_id, from_state),
+            )
+            return cursor.rowcount == 1
+
+    async def finish_request(
+        self,
+        request_id: int,
+        *,
+        state: str,
+        error: str | None = None,
+        posts: Iterable[tuple[RemotePost, str]] = (),
+        audit: tuple[Caller, str, dict[str, Any]] | None = None,
+        notices: Iterable[NewNotice] = (),
+    ) -> None:
+        """Record the outcome of the create call, its posts, audit row and notices, all in one transaction."""
+        now = to_db_time(self._now())
+        async with self._transaction() as db:
+            await db.execute(
+                "UPDATE requests SET state = ?, error = ?, updated_at = ?, "
+                "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?",
+                (state, error, now, state, now, request_id),
+            )
+            await db.executemany(
+                "INSERT OR REPLACE INTO posts (id, request_id, account_id, account_label, status, scheduled_time, "
+                "posted_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        post.id,
+                        request_id,
+                        post.account_id,
+                        label,
+                        post.status.value,
+                        to_db_time(post.scheduled_time),
+                        to_db_time(post.posted_at),
+                        now,
+                        now,
+                    )
+                    for post, label in posts
+                ],
+            )
+            if audit:
+                await self._audit(db, audit[0], audit[1], request_id, audit[2])
+            await self._enqueue(db, notices)
+
+    async def requests_in_state(self, state: str) -> list[StoredRequest]:
+        rows = await self._rows(
+            f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE state = ? ORDER BY id",
+            (state,),
+        )
+        return [_request(row) for row in rows]
+
+    async def interrupted_to_unconfirmed(self) -> list[int]:
+        """At start-up: a request left `sending` by a crash may or may not exist at Infinipost."""
+        rows = await self._rows("SELECT id FROM requests WHERE state = ?", (RequestState.SENDING,))
+        ids = [int(row["id"]) for row in rows]
+        if ids:
+            async with self._transaction() as db:
+                await db.executemany(
+                    "UPDATE requests SET state = ?, error = ?, updated_at = ? WHERE id = ? AND state = ?",
+                    [
+                        (
+                            RequestState.UNCONFIRMED,
+                            "interrupted during the create call",
+                            to_db_time(self._now()),
+                            i,
+                            RequestState.SENDING,
+                        )
+                        for i in ids
+                    ],
+                )
+        return ids
+
+    async def channel_requests(self, channel: ChannelRef, *, limit: int) -> list[StoredRequest]:
+        """The channel's latest sent or pending requests, newest first."""
+        rows = await self._rows(
+            f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE platform = ? AND workspace_id = ? "
+            "AND channel_id = ? AND state NOT IN (?, ?) ORDER BY id DESC LIMIT ?",
+            (
+                channel.platform,
+                channel.workspace_id,
+                channel.channel_id,
+                RequestState.AWAITING_CONFIRMATION,
+                RequestState.DISCARDED,
+                limit,
+            ),
+        )
+        return [_request(row) for row in rows]
+
+    # Posts
+
+    async def posts_of(self, request_ids: Sequence[int]) -> dict[int, list[StoredPost]]:
+        if not request_ids:
+            return {}
+        marks = ",".join("?" * len(request_ids))
+        rows = await self._rows(
+            f"SELECT {_POST_COLUMNS} FROM posts WHERE request_id IN ({marks}) ORDER BY rowid",
+            list(request_ids),
+        )
+        found: dict[int, list[StoredPost]] = {i: [] for i in request_ids}
+        for row in rows:
+            found[int(row["request_id"])].append(_post(row))
+        return found
+
+    async def get_post(self, post_id: str) -> StoredPost | None:
+        row = await self._row(f"SELECT {_POST_COLUMNS} FROM posts WHERE id = ?", (post_id,))
+        return _post(row) if row else None
+
+    async def update_posts(
+        self,
+        changes: Iterable[tuple[str, PostStatus, datetime | None, datetime | None]],
+        *,
+        audit: tuple[Caller, str, int | None, dict[str, Any]] | None = None,
+        notices: Iterable[NewNotice] = (),
+    ) -> None:
+        """Set (post ID, status, scheduled time, posted at) for posts, with their audit row and notices."""
+        now = to_db_time(self._now())
+        async with self._transaction() as db:
+            await db.executemany(
+                "UPDATE posts SET status = ?, scheduled_time = COALESCE(?, scheduled_time), "
+                "posted_at = COALESCE(?, posted_at), updated_at = ? WHERE id = ?",
+                [
+                    (status.value, to_db_time(scheduled), to_db_time(posted), now, post_id)
+                    for post_id, status, scheduled, posted in changes
+                ],
+            )
+            if audit:
+                await self._audit(db, audit[0], audit[1], audit[2], audit[3])
+            await self._enqueue(db, notices)
+
+    # Settings
+
+    async def user_timezone(self, caller: Caller) -> str | None:
+        row = await self._row(
+            "SELECT timezone FROM user_settings WHERE platform = ? AND workspace_id = ? AND user_id = ?",
+            (caller.platform, caller.workspace_id, caller.user_id),
+        )
+        return str(row["timezone"]) if row and row["timezone"] else None
+
+    async def set_user_timezone(self, caller: Caller, timezone: str | None) -> None:
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO user_settings (platform, workspace_id, user_id, timezone, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (platform, workspace_id, user_id) "
+                "DO UPDATE SET timezone = excluded.timezone, updated_at = excluded.updated_at",
+                (caller.platform, caller.workspace_id, caller.user_id, timezone, to_db_time(self._now())),
+            )
+            await self._audit(db, caller, "timezone", None, {"timezone": timezone})
+
+    async def channel_settings(self, channel: ChannelRef) -> ChannelSettings:
+        row = await self._row(
+            "SELECT default_accounts, allowed_accounts FROM channel_settings "
+            "WHERE platform = ? AND workspace_id = ? AND channel_id = ?",
+            (channel.platform, channel.workspace_id, channel.channel_id),
+        )
+        if not row:
+            return ChannelSettings()
+        allowed = row["allowed_accounts"]
+        return ChannelSettings(
+            default_accounts=tuple(json.loads(row["default_accounts"])),
+            allowed_accounts=tuple(json.loads(allowed)) if allowed is not None else None,
+        )
+
+    async def set_channel_defaults(self, caller: Caller, account_ids: Sequence[str]) -> None:
+        """The accounts a /post from this channel goes to when it names none."""
+        current = await self.channel_settings(_channel(caller))
+        await self._save_channel(caller, tuple(account_ids), current.allowed_accounts)
+
+    async def set_channel_allowed(self, caller: Caller, account_ids: Sequence[str] | None) -> None:
+        """The only accounts this channel may post to; None lifts the restriction."""
+        current = await self.channel_settings(_channel(caller))
+        await self._save_channel(caller, current.default_accounts, tuple(account_ids) if account_ids else None)
+
+    async def _save_channel(self, caller: Caller, defaults: tuple[str, ...], allowed: tuple[str, ...] | None) -> None:
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO channel_settings (platform, workspace_id, channel_id, default_accounts, "
+                "allowed_accounts, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (platform, workspace_id, channel_id) DO UPDATE SET "
+                "default_accounts = excluded.default_accounts, allowed_accounts = excluded.allowed_accounts, "
+                "updated_at = excluded.updated_at",
+                (
+                    caller.platform,
+                    caller.workspace_id,
+                    caller.channel_id,
+                    json.dumps(list(defaults)),
+                    json.dumps(list(allowed)) if allowed is not None else None,
+                    to_db_time(self._now()),
+                ),
+            )
+            await self._audit(
+                db, caller, "channel_accounts", None, {"defaults": list(defaults), "allowed": allowed and list(allowed)}
+            )
+
+    async def aliases(self, platform: str, workspace_id: str) -> dict[str, str]:
+        rows = await self._rows(
+            "SELECT alias, account_id FROM aliases WHERE platform = ? AND workspace_id = ?",
+            (platform, workspace_id),
+        )
+        return {str(row["alias"]): str(row["account_id"]) for row in rows}
+
+    async def set_alias(self, caller: Caller, alias: str, account_id: str | None) -> None:
+        """Name an account for this workspace; `account_id=None` removes the alias."""
+        async with self._transaction() as db:
+            if account_id is None:
+                await db.execute(
+                    "DELETE FROM aliases WHERE platform = ? AND workspace_id = ? AND alias = ?",
+                    (caller.platform, caller.workspace_id, alias),
+                )
+            else:
+                await db.execute(
+                    "INSERT INTO aliases (platform, workspace_id, alias, account_id, created_by, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (platform, workspace_id, alias) "
+                    "DO UPDATE SET account_id = excluded.account_id, created_by = excluded.created_by",
+                    (
+                        caller.platform,
+                        caller.workspace_id,
+                        alias,
+                        account_id,
+                        caller.user_id,
+                        to_db_time(self._now()),
+                    ),
+                )
+            await self._audit(db, caller, "alias", None, {"alias": alias, "account": account_id})
+
+    async def _audit(
+        self, db: aiosqlite.Connection, caller: Caller, action: str, request_id: int | None, detail: dict[str, Any]
+    ) -> None:
+        await db.execute(
+            "INSERT INTO audit_log (at, platform, workspace_id, channel_id, user_id, action, request_id, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                to_db_time(self._now()),
+                caller.platform,
+                caller.workspace_id,
+                caller.channel_id,
+                caller.user_id,
+                action,
+                request_id,
+                json.dumps(detail, ensure_ascii=False),
+            ),
+        )
+
+    async def _enqueue(self, db: aiosqlite.Connection, notices: Iterable[NewNotice]) -> None:
+        now = to_db_time(self._now())
+        await db.executemany(
+            "INSERT INTO notices (created_at, platform, workspace_id, channel_id, kind, request_id, payload, "
+            "next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    now,
+                    n.channel.platform,
+                    n.channel.workspace_id,
+                    n.channel.channel_id,
+                    n.kind,
+                    n.request_id,
+                    n.payload,
+                    now,
+                )
+                for n in notices
+            ],
+        )
+
+    # Audit log
+
+    async def audit_entries(self, *, limit: int = 100) -> list[dict[str, Any]]:
+        rows = await self._rows(
+            "SELECT at, platform, workspace_id, channel_id, user_id, action, request_id, detail "
+            "FROM audit_log ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [{**dict(row), "detail": json.loads(row["detail"])} for row in rows]
+
+    # Notice outbox
+
+    async def due_notices(self, now: datetime, *, limit: int = 100) -> list[StoredNotice]:
+        rows = await self._rows(
+            f"SELECT {_NOTICE_COLUMNS} FROM notices WHERE state = 'pending' AND next_attempt_at <= ? "
+            "ORDER BY id LIMIT ?",
+            (to_db_time(now), limit),
+        )
+        return [_notice(row) for row in rows]
+
+    async def next_notice_time(self) -> datetime | None:
+        row = await self._row("SELECT MIN(next_attempt_at) AS at FROM notices WHERE state = 'pending'")
+        return from_db_time(row["at"]) if row else None
+
+    async def notices_delivered(
+        self, notice_ids: Sequence[int], *, announcement: tuple[int, MessageRef] | None = None
+    ) -> None:
+        """Mark notices delivered, with the reference of the announcement they were, in one transaction."""
+        async with self._transaction() as db:
+            if announcement:
+                await db.execute(
+                    "UPDATE requests SET announcement_ref = ? WHERE id = ?",
+                    (ref_to_json(announcement[1]), announcement[0]),
+                )
+            await db.executemany(
+                "UPDATE notices SET state = 'delivered', delivered_at = ?, attempts = attempts + 1 "
+                "WHERE id = ? AND state = 'pending'",
+                [(to_db_time(self._now()), i) for i in notice_ids],
+            )
+
+    async def notices_retry(self, notice_ids: Sequence[int], *, at: datetime, error: str, give_up: bool) -> None:
+        async with self._transaction() as db:
+            await db.executemany(
+                "UPDATE notices SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, state = ? "
+                "WHERE id = ? AND state = 'pending'",
+                [(to_db_time(at), error[:500], "dead" if give_up else "pending", i) for i in notice_ids],
+            )
+
+    async def notice_states(self) -> list[tuple[int, str, str]]:
+        """(id, kind, state) of every notice, oldest first: for tests and diagnostics."""
+        rows = await self._rows("SELECT id, kind, state FROM notices ORDER BY id")
+        return [(int(r["id"]), str(r["kind"]), str(r["state"])) for r in rows]
+
+    async def integrity_ok(self) -> bool:
+        row = await self._row("PRAGMA integrity_check")
+        return bool(row and row[0] == "ok")
+
+
+def _create_private(path: Path) -> None:
+    """The database and its folder are readable by the bot's own user only."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
+def _channel(caller: Caller) -> ChannelRef:
+    return ChannelRef(platform=caller.platform, workspace_id=caller.workspace_id, channel_id=caller.channel_id)
+
+
+def _request(row: sqlite3.Row) -> StoredRequest:
+    created = from_db_time(row["created_at"])
+    assert created is not None
+    return StoredRequest(
+        id=int(row["id"]),
+        channel=ChannelRef(platform=row["platform"], workspace_id=row["workspace_id"], channel_id=row["channel_id"]),
+        user_id=row["user_id"],
+        user_name=row["user_name"],
+        command_text=row["command_text"],
+        request=request_from_json(row["request_json"]),
+        state=row["state"],
+        confirm_token=row["confirm_token"],
+        error=row["error"],
+        created_at=created,
+        sent_at=from_db_time(row["sent_at"]),
+        announcement=ref_from_json(row["announcement_ref"]),
+    )
+
+
+def _post(row: sqlite3.Row) -> StoredPost:
+    return StoredPost(
+        id=row["id"],
+        request_id=int(row["request_id"]),
+        account_id=row["account_id"],
+        account_label=row["account_label"],
+        status=PostStatus(row["status"]),
+        scheduled_time=from_db_time(row["scheduled_time"]),
+        posted_at=from_db_time(row["posted_at"]),
+    )
+
+
+def _notice(row: sqlite3.Row) -> StoredNotice:
+    return StoredNotice(
+        id=int(row["id"]),
+        channel=ChannelRef(platform=row["platform"], workspace_id=row["workspace_id"], channel_id=row["channel_id"]),
+        kind=row["kind"],
+        request_id=row["request_id"],
+        payload=row["payload"],
+        attempts=int(row["attempts"]),
+    )

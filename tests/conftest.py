@@ -1,0 +1,109 @@
+"""Shared fixtures. Tests never see the developer's environment or `.env`, and never reach past loopback."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import Settings
+from bot.runtime import Runtime, start_runtime
+from bot.sandbox import SandboxServer
+from tests.fakes.chat import ChatHarness
+
+_PREFIXES = ("BOT_", "DISCORD_", "SLACK_", "INFINIPOST_", "AWS_")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No setting leaks in from the developer's shell, and no `.env` is found in the working directory."""
+    for name in list(os.environ):
+        if name.startswith(_PREFIXES):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def _loopback(address: Any) -> bool:
+    if isinstance(address, tuple):
+        host = address[0]
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return host == "localhost"
+    return True  # unix sockets
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any connection to a non-loopback address fails the test loudly."""
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def connect(self: socket.socket, address: Any) -> None:
+        if not _loopback(address):
+            raise AssertionError(f"test tried to reach the network: {address}")
+        real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        if not _loopback(address):
+            raise AssertionError(f"test tried to reach the network: {address}")
+        return real_connect_ex(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+
+
+class FakeClock:
+    """A clock tests move by hand. Starts at 2026-11-28 10:00 in New York."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def sandbox(clock: FakeClock) -> AsyncIterator[SandboxServer]:
+    async with SandboxServer(clock=clock) as server:
+        yield server
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database": tmp_path / "bot.db",
+        "default_timezone": "America/New_York",
+        "confirm_posts": False,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, sandbox: SandboxServer) -> Settings:
+    return make_settings(tmp_path, api_key="sk_test_key", api_url=sandbox.url)
+
+
+@pytest.fixture
+async def runtime(settings: Settings, clock: FakeClock) -> AsyncIterator[Runtime]:
+    async with start_runtime(settings, clock=clock, workers=False) as running:
+        yield running
+
+
+@pytest.fixture
+def chat(runtime: Runtime) -> ChatHarness:
+    return ChatHarness(runtime.core)

@@ -1,0 +1,304 @@
+"""The core driven through an in-memory chat: what people type, what they read, what Infinipost receives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.runtime import Runtime, start_runtime
+from bot.sandbox import SandboxServer
+from tests.conftest import FakeClock, make_settings
+from tests.fakes.chat import ChatHarness
+
+
+def creates(sandbox: SandboxServer) -> list[dict[str, object]]:
+    return [r.body for r in sandbox.state.received if (r.method, r.path) == ("POST", "/v1/posts")]
+
+
+@pytest.mark.parametrize(
+    ("typed", "body"),
+    [
+        (
+            "/post https://cdn.example.com/v.mp4 to acc_123, acc_456 at tomorrow noon -- Check this out #viral",
+            {
+                "accountIds": ["acc_123", "acc_456"],
+                "contentType": "video",
+                "contentUrl": "https://cdn.example.com/v.mp4",
+                "caption": "Check this out #viral",
+                "scheduledTime": "2026-11-29T17:00:00Z",
+            },
+        ),
+        (
+            '/post https://e.com/1.jpg https://e.com/2.jpg to acc_1 in 2 hours slides 6 "Swipe 👉"',
+            {
+                "accountIds": ["acc_1"],
+                "contentType": "slideshow",
+                "contentUrl": ["https://e.com/1.jpg", "https://e.com/2.jpg"],
+                "caption": "Swipe 👉",
+                "slideDuration": 6,
+                "scheduledTime": "2026-11-28T17:00:00Z",
+            },
+        ),
+        (
+            "/post https://e.com/v.mp4 to acc_1 now",
+            {"accountIds": ["acc_1"], "contentType": "video", "contentUrl": "https://e.com/v.mp4"},
+        ),
+        (
+            "/post https://e.com/v.mp4 to acc_1 sound https://e.com/a.mp3 on friday 9am -- hi",
+            {
+                "accountIds": ["acc_1"],
+                "contentType": "video",
+                "contentUrl": "https://e.com/v.mp4",
+                "caption": "hi",
+                "soundUrl": "https://e.com/a.mp3",
+                "scheduledTime": "2026-12-04T14:00:00Z",
+            },
+        ),
+    ],
+)
+async def test_the_issue_examples_send_exactly_these_bodies(
+    chat: ChatHarness, sandbox: SandboxServer, typed: str, body: dict[str, object]
+) -> None:
+    reply = await chat.say(typed)
+    assert not reply.error, reply.text
+    assert creates(sandbox) == [body]
+    assert "Scheduled" in reply.text
+
+
+async def test_schedule_is_announced_in_the_channel_and_stored(chat: ChatHarness, runtime: Runtime) -> None:
+    reply = await chat.say(
+        "/post https://e.com/v.mp4 to brand-tiktok, brand-ig at tomorrow noon -- We're live! #launch"
+    )
+    assert "Sun 29 Nov 2026, 12:00 EST (America/New_York)" in reply.text
+    [announcement] = chat.channel
+    assert announcement.channel == "C1"
+    assert "<@U1> scheduled a video for 2026-11-29T17:00Z" in announcement.text
+    assert "Brand TikTok (@brand-tiktok) on TikTok" in announcement.text
+    assert "Brand Instagram (@brand-ig) on Instagram" in announcement.text
+    assert "We're live! #launch" in announcement.text
+    storage = runtime.ctx.storage
+    stored = await storage.get_request(1)
+    assert stored is not None
+    assert stored.state == "sent"
+    assert stored.user_id == "U1"
+    assert stored.channel.channel_id == "C1"
+    assert stored.announcement is not None  # kept for later status updates in its thread
+    posts = (await storage.posts_of([1]))[1]
+    assert [p.account_id for p in posts] == ["acc_123", "acc_456"]
+    [audit] = await storage.audit_entries()
+    assert audit["action"] == "schedule"
+    assert audit["detail"]["posts"] == [p.id for p in posts]
+
+
+async def test_preview_then_yes_sends_once(tmp_path: Path, sandbox: SandboxServer, clock: FakeClock) -> None:
+    settings = make_settings(tmp_path, api_key="sk_test_x", api_url=sandbox.url, confirm_posts=True)
+    async with start_runtime(settings, clock=clock, workers=False) as runtime:
+        chat = ChatHarness(runtime.core)
+        preview = await chat.say("/post https://e.com/1.jpg https://e.com/2.png to acc_123 at friday 9am -- Two")
+        assert preview.confirm_token
+        assert dict(preview.fields) == {
+            "Accounts": "Brand TikTok (@brand-tiktok) on TikTok",
+            "Type": "slideshow, 2 images",
+            "When": "Fri 04 Dec 2026, 09:00 EST (America/New_York)",
+            "Caption": "Two",
+        }
+        assert creates(sandbox) == []
+        someone_else = await chat.say(f"/confirm {preview.confirm_token}", caller=chat.caller("U2"))
+        assert someone_else.error
+        assert "Only user-U1" in someone_else.text
+        assert creates(sandbox) == []
+        first = await chat.say(f"/confirm {preview.confirm_token}")
+        second = await chat.say(f"/confirm {preview.confirm_token}")
+        assert "Scheduled" in first.text
+        assert "already scheduled" in second.text
+        assert len(creates(sandbox)) == 1
+        assert len(chat.channel) == 1
+
+
+async def test_preview_then_no_sends_nothing(tmp_path: Path, sandbox: SandboxServer, clock: FakeClock) -> None:
+    settings = make_settings(tmp_path, api_key="sk_test_x", api_url=sandbox.url, confirm_posts=True)
+    async with start_runtime(settings, clock=clock, workers=False) as runtime:
+        chat = ChatHarness(runtime.core)
+        preview = await chat.say("/post https://e.com/v.mp4 to acc_1 in 1 hour")
+        dropped = await chat.say(f"/discard {preview.confirm_token}")
+        late_yes = await chat.say(f"/confirm {preview.confirm_token}")
+        assert "Nothing was sent" in dropped.text
+        assert "dropped" in late_yes.text
+        assert creates(sandbox) == []
+
+
+async def test_a_preview_whose_time_passed_is_not_sent(
+    tmp_path: Path, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    settings = make_settings(tmp_path, api_key="sk_test_x", api_url=sandbox.url, confirm_posts=True)
+    async with start_runtime(settings, clock=clock, workers=False) as runtime:
+        chat = ChatHarness(runtime.core)
+        preview = await chat.say("/post https://e.com/v.mp4 to acc_1 in 5 minutes")
+        clock.advance(minutes=10)
+        reply = await chat.say(f"/confirm {preview.confirm_token}")
+        assert reply.error
+        assert "passed while the preview waited" in reply.text
+        assert creates(sandbox) == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("/post", "Tell me what to post"),
+        ("/post https://e.com/v.mp4 at tomorrow 9am", "this channel has no default accounts"),
+        ("/post https://e.com/v.mp4 to nobody at 9am", "I don't know an account called `nobody`"),
+        ("/post https://e.com/v.mp4 to acc_1 at tomorrow", "no time of day"),
+        ("/post https://e.com/v.mp4 to acc_1 at yesterday 9am", "already passed"),
+        ("/post https://e.com/v.mp4 https://e.com/1.jpg to acc_1", "not both"),
+        ("/post https://e.com/a.mp4 https://e.com/b.mp4 to acc_1", "one video"),
+        ("/post https://e.com/v.mp4 to acc_1 slides 6", "only applies to slideshows"),
+        ("/post https://e.com/file to acc_1", "Add `video` or `slideshow`"),
+        ("/post " + " ".join(f"https://e.com/{i}.jpg" for i in range(36)) + " to acc_1", "at most 35 images"),
+        ("/post https://e.com/v.mp4 to acc_1 -- " + "x" * 2201, "the limit is 2,200"),
+        ("/post https://e.com/v.mp4 to acc_1,acc_2,acc_3,acc_4,acc_5,acc_6,a7,a8,a9,a10,a11", "at most 10 accounts"),
+        ("/fly me to the moon", "I don't know `/fly`"),
+    ],
+)
+async def test_bad_commands_get_one_clear_message_and_nothing_is_sent_or_stored(
+    chat: ChatHarness, sandbox: SandboxServer, runtime: Runtime, typed: str, expected: str
+) -> None:
+    reply = await chat.say(typed)
+    assert reply.error
+    assert expected in reply.text
+    assert "Traceback" not in reply.text
+    assert creates(sandbox) == []
+    assert await runtime.ctx.storage.get_request(1) is None
+
+
+async def test_infinipost_refusal_reaches_the_user_and_is_stored_as_failed(
+    chat: ChatHarness, sandbox: SandboxServer, runtime: Runtime
+) -> None:
+    await runtime.ctx.accounts.all()  # the bot's cached list still has acc_456 ...
+    del sandbox.state.accounts["acc_456"]  # ... which Infinipost no longer has
+    reply = await chat.say("/post https://e.com/v.mp4 to acc_456 at 9am -- x")
+    assert reply.error
+    assert reply.text == "Nothing was scheduled. Infinipost refused it: Account acc_456 not found."
+    stored = await runtime.ctx.storage.get_request(1)
+    assert stored is not None
+    assert stored.state == "failed"
+    assert chat.channel == []
+
+
+async def test_posts_cancel_and_reschedule(chat: ChatHarness, sandbox: SandboxServer, runtime: Runtime) -> None:
+    await chat.say("/post https://e.com/v.mp4 to acc_123, acc_456 at tomorrow noon -- first")
+    await chat.say("/post https://e.com/w.mp4 to acc_1 at friday 9am -- second")
+    listing = await chat.say("/posts")
+    assert "#2 video, 1 file · Fri 04 Dec 2026, 09:00 EST (America/New_York)" in listing.text
+    assert "#1 video, 1 file · Sun 29 Nov 2026, 12:00 EST" in listing.text
+    posts = await runtime.ctx.storage.posts_of([1, 2])
+    first_ids = [p.id for p in posts[1]]
+
+    refused = await chat.say("/cancel #1", caller=chat.caller("U2"))
+    assert refused.error
+    assert "Only user-U1" in refused.text
+
+    cancelled = await chat.say("/cancel #1")
+    assert all(f"Cancelled `{i}`" in cancelled.text for i in first_ids)
+    assert all(i not in sandbox.state.posts for i in first_ids)
+    assert "🚫 cancelled" in chat.channel[-1].text  # the announcement is edited
+    assert chat.channel[-1].edits == "m1"
+
+    moved = await chat.say(f"/reschedule {posts[2][0].id} dec 5 5pm")
+    assert "Sat 05 Dec 2026, 17:00 EST" in moved.text
+    assert sandbox.state.posts[posts[2][0].id]["scheduledTime"] == "2026-12-05T22:00:00Z"
+
+    again = await chat.say("/cancel #1")
+    assert "Nothing to cancel" in again.text
+    actions = [e["action"] for e in await runtime.ctx.storage.audit_entries()]
+    assert actions[:2] == ["reschedule", "cancel"]
+
+
+async def test_posts_refresh_sees_posts_go_live(chat: ChatHarness, clock: FakeClock) -> None:
+    await chat.say("/post https://e.com/v.mp4 to acc_1 in 1 hour")
+    await chat.say("/post https://e.com/fail.mp4 to acc_123 in 1 hour")
+    clock.advance(hours=2)
+    listing = await chat.say("/posts refresh")
+    assert "✅ live" in listing.text
+    assert "❌ failed" in listing.text
+    texts = [m.text for m in chat.channel]
+    assert any("Live now on Demo TikTok" in t for t in texts)
+    assert any("<@U1> the video for Brand TikTok" in t and "failed" in t for t in texts)
+
+
+async def test_channel_defaults_need_an_admin_and_then_apply(chat: ChatHarness, sandbox: SandboxServer) -> None:
+    refused = await chat.say("/accounts default acc_123")
+    assert refused.error
+    assert "Only an admin" in refused.text
+    admin = chat.caller("U9", is_admin=True)
+    await chat.say("/accounts default brand-tiktok", caller=admin)
+    await chat.say("/accounts alias launch acc_456", caller=admin)
+    listing = await chat.say("/accounts")
+    assert "`acc_123` Brand TikTok (@brand-tiktok) on TikTok · default here" in listing.text
+    assert "also `launch`" in listing.text
+    await chat.say("/post https://e.com/v.mp4 at 9am")
+    await chat.say("/post https://e.com/v.mp4 to launch at 9am")
+    assert [b["accountIds"] for b in creates(sandbox)] == [["acc_123"], ["acc_456"]]
+
+
+async def test_channel_allow_list_refuses_other_accounts(chat: ChatHarness, sandbox: SandboxServer) -> None:
+    admin = chat.caller("U9", is_admin=True)
+    await chat.say("/accounts allow acc_1", caller=admin)
+    reply = await chat.say("/post https://e.com/v.mp4 to acc_123 at 9am")
+    assert reply.error
+    assert "may not post to Brand TikTok" in reply.text
+    assert creates(sandbox) == []
+
+
+async def test_timezone_is_per_user_and_used_for_times(chat: ChatHarness, sandbox: SandboxServer) -> None:
+    shown = await chat.say("/timezone")
+    assert "America/New_York (the bot's default)" in shown.text
+    assert "Sat 28 Nov 2026, 10:00 EST" in shown.text
+    assert "Europe/Paris" in (await chat.say("/timezone europe/paris")).text
+    await chat.say("/post https://e.com/v.mp4 to acc_1 at tomorrow 9am")
+    assert creates(sandbox)[0]["scheduledTime"] == "2026-11-29T08:00:00Z"
+    bad = await chat.say("/timezone Mars/Olympus")
+    assert bad.error
+    assert "not a time zone name" in bad.text
+
+
+async def test_profile_zone_is_used_until_the_user_sets_one(chat: ChatHarness, sandbox: SandboxServer) -> None:
+    tokyo_user = chat.caller("U5", profile_timezone="Asia/Tokyo")
+    await chat.say("/post https://e.com/v.mp4 to acc_1 at tomorrow 9am", caller=tokyo_user)
+    # It is already Sunday 00:00 in Tokyo, so "tomorrow" is Monday there.
+    assert creates(sandbox)[0]["scheduledTime"] == "2026-11-30T00:00:00Z"
+
+
+async def test_help_lists_every_command(chat: ChatHarness) -> None:
+    text = (await chat.say("/help")).text
+    for command in ("/post", "/posts", "/cancel", "/reschedule", "/accounts", "/timezone", "/help"):
+        assert command in text
+    assert "tomorrow 9am" in (await chat.say("/help post")).text
+
+
+async def test_sandbox_replies_say_so(tmp_path: Path, clock: FakeClock) -> None:
+    settings = make_settings(tmp_path)
+    assert settings.uses_sandbox
+    async with start_runtime(settings, clock=clock, workers=False) as runtime:
+        chat = ChatHarness(runtime.core)
+        reply = await chat.say("/post https://e.com/v.mp4 to acc_1 in 1 hour")
+        assert reply.text.startswith("[sandbox] Scheduled")
+        assert chat.channel[0].text.startswith("[sandbox] ")
+        assert runtime.sandbox is not None
+        assert len(runtime.sandbox.state.posts) == 1
+
+
+async def test_posts_from_other_channels_are_not_listed(chat: ChatHarness) -> None:
+    await chat.say("/post https://e.com/v.mp4 to acc_1 in 1 hour", caller=chat.caller(channel="C2"))
+    assert "No posts from this channel yet" in (await chat.say("/posts")).text
+
+
+async def test_settings_object_reads_names_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_ACCOUNTS", "acc_1, acc_2 acc_3")
+    monkeypatch.setenv("BOT_CONFIRM_POSTS", "false")
+    monkeypatch.setenv("INFINIPOST_API_KEY", "sk_test_secret")
+    settings = Settings(_env_file=None)
+    assert settings.accounts == ("acc_1", "acc_2", "acc_3")
+    assert settings.confirm_posts is False
+    assert "sk_test_secret" not in repr(settings)

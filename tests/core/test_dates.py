@@ -1,0 +1,114 @@
+"""Time phrases with a pinned clock: the issue's examples, month and year ends, DST, same weekday, the past."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.dates import format_local, parse_when, to_utc_iso
+from bot.errors import InvalidTime
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def when(phrase: str, now: datetime, tz: ZoneInfo = NEW_YORK) -> str:
+    result = parse_when(phrase, now=now.replace(tzinfo=tz), tz=tz)
+    return to_utc_iso(result) if result else "now"
+
+
+def refused(phrase: str, now: datetime, tz: ZoneInfo = NEW_YORK) -> str:
+    with pytest.raises(InvalidTime) as caught:
+        parse_when(phrase, now=now.replace(tzinfo=tz), tz=tz)
+    return caught.value.user_message
+
+
+SATURDAY_10AM = datetime(2026, 11, 28, 10, 0)
+
+
+@pytest.mark.parametrize(
+    ("phrase", "expected"),
+    [
+        ("at tomorrow noon", "2026-11-29T17:00:00Z"),
+        ("in 2 hours", "2026-11-28T17:00:00Z"),
+        ("on friday 9am", "2026-12-04T14:00:00Z"),
+        ("now", "now"),
+        ("at 10", "2026-11-29T15:00:00Z"),  # ten o'clock; today's has just begun, so tomorrow's
+        ("at 17", "2026-11-28T22:00:00Z"),
+        ("tomorrow at 10", "2026-11-29T15:00:00Z"),
+        ("dec 24 at 10", "2026-12-24T15:00:00Z"),
+        ("9am", "2026-11-29T14:00:00Z"),  # a bare time that has passed today means tomorrow
+        ("in 90 mins", "2026-11-28T16:30:00Z"),
+        ("in half an hour", "2026-11-28T15:30:00Z"),
+        ("2 hours from now", "2026-11-28T17:00:00Z"),
+        ("9am PST", "2026-11-28T17:00:00Z"),
+        ("2026-12-05 15:00", "2026-12-05T20:00:00Z"),
+        ("nov 27 2027 10am", "2027-11-27T15:00:00Z"),
+    ],
+)
+def test_phrases_resolve_in_the_callers_zone(phrase: str, expected: str) -> None:
+    assert when(phrase, SATURDAY_10AM) == expected
+
+
+def test_weekday_equal_to_today_means_today_if_still_ahead_else_next_week() -> None:
+    assert when("saturday 11am", SATURDAY_10AM) == "2026-11-28T16:00:00Z"
+    assert when("saturday 9am", SATURDAY_10AM) == "2026-12-05T14:00:00Z"
+
+
+def test_month_end() -> None:
+    jan_31 = datetime(2026, 1, 31, 20, 0)
+    assert when("tomorrow 9am", jan_31) == "2026-02-01T14:00:00Z"
+    assert when("feb 1 10am", jan_31) == "2026-02-01T15:00:00Z"
+
+
+def test_year_end() -> None:
+    new_years_eve = datetime(2026, 12, 31, 20, 0)
+    assert when("tomorrow 9am", new_years_eve) == "2027-01-01T14:00:00Z"
+    assert when("dec 31 9pm", new_years_eve) == "2027-01-01T02:00:00Z"  # tonight, not next year
+    assert when("jan 2 10am", new_years_eve) == "2027-01-02T15:00:00Z"
+    assert "has already passed this year" in refused("dec 31 7pm", new_years_eve)
+
+
+def test_daylight_saving_end_gives_the_right_instants() -> None:
+    before_fall_back = datetime(2026, 11, 1, 0, 30)  # EDT; clocks go back at 02:00
+    assert when("in 2 hours", before_fall_back) == "2026-11-01T06:30:00Z"  # two real hours
+    assert when("tomorrow 9am", before_fall_back) == "2026-11-02T14:00:00Z"  # EST by then
+
+
+def test_daylight_saving_start_refuses_a_time_that_does_not_exist() -> None:
+    before_spring_forward = datetime(2026, 3, 8, 0, 30)
+    assert when("tomorrow 9am", before_spring_forward) == "2026-03-09T13:00:00Z"
+    assert "does not exist" in refused("today 2:30am", before_spring_forward)
+
+
+@pytest.mark.parametrize("phrase", ["tomorrow", "friday", "next week", "dec 5"])
+def test_a_day_without_a_time_asks_for_one(phrase: str) -> None:
+    assert "no time of day" in refused(phrase, SATURDAY_10AM)
+
+
+def test_past_times_are_errors_not_next_year() -> None:
+    assert "already passed" in refused("today 6am", SATURDAY_10AM)
+    message = refused("nov 27 10am", SATURDAY_10AM)
+    assert "has already passed this year" in message
+    assert "2027" in message
+
+
+def test_more_than_a_year_ahead_is_refused() -> None:
+    assert "more than a year ahead" in refused("in 400 days", SATURDAY_10AM)
+
+
+@pytest.mark.parametrize("phrase", ["5", "asap", "whenever", "tomorrow 25:00", ""])
+def test_nonsense_is_refused_with_examples(phrase: str) -> None:
+    message = refused(phrase, SATURDAY_10AM)
+    assert "tomorrow 9am" in message or "not a time of day" in message
+
+
+def test_other_zones() -> None:
+    tokyo = ZoneInfo("Asia/Tokyo")
+    assert when("tomorrow 9am", datetime(2026, 11, 28, 10, 0), tokyo) == "2026-11-29T00:00:00Z"
+
+
+def test_local_format_names_the_zone() -> None:
+    instant = datetime.fromisoformat("2026-11-29T17:00:00+00:00")
+    assert format_local(instant, NEW_YORK) == "Sun 29 Nov 2026, 12:00 EST (America/New_York)"

@@ -1,0 +1,102 @@
+"""The /post grammar: the issue's examples, quoting, key:value forms, and clear refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.errors import BadCommand
+from bot.grammar import parse_post, tokenize
+from bot.model import PostDraft
+
+
+def test_video_with_accounts_time_and_dash_caption() -> None:
+    draft = parse_post("https://cdn.example.com/v.mp4 to acc_123, acc_456 at tomorrow noon -- Check this out #viral")
+    assert draft == PostDraft(
+        media=("https://cdn.example.com/v.mp4",),
+        accounts=("acc_123", "acc_456"),
+        when="at tomorrow noon",
+        caption="Check this out #viral",
+    )
+
+
+def test_slideshow_with_duration_and_quoted_caption() -> None:
+    draft = parse_post('https://e.com/1.jpg https://e.com/2.jpg to acc_1 in 2 hours slides 6 "Swipe 👉"')
+    assert draft.media == ("https://e.com/1.jpg", "https://e.com/2.jpg")
+    assert draft.when == "in 2 hours"
+    assert draft.slides == 6
+    assert draft.caption == "Swipe 👉"
+
+
+def test_now_means_no_time() -> None:
+    draft = parse_post("https://e.com/v.mp4 to acc_1 now")
+    assert draft.when is None
+    assert draft.accounts == ("acc_1",)
+
+
+def test_sound_then_time_phrase_then_caption() -> None:
+    draft = parse_post("https://e.com/v.mp4 to acc_1 sound https://e.com/a.mp3 on friday 9am -- hi")
+    assert draft.sound_url == "https://e.com/a.mp3"
+    assert draft.when == "on friday 9am"
+    assert draft.caption == "hi"
+
+
+@pytest.mark.parametrize("quotes", ["“We’re live!”", "‘We’re live!’", '"We’re live!"', "„We’re live!“"])
+def test_curly_and_straight_quotes_keep_the_caption_as_typed(quotes: str) -> None:
+    assert parse_post(f"https://e.com/v.mp4 to acc_1 {quotes}").caption == "We’re live!"
+
+
+def test_caption_after_dashes_is_kept_raw() -> None:
+    draft = parse_post('https://e.com/v.mp4 to acc_1 -- "quoted" -- and to at now #tag')
+    assert draft.caption == '"quoted" -- and to at now #tag'
+
+
+def test_key_value_forms() -> None:
+    draft = parse_post(
+        'https://e.com/1.png https://e.com/2.png to:acc_1,acc_2 when:friday 9am slides:8 caption:"Hi there"'
+    )
+    assert draft.accounts == ("acc_1", "acc_2")
+    assert draft.when == "friday 9am"
+    assert draft.slides == 8
+    assert draft.caption == "Hi there"
+
+
+def test_time_phrase_keeps_inner_at_and_on() -> None:
+    assert parse_post("https://e.com/v.mp4 on friday at 9am to acc_1").when == "on friday at 9am"
+
+
+def test_explicit_type_words() -> None:
+    assert parse_post("https://e.com/file video to acc_1").content_type == "video"
+    assert parse_post("https://e.com/a slideshow to acc_1").content_type == "slideshow"
+
+
+def test_apostrophe_inside_a_word_is_not_a_quote() -> None:
+    tokens, caption = tokenize("don't stop")
+    assert [t.text for t in tokens] == ["don't", "stop"]
+    assert caption is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('https://e.com/v.mp4 to acc_1 "never closed', "never closed"),
+        ("https://e.com/v.mp4 to", "`to` needs at least one account"),
+        ("https://e.com/v.mp4 to acc_1 at", "needs a time after it"),
+        ("https://e.com/v.mp4 slides 5 to acc_1", "`slides` takes 4, 6 or 8"),
+        ("https://e.com/v.mp4 sound notalink to acc_1", "`sound` takes a link"),
+        ("https://e.com/v.mp4 to acc_1 at 9am now", "either `now` or a time"),
+        ("https://e.com/v.mp4 to acc_1 at 9am on friday 10am to acc_2 in 2 hours", "Give the time once"),
+        ('https://e.com/v.mp4 "one" to acc_1 "two"', "Give the caption once"),
+        ("https://e.com/v.mp4 video slideshow", "not both"),
+        ("ftp://e.com/v.mp4 to acc_1", "not a web link"),
+        ("hello there", "I don't understand `hello`"),
+    ],
+)
+def test_bad_commands_say_what_is_wrong(text: str, expected: str) -> None:
+    with pytest.raises(BadCommand) as caught:
+        parse_post(text)
+    assert expected in caught.value.user_message
+
+
+def test_command_text_over_slacks_limit_is_refused() -> None:
+    with pytest.raises(BadCommand, match="limit is 4,000"):
+        parse_post("https://e.com/v.mp4 -- " + "x" * 4000)

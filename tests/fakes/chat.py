@@ -1,0 +1,79 @@
+"""An in-memory chat platform, so that core tests read like a conversation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.core import Core
+from bot.model import Caller, ChannelRef, Command, MessageRef, PostDraft, Reply
+from bot.notices import Notice, Style, render
+
+PLATFORM = "memory"
+
+
+@dataclass
+class Delivered:
+    """A message the fake channel shows: new, in a thread, or an edit of an earlier one."""
+
+    channel: str
+    text: str
+    notices: list[Notice]
+    thread: str | None = None
+    edits: str | None = None
+
+
+@dataclass
+class MemoryMessenger:
+    messages: list[Delivered] = field(default_factory=list)
+    style: Style = field(
+        default_factory=lambda: Style(time=lambda t: t.strftime("%Y-%m-%dT%H:%MZ"), mention=lambda i, n: f"<@{i}>")
+    )
+
+    async def send(self, channel: ChannelRef, notices: Sequence[Notice], *, thread: MessageRef | None) -> MessageRef:
+        self.messages.append(
+            Delivered(
+                channel.channel_id,
+                render(notices, self.style),
+                list(notices),
+                thread=thread.message_id if thread else None,
+            )
+        )
+        return MessageRef(channel_id=channel.channel_id, message_id=f"m{len(self.messages)}")
+
+    async def edit(self, ref: MessageRef, notice: Notice) -> None:
+        self.messages.append(Delivered(ref.channel_id, render([notice], self.style), [notice], edits=ref.message_id))
+
+
+class ChatHarness:
+    """`await chat.say("/post ...")` returns the core's reply; `chat.channel` holds the notices delivered."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.messenger = MemoryMessenger()
+        core.ctx.outbox.messengers[PLATFORM] = self.messenger
+
+    def caller(self, user: str = "U1", *, channel: str = "C1", **extra: Any) -> Caller:
+        values: dict[str, Any] = {
+            "platform": PLATFORM,
+            "workspace_id": "T1",
+            "channel_id": channel,
+            "user_id": user,
+            "display_name": f"user-{user}",
+            "is_admin": False,
+        }
+        values.update(extra)
+        return Caller(**values)
+
+    async def say(self, line: str, *, caller: Caller | None = None, draft: PostDraft | None = None) -> Reply:
+        name, _, rest = line.lstrip("/").partition(" ")
+        reply = await self.core.handle(
+            Command(name=name, text=rest.strip(), caller=caller or self.caller(), draft=draft)
+        )
+        await self.core.ctx.outbox.flush()
+        return reply
+
+    @property
+    def channel(self) -> list[Delivered]:
+        return self.messenger.messages

@@ -1,0 +1,117 @@
+"""The `infinipost-bot` command as a person runs it: `when`, a scripted console, and `run` with nothing set."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BOT = [sys.executable, "-m", "bot"]
+
+
+def run(args: list[str], cwd: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "SLACK_", "DISCORD_", "INFINIPOST_"))}
+    clean["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    return subprocess.run(
+        [*BOT, *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**clean, **env},
+        timeout=60,
+        check=False,
+    )
+
+
+def test_when_prints_one_line_per_phrase(tmp_path: Path) -> None:
+    result = run(
+        [
+            "when",
+            "--tz",
+            "America/New_York",
+            "--now",
+            "2026-11-28T10:00:00-05:00",
+            "tomorrow noon",
+            "on friday 9am",
+            "tomorrow",
+        ],
+        tmp_path,
+    )
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert lines[:2] == ["2026-11-29T17:00:00Z", "2026-12-04T14:00:00Z"]
+    assert lines[2].startswith("error: ")
+    assert "no time of day" in lines[2]
+
+
+def test_when_options_after_phrases_and_default_zone_from_settings(tmp_path: Path) -> None:
+    result = run(["when", "in 2 hours", "--now", "2026-11-28T15:00:00Z"], tmp_path, BOT_DEFAULT_TIMEZONE="Asia/Tokyo")
+    assert result.stdout.strip() == "2026-11-28T17:00:00Z"
+
+
+def test_when_refuses_a_now_without_offset(tmp_path: Path) -> None:
+    result = run(["when", "--now", "2026-11-28T10:00:00", "noon"], tmp_path)
+    assert result.returncode == 2
+    assert "UTC offset" in result.stderr
+
+
+def test_scripted_console_schedules_and_lists_against_the_sandbox(tmp_path: Path) -> None:
+    script = "\n".join(
+        [
+            "/post https://cdn.example.com/v.mp4 to acc_123, acc_456 at tomorrow noon -- Check this out #viral",
+            "yes",
+            '/post https://e.com/1.jpg https://e.com/2.jpg to acc_1 in 2 hours slides 6 "Swipe 👉"',
+            "yes",
+            "/post https://e.com/v.mp4 to acc_1 now",
+            "yes",
+            "/post https://e.com/v.mp4 to acc_1 sound https://e.com/a.mp3 on friday 9am -- hi",
+            "yes",
+            "/posts",
+            "/cancel #1",
+        ]
+    )
+    result = run(["console"], tmp_path, stdin=script + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Traceback" not in out + result.stderr
+    assert "sandbox" in result.stderr  # the banner line
+    assert out.count("Schedule this post?") == 4
+    assert out.count("[sandbox] Scheduled") == 4
+    assert out.count("📣 #console:") == 4  # each announcement printed
+    assert "Cancelled `post_" in out
+    with sqlite3.connect(tmp_path / "data" / "bot.db") as db:
+        states = [row[0] for row in db.execute("SELECT state FROM requests ORDER BY id")]
+        post_count = db.execute("SELECT COUNT(*) FROM posts").fetchone()[0]
+        cancelled = db.execute("SELECT COUNT(*) FROM posts WHERE status = 'cancelled'").fetchone()[0]
+        actions = [row[0] for row in db.execute("SELECT action FROM audit_log ORDER BY id")]
+    assert states == ["sent"] * 4
+    assert post_count == 5
+    assert cancelled == 2
+    assert actions == ["schedule"] * 4 + ["cancel"]
+
+
+def test_run_without_a_terminal_or_platform_exits_naming_the_variables(tmp_path: Path) -> None:
+    result = run(["run"], tmp_path)
+    assert result.returncode != 0
+    for name in ("SLACK_BOT_TOKEN", "DISCORD_TOKEN", "INFINIPOST_API_KEY"):
+        assert name in result.stderr
+
+
+def test_bad_settings_are_named_without_a_traceback(tmp_path: Path) -> None:
+    result = run(["console"], tmp_path, BOT_DEFAULT_TIMEZONE="Mars/Olympus")
+    assert result.returncode == 2
+    assert "BOT_DEFAULT_TIMEZONE" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("line", ["/post", "/post https://e.com/v.mp4 to acc_1 at yesterday 9am", "/nonsense"])
+def test_console_errors_are_single_messages(tmp_path: Path, line: str) -> None:
+    result = run(["console"], tmp_path, stdin=line + "\n")
+    assert result.returncode == 0
+    assert len(result.stdout.strip().splitlines()) == 1
+    assert "Traceback" not in result.stdout + result.stderr
