@@ -63,6 +63,9 @@ class ConsoleMessenger:
     async def edit(self, ref: MessageRef, notice: Notice) -> None:
         self._print(f"✏️  message {ref.message_id} now reads: " + render([notice], await self._style()))
 
+    async def warn_author(self, channel: ChannelRef, notice: Notice, problem: str) -> None:
+        self._print(f"⚠️  request #{notice.request_id} could not be announced: {problem}")
+
     def _print(self, text: str) -> None:
         print(text, file=self._out, flush=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -34,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"infinipost-bot: bad settings\n{describe_settings_error(exc)}", file=sys.stderr)
         return 2
-    _configure_logging(settings, quiet=args.command in ("console", "run"))
+    _configure_logging(settings, quiet=args.command in ("console", "run", "slack-manifest"))
     try:
         if args.command == "sandbox":
             return asyncio.run(_sandbox(args.host, args.port))
@@ -42,6 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_console(settings, interactive=sys.stdin.isatty()))
         if args.command == "run":
             return _run(settings)
+        if args.command == "slack-manifest":
+            return _slack_manifest(settings, socket_mode=args.socket_mode or settings.slack_socket_mode)
     except KeyboardInterrupt:
         return 130
     except BotError as exc:
@@ -55,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="start the configured chat platforms (the console when none is)")
     commands.add_parser("console", help="chat with the bot in this terminal, or script it on standard input")
+    manifest = commands.add_parser("slack-manifest", help="print the Slack app manifest (uses BOT_PUBLIC_URL)")
+    manifest.add_argument("--socket-mode", action="store_true", help="for Socket Mode (default: if SLACK_APP_TOKEN)")
     sandbox = commands.add_parser("sandbox", help="serve the built-in Infinipost sandbox API")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8010)
@@ -111,6 +116,19 @@ async def _sandbox(host: str, port: int) -> int:
     return 0
 
 
+def _slack_manifest(settings: Settings, *, socket_mode: bool) -> int:
+    from adapters.slack.manifest import PLACEHOLDER_URL, manifest
+
+    print(json.dumps(manifest(settings, socket_mode=socket_mode), indent=2))
+    if not socket_mode and not settings.public_url:
+        print(
+            f"Note: BOT_PUBLIC_URL is not set, so the request URLs say {PLACEHOLDER_URL}; set it to where Slack "
+            "can reach this bot, or use --socket-mode, and print the manifest again.",
+            file=sys.stderr,
+        )
+    return 0
+
+
 def _banner(settings: Settings) -> str:
     if settings.uses_sandbox:
         api = "the built-in Infinipost sandbox (no INFINIPOST_API_KEY set; nothing is really posted)"
@@ -131,6 +149,15 @@ async def _console(settings: Settings, *, interactive: bool) -> int:
 
 
 def _run(settings: Settings) -> int:
+    if settings.slack_configured:
+        try:
+            settings.check_slack()
+        except ValueError as exc:
+            print(f"infinipost-bot: {exc}", file=sys.stderr)
+            return 2
+        from adapters.serve import serve
+
+        return asyncio.run(serve(settings))
     if not sys.stdin.isatty():
         print(NOTHING_TO_RUN, file=sys.stderr)
         return 2

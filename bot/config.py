@@ -29,15 +29,28 @@ class Settings(BaseSettings):
     api_url: str = Field(DEFAULT_API_URL, validation_alias="INFINIPOST_API_URL")
     accounts: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="BOT_ACCOUNTS")
 
+    # The bot's own HTTP server: Slack's HTTP mode and, with the local media store, the media links
+    http_host: str = Field("0.0.0.0", validation_alias="BOT_HTTP_HOST")  # noqa: S104 - it must be reachable
+    http_port: int = Field(3000, validation_alias="BOT_HTTP_PORT", ge=0, le=65535)
+    public_url: str | None = Field(None, validation_alias="BOT_PUBLIC_URL")
+
+    # Slack
+    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+    slack_poster_users: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="SLACK_POSTER_USERS")
+    slack_admin_users: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="SLACK_ADMIN_USERS")
+
     # Behaviour
     database: Path = Field(Path("data/bot.db"), validation_alias="BOT_DATABASE")
     default_timezone: str = Field("UTC", validation_alias="BOT_DEFAULT_TIMEZONE")
     confirm_posts: bool = Field(True, validation_alias="BOT_CONFIRM_POSTS")
     log_level: str | None = Field(None, validation_alias="BOT_LOG_LEVEL")  # None: INFO, or WARNING in the console
 
-    @field_validator("accounts", mode="before")
+    @field_validator("accounts", "slack_poster_users", "slack_admin_users", mode="before")
     @classmethod
-    def _accounts(cls, value: Any) -> Any:
+    def _lists(cls, value: Any) -> Any:
         return _split_list(value)
 
     @field_validator("default_timezone")
@@ -49,12 +62,36 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an IANA time zone name such as Europe/Paris") from exc
         return value
 
-    @field_validator("api_url")
+    @field_validator("api_url", "public_url")
     @classmethod
-    def _url(cls, value: str) -> str:
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _slack_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+        return value.rstrip("/") + "/"
+
+    @property
+    def slack_configured(self) -> bool:
+        return self.slack_bot_token is not None
+
+    @property
+    def slack_socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    def check_slack(self) -> None:
+        """Raise a ValueError naming what is missing for Slack to start."""
+        if self.slack_bot_token is None:
+            raise ValueError("SLACK_BOT_TOKEN is not set")
+        if self.slack_app_token is None and self.slack_signing_secret is None:
+            raise ValueError(
+                "Slack needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode on BOT_HTTP_PORT)"
+            )
 
     @property
     def uses_sandbox(self) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from bot import manage, posting, preferences
 from bot.context import Context
 from bot.errors import BadCommand, BotError
-from bot.model import Command, Reply
+from bot.model import Caller, Command, PostForm, Reply
 from bot.texts import COMMANDS, help_text
 
 logger = logging.getLogger(__name__)
@@ -64,3 +64,13 @@ class Core:
         if self.ctx.sandbox:
             reply = replace(reply, text=SANDBOX_PREFIX + reply.text, sandbox=True)
         return reply
+
+    async def post_form(self, caller: Caller) -> PostForm:
+        """The accounts a /post form offers in the caller's channel. Raises BotError with a user message."""
+        try:
+            return await posting.form(self.ctx, caller)
+        except BotError:
+            raise
+        except Exception as exc:
+            logger.exception("building the /post form failed")
+            raise BotError(GENERIC_ERROR) from exc

@@ -180,3 +180,11 @@ class MessageRef:
 
     channel_id: str
     message_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostForm:
+    """What a /post form offers: the accounts this channel may use, with its defaults preselected."""
+
+    accounts: tuple[Account, ...]
+    defaults: tuple[str, ...]

@@ -34,6 +34,10 @@ class Messenger(Protocol):
 
     async def edit(self, ref: MessageRef, notice: Notice) -> None: ...
 
+    async def warn_author(self, channel: ChannelRef, notice: Notice, problem: str) -> None:
+        """Tell the person a notice was about, privately, that it could not be delivered and why."""
+        ...
+
 
 class Outbox:
     """The delivery worker. `run()` loops until cancelled; `flush()` delivers whatever is due now."""
@@ -101,7 +105,9 @@ class Outbox:
                 if notice.kind is NoticeKind.SCHEDULED:
                     announced = (notice.request_id, ref)
         except DeliveryError as exc:
-            await self._retry([stored], exc.user_message, retryable=exc.retryable, after=exc.retry_after)
+            gave_up = await self._retry([stored], exc.user_message, retryable=exc.retryable, after=exc.retry_after)
+            if gave_up and notice.kind is NoticeKind.SCHEDULED:
+                await self._warn(messenger, stored, notice, exc.user_message)
             return False
         except Exception as exc:
             logger.exception("delivering notice %s failed", stored.id)
@@ -110,9 +116,16 @@ class Outbox:
         await self._storage.notices_delivered([stored.id], announcement=announced)
         return True
 
+    async def _warn(self, messenger: Messenger, stored: StoredNotice, notice: Notice, problem: str) -> None:
+        try:
+            await messenger.warn_author(stored.channel, notice, problem)
+        except Exception:
+            logger.warning("could not tell the author of request %s either", notice.request_id, exc_info=True)
+
     async def _retry(
         self, notices: Sequence[StoredNotice], error: str, *, retryable: bool, after: float | None
-    ) -> None:
+    ) -> bool:
+        """Schedule another attempt, or give up; returns True when given up."""
         attempts = max(n.attempts for n in notices) + 1
         give_up = not retryable or attempts >= MAX_ATTEMPTS
         wait = timedelta(seconds=after) if after else min(MAX_BACKOFF, timedelta(seconds=2**attempts))
@@ -123,3 +136,4 @@ class Outbox:
         await self._storage.notices_retry(
             [n.id for n in notices], at=self._clock() + wait, error=error, give_up=give_up
         )
+        return give_up

@@ -21,7 +21,7 @@ from bot.context import Context, channel_of
 from bot.dates import format_local, parse_when
 from bot.errors import ApiError, ApiUnconfirmed, BadCommand, MediaRejected, NotAllowed, UsageError
 from bot.grammar import USAGE, parse_post
-from bot.model import Account, Caller, Command, ContentType, PostDraft, PostRequest, Reply
+from bot.model import Account, Caller, Command, ContentType, PostDraft, PostForm, PostRequest, Reply
 from bot.notices import NoticeKind, notice_for
 from bot.texts import fields_text, request_fields
 from storage.records import RequestState, StoredPost, StoredRequest
@@ -159,6 +159,16 @@ async def _accounts(ctx: Context, draft: PostDraft, caller: Caller) -> tuple[Acc
                 f"It may post to: {', '.join(f'`{a}`' for a in settings.allowed_accounts) or 'no account'}."
             )
     return accounts
+
+
+async def form(ctx: Context, caller: Caller) -> PostForm:
+    """The choices a /post form shows in this channel."""
+    settings = await ctx.storage.channel_settings(channel_of(caller))
+    known = [a for a in await ctx.accounts.all() if a.is_ready]
+    if settings.allowed_accounts is not None:
+        known = [a for a in known if a.id in settings.allowed_accounts]
+    ids = {a.id for a in known}
+    return PostForm(accounts=tuple(known), defaults=tuple(d for d in settings.default_accounts if d in ids))
 
 
 async def send(ctx: Context, request_id: int, *, caller: Caller, tz: ZoneInfo) -> Reply:

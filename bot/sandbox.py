@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from bot.web import start_site
+
 logger = logging.getLogger(__name__)
 
 SANDBOX_KEY = "sk_test_sandbox"
@@ -147,13 +149,7 @@ class SandboxServer:
         return f"http://{self._host}:{self.port}/v1"
 
     async def __aenter__(self) -> Self:
-        self._runner = web.AppRunner(build_app(self.state), access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self._port)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self._runner, self.port = await start_site(build_app(self.state), host=self._host, port=self._port)
         logger.info("Infinipost sandbox listening on %s", self.url)
         return self
 

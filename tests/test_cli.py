@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -115,3 +116,22 @@ def test_console_errors_are_single_messages(tmp_path: Path, line: str) -> None:
     assert result.returncode == 0
     assert len(result.stdout.strip().splitlines()) == 1
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_slack_manifest_for_http_mode_points_every_url_at_the_public_address(tmp_path: Path) -> None:
+    result = run(["slack-manifest"], tmp_path, BOT_PUBLIC_URL="https://bot.example.com")
+    assert result.returncode == 0
+    manifest = json.loads(result.stdout)
+    commands = {c["command"]: c for c in manifest["features"]["slash_commands"]}
+    assert set(commands) == {"/post", "/posts", "/cancel", "/reschedule", "/accounts", "/timezone", "/help"}
+    assert {c["url"] for c in commands.values()} == {"https://bot.example.com/slack/events"}
+    assert manifest["settings"]["interactivity"]["request_url"] == "https://bot.example.com/slack/events"
+    assert manifest["settings"]["socket_mode_enabled"] is False
+    assert manifest["features"]["shortcuts"][0]["name"] == "Schedule as post"
+    assert {"commands", "chat:write", "files:read", "users:read"} <= set(manifest["oauth_config"]["scopes"]["bot"])
+
+
+def test_slack_manifest_for_socket_mode_needs_no_urls(tmp_path: Path) -> None:
+    manifest = json.loads(run(["slack-manifest", "--socket-mode"], tmp_path).stdout)
+    assert manifest["settings"]["socket_mode_enabled"] is True
+    assert all("url" not in c for c in manifest["features"]["slash_commands"])

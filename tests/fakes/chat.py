@@ -27,6 +27,7 @@ class Delivered:
 @dataclass
 class MemoryMessenger:
     messages: list[Delivered] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
     style: Style = field(
         default_factory=lambda: Style(time=lambda t: t.strftime("%Y-%m-%dT%H:%MZ"), mention=lambda i, n: f"<@{i}>")
     )
@@ -41,6 +42,9 @@ class MemoryMessenger:
             )
         )
         return MessageRef(channel_id=channel.channel_id, message_id=f"m{len(self.messages)}")
+
+    async def warn_author(self, channel: ChannelRef, notice: Notice, problem: str) -> None:
+        self.warnings.append((notice.author_id, problem))
 
     async def edit(self, ref: MessageRef, notice: Notice) -> None:
         self.messages.append(Delivered(ref.channel_id, render([notice], self.style), [notice], edits=ref.message_id))

@@ -1,0 +1,261 @@
+"""The Slack adapter: slack-bolt's AsyncApp, translating Slack payloads to the core's Command and back.
+
+Every command, shortcut, button and form submission is acknowledged at once (Slack allows 3 seconds); the work
+runs afterwards in a lazy listener and answers through the payload's `response_url`. Modals open from the
+`trigger_id` before anything slow happens and are filled in with `views.update`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from adapters.slack import blocks
+from adapters.slack.messenger import SlackMessenger
+from adapters.slack.people import PLATFORM, SlackPeople
+from bot.config import Settings
+from bot.core import HANDLERS, Core
+from bot.errors import BotError
+from bot.model import Attachment, Caller, Command, MediaSource, PostDraft, Reply
+
+logger = logging.getLogger(__name__)
+
+SHORTCUT_CALLBACK = "schedule_as_post"
+EVENTS_PATH = "/slack/events"
+SLACK_FILE_HOSTS = ("slack.com", ".slack.com", "slack-files.com", ".slack-edge.com")
+
+Respond = Callable[..., Awaitable[Any]]
+
+
+def command_name(slash: str) -> str:
+    """`/post` -> `post`; a workspace's prefixed name such as `/ip-post` -> `post` too."""
+    name = slash.lstrip("/").lower()
+    if name not in HANDLERS:
+        name = re.split(r"[-_.]", name)[-1]
+    return name
+
+
+class SlackAdapter:
+    """One workspace's Slack app around the core. `mount()` it on the bot's web server, or `start_socket_mode()`."""
+
+    def __init__(self, core: Core, settings: Settings, *, client: AsyncWebClient | None = None) -> None:
+        settings.check_slack()
+        assert settings.slack_bot_token is not None
+        self._token = settings.slack_bot_token.get_secret_value()
+        self.core = core
+        self.settings = settings
+        self.client = client or AsyncWebClient(token=self._token, base_url=settings.slack_api_url)
+        secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=secret,
+            request_verification_enabled=not settings.slack_socket_mode,
+            logger=logging.getLogger("slack_bolt"),
+        )
+        self.people = SlackPeople(self.client, admins=settings.slack_admin_users, posters=settings.slack_poster_users)
+        self.messenger = SlackMessenger(self.client)
+        core.ctx.outbox.messengers[PLATFORM] = self.messenger
+        self._socket: AsyncSocketModeHandler | None = None
+        self._register()
+
+    # Lifecycle
+
+    def mount(self, app: web.Application) -> None:
+        """Serve Slack's HTTP mode (commands, interactivity and events) at POST /slack/events."""
+        app.router.add_post(EVENTS_PATH, self._http)
+
+    async def _http(self, request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
+
+    async def start_socket_mode(self) -> None:
+        assert self.settings.slack_app_token is not None
+        self._socket = AsyncSocketModeHandler(self.app, self.settings.slack_app_token.get_secret_value())
+        await self._socket.connect_async()  # type: ignore[no-untyped-call]
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()  # type: ignore[no-untyped-call]
+
+    # Listeners
+
+    def _register(self) -> None:
+        self.app.command(re.compile(r"^/.+"))(ack=_ack_command, lazy=[self._command])
+        self.app.shortcut(SHORTCUT_CALLBACK)(ack=_ack, lazy=[self._shortcut])
+        self.app.view_submission(blocks.FORM_CALLBACK)(ack=_ack, lazy=[self._submission])
+        self.app.action(blocks.CONFIRM_ACTION)(ack=_ack, lazy=[self._button])
+        self.app.action(blocks.DISCARD_ACTION)(ack=_ack, lazy=[self._button])
+
+    async def _command(self, body: dict[str, Any], respond: Respond, client: AsyncWebClient) -> None:
+        name = command_name(str(body.get("command", "")))
+        text = str(body.get("text") or "").strip()
+        caller = await self._caller(body["team_id"], body["user_id"], body["channel_id"], body.get("user_name", ""))
+        if name == "post" and not text:
+            metadata = {"channel": caller.channel_id, "response_url": body.get("response_url")}
+            await self._open_form(client, body["trigger_id"], caller, metadata, respond)
+            return
+        reply = await self.core.handle(Command(name=name, text=text, caller=caller))
+        await respond(**blocks.reply_message(reply))
+
+    async def _shortcut(self, body: dict[str, Any], respond: Respond, client: AsyncWebClient) -> None:
+        message = body.get("message") or {}
+        files = [f for f in message.get("files") or () if isinstance(f, dict) and f.get("id")]
+        team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", "")
+        channel = (body.get("channel") or {}).get("id", "")
+        caller = await self._caller(team, body["user"]["id"], channel, body["user"].get("username", ""))
+        if not files:
+            await respond(
+                text="That message has no files. Use “Schedule as post” on a message with a video or images, "
+                "or type `/post <link> to <account> at <time>`.",
+                response_type="ephemeral",
+            )
+            return
+        metadata = {"channel": channel, "response_url": body.get("response_url"), "files": [f["id"] for f in files]}
+        await self._open_form(client, body["trigger_id"], caller, metadata, respond, message_files=len(files))
+
+    async def _open_form(
+        self,
+        client: AsyncWebClient,
+        trigger_id: str,
+        caller: Caller,
+        metadata: dict[str, Any],
+        respond: Respond,
+        *,
+        message_files: int = 0,
+    ) -> None:
+        metadata["confirm"] = self.settings.confirm_posts
+        try:
+            opened = await client.views_open(trigger_id=trigger_id, view=blocks.loading_view(metadata))
+        except SlackApiError as exc:
+            logger.warning("views.open failed: %s", exc.response.get("error"))
+            await respond(
+                text="I could not open the form in time. Try again, or type "
+                "`/post <link> to <account> at <time> -- caption`.",
+                response_type="ephemeral",
+            )
+            return
+        view = opened["view"]
+        try:
+            form = await self.core.post_form(caller)
+            content = blocks.post_modal(form, metadata, message_files=message_files)
+        except BotError as exc:
+            content = blocks.error_view(exc.user_message)
+        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=content)
+
+    async def _submission(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+        view = body["view"]
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        user = body["user"]
+        caller = await self._caller(
+            user.get("team_id", ""), user["id"], metadata.get("channel", ""), user.get("name", "")
+        )
+        values = view.get("state", {}).get("values", {})
+        draft = form_draft(values)
+        uploads = _value(values, "files").get("files") or []
+        file_ids = [str(f["id"]) for f in uploads if isinstance(f, dict) and f.get("id")] + metadata.get("files", [])
+        try:
+            attachments = tuple([await self._attachment(client, file_id) for file_id in file_ids])
+        except BotError as exc:
+            await self._answer(client, caller, metadata.get("response_url"), Reply(text=exc.user_message, error=True))
+            return
+        reply = await self.core.handle(Command(name="post", caller=caller, draft=draft, attachments=attachments))
+        await self._answer(client, caller, metadata.get("response_url"), reply)
+
+    async def _button(self, body: dict[str, Any], respond: Respond) -> None:
+        action = body["actions"][0]
+        name = "confirm" if action["action_id"] == blocks.CONFIRM_ACTION else "discard"
+        user = body["user"]
+        team = user.get("team_id") or (body.get("team") or {}).get("id", "")
+        channel = (body.get("channel") or {}).get("id", "")
+        caller = await self._caller(team, user["id"], channel, user.get("username", ""))
+        reply = await self.core.handle(Command(name=name, text=str(action.get("value", "")), caller=caller))
+        await respond(replace_original=True, **blocks.reply_message(reply))
+
+    # Translation helpers
+
+    async def _caller(self, team_id: str, user_id: str, channel_id: str, name: str) -> Caller:
+        return await self.people.caller(team_id=team_id, user_id=user_id, channel_id=channel_id, fallback_name=name)
+
+    async def _attachment(self, client: AsyncWebClient, file_id: str) -> Attachment:
+        """A Slack file as an Attachment; `files.info` gives the authoritative object (Slack Connect stubs too)."""
+        try:
+            info = (await client.files_info(file=file_id))["file"]
+        except SlackApiError as exc:
+            raise _FileUnavailable(file_id, str(exc.response.get("error"))) from exc
+        return Attachment(
+            filename=str(info.get("name") or file_id),
+            url=str(info.get("url_private_download") or info.get("url_private") or ""),
+            content_type=info.get("mimetype"),
+            size=info.get("size"),
+            source=self.file_source(),
+        )
+
+    def file_source(self) -> MediaSource:
+        """Slack files are fetched with the bot token, from Slack's own file hosts only."""
+        hosts: tuple[str, ...] = SLACK_FILE_HOSTS
+        api_host = urlsplit(self.settings.slack_api_url).netloc
+        if api_host and api_host != "slack.com":
+            hosts = (*hosts, api_host)  # SLACK_API_URL overridden: a proxy or a test double serves files too
+        return MediaSource(allowed_hosts=hosts, bearer_token=self._token, token_hosts=hosts)
+
+    async def _answer(self, client: AsyncWebClient, caller: Caller, response_url: str | None, reply: Reply) -> None:
+        """Answer a form submission privately: through the original response_url, else ephemerally, else by DM."""
+        message = blocks.reply_message(reply)
+        if response_url:
+            answer = await AsyncWebhookClient(response_url).send_dict(message)
+            if answer.status_code == 200:
+                return
+            logger.info("response_url refused the answer (%s); answering ephemerally", answer.status_code)
+        message.pop("response_type", None)
+        try:
+            await client.chat_postEphemeral(channel=caller.channel_id, user=caller.user_id, **message)
+        except SlackApiError as exc:
+            logger.info("ephemeral answer refused (%s); sending a direct message", exc.response.get("error"))
+            await client.chat_postMessage(channel=caller.user_id, **message)
+
+
+class _FileUnavailable(BotError):
+    def __init__(self, file_id: str, error: str) -> None:
+        super().__init__(f"I could not read the Slack file {file_id} ({error}). Share it again and retry.")
+
+
+async def _ack(ack: Callable[..., Awaitable[None]]) -> None:
+    await ack()
+
+
+async def _ack_command(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+    if command_name(str(body.get("command", ""))) == "post" and str(body.get("text") or "").strip():
+        await ack(text="⏳ Checking your post…")
+    else:
+        await ack()
+
+
+def _value(values: dict[str, Any], block_id: str) -> dict[str, Any]:
+    element: dict[str, Any] = (values.get(block_id) or {}).get(block_id) or {}
+    return element
+
+
+def form_draft(values: dict[str, Any]) -> PostDraft:
+    """The /post modal's state, as the neutral draft the core checks."""
+    accounts = tuple(o["value"] for o in _value(values, "accounts").get("selected_options") or ())
+    slides = (_value(values, "slides").get("selected_option") or {}).get("value")
+    links = str(_value(values, "links").get("value") or "")
+    return PostDraft(
+        media=tuple(line.strip() for line in links.replace(",", "\n").splitlines() if line.strip()),
+        accounts=accounts,
+        when=(str(_value(values, "when").get("value") or "").strip() or None),
+        sound_url=_value(values, "sound").get("value") or None,
+        slides=int(slides) if slides else None,
+        caption=_value(values, "caption").get("value") or None,
+    )

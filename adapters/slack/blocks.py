@@ -1,0 +1,213 @@
+"""Block Kit out: replies, previews with Schedule / Cancel buttons, channel notices, and the /post modal."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.model import PostForm, Reply
+from bot.notices import Notice, Style, render
+
+CONFIRM_ACTION = "post_confirm"
+DISCARD_ACTION = "post_discard"
+FORM_CALLBACK = "post_form"
+SECTION_LIMIT = 3000
+FIELD_LIMIT = 1900
+
+Block = dict[str, Any]
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters, so that user text can never become a mention or a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def date_token(instant: datetime) -> str:
+    """A time every reader sees in their own zone: `<!date^UNIX^{date_short_pretty} at {time}|fallback>`."""
+    fallback = instant.astimezone(UTC).strftime("%a %d %b %Y %H:%M UTC")
+    return f"<!date^{int(instant.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+SLACK_STYLE = Style(time=date_token, mention=lambda user_id, _name: f"<@{user_id}>", text=escape)
+
+
+def _sections(text: str) -> list[Block]:
+    chunks, current = [], ""
+    for line in text.split("\n"):
+        if len(current) + len(line) + 1 > SECTION_LIMIT and current:
+            chunks.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line[:SECTION_LIMIT]
+    chunks.append(current or " ")
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in chunks]
+
+
+def reply_message(reply: Reply) -> dict[str, Any]:
+    """Keyword arguments for `respond` / `chat.postEphemeral` carrying a core reply."""
+    if reply.fields:
+        head = reply.text.split("\n", 1)[0]
+        blocks = _sections(f"*{escape(head)}*")
+        fields = [
+            {"type": "mrkdwn", "text": f"*{escape(name)}*\n{escape(_clip(value))}"} for name, value in reply.fields[:10]
+        ]
+        blocks.append({"type": "section", "fields": fields})
+    else:
+        blocks = _sections(escape(reply.text))
+    if reply.confirm_token:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "post_preview",
+                "elements": [
+                    _button("Schedule", CONFIRM_ACTION, reply.confirm_token, style="primary"),
+                    _button("Cancel", DISCARD_ACTION, reply.confirm_token),
+                ],
+            }
+        )
+    return {
+        "text": _clip(reply.text, 3000),
+        "blocks": blocks,
+        "response_type": "ephemeral" if reply.ephemeral else "in_channel",
+    }
+
+
+def notice_message(notices: Sequence[Notice]) -> dict[str, Any]:
+    """Keyword arguments for `chat.postMessage` / `chat.update` carrying channel notices."""
+    text = render(notices, SLACK_STYLE)
+    return {"text": _clip(text, 3000), "blocks": _sections(text)}
+
+
+def _button(label: str, action_id: str, value: str, *, style: str | None = None) -> Block:
+    button: Block = {"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": action_id}
+    button["value"] = value
+    if style:
+        button["style"] = style
+    return button
+
+
+def _clip(text: str, limit: int = FIELD_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def loading_view(metadata: dict[str, Any]) -> Block:
+    """Shown at once from the trigger_id, while the accounts are fetched."""
+    return {
+        "type": "modal",
+        "callback_id": FORM_CALLBACK,
+        "title": {"type": "plain_text", "text": "Schedule a post"},
+        "private_metadata": json.dumps(metadata),
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "⏳ Loading the accounts…"}}],
+    }
+
+
+def error_view(message: str) -> Block:
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Schedule a post"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": _sections(escape(message)),
+    }
+
+
+def post_modal(form: PostForm, metadata: dict[str, Any], *, message_files: int = 0) -> Block:
+    """The /post form: accounts, caption, time, slides, sound, media links and uploads."""
+    options = [_option(f"{a.name or a.id} ({a.platform_label})", a.id) for a in form.accounts[:100]]
+    accounts: Block = {
+        "type": "multi_static_select",
+        "action_id": "accounts",
+        "placeholder": {"type": "plain_text", "text": "Choose accounts"},
+        "options": options,
+    }
+    initial = [o for o in options if o["value"] in form.defaults]
+    if initial:
+        accounts["initial_options"] = initial
+    blocks: list[Block] = []
+    if message_files:
+        noun = "file" if message_files == 1 else "files"
+        blocks.append(_context(f"📎 Posting the {message_files} {noun} of the message you picked."))
+    blocks += [
+        _input("accounts", "Accounts", accounts) if options else _context("No account is ready for posting here."),
+        _input(
+            "caption",
+            "Caption",
+            {"type": "plain_text_input", "action_id": "caption", "multiline": True, "max_length": 2200},
+            optional=True,
+        ),
+        _input(
+            "when",
+            "When",
+            {
+                "type": "plain_text_input",
+                "action_id": "when",
+                "placeholder": {"type": "plain_text", "text": "tomorrow 9am, friday 17:30, in 2 hours… (empty: now)"},
+            },
+            optional=True,
+            hint="Read in your time zone; see /timezone.",
+        ),
+        _input(
+            "slides",
+            "Seconds per slide (slideshows)",
+            {"type": "static_select", "action_id": "slides", "options": [_option(f"{n} s", str(n)) for n in (4, 6, 8)]},
+            optional=True,
+        ),
+        _input("sound", "Sound link", {"type": "url_text_input", "action_id": "sound"}, optional=True),
+    ]
+    if not message_files:
+        blocks += [
+            _input(
+                "links",
+                "Media links",
+                {
+                    "type": "plain_text_input",
+                    "action_id": "links",
+                    "multiline": True,
+                    "placeholder": {"type": "plain_text", "text": "One public video or image link per line"},
+                },
+                optional=True,
+            ),
+            _input(
+                "files",
+                "Or upload files",
+                {
+                    "type": "file_input",
+                    "action_id": "files",
+                    "max_files": 10,
+                    "filetypes": ["mp4", "mov", "webm", "m4v", "jpg", "jpeg", "png", "webp"],
+                },
+                optional=True,
+                hint="Up to 10 files of 10 MB. For bigger videos, upload them in the channel and use the "
+                "message's ⋯ → Schedule as post.",
+            ),
+        ]
+    return {
+        "type": "modal",
+        "callback_id": FORM_CALLBACK,
+        "title": {"type": "plain_text", "text": "Schedule a post"},
+        "submit": {"type": "plain_text", "text": "Preview" if metadata.get("confirm") else "Schedule"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": json.dumps(metadata),
+        "blocks": blocks,
+    }
+
+
+def _option(label: str, value: str) -> Block:
+    return {"text": {"type": "plain_text", "text": label[:75]}, "value": value}
+
+
+def _context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def _input(block_id: str, label: str, element: Block, *, optional: bool = False, hint: str | None = None) -> Block:
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": {"type": "plain_text", "text": label},
+        "element": element,
+        "optional": optional,
+    }
+    if hint:
+        block["hint"] = {"type": "plain_text", "text": hint}
+    return block

@@ -1,0 +1,66 @@
+"""The Slack app manifest a person pastes into "Create an app → From a manifest"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.slack.app import EVENTS_PATH, SHORTCUT_CALLBACK
+from bot.config import Settings
+from bot.texts import COMMANDS
+
+BOT_SCOPES = [
+    "commands",  # the slash commands and the message shortcut
+    "chat:write",  # announcements, notices and answers
+    "chat:write.public",  # announce in public channels the bot was not invited to
+    "files:read",  # download uploads (file_input and the shortcut's message files)
+    "users:read",  # each user's time zone and admin flags
+    "usergroups:read",  # SLACK_POSTER_USERS may name user groups
+]
+PLACEHOLDER_URL = "https://YOUR-PUBLIC-HOST"
+# Slack shows at most 100 characters of a usage hint.
+_HINTS = {"post": "<links> to <accounts> at <time> -- <caption>   (nothing: open the form)"}
+
+
+def manifest(settings: Settings, *, socket_mode: bool, name: str = "Infinipost") -> dict[str, Any]:
+    url = f"{settings.public_url or PLACEHOLDER_URL}{EVENTS_PATH}"
+    commands = []
+    for command, (usage, what) in COMMANDS.items():
+        entry: dict[str, Any] = {
+            "command": f"/{command}",
+            "description": what[:100],
+            "usage_hint": _HINTS.get(command, usage.removeprefix(f"/{command}").strip())[:100],
+            "should_escape": False,
+        }
+        if not socket_mode:
+            entry["url"] = url
+        commands.append(entry)
+    interactivity: dict[str, Any] = {"is_enabled": True}
+    if not socket_mode:
+        interactivity["request_url"] = url
+    return {
+        "display_information": {
+            "name": name,
+            "description": "Schedule TikTok and Instagram posts through Infinipost",
+            "background_color": "#1f2937",
+        },
+        "features": {
+            "app_home": {"messages_tab_enabled": True, "messages_tab_read_only_enabled": True},
+            "bot_user": {"display_name": name, "always_online": True},
+            "slash_commands": commands,
+            "shortcuts": [
+                {
+                    "name": "Schedule as post",
+                    "type": "message",
+                    "callback_id": SHORTCUT_CALLBACK,
+                    "description": "Schedule this message's video or images on TikTok/Instagram",
+                }
+            ],
+        },
+        "oauth_config": {"scopes": {"bot": BOT_SCOPES}},
+        "settings": {
+            "interactivity": interactivity,
+            "org_deploy_enabled": False,
+            "socket_mode_enabled": socket_mode,
+            "token_rotation_enabled": False,
+        },
+    }

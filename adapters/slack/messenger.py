@@ -1,0 +1,83 @@
+"""Delivers channel notices to Slack for the outbox, mapping Slack's refusals to DeliveryError."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.blocks import notice_message
+from bot.errors import DeliveryError
+from bot.model import ChannelRef, MessageRef
+from bot.notices import Notice
+
+logger = logging.getLogger(__name__)
+
+# Errors no retry can fix, with what the people who run the bot should do about them.
+_PERMANENT = {
+    "channel_not_found": "the channel does not exist, or the bot cannot see it",
+    "not_in_channel": "the bot is not in that channel: invite it with /invite",
+    "is_archived": "the channel is archived",
+    "channel_is_archived": "the channel is archived",
+    "restricted_action": "the workspace does not let the bot post there",
+    "invalid_auth": "the bot token is not valid: check SLACK_BOT_TOKEN",
+    "not_authed": "the bot token is not valid: check SLACK_BOT_TOKEN",
+    "token_revoked": "the bot token was revoked: reinstall the app",
+    "account_inactive": "the bot token was revoked: reinstall the app",
+    "message_not_found": "the message to update is gone",
+    "cant_update_message": "the message to update is gone",
+    "invalid_blocks": "Slack refused the message layout",
+    "msg_too_long": "the message was too long",
+}
+
+
+def delivery_error(exc: SlackApiError) -> DeliveryError:
+    code = str(exc.response.get("error") or "unknown")
+    if code == "ratelimited":
+        retry_after = float(exc.response.headers.get("Retry-After", "1"))
+        return DeliveryError("Slack is rate limiting the bot", retryable=True, retry_after=retry_after)
+    if code in _PERMANENT:
+        return DeliveryError(f"Slack refused it ({code}): {_PERMANENT[code]}", retryable=False)
+    return DeliveryError(f"Slack refused it ({code})", retryable=True)
+
+
+class SlackMessenger:
+    def __init__(self, client: AsyncWebClient) -> None:
+        self._client = client
+
+    async def send(self, channel: ChannelRef, notices: Sequence[Notice], *, thread: MessageRef | None) -> MessageRef:
+        try:
+            response = await self._client.chat_postMessage(
+                channel=channel.channel_id,
+                thread_ts=thread.message_id if thread else None,
+                unfurl_links=False,
+                unfurl_media=False,
+                **notice_message(notices),
+            )
+        except SlackApiError as exc:
+            raise delivery_error(exc) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise DeliveryError("Slack could not be reached", retryable=True) from exc
+        return MessageRef(channel_id=str(response["channel"]), message_id=str(response["ts"]))
+
+    async def edit(self, ref: MessageRef, notice: Notice) -> None:
+        try:
+            await self._client.chat_update(channel=ref.channel_id, ts=ref.message_id, **notice_message([notice]))
+        except SlackApiError as exc:
+            raise delivery_error(exc) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise DeliveryError("Slack could not be reached", retryable=True) from exc
+
+    async def warn_author(self, channel: ChannelRef, notice: Notice, problem: str) -> None:
+        """A direct message: the channel itself is what refused the bot."""
+        text = (
+            f"I scheduled request #{notice.request_id}, but could not announce it in <#{channel.channel_id}>: "
+            f"{problem}. `/posts` there still shows it."
+        )
+        try:
+            await self._client.chat_postMessage(channel=notice.author_id, text=text)
+        except SlackApiError as exc:
+            raise delivery_error(exc) from exc

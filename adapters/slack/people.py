@@ -1,0 +1,103 @@
+"""Who a Slack user is to the bot: their zone, whether they may post, whether they are an admin."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.model import Caller
+
+logger = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+CACHE_SECONDS = 600.0
+
+
+@dataclass(frozen=True)
+class _Profile:
+    name: str
+    timezone: str | None
+    is_admin: bool
+
+
+class SlackPeople:
+    """Builds the neutral Caller from Slack's own facts (`users.info`), cached for a few minutes.
+
+    Admins are workspace admins and owners, plus SLACK_ADMIN_USERS. When SLACK_POSTER_USERS is set, only the
+    users and user groups it lists (and admins) may schedule posts.
+    """
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        admins: Sequence[str] = (),
+        posters: Sequence[str] = (),
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._admins = set(admins)
+        self._posters = set(posters)
+        self._monotonic = monotonic
+        self._profiles: dict[str, tuple[float, _Profile]] = {}
+        self._groups: dict[str, tuple[float, frozenset[str]]] = {}
+
+    async def caller(self, *, team_id: str, user_id: str, channel_id: str, fallback_name: str = "") -> Caller:
+        profile = await self._profile(user_id, fallback_name)
+        is_admin = profile.is_admin or user_id in self._admins
+        return Caller(
+            platform=PLATFORM,
+            workspace_id=team_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            display_name=profile.name,
+            is_admin=is_admin,
+            may_post=is_admin or await self._may_post(user_id),
+            profile_timezone=profile.timezone,
+        )
+
+    async def _profile(self, user_id: str, fallback_name: str) -> _Profile:
+        cached = self._profiles.get(user_id)
+        if cached and self._monotonic() - cached[0] < CACHE_SECONDS:
+            return cached[1]
+        try:
+            response = await self._client.users_info(user=user_id)
+            user: dict[str, Any] = response.get("user") or {}
+        except SlackApiError as exc:
+            logger.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
+            return _Profile(name=fallback_name or user_id, timezone=None, is_admin=False)
+        names = user.get("profile") or {}
+        profile = _Profile(
+            name=names.get("display_name") or names.get("real_name") or user.get("name") or fallback_name or user_id,
+            timezone=user.get("tz"),
+            is_admin=bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")),
+        )
+        self._profiles[user_id] = (self._monotonic(), profile)
+        return profile
+
+    async def _may_post(self, user_id: str) -> bool:
+        if not self._posters or user_id in self._posters:
+            return True
+        for group in (g for g in self._posters if g.startswith("S")):
+            if user_id in await self._group_members(group):
+                return True
+        return False
+
+    async def _group_members(self, group_id: str) -> frozenset[str]:
+        cached = self._groups.get(group_id)
+        if cached and self._monotonic() - cached[0] < CACHE_SECONDS:
+            return cached[1]
+        try:
+            response = await self._client.usergroups_users_list(usergroup=group_id)
+            members = frozenset(response.get("users") or ())
+        except SlackApiError as exc:
+            logger.warning("usergroups.users.list failed for %s: %s", group_id, exc.response.get("error"))
+            members = frozenset()
+        self._groups[group_id] = (self._monotonic(), members)
+        return members

@@ -1,0 +1,281 @@
+"""A fake Slack on 127.0.0.1: the Web API methods the bot calls, file downloads, response_urls, Socket Mode.
+
+It records every request and answers in the shapes Slack documents. Tests sign requests the way Slack does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import inspect
+import itertools
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from aiohttp import web
+
+from bot.web import start_site
+
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-test-token"
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    authorization: str
+
+
+@dataclass
+class FakeSlack:
+    """State of the fake: what it was asked, and what it should answer."""
+
+    port: int = 0
+    calls: list[Call] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)  # what arrived at response_urls
+    downloads: list[tuple[str, str]] = field(default_factory=list)  # (path, authorization)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    file_bytes: dict[str, bytes] = field(default_factory=dict)
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    failures: dict[str, list[str]] = field(default_factory=dict)
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)
+    socket_envelopes: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        return f"http://127.0.0.1:{self.port}/respond/{name}"
+
+    def fail(self, method: str, error: str, times: int = 1) -> None:
+        self.failures.setdefault(method, []).extend([error] * times)
+
+    def add_file(self, file_id: str, name: str, content: bytes, mimetype: str) -> dict[str, Any]:
+        self.file_bytes[file_id] = content
+        info = {
+            "id": file_id,
+            "name": name,
+            "mimetype": mimetype,
+            "filetype": name.rsplit(".", 1)[-1],
+            "size": len(content),
+            "url_private": f"http://127.0.0.1:{self.port}/files-pri/T1-{file_id}/{name}",
+            "url_private_download": f"http://127.0.0.1:{self.port}/files-pri/T1-{file_id}/download/{name}",
+        }
+        self.files[file_id] = info
+        return info
+
+    def of(self, method: str) -> list[dict[str, Any]]:
+        return [c.params for c in self.calls if c.method == method]
+
+    async def wait_for(self, condition: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Wait until `condition()` (sync or async) is truthy: listeners run after the ack."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = condition()
+            if inspect.isawaitable(result):
+                result = await result
+            if result:
+                return result
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"timed out waiting; calls so far: {[c.method for c in self.calls]}")
+
+
+def _answer(fake: FakeSlack, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    ts = f"1764342000.{next(fake._ts):06d}"
+    if method == "auth.test":
+        return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "team": "Test", "user": "infinipost"}
+    if method == "chat.postMessage":
+        return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": {"text": params.get("text")}}
+    if method == "chat.postEphemeral":
+        return {"ok": True, "message_ts": ts}
+    if method == "chat.update":
+        return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+    if method in ("views.open", "views.update"):
+        view = params.get("view")
+        view = json.loads(view) if isinstance(view, str) else view
+        return {"ok": True, "view": {**(view or {}), "id": params.get("view_id") or "V1", "hash": "h1"}}
+    if method == "users.info":
+        user = fake.users.get(str(params.get("user")))
+        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+    if method == "files.info":
+        info = fake.files.get(str(params.get("file")))
+        return {"ok": True, "file": info} if info else {"ok": False, "error": "file_not_found"}
+    if method == "usergroups.users.list":
+        return {"ok": True, "users": fake.groups.get(str(params.get("usergroup")), [])}
+    if method == "apps.connections.open":
+        return {"ok": True, "url": f"ws://127.0.0.1:{fake.port}/link"}
+    return {"ok": False, "error": "unknown_method"}
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    if request.method == "GET":
+        return dict(request.query)
+    raw = await request.text()
+    if request.content_type == "application/json":
+        return dict(json.loads(raw or "{}"))
+    return dict(parse_qsl(raw))
+
+
+def build_app(fake: FakeSlack) -> web.Application:
+    async def api(request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await _params(request)
+        authorization = request.headers.get("Authorization", "")
+        fake.calls.append(Call(method, params, authorization))
+        if not authorization.startswith(("Bearer xoxb-", "Bearer xoxp-", "Bearer xapp-")):
+            return web.json_response({"ok": False, "error": "not_authed"})
+        pending = fake.failures.get(method)
+        if pending:
+            error = pending.pop(0)
+            if error == "ratelimited":
+                return web.json_response({"ok": False, "error": error}, status=429, headers={"Retry-After": "1"})
+            return web.json_response({"ok": False, "error": error})
+        return web.json_response(_answer(fake, method, params))
+
+    async def respond(request: web.Request) -> web.Response:
+        fake.responses.append(json.loads(await request.text()))
+        return web.Response(text="ok")
+
+    async def download(request: web.Request) -> web.StreamResponse:
+        authorization = request.headers.get("Authorization", "")
+        fake.downloads.append((request.path, authorization))
+        file_id = request.match_info["file"].split("-", 1)[-1]
+        if authorization != f"Bearer {BOT_TOKEN}":
+            raise web.HTTPFound("https://slack.com/signin")  # what Slack does without the token
+        if file_id not in fake.file_bytes:
+            raise web.HTTPNotFound()
+        return web.Response(body=fake.file_bytes[file_id], content_type=fake.files[file_id]["mimetype"])
+
+    async def link(request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        await socket.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A1"}})
+
+        async def writer() -> None:
+            while True:
+                await socket.send_json(await fake.socket_envelopes.get())
+
+        writing = asyncio.create_task(writer())
+        try:
+            async for message in socket:
+                fake.socket_acks.append(json.loads(message.data))
+        finally:
+            writing.cancel()
+        return socket
+
+    app = web.Application()
+    app.router.add_route("*", "/api/{method}", api)
+    app.router.add_post("/respond/{name}", respond)
+    app.router.add_get("/files-pri/{file}/download/{name}", download)
+    app.router.add_get("/files-pri/{file}/{name}", download)
+    app.router.add_get("/link", link)
+    return app
+
+
+@asynccontextmanager
+async def running_fake_slack() -> AsyncIterator[FakeSlack]:
+    fake = FakeSlack()
+    runner, fake.port = await start_site(build_app(fake), host="127.0.0.1", port=0)
+    try:
+        yield fake
+    finally:
+        await runner.cleanup()
+
+
+def sign(body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
+    """The headers Slack adds: `v0=` HMAC-SHA256 over `v0:{timestamp}:{body}`."""
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}"}
+
+
+def slash_command(fake: FakeSlack, command: str, text: str, *, user: str = "U1", channel: str = "C1") -> str:
+    """A slash command as Slack sends it: form-encoded."""
+    return urlencode(
+        {
+            "token": "legacy",
+            "team_id": "T1",
+            "team_domain": "test",
+            "channel_id": channel,
+            "channel_name": "general",
+            "user_id": user,
+            "user_name": f"name-{user}",
+            "command": command,
+            "text": text,
+            "api_app_id": "A1",
+            "is_enterprise_install": "false",
+            "response_url": fake.response_url(f"{command.strip('/')}-{user}"),
+            "trigger_id": "1337.42.abc",
+        }
+    )
+
+
+def interaction(payload: dict[str, Any]) -> str:
+    """Interactivity as Slack sends it: `payload=<json>`, form-encoded."""
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def block_action(
+    fake: FakeSlack, action_id: str, value: str, *, user: str = "U1", channel: str = "C1"
+) -> dict[str, Any]:
+    return {
+        "type": "block_actions",
+        "team": {"id": "T1", "domain": "test"},
+        "user": {"id": user, "username": f"name-{user}", "team_id": "T1"},
+        "api_app_id": "A1",
+        "container": {"type": "message", "message_ts": "1.1", "channel_id": channel, "is_ephemeral": True},
+        "channel": {"id": channel, "name": "general"},
+        "trigger_id": "1337.43.abc",
+        "response_url": fake.response_url(f"action-{user}"),
+        "actions": [{"type": "button", "action_id": action_id, "block_id": "post_preview", "value": value}],
+    }
+
+
+def message_shortcut(
+    fake: FakeSlack, files: list[dict[str, Any]], *, user: str = "U1", channel: str = "C1"
+) -> dict[str, Any]:
+    return {
+        "type": "message_action",
+        "callback_id": "schedule_as_post",
+        "trigger_id": "1337.44.abc",
+        "response_url": fake.response_url(f"shortcut-{user}"),
+        "team": {"id": "T1", "domain": "test"},
+        "channel": {"id": channel, "name": "general"},
+        "user": {"id": user, "username": f"name-{user}", "team_id": "T1"},
+        "message": {
+            "type": "message",
+            "user": "U7",
+            "ts": "1764300000.000100",
+            "text": "our launch video",
+            "files": files,
+        },
+    }
+
+
+def view_submission(values: dict[str, Any], private_metadata: str, *, user: str = "U1") -> dict[str, Any]:
+    return {
+        "type": "view_submission",
+        "team": {"id": "T1", "domain": "test"},
+        "user": {"id": user, "username": f"name-{user}", "name": f"name-{user}", "team_id": "T1"},
+        "api_app_id": "A1",
+        "trigger_id": "1337.45.abc",
+        "view": {
+            "id": "V1",
+            "type": "modal",
+            "callback_id": "post_form",
+            "private_metadata": private_metadata,
+            "state": {"values": values},
+            "hash": "h1",
+        },
+    }
