@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[slack,discord,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[slack,discord,s3,dev]'
 	touch $(STAMP)
 
 run: $(STAMP)

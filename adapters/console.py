@@ -39,11 +39,14 @@ def console_caller() -> Caller:
         user_id=user,
         display_name=user,
         is_admin=True,
+        local_files=True,  # the person at this terminal may post files from this disk
     )
 
 
 class ConsoleMessenger:
     """Prints channel notices, as the channel would show them."""
+
+    min_interval = 0.0
 
     def __init__(self, out: TextIO, zone: Callable[[], Awaitable[ZoneInfo]]) -> None:
         self._out = out
@@ -54,7 +57,9 @@ class ConsoleMessenger:
         tz = await self._zone()
         return Style(time=lambda t: format_local(t, tz), mention=lambda _id, name: f"@{name}")
 
-    async def send(self, channel: ChannelRef, notices: Sequence[Notice], *, thread: MessageRef | None) -> MessageRef:
+    async def send(
+        self, channel: ChannelRef, notices: Sequence[Notice], *, thread: MessageRef | None, ids: Sequence[int]
+    ) -> MessageRef:
         self._sent += 1
         prefix = f"  ↳ in thread of message {thread.message_id}: " if thread else f"📣 #{channel.channel_id}: "
         self._print(prefix + render(notices, await self._style()))
@@ -62,6 +67,9 @@ class ConsoleMessenger:
 
     async def edit(self, ref: MessageRef, notice: Notice) -> None:
         self._print(f"✏️  message {ref.message_id} now reads: " + render([notice], await self._style()))
+
+    async def find(self, channel: ChannelRef, notice_id: int, *, thread: MessageRef | None) -> MessageRef | None:
+        return None  # a terminal keeps no history to look in
 
     async def warn_author(self, channel: ChannelRef, notice: Notice, problem: str) -> None:
         self._print(f"⚠️  request #{notice.request_id} could not be announced: {problem}")

@@ -10,7 +10,6 @@ from contextlib import AsyncExitStack
 
 from bot.config import Settings
 from bot.runtime import start_runtime
-from bot.web import WebServer
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +23,7 @@ async def serve(settings: Settings) -> int:
             loop.add_signal_handler(signum, stop.set)
     async with AsyncExitStack() as stack:
         runtime = await stack.enter_async_context(start_runtime(settings))
-        web = WebServer(host=settings.http_host, port=settings.http_port)
+        web = runtime.web  # routes are added before it starts: Slack's, beside the media links
         if settings.slack_configured:
             from adapters.slack import SlackAdapter
 
@@ -36,9 +35,17 @@ async def serve(settings: Settings) -> int:
             else:
                 slack.mount(web.app)
                 logger.info("Slack: HTTP mode at POST /slack/events on port %s", settings.http_port)
+        discord_bot = None
+        if settings.discord_configured:
+            from adapters.discord import DiscordAdapter
+
+            discord_bot = DiscordAdapter(runtime.core, settings)
+            stack.push_async_callback(discord_bot.stop)
+            await discord_bot.start(on_failure=stop.set)  # a gateway that ends for good stops the process
+            logger.info("Discord: logged in; connecting to the gateway")
         await stack.enter_async_context(web)
         api = "the built-in sandbox" if runtime.sandbox else settings.api_url
         logger.info("infinipost-bot ready (Infinipost: %s; HTTP on port %s)", api, web.port)
         await stop.wait()
         logger.info("shutting down")
-    return 0
+    return 1 if discord_bot is not None and discord_bot.failed else 0

@@ -31,7 +31,7 @@ from bot.errors import (
     ApiUnavailable,
     ApiUnconfirmed,
 )
-from bot.model import Account, PostRequest, PostStatus, RemotePost
+from bot.model import Account, ContentType, PostRequest, PostStatus, RemotePost
 
 logger = logging.getLogger(__name__)
 
@@ -160,10 +160,19 @@ class InfinipostClient:
         return DeleteResult(deleted=deleted, failed=failed)
 
     async def edit_post(
-        self, post_id: str, *, scheduled_time: datetime | None = None, caption: str | None = None
+        self,
+        post_id: str,
+        *,
+        scheduled_time: datetime | None = None,
+        caption: str | None = None,
+        content: tuple[ContentType, tuple[str, ...]] | None = None,
     ) -> RemotePost:
         """`PATCH /posts/{id}`. Only posts not yet posted can be edited."""
         body: dict[str, Any] = {}
+        if content is not None:
+            content_type, urls = content
+            body["contentType"] = "slides" if content_type == "slideshow" else "video"
+            body["contentUrl"] = list(urls) if content_type == "slideshow" else urls[0]
         if caption is not None:
             body["caption"] = caption
         if scheduled_time is not None:
@@ -245,8 +254,8 @@ class InfinipostClient:
                 error = _error_from(response)
                 if not repeatable and response.status_code >= 500:
                     raise ApiUnconfirmed(status=response.status_code) from error
-                if not isinstance(error, ApiUnavailable):
-                    raise error
+                if not repeatable or not isinstance(error, ApiUnavailable):
+                    raise error  # a refused create is the user's to send again, once they know why
             if attempt == self._attempts or (error.retry_after or 0) > MAX_RETRY_AFTER:
                 raise error
             await self._sleep(error.retry_after or self._backoff * 2 ** (attempt - 1))

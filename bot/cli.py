@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"infinipost-bot: bad settings\n{describe_settings_error(exc)}", file=sys.stderr)
         return 2
-    _configure_logging(settings, quiet=args.command in ("console", "run", "slack-manifest"))
+    _configure_logging(settings, quiet=args.command in ("console", "run", "slack-manifest", "discord-invite"))
     try:
         if args.command == "sandbox":
             return asyncio.run(_sandbox(args.host, args.port))
@@ -45,6 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(settings)
         if args.command == "slack-manifest":
             return _slack_manifest(settings, socket_mode=args.socket_mode or settings.slack_socket_mode)
+        if args.command == "discord-invite":
+            return _discord_invite(settings, client_id=args.client_id)
     except KeyboardInterrupt:
         return 130
     except BotError as exc:
@@ -60,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("console", help="chat with the bot in this terminal, or script it on standard input")
     manifest = commands.add_parser("slack-manifest", help="print the Slack app manifest (uses BOT_PUBLIC_URL)")
     manifest.add_argument("--socket-mode", action="store_true", help="for Socket Mode (default: if SLACK_APP_TOKEN)")
+    invite = commands.add_parser("discord-invite", help="print the URL that adds the Discord bot to a server")
+    invite.add_argument("--client-id", type=int, help="the application ID (default: read from DISCORD_TOKEN)")
     sandbox = commands.add_parser("sandbox", help="serve the built-in Infinipost sandbox API")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8010)
@@ -141,20 +145,41 @@ async def _console(settings: Settings, *, interactive: bool) -> int:
     from adapters.console import ConsoleAdapter, stdin_lines
     from bot.runtime import start_runtime
 
-    async with start_runtime(settings) as runtime:
+    async with start_runtime(settings) as runtime, runtime.web:  # media links for local files
         print(_banner(settings), file=sys.stderr, flush=True)
         adapter = ConsoleAdapter(runtime.core, interactive=interactive)
         await adapter.run(stdin_lines)
     return 0
 
 
-def _run(settings: Settings) -> int:
-    if settings.slack_configured:
-        try:
-            settings.check_slack()
-        except ValueError as exc:
-            print(f"infinipost-bot: {exc}", file=sys.stderr)
+def _discord_invite(settings: Settings, *, client_id: int | None) -> int:
+    from adapters.discord.invite import application_id, invite_url
+
+    if client_id is None:
+        if settings.discord_token is None:
+            print(
+                "infinipost-bot: set DISCORD_TOKEN, or pass --client-id with the Application ID "
+                "(Developer Portal → General Information)",
+                file=sys.stderr,
+            )
             return 2
+        try:
+            client_id = application_id(settings.discord_token.get_secret_value())
+        except ValueError as exc:
+            print(f"infinipost-bot: {exc}; pass --client-id with the Application ID instead", file=sys.stderr)
+            return 2
+    print(invite_url(client_id))
+    return 0
+
+
+def _run(settings: Settings) -> int:
+    if settings.slack_configured or settings.discord_configured:
+        if settings.slack_configured:
+            try:
+                settings.check_slack()
+            except ValueError as exc:
+                print(f"infinipost-bot: {exc}", file=sys.stderr)
+                return 2
         from adapters.serve import serve
 
         return asyncio.run(serve(settings))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -16,6 +17,13 @@ def _split_list(value: Any) -> Any:
     """Comma- or space-separated lists, as people write them in `.env` files."""
     if isinstance(value, str):
         return tuple(part for part in value.replace(",", " ").split() if part)
+    return value
+
+
+def _split_names(value: Any) -> Any:
+    """Comma-separated names that may contain spaces ("Social Team, 1234567890")."""
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
     return value
 
 
@@ -42,13 +50,43 @@ class Settings(BaseSettings):
     slack_poster_users: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="SLACK_POSTER_USERS")
     slack_admin_users: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="SLACK_ADMIN_USERS")
 
+    # Discord
+    discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN")
+    discord_guild_ids: Annotated[tuple[int, ...], NoDecode] = Field((), validation_alias="DISCORD_GUILD_IDS")
+    discord_api_url: str | None = Field(None, validation_alias="DISCORD_API_URL")
+    discord_gateway_url: str | None = Field(None, validation_alias="DISCORD_GATEWAY_URL")
+    discord_poster_roles: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="DISCORD_POSTER_ROLES")
+
+    # Media uploaded in chat, re-hosted where Infinipost can fetch it
+    media_store: Literal["local", "s3"] = Field("local", validation_alias="BOT_MEDIA_STORE")
+    media_dir: Path = Field(Path("data/media"), validation_alias="BOT_MEDIA_DIR")
+    media_secret: SecretStr | None = Field(None, validation_alias="BOT_MEDIA_SECRET")
+    media_link_hours: float = Field(48, validation_alias="BOT_MEDIA_LINK_HOURS", gt=0)
+    max_media_mb: float = Field(1024, validation_alias="BOT_MAX_MEDIA_MB", gt=0)
+    media_keep_days: float = Field(7, validation_alias="BOT_MEDIA_KEEP_DAYS", ge=0)
+    s3_bucket: str | None = Field(None, validation_alias="BOT_S3_BUCKET")
+    s3_endpoint_url: str | None = Field(None, validation_alias="BOT_S3_ENDPOINT_URL")
+    s3_region: str | None = Field(None, validation_alias="BOT_S3_REGION")
+
+    # Tracking posts and telling channels
+    poll_seconds: float = Field(60, validation_alias="BOT_POLL_SECONDS", gt=0)
+    alerts_channel: str | None = Field(None, validation_alias="BOT_ALERTS_CHANNEL")
+    delay_alert_minutes: float = Field(10, validation_alias="BOT_DELAY_ALERT_MINUTES", gt=0)
+
     # Behaviour
     database: Path = Field(Path("data/bot.db"), validation_alias="BOT_DATABASE")
     default_timezone: str = Field("UTC", validation_alias="BOT_DEFAULT_TIMEZONE")
     confirm_posts: bool = Field(True, validation_alias="BOT_CONFIRM_POSTS")
     log_level: str | None = Field(None, validation_alias="BOT_LOG_LEVEL")  # None: INFO, or WARNING in the console
 
-    @field_validator("accounts", "slack_poster_users", "slack_admin_users", mode="before")
+    @field_validator(
+        "accounts",
+        "slack_poster_users",
+        "slack_admin_users",
+        "discord_guild_ids",
+        "discord_poster_roles",
+        mode="before",
+    )
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _split_list(value)
@@ -62,11 +100,11 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an IANA time zone name such as Europe/Paris") from exc
         return value
 
-    @field_validator("api_url", "public_url")
+    @field_validator("api_url", "public_url", "discord_api_url", "discord_gateway_url", "s3_endpoint_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
+        if value is not None and not value.startswith(("http://", "https://", "ws://", "wss://")):
+            raise ValueError("must be an http(s):// (or, for the gateway, ws(s)://) URL")
         return value.rstrip("/") if value else value
 
     @field_validator("slack_api_url")
@@ -92,6 +130,14 @@ class Settings(BaseSettings):
             raise ValueError(
                 "Slack needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode on BOT_HTTP_PORT)"
             )
+
+    @property
+    def media_keep_days_delta(self) -> timedelta:
+        return timedelta(days=self.media_keep_days)
+
+    @property
+    def discord_configured(self) -> bool:
+        return self.discord_token is not None
 
     @property
     def uses_sandbox(self) -> bool:

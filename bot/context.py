@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ from bot.api import InfinipostClient
 from bot.config import Settings
 from bot.dates import zone
 from bot.errors import InvalidTime
+from bot.media import MediaService
 from bot.model import Caller, ChannelRef
 from bot.outbox import Outbox
 from storage.sqlite import Storage
@@ -24,7 +26,10 @@ class Context:
     api: InfinipostClient
     accounts: AccountDirectory
     outbox: Outbox
+    media: MediaService
     clock: Callable[[], datetime]
+    # The tracker and `/posts refresh` may learn the same news at once; it must be told once.
+    tracking_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def sandbox(self) -> bool:

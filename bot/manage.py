@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.context import Context, channel_of
 from bot.dates import format_local, parse_when
 from bot.errors import ApiError, ApiNotFound, BadCommand, InvalidTime, NotAllowed, UsageError
-from bot.model import Caller, Command, PostStatus, RemotePost, Reply
+from bot.model import Caller, Command, ContentType, PostStatus, RemotePost, Reply
 from bot.notices import NoticeKind, notice_for
 from bot.texts import describe_media
 from bot.tracking import record_remote
@@ -71,12 +72,12 @@ def _describe(stored: StoredRequest, posts: list[StoredPost], tz: ZoneInfo) -> s
 
 async def refresh(ctx: Context, posts: list[StoredPost]) -> int:
     """Ask Infinipost about each post now, and record what changed. Returns how many changed."""
-    observed: list[tuple[StoredPost, RemotePost]] = []
+    observed: list[tuple[StoredPost, RemotePost | None]] = []
     for post in posts:
         try:
             observed.append((post, await ctx.api.get_post(post.id)))
         except ApiNotFound:
-            logger.warning("Infinipost no longer knows post %s", post.id)
+            observed.append((post, None))
         except ApiError:
             logger.warning("could not refresh post %s", post.id, exc_info=True)
     return await record_remote(ctx, observed)
@@ -93,12 +94,13 @@ async def cancel(ctx: Context, command: Command) -> Reply:
     result = await ctx.api.delete_posts([p.id for p in pending])
     cancelled = [p for p in pending if p.id in result.deleted]
     if cancelled:
-        updated = [(p.id, PostStatus.CANCELLED, None, None) for p in cancelled]
-        after = [p if p.id not in result.deleted else replace(p, status=PostStatus.CANCELLED) for p in posts]
+        after = {p.id: p for p in posts} | {
+            p.id: replace(p, status=PostStatus.CANCELLED, next_check_at=None) for p in cancelled
+        }
         await ctx.storage.update_posts(
-            updated,
+            [after[p.id] for p in cancelled],
             audit=(command.caller, "cancel", stored.id, {"posts": [p.id for p in cancelled]}),
-            notices=[notice_for(NoticeKind.UPDATED, stored, after, sandbox=ctx.sandbox)],
+            notices=[notice_for(NoticeKind.UPDATED, stored, list(after.values()), sandbox=ctx.sandbox)],
         )
         ctx.outbox.wake()
     lines = [f"Cancelled `{p.id}` ({p.account_label})." for p in cancelled]
@@ -124,19 +126,30 @@ async def reschedule(ctx: Context, command: Command) -> Reply:
     pending = [p for p in posts if not p.status.is_final]
     if not pending:
         raise UsageError(f"Nothing to reschedule in request #{stored.id}: {_finals(posts)}.")
+    content = await _renewed_links(ctx, stored, until=when + timedelta(hours=ctx.settings.media_link_hours))
     moved: list[StoredPost] = []
     problems: list[str] = []
     for post in pending:
         try:
-            remote = await ctx.api.edit_post(post.id, scheduled_time=when)
+            remote = await ctx.api.edit_post(post.id, scheduled_time=when, content=content)
         except ApiError as exc:
             problems.append(f"Could not move `{post.id}` ({post.account_label}): {exc.user_message}")
             continue
-        moved.append(replace(post, status=PostStatus.SCHEDULED, scheduled_time=remote.scheduled_time or when))
+        new_time = remote.scheduled_time or when
+        moved.append(
+            replace(
+                post,
+                status=PostStatus.SCHEDULED,
+                scheduled_time=new_time,
+                next_check_at=new_time,
+                checks=0,
+                delay_warned=False,
+            )
+        )
     if moved:
         after = {p.id: p for p in posts} | {p.id: p for p in moved}
         await ctx.storage.update_posts(
-            [(p.id, p.status, p.scheduled_time, None) for p in moved],
+            moved,
             audit=(
                 command.caller,
                 "reschedule",
@@ -148,6 +161,25 @@ async def reschedule(ctx: Context, command: Command) -> Reply:
         ctx.outbox.wake()
     lines = [f"Moved `{p.id}` ({p.account_label}) to {format_local(when, tz)}." for p in moved]
     return Reply(text="\n".join(lines + problems), error=not moved)
+
+
+async def _renewed_links(
+    ctx: Context, stored: StoredRequest, *, until: datetime
+) -> tuple[ContentType, tuple[str, ...]] | None:
+    """For uploads the bot re-hosts: links that last until the new time plus the margin, in the same order."""
+    request = stored.request
+    if not any(request.media_keys):
+        return None
+    urls, renewed = [], []
+    for url, key in zip(request.media_urls, request.media_keys, strict=True):
+        if not key:
+            urls.append(url)
+            continue
+        new_key, new_url = await ctx.media.relink(key, until=until)
+        urls.append(new_url)
+        renewed.append(new_key)
+    await ctx.storage.link_media(stored.id, renewed)
+    return request.content_type, tuple(urls)
 
 
 async def _target(ctx: Context, target: str, caller: Caller, *, verb: str) -> tuple[StoredRequest, list[StoredPost]]:

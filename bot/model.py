@@ -50,15 +50,20 @@ class Caller:
     is_admin: bool = False
     may_post: bool = True
     profile_timezone: str | None = None  # the platform's own idea of the user's zone, when it has one
+    local_files: bool = False  # may name files on the bot's own disk as media (the console's user only)
 
 
 @dataclass(frozen=True, kw_only=True)
 class MediaSource:
     """Where an upload may be fetched from: the adapter's policy, applied by the core's downloader."""
 
-    allowed_hosts: tuple[str, ...]
+    allowed_hosts: tuple[str, ...]  # "host", "host:port", or ".suffix" for every subdomain
     bearer_token: str | None = field(default=None, repr=False)
     token_hosts: tuple[str, ...] = ()  # hosts that may see the bearer token
+    local_files: bool = False  # `file://` URLs on the bot's own disk
+
+
+LOCAL_FILES = MediaSource(allowed_hosts=(), local_files=True)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -131,6 +136,7 @@ class PostRequest:
     sound_url: str | None = None
     slide_duration: int | None = None
     scheduled_time: datetime | None = None
+    media_keys: tuple[str, ...] = ()  # per media URL, the upload the bot re-hosts there ("" for a plain link)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,7 +1,10 @@
 """Delivers the notices written to the outbox, through the messenger of each chat platform.
 
-A notice is marked delivered only after the platform accepted it, so a crash before that delivers it after the
-restart. Failures are retried with backoff; a platform's refusal that no retry can fix is logged and dropped.
+A notice is marked delivered only once the platform accepted it, in the same transaction as what its delivery
+taught us (an announcement's message reference), so a crash before that delivers it after the restart and a
+crash after it never repeats it. Per channel, new messages are paced to the platform's rate (Slack: about one a
+second), and a burst of notices of one kind becomes one message that lists them. Failures are retried with
+backoff; a refusal no retry can fix is logged, dropped, and told to the author when it was their announcement.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -23,24 +28,58 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
 MAX_BACKOFF = timedelta(minutes=30)
+WAIT_FOR_ANNOUNCEMENT = timedelta(seconds=2)
+COALESCED = {NoticeKind.POSTED, NoticeKind.FAILED, NoticeKind.DELAYED}
+BURST = 3  # messages a channel may get at once before pacing starts
+
+Item = tuple[StoredNotice, Notice]
 
 
 class Messenger(Protocol):
     """What an adapter offers the outbox: write notices into a channel, and rewrite an earlier message."""
 
+    min_interval: float  # seconds between new messages in one channel once a burst is spent
+
     async def send(
-        self, channel: ChannelRef, notices: Sequence[Notice], *, thread: MessageRef | None
-    ) -> MessageRef: ...
+        self, channel: ChannelRef, notices: Sequence[Notice], *, thread: MessageRef | None, ids: Sequence[int]
+    ) -> MessageRef:
+        """Post a message carrying `notices`, marked with their outbox `ids` so that `find` can spot it."""
+        ...
 
     async def edit(self, ref: MessageRef, notice: Notice) -> None: ...
+
+    async def find(self, channel: ChannelRef, notice_id: int, *, thread: MessageRef | None) -> MessageRef | None:
+        """The message that carried notice `notice_id`, if the platform has it: after a crash mid-delivery,
+        this decides between "already delivered" and "send it again"."""
+        ...
 
     async def warn_author(self, channel: ChannelRef, notice: Notice, problem: str) -> None:
         """Tell the person a notice was about, privately, that it could not be delivered and why."""
         ...
 
 
+class _Pacer:
+    """A token bucket per channel: BURST messages at once, then one every `interval` seconds."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[ChannelRef, tuple[float, float]] = {}  # channel -> (tokens, at)
+
+    def take(self, channel: ChannelRef, interval: float) -> float:
+        """0 if a message may go now (and count it), else the seconds to wait."""
+        if interval <= 0:
+            return 0.0
+        now = time.monotonic()
+        tokens, at = self._buckets.get(channel, (float(BURST), now))
+        tokens = min(float(BURST), tokens + (now - at) / interval)
+        if tokens < 1:
+            self._buckets[channel] = (tokens, now)
+            return (1 - tokens) * interval
+        self._buckets[channel] = (tokens - 1, now)
+        return 0.0
+
+
 class Outbox:
-    """The delivery worker. `run()` loops until cancelled; `flush()` delivers whatever is due now."""
+    """The delivery worker. `run()` loops until cancelled; `flush()` delivers whatever may go now."""
 
     def __init__(
         self,
@@ -54,6 +93,9 @@ class Outbox:
         self.messengers: dict[str, Messenger] = dict(messengers or {})
         self._wake = asyncio.Event()
         self._flushing = asyncio.Lock()  # the worker and an explicit flush must not deliver the same notice
+        self._pacer = _Pacer()
+        self._paced_for = 0.0
+        self._handed_over: set[int] = set()  # notices this process marked as sending
 
     def wake(self) -> None:
         self._wake.set()
@@ -72,49 +114,120 @@ class Outbox:
         timeout = 30.0
         if next_at is not None:
             timeout = min(timeout, max(0.05, (next_at - self._clock()).total_seconds()))
+        if self._paced_for:
+            timeout = min(timeout, self._paced_for)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout)
 
     async def flush(self) -> int:
-        """Deliver every due notice of the platforms present; return how many were delivered."""
-        delivered = 0
+        """Deliver every due notice of the platforms present, as pacing allows; return how many went."""
         async with self._flushing:
-            for stored in await self._storage.due_notices(self._clock()):
-                messenger = self.messengers.get(stored.channel.platform)
-                if messenger is None:
-                    continue  # that platform is not running in this process; it stays in the outbox
-                if await self._deliver(stored, messenger):
-                    delivered += 1
+            self._paced_for = 0.0
+            await self._recover_interrupted()
+            items = [
+                (stored, Notice.from_json(stored.payload))
+                for stored in await self._storage.due_notices(self._clock(), limit=500)
+                if stored.channel.platform in self.messengers  # other platforms' notices wait for them
+            ]
+            items = await self._drop_superseded(items)
+            by_channel: dict[ChannelRef, list[Item]] = defaultdict(list)
+            for item in items:
+                by_channel[item[0].channel].append(item)
+            delivered = 0
+            for channel, channel_items in by_channel.items():
+                delivered += await self._flush_channel(channel, channel_items)
+            return delivered
+
+    async def _recover_interrupted(self) -> None:
+        """Notices an earlier process was delivering when it died: delivered if the platform has them, else due
+        again. Never sent blindly twice."""
+        for stored in await self._storage.notices_in_flight():
+            messenger = self.messengers.get(stored.channel.platform)
+            if stored.id in self._handed_over or messenger is None:
+                continue
+            notice = Notice.from_json(stored.payload)
+            request = await self._storage.get_request(notice.request_id)
+            announcement = request.announcement if request else None
+            found = None
+            if notice.placement != "edit":  # an edit repeated is harmless
+                thread = announcement if notice.placement == "thread" else None
+                found = await messenger.find(stored.channel, stored.id, thread=thread)
+            if found is None:
+                await self._storage.notices_retry(
+                    [stored.id], at=self._clock(), error="interrupted", give_up=False, count=False
+                )
+            else:
+                logger.info("notice %s was delivered before the restart", stored.id)
+                announced = (notice.request_id, found) if notice.kind is NoticeKind.SCHEDULED else None
+                await self._storage.notices_delivered([stored.id], announcement=announced)
+
+    async def _drop_superseded(self, items: list[Item]) -> list[Item]:
+        """An announcement edit shows every post's current state, so only the newest edit of each is needed."""
+        newest = {notice.request_id: stored.id for stored, notice in items if notice.kind is NoticeKind.UPDATED}
+        stale = [s.id for s, n in items if n.kind is NoticeKind.UPDATED and newest[n.request_id] != s.id]
+        if stale:
+            await self._storage.notices_delivered(stale)
+        return [(s, n) for s, n in items if s.id not in stale]
+
+    async def _flush_channel(self, channel: ChannelRef, items: list[Item]) -> int:
+        messenger = self.messengers[channel.platform]
+        delivered = 0
+        for group in _groups(items):
+            notice = group[0][1]
+            if len(group) > 1 or notice.placement != "edit":
+                wait = self._pacer.take(channel, messenger.min_interval)
+                if wait:
+                    self._paced_for = wait if not self._paced_for else min(self._paced_for, wait)
+                    break  # the rest of this channel waits its turn, in order
+            delivered += await self._deliver(group, messenger)
         return delivered
 
-    async def _deliver(self, stored: StoredNotice, messenger: Messenger) -> bool:
-        notice = Notice.from_json(stored.payload)
+    async def _deliver(self, group: list[Item], messenger: Messenger) -> int:
+        stored, notice = group[0]
         request = await self._storage.get_request(notice.request_id)
         announcement = request.announcement if request else None
-        announced: tuple[int, MessageRef] | None = None
-        try:
+        if len(group) == 1 and notice.placement in ("edit", "thread") and announcement is None:
+            if await self._storage.announcement_pending(notice.request_id):
+                await self._postpone(stored)  # it will have somewhere to go once the announcement is out
+                return 0
             if notice.placement == "edit":
-                if announcement is None:
-                    # The announcement itself is still on its way, or was never delivered: nothing to edit.
-                    await self._storage.notices_delivered([stored.id])
-                    return False
+                await self._storage.notices_delivered([stored.id])  # there is no announcement to edit
+                return 0
+        announced: tuple[int, MessageRef] | None = None
+        ids = [s.id for s, _ in group]
+        await self._storage.notices_sending(ids)
+        self._handed_over.update(ids)
+        try:
+            if len(group) > 1:
+                await messenger.send(stored.channel, [n for _, n in group], thread=None, ids=ids)
+            elif notice.placement == "edit":
+                assert announcement is not None
                 await messenger.edit(announcement, notice)
             else:
                 thread = announcement if notice.placement == "thread" else None
-                ref = await messenger.send(stored.channel, [notice], thread=thread)
+                ref = await messenger.send(stored.channel, [notice], thread=thread, ids=ids)
                 if notice.kind is NoticeKind.SCHEDULED:
                     announced = (notice.request_id, ref)
         except DeliveryError as exc:
-            gave_up = await self._retry([stored], exc.user_message, retryable=exc.retryable, after=exc.retry_after)
+            gave_up = await self._retry(group, exc.user_message, retryable=exc.retryable, after=exc.retry_after)
             if gave_up and notice.kind is NoticeKind.SCHEDULED:
                 await self._warn(messenger, stored, notice, exc.user_message)
-            return False
+            return 0
         except Exception as exc:
-            logger.exception("delivering notice %s failed", stored.id)
-            await self._retry([stored], type(exc).__name__, retryable=True, after=None)
-            return False
-        await self._storage.notices_delivered([stored.id], announcement=announced)
-        return True
+            logger.exception("delivering notice(s) %s failed", [s.id for s, _ in group])
+            await self._retry(group, type(exc).__name__, retryable=True, after=None)
+            return 0
+        await self._storage.notices_delivered([s.id for s, _ in group], announcement=announced)
+        return len(group)
+
+    async def _postpone(self, stored: StoredNotice) -> None:
+        await self._storage.notices_retry(
+            [stored.id],
+            at=self._clock() + WAIT_FOR_ANNOUNCEMENT,
+            error="waiting for the announcement",
+            give_up=False,
+            count=False,
+        )
 
     async def _warn(self, messenger: Messenger, stored: StoredNotice, notice: Notice, problem: str) -> None:
         try:
@@ -122,18 +235,32 @@ class Outbox:
         except Exception:
             logger.warning("could not tell the author of request %s either", notice.request_id, exc_info=True)
 
-    async def _retry(
-        self, notices: Sequence[StoredNotice], error: str, *, retryable: bool, after: float | None
-    ) -> bool:
+    async def _retry(self, group: Sequence[Item], error: str, *, retryable: bool, after: float | None) -> bool:
         """Schedule another attempt, or give up; returns True when given up."""
-        attempts = max(n.attempts for n in notices) + 1
+        ids = [s.id for s, _ in group]
+        attempts = max(s.attempts for s, _ in group) + 1
         give_up = not retryable or attempts >= MAX_ATTEMPTS
         wait = timedelta(seconds=after) if after else min(MAX_BACKOFF, timedelta(seconds=2**attempts))
         if give_up:
-            logger.warning("dropping notice(s) %s after %d attempt(s): %s", [n.id for n in notices], attempts, error)
+            logger.warning("dropping notice(s) %s after %d attempt(s): %s", ids, attempts, error)
         else:
-            logger.info("notice(s) %s will be retried in %s: %s", [n.id for n in notices], wait, error)
-        await self._storage.notices_retry(
-            [n.id for n in notices], at=self._clock() + wait, error=error, give_up=give_up
-        )
+            logger.info("notice(s) %s will be retried in %s: %s", ids, wait, error)
+        await self._storage.notices_retry(ids, at=self._clock() + wait, error=error, give_up=give_up)
         return give_up
+
+
+def _groups(items: list[Item]) -> list[list[Item]]:
+    """In order, except that a burst of one coalesced kind goes out as one message where its first one was."""
+    by_kind: dict[NoticeKind, list[Item]] = defaultdict(list)
+    for item in items:
+        if item[1].kind in COALESCED:
+            by_kind[item[1].kind].append(item)
+    groups: list[list[Item]] = []
+    for item in items:
+        kind = item[1].kind
+        if kind in COALESCED and len(by_kind[kind]) > 1:
+            if by_kind[kind] and by_kind[kind][0] is item:
+                groups.append(by_kind[kind])
+        else:
+            groups.append([item])
+    return groups

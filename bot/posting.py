@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -21,9 +23,22 @@ from bot.context import Context, channel_of
 from bot.dates import format_local, parse_when
 from bot.errors import ApiError, ApiUnconfirmed, BadCommand, MediaRejected, NotAllowed, UsageError
 from bot.grammar import USAGE, parse_post
-from bot.model import Account, Caller, Command, ContentType, PostDraft, PostForm, PostRequest, Reply
+from bot.model import (
+    LOCAL_FILES,
+    Account,
+    Attachment,
+    Caller,
+    Command,
+    ContentType,
+    PostDraft,
+    PostForm,
+    PostRequest,
+    PostStatus,
+    Reply,
+)
 from bot.notices import NoticeKind, notice_for
 from bot.texts import fields_text, request_fields
+from bot.tracking import RECONCILE_DELAYS
 from storage.records import RequestState, StoredPost, StoredRequest
 
 logger = logging.getLogger(__name__)
@@ -40,7 +55,9 @@ MediaKind = Literal["video", "image"]
 async def post(ctx: Context, command: Command) -> Reply:
     caller = command.caller
     if not caller.may_post:
-        raise NotAllowed("You are not allowed to schedule posts here. Ask a workspace admin to give you access.")
+        raise NotAllowed(
+            "You are not allowed to schedule posts here. Ask an admin of this workspace or server for access."
+        )
     if command.draft is None and not command.text.strip() and not command.attachments:
         raise BadCommand(f"Tell me what to post. {USAGE}")
     draft = command.draft or parse_post(command.text)
@@ -68,8 +85,12 @@ async def post(ctx: Context, command: Command) -> Reply:
 
 
 async def prepare(ctx: Context, draft: PostDraft, *, command: Command, tz: ZoneInfo) -> PostRequest:
-    """Check a draft against everything known before any create call; raise a UsageError if it is wrong."""
-    content_type, media = _media(draft, command)
+    """Check a draft against everything known before any create call; raise a UsageError if it is wrong.
+
+    Uploads are fetched last, once everything else is known to be right.
+    """
+    items = _media_items(draft, command)
+    content_type = _content_type(draft, [_kind(item) for item in items])
     if draft.slides is not None and content_type != "slideshow":
         raise BadCommand("`slides` only applies to slideshows (several images).")
     if draft.caption and len(draft.caption) > MAX_CAPTION:
@@ -78,37 +99,61 @@ async def prepare(ctx: Context, draft: PostDraft, *, command: Command, tz: ZoneI
         raise BadCommand("`sound` takes a link to an audio file, e.g. `sound https://e.com/a.mp3`.")
     scheduled = parse_when(draft.when, now=ctx.clock(), tz=tz) if draft.when else None
     accounts = await _accounts(ctx, draft, command.caller)
+    until = (scheduled or ctx.clock()) + timedelta(hours=ctx.settings.media_link_hours)
+    urls: list[str] = []
+    keys: list[str] = []  # the stored upload behind each URL; "" for a link given as it is
+    kinds: list[MediaKind | None] = []
+    for item in items:
+        if isinstance(item, str):
+            urls.append(item)
+            keys.append("")
+            kinds.append(media_kind(item))
+            continue
+        rehosted = await ctx.media.rehost(item, until=until)
+        urls.append(rehosted.url)
+        keys.append(rehosted.key)
+        kinds.append(rehosted.kind)
+    if any(keys):  # the bytes may say otherwise than the names did
+        content_type = _content_type(draft, kinds)
     return PostRequest(
         accounts=accounts,
         content_type=content_type,
-        media_urls=media,
+        media_urls=tuple(urls),
         caption=draft.caption or None,
         sound_url=draft.sound_url,
         slide_duration=draft.slides,
         scheduled_time=scheduled,
+        media_keys=tuple(keys),
     )
 
 
-def _media(draft: PostDraft, command: Command) -> tuple[ContentType, tuple[str, ...]]:
-    if command.attachments:
-        names = ", ".join(a.filename for a in command.attachments)
-        raise MediaRejected(
-            f"Uploads are not supported yet ({names}). Give a public link to the file instead, "
-            "e.g. `/post https://cdn.example.com/video.mp4 to acc_123 at tomorrow 9am`."
-        )
+def _media_items(draft: PostDraft, command: Command) -> list[str | Attachment]:
+    """Links (passed to Infinipost untouched, never fetched by the bot) and uploads, in the order given."""
+    items: list[str | Attachment] = []
     for ref in draft.media:
-        if not ref.lower().startswith(("http://", "https://")):
-            raise MediaRejected(f"`{ref}` is not a web link. Media must be links starting with https://.")
-    if not draft.media:
+        if ref.lower().startswith(("http://", "https://")):
+            items.append(ref)
+        elif command.caller.local_files and not re.match(r"^\w+://", ref):
+            path = Path(ref).expanduser().resolve()
+            items.append(Attachment(filename=path.name, url=path.as_uri(), source=LOCAL_FILES))
+        else:
+            raise MediaRejected(f"`{ref}` is not a web link. Media must be links starting with https://, or uploads.")
+    items.extend(command.attachments)
+    if not items:
         raise BadCommand(f"Give a link to a video or to images, or attach a file. {USAGE}")
-    kinds = [media_kind(url) for url in draft.media]
-    content_type = _content_type(draft, kinds)
-    if content_type == "slideshow" and len(draft.media) > MAX_SLIDES:
-        raise BadCommand(f"A slideshow can have at most {MAX_SLIDES} images; you gave {len(draft.media)}.")
-    return content_type, draft.media
+    images = sum(1 for item in items if _kind(item) != "video")
+    if images > MAX_SLIDES:
+        raise BadCommand(f"A slideshow can have at most {MAX_SLIDES} images; you gave {images}.")
+    return items
 
 
-def _content_type(draft: PostDraft, kinds: list[MediaKind | None]) -> ContentType:
+def _kind(item: str | Attachment) -> MediaKind | None:
+    if isinstance(item, str):
+        return media_kind(item)
+    return media_kind(item.filename, item.content_type)
+
+
+def _content_type(draft: PostDraft, kinds: Sequence[MediaKind | None]) -> ContentType:
     videos, images = kinds.count("video"), kinds.count("image")
     if videos and images:
         raise BadCommand("A post is either one video or a slideshow of images, not both.")
@@ -185,40 +230,42 @@ async def send(ctx: Context, request_id: int, *, caller: Caller, tz: ZoneInfo) -
             state=RequestState.UNCONFIRMED,
             error=exc.user_message,
             audit=(caller, "schedule_unconfirmed", {}),
+            reconcile_at=ctx.clock() + RECONCILE_DELAYS[0],
         )
         return Reply(text=f"Request #{request_id}: {exc.user_message}", error=True)
     except ApiError as exc:
         await ctx.storage.finish_request(
-            request_id,
-            state=RequestState.FAILED,
-            error=exc.user_message,
-            audit=(caller, "schedule_failed", {}),
+            request_id, state=RequestState.FAILED, error=exc.user_message, audit=(caller, "schedule_failed", {})
         )
         return Reply(text=f"Nothing was scheduled. {exc.user_message}", error=True)
     except Exception:
         # A bug after the request may have gone out: treat it as unconfirmed, never as failed.
         await ctx.storage.finish_request(
-            request_id, state=RequestState.UNCONFIRMED, error="internal error during the create call"
+            request_id,
+            state=RequestState.UNCONFIRMED,
+            error="internal error during the create call",
+            reconcile_at=ctx.clock() + RECONCILE_DELAYS[0],
         )
         raise
     labels = {account.id: account.label for account in request.accounts}
-    posts = [
-        StoredPost(
+    now = ctx.clock()
+    posts = []
+    for p in remote:
+        post = StoredPost(
             id=p.id,
             request_id=request_id,
             account_id=p.account_id,
             account_label=labels.get(p.account_id, p.account_id),
-            status=p.status,
+            status=p.status if p.status is not PostStatus.UNKNOWN else PostStatus.SCHEDULED,
             scheduled_time=p.scheduled_time or request.scheduled_time,
             posted_at=p.posted_at,
         )
-        for p in remote
-    ]
+        posts.append(replace(post, next_check_at=post.scheduled_time or now))  # tracked from its time on
     sent = replace(stored, state=RequestState.SENT)
     await ctx.storage.finish_request(
         request_id,
         state=RequestState.SENT,
-        posts=[(r, p.account_label) for r, p in zip(remote, posts, strict=True)],
+        posts=posts,
         audit=(caller, "schedule", {"posts": [p.id for p in posts]}),
         notices=[notice_for(NoticeKind.SCHEDULED, sent, posts, sandbox=ctx.sandbox)],
     )

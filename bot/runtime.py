@@ -18,8 +18,13 @@ from bot.config import Settings
 from bot.context import Context
 from bot.core import Core
 from bot.dates import warm_up
+from bot.errors import BotError
+from bot.media import MediaService
+from bot.media.store import LocalStore, MediaStore, S3Store, load_secret
 from bot.outbox import Outbox
 from bot.sandbox import SANDBOX_KEY, SandboxServer
+from bot.tracking import Tracker
+from bot.web import WebServer
 from storage.sqlite import Storage
 
 logger = logging.getLogger(__name__)
@@ -31,10 +36,12 @@ def utc_now() -> datetime:
 
 @dataclass
 class Runtime:
-    """A running bot: the core the adapters call, and the workers that run beside them."""
+    """A running bot: the core the adapters call, the workers beside them, and the HTTP server (not yet
+    started: adapters add their routes first, then `async with runtime.web`)."""
 
     core: Core
     sandbox: SandboxServer | None
+    web: WebServer
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
@@ -66,8 +73,13 @@ async def start_runtime(
     clock: Callable[[], datetime] = utc_now,
     transport: httpx.AsyncBaseTransport | None = None,
     workers: bool = True,
+    api_timeout: float = 20.0,
+    api_backoff: float = 0.5,
 ) -> AsyncIterator[Runtime]:
-    """Open everything the settings ask for; close it all on exit, whatever happens."""
+    """Open everything the settings ask for; close it all on exit, whatever happens.
+
+    `transport`, `api_timeout` and `api_backoff` tune the Infinipost client (tests make them short).
+    """
     async with AsyncExitStack() as stack:
         storage = await Storage.open(settings.database, clock=clock)
         stack.push_async_callback(storage.close)
@@ -80,21 +92,64 @@ async def start_runtime(
             base_url, key = sandbox.url, SANDBOX_KEY
         else:
             base_url, key = settings.api_url, settings.api_key.get_secret_value()
-        api = await stack.enter_async_context(InfinipostClient(base_url=base_url, api_key=key, transport=transport))
+        api = await stack.enter_async_context(
+            InfinipostClient(
+                base_url=base_url, api_key=key, transport=transport, timeout=api_timeout, backoff=api_backoff
+            )
+        )
         outbox = Outbox(storage, clock=clock)
+        web = WebServer(host=settings.http_host, port=settings.http_port)
+        downloads = await stack.enter_async_context(httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0)))
+        media = MediaService(
+            store=_media_store(settings, web=web, sandbox=sandbox is not None, clock=clock),
+            storage=storage,
+            http=downloads,
+            # Downloads land beside the files they become, so that storing one is a rename.
+            work_dir=(settings.media_dir if settings.media_store == "local" else settings.database.parent)
+            / ".incoming",
+            max_bytes=int(settings.max_media_mb * 1024 * 1024),
+            clock=clock,
+        )
+        await media.sweep()
         ctx = Context(
             settings=settings,
             storage=storage,
             api=api,
             accounts=AccountDirectory(api, configured_ids=settings.accounts),
             outbox=outbox,
+            media=media,
             clock=clock,
         )
         warm_up()
-        runtime = Runtime(core=Core(ctx), sandbox=sandbox)
+        runtime = Runtime(core=Core(ctx), sandbox=sandbox, web=web)
         if workers:
             runtime.spawn(outbox.run(), "outbox")
+            runtime.spawn(Tracker(ctx).run(), "tracker")
+            runtime.spawn(media.clean_up_forever(keep=settings.media_keep_days_delta), "media clean-up")
         try:
             yield runtime
         finally:
             await runtime.stop_workers()
+
+
+def _media_store(settings: Settings, *, web: WebServer, sandbox: bool, clock: Callable[[], datetime]) -> MediaStore:
+    if settings.media_store == "s3":
+        if not settings.s3_bucket:
+            raise BotError("BOT_MEDIA_STORE=s3 needs BOT_S3_BUCKET (and the usual AWS_* credentials).")
+        return S3Store(
+            bucket=settings.s3_bucket, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region, clock=clock
+        )
+    secret = load_secret(
+        settings.media_secret.get_secret_value() if settings.media_secret else None,
+        settings.database.parent / "media.secret",
+    )
+
+    def base_url() -> str | None:
+        # Without BOT_PUBLIC_URL only the sandbox, on this machine, can fetch the links.
+        if settings.public_url:
+            return settings.public_url
+        return f"http://127.0.0.1:{web.port}" if sandbox and web.port else None
+
+    store = LocalStore(settings.media_dir, secret=secret, base_url=base_url, clock=clock)
+    web.app.router.add_get("/media/{key}", store.serve)
+    return store

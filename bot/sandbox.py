@@ -2,8 +2,9 @@
 
 Used by the console and `infinipost-bot run` when no INFINIPOST_API_KEY is set, by `infinipost-bot sandbox` as
 a standalone server, and by the tests. Posts live in memory and move from scheduled to posted when their time
-comes (to failed when their content URL contains "fail"). It starts with ready accounts for the README's
-examples. Paths under `/_sandbox/` are for tests: inspect posts, move the clock, inject faults.
+comes (to failed when their content URL contains "fail"; never, when it contains "stuck"). It starts with ready
+accounts for the README's examples. Paths under `/_sandbox/` are for tests: inspect posts, move the clock,
+inject faults.
 """
 
 from __future__ import annotations
@@ -116,6 +117,8 @@ class SandboxState:
         """Move a due post to its final state; reads see posts as of now."""
         if post["status"] == "generated" and _parse_time(post["scheduledTime"]) <= self.now():
             urls = post["contentUrl"] if isinstance(post["contentUrl"], list) else [post["contentUrl"]]
+            if any("stuck" in url for url in urls):
+                return post
             if any("fail" in url for url in urls):
                 post["status"] = "failed"
             else:
@@ -424,6 +427,7 @@ async def _edit(request: web.Request) -> web.Response:
     body = await _body(request)
     if not isinstance(body, dict):
         return _error(400, "invalid_request", "The request body must be a JSON object")
+    changes: dict[str, Any] = {}
     if "scheduledTime" in body:
         zone_name = body.get("timezone")
         if zone_name not in EDIT_ZONES:
@@ -435,10 +439,15 @@ async def _edit(request: web.Request) -> web.Response:
         when = local.replace(tzinfo=ZoneInfo(str(zone_name)))
         if when < state.now() - PAST_TOLERANCE:
             return _error(400, "invalid_scheduled_time", "scheduledTime is in the past")
-        post["scheduledTime"] = _iso(when)
-        post["timezone"] = zone_name
+        changes |= {"scheduledTime": _iso(when), "timezone": zone_name}
+    if "contentUrl" in body or "contentType" in body:
+        content_type, url = body.get("contentType"), body.get("contentUrl")
+        if content_type not in ("video", "slides") or url is None:
+            return _error(400, "missing_required_fields", "contentType and contentUrl go together")
+        changes |= {"contentType": "slideshow" if content_type == "slides" else "video", "contentUrl": url}
     if "caption" in body:
-        post["caption"] = str(body["caption"])
+        changes["caption"] = str(body["caption"])
+    post.update(changes)  # all or nothing, as a validating API does
     return _json(_public(post))
 
 

@@ -1,69 +1,302 @@
-"""What the bot learns about its posts from Infinipost, recorded together with the notices it causes."""
+"""Following posts until they are live: what Infinipost says about them, and what the channel is told.
+
+Infinipost has no webhooks, so the tracker asks about a post only once its scheduled time has come, then on a
+backoff until it is posted or failed: its cost grows with the posts that are due, not with all posts ever
+scheduled. Every change is stored with the notices it causes, in one transaction. Creates whose outcome was
+unknown are reconciled by looking for the posts at Infinipost.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from bot.context import Context
-from bot.model import PostStatus, RemotePost
+from bot.errors import ApiError, ApiNotFound, ApiUnavailable
+from bot.model import ChannelRef, PostStatus, RemotePost
 from bot.notices import NoticeKind, notice_for
-from storage.records import NewNotice, StoredPost
+from storage.records import NewNotice, RequestState, StoredPost, StoredRequest
 
 logger = logging.getLogger(__name__)
 
+MAX_BACKOFF = timedelta(hours=1)
+DUE_BATCH = 500
+CONCURRENCY = 8
+# When to look again for the posts of a create whose outcome was unknown; after the last, they were not created.
+RECONCILE_DELAYS = tuple(timedelta(seconds=s) for s in (30, 60, 120, 240, 480, 900))
+SCAN_LIMIT = 300  # posts of one account looked at per attempt
 
-async def record_remote(ctx: Context, observed: Sequence[tuple[StoredPost, RemotePost]]) -> int:
-    """Store what Infinipost now says about posts; tell their channels what changed. Returns the changes."""
+
+def next_check(post: StoredPost, *, now: datetime, poll: timedelta) -> datetime | None:
+    """When to ask about a post again: never once final, at its time while it waits, then backing off."""
+    if post.status.is_final:
+        return None
+    if post.status is PostStatus.PENDING_RENDER:
+        return now + poll  # rendering is checked until it is done, whatever the scheduled time
+    if post.scheduled_time is not None and post.scheduled_time > now:
+        return post.scheduled_time
+    wait: timedelta = min(MAX_BACKOFF, poll * 2 ** min(post.checks, 12))
+    return now + wait
+
+
+async def record_remote(ctx: Context, observed: Sequence[tuple[StoredPost, RemotePost | None]]) -> int:
+    """Store what Infinipost now says (None: it no longer has the post) and tell the channels. Returns how
+    many posts changed status or time."""
+    async with ctx.tracking_lock:
+        return await _record(ctx, observed)
+
+
+async def _record(ctx: Context, observed: Sequence[tuple[StoredPost, RemotePost | None]]) -> int:
+    # Compare with what is stored now, not with what the caller read earlier: news is told once.
+    fresh = await ctx.storage.posts_by_id([post.id for post, _ in observed])
+    observed = [(fresh[post.id], remote) for post, remote in observed if post.id in fresh]
+    now, poll = ctx.clock(), timedelta(seconds=ctx.settings.poll_seconds)
+    delay = timedelta(minutes=ctx.settings.delay_alert_minutes)
+    updated: list[StoredPost] = []
     changed: list[tuple[StoredPost, StoredPost]] = []
-    for stored, remote in observed:
-        status = remote.status if remote.status is not PostStatus.UNKNOWN else stored.status
-        if remote.status is PostStatus.UNKNOWN:
-            logger.warning(
-                "post %s has an undocumented status %r; keeping %s",
-                stored.id,
-                remote.raw_status,
-                stored.status,
-            )
-        moved = remote.scheduled_time is not None and remote.scheduled_time != stored.scheduled_time
-        if status is stored.status and not moved:
-            continue
-        after = replace(
-            stored,
-            status=status,
-            scheduled_time=remote.scheduled_time or stored.scheduled_time,
-            posted_at=remote.posted_at or stored.posted_at,
-        )
-        changed.append((stored, after))
-    if not changed:
-        return 0
-    notices = await _notices_for(ctx, changed)
-    await ctx.storage.update_posts(
-        [(after.id, after.status, after.scheduled_time, after.posted_at) for _, after in changed],
-        notices=notices,
-    )
-    ctx.outbox.wake()
+    delayed: list[StoredPost] = []
+    for before, remote in observed:
+        after = _observed(before, remote)
+        moved = after.scheduled_time != before.scheduled_time
+        if after.status is not before.status or moved:
+            changed.append((before, after))
+        due = after.scheduled_time is not None and after.scheduled_time <= now
+        after = replace(after, checks=after.checks + 1 if due and not after.status.is_final else 0)
+        if (
+            not after.status.is_final
+            and not after.delay_warned
+            and after.scheduled_time is not None
+            and now - after.scheduled_time >= delay
+        ):
+            after = replace(after, delay_warned=True)
+            delayed.append(after)
+        updated.append(replace(after, next_check_at=next_check(after, now=now, poll=poll)))
+    notices = await _notices(ctx, changed, delayed)
+    await ctx.storage.update_posts(updated, notices=notices)
+    if notices:
+        ctx.outbox.wake()
     return len(changed)
 
 
-async def _notices_for(ctx: Context, changed: list[tuple[StoredPost, StoredPost]]) -> list[NewNotice]:
+def _observed(before: StoredPost, remote: RemotePost | None) -> StoredPost:
+    if remote is None:
+        return replace(before, status=PostStatus.CANCELLED)  # deleted at Infinipost, not through the bot
+    status = before.status if remote.status is PostStatus.UNKNOWN else remote.status
+    if remote.status is PostStatus.UNKNOWN:
+        logger.warning("post %s: undocumented status %r; keeping %s", before.id, remote.raw_status, before.status)
+    return replace(
+        before,
+        status=status,
+        scheduled_time=remote.scheduled_time or before.scheduled_time,
+        posted_at=remote.posted_at or before.posted_at,
+    )
+
+
+async def _notices(
+    ctx: Context, changed: list[tuple[StoredPost, StoredPost]], delayed: list[StoredPost]
+) -> list[NewNotice]:
     by_request: dict[int, list[tuple[StoredPost, StoredPost]]] = defaultdict(list)
     for before, after in changed:
         by_request[after.request_id].append((before, after))
+    late: dict[int, list[StoredPost]] = defaultdict(list)
+    for post in delayed:
+        late[post.request_id].append(post)
     notices: list[NewNotice] = []
-    for request_id, pairs in by_request.items():
+    for request_id in sorted(by_request.keys() | late.keys()):
         stored = await ctx.storage.get_request(request_id)
         if stored is None:
             continue
-        current = {p.id: p for p in (await ctx.storage.posts_of([request_id]))[request_id]}
-        current.update({after.id: after for _, after in pairs})
+        pairs = by_request.get(request_id, [])
         went_live = [a for b, a in pairs if a.status is PostStatus.POSTED and b.status is not PostStatus.POSTED]
         failed = [a for b, a in pairs if a.status is PostStatus.FAILED and b.status is not PostStatus.FAILED]
         if went_live:
             notices.append(notice_for(NoticeKind.POSTED, stored, went_live, sandbox=ctx.sandbox))
         if failed:
-            notices.append(notice_for(NoticeKind.FAILED, stored, failed, sandbox=ctx.sandbox, alert=True))
-        notices.append(notice_for(NoticeKind.UPDATED, stored, list(current.values()), sandbox=ctx.sandbox))
+            notices += _failure_notices(ctx, stored, failed)
+        if late[request_id]:
+            notices.append(notice_for(NoticeKind.DELAYED, stored, late[request_id], sandbox=ctx.sandbox))
+        if pairs:
+            current = {p.id: p for p in (await ctx.storage.posts_of([request_id]))[request_id]}
+            current.update({after.id: after for _, after in pairs})
+            notices.append(notice_for(NoticeKind.UPDATED, stored, list(current.values()), sandbox=ctx.sandbox))
     return notices
+
+
+def _failure_notices(ctx: Context, stored: StoredRequest, failed: list[StoredPost]) -> list[NewNotice]:
+    notices = [notice_for(NoticeKind.FAILED, stored, failed, sandbox=ctx.sandbox)]
+    alerts = ctx.settings.alerts_channel
+    if alerts and alerts != stored.channel.channel_id:
+        copy = notice_for(NoticeKind.FAILED, stored, failed, sandbox=ctx.sandbox)
+        notices.append(
+            replace(
+                copy,
+                channel=ChannelRef(
+                    platform=stored.channel.platform, workspace_id=stored.channel.workspace_id, channel_id=alerts
+                ),
+            )
+        )
+    return notices
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """What one tracker round did, for logs and the benchmark."""
+
+    checked: int
+    changed: int
+    reconciled: int
+    backed_off: float = 0.0  # seconds Infinipost asked us to wait, if it did
+
+
+class Tracker:
+    """Runs inside `infinipost-bot run`: a round every BOT_POLL_SECONDS until cancelled."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    async def run(self) -> None:
+        poll = self.ctx.settings.poll_seconds
+        while True:
+            wait = poll
+            try:
+                cycle = await self.cycle()
+                wait = max(poll, cycle.backed_off)
+            except Exception:
+                logger.exception("tracker round failed; trying again next round")
+            await asyncio.sleep(wait)
+
+    async def cycle(self) -> Cycle:
+        now = self.ctx.clock()
+        due = await self.ctx.storage.due_posts(now, limit=DUE_BATCH)
+        observed: list[tuple[StoredPost, RemotePost | None]] = []
+        retry_later: list[StoredPost] = []
+        backed_off = 0.0
+        gate = asyncio.Semaphore(CONCURRENCY)
+
+        async def check(post: StoredPost) -> None:
+            nonlocal backed_off
+            if backed_off:
+                retry_later.append(post)
+                return
+            async with gate:
+                try:
+                    observed.append((post, await self.ctx.api.get_post(post.id)))
+                except ApiNotFound:
+                    observed.append((post, None))
+                except ApiUnavailable as exc:
+                    backed_off = max(backed_off, exc.retry_after or 0.0)
+                    retry_later.append(post)
+                except ApiError:
+                    logger.warning("could not check post %s", post.id, exc_info=True)
+                    retry_later.append(post)
+
+        await asyncio.gather(*(check(post) for post in due))
+        changed = await record_remote(self.ctx, observed) if observed else 0
+        if retry_later:
+            await self._back_off(retry_later, extra=timedelta(seconds=backed_off))
+        reconciled = await self.reconcile()
+        if due:
+            logger.info("tracker: %d due, %d checked, %d changed", len(due), len(observed), changed)
+        return Cycle(checked=len(observed), changed=changed, reconciled=reconciled, backed_off=backed_off)
+
+    async def _back_off(self, posts: list[StoredPost], *, extra: timedelta) -> None:
+        now, poll = self.ctx.clock(), timedelta(seconds=self.ctx.settings.poll_seconds)
+        later = [replace(p, checks=p.checks + 1) for p in posts]
+        await self.ctx.storage.update_posts(
+            [replace(p, next_check_at=max(next_check(p, now=now, poll=poll) or now, now + extra)) for p in later]
+        )
+
+    # Unconfirmed creates
+
+    async def reconcile(self) -> int:
+        """Look for the posts of creates whose outcome was unknown; adopt them, or say they were not created."""
+        settled = 0
+        for stored in await self.ctx.storage.due_reconciliations(self.ctx.clock()):
+            try:
+                settled += await self._reconcile(stored)
+            except ApiError:
+                logger.warning("could not look for request %s's posts yet", stored.id, exc_info=True)
+                await self._try_later(stored)
+        return settled
+
+    async def _reconcile(self, stored: StoredRequest) -> bool:
+        found: list[StoredPost] = []
+        missing = []
+        for account in stored.request.accounts:
+            match = await self._find(stored, account.id)
+            if match is None:
+                missing.append(account)
+            else:
+                found.append(self._adopted(stored, match, account.label))
+        last_try = stored.reconcile_attempts + 1 >= len(RECONCILE_DELAYS)
+        if missing and not last_try:
+            await self._try_later(stored)
+            return False
+        sent = replace(stored, state=RequestState.SENT)
+        notices: list[NewNotice] = []
+        if found:
+            notices.append(notice_for(NoticeKind.SCHEDULED, sent, found, sandbox=self.ctx.sandbox))
+            notices.append(notice_for(NoticeKind.ADOPTED, sent, found, sandbox=self.ctx.sandbox))
+        if missing:
+            gone = replace(stored, request=replace(stored.request, accounts=tuple(missing)), state="not_created")
+            notices.append(notice_for(NoticeKind.NOT_CREATED, gone, [], sandbox=self.ctx.sandbox))
+        logger.info("request %s reconciled: %d found, %d not created", stored.id, len(found), len(missing))
+        await self.ctx.storage.finish_request(
+            stored.id,
+            state=RequestState.SENT if found else RequestState.NOT_CREATED,
+            error=None if found else "not created at Infinipost",
+            posts=found,
+            notices=notices,
+        )
+        self.ctx.outbox.wake()
+        return True
+
+    async def _try_later(self, stored: StoredRequest) -> None:
+        step = RECONCILE_DELAYS[min(stored.reconcile_attempts, len(RECONCILE_DELAYS) - 1)]
+        await self.ctx.storage.reconcile_later(stored.id, at=self.ctx.clock() + step)
+
+    def _adopted(self, stored: StoredRequest, remote: RemotePost, label: str) -> StoredPost:
+        post = StoredPost(
+            id=remote.id,
+            request_id=stored.id,
+            account_id=remote.account_id,
+            account_label=label,
+            status=remote.status if remote.status is not PostStatus.UNKNOWN else PostStatus.SCHEDULED,
+            scheduled_time=remote.scheduled_time or stored.request.scheduled_time,
+            posted_at=remote.posted_at,
+        )
+        now, poll = self.ctx.clock(), timedelta(seconds=self.ctx.settings.poll_seconds)
+        return replace(post, next_check_at=next_check(post, now=now, poll=poll))
+
+    async def _find(self, stored: StoredRequest, account_id: str) -> RemotePost | None:
+        """The account's post that is this request: same caption and time, created around when it was sent,
+        and not a post the bot already knows; the same content URL decides between look-alikes."""
+        request = stored.request
+        candidates: list[RemotePost] = []
+        seen = 0
+        async for remote in self.ctx.api.list_posts(accountId=account_id):
+            seen += 1
+            if seen > SCAN_LIMIT:
+                break
+            if (remote.caption or "") != (request.caption or "") or not _same_time(stored, remote):
+                continue
+            candidates.append(remote)
+        known = await self.ctx.storage.known_post_ids([c.id for c in candidates])
+        candidates = [c for c in candidates if c.id not in known]
+        exact = [c for c in candidates if c.content_urls == request.media_urls]
+        best = exact or candidates
+        return best[0] if best else None
+
+
+def _same_time(stored: StoredRequest, remote: RemotePost) -> bool:
+    wanted = stored.request.scheduled_time
+    if remote.scheduled_time is None:
+        return wanted is None
+    if wanted is not None:
+        return abs(remote.scheduled_time - wanted) < timedelta(minutes=1)
+    # "Now" posts are scheduled for when Infinipost received them.
+    return stored.created_at - timedelta(minutes=2) <= remote.scheduled_time <= stored.created_at + timedelta(hours=1)

@@ -108,6 +108,38 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             "CREATE INDEX notices_pending ON notices (next_attempt_at) WHERE state = 'pending'",
         ),
     ),
+    (
+        "0003_media",
+        (
+            """CREATE TABLE media (
+                key TEXT PRIMARY KEY,
+                sha256 TEXT NOT NULL,
+                content_type TEXT NOT NULL,
+                size INTEGER NOT NULL,
+                created_at TEXT NOT NULL
+            )""",
+            """CREATE TABLE request_media (
+                request_id INTEGER NOT NULL REFERENCES requests (id),
+                media_key TEXT NOT NULL,
+                PRIMARY KEY (request_id, media_key)
+            )""",
+            "CREATE INDEX request_media_by_key ON request_media (media_key)",
+        ),
+    ),
+    (
+        "0004_post_tracking",
+        (
+            "ALTER TABLE posts ADD COLUMN next_check_at TEXT",
+            "ALTER TABLE posts ADD COLUMN checks INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE posts ADD COLUMN delay_warned INTEGER NOT NULL DEFAULT 0",
+            "UPDATE posts SET next_check_at = COALESCE(scheduled_time, created_at) "
+            "WHERE status NOT IN ('posted', 'failed', 'cancelled')",
+            "CREATE INDEX posts_due ON posts (next_check_at) WHERE next_check_at IS NOT NULL",
+            "ALTER TABLE requests ADD COLUMN next_reconcile_at TEXT",
+            "ALTER TABLE requests ADD COLUMN reconcile_attempts INTEGER NOT NULL DEFAULT 0",
+            "UPDATE requests SET next_reconcile_at = updated_at WHERE state = 'unconfirmed'",
+        ),
+    ),
 ]
 
 

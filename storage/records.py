@@ -42,6 +42,7 @@ def request_to_json(request: PostRequest) -> str:
             "soundUrl": request.sound_url,
             "slideDuration": request.slide_duration,
             "scheduledTime": to_db_time(request.scheduled_time),
+            "mediaKeys": list(request.media_keys),
         },
         ensure_ascii=False,
     )
@@ -57,6 +58,7 @@ def request_from_json(text: str) -> PostRequest:
         sound_url=data.get("soundUrl"),
         slide_duration=data.get("slideDuration"),
         scheduled_time=from_db_time(data.get("scheduledTime")),
+        media_keys=tuple(data.get("mediaKeys") or ()),
     )
 
 
@@ -87,6 +89,7 @@ class StoredRequest:
     created_at: datetime
     sent_at: datetime | None
     announcement: MessageRef | None
+    reconcile_attempts: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,6 +103,9 @@ class StoredPost:
     status: PostStatus
     scheduled_time: datetime | None
     posted_at: datetime | None
+    next_check_at: datetime | None = None  # when the tracker asks Infinipost next; None: no longer tracked
+    checks: int = 0  # checks since it was due without reaching a final state (the tracker's backoff)
+    delay_warned: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -138,3 +144,11 @@ class NewNotice:
     kind: str
     request_id: int | None
     payload: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredMedia:
+    key: str
+    sha256: str
+    content_type: str
+    size: int

@@ -21,12 +21,13 @@ from typing import Any, Self
 import aiosqlite
 
 from bot.errors import StorageError
-from bot.model import Caller, ChannelRef, MessageRef, PostRequest, PostStatus, RemotePost
+from bot.model import Caller, ChannelRef, MessageRef, PostRequest, PostStatus
 from storage.migrations import migrate
 from storage.records import (
     ChannelSettings,
     NewNotice,
     RequestState,
+    StoredMedia,
     StoredNotice,
     StoredPost,
     StoredRequest,
@@ -42,9 +43,11 @@ logger = logging.getLogger(__name__)
 
 _REQUEST_COLUMNS = (
     "id, platform, workspace_id, channel_id, user_id, user_name, command_text, request_json, state, "
-    "confirm_token, error, created_at, sent_at, announcement_ref"
+    "confirm_token, error, created_at, sent_at, announcement_ref, reconcile_attempts"
 )
-_POST_COLUMNS = "id, request_id, account_id, account_label, status, scheduled_time, posted_at"
+_POST_COLUMNS = (
+    "id, request_id, account_id, account_label, status, scheduled_time, posted_at, next_check_at, checks, delay_warned"
+)
 _NOTICE_COLUMNS = "id, platform, workspace_id, channel_id, kind, request_id, payload, attempts"
 
 
@@ -148,6 +151,10 @@ class Storage:
             )
             request_id = cursor.lastrowid
             assert request_id is not None
+            await db.executemany(
+                "INSERT OR IGNORE INTO request_media (request_id, media_key) VALUES (?, ?)",
+                [(request_id, key) for key in request.media_keys if key],
+            )
             return request_id
 
     async def get_request(self, request_id: int) -> StoredRequest | None:
@@ -176,34 +183,39 @@ class Storage:
         *,
         state: str,
         error: str | None = None,
-        posts: Iterable[tuple[RemotePost, str]] = (),
+        posts: Sequence[StoredPost] = (),
         audit: tuple[Caller, str, dict[str, Any]] | None = None,
         notices: Iterable[NewNotice] = (),
+        reconcile_at: datetime | None = None,
     ) -> None:
-        """Record the outcome of the create call, its posts, audit row and notices, all in one transaction."""
+        """Record the outcome of the create call, its posts (tracked from their scheduled time), audit row and
+        notices, all in one transaction. `reconcile_at`: when to look for an unconfirmed request's posts."""
         now = to_db_time(self._now())
         async with self._transaction() as db:
             await db.execute(
-                "UPDATE requests SET state = ?, error = ?, updated_at = ?, "
+                "UPDATE requests SET state = ?, error = ?, updated_at = ?, next_reconcile_at = ?, "
                 "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?",
-                (state, error, now, state, now, request_id),
+                (state, error, now, to_db_time(reconcile_at), state, now, request_id),
             )
             await db.executemany(
-                "INSERT OR REPLACE INTO posts (id, request_id, account_id, account_label, status, scheduled_time, "
-                "posted_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT OR REPLACE INTO posts ({_POST_COLUMNS}, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         post.id,
                         request_id,
                         post.account_id,
-                        label,
+                        post.account_label,
                         post.status.value,
                         to_db_time(post.scheduled_time),
                         to_db_time(post.posted_at),
+                        to_db_time(post.next_check_at),
+                        post.checks,
+                        int(post.delay_warned),
                         now,
                         now,
                     )
-                    for post, label in posts
+                    for post in posts
                 ],
             )
             if audit:
@@ -224,11 +236,13 @@ class Storage:
         if ids:
             async with self._transaction() as db:
                 await db.executemany(
-                    "UPDATE requests SET state = ?, error = ?, updated_at = ? WHERE id = ? AND state = ?",
+                    "UPDATE requests SET state = ?, error = ?, updated_at = ?, next_reconcile_at = ? "
+                    "WHERE id = ? AND state = ?",
                     [
                         (
                             RequestState.UNCONFIRMED,
                             "interrupted during the create call",
+                            to_db_time(self._now()),
                             to_db_time(self._now()),
                             i,
                             RequestState.SENDING,
@@ -269,31 +283,80 @@ class Storage:
             found[int(row["request_id"])].append(_post(row))
         return found
 
+    async def posts_by_id(self, post_ids: Sequence[str]) -> dict[str, StoredPost]:
+        if not post_ids:
+            return {}
+        marks = ",".join("?" * len(post_ids))
+        rows = await self._rows(f"SELECT {_POST_COLUMNS} FROM posts WHERE id IN ({marks})", list(post_ids))
+        return {str(row["id"]): _post(row) for row in rows}
+
     async def get_post(self, post_id: str) -> StoredPost | None:
         row = await self._row(f"SELECT {_POST_COLUMNS} FROM posts WHERE id = ?", (post_id,))
         return _post(row) if row else None
 
     async def update_posts(
         self,
-        changes: Iterable[tuple[str, PostStatus, datetime | None, datetime | None]],
+        changes: Sequence[StoredPost],
         *,
         audit: tuple[Caller, str, int | None, dict[str, Any]] | None = None,
         notices: Iterable[NewNotice] = (),
     ) -> None:
-        """Set (post ID, status, scheduled time, posted at) for posts, with their audit row and notices."""
+        """Write posts as they now are (status, times, tracking), with their audit row and notices, at once."""
         now = to_db_time(self._now())
         async with self._transaction() as db:
             await db.executemany(
-                "UPDATE posts SET status = ?, scheduled_time = COALESCE(?, scheduled_time), "
-                "posted_at = COALESCE(?, posted_at), updated_at = ? WHERE id = ?",
+                "UPDATE posts SET status = ?, scheduled_time = ?, posted_at = ?, next_check_at = ?, checks = ?, "
+                "delay_warned = ?, updated_at = ? WHERE id = ?",
                 [
-                    (status.value, to_db_time(scheduled), to_db_time(posted), now, post_id)
-                    for post_id, status, scheduled, posted in changes
+                    (
+                        post.status.value,
+                        to_db_time(post.scheduled_time),
+                        to_db_time(post.posted_at),
+                        to_db_time(post.next_check_at),
+                        post.checks,
+                        int(post.delay_warned),
+                        now,
+                        post.id,
+                    )
+                    for post in changes
                 ],
             )
             if audit:
                 await self._audit(db, audit[0], audit[1], audit[2], audit[3])
             await self._enqueue(db, notices)
+
+    async def due_posts(self, now: datetime, *, limit: int) -> list[StoredPost]:
+        """Posts the tracker should ask about now: only those whose time has come, soonest first."""
+        rows = await self._rows(
+            f"SELECT {_POST_COLUMNS} FROM posts WHERE next_check_at <= ? ORDER BY next_check_at LIMIT ?",
+            (to_db_time(now), limit),
+        )
+        return [_post(row) for row in rows]
+
+    async def tracked_count(self) -> int:
+        row = await self._row("SELECT COUNT(*) AS n FROM posts WHERE next_check_at IS NOT NULL")
+        return int(row["n"]) if row else 0
+
+    async def due_reconciliations(self, now: datetime) -> list[StoredRequest]:
+        rows = await self._rows(
+            f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE state = ? AND next_reconcile_at <= ? ORDER BY id",
+            (RequestState.UNCONFIRMED, to_db_time(now)),
+        )
+        return [_request(row) for row in rows]
+
+    async def reconcile_later(self, request_id: int, *, at: datetime) -> None:
+        async with self._transaction() as db:
+            await db.execute(
+                "UPDATE requests SET next_reconcile_at = ?, reconcile_attempts = reconcile_attempts + 1 WHERE id = ?",
+                (to_db_time(at), request_id),
+            )
+
+    async def known_post_ids(self, post_ids: Sequence[str]) -> set[str]:
+        if not post_ids:
+            return set()
+        marks = ",".join("?" * len(post_ids))
+        rows = await self._rows(f"SELECT id FROM posts WHERE id IN ({marks})", list(post_ids))
+        return {str(row["id"]) for row in rows}
 
     # Settings
 
@@ -428,6 +491,62 @@ class Storage:
             ],
         )
 
+    # Media
+
+    async def save_media(self, key: str, *, sha256: str, content_type: str, size: int) -> None:
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT OR IGNORE INTO media (key, sha256, content_type, size, created_at) VALUES (?, ?, ?, ?, ?)",
+                (key, sha256, content_type, size, to_db_time(self._now())),
+            )
+
+    async def media(self, key: str) -> StoredMedia | None:
+        row = await self._row("SELECT key, sha256, content_type, size FROM media WHERE key = ?", (key,))
+        return StoredMedia(**dict(row)) if row else None
+
+    async def media_keys(self) -> set[str]:
+        return {str(row["key"]) for row in await self._rows("SELECT key FROM media")}
+
+    async def link_media(self, request_id: int, keys: Sequence[str]) -> None:
+        async with self._transaction() as db:
+            await db.executemany(
+                "INSERT OR IGNORE INTO request_media (request_id, media_key) VALUES (?, ?)",
+                [(request_id, key) for key in keys],
+            )
+
+    async def disposable_media(self, *, done_before: datetime, orphan_before: datetime) -> list[str]:
+        """Media no request needs any more: every request using it finished before `done_before`, or no
+        request ever used it and it is older than `orphan_before`."""
+        done, orphan = to_db_time(done_before), to_db_time(orphan_before)
+        rows = await self._rows(
+            """
+            SELECT m.key FROM media m
+            WHERE NOT EXISTS (SELECT 1 FROM request_media rm WHERE rm.media_key = m.key) AND m.created_at < ?
+            UNION
+            SELECT m.key FROM media m
+            WHERE EXISTS (SELECT 1 FROM request_media rm WHERE rm.media_key = m.key)
+            AND NOT EXISTS (
+                SELECT 1 FROM request_media rm JOIN requests r ON r.id = rm.request_id
+                WHERE rm.media_key = m.key AND (
+                    r.updated_at >= ?
+                    OR r.state IN ('sending', 'unconfirmed')
+                    OR (r.state = 'awaiting_confirmation' AND r.created_at >= ?)
+                    OR EXISTS (
+                        SELECT 1 FROM posts p WHERE p.request_id = r.id
+                        AND (p.status NOT IN ('posted', 'failed', 'cancelled') OR p.updated_at >= ?)
+                    )
+                )
+            )
+            """,
+            (orphan, done, orphan, done),
+        )
+        return [str(row["key"]) for row in rows]
+
+    async def forget_media(self, keys: Sequence[str]) -> None:
+        async with self._transaction() as db:
+            await db.executemany("DELETE FROM request_media WHERE media_key = ?", [(k,) for k in keys])
+            await db.executemany("DELETE FROM media WHERE key = ?", [(k,) for k in keys])
+
     # Audit log
 
     async def audit_entries(self, *, limit: int = 100) -> list[dict[str, Any]]:
@@ -464,17 +583,38 @@ class Storage:
                 )
             await db.executemany(
                 "UPDATE notices SET state = 'delivered', delivered_at = ?, attempts = attempts + 1 "
-                "WHERE id = ? AND state = 'pending'",
+                "WHERE id = ? AND state IN ('pending', 'sending')",
                 [(to_db_time(self._now()), i) for i in notice_ids],
             )
 
-    async def notices_retry(self, notice_ids: Sequence[int], *, at: datetime, error: str, give_up: bool) -> None:
+    async def notices_retry(
+        self, notice_ids: Sequence[int], *, at: datetime, error: str, give_up: bool, count: bool = True
+    ) -> None:
+        """Try again at `at` (counting an attempt unless `count` is False), or give up for good."""
         async with self._transaction() as db:
             await db.executemany(
-                "UPDATE notices SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, state = ? "
-                "WHERE id = ? AND state = 'pending'",
-                [(to_db_time(at), error[:500], "dead" if give_up else "pending", i) for i in notice_ids],
+                "UPDATE notices SET attempts = attempts + ?, next_attempt_at = ?, last_error = ?, state = ? "
+                "WHERE id = ? AND state IN ('pending', 'sending')",
+                [(int(count), to_db_time(at), error[:500], "dead" if give_up else "pending", i) for i in notice_ids],
             )
+
+    async def announcement_pending(self, request_id: int) -> bool:
+        row = await self._row(
+            "SELECT 1 FROM notices WHERE request_id = ? AND kind = 'scheduled' AND state IN ('pending', 'sending')",
+            (request_id,),
+        )
+        return row is not None
+
+    async def notices_sending(self, notice_ids: Sequence[int]) -> None:
+        """Mark notices as handed to the platform: if the process dies now, the next one must check first."""
+        async with self._transaction() as db:
+            await db.executemany(
+                "UPDATE notices SET state = 'sending' WHERE id = ? AND state = 'pending'", [(i,) for i in notice_ids]
+            )
+
+    async def notices_in_flight(self) -> list[StoredNotice]:
+        rows = await self._rows(f"SELECT {_NOTICE_COLUMNS} FROM notices WHERE state = 'sending' ORDER BY id")
+        return [_notice(row) for row in rows]
 
     async def notice_states(self) -> list[tuple[int, str, str]]:
         """(id, kind, state) of every notice, oldest first: for tests and diagnostics."""
@@ -514,6 +654,7 @@ def _request(row: sqlite3.Row) -> StoredRequest:
         created_at=created,
         sent_at=from_db_time(row["sent_at"]),
         announcement=ref_from_json(row["announcement_ref"]),
+        reconcile_attempts=int(row["reconcile_attempts"]),
     )
 
 
@@ -526,6 +667,9 @@ def _post(row: sqlite3.Row) -> StoredPost:
         status=PostStatus(row["status"]),
         scheduled_time=from_db_time(row["scheduled_time"]),
         posted_at=from_db_time(row["posted_at"]),
+        next_check_at=from_db_time(row["next_check_at"]),
+        checks=int(row["checks"]),
+        delay_warned=bool(row["delay_warned"]),
     )
 
 

@@ -17,6 +17,7 @@ BOT = [sys.executable, "-m", "bot"]
 def run(args: list[str], cwd: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "SLACK_", "DISCORD_", "INFINIPOST_"))}
     clean["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    clean["BOT_HTTP_PORT"] = "0"  # the console serves media links; any free port will do
     return subprocess.run(
         [*BOT, *args],
         cwd=cwd,

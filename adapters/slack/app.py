@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,6 +20,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -33,6 +35,7 @@ from bot.model import Attachment, Caller, Command, MediaSource, PostDraft, Reply
 logger = logging.getLogger(__name__)
 
 SHORTCUT_CALLBACK = "schedule_as_post"
+REPLAY_WINDOW = 6 * 60.0  # Slack's five minutes of timestamp tolerance, and a margin
 EVENTS_PATH = "/slack/events"
 SLACK_FILE_HOSTS = ("slack.com", ".slack.com", "slack-files.com", ".slack-edge.com")
 
@@ -68,6 +71,8 @@ class SlackAdapter:
         self.messenger = SlackMessenger(self.client)
         core.ctx.outbox.messengers[PLATFORM] = self.messenger
         self._socket: AsyncSocketModeHandler | None = None
+        self._verifier = SignatureVerifier(secret) if secret else None
+        self._seen: dict[str, float] = {}  # signatures of requests already handled, and when
         self._register()
 
     # Lifecycle
@@ -77,7 +82,27 @@ class SlackAdapter:
         app.router.add_post(EVENTS_PATH, self._http)
 
     async def _http(self, request: web.Request) -> web.Response:
+        if await self._replayed(request):
+            return web.Response(status=401, text="replayed request")
         return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
+
+    async def _replayed(self, request: web.Request) -> bool:
+        """A correctly signed request seen before: Slack's signature alone would accept it for five minutes."""
+        stamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        signature = request.headers.get("X-Slack-Signature", "")
+        if self._verifier is None or not stamp.isdigit() or not signature:
+            return False  # bolt refuses it with 401 on its own
+        if not self._verifier.is_valid(await request.text(), stamp, signature):
+            return False
+        now = time.monotonic()
+        for seen, at in list(self._seen.items()):
+            if now - at > REPLAY_WINDOW:
+                del self._seen[seen]
+        if signature in self._seen:
+            logger.warning("refused a replayed Slack request")
+            return True
+        self._seen[signature] = now
+        return False
 
     async def start_socket_mode(self) -> None:
         assert self.settings.slack_app_token is not None

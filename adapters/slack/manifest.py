@@ -15,6 +15,8 @@ BOT_SCOPES = [
     "files:read",  # download uploads (file_input and the shortcut's message files)
     "users:read",  # each user's time zone and admin flags
     "usergroups:read",  # SLACK_POSTER_USERS may name user groups
+    "channels:history",  # after a crash mid-delivery, check whether a notice went out before sending it again
+    "groups:history",  # the same in private channels
 ]
 PLACEHOLDER_URL = "https://YOUR-PUBLIC-HOST"
 # Slack shows at most 100 characters of a usage hint.

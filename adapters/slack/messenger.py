@@ -16,6 +16,8 @@ from bot.notices import Notice
 
 logger = logging.getLogger(__name__)
 
+METADATA_EVENT = "infinipost_notice"
+
 # Errors no retry can fix, with what the people who run the bot should do about them.
 _PERMANENT = {
     "channel_not_found": "the channel does not exist, or the bot cannot see it",
@@ -45,16 +47,21 @@ def delivery_error(exc: SlackApiError) -> DeliveryError:
 
 
 class SlackMessenger:
+    min_interval = 1.0  # Slack allows about one message a second per channel
+
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
 
-    async def send(self, channel: ChannelRef, notices: Sequence[Notice], *, thread: MessageRef | None) -> MessageRef:
+    async def send(
+        self, channel: ChannelRef, notices: Sequence[Notice], *, thread: MessageRef | None, ids: Sequence[int]
+    ) -> MessageRef:
         try:
             response = await self._client.chat_postMessage(
                 channel=channel.channel_id,
                 thread_ts=thread.message_id if thread else None,
                 unfurl_links=False,
                 unfurl_media=False,
+                metadata={"event_type": METADATA_EVENT, "event_payload": {"notices": list(ids)}},
                 **notice_message(notices),
             )
         except SlackApiError as exc:
@@ -62,6 +69,27 @@ class SlackMessenger:
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise DeliveryError("Slack could not be reached", retryable=True) from exc
         return MessageRef(channel_id=str(response["channel"]), message_id=str(response["ts"]))
+
+    async def find(self, channel: ChannelRef, notice_id: int, *, thread: MessageRef | None) -> MessageRef | None:
+        """Look through the channel's (or thread's) latest messages for one marked with the notice's ID."""
+        try:
+            if thread is not None:
+                response = await self._client.conversations_replies(
+                    channel=channel.channel_id, ts=thread.message_id, include_all_metadata=True, limit=200
+                )
+            else:
+                response = await self._client.conversations_history(
+                    channel=channel.channel_id, include_all_metadata=True, limit=200
+                )
+        except SlackApiError as exc:
+            # Without channels:history (or groups:history) the bot cannot check, and sends it again.
+            logger.warning("cannot check whether notice %s was delivered: %s", notice_id, exc.response.get("error"))
+            return None
+        for message in response.get("messages") or ():
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if notice_id in (payload.get("notices") or ()):
+                return MessageRef(channel_id=channel.channel_id, message_id=str(message["ts"]))
+        return None
 
     async def edit(self, ref: MessageRef, notice: Notice) -> None:
         try:

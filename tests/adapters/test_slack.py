@@ -5,70 +5,27 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from adapters.slack import SlackAdapter
-from bot.config import Settings
-from bot.runtime import Runtime, start_runtime
-from bot.sandbox import SandboxServer
-from bot.web import WebServer
-from tests.conftest import FakeClock, make_settings
+from bot.sandbox import Fault, SandboxServer
+from bot.tracking import Tracker
+from tests.adapters.slack_harness import SlackBot, slack_settings, start_bot
+from tests.conftest import FakeClock
 from tests.fakes.slack import (
     BOT_TOKEN,
-    SIGNING_SECRET,
     FakeSlack,
     block_action,
-    interaction,
     message_shortcut,
     running_fake_slack,
     sign,
     slash_command,
     view_submission,
 )
-
-
-@dataclass
-class SlackBot:
-    fake: FakeSlack
-    sandbox: SandboxServer
-    runtime: Runtime
-    url: str
-
-    async def send(self, body: str, headers: dict[str, str] | None = None) -> httpx.Response:
-        headers = {"Content-Type": "application/x-www-form-urlencoded", **(sign(body) if headers is None else headers)}
-        async with httpx.AsyncClient() as http:
-            return await http.post(self.url, content=body, headers=headers)
-
-    async def command(self, command: str, text: str = "", **kwargs: Any) -> httpx.Response:
-        return await self.send(slash_command(self.fake, command, text, **kwargs))
-
-    async def interact(self, payload: dict[str, Any]) -> httpx.Response:
-        return await self.send(interaction(payload))
-
-    def creates(self) -> list[Any]:
-        return [r.body for r in self.sandbox.state.received if (r.method, r.path) == ("POST", "/v1/posts")]
-
-    async def reply(self, count: int = 1) -> dict[str, Any]:
-        """The `count`-th message that arrived at a response_url."""
-        await self.fake.wait_for(lambda: len(self.fake.responses) >= count)
-        return self.fake.responses[count - 1]
-
-
-def slack_settings(tmp_path: Path, fake: FakeSlack, sandbox: SandboxServer, **extra: Any) -> Settings:
-    values: dict[str, Any] = {
-        "api_key": "sk_test_key",
-        "api_url": sandbox.url,
-        "slack_bot_token": BOT_TOKEN,
-        "slack_signing_secret": SIGNING_SECRET,
-        "slack_api_url": fake.base_url,
-    }
-    values.update(extra)
-    return make_settings(tmp_path, **values)
+from tests.media.files import MP4
 
 
 @pytest.fixture
@@ -85,27 +42,11 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
         yield fake
 
 
-async def start_bot(settings: Settings, fake: FakeSlack, sandbox: SandboxServer, clock: FakeClock) -> Any:
-    """An async context manager: the runtime with its workers, the adapter mounted on a real HTTP server."""
-    from contextlib import asynccontextmanager
-
-    @asynccontextmanager
-    async def running() -> AsyncIterator[SlackBot]:
-        async with start_runtime(settings, clock=clock) as runtime:
-            adapter = SlackAdapter(runtime.core, settings)
-            server = WebServer(host="127.0.0.1", port=0)
-            adapter.mount(server.app)
-            async with server:
-                yield SlackBot(fake, sandbox, runtime, f"http://127.0.0.1:{server.port}/slack/events")
-
-    return running()
-
-
 @pytest.fixture
 async def slack(
     tmp_path: Path, fake_slack: FakeSlack, sandbox: SandboxServer, clock: FakeClock
 ) -> AsyncIterator[SlackBot]:
-    async with await start_bot(slack_settings(tmp_path, fake_slack, sandbox), fake_slack, sandbox, clock) as bot:
+    async with start_bot(slack_settings(tmp_path, fake_slack, sandbox), fake_slack, sandbox, clock) as bot:
         yield bot
 
 
@@ -249,7 +190,7 @@ async def test_confirm_buttons_send_once_and_only_for_the_author(
     tmp_path: Path, fake_slack: FakeSlack, sandbox: SandboxServer, clock: FakeClock
 ) -> None:
     settings = slack_settings(tmp_path, fake_slack, sandbox, confirm_posts=True)
-    async with await start_bot(settings, fake_slack, sandbox, clock) as bot:
+    async with start_bot(settings, fake_slack, sandbox, clock) as bot:
         await bot.command("/post", "https://e.com/v.mp4 to acc_1 at friday 9am -- Ready?")
         preview = await bot.reply()
         actions = next(b for b in preview["blocks"] if b["type"] == "actions")
@@ -271,12 +212,21 @@ async def test_cancel_button_drops_the_preview(
     tmp_path: Path, fake_slack: FakeSlack, sandbox: SandboxServer, clock: FakeClock
 ) -> None:
     settings = slack_settings(tmp_path, fake_slack, sandbox, confirm_posts=True)
-    async with await start_bot(settings, fake_slack, sandbox, clock) as bot:
+    async with start_bot(settings, fake_slack, sandbox, clock) as bot:
         await bot.command("/post", "https://e.com/v.mp4 to acc_1 at friday 9am")
         token = next(b for b in (await bot.reply())["blocks"] if b["type"] == "actions")["elements"][1]["value"]
         await bot.interact(block_action(fake_slack, "post_discard", token))
         assert "Nothing was sent" in (await bot.reply(2))["text"]
         assert bot.creates() == []
+
+
+async def test_a_replayed_request_is_refused(slack: SlackBot) -> None:
+    body = slash_command(slack.fake, "/post", "https://e.com/v.mp4 to acc_1 at 9am")
+    headers = sign(body)
+    assert (await slack.send(body, headers)).status_code == 200
+    assert (await slack.send(body, headers)).status_code == 401
+    await slack.reply()
+    assert len(slack.creates()) == 1
 
 
 SIGNATURES = {
@@ -323,15 +273,150 @@ async def test_infinipost_error_reaches_the_user(slack: SlackBot) -> None:
     assert reply["text"] == "Nothing was scheduled. Infinipost refused it: Account acc_1 not found."
 
 
-async def test_uploads_in_the_form_are_fetched_with_the_bot_token(slack: SlackBot) -> None:
-    slack.fake.add_file("F9", "clip.mp4", b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64, "video/mp4")
+async def test_uploads_in_the_form_become_a_link_serving_the_same_bytes(slack: SlackBot) -> None:
+    slack.fake.add_file("F9", "clip.mp4", MP4, "video/mp4")
     values = {
         "accounts": {"accounts": {"selected_options": [{"value": "acc_1"}]}},
+        "when": {"when": {"value": "in 3 hours"}},
         "files": {"files": {"type": "file_input", "files": [{"id": "F9", "name": "clip.mp4"}]}},
     }
+    metadata = json.dumps({"channel": "C1", "response_url": slack.fake.response_url("f")})
+    await slack.interact(view_submission(values, metadata))
+    reply = await slack.reply()
+    assert "Scheduled for" in reply["text"], reply["text"]
+    assert slack.fake.of("files.info")[0]["file"] == "F9"
+    assert slack.fake.downloads == [("/files-pri/T1-F9/download/clip.mp4", f"Bearer {BOT_TOKEN}")]
+    [body] = slack.creates()
+    assert body["contentUrl"].startswith(f"http://127.0.0.1:{slack.runtime.web.port}/media/")
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(body["contentUrl"])).content == MP4
+
+
+async def test_message_shortcut_files_are_scheduled(slack: SlackBot) -> None:
+    slack.fake.add_file("F1", "launch.mp4", MP4, "video/mp4")
+    metadata = json.dumps({"channel": "C1", "response_url": slack.fake.response_url("s"), "files": ["F1"]})
+    values = {"accounts": {"accounts": {"selected_options": [{"value": "acc_123"}]}}, "when": {"when": {"value": ""}}}
+    await slack.interact(view_submission(values, metadata))
+    assert "Scheduled to go out now" in (await slack.reply())["text"]
+    [body] = slack.creates()
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(body["contentUrl"])).content == MP4
+
+
+async def test_a_file_slack_will_not_give_is_a_clear_message(slack: SlackBot) -> None:
+    values = {"files": {"files": {"type": "file_input", "files": [{"id": "F404", "name": "gone.mp4"}]}}}
     await slack.interact(
-        view_submission(values, json.dumps({"channel": "C1", "response_url": slack.fake.response_url("f")}))
+        view_submission(values, json.dumps({"channel": "C1", "response_url": slack.fake.response_url("g")}))
     )
     reply = await slack.reply()
-    assert slack.fake.of("files.info")[0]["file"] == "F9"
-    assert reply["text"]
+    assert "could not read the Slack file F404 (file_not_found)" in reply["text"]
+    assert slack.creates() == []
+
+
+async def test_lifecycle_notices_reach_the_announcement_thread(slack: SlackBot, clock: FakeClock) -> None:
+    await slack.command("/post", "https://e.com/v.mp4 to acc_1 in 1 hour -- soon")
+    await slack.reply()
+    [announcement] = await slack.fake.wait_for(lambda: slack.fake.of("chat.postMessage"))
+    stored = await slack.fake.wait_for(lambda: _announced(slack))
+    clock.advance(hours=1)
+    await Tracker(slack.runtime.ctx).cycle()
+    live = await slack.fake.wait_for(lambda: [m for m in slack.fake.of("chat.postMessage") if "Live now" in m["text"]])
+    assert live[0]["thread_ts"] == stored.announcement.message_id
+    edits = await slack.fake.wait_for(lambda: slack.fake.of("chat.update"))
+    assert "✅ live" in edits[-1]["text"]
+    assert announcement["channel"] == "C1"
+
+
+async def _announced(slack: SlackBot) -> Any:
+    stored = await slack.runtime.ctx.storage.get_request(1)
+    return stored if stored and stored.announcement else None
+
+
+async def test_failures_go_to_the_channel_and_the_alerts_channel(
+    tmp_path: Path, fake_slack: FakeSlack, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    settings = slack_settings(tmp_path, fake_slack, sandbox, alerts_channel="CALERTS")
+    async with start_bot(settings, fake_slack, sandbox, clock) as bot:
+        await bot.command("/post", "https://e.com/fail.mp4 to acc_1 in 10 minutes")
+        await bot.reply()
+        clock.advance(minutes=10)
+        await Tracker(bot.runtime.ctx).cycle()
+        failed = await fake_slack.wait_for(
+            lambda: (
+                len(m := [x for x in fake_slack.of("chat.postMessage") if "failed at Infinipost" in x["text"]]) >= 2
+                and m
+            )
+        )
+        assert {m["channel"] for m in failed} == {"C1", "CALERTS"}
+        assert all(m["text"].startswith("❌ <@U1>") for m in failed)
+
+
+async def test_a_late_post_and_an_unconfirmed_create_on_slack(slack: SlackBot, clock: FakeClock) -> None:
+    slack.sandbox.state.faults = [Fault(kind="missing_fields", route="create")]
+    await slack.command("/post", "https://e.com/stuck.mp4 to acc_1 in 5 minutes")
+    assert "did not confirm whether it created the post" in (await slack.reply())["text"]
+    clock.advance(minutes=1)
+    await Tracker(slack.runtime.ctx).cycle()
+    adopted = await slack.fake.wait_for(
+        lambda: [m for m in slack.fake.of("chat.postMessage") if "after all" in m["text"]]
+    )
+    assert adopted[0]["thread_ts"]
+    clock.advance(minutes=15)
+    await Tracker(slack.runtime.ctx).cycle()
+    late = await slack.fake.wait_for(
+        lambda: [m for m in slack.fake.of("chat.postMessage") if "not live yet" in m["text"]]
+    )
+    assert late[0]["thread_ts"] == adopted[0]["thread_ts"]
+
+
+async def test_a_burst_going_live_in_one_channel_is_one_message(slack: SlackBot, clock: FakeClock) -> None:
+    accounts = slack.sandbox.state.accounts
+    for n in range(10, 20):
+        accounts[f"acc_{n}"] = {
+            **accounts["acc_1"],
+            "accountId": f"acc_{n}",
+            "name": f"Team {n}",
+            "username": f"team{n}",
+        }
+    slack.runtime.ctx.accounts.forget()
+    names = ", ".join(f"acc_{n}" for n in range(10, 20))
+    for n in range(4):
+        await slack.command("/post", f"https://e.com/{n}.mp4 to {names} at 11:00")
+        await slack.reply(n + 1)
+    await slack.fake.wait_for(lambda: len(slack.fake.of("chat.postMessage")) == 4)
+    clock.advance(hours=2)
+    await Tracker(slack.runtime.ctx).cycle()
+    await slack.fake.wait_for(lambda: len(slack.fake.of("chat.update")) == 4)
+    messages = slack.fake.of("chat.postMessage")
+    assert len(messages) == 5
+    assert messages[-1]["text"].startswith("✅ 40 posts are live now:")
+
+
+async def test_who_may_post_and_who_is_an_admin(
+    tmp_path: Path, fake_slack: FakeSlack, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    fake_slack.groups["S1"] = ["U3"]
+    fake_slack.users["U3"] = {"id": "U3", "name": "carol", "profile": {}}
+    fake_slack.users["U5"] = {"id": "U5", "name": "eve", "profile": {}}
+    settings = slack_settings(tmp_path, fake_slack, sandbox, slack_poster_users="U2,S1", slack_admin_users="U5")
+    async with start_bot(settings, fake_slack, sandbox, clock) as bot:
+        answers = []
+        for user, command, text in [
+            ("U1", "/post", "https://e.com/v.mp4 to acc_1 at 9am"),  # not a poster
+            ("U2", "/post", "https://e.com/v.mp4 to acc_1 at 9am"),  # a listed user
+            ("U3", "/post", "https://e.com/w.mp4 to acc_1 at 9am"),  # in a listed user group
+            ("UADMIN", "/post", "https://e.com/x.mp4 to acc_1 at 9am"),  # a workspace admin
+            ("U2", "/accounts", "default acc_1"),  # not an admin
+            ("U5", "/accounts", "default acc_1"),  # an admin by SLACK_ADMIN_USERS
+            ("U3", "/cancel", "#1"),  # not the author
+            ("U5", "/cancel", "#1"),  # an admin may
+        ]:
+            await bot.command(command, text, user=user)
+            answers.append((await bot.reply(len(answers) + 1))["text"])
+        assert "not allowed to schedule posts here" in answers[0]
+        assert all("Scheduled for" in a for a in answers[1:4])
+        assert "Only an admin" in answers[4]
+        assert answers[5] == "Posts from this channel go to `acc_1` unless they say `to`."
+        assert "Only Bob, who scheduled it, or an admin" in answers[6]
+        assert "Cancelled" in answers[7]
+        assert len(bot.creates()) == 3

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import socket
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -19,14 +14,7 @@ from bot.runtime import start_runtime
 from bot.sandbox import SandboxServer
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack, running_fake_slack, sign, slash_command
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.processes import BotProcess, free_port
 
 
 @pytest.fixture
@@ -36,58 +24,28 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
         yield fake
 
 
-async def wait_until_up(url: str, process: asyncio.subprocess.Process) -> None:
-    async with httpx.AsyncClient() as http:
-        for _ in range(200):
-            if process.returncode is not None:
-                raise AssertionError(f"the bot exited with {process.returncode}")
-            try:
-                if (await http.get(url)).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-    raise AssertionError("the bot never answered /healthz")
-
-
 async def test_http_mode_as_a_real_process(tmp_path: Path, fake_slack: FakeSlack) -> None:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "SLACK_", "DISCORD_", "INFINIPOST_"))}
     async with SandboxServer() as sandbox:
-        env.update(
-            PYTHONPATH=str(ROOT),
+        bot = BotProcess(
+            tmp_path,
+            port,
             SLACK_BOT_TOKEN=BOT_TOKEN,
             SLACK_SIGNING_SECRET=SIGNING_SECRET,
             SLACK_API_URL=fake_slack.base_url,
-            BOT_HTTP_HOST="127.0.0.1",
-            BOT_HTTP_PORT=str(port),
             BOT_CONFIRM_POSTS="false",
             INFINIPOST_API_KEY="sk_test_process",
             INFINIPOST_API_URL=sandbox.url,
         )
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            cwd=tmp_path,
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        await bot.start()
         try:
-            await wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
             body = slash_command(fake_slack, "/post", "https://e.com/v.mp4 to acc_123 at tomorrow 9am -- hello")
+            url = f"http://127.0.0.1:{port}/slack/events"
             async with httpx.AsyncClient() as http:
-                forged = await http.post(
-                    f"http://127.0.0.1:{port}/slack/events", content=body, headers=sign(body, secret="x")
-                )
+                forged = await http.post(url, content=body, headers=sign(body, secret="x"))
                 assert forged.status_code == 401
                 ack = await http.post(
-                    f"http://127.0.0.1:{port}/slack/events",
-                    content=body,
-                    headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)},
+                    url, content=body, headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
                 )
             assert ack.status_code == 200
             reply = (await fake_slack.wait_for(lambda: fake_slack.responses))[0]
@@ -100,12 +58,10 @@ async def test_http_mode_as_a_real_process(tmp_path: Path, fake_slack: FakeSlack
             assert creates[0]["caption"] == "hello"
             assert all(c.authorization == f"Bearer {BOT_TOKEN}" for c in fake_slack.calls)
         finally:
-            process.send_signal(signal.SIGTERM)
-            _, stderr = await asyncio.wait_for(process.communicate(), 20)
-        assert process.returncode == 0, stderr.decode()
-        assert b"Traceback" not in stderr
-        assert BOT_TOKEN.encode() not in stderr
-        assert SIGNING_SECRET.encode() not in stderr
+            assert await bot.stop() == 0
+        assert b"Traceback" not in bot.stderr
+        assert BOT_TOKEN.encode() not in bot.stderr
+        assert SIGNING_SECRET.encode() not in bot.stderr
 
 
 async def test_socket_mode(tmp_path: Path, fake_slack: FakeSlack, sandbox: SandboxServer, clock: FakeClock) -> None:

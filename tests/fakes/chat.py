@@ -22,26 +22,37 @@ class Delivered:
     notices: list[Notice]
     thread: str | None = None
     edits: str | None = None
+    ids: list[int] = field(default_factory=list)
 
 
 @dataclass
 class MemoryMessenger:
+    min_interval = 0.0
     messages: list[Delivered] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
     style: Style = field(
         default_factory=lambda: Style(time=lambda t: t.strftime("%Y-%m-%dT%H:%MZ"), mention=lambda i, n: f"<@{i}>")
     )
 
-    async def send(self, channel: ChannelRef, notices: Sequence[Notice], *, thread: MessageRef | None) -> MessageRef:
+    async def send(
+        self, channel: ChannelRef, notices: Sequence[Notice], *, thread: MessageRef | None, ids: Sequence[int]
+    ) -> MessageRef:
         self.messages.append(
             Delivered(
                 channel.channel_id,
                 render(notices, self.style),
                 list(notices),
                 thread=thread.message_id if thread else None,
+                ids=list(ids),
             )
         )
         return MessageRef(channel_id=channel.channel_id, message_id=f"m{len(self.messages)}")
+
+    async def find(self, channel: ChannelRef, notice_id: int, *, thread: MessageRef | None) -> MessageRef | None:
+        for number, message in enumerate(self.messages, start=1):
+            if notice_id in message.ids and message.channel == channel.channel_id:
+                return MessageRef(channel_id=channel.channel_id, message_id=f"m{number}")
+        return None
 
     async def warn_author(self, channel: ChannelRef, notice: Notice, problem: str) -> None:
         self.warnings.append((notice.author_id, problem))
@@ -77,6 +88,10 @@ class ChatHarness:
         )
         await self.core.ctx.outbox.flush()
         return reply
+
+    @property
+    def caller_channel(self) -> ChannelRef:
+        return ChannelRef(platform=PLATFORM, workspace_id="T1", channel_id="C1")
 
     @property
     def channel(self) -> list[Delivered]:

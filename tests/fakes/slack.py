@@ -32,6 +32,7 @@ class Call:
     method: str
     params: dict[str, Any]
     authorization: str
+    accepted: bool = True  # False: the fake answered with an error
 
 
 @dataclass
@@ -39,6 +40,7 @@ class FakeSlack:
     """State of the fake: what it was asked, and what it should answer."""
 
     port: int = 0
+    token: str = BOT_TOKEN  # the only token the file host accepts
     calls: list[Call] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)  # what arrived at response_urls
     downloads: list[tuple[str, str]] = field(default_factory=list)  # (path, authorization)
@@ -48,6 +50,8 @@ class FakeSlack:
     groups: dict[str, list[str]] = field(default_factory=dict)
     failures: dict[str, list[str]] = field(default_factory=dict)
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel -> messages posted
+    delays: dict[str, float] = field(default_factory=dict)  # method -> seconds to sit on the answer
     socket_envelopes: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -76,7 +80,8 @@ class FakeSlack:
         return info
 
     def of(self, method: str) -> list[dict[str, Any]]:
-        return [c.params for c in self.calls if c.method == method]
+        """The calls of `method` Slack accepted."""
+        return [c.params for c in self.calls if c.method == method and c.accepted]
 
     async def wait_for(self, condition: Callable[[], Any], timeout: float = 10.0) -> Any:
         """Wait until `condition()` (sync or async) is truthy: listeners run after the ack."""
@@ -96,7 +101,20 @@ def _answer(fake: FakeSlack, method: str, params: dict[str, Any]) -> dict[str, A
     if method == "auth.test":
         return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "team": "Test", "user": "infinipost"}
     if method == "chat.postMessage":
-        return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": {"text": params.get("text")}}
+        metadata = params.get("metadata")
+        message = {
+            "ts": ts,
+            "text": params.get("text"),
+            "thread_ts": params.get("thread_ts"),
+            "metadata": json.loads(metadata) if isinstance(metadata, str) else metadata,
+        }
+        fake.messages.setdefault(str(params.get("channel")), []).append(message)
+        return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": message}
+    if method in ("conversations.history", "conversations.replies"):
+        channel = fake.messages.get(str(params.get("channel")), [])
+        if method == "conversations.replies":
+            channel = [m for m in channel if m.get("thread_ts") == params.get("ts")]
+        return {"ok": True, "messages": list(reversed(channel)), "has_more": False}
     if method == "chat.postEphemeral":
         return {"ok": True, "message_ts": ts}
     if method == "chat.update":
@@ -132,16 +150,22 @@ def build_app(fake: FakeSlack) -> web.Application:
         method = request.match_info["method"]
         params = await _params(request)
         authorization = request.headers.get("Authorization", "")
-        fake.calls.append(Call(method, params, authorization))
+        call = Call(method, params, authorization)
+        fake.calls.append(call)
         if not authorization.startswith(("Bearer xoxb-", "Bearer xoxp-", "Bearer xapp-")):
+            call.accepted = False
             return web.json_response({"ok": False, "error": "not_authed"})
         pending = fake.failures.get(method)
         if pending:
+            call.accepted = False
             error = pending.pop(0)
             if error == "ratelimited":
                 return web.json_response({"ok": False, "error": error}, status=429, headers={"Retry-After": "1"})
             return web.json_response({"ok": False, "error": error})
-        return web.json_response(_answer(fake, method, params))
+        answer = _answer(fake, method, params)
+        if method in fake.delays:
+            await asyncio.sleep(fake.delays[method])  # done, but the answer is slow to come back
+        return web.json_response(answer)
 
     async def respond(request: web.Request) -> web.Response:
         fake.responses.append(json.loads(await request.text()))
@@ -151,7 +175,7 @@ def build_app(fake: FakeSlack) -> web.Application:
         authorization = request.headers.get("Authorization", "")
         fake.downloads.append((request.path, authorization))
         file_id = request.match_info["file"].split("-", 1)[-1]
-        if authorization != f"Bearer {BOT_TOKEN}":
+        if authorization != f"Bearer {fake.token}":
             raise web.HTTPFound("https://slack.com/signin")  # what Slack does without the token
         if file_id not in fake.file_bytes:
             raise web.HTTPNotFound()
@@ -236,9 +260,17 @@ def block_action(
         "api_app_id": "A1",
         "container": {"type": "message", "message_ts": "1.1", "channel_id": channel, "is_ephemeral": True},
         "channel": {"id": channel, "name": "general"},
-        "trigger_id": "1337.43.abc",
+        "trigger_id": f"1337.{time.time_ns()}.abc",  # every click is its own request
         "response_url": fake.response_url(f"action-{user}"),
-        "actions": [{"type": "button", "action_id": action_id, "block_id": "post_preview", "value": value}],
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "post_preview",
+                "value": value,
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
     }
 
 

@@ -1,0 +1,141 @@
+"""Fetching an upload from its platform: only from the platform's own hosts, streamed, and capped in size."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+import httpx
+
+from bot.errors import MediaRejected
+from bot.model import Attachment, MediaSource
+
+logger = logging.getLogger(__name__)
+
+MAX_REDIRECTS = 5
+CHUNK = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    path: Path
+    sha256: str
+    size: int
+    head: bytes
+
+
+def host_allowed(url: str, hosts: tuple[str, ...]) -> bool:
+    """Is the URL's host one of `hosts`? Entries are "host", "host:port", or ".suffix" for any subdomain."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    host, netloc = parts.hostname.lower(), parts.netloc.lower().rsplit("@", 1)[-1]
+    for allowed in hosts:
+        allowed = allowed.lower()
+        if allowed.startswith("."):
+            if host.endswith(allowed):
+                return True
+        elif allowed in (host, netloc):
+            return True
+    return False
+
+
+async def download(attachment: Attachment, *, http: httpx.AsyncClient, work_dir: Path, max_bytes: int) -> Downloaded:
+    """Stream an attachment to a temporary file in `work_dir`; the caller owns (and removes) the file."""
+    name = attachment.filename
+    if attachment.size is not None and attachment.size > max_bytes:
+        raise _too_big(name, attachment.size, max_bytes)
+    source = attachment.source
+    if source is None:
+        raise MediaRejected(f"I don't know where `{name}` may be fetched from.")
+    if source.local_files and attachment.url.startswith("file://"):
+        return _copy_local(
+            Path(unquote(urlsplit(attachment.url).path)), work_dir=work_dir, max_bytes=max_bytes, name=name
+        )
+    try:
+        return await _follow(attachment.url, source, http=http, work_dir=work_dir, max_bytes=max_bytes, name=name)
+    except httpx.HTTPError as exc:
+        logger.warning("downloading %s failed: %s", name, type(exc).__name__)
+        raise MediaRejected(f"`{name}` could not be downloaded right now. Try again.") from exc
+
+
+async def _follow(
+    url: str, source: MediaSource, *, http: httpx.AsyncClient, work_dir: Path, max_bytes: int, name: str
+) -> Downloaded:
+    for _ in range(MAX_REDIRECTS + 1):
+        if not host_allowed(url, source.allowed_hosts):
+            logger.warning("refused to fetch %s from %s", name, urlsplit(url).netloc)
+            raise MediaRejected(f"`{name}` points somewhere I may not fetch from, so I did not download it.")
+        headers = _auth(url, source)
+        async with http.stream("GET", url, headers=headers, follow_redirects=False) as response:
+            if response.is_redirect:
+                url = urljoin(url, response.headers.get("Location", ""))
+                continue
+            if response.status_code in (401, 403, 404, 410):
+                raise MediaRejected(
+                    f"`{name}` could not be downloaded ({response.status_code}): the link may have expired. "
+                    "Upload it again and retry."
+                )
+            if response.status_code != 200:
+                raise MediaRejected(f"`{name}` could not be downloaded right now ({response.status_code}). Try again.")
+            return await _save(response, work_dir=work_dir, max_bytes=max_bytes, name=name)
+    raise MediaRejected(f"`{name}` redirected too many times, so I did not download it.")
+
+
+def _auth(url: str, source: MediaSource) -> dict[str, str]:
+    if source.bearer_token and host_allowed(url, source.token_hosts):
+        return {"Authorization": f"Bearer {source.bearer_token}"}
+    return {}
+
+
+async def _save(response: httpx.Response, *, work_dir: Path, max_bytes: int, name: str) -> Downloaded:
+    declared = response.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise _too_big(name, int(declared), max_bytes)
+    digest, size, head = hashlib.sha256(), 0, b""
+    handle, temp = tempfile.mkstemp(dir=work_dir, prefix="download-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            async for chunk in response.aiter_bytes(CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise _too_big(name, size, max_bytes, at_least=True)
+                if len(head) < 8192:
+                    head += chunk[: 8192 - len(head)]
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        os.unlink(temp)
+        raise
+    return Downloaded(path=Path(temp), sha256=digest.hexdigest(), size=size, head=head)
+
+
+def _copy_local(path: Path, *, work_dir: Path, max_bytes: int, name: str) -> Downloaded:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise MediaRejected(f"There is no file at `{path}`.") from exc
+    if size > max_bytes:
+        raise _too_big(name, size, max_bytes)
+    digest = hashlib.sha256()
+    handle, temp = tempfile.mkstemp(dir=work_dir, prefix="local-")
+    with os.fdopen(handle, "wb") as out, path.open("rb") as source:
+        head = source.read(8192)
+        source.seek(0)
+        while chunk := source.read(CHUNK):
+            digest.update(chunk)
+            out.write(chunk)
+    return Downloaded(path=Path(temp), sha256=digest.hexdigest(), size=size, head=head)
+
+
+def _too_big(name: str, size: int, limit: int, *, at_least: bool = False) -> MediaRejected:
+    megabytes = size / 1024 / 1024
+    more = "more than " if at_least else ""
+    return MediaRejected(
+        f"`{name}` is {more}{megabytes:,.0f} MB; the limit is {limit / 1024 / 1024:,.0f} MB (BOT_MAX_MEDIA_MB)."
+    )

@@ -1,0 +1,190 @@
+"""Real bot processes killed with SIGKILL and restarted on the same database: during a create call, between
+Infinipost's answer and storing it, and during notice delivery. After the restart no post is duplicated or lost,
+no notice is lost or repeated, and the database passes SQLite's integrity check."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.sandbox import Fault, SandboxServer
+from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, running_fake_slack, sign, slash_command
+from tests.processes import BotProcess, free_port
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    async with running_fake_slack() as fake:
+        fake.users["U1"] = {"id": "U1", "name": "alice", "tz": "UTC", "profile": {}}
+        yield fake
+
+
+@pytest.fixture
+async def live_sandbox() -> AsyncIterator[SandboxServer]:
+    async with SandboxServer() as server:  # the real clock, like the bot process's
+        yield server
+
+
+def bot(tmp_path: Path, fake: FakeSlack, sandbox: SandboxServer, port: int) -> BotProcess:
+    return BotProcess(
+        tmp_path,
+        port,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake.base_url,
+        INFINIPOST_API_KEY="sk_test_x",
+        INFINIPOST_API_URL=sandbox.url,
+        BOT_CONFIRM_POSTS="false",
+        BOT_POLL_SECONDS="0.3",
+    )
+
+
+async def post_now(fake: FakeSlack, port: int) -> None:
+    body = slash_command(fake, "/post", "https://e.com/v.mp4 to acc_1 now -- live")
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            f"http://127.0.0.1:{port}/slack/events",
+            content=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)},
+        )
+    assert response.status_code == 200
+
+
+def live_messages(fake: FakeSlack) -> list[dict[str, Any]]:
+    return [m for m in fake.of("chat.postMessage") if "Live now" in m["text"]]
+
+
+def notice_states(path: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        return list(db.execute("SELECT kind, state FROM notices ORDER BY id"))
+
+
+def integrity(path: Path) -> str:
+    with sqlite3.connect(path) as db:
+        return str(db.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+async def test_a_notice_delivered_before_a_crash_is_not_delivered_again(
+    tmp_path: Path, fake_slack: FakeSlack, live_sandbox: SandboxServer
+) -> None:
+    port = free_port()
+    first = await bot(tmp_path, fake_slack, live_sandbox, port).start()
+    await post_now(fake_slack, port)
+    await fake_slack.wait_for(lambda: live_messages(fake_slack))
+    database = tmp_path / "data" / "bot.db"
+    await fake_slack.wait_for(lambda: ("posted", "delivered") in notice_states(database))
+    await first.kill()
+    second = await bot(tmp_path, fake_slack, live_sandbox, port).start()
+    await asyncio.sleep(2)  # many tracker (0.3 s) and outbox rounds of the restarted bot
+    assert len(live_messages(fake_slack)) == 1
+    assert await second.stop() == 0
+    assert integrity(database) == "ok"
+    assert all(state == "delivered" for _, state in notice_states(database))
+
+
+async def test_a_notice_pending_at_a_crash_is_delivered_once_after_the_restart(
+    tmp_path: Path, fake_slack: FakeSlack, live_sandbox: SandboxServer
+) -> None:
+    port = free_port()
+    first = await bot(tmp_path, fake_slack, live_sandbox, port).start()
+    await post_now(fake_slack, port)
+    await fake_slack.wait_for(lambda: fake_slack.of("chat.postMessage"))  # the announcement
+    fake_slack.fail("chat.postMessage", "ratelimited", times=10_000)  # Slack refuses everything for a while
+    database = tmp_path / "data" / "bot.db"
+    await fake_slack.wait_for(lambda: ("posted", "pending") in notice_states(database))
+    await first.kill()
+    fake_slack.failures.clear()
+    second = await bot(tmp_path, fake_slack, live_sandbox, port).start()
+    await fake_slack.wait_for(lambda: live_messages(fake_slack), timeout=15)
+    await asyncio.sleep(1)
+    assert len(live_messages(fake_slack)) == 1
+    assert await second.stop() == 0
+    assert integrity(database) == "ok"
+
+
+async def test_a_crash_while_slack_was_answering_does_not_repeat_the_notice(
+    tmp_path: Path, fake_slack: FakeSlack, live_sandbox: SandboxServer
+) -> None:
+    port = free_port()
+    first = await bot(tmp_path, fake_slack, live_sandbox, port).start()
+    await post_now(fake_slack, port)
+    await fake_slack.wait_for(lambda: fake_slack.of("chat.postMessage"))  # the announcement
+    fake_slack.delays["chat.postMessage"] = 30  # Slack posts the next message but answers late
+    await fake_slack.wait_for(lambda: live_messages(fake_slack))
+    await first.kill()  # ... and the bot dies before it hears back
+    fake_slack.delays.clear()
+    second = await bot(tmp_path, fake_slack, live_sandbox, port).start()
+    database = tmp_path / "data" / "bot.db"
+    await fake_slack.wait_for(lambda: all(state == "delivered" for _, state in notice_states(database)))
+    await asyncio.sleep(1)
+    assert len(live_messages(fake_slack)) == 1
+    assert fake_slack.of("conversations.replies")  # it looked before sending again
+    assert await second.stop() == 0
+    assert integrity(database) == "ok"
+
+
+def sandbox_creates(sandbox: SandboxServer) -> int:
+    return len([r for r in sandbox.state.received if (r.method, r.path) == ("POST", "/v1/posts")])
+
+
+def request_state(path: Path) -> str:
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        return str(db.execute("SELECT state FROM requests WHERE id = 1").fetchone()[0])
+
+
+def stored_post_ids(path: Path) -> set[str]:
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        return {row[0] for row in db.execute("SELECT id FROM posts")}
+
+
+async def assert_recovered(fake: FakeSlack, sandbox: SandboxServer, database: Path) -> None:
+    """After a restart: the post Infinipost made is adopted once, announced once, and nothing was sent twice."""
+    await fake.wait_for(lambda: request_state(database) == "sent", timeout=15)
+    await fake.wait_for(lambda: [m for m in fake.of("chat.postMessage") if "after all" in m["text"]])
+    assert sandbox_creates(sandbox) == 1
+    assert stored_post_ids(database) == set(sandbox.state.posts)
+    assert len([m for m in fake.of("chat.postMessage") if "scheduled a video" in m["text"]]) == 1
+    assert integrity(database) == "ok"
+
+
+async def test_killed_during_the_create_call(
+    tmp_path: Path, fake_slack: FakeSlack, live_sandbox: SandboxServer
+) -> None:
+    port = free_port()
+    live_sandbox.state.faults = [Fault(kind="latency", route="create", seconds=1.0)]
+    first = await bot(tmp_path, fake_slack, live_sandbox, port).start()
+    await post_now(fake_slack, port)
+    await fake_slack.wait_for(lambda: sandbox_creates(live_sandbox) == 1)  # the call is on its way
+    await first.kill()
+    await fake_slack.wait_for(lambda: live_sandbox.state.posts)  # Infinipost finishes it anyway
+    second = await bot(tmp_path, fake_slack, live_sandbox, port).start()
+    await assert_recovered(fake_slack, live_sandbox, tmp_path / "data" / "bot.db")
+    assert await second.stop() == 0
+
+
+async def test_killed_between_the_answer_and_storing_it(
+    tmp_path: Path, fake_slack: FakeSlack, live_sandbox: SandboxServer
+) -> None:
+    port = free_port()
+    database = tmp_path / "data" / "bot.db"
+    live_sandbox.state.faults = [Fault(kind="latency", route="create", seconds=1.0)]
+    first = await bot(tmp_path, fake_slack, live_sandbox, port).start()
+    await post_now(fake_slack, port)
+    await fake_slack.wait_for(lambda: sandbox_creates(live_sandbox) == 1)
+    blocker = sqlite3.connect(database, timeout=10)
+    blocker.execute("BEGIN EXCLUSIVE")  # the bot cannot store the answer it is about to get
+    await fake_slack.wait_for(lambda: live_sandbox.state.posts)
+    await asyncio.sleep(0.5)  # it has the answer and waits for the database
+    await first.kill()
+    blocker.rollback()
+    blocker.close()
+    assert request_state(database) == "sending"
+    second = await bot(tmp_path, fake_slack, live_sandbox, port).start()
+    await assert_recovered(fake_slack, live_sandbox, database)
+    assert await second.stop() == 0

@@ -1,0 +1,116 @@
+"""Infinipost misbehaving, injected in the sandbox: no post is ever created twice, the user gets one clear
+message, and once the dust settles the bot's storage agrees with Infinipost."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.runtime import Runtime, start_runtime
+from bot.sandbox import Fault, SandboxServer
+from bot.tracking import Tracker
+from tests.conftest import FakeClock, make_settings
+from tests.fakes.chat import ChatHarness
+
+SENT, FAILED, UNCONFIRMED = "Scheduled", "Nothing was scheduled", "did not confirm whether it created the post"
+
+CREATE_FAULTS = {
+    "latency of several seconds": (Fault(kind="latency", route="create", seconds=2.5), SENT),
+    "500": (Fault(kind="status", route="create", status=500), UNCONFIRMED),
+    "503 with Retry-After": (Fault(kind="status", route="create", status=503, retry_after="2"), UNCONFIRMED),
+    "503 without Retry-After": (Fault(kind="status", route="create", status=503), UNCONFIRMED),
+    "429 with Retry-After": (Fault(kind="status", route="create", status=429, retry_after="20"), FAILED),
+    "429 without Retry-After": (Fault(kind="status", route="create", status=429), FAILED),
+    "connection reset": (Fault(kind="reset", route="create"), UNCONFIRMED),
+    "no answer after creating": (Fault(kind="timeout_after_create", route="create", seconds=10), UNCONFIRMED),
+    "malformed JSON": (Fault(kind="malformed", route="create"), UNCONFIRMED),
+    "fields missing": (Fault(kind="missing_fields", route="create"), UNCONFIRMED),
+    "unknown status": (Fault(kind="unknown_status", route="create"), SENT),
+}
+READ_FAULTS = {
+    "latency": Fault(kind="latency", route="read", seconds=0.5, times=None),
+    "500": Fault(kind="status", route="read", status=500, times=None),
+    "503 with Retry-After": Fault(kind="status", route="read", status=503, retry_after="0.2", times=None),
+    "429 without Retry-After": Fault(kind="status", route="read", status=429, times=None),
+    "connection reset": Fault(kind="reset", route="read", times=None),
+    "no answer": Fault(kind="timeout_after_create", route="read", seconds=10, times=None),
+    "malformed JSON": Fault(kind="malformed", route="read", times=None),
+    "fields missing": Fault(kind="missing_fields", route="read", times=None),
+    "unknown status": Fault(kind="unknown_status", route="read", times=None),
+}
+
+
+@pytest.fixture
+async def runtime(
+    request: pytest.FixtureRequest, tmp_path: Path, sandbox: SandboxServer, clock: FakeClock
+) -> AsyncIterator[Runtime]:
+    # Creates must survive a few seconds of latency; reads give up sooner so that the test is quick.
+    timeout = 4.0 if request.node.name.startswith("test_create_path") else 1.0
+    settings = make_settings(tmp_path, api_key="sk_test_x", api_url=sandbox.url)
+    async with start_runtime(settings, clock=clock, workers=False, api_timeout=timeout, api_backoff=0.01) as running:
+        yield running
+
+
+async def settle(chat: ChatHarness, clock: FakeClock) -> None:
+    """Let reconciliation and tracking run their course: an hour of tracker rounds."""
+    for _ in range(30):
+        clock.advance(minutes=2)
+        await Tracker(chat.core.ctx).cycle()
+    await chat.core.ctx.outbox.flush()
+
+
+async def agreement(runtime: Runtime, sandbox: SandboxServer) -> None:
+    """Every post Infinipost has is stored, with its status; nothing stored that Infinipost lacks."""
+    storage = runtime.ctx.storage
+    request = await storage.get_request(1)
+    assert request is not None
+    stored = {p.id: p for p in (await storage.posts_of([1]))[1]}
+    remote = {post_id: sandbox.state.settle(post) for post_id, post in sandbox.state.posts.items()}
+    assert set(stored) == set(remote)
+    for post_id, post in stored.items():
+        assert post.status.value == (
+            "scheduled" if remote[post_id]["status"] == "generated" else remote[post_id]["status"]
+        )
+    assert request.state == ("sent" if remote else request.state)
+    if not remote:
+        assert request.state in ("failed", "not_created")
+
+
+@pytest.mark.parametrize("name", CREATE_FAULTS)
+async def test_create_path(
+    name: str, chat: ChatHarness, sandbox: SandboxServer, runtime: Runtime, clock: FakeClock
+) -> None:
+    fault, expected = CREATE_FAULTS[name]
+    sandbox.state.faults = [fault]
+    reply = await chat.say("/post https://e.com/v.mp4 to acc_1, acc_456 in 3 hours -- fault test")
+    assert expected in reply.text
+    assert "Traceback" not in reply.text
+    await settle(chat, clock)
+    creates = [r for r in sandbox.state.received if (r.method, r.path) == ("POST", "/v1/posts")]
+    assert len(creates) == 1  # never sent twice
+    assert len(sandbox.state.posts) in (0, 2)  # one post per account, or none
+    await agreement(runtime, sandbox)
+    told = [m.text for m in chat.channel]
+    if sandbox.state.posts:
+        assert any("scheduled a video" in t for t in told)  # announced, at once or once found
+    elif expected == UNCONFIRMED:
+        assert any("was probably not created" in t for t in told)
+
+
+@pytest.mark.parametrize("name", READ_FAULTS)
+async def test_read_path(
+    name: str, chat: ChatHarness, sandbox: SandboxServer, runtime: Runtime, clock: FakeClock
+) -> None:
+    await chat.say("/post https://e.com/v.mp4 to acc_1 in 1 hour -- read faults")
+    await runtime.ctx.accounts.all()
+    sandbox.state.faults = [READ_FAULTS[name]]
+    clock.advance(hours=1, minutes=1)
+    listing = await chat.say("/posts refresh")
+    assert "#1 video" in listing.text  # still answers from storage
+    await Tracker(runtime.ctx).cycle()  # never raises
+    sandbox.state.faults = []
+    await settle(chat, clock)
+    await agreement(runtime, sandbox)
+    assert len([m for m in chat.channel if "Live now" in m.text]) == 1  # told once, whatever happened before

@@ -1,0 +1,203 @@
+"""Tracking posts until they are live, with an injected clock and the sandbox: what the channel is told."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.runtime import Runtime, start_runtime
+from bot.sandbox import Fault, SandboxServer
+from bot.tracking import Tracker
+from tests.conftest import FakeClock, make_settings
+from tests.fakes.chat import ChatHarness
+
+
+def reads(sandbox: SandboxServer) -> list[str]:
+    return [r.path for r in sandbox.state.received if r.method == "GET" and r.path.startswith("/v1/posts/")]
+
+
+async def cycle(chat: ChatHarness) -> None:
+    await Tracker(chat.core.ctx).cycle()
+    await chat.core.ctx.outbox.flush()
+
+
+async def test_a_post_is_checked_only_when_due_then_announced_live_in_the_thread(
+    chat: ChatHarness, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    await chat.say("/post https://e.com/v.mp4 to acc_123, acc_456 in 1 hour -- go")
+    await cycle(chat)
+    assert reads(sandbox) == []  # not due yet: Infinipost is not asked
+    clock.advance(hours=1)
+    await cycle(chat)
+    assert len(reads(sandbox)) == 2
+    announcement, live, edit = chat.channel
+    assert "scheduled a video" in announcement.text
+    assert live.thread == "m1"
+    assert live.text == (
+        "✅ Live now on Brand TikTok (@brand-tiktok) on TikTok, Brand Instagram (@brand-ig) on Instagram (request #1)."
+    )
+    assert edit.edits == "m1"
+    assert edit.text.count("✅ live") == 2
+    await cycle(chat)
+    assert len(reads(sandbox)) == 2  # final posts are no longer tracked
+    assert len(chat.channel) == 3
+
+
+async def test_a_failed_post_mentions_its_author_in_the_channel_and_the_alerts_channel(
+    tmp_path: Path, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    settings = make_settings(tmp_path, api_key="sk_test_x", api_url=sandbox.url, alerts_channel="CALERTS")
+    async with start_runtime(settings, clock=clock, workers=False) as runtime:
+        chat = ChatHarness(runtime.core)
+        await chat.say("/post https://e.com/fail.mp4 to acc_1 in 10 minutes")
+        clock.advance(minutes=10)
+        await cycle(chat)
+        failures = [m for m in chat.channel if "failed at Infinipost" in m.text]
+        assert [m.channel for m in failures] == ["C1", "CALERTS"]
+        assert all(m.text.startswith("❌ <@U1> the video for Demo TikTok") for m in failures)
+        assert failures[0].thread is None  # in the channel, not buried in a thread
+
+
+async def test_a_late_post_is_warned_about_once(chat: ChatHarness, sandbox: SandboxServer, clock: FakeClock) -> None:
+    await chat.say("/post https://e.com/stuck.mp4 to acc_1 in 5 minutes")
+    clock.advance(minutes=5)
+    await cycle(chat)
+    assert not [m for m in chat.channel if "not live yet" in m.text]
+    for _ in range(6):
+        clock.advance(minutes=4)
+        await cycle(chat)
+    warnings = [m for m in chat.channel if "not live yet" in m.text]
+    assert len(warnings) == 1
+    assert warnings[0].thread == "m1"
+
+
+async def test_backoff_once_due(chat: ChatHarness, sandbox: SandboxServer, clock: FakeClock) -> None:
+    await chat.say("/post https://e.com/stuck.mp4 to acc_1 now")
+    checks_per_minute = []
+    for _ in range(6):
+        before = len(reads(sandbox))
+        for _ in range(8):
+            await Tracker(chat.core.ctx).cycle()
+            clock.advance(seconds=60)
+        checks_per_minute.append(len(reads(sandbox)) - before)
+    assert checks_per_minute[0] >= 3
+    assert checks_per_minute[-1] <= 1  # an hour-long backoff by now
+
+
+async def test_cost_grows_with_due_posts_not_all_posts(
+    chat: ChatHarness, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    for day in range(1, 31):
+        await chat.say(f"/post https://e.com/v{day}.mp4 to acc_1 in {day} days")
+    for _ in range(3):
+        await chat.say("/post https://e.com/soon.mp4 to acc_123 in 30 minutes")
+    clock.advance(minutes=31)
+    before = len(reads(sandbox))
+    cycle_result = await Tracker(chat.core.ctx).cycle()
+    assert len(reads(sandbox)) - before == 3
+    assert cycle_result.checked == 3
+
+
+async def test_a_created_but_unconfirmed_post_is_found_and_adopted(
+    chat: ChatHarness, sandbox: SandboxServer, runtime: Runtime, clock: FakeClock
+) -> None:
+    sandbox.state.faults = [Fault(kind="malformed", route="create")]  # created, but the answer is unreadable
+    reply = await chat.say("/post https://e.com/v.mp4 to acc_1 in 2 hours -- maybe")
+    assert "did not confirm whether it created the post" in reply.text
+    stored = await runtime.ctx.storage.get_request(1)
+    assert stored is not None
+    assert stored.state == "unconfirmed"
+    assert chat.channel == []
+    clock.advance(seconds=31)
+    await cycle(chat)
+    stored = await runtime.ctx.storage.get_request(1)
+    assert stored is not None
+    assert stored.state == "sent"
+    posts = (await runtime.ctx.storage.posts_of([1]))[1]
+    assert [p.id for p in posts] == list(sandbox.state.posts)
+    announcement, adopted = chat.channel
+    assert "scheduled a video" in announcement.text
+    assert adopted.thread == "m1"
+    assert "was created at Infinipost after all" in adopted.text
+    assert sandbox.state.create_calls == 1  # never sent twice
+
+
+async def test_an_unconfirmed_post_that_was_never_created_is_reported_plainly(
+    chat: ChatHarness, sandbox: SandboxServer, runtime: Runtime, clock: FakeClock
+) -> None:
+    sandbox.state.faults = [Fault(kind="status", route="create", status=502)]
+    await chat.say("/post https://e.com/v.mp4 to acc_1 in 2 hours -- lost")
+    for _ in range(8):
+        clock.advance(minutes=16)
+        await cycle(chat)
+    [notice] = chat.channel
+    assert notice.text.startswith("⚠️ <@U1> your video for Demo TikTok")
+    assert "was probably not created" in notice.text
+    assert "You can send the command again" in notice.text
+    stored = await runtime.ctx.storage.get_request(1)
+    assert stored is not None
+    assert stored.state == "not_created"
+    assert [r.path for r in sandbox.state.received if r.method == "POST"] == ["/v1/posts"]  # asked once
+    assert sandbox.state.posts == {}
+
+
+async def test_changes_made_at_infinipost_update_the_announcement(
+    chat: ChatHarness, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    await chat.say("/post https://e.com/v.mp4 to acc_1 in 1 hour")
+    await chat.say("/post https://e.com/w.mp4 to acc_123 in 1 hour")
+    first, second = list(sandbox.state.posts)
+    sandbox.state.posts[first]["scheduledTime"] = "2026-11-28T19:00:00Z"  # moved in the dashboard
+    del sandbox.state.posts[second]  # deleted in the dashboard
+    clock.advance(hours=1)
+    await cycle(chat)
+    edits = {m.edits: m.text for m in chat.channel if m.edits}
+    assert "🚫 cancelled" in edits["m2"]
+    assert "2026-11-28T19:00Z" in edits["m1"]
+    assert not [m for m in chat.channel if "Live now" in m.text]
+
+
+async def test_rate_limited_checks_back_off_and_never_stop_the_tracker(
+    chat: ChatHarness, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    await chat.say("/post https://e.com/v.mp4 to acc_1 in 1 hour")
+    clock.advance(hours=1)
+    sandbox.state.faults = [Fault(kind="status", route="read", status=429, retry_after="3600", times=None)]
+    result = await Tracker(chat.core.ctx).cycle()
+    assert result.backed_off == 3600
+    assert result.checked == 0
+    sandbox.state.faults = []
+    clock.advance(hours=2)
+    await cycle(chat)
+    assert any("Live now" in m.text for m in chat.channel)
+
+
+async def test_many_posts_going_live_together_make_one_message(chat: ChatHarness, clock: FakeClock) -> None:
+    for n in range(40):
+        await chat.say(f"/post https://e.com/{n}.mp4 to acc_1 at 11:00")
+    announcements = len(chat.channel)
+    clock.advance(hours=2)
+    await cycle(chat)
+    new = chat.channel[announcements:]
+    live = [m for m in new if "live" in m.text and not m.edits]
+    assert len(live) == 1
+    assert live[0].text.startswith("✅ 40 posts are live now:")
+    assert live[0].text.count("\n• ") == 40
+    assert len([m for m in new if m.edits]) == 40  # each announcement still shows its post as live
+
+
+async def test_a_notice_survives_a_restart_between_the_change_and_its_delivery(
+    tmp_path: Path, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    settings = make_settings(tmp_path, api_key="sk_test_x", api_url=sandbox.url)
+    async with start_runtime(settings, clock=clock, workers=False) as runtime:
+        chat = ChatHarness(runtime.core)
+        await chat.say("/post https://e.com/v.mp4 to acc_1 in 1 hour")
+        clock.advance(hours=1)
+        await Tracker(runtime.ctx).cycle()  # the status change is stored; the process stops before delivering
+    async with start_runtime(settings, clock=clock, workers=False) as runtime:
+        chat = ChatHarness(runtime.core)
+        await runtime.ctx.outbox.flush()
+        await runtime.ctx.outbox.flush()
+        assert [m.text for m in chat.channel if "Live now" in m.text] == [
+            "✅ Live now on Demo TikTok (@demo) on TikTok (request #1)."
+        ]

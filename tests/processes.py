@@ -1,0 +1,77 @@
+"""Running `infinipost-bot` as a real process in tests, as `make run` and CI would."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def clean_env(**settings: str) -> dict[str, str]:
+    """The machine's environment without any bot setting, plus `settings`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "SLACK_", "DISCORD_", "INFINIPOST_"))}
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(settings)
+    return env
+
+
+class BotProcess:
+    """`python -m bot run` in `cwd`, its HTTP port answering before `start()` returns."""
+
+    def __init__(self, cwd: Path, port: int, **settings: str) -> None:
+        self.cwd, self.port = cwd, port
+        self.env = clean_env(BOT_HTTP_HOST="127.0.0.1", BOT_HTTP_PORT=str(port), **settings)
+        self.process: asyncio.subprocess.Process | None = None
+        self.stderr = b""
+
+    async def start(self) -> BotProcess:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=self.cwd,
+            env=self.env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        async with httpx.AsyncClient() as http:
+            for _ in range(300):
+                if self.process.returncode is not None:
+                    _, err = await self.process.communicate()
+                    raise AssertionError(f"the bot exited with {self.process.returncode}: {err.decode()[-2000:]}")
+                try:
+                    if (await http.get(f"http://127.0.0.1:{self.port}/healthz")).status_code == 200:
+                        return self
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.05)
+        raise AssertionError("the bot never answered /healthz")
+
+    async def kill(self) -> None:
+        """SIGKILL: no clean-up, as in a crash or an out-of-memory kill."""
+        assert self.process is not None
+        self.process.kill()
+        _, self.stderr = await self.process.communicate()
+
+    async def stop(self) -> int:
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            _, self.stderr = await asyncio.wait_for(self.process.communicate(), 20)
+        assert self.process.returncode is not None
+        return self.process.returncode
