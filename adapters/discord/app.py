@@ -1,0 +1,507 @@
+"""The Discord adapter: discord.py's Client and CommandTree, translating interactions to the core's Command and back.
+
+Commands, buttons and form submissions are deferred at once (Discord allows 3 seconds; the interaction token then
+lives 15 minutes) and answered with an ephemeral follow-up when the work is done. Two answers cannot wait and are
+given at once: autocomplete choices, and the "Schedule as post" modal, which must be the first response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import aiohttp
+import discord
+import yarl
+from discord import app_commands
+from discord.gateway import DiscordWebSocket
+
+from adapters.discord.components import DiscordClient, PreviewButton, ScheduleForm, preview_view
+from adapters.discord.embeds import Rendered, clip, reply_message
+from adapters.discord.messenger import DiscordMessenger
+from adapters.discord.people import PLATFORM, DiscordPeople
+from bot.config import Settings
+from bot.core import GENERIC_ERROR, Core
+from bot.errors import BotError
+from bot.model import Attachment, Command, MediaSource, PostDraft, PostForm, Reply
+from bot.preferences import zone_choices
+from bot.texts import COMMANDS
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://discord.com/api/v10"
+DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
+DISCORD_FILE_HOSTS = ("cdn.discordapp.com", "media.discordapp.net")
+MESSAGE_COMMAND = "Schedule as post"
+# Guild events keep the role cache current for DISCORD_POSTER_ROLES; nothing privileged is needed.
+INTENTS = discord.Intents(guilds=True)
+RATE_LIMIT_WAIT = 10.0  # longer waits fail the call, and the outbox retries the notice later
+ANSWER_BUDGET = 2.0  # of Discord's 3 seconds, for answers that cannot be deferred
+CHOICE_LIMIT = 100
+NO_FILES = (
+    "That message has no files. Use “Schedule as post” on a message with a video or images, or use /post with "
+    "the `media1` (attachment) or `url` option."
+)
+STALE_COMMAND = "Discord showed you an older version of this command. Try again in a minute."
+
+Interaction = discord.Interaction[DiscordClient]
+
+
+def use_endpoints(settings: Settings) -> None:
+    """Point discord.py at DISCORD_API_URL and DISCORD_GATEWAY_URL (a proxy or a test double), or at Discord.
+
+    Both are class attributes in discord.py, so this applies to every client in the process.
+    """
+    discord.http.Route.BASE = settings.discord_api_url or DEFAULT_API_URL
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url or DEFAULT_GATEWAY_URL)
+
+
+def split_accounts(text: str | None) -> tuple[str, ...]:
+    return tuple(part for part in re.split(r"[,\s]+", text or "") if part)
+
+
+def to_draft(
+    *,
+    accounts: str | None = None,
+    when: str | None = None,
+    caption: str | None = None,
+    url: str | None = None,
+    sound: str | None = None,
+    slide_duration: int | None = None,
+    content_type: Literal["video", "slideshow"] | None = None,
+) -> PostDraft:
+    """Typed /post options as the neutral draft the core checks; the caption is kept exactly as typed."""
+    return PostDraft(
+        media=tuple((url or "").split()),
+        accounts=split_accounts(accounts),
+        when=(when or "").strip() or None,
+        sound_url=(sound or "").strip() or None,
+        slides=slide_duration,
+        content_type=content_type,
+        caption=caption or None,
+    )
+
+
+_LAST_NAME = re.compile(r"(?P<head>.*[,\s])?(?P<last>[^,\s]*)", re.DOTALL)
+
+
+def account_choices(form: PostForm, typed: str) -> list[app_commands.Choice[str]]:
+    """Completions for the account being typed, after those already typed; the channel's defaults first."""
+    match = _LAST_NAME.fullmatch(typed)
+    head, last = (match["head"] or "", match["last"]) if match else ("", typed)
+    chosen = split_accounts(head)
+    prefix = ", ".join(chosen) + ", " if chosen else ""
+    needle = last.lower().lstrip("@")
+    ordered = sorted(form.accounts, key=lambda account: account.id not in form.defaults)
+    choices = []
+    for account in ordered:
+        names = (account.id, account.name, account.username)
+        if account.id in chosen or (needle and not any(needle in name.lower() for name in names)):
+            continue
+        value = prefix + account.id
+        if len(value) <= CHOICE_LIMIT:
+            choices.append(app_commands.Choice(name=clip(prefix + account.label, CHOICE_LIMIT), value=value))
+    return choices[:25]
+
+
+def timezone_choices(typed: str) -> list[app_commands.Choice[str]]:
+    choices = [app_commands.Choice(name=name, value=name) for name in zone_choices(typed)]
+    if typed.strip() and "reset".startswith(typed.strip().lower()):
+        choices.insert(0, app_commands.Choice(name="reset (back to the server's default zone)", value="reset"))
+    return choices[:25]
+
+
+class DiscordUnavailable(BotError):
+    """Discord refused or could not be reached at start-up."""
+
+    default_message = "Discord could not be reached, or refused the bot. Check DISCORD_TOKEN and DISCORD_API_URL."
+
+
+class _Tree(app_commands.CommandTree[DiscordClient]):
+    async def on_error(self, interaction: Interaction, error: app_commands.AppCommandError, /) -> None:
+        if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
+            logger.info("Discord sent a command this bot does not have in that form: %s", error)
+            text = STALE_COMMAND
+        else:
+            logger.error(
+                "Discord command /%s failed", interaction.command.name if interaction.command else "?", exc_info=error
+            )
+            text = GENERIC_ERROR
+        await _answer(interaction, Reply(text=text, error=True))
+
+
+class DiscordAdapter:
+    """The bot's Discord application around the core: `start()` it, and `stop()` it on the way out."""
+
+    def __init__(self, core: Core, settings: Settings) -> None:
+        if settings.discord_token is None:
+            raise ValueError("DISCORD_TOKEN is not set")
+        self._token = settings.discord_token.get_secret_value()
+        self.core = core
+        self.settings = settings
+        use_endpoints(settings)
+        _quiet_library_logs()
+        self.client = DiscordClient(
+            on_preview=self._press,
+            intents=INTENTS,
+            max_ratelimit_timeout=RATE_LIMIT_WAIT,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.tree = _Tree(self.client)
+        self.people = DiscordPeople(poster_roles=settings.discord_poster_roles)
+        self.messenger = DiscordMessenger(self.client)
+        self.failed = False
+        self._gateway: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._register()
+
+    # Lifecycle
+
+    async def login(self) -> None:
+        """Log in over REST, register the commands, and take over the channel notices of Discord channels."""
+        try:
+            await self.client.login(self._token)
+            await self._sync()
+        except discord.LoginFailure as exc:
+            raise DiscordUnavailable(
+                "Discord refused DISCORD_TOKEN. Copy the bot token again (Developer Portal → Bot → Reset Token)."
+            ) from exc
+        except discord.HTTPException as exc:
+            raise DiscordUnavailable(f"Discord refused to start the bot (HTTP {exc.status}, code {exc.code}).") from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            raise DiscordUnavailable(f"Could not reach Discord at {discord.http.Route.BASE}.") from exc
+        self.core.ctx.outbox.messengers[PLATFORM] = self.messenger
+        self.core.ctx.outbox.wake()
+
+    async def start(self, *, on_failure: Callable[[], None] | None = None) -> None:
+        """Log in, then keep the gateway connection in the background; `on_failure` runs if it ends for good."""
+        await self.login()
+        self._gateway = asyncio.create_task(self.client.connect(reconnect=True), name="discord-gateway")
+        self._gateway.add_done_callback(lambda task: self._gateway_ended(task, on_failure))
+
+    def _gateway_ended(self, task: asyncio.Task[None], on_failure: Callable[[], None] | None) -> None:
+        if self._stopping or task.cancelled() or task.exception() is None:
+            return
+        error = task.exception()
+        self.failed = True
+        logger.error("Discord: the gateway connection ended for good (%s: %s)", type(error).__name__, error)
+        if on_failure is not None:
+            on_failure()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self.core.ctx.outbox.messengers.pop(PLATFORM, None)
+        await self.client.close()
+        if self._gateway is not None:
+            _, pending = await asyncio.wait({self._gateway}, timeout=5)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(self._gateway, return_exceptions=True)
+
+    async def _sync(self) -> None:
+        """Guild commands appear at once in DISCORD_GUILD_IDS; global ones can take Discord up to an hour."""
+        if not self.settings.discord_guild_ids:
+            synced = await self.tree.sync()
+            logger.info("Discord: %d commands registered globally", len(synced))
+            return
+        for guild_id in self.settings.discord_guild_ids:
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            try:
+                synced = await self.tree.sync(guild=guild)
+            except discord.Forbidden:
+                logger.warning(
+                    "Discord: could not register the commands in server %s: the bot is not in it, or was added "
+                    "without the applications.commands scope (see `infinipost-bot discord-invite`)",
+                    guild_id,
+                )
+                continue
+            logger.info("Discord: %d commands registered in server %s", len(synced), guild_id)
+
+    def _register(self) -> None:
+        post: app_commands.Command[Any, ..., None] = app_commands.Command(
+            name="post", description=_describe("post"), callback=self.post
+        )
+        post.autocomplete("accounts")(self._account_choices)
+        timezone: app_commands.Command[Any, ..., None] = app_commands.Command(
+            name="timezone", description=_describe("timezone"), callback=self.timezone
+        )
+        timezone.autocomplete("zone")(self._zone_choices)
+        self.tree.add_command(post)
+        self.tree.add_command(timezone)
+        for name, callback in (
+            ("posts", self.posts),
+            ("cancel", self.cancel),
+            ("reschedule", self.reschedule),
+            ("accounts", self.accounts),
+            ("help", self.help),
+        ):
+            self.tree.add_command(app_commands.Command(name=name, description=_describe(name), callback=callback))
+        self.tree.add_command(app_commands.ContextMenu(name=MESSAGE_COMMAND, callback=self.schedule_message))
+        self.client.add_dynamic_items(PreviewButton)
+
+    # Application commands
+
+    @app_commands.guild_only()
+    @app_commands.rename(content_type="type")
+    @app_commands.describe(
+        accounts="Accounts to post to, separated by commas (empty: this channel's defaults)",
+        when="When, in your time zone: tomorrow 9am, friday 17:30, in 2 hours (empty: now)",
+        caption="The caption, exactly as it should appear",
+        media1="The video, or the first image of a slideshow",
+        url="Public links to the video or images, separated by spaces",
+        sound="A public link to an audio file to play with it",
+        slide_duration="Seconds each image of a slideshow is shown",
+        content_type="Video or slideshow, when the files or links do not tell",
+        **{f"media{n}": f"Image {n} of a slideshow" for n in range(2, 11)},
+    )
+    @app_commands.choices(slide_duration=[app_commands.Choice(name=f"{n} seconds", value=n) for n in (4, 6, 8)])
+    async def post(
+        self,
+        interaction: Interaction,
+        accounts: str | None = None,
+        when: str | None = None,
+        caption: str | None = None,
+        media1: discord.Attachment | None = None,
+        url: str | None = None,
+        sound: str | None = None,
+        slide_duration: int | None = None,
+        content_type: Literal["video", "slideshow"] | None = None,
+        media2: discord.Attachment | None = None,
+        media3: discord.Attachment | None = None,
+        media4: discord.Attachment | None = None,
+        media5: discord.Attachment | None = None,
+        media6: discord.Attachment | None = None,
+        media7: discord.Attachment | None = None,
+        media8: discord.Attachment | None = None,
+        media9: discord.Attachment | None = None,
+        media10: discord.Attachment | None = None,
+    ) -> None:
+        files = (media1, media2, media3, media4, media5, media6, media7, media8, media9, media10)
+        draft = to_draft(
+            accounts=accounts,
+            when=when,
+            caption=caption,
+            url=url,
+            sound=sound,
+            slide_duration=slide_duration,
+            content_type=content_type,
+        )
+        attachments = tuple(self.to_attachment(file) for file in files if file is not None)
+        await self._run(interaction, "post", draft=draft, attachments=attachments)
+
+    @app_commands.guild_only()
+    @app_commands.describe(refresh="Ask Infinipost for each post's status first")
+    async def posts(self, interaction: Interaction, refresh: bool = False) -> None:
+        await self._run(interaction, "posts", text="refresh" if refresh else "")
+
+    @app_commands.guild_only()
+    @app_commands.describe(target="A post ID, or #request number (see /posts)")
+    async def cancel(self, interaction: Interaction, target: str) -> None:
+        await self._run(interaction, "cancel", text=target)
+
+    @app_commands.guild_only()
+    @app_commands.describe(
+        target="A post ID, or #request number (see /posts)", when="The new time, e.g. friday 9am, in 2 hours"
+    )
+    async def reschedule(self, interaction: Interaction, target: str, when: str) -> None:
+        await self._run(interaction, "reschedule", text=f"{target} {when}")
+
+    @app_commands.guild_only()
+    @app_commands.describe(
+        arguments="Empty: list them. Admins: default <accounts> | alias <name> <account> | allow <accounts|all>"
+    )
+    async def accounts(self, interaction: Interaction, arguments: str | None = None) -> None:
+        await self._run(interaction, "accounts", text=arguments or "")
+
+    @app_commands.guild_only()
+    @app_commands.describe(zone="An IANA zone such as Europe/Paris, or reset; empty: show yours")
+    async def timezone(self, interaction: Interaction, zone: str | None = None) -> None:
+        await self._run(interaction, "timezone", text=zone or "")
+
+    @app_commands.guild_only()
+    @app_commands.describe(command="One command to explain")
+    @app_commands.choices(command=[app_commands.Choice(name=name, value=name) for name in COMMANDS])
+    async def help(self, interaction: Interaction, command: str | None = None) -> None:
+        await self._run(interaction, "help", text=command or "")
+
+    async def _account_choices(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        try:
+            caller = await self.people.caller(interaction)
+            form = await asyncio.wait_for(self.core.post_form(caller), ANSWER_BUDGET)
+        except (BotError, TimeoutError):
+            return []
+        return account_choices(form, current)
+
+    async def _zone_choices(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return timezone_choices(current)
+
+    # The message command and its form
+
+    @app_commands.guild_only()
+    async def schedule_message(self, interaction: Interaction, message: discord.Message) -> None:
+        """Apps → Schedule as post: a form for accounts, time and caption, then the message's files are posted."""
+        attachments = tuple(self.to_attachment(file) for file in message.attachments)
+        if not attachments:
+            await _answer(interaction, Reply(text=NO_FILES, error=True))
+            return
+        try:
+            caller = await self.people.caller(interaction)
+        except BotError as exc:
+            await _answer(interaction, Reply(text=exc.user_message, error=True))
+            return
+        if not caller.may_post:
+            # Refused before the form rather than after it; the core words the refusal.
+            await self._run(interaction, "post", draft=PostDraft(), attachments=attachments)
+            return
+        try:
+            defaults = ", ".join((await asyncio.wait_for(self.core.post_form(caller), ANSWER_BUDGET)).defaults)
+        except TimeoutError:
+            defaults = ""  # the form must open within 3 seconds; empty accounts mean the defaults anyway
+        except BotError as exc:
+            await _answer(interaction, Reply(text=exc.user_message, error=True))
+            return
+
+        async def submitted(submission: discord.Interaction[Any], values: dict[str, str]) -> None:
+            draft = to_draft(accounts=values["accounts"], when=values["when"], caption=values["caption"])
+            await self._run(submission, "post", draft=draft, attachments=attachments)
+
+        try:
+            await interaction.response.send_modal(ScheduleForm(accounts=defaults, on_submit=submitted))
+        except discord.HTTPException as exc:
+            logger.warning("Discord: could not open the post form (HTTP %s, code %s)", exc.status, exc.code)
+
+    # Buttons
+
+    async def _press(self, interaction: discord.Interaction[Any], *, action: str, author_id: int, token: str) -> None:
+        """Schedule / Cancel on a preview: the author's preview becomes the result; anyone else is told privately."""
+        own = interaction.user.id == author_id
+        if not await _defer(interaction, update=own):
+            return
+        reply = await self._handle(interaction, action, text=token)
+        if not own:
+            await _follow_up(interaction, reply)
+            return
+        rendered = reply_message(reply)
+        try:
+            await interaction.edit_original_response(
+                content=rendered.content, embeds=rendered.embeds, view=None, allowed_mentions=rendered.mentions
+            )
+        except discord.HTTPException as exc:
+            logger.warning("Discord: could not update a preview (HTTP %s, code %s)", exc.status, exc.code)
+
+    # Translation
+
+    async def _run(
+        self,
+        interaction: discord.Interaction[Any],
+        name: str,
+        *,
+        text: str = "",
+        draft: PostDraft | None = None,
+        attachments: tuple[Attachment, ...] = (),
+    ) -> None:
+        if await _defer(interaction):
+            await _follow_up(
+                interaction, await self._handle(interaction, name, text=text, draft=draft, attachments=attachments)
+            )
+
+    async def _handle(
+        self,
+        interaction: discord.Interaction[Any],
+        name: str,
+        *,
+        text: str = "",
+        draft: PostDraft | None = None,
+        attachments: tuple[Attachment, ...] = (),
+    ) -> Reply:
+        try:
+            caller = await self.people.caller(interaction)
+        except BotError as exc:
+            return Reply(text=exc.user_message, error=True)
+        return await self.core.handle(
+            Command(name=name, caller=caller, text=text, draft=draft, attachments=attachments)
+        )
+
+    def to_attachment(self, file: discord.Attachment) -> Attachment:
+        """A Discord file as an Attachment. Its signed CDN link expires, so the core fetches it while handling."""
+        return Attachment(
+            filename=file.filename,
+            url=file.url,
+            content_type=file.content_type,
+            size=file.size,
+            source=self.file_source(),
+        )
+
+    def file_source(self) -> MediaSource:
+        """Discord's CDN links are signed and need no token; they are fetched from Discord's file hosts only."""
+        hosts: tuple[str, ...] = DISCORD_FILE_HOSTS
+        api_host = urlsplit(self.settings.discord_api_url or "").netloc
+        if api_host and api_host != "discord.com":
+            hosts = (*hosts, api_host)  # DISCORD_API_URL overridden: a proxy or a test double serves files too
+        return MediaSource(allowed_hosts=hosts, bearer_token=None)
+
+
+def _describe(name: str) -> str:
+    return clip(COMMANDS[name][1], 100)
+
+
+def _quiet_library_logs() -> None:
+    # discord.py's DEBUG logs carry raw gateway payloads and webhook URLs, which hold interaction tokens.
+    library = logging.getLogger("discord")
+    if library.getEffectiveLevel() < logging.INFO:
+        library.setLevel(logging.INFO)
+    # The bot never joins voice channels, so the missing voice libraries are not worth a warning at each start.
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
+
+
+async def _defer(interaction: discord.Interaction[Any], *, update: bool = False) -> bool:
+    """Acknowledge within Discord's 3 seconds: "thinking", privately; or, for a button, as an update of its message."""
+    try:
+        if update:
+            await interaction.response.defer()
+        else:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+    except discord.HTTPException as exc:
+        # 10062 "Unknown interaction": the 3 seconds were over; nothing can reach the user any more.
+        logger.warning("Discord: could not acknowledge an interaction (HTTP %s, code %s)", exc.status, exc.code)
+        return False
+    return True
+
+
+async def _follow_up(interaction: discord.Interaction[Any], reply: Reply) -> None:
+    rendered = reply_message(reply)
+    view = preview_view(interaction.user.id, reply.confirm_token) if reply.confirm_token else discord.utils.MISSING
+    try:
+        await interaction.followup.send(
+            content=_content(rendered),
+            embeds=rendered.embeds,
+            view=view,
+            ephemeral=True,
+            allowed_mentions=rendered.mentions,
+        )
+    except discord.HTTPException as exc:
+        logger.warning("Discord: could not send an answer (HTTP %s, code %s)", exc.status, exc.code)
+
+
+async def _answer(interaction: discord.Interaction[Any], reply: Reply) -> None:
+    """Answer privately, whether or not the interaction was acknowledged already."""
+    if interaction.response.is_done():
+        await _follow_up(interaction, reply)
+        return
+    rendered = reply_message(reply)
+    try:
+        await interaction.response.send_message(
+            content=_content(rendered), embeds=rendered.embeds, ephemeral=True, allowed_mentions=rendered.mentions
+        )
+    except discord.HTTPException as exc:
+        logger.warning("Discord: could not send an answer (HTTP %s, code %s)", exc.status, exc.code)
+
+
+def _content(rendered: Rendered) -> str:
+    return rendered.content if rendered.content is not None else discord.utils.MISSING

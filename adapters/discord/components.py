@@ -1,0 +1,101 @@
+"""Discord UI pieces: the client that owns them, the preview's Schedule / Cancel buttons, and the post form."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import discord
+
+PREVIEW_TEMPLATE = re.compile(
+    r"post:(?P<action>confirm|discard):(?P<author>[0-9]{1,20}):(?P<token>[A-Za-z0-9_-]{8,64})"
+)
+FORM_PREFIX = "post:form:"
+FORM_TIMEOUT = 3600.0  # a form left open longer than this is forgotten; Discord then says the interaction failed
+
+
+class PreviewHandler(Protocol):
+    async def __call__(
+        self, interaction: discord.Interaction[Any], *, action: str, author_id: int, token: str
+    ) -> None: ...
+
+
+class DiscordClient(discord.Client):
+    """A discord.py client that knows who handles preview buttons, since those are rebuilt from their custom_id."""
+
+    def __init__(self, *, on_preview: PreviewHandler, **options: Any) -> None:
+        super().__init__(**options)
+        self.on_preview = on_preview
+
+
+class PreviewButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=PREVIEW_TEMPLATE):
+    """Schedule or Cancel on a preview. Everything needed is in the custom_id, so it works after a restart."""
+
+    def __init__(self, action: str, author_id: int, token: str) -> None:
+        label, style = (
+            ("Schedule", discord.ButtonStyle.success)
+            if action == "confirm"
+            else ("Cancel", discord.ButtonStyle.secondary)
+        )
+        super().__init__(discord.ui.Button(label=label, style=style, custom_id=f"post:{action}:{author_id}:{token}"))
+        self.action = action
+        self.author_id = author_id
+        self.token = token
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> PreviewButton:
+        return cls(match["action"], int(match["author"]), match["token"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        client = interaction.client
+        if isinstance(client, DiscordClient):
+            await client.on_preview(interaction, action=self.action, author_id=self.author_id, token=self.token)
+
+
+def preview_view(author_id: int, token: str) -> discord.ui.View:
+    """The buttons under a preview; only its author sees the ephemeral preview, and the core checks it too."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(PreviewButton("confirm", author_id, token))
+    view.add_item(PreviewButton("discard", author_id, token))
+    return view
+
+
+FormSubmit = Callable[[discord.Interaction[Any], dict[str, str]], Awaitable[None]]
+
+
+class ScheduleForm(discord.ui.Modal):
+    """The modal of "Schedule as post": accounts, time and caption for the files of one message."""
+
+    def __init__(self, *, accounts: str, on_submit: FormSubmit) -> None:
+        super().__init__(title="Schedule as post", timeout=FORM_TIMEOUT, custom_id=FORM_PREFIX + os.urandom(8).hex())
+        self._on_submit = on_submit
+        self.accounts: discord.ui.TextInput[ScheduleForm] = discord.ui.TextInput(
+            custom_id="accounts", default=accounts or None, required=False, max_length=400
+        )
+        self.when: discord.ui.TextInput[ScheduleForm] = discord.ui.TextInput(
+            custom_id="when", placeholder="tomorrow 9am, friday 17:30, in 2 hours", required=False, max_length=100
+        )
+        self.caption: discord.ui.TextInput[ScheduleForm] = discord.ui.TextInput(
+            custom_id="caption", style=discord.TextStyle.paragraph, required=False, max_length=2200
+        )
+        self.add_item(
+            discord.ui.Label(
+                text="Accounts",
+                description="IDs, names or aliases, separated by commas. Empty: this channel's defaults.",
+                component=self.accounts,
+            )
+        )
+        self.add_item(
+            discord.ui.Label(
+                text="When", description="Read in your time zone (see /timezone). Empty: now.", component=self.when
+            )
+        )
+        self.add_item(discord.ui.Label(text="Caption", component=self.caption))
+
+    async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
+        values = {"accounts": self.accounts.value, "when": self.when.value, "caption": self.caption.value}
+        await self._on_submit(interaction, values)

@@ -1,0 +1,123 @@
+"""Discord messages out: core replies as content or embeds, and channel notices as an embed.
+
+Discord's limits are enforced here, once: message content 2,000 characters; an embed's title 256, description
+4,096, 25 fields of 1,024 (names 256), and 6,000 characters across all embeds of a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import discord
+
+from bot.model import Reply
+from bot.notices import Notice, NoticeKind, Style, render
+
+CONTENT_LIMIT = 2000
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FIELD_NAME_LIMIT = 256
+FIELD_VALUE_LIMIT = 1024
+MAX_FIELDS = 25
+TOTAL_LIMIT = 6000
+INLINE_FIELD = 40  # values up to this long sit side by side
+
+COLOUR = discord.Colour(0x5865F2)
+ERROR_COLOUR = discord.Colour(0xED4245)
+_NOTICE_COLOURS = {
+    NoticeKind.SCHEDULED: COLOUR,
+    NoticeKind.UPDATED: COLOUR,
+    NoticeKind.POSTED: discord.Colour(0x57F287),
+    NoticeKind.FAILED: ERROR_COLOUR,
+    NoticeKind.DELAYED: discord.Colour(0xFEE75C),
+    NoticeKind.ADOPTED: COLOUR,
+    NoticeKind.NOT_CREATED: ERROR_COLOUR,
+}
+# Embeds never notify anyone; these notices ask their author to act, so the author is also named in the content.
+_PINGS = {NoticeKind.FAILED, NoticeKind.NOT_CREATED}
+
+
+def timestamp(instant: datetime) -> str:
+    """A time every reader sees in their own zone: the full date and time, then how far away it is."""
+    unix = int(instant.timestamp())
+    return f"<t:{unix}:F> (<t:{unix}:R>)"
+
+
+def escape(text: str) -> str:
+    """User-supplied text as literal text: no markdown, and no @everyone, @here, role or user mention."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+DISCORD_STYLE = Style(
+    time=timestamp,
+    mention=lambda user_id, _name: f"<@{user_id}>",
+    text=escape,
+    bold=lambda text: f"**{text}**",
+)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What one Discord message carries: `content`, `embeds`, and whom it may notify."""
+
+    content: str | None
+    embeds: list[discord.Embed] = field(default_factory=list)
+    mentions: discord.AllowedMentions = field(default_factory=discord.AllowedMentions.none)
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def reply_message(reply: Reply) -> Rendered:
+    """A core reply: its facts as embed fields when it has some, else its text (as embeds when too long)."""
+    colour = ERROR_COLOUR if reply.error else COLOUR
+    if reply.fields:
+        head = reply.text.split("\n", 1)[0]
+        embed = discord.Embed(title=clip(head, TITLE_LIMIT), colour=colour)
+        budget = TOTAL_LIMIT - len(embed.title or "")
+        for name, value in reply.fields[:MAX_FIELDS]:
+            name, value = clip(name, FIELD_NAME_LIMIT), clip(value or "—", FIELD_VALUE_LIMIT)
+            if len(name) + len(value) > budget:
+                break
+            budget -= len(name) + len(value)
+            embed.add_field(name=name, value=value, inline=len(value) <= INLINE_FIELD)
+        return Rendered(content=None, embeds=[embed])
+    if len(reply.text) <= CONTENT_LIMIT:
+        return Rendered(content=reply.text)
+    return Rendered(
+        content=None, embeds=[discord.Embed(description=part, colour=colour) for part in _parts(reply.text)]
+    )
+
+
+def _parts(text: str) -> list[str]:
+    """Long text cut at line ends into embed descriptions, within the per-message total."""
+    text = clip(text, TOTAL_LIMIT)
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        if current and len(current) + 1 + len(line) > DESCRIPTION_LIMIT:
+            parts.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else clip(line, DESCRIPTION_LIMIT)
+    parts.append(current)
+    return parts
+
+
+def notice_message(notices: Sequence[Notice]) -> Rendered:
+    """A channel notice: its text in an embed, times as Discord timestamps; only its authors may be notified."""
+    first = notices[0]
+    embed = discord.Embed(description=clip(render(notices, DISCORD_STYLE), DESCRIPTION_LIMIT))
+    embed.colour = _NOTICE_COLOURS.get(first.kind, COLOUR)
+    authors = sorted({n.author_id for n in notices if n.author_id.isdigit()})
+    pinged = [a for a in authors if any(n.author_id == a and n.kind in _PINGS for n in notices)]
+    mentions = discord.AllowedMentions(
+        everyone=False,
+        roles=False,
+        replied_user=False,
+        users=[discord.Object(id=int(a)) for a in authors],
+    )
+    content = " ".join(DISCORD_STYLE.mention(a, "") for a in pinged) or None
+    return Rendered(content=content, embeds=[embed], mentions=mentions)

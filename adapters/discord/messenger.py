@@ -1,0 +1,123 @@
+"""Delivers channel notices to Discord for the outbox, mapping Discord's refusals to DeliveryError."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import aiohttp
+import discord
+
+from adapters.discord.embeds import notice_message
+from bot.errors import DeliveryError
+from bot.model import ChannelRef, MessageRef
+from bot.notices import Notice
+
+logger = logging.getLogger(__name__)
+
+# Discord's JSON error codes no retry can fix, with what the people who run the bot should do about them.
+_PERMANENT = {
+    10003: "the channel does not exist, or the bot cannot see it",
+    10008: "the message to update is gone",
+    10013: "the user is unknown to Discord",
+    50001: "the bot cannot see that channel: give it View Channel there",
+    50013: "the bot lacks a permission there: give it Send Messages, Embed Links and Read Message History",
+    50007: "the user does not accept direct messages from the bot",
+    50083: "the thread is archived",
+    50035: "Discord refused the message layout",
+}
+
+
+def delivery_error(exc: discord.DiscordException) -> DeliveryError:
+    """One place that turns discord.py's failures into retryable or final delivery errors."""
+    if isinstance(exc, discord.RateLimited):
+        return DeliveryError("Discord is rate limiting the bot", retryable=True, retry_after=exc.retry_after)
+    if not isinstance(exc, discord.HTTPException):
+        return DeliveryError(f"Discord failed ({type(exc).__name__})", retryable=True)
+    if exc.status == 429:
+        return DeliveryError("Discord is rate limiting the bot", retryable=True, retry_after=_retry_after(exc))
+    if exc.code in _PERMANENT:
+        return DeliveryError(
+            f"Discord refused it ({exc.status}, code {exc.code}): {_PERMANENT[exc.code]}", retryable=False
+        )
+    if exc.status == 401:
+        return DeliveryError("Discord refused the bot token: check DISCORD_TOKEN", retryable=False)
+    if exc.status >= 500:
+        return DeliveryError(f"Discord failed ({exc.status})", retryable=True)
+    reason = {403: "the bot may not post there", 404: "the channel or message is gone"}.get(exc.status, "")
+    return DeliveryError(f"Discord refused it ({exc.status}{', ' + reason if reason else ''})", retryable=False)
+
+
+def _retry_after(exc: discord.HTTPException) -> float | None:
+    value = exc.response.headers.get("Retry-After")
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+class DiscordMessenger:
+    """Announcements are bot messages in the channel; later notices reply to them (Discord's thread placement)."""
+
+    min_interval = 1.0  # Discord allows about five messages per five seconds in a channel
+
+    def __init__(self, client: discord.Client) -> None:
+        self._client = client
+
+    async def send(
+        self, channel: ChannelRef, notices: Sequence[Notice], *, thread: MessageRef | None, ids: Sequence[int]
+    ) -> MessageRef:
+        """Post the notices. The nonce names the first outbox notice, and Discord enforces it for a few minutes:
+        sent again right after a crash, Discord returns the message it already has instead of a second one."""
+        message = notice_message(notices)
+        target = self._client.get_partial_messageable(int(channel.channel_id))
+        nonce = f"notice-{min(ids)}"
+        try:
+            if thread is None:
+                sent = await target.send(
+                    content=message.content, embeds=message.embeds, allowed_mentions=message.mentions, nonce=nonce
+                )
+            else:
+                # A reply to the announcement; it still goes out if the announcement was deleted.
+                reference = discord.MessageReference(
+                    message_id=int(thread.message_id), channel_id=int(thread.channel_id), fail_if_not_exists=False
+                )
+                sent = await target.send(
+                    content=message.content,
+                    embeds=message.embeds,
+                    allowed_mentions=message.mentions,
+                    reference=reference,
+                    nonce=nonce,
+                )
+        except discord.DiscordException as exc:
+            raise delivery_error(exc) from exc
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise DeliveryError("Discord could not be reached", retryable=True) from exc
+        return MessageRef(channel_id=str(sent.channel.id), message_id=str(sent.id))
+
+    async def find(self, channel: ChannelRef, notice_id: int, *, thread: MessageRef | None) -> MessageRef | None:
+        """Discord keeps no hidden data on a message that would name the notice it carried, so this cannot tell;
+        the outbox then sends it again, and the nonce of `send` keeps that from making a second message."""
+        return None
+
+    async def edit(self, ref: MessageRef, notice: Notice) -> None:
+        message = notice_message([notice])
+        target = self._client.get_partial_messageable(int(ref.channel_id)).get_partial_message(int(ref.message_id))
+        try:
+            await target.edit(content=message.content, embeds=message.embeds, allowed_mentions=message.mentions)
+        except discord.DiscordException as exc:
+            raise delivery_error(exc) from exc
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise DeliveryError("Discord could not be reached", retryable=True) from exc
+
+    async def warn_author(self, channel: ChannelRef, notice: Notice, problem: str) -> None:
+        """A direct message: the channel itself is what refused the bot."""
+        text = (
+            f"I scheduled request #{notice.request_id}, but could not announce it in <#{channel.channel_id}>: "
+            f"{problem}. `/posts` there still shows it."
+        )
+        try:
+            direct = await self._client.create_dm(discord.Object(id=int(notice.author_id)))
+            await direct.send(text, allowed_mentions=discord.AllowedMentions.none())
+        except discord.DiscordException as exc:
+            raise delivery_error(exc) from exc

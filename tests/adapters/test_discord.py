@@ -1,0 +1,795 @@
+"""The Discord adapter through real discord.py, against a fake Discord REST API and the sandbox.
+
+Interactions are raw gateway `INTERACTION_CREATE` payloads fed to the client's own parser, which dispatches them
+as it does for the gateway; everything the bot answers goes over HTTP to the fake, which records it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import discord
+import httpx
+import pytest
+from discord.gateway import DiscordWebSocket
+
+from adapters.discord import DiscordAdapter
+from adapters.discord.app import NO_FILES, STALE_COMMAND, account_choices, to_draft
+from adapters.discord.embeds import DESCRIPTION_LIMIT, TOTAL_LIMIT, reply_message
+from adapters.discord.invite import PERMISSIONS, application_id, invite_url
+from bot.config import Settings
+from bot.errors import BotError, DeliveryError
+from bot.model import Account, ChannelRef, MessageRef, PostForm, Reply
+from bot.notices import Notice, NoticeItem, NoticeKind
+from bot.runtime import Runtime, start_runtime
+from bot.sandbox import SandboxServer
+from tests.conftest import FakeClock, make_settings
+from tests.fakes.discord import (
+    ADMIN,
+    ALICE,
+    APP_ID,
+    BOB,
+    BOT_TOKEN,
+    CHANNEL_ID,
+    EPHEMERAL,
+    GUILD_ID,
+    POSTER_ROLE,
+    POSTER_ROLE_ID,
+    FakeDiscord,
+    Request,
+    running_fake_discord,
+)
+from tests.media.files import MP4, image
+
+TOMORROW_NOON = 1795971600  # 2026-11-29 12:00 in New York, the bot's default zone in these tests
+
+
+@pytest.fixture(autouse=True)
+def restore_discord_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The adapter points discord.py's class-level REST base and gateway at the fake; undo it after each test."""
+    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
+    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", DiscordWebSocket.DEFAULT_GATEWAY)
+
+
+@pytest.fixture
+async def fake_discord() -> AsyncIterator[FakeDiscord]:
+    async with running_fake_discord() as fake:
+        yield fake
+        assert fake.unmatched == [], "the bot called Discord routes the fake does not know"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def discord_settings(tmp_path: Path, fake: FakeDiscord, sandbox: SandboxServer, **extra: Any) -> Settings:
+    port = free_port()
+    values: dict[str, Any] = {
+        "api_key": "sk_test_key",
+        "api_url": sandbox.url,
+        "discord_token": BOT_TOKEN,
+        "discord_api_url": fake.api_url,
+        "discord_guild_ids": (GUILD_ID,),
+        "discord_poster_roles": (POSTER_ROLE,),
+        "http_host": "127.0.0.1",
+        "http_port": port,
+        "public_url": f"http://127.0.0.1:{port}",
+    }
+    values.update(extra)
+    return make_settings(tmp_path, **values)
+
+
+@dataclass
+class DiscordBot:
+    fake: FakeDiscord
+    sandbox: SandboxServer
+    runtime: Runtime
+    adapter: DiscordAdapter
+
+    def interact(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Hand a gateway INTERACTION_CREATE to discord.py, as its gateway reader does."""
+        self.adapter.client._connection.parse_interaction_create(payload)
+        return payload
+
+    async def answer(self, payload: dict[str, Any], count: int = 1) -> Request:
+        """The `count`-th follow-up or edit the bot made for an interaction."""
+        answers = await self.fake.wait_for(
+            lambda: len(self.fake.answers(payload)) >= count and self.fake.answers(payload)
+        )
+        return answers[count - 1]
+
+    async def callback(self, payload: dict[str, Any]) -> dict[str, Any]:
+        [callback] = await self.fake.wait_for(lambda: self.fake.callbacks(payload))
+        return callback
+
+    async def run(self, name: str, *, user: int = ALICE, **options: Any) -> str:
+        """A slash command; returns the text of its private answer after checking it was deferred privately."""
+        payload = self.interact(self.fake.slash(name, user=user, **options))
+        assert await self.callback(payload) == {"type": 5, "data": {"flags": EPHEMERAL}}
+        answer = await self.answer(payload)
+        assert answer.body["flags"] & EPHEMERAL
+        return text_of(answer.body)
+
+    def creates(self) -> list[Any]:
+        return [r.body for r in self.sandbox.state.received if (r.method, r.path) == ("POST", "/v1/posts")]
+
+
+def text_of(message: dict[str, Any]) -> str:
+    """Everything a person reads in a message: its content, then each embed's title, description and fields."""
+    parts = [message.get("content") or ""]
+    for embed in message.get("embeds") or []:
+        parts += [embed.get("title", ""), embed.get("description", "")]
+        parts += [f"{f['name']}: {f['value']}" for f in embed.get("fields", [])]
+    return "\n".join(p for p in parts if p)
+
+
+@asynccontextmanager
+async def start_bot(
+    settings: Settings, fake: FakeDiscord, sandbox: SandboxServer, clock: FakeClock, *, guild_cached: bool = True
+) -> AsyncIterator[DiscordBot]:
+    """The runtime with its workers and HTTP server, and the adapter logged in to the fake over REST."""
+    async with start_runtime(settings, clock=clock) as runtime, runtime.web:
+        adapter = DiscordAdapter(runtime.core, settings)
+        try:
+            await adapter.login()
+            if guild_cached:  # what the gateway's GUILD_CREATE does at start-up
+                adapter.client._connection.parse_guild_create(fake.guild())
+            yield DiscordBot(fake, sandbox, runtime, adapter)
+        finally:
+            await adapter.stop()
+
+
+@pytest.fixture
+async def bot(
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
+) -> AsyncIterator[DiscordBot]:
+    async with start_bot(discord_settings(tmp_path, fake_discord, sandbox), fake_discord, sandbox, clock) as running:
+        yield running
+
+
+async def announced(bot: DiscordBot, request_id: int = 1) -> MessageRef:
+    async def stored() -> MessageRef | None:
+        request = await bot.runtime.ctx.storage.get_request(request_id)
+        return request.announcement if request else None
+
+    ref: MessageRef = await bot.fake.wait_for(stored)
+    return ref
+
+
+# Start-up
+
+
+async def test_login_registers_the_commands_in_the_configured_server(bot: DiscordBot) -> None:
+    fake = bot.fake
+    assert [(r.method, r.path) for r in fake.requests[:2]] == [
+        ("GET", "/users/@me"),
+        ("GET", "/oauth2/applications/@me"),
+    ]
+    [sync] = fake.calls("PUT", f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands")
+    assert sync.authorization == f"Bot {BOT_TOKEN}"
+    assert fake.calls("PUT", f"/applications/{APP_ID}/commands") == []
+    commands = {c["name"]: c for c in sync.body}
+    assert set(commands) == {
+        "post",
+        "posts",
+        "cancel",
+        "reschedule",
+        "accounts",
+        "timezone",
+        "help",
+        "Schedule as post",
+    }
+    assert commands["Schedule as post"]["type"] == 3
+    assert all(c["contexts"] == [0] for c in commands.values())  # server channels only, never DMs
+    post = {o["name"]: o for o in commands["post"]["options"]}
+    assert [post[f"media{n}"]["type"] for n in range(1, 11)] == [11] * 10
+    assert post["accounts"]["autocomplete"] is True
+    assert [c["value"] for c in post["slide_duration"]["choices"]] == [4, 6, 8]
+    assert [c["value"] for c in post["type"]["choices"]] == ["video", "slideshow"]
+    assert not any(o.get("required") for o in post.values())
+    assert len(post) <= 25
+    zone = commands["timezone"]["options"][0]
+    assert (zone["name"], zone["autocomplete"]) == ("zone", True)
+    assert [o["name"] for o in commands["reschedule"]["options"]] == ["target", "when"]
+    assert all(o["required"] for o in commands["reschedule"]["options"])
+
+
+async def test_without_server_ids_the_commands_are_registered_globally(
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    settings = discord_settings(tmp_path, fake_discord, sandbox, discord_guild_ids=())
+    async with start_bot(settings, fake_discord, sandbox, clock):
+        [sync] = fake_discord.calls("PUT", f"/applications/{APP_ID}/commands")
+        assert len(sync.body) == 8
+        assert fake_discord.calls("PUT", f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands") == []
+
+
+async def test_a_server_the_bot_cannot_register_in_is_logged_and_skipped(
+    tmp_path: Path,
+    fake_discord: FakeDiscord,
+    sandbox: SandboxServer,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    other = GUILD_ID + 1
+    settings = discord_settings(tmp_path, fake_discord, sandbox, discord_guild_ids=(other, GUILD_ID))
+    async with start_bot(settings, fake_discord, sandbox, clock) as bot:
+        assert f"could not register the commands in server {other}" in caplog.text
+        assert "/reschedule" in await bot.run("help")
+
+
+async def test_an_unreachable_discord_is_a_clear_start_up_error(
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    closed = f"http://127.0.0.1:{free_port()}/api/v10"
+    settings = discord_settings(tmp_path, fake_discord, sandbox, discord_api_url=closed)
+    async with start_runtime(settings, clock=clock, workers=False) as runtime:
+        adapter = DiscordAdapter(runtime.core, settings)
+        try:
+            with pytest.raises(BotError, match=f"Could not reach Discord at {closed}"):
+                await adapter.login()
+        finally:
+            await adapter.stop()
+        assert "discord" not in runtime.ctx.outbox.messengers
+
+
+async def test_a_gateway_that_refuses_the_bot_for_good_stops_it(
+    tmp_path: Path,
+    fake_discord: FakeDiscord,
+    sandbox: SandboxServer,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake_discord.identify_close = 4014
+    settings = discord_settings(tmp_path, fake_discord, sandbox, discord_gateway_url=fake_discord.gateway_url)
+    async with start_runtime(settings, clock=clock, workers=False) as runtime:
+        adapter = DiscordAdapter(runtime.core, settings)
+        ended = asyncio.Event()
+        try:
+            await adapter.start(on_failure=ended.set)
+            await asyncio.wait_for(ended.wait(), 10)
+        finally:
+            await adapter.stop()
+        assert adapter.failed
+        assert len(fake_discord.identifies) == 1  # no reconnect loop against a refusal no retry can fix
+        assert "the gateway connection ended for good (PrivilegedIntentsRequired" in caplog.text
+
+
+# Commands
+
+
+async def test_post_is_deferred_then_scheduled_and_announced_in_the_channel(bot: DiscordBot) -> None:
+    text = await bot.run(
+        "post",
+        accounts="acc_123, acc_456",
+        when="tomorrow noon",
+        url="https://e.com/v.mp4",
+        caption=f"Launch @everyone <@&{POSTER_ROLE_ID}> *now*",
+    )
+    assert "Scheduled for Sun 29 Nov 2026, 12:00 EST (America/New_York)" in text
+    assert bot.creates() == [
+        {
+            "accountIds": ["acc_123", "acc_456"],
+            "contentType": "video",
+            "contentUrl": "https://e.com/v.mp4",
+            "caption": f"Launch @everyone <@&{POSTER_ROLE_ID}> *now*",  # exactly as typed
+            "scheduledTime": "2026-11-29T17:00:00Z",
+        }
+    ]
+    ref = await announced(bot)
+    [post] = bot.fake.calls("POST", f"/channels/{CHANNEL_ID}/messages")
+    assert post.authorization == f"Bot {BOT_TOKEN}"
+    assert post.body.get("content") is None
+    description = post.body["embeds"][0]["description"]
+    assert f"<@{ALICE}> scheduled a video for <t:{TOMORROW_NOON}:F> (<t:{TOMORROW_NOON}:R>)" in description
+    assert "Brand TikTok (@brand-tiktok) on TikTok" in description
+    assert "Brand Instagram (@brand-ig) on Instagram" in description
+    assert "@\u200beveryone" in description  # the caption can never ping anyone
+    assert f"<@\u200b&{POSTER_ROLE_ID}>" in description
+    assert "\\*now\\*" in description
+    assert post.body["allowed_mentions"] == {"parse": [], "users": [ALICE]}  # only the author, ever
+    assert ref == MessageRef(channel_id=str(CHANNEL_ID), message_id=bot.fake.channel_messages()[0]["id"])
+    stored = await bot.runtime.ctx.storage.get_request(1)
+    assert stored is not None
+    assert (stored.channel.platform, stored.channel.workspace_id, stored.user_id, stored.user_name) == (
+        "discord",
+        str(GUILD_ID),
+        str(ALICE),
+        "Alice",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "expected"),
+    [
+        ("help", {}, "/reschedule"),
+        ("help", {"command": "post"}, "Times are read in your time zone"),
+        ("accounts", {}, "`acc_123` Brand TikTok"),
+        ("timezone", {}, "America/New_York (the bot's default)"),
+        ("timezone", {"zone": "asia/tokyo"}, "Your time zone is now Asia/Tokyo"),
+        ("posts", {}, "No posts from this channel yet"),
+        ("posts", {"refresh": True}, "No posts from this channel yet"),
+        ("cancel", {"target": "#9"}, "I have no post `#9`"),
+        ("reschedule", {"target": "#9", "when": "friday 9am"}, "I have no post `#9`"),
+        ("post", {"url": "https://e.com/v.mp4"}, "Say which accounts to post to"),
+        (
+            "post",
+            {"url": "https://e.com/1.jpg https://e.com/2.jpg", "accounts": "acc_1", "slide_duration": 6},
+            "Scheduled",
+        ),
+    ],
+)
+async def test_each_command_with_its_options_answers_privately(
+    bot: DiscordBot, name: str, options: dict[str, Any], expected: str
+) -> None:
+    assert expected in await bot.run(name, **options)
+
+
+async def test_slideshow_options_become_one_slideshow_request(bot: DiscordBot) -> None:
+    await bot.run(
+        "post", url="https://e.com/1.jpg  https://e.com/2.jpg", accounts="demo", slide_duration=8, type="slideshow"
+    )
+    assert bot.creates() == [
+        {
+            "accountIds": ["acc_1"],
+            "contentType": "slideshow",
+            "contentUrl": ["https://e.com/1.jpg", "https://e.com/2.jpg"],
+            "slideDuration": 8,
+        }
+    ]
+
+
+async def test_cancel_and_reschedule_edit_the_announcement_and_news_replies_to_it(
+    bot: DiscordBot, clock: FakeClock
+) -> None:
+    await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", when="in 2 hours")
+    first = await announced(bot, 1)
+    await bot.run("post", url="https://e.com/w.mp4", accounts="acc_123", when="in 5 hours")
+    second = await announced(bot, 2)
+    assert "Moved" in await bot.run("reschedule", target="#1", when="in 3 hours")
+    assert "Cancelled" in await bot.run("cancel", target="#2")
+    await bot.fake.wait_for(lambda: len(bot.fake.calls("PATCH", "/channels/{}/messages/{}")) >= 2)
+    edited = {r.path: text_of(r.body) for r in bot.fake.calls("PATCH", "/channels/{}/messages/{}")}
+    assert "🚫 cancelled" in edited[f"/channels/{CHANNEL_ID}/messages/{second.message_id}"]
+    moved = int(datetime(2026, 11, 28, 18, 0, tzinfo=UTC).timestamp())  # three hours after the test clock's now
+    assert f"<t:{moved}:F>" in edited[f"/channels/{CHANNEL_ID}/messages/{first.message_id}"]
+    clock.advance(hours=4)
+    assert "✅ live" in await bot.run("posts", refresh=True)
+    replies = await bot.fake.wait_for(
+        lambda: [r for r in bot.fake.calls("POST", "/channels/{}/messages") if r.body.get("message_reference")]
+    )
+    assert replies[0].body["message_reference"] == {
+        "type": 0,  # a reply
+        "message_id": int(first.message_id),
+        "channel_id": CHANNEL_ID,
+        "fail_if_not_exists": False,
+    }
+    assert "Live now on Demo TikTok (@demo) on TikTok (request #1)" in text_of(replies[0].body)
+
+
+async def test_infinipost_error_reaches_the_user_privately(bot: DiscordBot) -> None:
+    await bot.runtime.ctx.accounts.all()  # the bot knows acc_1; Infinipost then loses it
+    del bot.sandbox.state.accounts["acc_1"]
+    text = await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", when="9am")
+    assert text == "Nothing was scheduled. Infinipost refused it: Account acc_1 not found."
+    assert bot.fake.channel_messages() == []
+
+
+async def test_a_command_discord_knows_but_the_bot_does_not_gets_a_private_answer(bot: DiscordBot) -> None:
+    payload = bot.interact(bot.fake.slash("schedule", accounts="acc_1"))
+    callback = await bot.callback(payload)
+    assert (callback["type"], callback["data"]["flags"], callback["data"]["content"]) == (4, EPHEMERAL, STALE_COMMAND)
+
+
+# Uploads
+
+
+async def test_attachment_options_are_downloaded_and_rehosted(bot: DiscordBot) -> None:
+    video = bot.fake.attachment("launch.mp4", "video/mp4", MP4)
+    text = await bot.run("post", media1=video, accounts="acc_1", when="in 3 hours", caption="From Discord")
+    assert "Scheduled for" in text, text
+    assert bot.fake.downloads == [video["url"].split("?")[0].removeprefix(f"http://127.0.0.1:{bot.fake.port}")]
+    [body] = bot.creates()
+    assert body["contentType"] == "video"
+    assert body["contentUrl"].startswith(f"http://127.0.0.1:{bot.runtime.web.port}/media/")
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(body["contentUrl"])).content == MP4
+
+
+async def test_several_attachment_options_make_a_slideshow_in_their_order(bot: DiscordBot) -> None:
+    first = bot.fake.attachment("1.jpg", "image/jpeg", image("JPEG", (8, 6)))
+    second = bot.fake.attachment("2.jpg", "image/jpeg", image("JPEG", (6, 8)))
+    await bot.run("post", media1=first, media2=second, accounts="acc_1", when="in 3 hours")
+    [body] = bot.creates()
+    assert body["contentType"] == "slideshow"
+    async with httpx.AsyncClient() as http:
+        served = [(await http.get(url)).content for url in body["contentUrl"]]
+    assert served == [bot.fake.files[int(first["id"])][0], bot.fake.files[int(second["id"])][0]]
+
+
+async def test_an_expired_attachment_link_is_a_clear_private_message(bot: DiscordBot) -> None:
+    video = bot.fake.attachment("old.mp4", "video/mp4", MP4, expired=True)
+    text = await bot.run("post", media1=video, accounts="acc_1")
+    assert "`old.mp4` could not be downloaded (404): the link may have expired" in text
+    assert bot.creates() == []
+
+
+async def test_attachments_are_fetched_only_from_discord_hosts(bot: DiscordBot) -> None:
+    data = bot.fake.attachment("clip.mp4", "video/mp4", MP4)
+    attachment = bot.adapter.to_attachment(discord.Attachment(data=data, state=bot.adapter.client._connection))
+    assert (attachment.filename, attachment.url, attachment.content_type, attachment.size) == (
+        "clip.mp4",
+        data["url"],
+        "video/mp4",
+        len(MP4),
+    )
+    assert attachment.source is not None
+    assert attachment.source.allowed_hosts == (
+        "cdn.discordapp.com",
+        "media.discordapp.net",
+        f"127.0.0.1:{bot.fake.port}",  # DISCORD_API_URL's host: the test double serves the files too
+    )
+    assert attachment.source.bearer_token is None
+
+
+# Autocomplete
+
+
+async def test_accounts_autocomplete_offers_the_next_account(bot: DiscordBot) -> None:
+    payload = bot.interact(bot.fake.autocomplete("post", "accounts", accounts="acc_123, br"))
+    assert await bot.callback(payload) == {
+        "type": 8,
+        "data": {
+            "choices": [{"name": "acc_123, Brand Instagram (@brand-ig) on Instagram", "value": "acc_123, acc_456"}]
+        },
+    }
+    assert bot.fake.answers(payload) == []
+
+
+async def test_accounts_autocomplete_puts_the_channel_defaults_first(bot: DiscordBot) -> None:
+    await bot.run("accounts", user=ADMIN, arguments="default acc_1")
+    payload = bot.interact(bot.fake.autocomplete("post", "accounts", accounts=""))
+    choices = (await bot.callback(payload))["data"]["choices"]
+    assert [c["value"] for c in choices] == ["acc_1", "acc_123", "acc_456"]
+
+
+async def test_timezone_autocomplete_offers_zone_names(bot: DiscordBot) -> None:
+    payload = bot.interact(bot.fake.autocomplete("timezone", "zone", zone="paris"))
+    assert await bot.callback(payload) == {
+        "type": 8,
+        "data": {"choices": [{"name": "Europe/Paris", "value": "Europe/Paris"}]},
+    }
+
+
+def test_account_choices_skip_what_is_typed_and_stay_within_discord_limits() -> None:
+    accounts = tuple(Account(id=f"acc_{n}", platform="tiktok", name=f"Brand {n}") for n in range(40))
+    form = PostForm(accounts=accounts, defaults=("acc_7",))
+    choices = account_choices(form, "")
+    assert len(choices) == 25
+    assert choices[0].value == "acc_7"
+    assert [c.value for c in account_choices(form, "acc_1 acc_2,acc_3")] == [
+        "acc_1, acc_2, acc_3",
+        *[f"acc_1, acc_2, acc_{n}" for n in range(30, 40)],
+    ]
+    long_prefix = ", ".join(f"acc_{n}" for n in range(12))
+    assert all(len(c.value) <= 100 and len(c.name) <= 100 for c in account_choices(form, long_prefix + ", "))
+
+
+# The message command and its form
+
+
+async def test_message_command_opens_a_form_and_schedules_the_messages_files(bot: DiscordBot) -> None:
+    await bot.run("accounts", user=ADMIN, arguments="default acc_456")
+    video = bot.fake.attachment("launch.mp4", "video/mp4", MP4, ephemeral=False)
+    target = bot.fake.message(channel_id=CHANNEL_ID, author=BOB, content="our launch video", attachments=[video])
+    opened = bot.interact(bot.fake.message_command("Schedule as post", target))
+    modal = await bot.callback(opened)
+    assert modal["type"] == 9  # the form is the first response: it cannot come after a deferral
+    form = modal["data"]
+    assert form["title"] == "Schedule as post"
+    assert form["custom_id"].startswith("post:form:")
+    fields = {c["component"]["custom_id"]: c for c in form["components"]}
+    assert [c["type"] for c in form["components"]] == [18, 18, 18]  # labels around text inputs
+    assert fields["accounts"]["component"]["value"] == "acc_456"  # the channel's defaults, ready to change
+    assert fields["caption"]["component"]["style"] == 2
+    submitted = bot.interact(bot.fake.submit(form, {"when": "tomorrow noon", "caption": "From the message"}))
+    assert await bot.callback(submitted) == {"type": 5, "data": {"flags": EPHEMERAL}}
+    answer = await bot.answer(submitted)
+    assert "Scheduled for Sun 29 Nov 2026, 12:00 EST" in text_of(answer.body), text_of(answer.body)
+    [body] = bot.creates()
+    assert (body["accountIds"], body["caption"], body["scheduledTime"]) == (
+        ["acc_456"],
+        "From the message",
+        "2026-11-29T17:00:00Z",
+    )
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(body["contentUrl"])).content == MP4
+
+
+async def test_message_command_on_a_message_without_files_explains_at_once(bot: DiscordBot) -> None:
+    target = bot.fake.message(channel_id=CHANNEL_ID, author=BOB, content="just text")
+    payload = bot.interact(bot.fake.message_command("Schedule as post", target))
+    callback = await bot.callback(payload)
+    assert (callback["type"], callback["data"]["flags"], callback["data"]["content"]) == (4, EPHEMERAL, NO_FILES)
+
+
+async def test_message_command_refuses_someone_who_may_not_post_before_the_form(bot: DiscordBot) -> None:
+    video = bot.fake.attachment("launch.mp4", "video/mp4", MP4, ephemeral=False)
+    target = bot.fake.message(channel_id=CHANNEL_ID, author=ALICE, attachments=[video])
+    payload = bot.interact(bot.fake.message_command("Schedule as post", target, user=BOB))
+    assert await bot.callback(payload) == {"type": 5, "data": {"flags": EPHEMERAL}}
+    assert "You are not allowed to schedule posts here" in text_of((await bot.answer(payload)).body)
+    assert bot.fake.downloads == []
+
+
+# Confirmation buttons
+
+
+async def preview_of(bot: DiscordBot, **options: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Send a /post and return its preview message as Discord stores it, and the preview's answer body."""
+    payload = bot.interact(bot.fake.slash("post", **options))
+    answer = await bot.answer(payload)
+    message_id = int(
+        next(iter(m for m in bot.fake.messages.values() if m["interaction_metadata"]["id"] == payload["id"]))["id"]
+    )
+    return bot.fake.messages[message_id], answer.body
+
+
+async def test_confirm_buttons_send_once_and_only_for_the_author(
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    settings = discord_settings(tmp_path, fake_discord, sandbox, confirm_posts=True)
+    async with start_bot(settings, fake_discord, sandbox, clock) as bot:
+        preview, body = await preview_of(
+            bot, url="https://e.com/v.mp4", accounts="acc_1", when="friday 9am", caption="Ready?"
+        )
+        assert body["flags"] & EPHEMERAL
+        assert body["embeds"][0]["title"] == "Schedule this post? (request #1)"
+        assert {f["name"]: f["value"] for f in body["embeds"][0]["fields"]}["Caption"] == "Ready?"
+        [row] = body["components"]
+        assert [(b["label"], b["custom_id"].rsplit(":", 1)[0]) for b in row["components"]] == [
+            ("Schedule", f"post:confirm:{ALICE}"),
+            ("Cancel", f"post:discard:{ALICE}"),
+        ]
+        assert bot.creates() == []
+        before = copy.deepcopy(preview)
+
+        other = bot.interact(bot.fake.press(preview, "Schedule", user=BOB))
+        assert await bot.callback(other) == {"type": 5, "data": {"flags": EPHEMERAL}}
+        assert "Only Alice can confirm or cancel their post" in text_of((await bot.answer(other)).body)
+        assert bot.creates() == []
+
+        press = bot.interact(bot.fake.press(preview, "Schedule"))
+        assert await bot.callback(press) == {"type": 6}  # the preview itself becomes the answer
+        edit = await bot.answer(press)
+        assert (edit.method, edit.path.rsplit("/", 1)[-1]) == ("PATCH", "@original")
+        assert "Scheduled for" in text_of(edit.body)
+        assert edit.body["components"] == []
+        assert bot.fake.messages[int(preview["id"])]["components"] == []
+        assert len(bot.creates()) == 1
+
+        again = bot.interact(bot.fake.press(before, "Schedule"))  # a client still showing the old buttons
+        assert "already scheduled" in text_of((await bot.answer(again)).body)
+        assert len(bot.creates()) == 1
+
+
+async def test_cancel_button_drops_the_preview(
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    settings = discord_settings(tmp_path, fake_discord, sandbox, confirm_posts=True)
+    async with start_bot(settings, fake_discord, sandbox, clock) as bot:
+        preview, _ = await preview_of(bot, url="https://e.com/v.mp4", accounts="acc_1", when="friday 9am")
+        press = bot.interact(bot.fake.press(preview, "Cancel"))
+        assert "Dropped request #1. Nothing was sent." in text_of((await bot.answer(press)).body)
+        assert bot.creates() == []
+
+
+async def test_preview_buttons_still_work_after_a_restart(
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    settings = discord_settings(tmp_path, fake_discord, sandbox, confirm_posts=True)
+    async with start_bot(settings, fake_discord, sandbox, clock) as bot:
+        preview, _ = await preview_of(bot, url="https://e.com/v.mp4", accounts="acc_1", when="friday 9am")
+    async with start_bot(settings, fake_discord, sandbox, clock) as restarted:
+        press = restarted.interact(fake_discord.press(preview, "Schedule"))
+        assert "Scheduled for" in text_of((await restarted.answer(press)).body)
+        assert len(restarted.creates()) == 1
+
+
+# Who may do what
+
+
+@pytest.mark.parametrize(
+    ("roles", "guild_cached", "user", "allowed"),
+    [
+        ((POSTER_ROLE,), True, ALICE, True),  # a poster role, by name
+        ((POSTER_ROLE.upper(),), True, ALICE, True),  # names match in any case
+        ((str(POSTER_ROLE_ID),), True, ALICE, True),  # or by ID
+        ((POSTER_ROLE,), False, ALICE, True),  # the server is not cached yet: names come from the REST API
+        ((POSTER_ROLE,), True, BOB, False),  # no poster role
+        ((), True, ALICE, False),  # no poster role configured: admins only
+        ((), True, ADMIN, True),  # Manage Server
+    ],
+)
+async def test_who_may_post(
+    tmp_path: Path,
+    fake_discord: FakeDiscord,
+    sandbox: SandboxServer,
+    clock: FakeClock,
+    roles: tuple[str, ...],
+    guild_cached: bool,
+    user: int,
+    allowed: bool,
+) -> None:
+    settings = discord_settings(tmp_path, fake_discord, sandbox, discord_poster_roles=roles)
+    async with start_bot(settings, fake_discord, sandbox, clock, guild_cached=guild_cached) as bot:
+        text = await bot.run("post", user=user, url="https://e.com/v.mp4", accounts="acc_1", when="9am")
+        if allowed:
+            assert "Scheduled for" in text
+        else:
+            assert text == ("You are not allowed to schedule posts here. Ask an admin of this workspace or server for access.")
+            assert bot.creates() == []
+        assert bool(fake_discord.calls("GET", f"/guilds/{GUILD_ID}/roles")) == (not guild_cached)
+
+
+async def test_channel_defaults_need_manage_server(bot: DiscordBot) -> None:
+    refused = await bot.run("accounts", user=ALICE, arguments="default acc_1")
+    assert refused == "Only an admin can change this channel's accounts and aliases."
+    assert "Posts from this channel go to `acc_1`" in await bot.run("accounts", user=ADMIN, arguments="default acc_1")
+    assert "Scheduled" in await bot.run("post", user=ALICE, url="https://e.com/v.mp4", when="9am")
+    assert bot.creates()[0]["accountIds"] == ["acc_1"]
+
+
+# Channel notices
+
+
+async def test_an_announcement_discord_refuses_is_told_to_the_author_by_direct_message(bot: DiscordBot) -> None:
+    bot.fake.fail("POST", f"/channels/{CHANNEL_ID}/messages", status=403, code=50013, message="Missing Permissions")
+    await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", when="9am")
+    [opened] = await bot.fake.wait_for(lambda: bot.fake.calls("POST", "/users/@me/channels"))
+    assert opened.body == {"recipient_id": ALICE}
+    dm = bot.fake.dm_channels[ALICE]
+    [sent] = await bot.fake.wait_for(lambda: bot.fake.calls("POST", f"/channels/{dm}/messages"))
+    assert sent.body["content"] == (
+        f"I scheduled request #1, but could not announce it in <#{CHANNEL_ID}>: Discord refused it (403, code 50013): "
+        "the bot lacks a permission there: give it Send Messages, Embed Links and Read Message History. "
+        "`/posts` there still shows it."
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "retryable", "retry_after", "says"),
+    [
+        (429, 0, True, 60.0, "rate limiting"),
+        (403, 50001, False, None, "give it View Channel there"),
+        (404, 10003, False, None, "the channel does not exist"),
+        (400, 50035, False, None, "message layout"),
+        (403, 0, False, None, "the bot may not post there"),
+    ],
+)
+async def test_discord_refusals_become_delivery_errors(
+    bot: DiscordBot, status: int, code: int, retryable: bool, retry_after: float | None, says: str
+) -> None:
+    bot.fake.fail("POST", f"/channels/{CHANNEL_ID}/messages", status=status, code=code, retry_after=retry_after)
+    notice = Notice(
+        kind=NoticeKind.POSTED,
+        request_id=1,
+        author_id=str(ALICE),
+        author_name="Alice",
+        content_type="video",
+        media_count=1,
+        caption=None,
+        scheduled_time=None,
+        items=(NoticeItem(account="Demo TikTok", status="posted"),),
+    )
+    channel = ChannelRef(platform="discord", workspace_id=str(GUILD_ID), channel_id=str(CHANNEL_ID))
+    with pytest.raises(DeliveryError) as raised:
+        await bot.adapter.messenger.send(channel, [notice], thread=None, ids=[7])
+    assert (raised.value.retryable, raised.value.retry_after) == (retryable, retry_after)
+    assert says in raised.value.user_message
+
+
+async def test_a_failed_post_notice_pings_only_its_author(bot: DiscordBot) -> None:
+    notice = Notice(
+        kind=NoticeKind.FAILED,
+        request_id=3,
+        author_id=str(ALICE),
+        author_name="Alice",
+        content_type="video",
+        media_count=1,
+        caption="@here look",
+        scheduled_time=None,
+        items=(NoticeItem(account="Demo TikTok", status="failed"),),
+    )
+    channel = ChannelRef(platform="discord", workspace_id=str(GUILD_ID), channel_id=str(CHANNEL_ID))
+    ref = await bot.adapter.messenger.send(channel, [notice], thread=None, ids=[12])
+    [sent] = bot.fake.calls("POST", f"/channels/{CHANNEL_ID}/messages")
+    assert sent.body["content"] == f"<@{ALICE}>"
+    assert sent.body["allowed_mentions"] == {"parse": [], "users": [ALICE]}
+    assert ref == MessageRef(channel_id=str(CHANNEL_ID), message_id=bot.fake.channel_messages()[0]["id"])
+
+
+async def test_a_notice_sent_again_after_a_crash_is_still_one_message(bot: DiscordBot) -> None:
+    notice = Notice(
+        kind=NoticeKind.POSTED,
+        request_id=4,
+        author_id=str(ALICE),
+        author_name="Alice",
+        content_type="video",
+        media_count=1,
+        caption=None,
+        scheduled_time=None,
+        items=(NoticeItem(account="Demo TikTok", status="posted"),),
+    )
+    channel = ChannelRef(platform="discord", workspace_id=str(GUILD_ID), channel_id=str(CHANNEL_ID))
+    first = await bot.adapter.messenger.send(channel, [notice], thread=None, ids=[31, 30])
+    assert await bot.adapter.messenger.find(channel, 30, thread=None) is None  # Discord cannot be asked
+    again = await bot.adapter.messenger.send(channel, [notice], thread=None, ids=[30])
+    assert again == first
+    assert [r.body["nonce"] for r in bot.fake.calls("POST", "/channels/{}/messages")] == ["notice-30", "notice-30"]
+    assert all(r.body["enforce_nonce"] is True for r in bot.fake.calls("POST", "/channels/{}/messages"))
+    assert len(bot.fake.channel_messages()) == 1
+
+
+# Rendering within Discord's limits
+
+
+def test_long_replies_become_embeds_within_discord_limits() -> None:
+    long = "\n".join(f"#{n} video · Sat 28 Nov 2026, 10:00 EST · by Alice · scheduled" for n in range(200))
+    rendered = reply_message(Reply(text=long))
+    assert rendered.content is None
+    assert all(len(e.description or "") <= DESCRIPTION_LIMIT for e in rendered.embeds)
+    assert sum(len(e.description or "") for e in rendered.embeds) <= TOTAL_LIMIT
+    assert rendered.embeds[0].description.startswith("#0 video")  # type: ignore[union-attr]
+    fields = tuple((f"Field {n}", "x" * 2000) for n in range(30))
+    embed = reply_message(Reply(text="Schedule this post?", fields=fields)).embeds[0]
+    assert len(embed.fields) <= 25
+    assert all(len(f.value or "") <= 1024 for f in embed.fields)
+    assert len(embed) <= TOTAL_LIMIT
+
+
+def test_typed_options_become_a_draft() -> None:
+    draft = to_draft(
+        accounts="acc_1,acc_2  brand",
+        when="  tomorrow 9am ",
+        url="https://e.com/1.jpg\nhttps://e.com/2.jpg",
+        caption="  hi ",
+    )
+    assert draft.accounts == ("acc_1", "acc_2", "brand")
+    assert draft.media == ("https://e.com/1.jpg", "https://e.com/2.jpg")
+    assert draft.when == "tomorrow 9am"
+    assert draft.caption == "  hi "
+
+
+# The invite link
+
+
+def test_invite_url_names_the_application_scopes_and_permissions() -> None:
+    assert application_id(BOT_TOKEN) == APP_ID
+    url = invite_url(APP_ID)
+    assert url == (
+        f"https://discord.com/oauth2/authorize?client_id={APP_ID}&scope=bot+applications.commands"
+        f"&permissions={PERMISSIONS.value}"
+    )
+    assert (
+        discord.Permissions(
+            view_channel=True,
+            send_messages=True,
+            send_messages_in_threads=True,
+            embed_links=True,
+            read_message_history=True,
+        )
+        == PERMISSIONS
+    )
+    with pytest.raises(ValueError, match="application ID"):
+        application_id("not a token")

@@ -1,0 +1,185 @@
+"""Discord end to end: `infinipost-bot run` as a real process on the fake gateway and REST API, and the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.sandbox import SandboxServer
+from tests.fakes.discord import (
+    ALICE,
+    APP_ID,
+    BOT_TOKEN,
+    CHANNEL_ID,
+    EPHEMERAL,
+    GUILD_ID,
+    POSTER_ROLE_ID,
+    FakeDiscord,
+    running_fake_discord,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+GUILDS_INTENT = 1 << 0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def clean_env(**values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "SLACK_", "DISCORD_", "INFINIPOST_"))}
+    return {**env, "PYTHONPATH": str(ROOT), **values}
+
+
+@pytest.fixture
+async def fake_discord() -> AsyncIterator[FakeDiscord]:
+    async with running_fake_discord() as fake:
+        yield fake
+        assert fake.unmatched == []
+
+
+async def wait_until_up(url: str, process: asyncio.subprocess.Process) -> None:
+    async with httpx.AsyncClient() as http:
+        for _ in range(300):
+            if process.returncode is not None:
+                raise AssertionError(f"the bot exited with {process.returncode}")
+            try:
+                if (await http.get(url)).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.05)
+    raise AssertionError("the bot never answered /healthz")
+
+
+async def test_run_as_a_real_process_over_the_gateway(tmp_path: Path, fake_discord: FakeDiscord) -> None:
+    fake = fake_discord
+    port = free_port()
+    async with SandboxServer() as sandbox:
+        env = clean_env(
+            DISCORD_TOKEN=BOT_TOKEN,
+            DISCORD_API_URL=fake.api_url,
+            DISCORD_GATEWAY_URL=fake.gateway_url,
+            DISCORD_GUILD_IDS=str(GUILD_ID),
+            DISCORD_POSTER_ROLES=str(POSTER_ROLE_ID),
+            BOT_HTTP_HOST="127.0.0.1",
+            BOT_HTTP_PORT=str(port),
+            BOT_CONFIRM_POSTS="false",
+            BOT_DEFAULT_TIMEZONE="Europe/Paris",
+            INFINIPOST_API_KEY="sk_test_process",
+            INFINIPOST_API_URL=sandbox.url,
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=tmp_path,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            await wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
+            [identify] = await fake.wait_for(lambda: fake.identifies)
+            assert identify["token"] == BOT_TOKEN
+            assert identify["intents"] == GUILDS_INTENT  # nothing privileged
+            assert fake.heartbeats >= 1
+            assert fake.calls("PUT", f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands")
+
+            payload = fake.slash(
+                "post", accounts="acc_123", when="tomorrow 9am", url="https://e.com/v.mp4", caption="hello"
+            )
+            await fake.dispatches.put(("INTERACTION_CREATE", payload))
+            [callback] = await fake.wait_for(lambda: fake.callbacks(payload))
+            assert callback == {"type": 5, "data": {"flags": EPHEMERAL}}
+            [answer] = await fake.wait_for(lambda: fake.answers(payload))
+            assert answer.body["flags"] & EPHEMERAL
+            assert "Scheduled for Sun 29 Nov 2026, 09:00 CET (Europe/Paris)" in answer.body["content"]
+            creates = [r.body for r in sandbox.state.received if (r.method, r.path) == ("POST", "/v1/posts")]
+            assert creates == [
+                {
+                    "accountIds": ["acc_123"],
+                    "contentType": "video",
+                    "contentUrl": "https://e.com/v.mp4",
+                    "caption": "hello",
+                    "scheduledTime": "2026-11-29T08:00:00Z",
+                }
+            ]
+            [announcement] = await fake.wait_for(lambda: fake.calls("POST", f"/channels/{CHANNEL_ID}/messages"))
+            assert f"<@{ALICE}> scheduled a video for <t:1795939200:F>" in announcement.body["embeds"][0]["description"]
+            assert announcement.authorization == f"Bot {BOT_TOKEN}"
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _, stderr = await asyncio.wait_for(process.communicate(), 20)
+        assert process.returncode == 0, stderr.decode()
+        assert b"Traceback" not in stderr
+        assert BOT_TOKEN.encode() not in stderr
+        assert payload["token"].encode() not in stderr
+
+
+async def test_a_refused_token_stops_run_with_a_clear_message(tmp_path: Path, fake_discord: FakeDiscord) -> None:
+    wrong = BOT_TOKEN[:-6] + "wrong1"
+    env = clean_env(DISCORD_TOKEN=wrong, DISCORD_API_URL=fake_discord.api_url, BOT_HTTP_PORT=str(free_port()))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 1
+    assert "Discord refused DISCORD_TOKEN" in stderr.decode()
+    assert "Traceback" not in stderr.decode()
+    assert wrong.encode() not in stderr
+
+
+def invite(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "discord-invite", *args],
+        cwd=tmp_path,
+        env=clean_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_discord_invite_reads_the_application_from_the_token(tmp_path: Path) -> None:
+    result = invite(tmp_path, DISCORD_TOKEN=BOT_TOKEN)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        f"https://discord.com/oauth2/authorize?client_id={APP_ID}&scope=bot+applications.commands"
+        "&permissions=274877991936"
+    )
+    assert BOT_TOKEN not in result.stdout + result.stderr
+
+
+def test_discord_invite_takes_a_client_id_or_says_what_to_set(tmp_path: Path) -> None:
+    given = invite(tmp_path, "--client-id", "42")
+    assert given.stdout.startswith("https://discord.com/oauth2/authorize?client_id=42&scope=bot+applications.commands")
+    missing = invite(tmp_path)
+    assert missing.returncode == 2
+    assert "set DISCORD_TOKEN, or pass --client-id" in missing.stderr
+    unreadable = invite(tmp_path, DISCORD_TOKEN="not-a-token")
+    assert unreadable.returncode == 2
+    assert "pass --client-id" in unreadable.stderr
+    assert "not-a-token" not in unreadable.stderr
