@@ -40,6 +40,9 @@ logger = logging.getLogger(__name__)
 EDIT_ZONE = ZoneInfo("Asia/Tokyo")
 MAX_RETRY_AFTER = 30.0
 PAGE_LIMIT = 100
+# Calls in flight at once. More wait on our own semaphore, not in httpcore's pool, whose queue costs
+# O(queued × connections) on every change: hundreds of slow creates would eat the CPU that acks need.
+MAX_IN_FLIGHT = 64
 
 _ERROR_CODES: dict[str, type[ApiError]] = {
     "unauthorized": ApiAuthError,
@@ -84,10 +87,12 @@ class InfinipostClient:
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/",
             headers={"Authorization": f"Bearer {api_key}", "User-Agent": "infinipost-bot"},
-            timeout=httpx.Timeout(timeout, connect=5.0),
+            timeout=httpx.Timeout(timeout, connect=5.0, pool=None),
+            limits=httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT),
             transport=transport,
             follow_redirects=False,
         )
+        self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._attempts = max(1, attempts)
         self._backoff = backoff
         self._sleep = sleep
@@ -230,7 +235,8 @@ class InfinipostClient:
         for attempt in range(1, self._attempts + 1):
             started = time.monotonic()
             try:
-                response = await self._http.request(method, path, json=json, params=params)
+                async with self._in_flight:
+                    response = await self._http.request(method, path, json=json, params=params)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # Nothing reached the server, so even a create may be tried again.
                 error: ApiError = ApiUnavailable()

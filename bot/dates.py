@@ -42,6 +42,9 @@ _DAY_WORDS = re.compile(
     r"\b(?:today|tonight|tomorrow|yesterday|next|this|week|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun"
     r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
 )
+_WEEKDAY = re.compile(
+    r"\b(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+)
 _MONTHS = (
     r"jan|january|feb|february|mar|march|apr|april|may|jun|june|jul|july|aug|august|sep|sept|september"
     r"|oct|october|nov|november|dec|december"
@@ -128,7 +131,13 @@ def _resolve_wall_clock(text: str, phrase: str, *, now: datetime, tz: ZoneInfo) 
     upcoming = _parse(text, base=base, tz_name=str(tz.key), prefer="future")
     if upcoming is None:
         return None
-    this_period = _parse(text, base=base, tz_name=str(tz.key), prefer="current_period")
+    # "current_period" is what "friday" means when today is friday, and what a date means this year; a phrase
+    # with neither (a time, "tomorrow", "in 2 days") reads the same either way, and parsing costs milliseconds.
+    this_period = (
+        _parse(text, base=base, tz_name=str(tz.key), prefer="current_period")
+        if _WEEKDAY.search(text) or _EXPLICIT_DATE.search(text)
+        else upcoming
+    )
     candidates = [_localise(d, tz, phrase) for d in (upcoming, this_period) if d is not None]
     ahead = sorted(c for c in candidates if c > now)
     if not ahead:

@@ -30,7 +30,7 @@ class NoticeKind(StrEnum):
 
 Placement = Literal["new", "thread", "edit"]
 
-_PLACEMENT: dict[NoticeKind, Placement] = {
+PLACEMENT: dict[NoticeKind, Placement] = {
     NoticeKind.SCHEDULED: "new",
     NoticeKind.UPDATED: "edit",
     NoticeKind.POSTED: "thread",
@@ -76,7 +76,7 @@ class Notice:
 
     @property
     def placement(self) -> Placement:
-        return _PLACEMENT[self.kind]
+        return PLACEMENT[self.kind]
 
     def to_json(self) -> str:
         data: dict[str, Any] = {

@@ -20,7 +20,7 @@ from typing import Protocol
 
 from bot.errors import DeliveryError
 from bot.model import ChannelRef, MessageRef
-from bot.notices import Notice, NoticeKind
+from bot.notices import PLACEMENT, Notice, NoticeKind
 from storage.records import StoredNotice
 from storage.sqlite import Storage
 
@@ -31,6 +31,7 @@ MAX_BACKOFF = timedelta(minutes=30)
 WAIT_FOR_ANNOUNCEMENT = timedelta(seconds=2)
 COALESCED = {NoticeKind.POSTED, NoticeKind.FAILED, NoticeKind.DELAYED}
 BURST = 3  # messages a channel may get at once before pacing starts
+GATHER = 0.05  # seconds between delivery rounds
 
 Item = tuple[StoredNotice, Notice]
 
@@ -64,18 +65,24 @@ class _Pacer:
     def __init__(self) -> None:
         self._buckets: dict[ChannelRef, tuple[float, float]] = {}  # channel -> (tokens, at)
 
-    def take(self, channel: ChannelRef, interval: float) -> float:
-        """0 if a message may go now (and count it), else the seconds to wait."""
+    def wait(self, channel: ChannelRef, interval: float) -> float:
+        """The seconds before the channel may get a message (0: now), without counting one."""
         if interval <= 0:
             return 0.0
+        tokens = self._tokens(channel, interval)
+        return 0.0 if tokens >= 1 else (1 - tokens) * interval
+
+    def take(self, channel: ChannelRef, interval: float) -> float:
+        """0 if a message may go now (and count it), else the seconds to wait."""
+        wait = self.wait(channel, interval)
+        if not wait and interval > 0:
+            self._buckets[channel] = (self._tokens(channel, interval) - 1, time.monotonic())
+        return wait
+
+    def _tokens(self, channel: ChannelRef, interval: float) -> float:
         now = time.monotonic()
         tokens, at = self._buckets.get(channel, (float(BURST), now))
-        tokens = min(float(BURST), tokens + (now - at) / interval)
-        if tokens < 1:
-            self._buckets[channel] = (tokens, now)
-            return (1 - tokens) * interval
-        self._buckets[channel] = (tokens - 1, now)
-        return 0.0
+        return min(float(BURST), tokens + (now - at) / interval)
 
 
 class Outbox:
@@ -105,17 +112,21 @@ class Outbox:
             self._wake.clear()
             try:
                 await self.flush()
+                await asyncio.sleep(GATHER)  # news arriving together goes out together
             except Exception:
                 logger.exception("notice delivery round failed")
             await self._sleep_until_due()
 
     async def _sleep_until_due(self) -> None:
+        if self._paced_for:
+            # A channel is being paced: news for it or any other channel waits out the same short pause, rather
+            # than each new notice waking a round that can send nothing.
+            await asyncio.sleep(self._paced_for)
+            return
         next_at = await self._storage.next_notice_time()
         timeout = 30.0
         if next_at is not None:
             timeout = min(timeout, max(0.05, (next_at - self._clock()).total_seconds()))
-        if self._paced_for:
-            timeout = min(timeout, self._paced_for)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout)
 
@@ -124,19 +135,23 @@ class Outbox:
         async with self._flushing:
             self._paced_for = 0.0
             await self._recover_interrupted()
-            items = [
-                (stored, Notice.from_json(stored.payload))
-                for stored in await self._storage.due_notices(self._clock(), limit=500)
-                if stored.channel.platform in self.messengers  # other platforms' notices wait for them
-            ]
-            items = await self._drop_superseded(items)
-            by_channel: dict[ChannelRef, list[Item]] = defaultdict(list)
-            for item in items:
-                by_channel[item[0].channel].append(item)
+            by_channel: dict[ChannelRef, list[StoredNotice]] = defaultdict(list)
+            for stored in await self._storage.due_notices(self._clock(), limit=500):
+                if stored.channel.platform in self.messengers:  # other platforms' notices wait for them
+                    by_channel[stored.channel].append(stored)
             delivered = 0
-            for channel, channel_items in by_channel.items():
-                delivered += await self._flush_channel(channel, channel_items)
+            for channel, waiting in by_channel.items():
+                messenger = self.messengers[channel.platform]
+                wait = self._pacer.wait(channel, messenger.min_interval)
+                if wait and all(PLACEMENT.get(NoticeKind(n.kind)) != "edit" for n in waiting):
+                    self._note_pacing(wait)
+                    continue  # nothing for this channel may go yet: not even worth reading
+                items = [(s, Notice.from_json(s.payload)) for s in await self._storage.with_payloads(waiting)]
+                delivered += await self._flush_channel(channel, await self._drop_superseded(items))
             return delivered
+
+    def _note_pacing(self, wait: float) -> None:
+        self._paced_for = wait if not self._paced_for else min(self._paced_for, wait)
 
     async def _recover_interrupted(self) -> None:
         """Notices an earlier process was delivering when it died: delivered if the platform has them, else due
@@ -177,7 +192,7 @@ class Outbox:
             if len(group) > 1 or notice.placement != "edit":
                 wait = self._pacer.take(channel, messenger.min_interval)
                 if wait:
-                    self._paced_for = wait if not self._paced_for else min(self._paced_for, wait)
+                    self._note_pacing(wait)
                     break  # the rest of this channel waits its turn, in order
             delivered += await self._deliver(group, messenger)
         return delivered

@@ -66,7 +66,7 @@ async def post(ctx: Context, command: Command) -> Reply:
     text = command.text if command.draft is None else json.dumps(vars(draft), ensure_ascii=False)
     if ctx.settings.confirm_posts:
         token = secrets.token_urlsafe(16)
-        request_id = await ctx.storage.save_request(
+        stored = await ctx.storage.save_request(
             caller,
             command_text=text,
             request=request,
@@ -76,12 +76,12 @@ async def post(ctx: Context, command: Command) -> Reply:
         fields = request_fields(request, tz)
         return Reply(
             title="Schedule this post?",
-            text=f"Schedule this post? (request #{request_id})\n{fields_text(fields)}",
+            text=f"Schedule this post? (request #{stored.id})\n{fields_text(fields)}",
             fields=fields,
             confirm_token=token,
         )
-    request_id = await ctx.storage.save_request(caller, command_text=text, request=request, state=RequestState.SENDING)
-    return await send(ctx, request_id, caller=caller, tz=tz)
+    stored = await ctx.storage.save_request(caller, command_text=text, request=request, state=RequestState.SENDING)
+    return await send(ctx, stored, caller=caller, tz=tz)
 
 
 async def prepare(ctx: Context, draft: PostDraft, *, command: Command, tz: ZoneInfo) -> PostRequest:
@@ -216,11 +216,9 @@ async def form(ctx: Context, caller: Caller) -> PostForm:
     return PostForm(accounts=tuple(known), defaults=tuple(d for d in settings.default_accounts if d in ids))
 
 
-async def send(ctx: Context, request_id: int, *, caller: Caller, tz: ZoneInfo) -> Reply:
+async def send(ctx: Context, stored: StoredRequest, *, caller: Caller, tz: ZoneInfo) -> Reply:
     """Make the create call for a stored request and record its outcome."""
-    stored = await ctx.storage.get_request(request_id)
-    assert stored is not None
-    request = stored.request
+    request_id, request = stored.id, stored.request
     try:
         remote = await ctx.api.create_posts(request)
     except ApiUnconfirmed as exc:
@@ -294,7 +292,8 @@ async def confirm(ctx: Context, command: Command) -> Reply:
     ):
         refreshed = await ctx.storage.get_request(stored.id)
         return _already_handled(refreshed or stored)
-    return await send(ctx, stored.id, caller=command.caller, tz=await ctx.zone_of(command.caller))
+    sending = replace(stored, state=RequestState.SENDING)
+    return await send(ctx, sending, caller=command.caller, tz=await ctx.zone_of(command.caller))
 
 
 async def discard(ctx: Context, command: Command) -> Reply:

@@ -114,8 +114,8 @@ class StoredNotice:
     channel: ChannelRef
     kind: str
     request_id: int | None
-    payload: str
     attempts: int
+    payload: str = ""  # the Notice as JSON; read only for notices about to be delivered
 
 
 @dataclass(frozen=True, kw_only=True)

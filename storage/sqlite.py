@@ -11,8 +11,9 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -48,7 +49,8 @@ _REQUEST_COLUMNS = (
 _POST_COLUMNS = (
     "id, request_id, account_id, account_label, status, scheduled_time, posted_at, next_check_at, checks, delay_warned"
 )
-_NOTICE_COLUMNS = "id, platform, workspace_id, channel_id, kind, request_id, payload, attempts"
+SETTINGS_CACHE_SIZE = 10_000
+_NOTICE_COLUMNS = "id, platform, workspace_id, channel_id, kind, request_id, attempts"
 
 
 def _utc_now() -> datetime:
@@ -62,6 +64,9 @@ class Storage:
         self._db = db
         self._lock = asyncio.Lock()
         self._now = clock
+        # Zones, channel settings and aliases are read by every command and written only through this object,
+        # so they are kept in memory once read (the bot is the database's only user).
+        self._settings: dict[tuple[str, ...], Any] = {}
 
     @classmethod
     async def open(cls, path: Path | str, *, clock: Callable[[], datetime] = _utc_now) -> Self:
@@ -126,9 +131,10 @@ class Storage:
         request: PostRequest,
         state: str,
         confirm_token: str | None = None,
-    ) -> int:
+    ) -> StoredRequest:
         """Store a request before anything is sent, either awaiting confirmation or about to be sent."""
-        now = to_db_time(self._now())
+        created = self._now()
+        now = to_db_time(created)
         async with self._transaction() as db:
             cursor = await db.execute(
                 "INSERT INTO requests (platform, workspace_id, channel_id, user_id, user_name, command_text, "
@@ -155,7 +161,20 @@ class Storage:
                 "INSERT OR IGNORE INTO request_media (request_id, media_key) VALUES (?, ?)",
                 [(request_id, key) for key in request.media_keys if key],
             )
-            return request_id
+        return StoredRequest(
+            id=request_id,
+            channel=_channel(caller),
+            user_id=caller.user_id,
+            user_name=caller.display_name,
+            command_text=command_text,
+            request=request,
+            state=state,
+            confirm_token=confirm_token,
+            error=None,
+            created_at=created,
+            sent_at=None,
+            announcement=None,
+        )
 
     async def get_request(self, request_id: int) -> StoredRequest | None:
         row = await self._row(f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE id = ?", (request_id,))
@@ -360,12 +379,23 @@ class Storage:
 
     # Settings
 
+    async def _cached(self, key: tuple[str, ...], load: Callable[[], Awaitable[Any]]) -> Any:
+        if key not in self._settings:
+            if len(self._settings) > SETTINGS_CACHE_SIZE:
+                self._settings.clear()
+            self._settings[key] = await load()
+        return self._settings[key]
+
     async def user_timezone(self, caller: Caller) -> str | None:
-        row = await self._row(
-            "SELECT timezone FROM user_settings WHERE platform = ? AND workspace_id = ? AND user_id = ?",
-            (caller.platform, caller.workspace_id, caller.user_id),
-        )
-        return str(row["timezone"]) if row and row["timezone"] else None
+        async def load() -> str | None:
+            row = await self._row(
+                "SELECT timezone FROM user_settings WHERE platform = ? AND workspace_id = ? AND user_id = ?",
+                (caller.platform, caller.workspace_id, caller.user_id),
+            )
+            return str(row["timezone"]) if row and row["timezone"] else None
+
+        zone: str | None = await self._cached(("zone", caller.platform, caller.workspace_id, caller.user_id), load)
+        return zone
 
     async def set_user_timezone(self, caller: Caller, timezone: str | None) -> None:
         async with self._transaction() as db:
@@ -376,20 +406,27 @@ class Storage:
                 (caller.platform, caller.workspace_id, caller.user_id, timezone, to_db_time(self._now())),
             )
             await self._audit(db, caller, "timezone", None, {"timezone": timezone})
+        self._settings.pop(("zone", caller.platform, caller.workspace_id, caller.user_id), None)
 
     async def channel_settings(self, channel: ChannelRef) -> ChannelSettings:
-        row = await self._row(
-            "SELECT default_accounts, allowed_accounts FROM channel_settings "
-            "WHERE platform = ? AND workspace_id = ? AND channel_id = ?",
-            (channel.platform, channel.workspace_id, channel.channel_id),
+        async def load() -> ChannelSettings:
+            row = await self._row(
+                "SELECT default_accounts, allowed_accounts FROM channel_settings "
+                "WHERE platform = ? AND workspace_id = ? AND channel_id = ?",
+                (channel.platform, channel.workspace_id, channel.channel_id),
+            )
+            if not row:
+                return ChannelSettings()
+            allowed = row["allowed_accounts"]
+            return ChannelSettings(
+                default_accounts=tuple(json.loads(row["default_accounts"])),
+                allowed_accounts=tuple(json.loads(allowed)) if allowed is not None else None,
+            )
+
+        settings: ChannelSettings = await self._cached(
+            ("channel", channel.platform, channel.workspace_id, channel.channel_id), load
         )
-        if not row:
-            return ChannelSettings()
-        allowed = row["allowed_accounts"]
-        return ChannelSettings(
-            default_accounts=tuple(json.loads(row["default_accounts"])),
-            allowed_accounts=tuple(json.loads(allowed)) if allowed is not None else None,
-        )
+        return settings
 
     async def set_channel_defaults(self, caller: Caller, account_ids: Sequence[str]) -> None:
         """The accounts a /post from this channel goes to when it names none."""
@@ -421,13 +458,18 @@ class Storage:
             await self._audit(
                 db, caller, "channel_accounts", None, {"defaults": list(defaults), "allowed": allowed and list(allowed)}
             )
+        self._settings.pop(("channel", caller.platform, caller.workspace_id, caller.channel_id), None)
 
     async def aliases(self, platform: str, workspace_id: str) -> dict[str, str]:
-        rows = await self._rows(
-            "SELECT alias, account_id FROM aliases WHERE platform = ? AND workspace_id = ?",
-            (platform, workspace_id),
-        )
-        return {str(row["alias"]): str(row["account_id"]) for row in rows}
+        async def load() -> dict[str, str]:
+            rows = await self._rows(
+                "SELECT alias, account_id FROM aliases WHERE platform = ? AND workspace_id = ?",
+                (platform, workspace_id),
+            )
+            return {str(row["alias"]): str(row["account_id"]) for row in rows}
+
+        aliases: dict[str, str] = await self._cached(("aliases", platform, workspace_id), load)
+        return dict(aliases)
 
     async def set_alias(self, caller: Caller, alias: str, account_id: str | None) -> None:
         """Name an account for this workspace; `account_id=None` removes the alias."""
@@ -452,6 +494,7 @@ class Storage:
                     ),
                 )
             await self._audit(db, caller, "alias", None, {"alias": alias, "account": account_id})
+        self._settings.pop(("aliases", caller.platform, caller.workspace_id), None)
 
     async def _audit(
         self, db: aiosqlite.Connection, caller: Caller, action: str, request_id: int | None, detail: dict[str, Any]
@@ -567,6 +610,16 @@ class Storage:
         )
         return [_notice(row) for row in rows]
 
+    async def with_payloads(self, notices: Sequence[StoredNotice]) -> list[StoredNotice]:
+        """The same notices, their payloads read: only for those about to go out, so that a long queue of
+        paced notices costs little to look at."""
+        if not notices:
+            return []
+        marks = ",".join("?" * len(notices))
+        rows = await self._rows(f"SELECT id, payload FROM notices WHERE id IN ({marks})", [n.id for n in notices])
+        payloads = {int(row["id"]): str(row["payload"]) for row in rows}
+        return [replace(n, payload=payloads[n.id]) for n in notices if n.id in payloads]
+
     async def next_notice_time(self) -> datetime | None:
         row = await self._row("SELECT MIN(next_attempt_at) AS at FROM notices WHERE state = 'pending'")
         return from_db_time(row["at"]) if row else None
@@ -613,7 +666,7 @@ class Storage:
             )
 
     async def notices_in_flight(self) -> list[StoredNotice]:
-        rows = await self._rows(f"SELECT {_NOTICE_COLUMNS} FROM notices WHERE state = 'sending' ORDER BY id")
+        rows = await self._rows(f"SELECT {_NOTICE_COLUMNS}, payload FROM notices WHERE state = 'sending' ORDER BY id")
         return [_notice(row) for row in rows]
 
     async def notice_states(self) -> list[tuple[int, str, str]]:
@@ -679,6 +732,6 @@ def _notice(row: sqlite3.Row) -> StoredNotice:
         channel=ChannelRef(platform=row["platform"], workspace_id=row["workspace_id"], channel_id=row["channel_id"]),
         kind=row["kind"],
         request_id=row["request_id"],
-        payload=row["payload"],
+        payload=row["payload"] if "payload" in row.keys() else "",  # noqa: SIM118 - sqlite3.Row has no `in`
         attempts=int(row["attempts"]),
     )

@@ -7,6 +7,7 @@ runs afterwards in a lazy listener and answers through the payload's `response_u
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -15,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -36,10 +38,15 @@ logger = logging.getLogger(__name__)
 
 SHORTCUT_CALLBACK = "schedule_as_post"
 REPLAY_WINDOW = 6 * 60.0  # Slack's five minutes of timestamp tolerance, and a margin
+WORKERS = 64  # as many as the Infinipost client has calls in flight
 EVENTS_PATH = "/slack/events"
 SLACK_FILE_HOSTS = ("slack.com", ".slack.com", "slack-files.com", ".slack-edge.com")
 
-Respond = Callable[..., Awaitable[Any]]
+NO_FILES = (
+    "That message has no files. Use “Schedule as post” on a message with a video or images, "
+    "or type `/post <link> to <account> at <time>`."
+)
+FORM_FAILED = "I could not open the form in time. Try again, or type `/post <link> to <account> at <time> -- caption`."
 
 
 def command_name(slash: str) -> str:
@@ -59,6 +66,7 @@ class SlackAdapter:
         self._token = settings.slack_bot_token.get_secret_value()
         self.core = core
         self.settings = settings
+        # No shared session here: bolt deep-copies the client into every lazy listener, and a session cannot be.
         self.client = client or AsyncWebClient(token=self._token, base_url=settings.slack_api_url)
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
         self.app = AsyncApp(
@@ -73,6 +81,9 @@ class SlackAdapter:
         self._socket: AsyncSocketModeHandler | None = None
         self._verifier = SignatureVerifier(secret) if secret else None
         self._seen: dict[str, float] = {}  # signatures of requests already handled, and when
+        # Acks must not queue behind a burst of work: at most this many commands are worked on at once.
+        self._work = asyncio.Semaphore(WORKERS)
+        self._session: aiohttp.ClientSession | None = None  # one connection pool for every response_url
         self._register()
 
     # Lifecycle
@@ -110,6 +121,8 @@ class SlackAdapter:
         await self._socket.connect_async()  # type: ignore[no-untyped-call]
 
     async def stop(self) -> None:
+        if self._session is not None:
+            await self._session.close()
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
 
@@ -122,32 +135,32 @@ class SlackAdapter:
         self.app.action(blocks.CONFIRM_ACTION)(ack=_ack, lazy=[self._button])
         self.app.action(blocks.DISCARD_ACTION)(ack=_ack, lazy=[self._button])
 
-    async def _command(self, body: dict[str, Any], respond: Respond, client: AsyncWebClient) -> None:
+    async def _command(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         name = command_name(str(body.get("command", "")))
         text = str(body.get("text") or "").strip()
-        caller = await self._caller(body["team_id"], body["user_id"], body["channel_id"], body.get("user_name", ""))
+        response_url = str(body.get("response_url") or "")
         if name == "post" and not text:
-            metadata = {"channel": caller.channel_id, "response_url": body.get("response_url")}
-            await self._open_form(client, body["trigger_id"], caller, metadata, respond)
+            caller = await self._caller(body["team_id"], body["user_id"], body["channel_id"], body.get("user_name", ""))
+            metadata = {"channel": caller.channel_id, "response_url": response_url}
+            await self._open_form(client, body["trigger_id"], caller, metadata, response_url)
             return
-        reply = await self.core.handle(Command(name=name, text=text, caller=caller))
-        await respond(**blocks.reply_message(reply))
+        async with self._work:
+            caller = await self._caller(body["team_id"], body["user_id"], body["channel_id"], body.get("user_name", ""))
+            reply = await self.core.handle(Command(name=name, text=text, caller=caller))
+            await self._respond(response_url, blocks.reply_message(reply))
 
-    async def _shortcut(self, body: dict[str, Any], respond: Respond, client: AsyncWebClient) -> None:
+    async def _shortcut(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         message = body.get("message") or {}
         files = [f for f in message.get("files") or () if isinstance(f, dict) and f.get("id")]
         team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", "")
         channel = (body.get("channel") or {}).get("id", "")
+        response_url = str(body.get("response_url") or "")
         caller = await self._caller(team, body["user"]["id"], channel, body["user"].get("username", ""))
         if not files:
-            await respond(
-                text="That message has no files. Use “Schedule as post” on a message with a video or images, "
-                "or type `/post <link> to <account> at <time>`.",
-                response_type="ephemeral",
-            )
+            await self._respond(response_url, blocks.reply_message(Reply(text=NO_FILES, error=True)))
             return
-        metadata = {"channel": channel, "response_url": body.get("response_url"), "files": [f["id"] for f in files]}
-        await self._open_form(client, body["trigger_id"], caller, metadata, respond, message_files=len(files))
+        metadata = {"channel": channel, "response_url": response_url, "files": [f["id"] for f in files]}
+        await self._open_form(client, body["trigger_id"], caller, metadata, response_url, message_files=len(files))
 
     async def _open_form(
         self,
@@ -155,7 +168,7 @@ class SlackAdapter:
         trigger_id: str,
         caller: Caller,
         metadata: dict[str, Any],
-        respond: Respond,
+        response_url: str,
         *,
         message_files: int = 0,
     ) -> None:
@@ -164,11 +177,7 @@ class SlackAdapter:
             opened = await client.views_open(trigger_id=trigger_id, view=blocks.loading_view(metadata))
         except SlackApiError as exc:
             logger.warning("views.open failed: %s", exc.response.get("error"))
-            await respond(
-                text="I could not open the form in time. Try again, or type "
-                "`/post <link> to <account> at <time> -- caption`.",
-                response_type="ephemeral",
-            )
+            await self._respond(response_url, blocks.reply_message(Reply(text=FORM_FAILED, error=True)))
             return
         view = opened["view"]
         try:
@@ -182,30 +191,34 @@ class SlackAdapter:
         view = body["view"]
         metadata = json.loads(view.get("private_metadata") or "{}")
         user = body["user"]
-        caller = await self._caller(
-            user.get("team_id", ""), user["id"], metadata.get("channel", ""), user.get("name", "")
-        )
-        values = view.get("state", {}).get("values", {})
-        draft = form_draft(values)
-        uploads = _value(values, "files").get("files") or []
-        file_ids = [str(f["id"]) for f in uploads if isinstance(f, dict) and f.get("id")] + metadata.get("files", [])
-        try:
-            attachments = tuple([await self._attachment(client, file_id) for file_id in file_ids])
-        except BotError as exc:
-            await self._answer(client, caller, metadata.get("response_url"), Reply(text=exc.user_message, error=True))
-            return
-        reply = await self.core.handle(Command(name="post", caller=caller, draft=draft, attachments=attachments))
-        await self._answer(client, caller, metadata.get("response_url"), reply)
+        async with self._work:
+            caller = await self._caller(
+                user.get("team_id", ""), user["id"], metadata.get("channel", ""), user.get("name", "")
+            )
+            values = view.get("state", {}).get("values", {})
+            uploads = _value(values, "files").get("files") or []
+            file_ids = [str(f["id"]) for f in uploads if isinstance(f, dict) and f.get("id")]
+            file_ids += metadata.get("files", [])
+            try:
+                attachments = tuple([await self._attachment(client, file_id) for file_id in file_ids])
+            except BotError as exc:
+                reply = Reply(text=exc.user_message, error=True)
+            else:
+                command = Command(name="post", caller=caller, draft=form_draft(values), attachments=attachments)
+                reply = await self.core.handle(command)
+            await self._answer(client, caller, metadata.get("response_url"), reply)
 
-    async def _button(self, body: dict[str, Any], respond: Respond) -> None:
+    async def _button(self, body: dict[str, Any]) -> None:
         action = body["actions"][0]
         name = "confirm" if action["action_id"] == blocks.CONFIRM_ACTION else "discard"
         user = body["user"]
         team = user.get("team_id") or (body.get("team") or {}).get("id", "")
         channel = (body.get("channel") or {}).get("id", "")
-        caller = await self._caller(team, user["id"], channel, user.get("username", ""))
-        reply = await self.core.handle(Command(name=name, text=str(action.get("value", "")), caller=caller))
-        await respond(replace_original=True, **blocks.reply_message(reply))
+        async with self._work:
+            caller = await self._caller(team, user["id"], channel, user.get("username", ""))
+            reply = await self.core.handle(Command(name=name, text=str(action.get("value", "")), caller=caller))
+            message = blocks.reply_message(reply)
+            await self._respond(str(body.get("response_url") or ""), {"replace_original": True, **message})
 
     # Translation helpers
 
@@ -234,14 +247,22 @@ class SlackAdapter:
             hosts = (*hosts, api_host)  # SLACK_API_URL overridden: a proxy or a test double serves files too
         return MediaSource(allowed_hosts=hosts, bearer_token=self._token, token_hosts=hosts)
 
+    async def _respond(self, response_url: str, message: dict[str, Any]) -> bool:
+        """Post to a response_url (30 minutes, 5 uses); True if Slack took it."""
+        if not response_url:
+            return False
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        answer = await AsyncWebhookClient(response_url, session=self._session).send_dict(message)
+        if answer.status_code != 200:
+            logger.info("response_url refused the answer (%s)", answer.status_code)
+        return answer.status_code == 200
+
     async def _answer(self, client: AsyncWebClient, caller: Caller, response_url: str | None, reply: Reply) -> None:
         """Answer a form submission privately: through the original response_url, else ephemerally, else by DM."""
         message = blocks.reply_message(reply)
-        if response_url:
-            answer = await AsyncWebhookClient(response_url).send_dict(message)
-            if answer.status_code == 200:
-                return
-            logger.info("response_url refused the answer (%s); answering ephemerally", answer.status_code)
+        if response_url and await self._respond(response_url, message):
+            return
         message.pop("response_type", None)
         try:
             await client.chat_postEphemeral(channel=caller.channel_id, user=caller.user_id, **message)

@@ -72,7 +72,16 @@ async def start_bot(
 ) -> AsyncIterator[SlackBot]:
     """The runtime with its workers, and the adapter on the bot's own HTTP server, as `run` has them."""
     async with start_runtime(settings, clock=clock) as runtime:
-        SlackAdapter(runtime.core, settings).mount(runtime.web.app)
-        async with runtime.web:
+        adapter = SlackAdapter(runtime.core, settings)
+        adapter.mount(runtime.web.app)
+        async with runtime.web, _stopping(adapter):
             secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
             yield SlackBot(fake, sandbox, runtime, f"http://127.0.0.1:{runtime.web.port}/slack/events", secret)
+
+
+@asynccontextmanager
+async def _stopping(adapter: SlackAdapter) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        await adapter.stop()

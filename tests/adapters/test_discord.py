@@ -30,7 +30,8 @@ from bot.errors import BotError, DeliveryError
 from bot.model import Account, ChannelRef, MessageRef, PostForm, Reply
 from bot.notices import Notice, NoticeItem, NoticeKind
 from bot.runtime import Runtime, start_runtime
-from bot.sandbox import SandboxServer
+from bot.sandbox import Fault, SandboxServer
+from bot.tracking import Tracker
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.discord import (
     ADMIN,
@@ -377,6 +378,30 @@ async def test_cancel_and_reschedule_edit_the_announcement_and_news_replies_to_i
     assert "Live now on Demo TikTok (@demo) on TikTok (request #1)" in text_of(replies[0].body)
 
 
+async def test_failed_late_and_unconfirmed_posts_are_told_in_the_channel(bot: DiscordBot, clock: FakeClock) -> None:
+    await bot.run("post", url="https://e.com/fail.mp4", accounts="acc_1", when="in 10 minutes")
+    await announced(bot, 1)
+    bot.sandbox.state.faults = [Fault(kind="malformed", route="create")]  # created, but the answer is unreadable
+    text = await bot.run("post", url="https://e.com/stuck.mp4", accounts="acc_123", when="in 10 minutes")
+    assert "did not confirm whether it created the post" in text
+    clock.advance(minutes=1)
+    await Tracker(bot.runtime.ctx).cycle()  # found at Infinipost: announced, and tracked
+    adopted = await announced(bot, 2)
+    clock.advance(minutes=25)
+    await Tracker(bot.runtime.ctx).cycle()
+
+    def said(words: str) -> list[dict[str, Any]]:
+        return [r.body for r in bot.fake.calls("POST", "/channels/{}/messages") if words in text_of(r.body)]
+
+    failure = (await bot.fake.wait_for(lambda: said("failed at Infinipost")))[0]
+    assert failure["content"] == f"<@{ALICE}>"  # the author is pinged, and only them
+    assert "message_reference" not in failure  # in the channel, not buried in a reply
+    late = (await bot.fake.wait_for(lambda: said("not live yet")))[0]
+    assert late["message_reference"]["message_id"] == int(adopted.message_id)
+    assert said("was created at Infinipost after all")
+    assert len([r for r in bot.sandbox.state.received if (r.method, r.path) == ("POST", "/v1/posts")]) == 2
+
+
 async def test_infinipost_error_reaches_the_user_privately(bot: DiscordBot) -> None:
     await bot.runtime.ctx.accounts.all()  # the bot knows acc_1; Infinipost then loses it
     del bot.sandbox.state.accounts["acc_1"]
@@ -637,7 +662,9 @@ async def test_who_may_post(
         if allowed:
             assert "Scheduled for" in text
         else:
-            assert text == ("You are not allowed to schedule posts here. Ask an admin of this workspace or server for access.")
+            assert text == (
+                "You are not allowed to schedule posts here. Ask an admin of this workspace or server for access."
+            )
             assert bot.creates() == []
         assert bool(fake_discord.calls("GET", f"/guilds/{GUILD_ID}/roles")) == (not guild_cached)
 

@@ -1,0 +1,58 @@
+"""5. Start-up: `infinipost-bot run` from process start to its HTTP port answering, and its memory when idle."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import Row, rss_mb
+from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, running_fake_slack
+from tests.processes import BotProcess, clean_env, free_port
+
+
+async def tracking_cycle(url: str) -> dict[str, float]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.tracking_cycle",
+        url,
+        env=clean_env(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    if process.returncode:
+        raise RuntimeError(err.decode())
+    result: dict[str, float] = json.loads(out.decode().strip().splitlines()[-1])
+    return result
+
+
+async def run() -> list[Row]:
+    starts, idle = [], []
+    async with running_fake_slack() as fake:
+        for _ in range(3):
+            with tempfile.TemporaryDirectory() as work:
+                bot = BotProcess(
+                    Path(work),
+                    free_port(),
+                    SLACK_BOT_TOKEN=BOT_TOKEN,
+                    SLACK_SIGNING_SECRET=SIGNING_SECRET,
+                    SLACK_API_URL=fake.base_url,
+                    BOT_LOG_LEVEL="WARNING",
+                )
+                started = time.perf_counter()
+                await bot.start()
+                starts.append(time.perf_counter() - started)
+                await asyncio.sleep(2)
+                assert bot.process is not None
+                idle.append(rss_mb(bot.process.pid))
+                await bot.stop()
+    best = min(starts)
+    return [
+        Row("5. Start-up to ready (HTTP answering), best of 3", f"{best * 1000:.0f} ms", "informational", None),
+        Row("5. Resident memory, idle", f"{max(idle):.0f} MB", "informational", None),
+    ]
