@@ -9,37 +9,12 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import phrases, slack_ack, startup, throughput
+from bench import phrases, slack_ack, startup, throughput, tracking
 from bench.common import Row
-from bench.throughput import _sandbox_process
 
 RESULTS = Path(__file__).with_name("results.md")
 TITLE = "# Benchmark results\n\n`make bench` rewrites the table; the notes below it are kept."
 NOTES = "<!-- notes -->"
-
-
-async def tracking() -> list[Row]:
-    sandbox, url = await _sandbox_process()
-    try:
-        result = await startup.tracking_cycle(url)
-    finally:
-        sandbox.terminate()
-        await sandbox.wait()
-    return [
-        Row(
-            "3. Tracker round, 10,000 tracked / 100 due: API requests",
-            f"{result['requests']:.0f}",
-            "≈ 100 (due posts), not 10,000",
-            result["requests"] <= 110,
-        ),
-        Row(
-            "3. Tracker round: CPU / wall time",
-            f"{result['cpu']:.2f} s / {result['wall']:.2f} s",
-            "< 1 s wall",
-            result["wall"] < 1.0,
-        ),
-        Row("3. Tracker process peak memory", f"{result['peak_mb']:.0f} MB", "< 150 MB", result["peak_mb"] < 150),
-    ]
 
 
 def table(rows: list[Row]) -> str:
@@ -55,7 +30,7 @@ async def main() -> int:
     for name, bench in [
         ("ack", slack_ack.run),
         ("throughput", throughput.run),
-        ("tracking", tracking),
+        ("tracking", tracking.run),
         ("phrases", phrases.run),
         ("startup", startup.run),
     ]:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
-import sys
 import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bench.common import Row, median, percentile
+from bench.common import Row, median, percentile, python_json
 from bot.dates import parse_when, warm_up
 from bot.errors import InvalidTime
-from tests.processes import clean_env
 
 PHRASES = [
     "tomorrow noon",
@@ -68,17 +64,6 @@ print(json.dumps({"cold": time.perf_counter() - started}))
 """
 
 
-async def _python(code: str) -> dict[str, float]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", code, env=clean_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    out, err = await process.communicate()
-    if process.returncode:
-        raise RuntimeError(err.decode())
-    result: dict[str, float] = json.loads(out.decode().strip().splitlines()[-1])
-    return result
-
-
 async def run() -> list[Row]:
     warm_up()
     now, tz = datetime(2026, 11, 28, 15, 0, tzinfo=UTC), ZoneInfo("America/New_York")
@@ -89,8 +74,8 @@ async def run() -> list[Row]:
             with contextlib.suppress(InvalidTime):  # refusals are timed too: people type those as well
                 parse_when(phrase, now=now, tz=tz)
             times.append(time.perf_counter() - started)
-    first = await _python(FIRST_COMMAND)
-    cold = await _python(COLD_PARSE)
+    first = await python_json("-c", FIRST_COMMAND)
+    cold = await python_json("-c", COLD_PARSE)
     return [
         Row(
             "4. Time phrase parse, median / p99 (warm)",

@@ -3,32 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from bench.common import Row, rss_mb
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, running_fake_slack
-from tests.processes import BotProcess, clean_env, free_port
-
-
-async def tracking_cycle(url: str) -> dict[str, float]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bench.tracking_cycle",
-        url,
-        env=clean_env(),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    if process.returncode:
-        raise RuntimeError(err.decode())
-    result: dict[str, float] = json.loads(out.decode().strip().splitlines()[-1])
-    return result
+from tests.processes import BotProcess, free_port
 
 
 async def run() -> list[Row]:

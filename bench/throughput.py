@@ -4,46 +4,20 @@ beside the sandbox's own create rate (the ceiling) measured the same way in the 
 from __future__ import annotations
 
 import asyncio
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-from bench.common import Row
+from bench.common import Row, sandbox_process
 from bot.config import Settings
 from bot.model import Caller, Command
 from bot.runtime import start_runtime
-from tests.processes import clean_env, free_port
 
 COMMANDS = 2000
 CONCURRENCY = 32
 BODY = {"accountIds": ["acc_1"], "contentType": "video", "contentUrl": "https://e.com/v.mp4", "caption": "ceiling"}
-
-
-async def _sandbox_process() -> tuple[asyncio.subprocess.Process, str]:
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "sandbox",
-        "--port",
-        str(port),
-        env=clean_env(),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    async with httpx.AsyncClient() as http:
-        for _ in range(200):
-            try:
-                await http.get(f"{url}/accounts", headers={"Authorization": "Bearer sk_test_bench"})
-                return process, url
-            except httpx.TransportError:
-                await asyncio.sleep(0.05)
-    raise RuntimeError("the sandbox never came up")
 
 
 async def _in_parallel(count: int, work: object) -> float:
@@ -59,8 +33,7 @@ async def _in_parallel(count: int, work: object) -> float:
 
 
 async def run() -> list[Row]:
-    sandbox, url = await _sandbox_process()
-    try:
+    async with sandbox_process() as url:
         async with httpx.AsyncClient(limits=httpx.Limits(max_connections=CONCURRENCY)) as http:
             headers = {"Authorization": "Bearer sk_test_bench"}
 
@@ -90,9 +63,6 @@ async def run() -> list[Row]:
 
                 await post(-1)  # accounts cached, like a bot that has been running
                 rate = await _in_parallel(COMMANDS, post)
-    finally:
-        sandbox.terminate()
-        await sandbox.wait()
     return [
         Row(
             "2. /post throughput through the core",

@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
@@ -145,7 +146,10 @@ async def _console(settings: Settings, *, interactive: bool) -> int:
     from adapters.console import ConsoleAdapter, stdin_lines
     from bot.runtime import start_runtime
 
-    async with start_runtime(settings) as runtime, runtime.web:  # media links for local files
+    async with AsyncExitStack() as stack:
+        runtime = await stack.enter_async_context(start_runtime(settings))
+        if settings.media_store == "local":
+            await stack.enter_async_context(runtime.web)  # serves the links of files posted from this disk
         print(_banner(settings), file=sys.stderr, flush=True)
         adapter = ConsoleAdapter(runtime.core, interactive=interactive)
         await adapter.run(stdin_lines)

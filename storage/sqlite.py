@@ -220,20 +220,7 @@ class Storage:
                 f"INSERT OR REPLACE INTO posts ({_POST_COLUMNS}, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (
-                        post.id,
-                        request_id,
-                        post.account_id,
-                        post.account_label,
-                        post.status.value,
-                        to_db_time(post.scheduled_time),
-                        to_db_time(post.posted_at),
-                        to_db_time(post.next_check_at),
-                        post.checks,
-                        int(post.delay_warned),
-                        now,
-                        now,
-                    )
+                    (post.id, request_id, post.account_id, post.account_label, *_post_state(post), now, now)
                     for post in posts
                 ],
             )
@@ -326,19 +313,7 @@ class Storage:
             await db.executemany(
                 "UPDATE posts SET status = ?, scheduled_time = ?, posted_at = ?, next_check_at = ?, checks = ?, "
                 "delay_warned = ?, updated_at = ? WHERE id = ?",
-                [
-                    (
-                        post.status.value,
-                        to_db_time(post.scheduled_time),
-                        to_db_time(post.posted_at),
-                        to_db_time(post.next_check_at),
-                        post.checks,
-                        int(post.delay_warned),
-                        now,
-                        post.id,
-                    )
-                    for post in changes
-                ],
+                [(*_post_state(post), now, post.id) for post in changes],
             )
             if audit:
                 await self._audit(db, audit[0], audit[1], audit[2], audit[3])
@@ -689,6 +664,18 @@ def _create_private(path: Path) -> None:
 
 def _channel(caller: Caller) -> ChannelRef:
     return ChannelRef(platform=caller.platform, workspace_id=caller.workspace_id, channel_id=caller.channel_id)
+
+
+def _post_state(post: StoredPost) -> tuple[Any, ...]:
+    """The columns a post's status and tracking live in, in the order of _POST_COLUMNS."""
+    return (
+        post.status.value,
+        to_db_time(post.scheduled_time),
+        to_db_time(post.posted_at),
+        to_db_time(post.next_check_at),
+        post.checks,
+        int(post.delay_warned),
+    )
 
 
 def _request(row: sqlite3.Row) -> StoredRequest:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -26,20 +24,9 @@ from tests.fakes.discord import (
     FakeDiscord,
     running_fake_discord,
 )
+from tests.processes import clean_env, free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 GUILDS_INTENT = 1 << 0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def clean_env(**values: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "SLACK_", "DISCORD_", "INFINIPOST_"))}
-    return {**env, "PYTHONPATH": str(ROOT), **values}
 
 
 @pytest.fixture
