@@ -32,6 +32,7 @@ WAIT_FOR_ANNOUNCEMENT = timedelta(seconds=2)
 COALESCED = {NoticeKind.POSTED, NoticeKind.FAILED, NoticeKind.DELAYED}
 BURST = 3  # messages a channel may get at once before pacing starts
 GATHER = 0.05  # seconds between delivery rounds
+DUE_LIMIT = 2000  # notices looked at per round (their payloads are read only for those that can go)
 
 Item = tuple[StoredNotice, Notice]
 
@@ -136,7 +137,7 @@ class Outbox:
             self._paced_for = 0.0
             await self._recover_interrupted()
             by_channel: dict[ChannelRef, list[StoredNotice]] = defaultdict(list)
-            for stored in await self._storage.due_notices(self._clock(), limit=500):
+            for stored in await self._storage.due_notices(self._clock(), limit=DUE_LIMIT):
                 if stored.channel.platform in self.messengers:  # other platforms' notices wait for them
                     by_channel[stored.channel].append(stored)
             delivered = 0
@@ -208,10 +209,18 @@ class Outbox:
             if notice.placement == "edit":
                 await self._storage.notices_delivered([stored.id])  # there is no announcement to edit
                 return 0
-        announced: tuple[int, MessageRef] | None = None
         ids = [s.id for s, _ in group]
         await self._storage.notices_sending(ids)
         self._handed_over.update(ids)
+        try:
+            return await self._hand_over(group, messenger, announcement)
+        finally:
+            self._handed_over.difference_update(ids)  # settled, one way or the other
+
+    async def _hand_over(self, group: list[Item], messenger: Messenger, announcement: MessageRef | None) -> int:
+        stored, notice = group[0]
+        ids = [s.id for s, _ in group]
+        announced: tuple[int, MessageRef] | None = None
         try:
             if len(group) > 1:
                 await messenger.send(stored.channel, [n for _, n in group], thread=None, ids=ids)
@@ -229,10 +238,10 @@ class Outbox:
                 await self._warn(messenger, stored, notice, exc.user_message)
             return 0
         except Exception as exc:
-            logger.exception("delivering notice(s) %s failed", [s.id for s, _ in group])
+            logger.exception("delivering notice(s) %s failed", ids)
             await self._retry(group, type(exc).__name__, retryable=True, after=None)
             return 0
-        await self._storage.notices_delivered([s.id for s, _ in group], announcement=announced)
+        await self._storage.notices_delivered(ids, announcement=announced)
         return len(group)
 
     async def _postpone(self, stored: StoredNotice) -> None:
