@@ -55,9 +55,12 @@ class AccountDirectory:
     async def _fetch(self) -> list[Account]:
         try:
             return await self._api.list_accounts()
-        except ApiNotFound:
+        except ApiNotFound as exc:
             if not self._configured:
-                raise
+                raise ApiNotFound(
+                    "Infinipost does not list the accounts of this API key. Ask whoever runs the bot to set "
+                    "BOT_ACCOUNTS to the account IDs (acc_…), separated by commas."
+                ) from exc
             logger.info("GET /accounts is not available; using BOT_ACCOUNTS")
         accounts = []
         for account_id in self._configured:
@@ -75,6 +78,7 @@ def resolve_accounts(
     names: Sequence[str], *, known: Sequence[Account], aliases: Mapping[str, str]
 ) -> tuple[Account, ...]:
     """Turn what people typed (IDs, names, @usernames, aliases) into known, ready accounts, in order."""
+    names = list(dict.fromkeys(name.strip().strip(",") for name in names))
     if len(names) > MAX_ACCOUNTS_PER_POST:
         raise BadCommand(f"One post can go to at most {MAX_ACCOUNTS_PER_POST} accounts; you named {len(names)}.")
     by_id = {a.id: a for a in known}

@@ -151,7 +151,8 @@ class InfinipostClient:
 
     async def delete_posts(self, post_ids: list[str]) -> DeleteResult:
         """`DELETE /posts` with a `postIds` body. Only posts not yet posted can be deleted."""
-        data = await self._request("DELETE", "posts", json={"postIds": post_ids})
+        # Not repeated once it may have arrived: a second delete would report the first one's posts as missing.
+        data = await self._request("DELETE", "posts", json={"postIds": post_ids}, repeatable=False)
         if not isinstance(data, dict):
             raise ApiProtocolError()
         deleted = tuple(str(x) for x in data.get("deleted") or ())
@@ -340,6 +341,8 @@ def _time(value: Any) -> datetime | None:
 
 
 def _post(item: Any) -> RemotePost:
+    if not isinstance(item, dict):
+        raise TypeError("a post is not an object")
     post_id = item.get("id") or item.get("postId")
     if not post_id or not isinstance(post_id, str):
         raise ValueError("post without an id")
@@ -359,6 +362,8 @@ def _post(item: Any) -> RemotePost:
 
 
 def _account(item: Any) -> Account:
+    if not isinstance(item, dict):
+        raise TypeError("an account is not an object")
     account_id = item.get("accountId") or item.get("id")
     if not account_id:
         raise ValueError("account without an id")

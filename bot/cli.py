@@ -149,7 +149,11 @@ async def _console(settings: Settings, *, interactive: bool) -> int:
     async with AsyncExitStack() as stack:
         runtime = await stack.enter_async_context(start_runtime(settings))
         if settings.media_store == "local":
-            await stack.enter_async_context(runtime.web)  # serves the links of files posted from this disk
+            # Serves the links of files posted from this disk. Without BOT_PUBLIC_URL only this machine (the
+            # sandbox) fetches them, so any free loopback port will do.
+            if settings.public_url is None:
+                runtime.web.host, runtime.web.any_port_if_busy = "127.0.0.1", True
+            await stack.enter_async_context(runtime.web)
         print(_banner(settings), file=sys.stderr, flush=True)
         adapter = ConsoleAdapter(runtime.core, interactive=interactive)
         await adapter.run(stdin_lines)

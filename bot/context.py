@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.dates import zone
 from bot.errors import InvalidTime
 from bot.media import MediaService
-from bot.model import Caller, ChannelRef
+from bot.model import Caller
 from bot.outbox import Outbox
 from storage.sqlite import Storage
 
@@ -44,7 +44,3 @@ class Context:
                 except InvalidTime:
                     continue
         return zone(self.settings.default_timezone)
-
-
-def channel_of(caller: Caller) -> ChannelRef:
-    return ChannelRef(platform=caller.platform, workspace_id=caller.workspace_id, channel_id=caller.channel_id)

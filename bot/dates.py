@@ -51,7 +51,10 @@ _MONTHS = (
 )
 _EXPLICIT_DATE = re.compile(rf"\b(?:{_MONTHS})\b|\d{{1,4}}[/-]\d{{1,2}}")
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
-_BARE_AT_HOUR = re.compile(r"\bat\s+(\d{1,2})(?![\d:.])(?!\s*(?:am|pm|a\.m|p\.m|h\b|o'?clock))")
+_BARE_AT_HOUR = re.compile(r"\bat\s+(\d{1,2})(?![\d:.])(?!\s*(?:am|pm|a\.m|p\.m|h\b))")
+_OCLOCK = re.compile(r"\b(\d{1,2})\s*o'?clock\b")
+_H_CLOCK = re.compile(r"(?<!in )\b(\d{1,2})h(\d{2})?\b")  # "13h", "13h30": clock times where people write them
+_EVENING = re.compile(r"\b(?:tonight|evening|afternoon|night)\b")
 _LEADING_KEYWORD = re.compile(r"^(?:when|at|on)\s+")
 
 
@@ -100,9 +103,24 @@ def parse_when(phrase: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
 
 def _normalise(phrase: str) -> str:
     text = " ".join(phrase.lower().split()).replace("half an hour", "30 minutes")
+    text = _OCLOCK.sub(lambda m: f"{m.group(1)}:00", text)
+    text = _H_CLOCK.sub(lambda m: f"{m.group(1)}:{m.group(2) or '00'}", text)
     # "at 10" is ten o'clock; dateparser alone would read a bare number as a month or a year.
-    text = _BARE_AT_HOUR.sub(lambda m: f"at {m.group(1)}:00", text)
+    text = _BARE_AT_HOUR.sub(lambda m: f"at {_bare_hour(int(m.group(1)), text, phrase)}:00", text)
     return _LEADING_KEYWORD.sub("", text)
+
+
+def _bare_hour(hour: int, text: str, phrase: str) -> int:
+    """An hour written without am or pm: in the evening when the phrase says so, else on a 24-hour clock, except
+    that 1 to 6 are too often meant as afternoon to guess."""
+    if 1 <= hour <= 11 and _EVENING.search(text):
+        return hour + 12
+    if 1 <= hour <= 6:
+        raise InvalidTime(
+            f"`at {hour}` in `{phrase.strip()}` could be {hour:02d}:00 or {hour + 12}:00. "
+            f"Write `{hour}am`, `{hour}pm` or `{hour + 12}:00`."
+        )
+    return hour
 
 
 def _reject_impossible_clock(text: str, phrase: str) -> None:

@@ -7,9 +7,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.context import Context, channel_of
+from bot.context import Context
 from bot.dates import format_local, parse_when
-from bot.errors import ApiError, ApiNotFound, BadCommand, InvalidTime, NotAllowed, UsageError
+from bot.errors import ApiError, ApiNotFound, ApiUnconfirmed, BadCommand, InvalidTime, NotAllowed, UsageError
 from bot.model import Caller, Command, ContentType, PostStatus, RemotePost, Reply
 from bot.notices import NoticeKind, notice_for
 from bot.texts import describe_media
@@ -41,7 +41,7 @@ async def list_posts(ctx: Context, command: Command) -> Reply:
     if argument not in ("", "refresh"):
         raise BadCommand("`/posts` lists this channel's posts; `/posts refresh` asks Infinipost for news first.")
     tz = await ctx.zone_of(command.caller)
-    requests = await ctx.storage.channel_requests(channel_of(command.caller), limit=LIST_LIMIT)
+    requests = await ctx.storage.channel_requests(command.caller.channel, limit=LIST_LIMIT)
     posts = await ctx.storage.posts_of([r.id for r in requests])
     if argument == "refresh":
         pending = [p for group in posts.values() for p in group if not p.status.is_final]
@@ -91,17 +91,25 @@ async def cancel(ctx: Context, command: Command) -> Reply:
     pending = [p for p in posts if not p.status.is_final]
     if not pending:
         raise UsageError(f"Nothing to cancel in request #{stored.id}: {_finals(posts)}.")
-    result = await ctx.api.delete_posts([p.id for p in pending])
+    try:
+        result = await ctx.api.delete_posts([p.id for p in pending])
+    except ApiUnconfirmed:
+        return Reply(
+            text="Infinipost did not confirm the cancellation. `/posts refresh` in a minute shows whether it "
+            "went through.",
+            error=True,
+        )
     cancelled = [p for p in pending if p.id in result.deleted]
     if cancelled:
         after = {p.id: p for p in posts} | {
             p.id: replace(p, status=PostStatus.CANCELLED, next_check_at=None) for p in cancelled
         }
-        await ctx.storage.update_posts(
-            [after[p.id] for p in cancelled],
-            audit=(command.caller, "cancel", stored.id, {"posts": [p.id for p in cancelled]}),
-            notices=[notice_for(NoticeKind.UPDATED, stored, list(after.values()), sandbox=ctx.sandbox)],
-        )
+        async with ctx.tracking_lock:
+            await ctx.storage.update_posts(
+                [after[p.id] for p in cancelled],
+                audit=(command.caller, "cancel", stored.id, {"posts": [p.id for p in cancelled]}),
+                notices=[notice_for(NoticeKind.UPDATED, stored, list(after.values()), sandbox=ctx.sandbox)],
+            )
         ctx.outbox.wake()
     lines = [f"Cancelled `{p.id}` ({p.account_label})." for p in cancelled]
     for post in pending:
@@ -148,17 +156,20 @@ async def reschedule(ctx: Context, command: Command) -> Reply:
         )
     if moved:
         after = {p.id: p for p in posts} | {p.id: p for p in moved}
-        await ctx.storage.update_posts(
-            moved,
-            audit=(
-                command.caller,
-                "reschedule",
-                stored.id,
-                {"posts": [p.id for p in moved], "to": when.isoformat()},
-            ),
-            notices=[notice_for(NoticeKind.UPDATED, stored, list(after.values()), sandbox=ctx.sandbox)],
-        )
+        async with ctx.tracking_lock:
+            await ctx.storage.update_posts(
+                moved,
+                audit=(
+                    command.caller,
+                    "reschedule",
+                    stored.id,
+                    {"posts": [p.id for p in moved], "to": when.isoformat()},
+                ),
+                notices=[notice_for(NoticeKind.UPDATED, stored, list(after.values()), sandbox=ctx.sandbox)],
+            )
         ctx.outbox.wake()
+    if moved and stored.request.sound_url:
+        problems.append("Infinipost's edits may drop a post's sound; check the post in Infinipost.")
     lines = [f"Moved `{p.id}` ({p.account_label}) to {format_local(when, tz)}." for p in moved]
     return Reply(text="\n".join(lines + problems), error=not moved)
 
@@ -187,7 +198,7 @@ async def _target(ctx: Context, target: str, caller: Caller, *, verb: str) -> tu
     number = target.lstrip("#")
     stored: StoredRequest | None
     if target.startswith("#") or number.isdigit():
-        stored = await ctx.storage.get_request(int(number)) if number.isdigit() else None
+        stored = await ctx.storage.get_request(int(number)) if number.isdigit() and len(number) < 18 else None
         posts = (await ctx.storage.posts_of([stored.id]))[stored.id] if stored else []
     else:
         post = await ctx.storage.get_post(target)
@@ -195,6 +206,9 @@ async def _target(ctx: Context, target: str, caller: Caller, *, verb: str) -> tu
         posts = [post] if post else []
     if stored is None or stored.channel.workspace_id != caller.workspace_id:
         raise UsageError(f"I have no post `{target}`. `/posts` lists this channel's posts with their IDs.")
+    if stored.api and stored.api != ctx.storage.api:
+        where = "the sandbox" if stored.api == "sandbox" else "another Infinipost"
+        raise UsageError(f"Request #{stored.id} was made in {where}, not the Infinipost the bot uses now.")
     if stored.user_id != caller.user_id and not caller.is_admin:
         raise NotAllowed(f"Only {stored.user_name}, who scheduled it, or an admin can {verb} request #{stored.id}.")
     if stored.state == RequestState.UNCONFIRMED:

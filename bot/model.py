@@ -52,6 +52,10 @@ class Caller:
     profile_timezone: str | None = None  # the platform's own idea of the user's zone, when it has one
     local_files: bool = False  # may name files on the bot's own disk as media (the console's user only)
 
+    @property
+    def channel(self) -> ChannelRef:
+        return ChannelRef(platform=self.platform, workspace_id=self.workspace_id, channel_id=self.channel_id)
+
 
 @dataclass(frozen=True, kw_only=True)
 class MediaSource:

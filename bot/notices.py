@@ -72,7 +72,6 @@ class Notice:
     scheduled_time: datetime | None
     items: tuple[NoticeItem, ...]
     sandbox: bool = False
-    alert: bool = False  # also copy it to BOT_ALERTS_CHANNEL
 
     @property
     def placement(self) -> Placement:
@@ -90,7 +89,6 @@ class Notice:
             "scheduled_time": to_db_time(self.scheduled_time),
             "items": [vars(item) for item in self.items],
             "sandbox": self.sandbox,
-            "alert": self.alert,
         }
         return json.dumps(data, ensure_ascii=False)
 
@@ -108,7 +106,6 @@ class Notice:
             scheduled_time=from_db_time(data.get("scheduled_time")),
             items=tuple(NoticeItem(**item) for item in data["items"]),
             sandbox=bool(data.get("sandbox")),
-            alert=bool(data.get("alert")),
         )
 
 
@@ -118,7 +115,6 @@ def notice_for(
     posts: Sequence[StoredPost],
     *,
     sandbox: bool,
-    alert: bool = False,
 ) -> NewNotice:
     """A notice about `posts` of a stored request, ready to be written to the outbox."""
     request = stored.request
@@ -143,7 +139,6 @@ def notice_for(
         scheduled_time=scheduled,
         items=items,
         sandbox=sandbox,
-        alert=alert,
     )
     return NewNotice(channel=stored.channel, kind=kind.value, request_id=stored.id, payload=notice.to_json())
 
@@ -155,7 +150,6 @@ class Style:
     time: Callable[[datetime], str]
     mention: Callable[[str, str], str]  # (user ID, display name) -> a mention
     text: Callable[[str], str] = field(default=lambda s: s)  # escape user-supplied text
-    bold: Callable[[str], str] = field(default=lambda s: f"*{s}*")
 
 
 def render(notices: Sequence[Notice], style: Style) -> str:

@@ -124,12 +124,15 @@ class Outbox:
             # than each new notice waking a round that can send nothing.
             await asyncio.sleep(self._paced_for)
             return
-        next_at = await self._storage.next_notice_time()
+        next_at = await self._storage.next_notice_time(platforms=tuple(self.messengers))
         timeout = 30.0
         if next_at is not None:
             timeout = min(timeout, max(0.05, (next_at - self._clock()).total_seconds()))
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that arrives as the
+        # event is set, and the worker would then never stop.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._wake.wait()
 
     async def flush(self) -> int:
         """Deliver every due notice of the platforms present, as pacing allows; return how many went."""
@@ -137,9 +140,10 @@ class Outbox:
             self._paced_for = 0.0
             await self._recover_interrupted()
             by_channel: dict[ChannelRef, list[StoredNotice]] = defaultdict(list)
-            for stored in await self._storage.due_notices(self._clock(), limit=DUE_LIMIT):
-                if stored.channel.platform in self.messengers:  # other platforms' notices wait for them
-                    by_channel[stored.channel].append(stored)
+            # Other platforms' notices wait in the outbox for a process that runs them.
+            due = await self._storage.due_notices(self._clock(), platforms=tuple(self.messengers), limit=DUE_LIMIT)
+            for stored in due:
+                by_channel[stored.channel].append(stored)
             delivered = 0
             for channel, waiting in by_channel.items():
                 messenger = self.messengers[channel.platform]

@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.accounts import describe_known, resolve_accounts
-from bot.context import Context, channel_of
+from bot.context import Context
 from bot.dates import format_local, parse_when
-from bot.errors import ApiError, ApiUnconfirmed, BadCommand, MediaRejected, NotAllowed, UsageError
+from bot.errors import ApiError, ApiUnconfirmed, BadCommand, MediaRejected, NotAllowed, StorageError, UsageError
 from bot.grammar import USAGE, parse_post
 from bot.model import (
     LOCAL_FILES,
@@ -186,7 +186,7 @@ def media_kind(name: str, content_type: str | None = None) -> MediaKind | None:
 
 
 async def _accounts(ctx: Context, draft: PostDraft, caller: Caller) -> tuple[Account, ...]:
-    settings = await ctx.storage.channel_settings(channel_of(caller))
+    settings = await ctx.storage.channel_settings(caller.channel)
     known = await ctx.accounts.all()
     names = draft.accounts or settings.default_accounts
     if not names:
@@ -208,7 +208,7 @@ async def _accounts(ctx: Context, draft: PostDraft, caller: Caller) -> tuple[Acc
 
 async def form(ctx: Context, caller: Caller) -> PostForm:
     """The choices a /post form shows in this channel."""
-    settings = await ctx.storage.channel_settings(channel_of(caller))
+    settings = await ctx.storage.channel_settings(caller.channel)
     known = [a for a in await ctx.accounts.all() if a.is_ready]
     if settings.allowed_accounts is not None:
         known = [a for a in known if a.id in settings.allowed_accounts]
@@ -217,34 +217,26 @@ async def form(ctx: Context, caller: Caller) -> PostForm:
 
 
 async def send(ctx: Context, stored: StoredRequest, *, caller: Caller, tz: ZoneInfo) -> Reply:
-    """Make the create call for a stored request and record its outcome."""
+    """Make the create call for a stored request and record its outcome.
+
+    Once the call may have gone out, no answer ever says "nothing was sent": an unknown outcome is stored as
+    unconfirmed for the tracker to settle, and a create that worked but could not be recorded is left in the
+    `sending` state, which the tracker also settles.
+    """
     request_id, request = stored.id, stored.request
     try:
         remote = await ctx.api.create_posts(request)
     except ApiUnconfirmed as exc:
         logger.warning("request %s: create outcome unknown (%s)", request_id, exc.status or "no answer")
-        await ctx.storage.finish_request(
-            request_id,
-            state=RequestState.UNCONFIRMED,
-            error=exc.user_message,
-            audit=(caller, "schedule_unconfirmed", {}),
-            reconcile_at=ctx.clock() + RECONCILE_DELAYS[0],
-        )
-        return Reply(text=f"Request #{request_id}: {exc.user_message}", error=True)
+        return await _unconfirmed(ctx, stored, caller, exc.user_message)
     except ApiError as exc:
         await ctx.storage.finish_request(
             request_id, state=RequestState.FAILED, error=exc.user_message, audit=(caller, "schedule_failed", {})
         )
         return Reply(text=f"Nothing was scheduled. {exc.user_message}", error=True)
     except Exception:
-        # A bug after the request may have gone out: treat it as unconfirmed, never as failed.
-        await ctx.storage.finish_request(
-            request_id,
-            state=RequestState.UNCONFIRMED,
-            error="internal error during the create call",
-            reconcile_at=ctx.clock() + RECONCILE_DELAYS[0],
-        )
-        raise
+        logger.exception("request %s: the create call failed in an unexpected way", request_id)
+        return await _unconfirmed(ctx, stored, caller, ApiUnconfirmed.default_message)
     labels = {account.id: account.label for account in request.accounts}
     now = ctx.clock()
     posts = []
@@ -260,17 +252,43 @@ async def send(ctx: Context, stored: StoredRequest, *, caller: Caller, tz: ZoneI
         )
         posts.append(replace(post, next_check_at=post.scheduled_time or now))  # tracked from its time on
     sent = replace(stored, state=RequestState.SENT)
-    await ctx.storage.finish_request(
-        request_id,
-        state=RequestState.SENT,
-        posts=posts,
-        audit=(caller, "schedule", {"posts": [p.id for p in posts]}),
-        notices=[notice_for(NoticeKind.SCHEDULED, sent, posts, sandbox=ctx.sandbox)],
-    )
+    try:
+        await ctx.storage.finish_request(
+            request_id,
+            state=RequestState.SENT,
+            posts=posts,
+            audit=(caller, "schedule", {"posts": [p.id for p in posts]}),
+            notices=[notice_for(NoticeKind.SCHEDULED, sent, posts, sandbox=ctx.sandbox)],
+        )
+    except StorageError:
+        listed = ", ".join(f"`{p.id}`" for p in posts)
+        return Reply(
+            text=f"Infinipost created request #{request_id} ({listed}), but the bot could not record it yet. "
+            "Do not send it again: I will find it and tell you here.",
+            error=True,
+        )
     ctx.outbox.wake()
     when = f"for {format_local(request.scheduled_time, tz)}" if request.scheduled_time else "to go out now"
-    listed = "\n".join(f"• {p.account_label}: `{p.id}`" for p in posts)
-    return Reply(text=f"Scheduled {when} (request #{request_id}):\n{listed}")
+    lines = [f"Scheduled {when} (request #{request_id}):"]
+    lines += [f"• {p.account_label}: `{p.id}`" for p in posts]
+    missing = [a.label for a in request.accounts if a.id not in {p.account_id for p in posts}]
+    if missing:
+        lines.append(f"Infinipost made no post for {', '.join(missing)}; schedule those again if you need them.")
+    return Reply(text="\n".join(lines))
+
+
+async def _unconfirmed(ctx: Context, stored: StoredRequest, caller: Caller, message: str) -> Reply:
+    try:
+        await ctx.storage.finish_request(
+            stored.id,
+            state=RequestState.UNCONFIRMED,
+            error=message,
+            audit=(caller, "schedule_unconfirmed", {}),
+            reconcile_at=ctx.clock() + RECONCILE_DELAYS[0],
+        )
+    except StorageError:
+        logger.exception("request %s stays in sending; the tracker will settle it", stored.id)
+    return Reply(text=f"Request #{stored.id}: {message}", error=True)
 
 
 async def confirm(ctx: Context, command: Command) -> Reply:

@@ -7,7 +7,7 @@ from functools import cache
 from zoneinfo import available_timezones
 
 from bot.accounts import describe_known, resolve_accounts
-from bot.context import Context, channel_of
+from bot.context import Context
 from bot.dates import format_local, zone
 from bot.errors import BadCommand, InvalidTime, NotAllowed
 from bot.model import Command, Reply
@@ -59,7 +59,7 @@ async def accounts(ctx: Context, command: Command) -> Reply:
 
 async def _list(ctx: Context, command: Command) -> Reply:
     known = await ctx.accounts.all()
-    settings = await ctx.storage.channel_settings(channel_of(command.caller))
+    settings = await ctx.storage.channel_settings(command.caller.channel)
     aliases = await ctx.storage.aliases(command.caller.platform, command.caller.workspace_id)
     if not known:
         return Reply(text=describe_known(known))

@@ -81,7 +81,8 @@ async def start_runtime(
     `transport`, `api_timeout` and `api_backoff` tune the Infinipost client (tests make them short).
     """
     async with AsyncExitStack() as stack:
-        storage = await Storage.open(settings.database, clock=clock)
+        api_name = "sandbox" if settings.api_key is None else settings.api_url
+        storage = await Storage.open(settings.database, clock=clock, api=api_name)
         stack.push_async_callback(storage.close)
         interrupted = await storage.interrupted_to_unconfirmed()
         if interrupted:

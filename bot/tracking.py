@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from bot.context import Context
 from bot.errors import ApiError, ApiNotFound, ApiUnavailable
-from bot.model import ChannelRef, PostStatus, RemotePost
+from bot.model import PostStatus, RemotePost
 from bot.notices import NoticeKind, notice_for
 from storage.records import NewNotice, RequestState, StoredPost, StoredRequest
 
@@ -29,6 +29,7 @@ CONCURRENCY = 8
 # When to look again for the posts of a create whose outcome was unknown; after the last, they were not created.
 RECONCILE_DELAYS = tuple(timedelta(seconds=s) for s in (30, 60, 120, 240, 480, 900))
 SCAN_LIMIT = 300  # posts of one account looked at per attempt
+STUCK_SENDING = timedelta(minutes=10)  # far beyond the client's timeout
 
 
 def next_check(post: StoredPost, *, now: datetime, poll: timedelta) -> datetime | None:
@@ -53,7 +54,8 @@ async def record_remote(ctx: Context, observed: Sequence[tuple[StoredPost, Remot
 async def _record(ctx: Context, observed: Sequence[tuple[StoredPost, RemotePost | None]]) -> int:
     # Compare with what is stored now, not with what the caller read earlier: news is told once.
     fresh = await ctx.storage.posts_by_id([post.id for post, _ in observed])
-    observed = [(fresh[post.id], remote) for post, remote in observed if post.id in fresh]
+    # A post cancelled (or settled) since it was read keeps its final state, whatever the answer said.
+    observed = [(fresh[post.id], remote) for post, remote in observed if not fresh[post.id].status.is_final]
     now, poll = ctx.clock(), timedelta(seconds=ctx.settings.poll_seconds)
     delay = timedelta(minutes=ctx.settings.delay_alert_minutes)
     updated: list[StoredPost] = []
@@ -128,18 +130,23 @@ async def _notices(
 
 def _failure_notices(ctx: Context, stored: StoredRequest, failed: list[StoredPost]) -> list[NewNotice]:
     notices = [notice_for(NoticeKind.FAILED, stored, failed, sandbox=ctx.sandbox)]
-    alerts = ctx.settings.alerts_channel
+    alerts = alerts_channel(ctx.settings.alerts_channel, stored.channel.platform)
     if alerts and alerts != stored.channel.channel_id:
         copy = notice_for(NoticeKind.FAILED, stored, failed, sandbox=ctx.sandbox)
-        notices.append(
-            replace(
-                copy,
-                channel=ChannelRef(
-                    platform=stored.channel.platform, workspace_id=stored.channel.workspace_id, channel_id=alerts
-                ),
-            )
-        )
+        notices.append(replace(copy, channel=replace(stored.channel, channel_id=alerts)))
     return notices
+
+
+def alerts_channel(setting: str | None, platform: str) -> str | None:
+    """BOT_ALERTS_CHANNEL for one platform: `C0123` applies to any; `slack:C0123,discord:1234` to each its own."""
+    plain = None
+    for entry in (setting or "").split(","):
+        named, _, channel = entry.strip().rpartition(":")
+        if named == platform:
+            return channel
+        if not named and channel:
+            plain = channel
+    return plain
 
 
 @dataclass(frozen=True)
@@ -179,10 +186,10 @@ class Tracker:
 
         async def check(post: StoredPost) -> None:
             nonlocal backed_off
-            if backed_off:
-                retry_later.append(post)
-                return
             async with gate:
+                if backed_off:  # Infinipost asked us to wait: the rest of this round waits too
+                    retry_later.append(post)
+                    return
                 try:
                     observed.append((post, await self.ctx.api.get_post(post.id)))
                 except ApiNotFound:
@@ -205,15 +212,21 @@ class Tracker:
 
     async def _back_off(self, posts: list[StoredPost], *, extra: timedelta) -> None:
         now, poll = self.ctx.clock(), timedelta(seconds=self.ctx.settings.poll_seconds)
-        later = [replace(p, checks=p.checks + 1) for p in posts]
-        await self.ctx.storage.update_posts(
-            [replace(p, next_check_at=max(next_check(p, now=now, poll=poll) or now, now + extra)) for p in later]
-        )
+        async with self.ctx.tracking_lock:  # as stored now: a /cancel meanwhile must not be undone
+            fresh = await self.ctx.storage.posts_by_id([p.id for p in posts])
+            later = [replace(p, checks=p.checks + 1) for p in fresh.values() if not p.status.is_final]
+            await self.ctx.storage.update_posts(
+                [replace(p, next_check_at=max(next_check(p, now=now, poll=poll) or now, now + extra)) for p in later]
+            )
 
     # Unconfirmed creates
 
     async def reconcile(self) -> int:
         """Look for the posts of creates whose outcome was unknown; adopt them, or say they were not created."""
+        # A create left `sending` this long did not die in flight: its outcome just could not be stored.
+        stuck = await self.ctx.storage.interrupted_to_unconfirmed(before=self.ctx.clock() - STUCK_SENDING)
+        if stuck:
+            logger.warning("requests %s were stuck sending; looking for their posts", stuck)
         settled = 0
         for stored in await self.ctx.storage.due_reconciliations(self.ctx.clock()):
             try:

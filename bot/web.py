@@ -8,6 +8,8 @@ from typing import Self
 
 from aiohttp import web
 
+from bot.errors import BotError
+
 logger = logging.getLogger(__name__)
 
 
@@ -28,18 +30,32 @@ async def start_site(app: web.Application, *, host: str, port: int) -> tuple[web
 
 
 class WebServer:
-    """An aiohttp server that components add routes to before it starts."""
+    """An aiohttp server that components add routes to before it starts.
+
+    `host` and `port` may be changed before it starts; with `any_port_if_busy`, a taken port gives way to a free
+    one (for the console, whose links only this machine needs to reach).
+    """
 
     def __init__(self, *, host: str, port: int) -> None:
         self.app = web.Application(client_max_size=1024**2)
         self.app.router.add_get("/healthz", _health)
-        self._host, self._port = host, port
+        self.host, self.wanted_port = host, port
+        self.any_port_if_busy = False
         self._runner: web.AppRunner | None = None
         self.port = 0
 
     async def __aenter__(self) -> Self:
-        self._runner, self.port = await start_site(self.app, host=self._host, port=self._port)
-        logger.info("HTTP server listening on %s:%s", self._host, self.port)
+        try:
+            self._runner, self.port = await start_site(self.app, host=self.host, port=self.wanted_port)
+        except OSError as exc:
+            if not self.any_port_if_busy:
+                raise BotError(
+                    f"Cannot listen on {self.host}:{self.wanted_port} ({exc.strerror}). "
+                    "Set BOT_HTTP_PORT (and BOT_HTTP_HOST) to a free port and address."
+                ) from exc
+            self._runner, self.port = await start_site(self.app, host=self.host, port=0)
+            logger.info("port %s is taken; serving on %s instead", self.wanted_port, self.port)
+        logger.info("HTTP server listening on %s:%s", self.host, self.port)
         return self
 
     async def __aexit__(

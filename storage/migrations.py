@@ -140,6 +140,14 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             "UPDATE requests SET next_reconcile_at = updated_at WHERE state = 'unconfirmed'",
         ),
     ),
+    (
+        "0005_request_api",
+        (
+            # Which Infinipost a request went to: "sandbox", or the API's URL. Older rows ('') count for any.
+            "ALTER TABLE requests ADD COLUMN api TEXT NOT NULL DEFAULT ''",
+            "CREATE INDEX requests_by_api_state ON requests (api, state)",
+        ),
+    ),
 ]
 
 

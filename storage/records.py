@@ -90,6 +90,7 @@ class StoredRequest:
     sent_at: datetime | None
     announcement: MessageRef | None
     reconcile_attempts: int = 0
+    api: str = ""  # the Infinipost it went to: "sandbox" or the API's URL ("" if made before that was kept)
 
 
 @dataclass(frozen=True, kw_only=True)

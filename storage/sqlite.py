@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -44,8 +44,9 @@ logger = logging.getLogger(__name__)
 
 _REQUEST_COLUMNS = (
     "id, platform, workspace_id, channel_id, user_id, user_name, command_text, request_json, state, "
-    "confirm_token, error, created_at, sent_at, announcement_ref, reconcile_attempts"
+    "confirm_token, error, created_at, sent_at, announcement_ref, reconcile_attempts, api"
 )
+_OURS = "(api = ? OR api = '')"  # requests made through this process's Infinipost, or before it was recorded
 _POST_COLUMNS = (
     "id, request_id, account_id, account_label, status, scheduled_time, posted_at, next_check_at, checks, delay_warned"
 )
@@ -60,16 +61,19 @@ def _utc_now() -> datetime:
 class Storage:
     """Domain-named reads and writes. Open with `await Storage.open(path)`; `":memory:"` works for tests."""
 
-    def __init__(self, db: aiosqlite.Connection, *, clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, db: aiosqlite.Connection, *, clock: Callable[[], datetime] = _utc_now, api: str = "") -> None:
         self._db = db
         self._lock = asyncio.Lock()
         self._now = clock
+        # The Infinipost this process talks to ("sandbox" or a URL): requests are stamped with it, and only its
+        # own are tracked, so that trying the sandbox and then the real API in one database cannot mix them.
+        self.api = api
         # Zones, channel settings and aliases are read by every command and written only through this object,
         # so they are kept in memory once read (the bot is the database's only user).
         self._settings: dict[tuple[str, ...], Any] = {}
 
     @classmethod
-    async def open(cls, path: Path | str, *, clock: Callable[[], datetime] = _utc_now) -> Self:
+    async def open(cls, path: Path | str, *, clock: Callable[[], datetime] = _utc_now, api: str = "") -> Self:
         if str(path) != ":memory:":
             _create_private(Path(path))
         try:
@@ -80,7 +84,7 @@ class Storage:
             await migrate(db)
         except sqlite3.Error as exc:
             raise StorageError(f"Could not open the database at {path}: {exc}") from exc
-        return cls(db, clock=clock)
+        return cls(db, clock=clock, api=api)
 
     async def close(self) -> None:
         await self._db.close()
@@ -138,8 +142,8 @@ class Storage:
         async with self._transaction() as db:
             cursor = await db.execute(
                 "INSERT INTO requests (platform, workspace_id, channel_id, user_id, user_name, command_text, "
-                "request_json, scheduled_time, state, confirm_token, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "request_json, scheduled_time, state, confirm_token, created_at, updated_at, api) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     caller.platform,
                     caller.workspace_id,
@@ -153,6 +157,7 @@ class Storage:
                     confirm_token,
                     now,
                     now,
+                    self.api,
                 ),
             )
             request_id = cursor.lastrowid
@@ -163,7 +168,7 @@ class Storage:
             )
         return StoredRequest(
             id=request_id,
-            channel=_channel(caller),
+            channel=caller.channel,
             user_id=caller.user_id,
             user_name=caller.display_name,
             command_text=command_text,
@@ -174,6 +179,7 @@ class Storage:
             created_at=created,
             sent_at=None,
             announcement=None,
+            api=self.api,
         )
 
     async def get_request(self, request_id: int) -> StoredRequest | None:
@@ -235,11 +241,17 @@ class Storage:
         )
         return [_request(row) for row in rows]
 
-    async def interrupted_to_unconfirmed(self) -> list[int]:
-        """At start-up: a request left `sending` by a crash may or may not exist at Infinipost."""
-        rows = await self._rows("SELECT id FROM requests WHERE state = ?", (RequestState.SENDING,))
+    async def interrupted_to_unconfirmed(self, *, before: datetime | None = None) -> list[int]:
+        """Requests left `sending` (by a crash, or a create whose outcome could not be stored), older than
+        `before` if given: they may or may not exist at Infinipost, so they become unconfirmed."""
+        cutoff = to_db_time(before or self._now() + timedelta(days=1))
+        rows = await self._rows(
+            f"SELECT id FROM requests WHERE state = ? AND updated_at < ? AND {_OURS}",
+            (RequestState.SENDING, cutoff, self.api),
+        )
         ids = [int(row["id"]) for row in rows]
         if ids:
+            now = to_db_time(self._now())
             async with self._transaction() as db:
                 await db.executemany(
                     "UPDATE requests SET state = ?, error = ?, updated_at = ?, next_reconcile_at = ? "
@@ -248,8 +260,8 @@ class Storage:
                         (
                             RequestState.UNCONFIRMED,
                             "interrupted during the create call",
-                            to_db_time(self._now()),
-                            to_db_time(self._now()),
+                            now,
+                            now,
                             i,
                             RequestState.SENDING,
                         )
@@ -322,8 +334,9 @@ class Storage:
     async def due_posts(self, now: datetime, *, limit: int) -> list[StoredPost]:
         """Posts the tracker should ask about now: only those whose time has come, soonest first."""
         rows = await self._rows(
-            f"SELECT {_POST_COLUMNS} FROM posts WHERE next_check_at <= ? ORDER BY next_check_at LIMIT ?",
-            (to_db_time(now), limit),
+            f"SELECT {_POST_COLUMNS} FROM posts WHERE next_check_at <= ? "
+            f"AND request_id IN (SELECT id FROM requests WHERE {_OURS}) ORDER BY next_check_at LIMIT ?",
+            (to_db_time(now), self.api, limit),
         )
         return [_post(row) for row in rows]
 
@@ -333,8 +346,9 @@ class Storage:
 
     async def due_reconciliations(self, now: datetime) -> list[StoredRequest]:
         rows = await self._rows(
-            f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE state = ? AND next_reconcile_at <= ? ORDER BY id",
-            (RequestState.UNCONFIRMED, to_db_time(now)),
+            f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE state = ? AND next_reconcile_at <= ? AND {_OURS} "
+            "ORDER BY id",
+            (RequestState.UNCONFIRMED, to_db_time(now), self.api),
         )
         return [_request(row) for row in rows]
 
@@ -405,12 +419,12 @@ class Storage:
 
     async def set_channel_defaults(self, caller: Caller, account_ids: Sequence[str]) -> None:
         """The accounts a /post from this channel goes to when it names none."""
-        current = await self.channel_settings(_channel(caller))
+        current = await self.channel_settings(caller.channel)
         await self._save_channel(caller, tuple(account_ids), current.allowed_accounts)
 
     async def set_channel_allowed(self, caller: Caller, account_ids: Sequence[str] | None) -> None:
         """The only accounts this channel may post to; None lifts the restriction."""
-        current = await self.channel_settings(_channel(caller))
+        current = await self.channel_settings(caller.channel)
         await self._save_channel(caller, current.default_accounts, tuple(account_ids) if account_ids else None)
 
     async def _save_channel(self, caller: Caller, defaults: tuple[str, ...], allowed: tuple[str, ...] | None) -> None:
@@ -577,11 +591,15 @@ class Storage:
 
     # Notice outbox
 
-    async def due_notices(self, now: datetime, *, limit: int = 100) -> list[StoredNotice]:
+    async def due_notices(self, now: datetime, *, platforms: Sequence[str], limit: int = 100) -> list[StoredNotice]:
+        """Pending notices whose time has come, for the chat platforms this process runs."""
+        if not platforms:
+            return []
+        marks = ",".join("?" * len(platforms))
         rows = await self._rows(
             f"SELECT {_NOTICE_COLUMNS} FROM notices WHERE state = 'pending' AND next_attempt_at <= ? "
-            "ORDER BY id LIMIT ?",
-            (to_db_time(now), limit),
+            f"AND platform IN ({marks}) ORDER BY id LIMIT ?",
+            (to_db_time(now), *platforms, limit),
         )
         return [_notice(row) for row in rows]
 
@@ -595,8 +613,14 @@ class Storage:
         payloads = {int(row["id"]): str(row["payload"]) for row in rows}
         return [replace(n, payload=payloads[n.id]) for n in notices if n.id in payloads]
 
-    async def next_notice_time(self) -> datetime | None:
-        row = await self._row("SELECT MIN(next_attempt_at) AS at FROM notices WHERE state = 'pending'")
+    async def next_notice_time(self, *, platforms: Sequence[str]) -> datetime | None:
+        if not platforms:
+            return None
+        marks = ",".join("?" * len(platforms))
+        row = await self._row(
+            f"SELECT MIN(next_attempt_at) AS at FROM notices WHERE state = 'pending' AND platform IN ({marks})",
+            tuple(platforms),
+        )
         return from_db_time(row["at"]) if row else None
 
     async def notices_delivered(
@@ -662,10 +686,6 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
-def _channel(caller: Caller) -> ChannelRef:
-    return ChannelRef(platform=caller.platform, workspace_id=caller.workspace_id, channel_id=caller.channel_id)
-
-
 def _post_state(post: StoredPost) -> tuple[Any, ...]:
     """The columns a post's status and tracking live in, in the order of _POST_COLUMNS."""
     return (
@@ -695,6 +715,7 @@ def _request(row: sqlite3.Row) -> StoredRequest:
         sent_at=from_db_time(row["sent_at"]),
         announcement=ref_from_json(row["announcement_ref"]),
         reconcile_attempts=int(row["reconcile_attempts"]),
+        api=row["api"],
     )
 
 

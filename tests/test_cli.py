@@ -127,6 +127,7 @@ def test_slack_manifest_for_http_mode_points_every_url_at_the_public_address(tmp
     assert set(commands) == {"/post", "/posts", "/cancel", "/reschedule", "/accounts", "/timezone", "/help"}
     assert {c["url"] for c in commands.values()} == {"https://bot.example.com/slack/events"}
     assert manifest["settings"]["interactivity"]["request_url"] == "https://bot.example.com/slack/events"
+    assert manifest["settings"]["event_subscriptions"]["request_url"] == "https://bot.example.com/slack/events"
     assert manifest["settings"]["socket_mode_enabled"] is False
     assert manifest["features"]["shortcuts"][0]["name"] == "Schedule as post"
     assert {"commands", "chat:write", "files:read", "users:read"} <= set(manifest["oauth_config"]["scopes"]["bot"])

@@ -98,3 +98,30 @@ def test_settings_never_show_secrets() -> None:
     settings = Settings(_env_file=None, **SECRETS)
     assert leaks(repr(settings)) == []
     assert leaks(str(settings.model_dump())) == []
+
+
+async def test_a_discord_flow_leaks_no_token(
+    tmp_path: Path, sandbox: SandboxServer, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.adapters.test_discord import discord_settings, start_bot
+    from tests.fakes.discord import BOT_TOKEN, running_fake_discord
+
+    caplog.set_level(logging.DEBUG)
+    async with running_fake_discord() as fake:
+        settings = discord_settings(tmp_path, fake, sandbox, api_key=SECRETS["api_key"])
+        async with start_bot(settings, fake, sandbox, clock) as bot:
+            assert "Scheduled" in await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", when="in 1 hour")
+            await bot.run("post", url="https://e.com/v.mp4", accounts="nobody")
+            await bot.run("posts")
+            clock.advance(hours=2)
+            await Tracker(bot.runtime.ctx).cycle()
+            await bot.runtime.ctx.outbox.flush()
+        captured = {
+            "logs": "\n".join(record.getMessage() + str(record.exc_info or "") for record in caplog.records),
+            "discord bodies": json.dumps([r.body for r in fake.requests]),
+            "infinipost bodies": json.dumps([r.body for r in sandbox.state.received]),
+            "database": "\n".join(sqlite3.connect(settings.database).iterdump()),
+        }
+    assert all(r.authorization in ("", f"Bot {BOT_TOKEN}") for r in fake.requests)  # sent only as auth
+    found = {where: BOT_TOKEN in text or bool(leaks(text)) for where, text in captured.items()}
+    assert found == dict.fromkeys(captured, False)

@@ -332,7 +332,8 @@ class DiscordAdapter:
     async def _account_choices(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
         try:
             caller = await self.people.caller(interaction)
-            form = await asyncio.wait_for(self.core.post_form(caller), ANSWER_BUDGET)
+            async with asyncio.timeout(ANSWER_BUDGET):
+                form = await self.core.post_form(caller)
         except (BotError, TimeoutError):
             return []
         return account_choices(form, current)
@@ -359,7 +360,8 @@ class DiscordAdapter:
             await self._run(interaction, "post", draft=PostDraft(), attachments=attachments)
             return
         try:
-            defaults = ", ".join((await asyncio.wait_for(self.core.post_form(caller), ANSWER_BUDGET)).defaults)
+            async with asyncio.timeout(ANSWER_BUDGET):
+                defaults = ", ".join((await self.core.post_form(caller)).defaults)
         except TimeoutError:
             defaults = ""  # the form must open within 3 seconds; empty accounts mean the defaults anyway
         except BotError as exc:

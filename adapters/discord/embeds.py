@@ -54,7 +54,6 @@ DISCORD_STYLE = Style(
     time=timestamp,
     mention=lambda user_id, _name: f"<@{user_id}>",
     text=escape,
-    bold=lambda text: f"**{text}**",
 )
 
 
@@ -106,11 +105,18 @@ def _parts(text: str) -> list[str]:
     return parts
 
 
-def notice_message(notices: Sequence[Notice]) -> Rendered:
+def notice_marker(ids: Sequence[int]) -> str:
+    """The footer that names the outbox notices a message carries, so that they can be found after a crash."""
+    return "ref " + " ".join(f"n{i}" for i in sorted(ids))
+
+
+def notice_message(notices: Sequence[Notice], ids: Sequence[int] = ()) -> Rendered:
     """A channel notice: its text in an embed, times as Discord timestamps; only its authors may be notified."""
     first = notices[0]
     embed = discord.Embed(description=clip(render(notices, DISCORD_STYLE), DESCRIPTION_LIMIT))
     embed.colour = _NOTICE_COLOURS.get(first.kind, COLOUR)
+    if ids:
+        embed.set_footer(text=notice_marker(ids))
     authors = sorted({n.author_id for n in notices if n.author_id.isdigit()})
     pinged = [a for a in authors if any(n.author_id == a and n.kind in _PINGS for n in notices)]
     mentions = discord.AllowedMentions(

@@ -15,6 +15,8 @@ from bot.notices import Notice
 
 logger = logging.getLogger(__name__)
 
+HISTORY_LIMIT = 100
+
 # Discord's JSON error codes no retry can fix, with what the people who run the bot should do about them.
 _PERMANENT = {
     10003: "the channel does not exist, or the bot cannot see it",
@@ -67,9 +69,9 @@ class DiscordMessenger:
     async def send(
         self, channel: ChannelRef, notices: Sequence[Notice], *, thread: MessageRef | None, ids: Sequence[int]
     ) -> MessageRef:
-        """Post the notices. The nonce names the first outbox notice, and Discord enforces it for a few minutes:
-        sent again right after a crash, Discord returns the message it already has instead of a second one."""
-        message = notice_message(notices)
+        """Post the notices, marked with their outbox IDs for `find`. The nonce covers the same ground for the
+        first minutes: sent again right after a crash, Discord returns the message it already has."""
+        message = notice_message(notices, ids)
         target = self._client.get_partial_messageable(int(channel.channel_id))
         nonce = f"notice-{min(ids)}"
         try:
@@ -96,8 +98,19 @@ class DiscordMessenger:
         return MessageRef(channel_id=str(sent.channel.id), message_id=str(sent.id))
 
     async def find(self, channel: ChannelRef, notice_id: int, *, thread: MessageRef | None) -> MessageRef | None:
-        """Discord keeps no hidden data on a message that would name the notice it carried, so this cannot tell;
-        the outbox then sends it again, and the nonce of `send` keeps that from making a second message."""
+        """The channel's latest messages, looked through for the footer that names the notice (replies to the
+        announcement are channel messages too). Needs Read Message History, which the invite asks for."""
+        wanted = f"n{notice_id}"
+        target = self._client.get_partial_messageable(int(channel.channel_id))
+        try:
+            async for message in target.history(limit=HISTORY_LIMIT):
+                if self._client.user is None or message.author.id != self._client.user.id:
+                    continue
+                footers = (embed.footer.text or "" for embed in message.embeds)
+                if any(text.startswith("ref ") and wanted in text.split() for text in footers):
+                    return MessageRef(channel_id=channel.channel_id, message_id=str(message.id))
+        except (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            logger.warning("cannot check whether notice %s was delivered: %s", notice_id, type(exc).__name__)
         return None
 
     async def edit(self, ref: MessageRef, notice: Notice) -> None:

@@ -8,11 +8,13 @@ runs afterwards in a lazy listener and answers through the payload's `response_u
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,7 +32,7 @@ from adapters.slack import blocks
 from adapters.slack.messenger import SlackMessenger
 from adapters.slack.people import PLATFORM, SlackPeople
 from bot.config import Settings
-from bot.core import HANDLERS, Core
+from bot.core import GENERIC_ERROR, HANDLERS, Core
 from bot.errors import BotError
 from bot.model import Attachment, Caller, Command, MediaSource, PostDraft, Reply
 
@@ -67,7 +69,9 @@ class SlackAdapter:
         self.core = core
         self.settings = settings
         # No shared session here: bolt deep-copies the client into every lazy listener, and a session cannot be.
-        self.client = client or AsyncWebClient(token=self._token, base_url=settings.slack_api_url)
+        # No automatic retries: a chat.postMessage retried after a dropped connection can post twice; the outbox
+        # retries notices itself, after checking whether the first one arrived.
+        self.client = client or AsyncWebClient(token=self._token, base_url=settings.slack_api_url, retry_handlers=[])
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
         self.app = AsyncApp(
             client=self.client,
@@ -134,20 +138,23 @@ class SlackAdapter:
         self.app.view_submission(blocks.FORM_CALLBACK)(ack=_ack, lazy=[self._submission])
         self.app.action(blocks.CONFIRM_ACTION)(ack=_ack, lazy=[self._button])
         self.app.action(blocks.DISCARD_ACTION)(ack=_ack, lazy=[self._button])
+        for event in ("app_uninstalled", "tokens_revoked"):
+            self.app.event(event)(_lost_access)
 
     async def _command(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         name = command_name(str(body.get("command", "")))
         text = str(body.get("text") or "").strip()
         response_url = str(body.get("response_url") or "")
-        if name == "post" and not text:
-            caller = await self._caller(body["team_id"], body["user_id"], body["channel_id"], body.get("user_name", ""))
-            metadata = {"channel": caller.channel_id, "response_url": response_url}
-            await self._open_form(client, body["trigger_id"], caller, metadata, response_url)
-            return
-        async with self._work:
-            caller = await self._caller(body["team_id"], body["user_id"], body["channel_id"], body.get("user_name", ""))
-            reply = await self.core.handle(Command(name=name, text=text, caller=caller))
-            await self._respond(response_url, blocks.reply_message(reply))
+        who = (body["team_id"], body["user_id"], body["channel_id"], body.get("user_name", ""))
+        async with self._or_apologise(response_url):
+            if name == "post" and not text:
+                metadata = {"channel": body["channel_id"], "response_url": response_url}
+                await self._open_form(client, body["trigger_id"], who, metadata, response_url)
+                return
+            async with self._work:
+                caller = await self._caller(*who)
+                reply = await self.core.handle(Command(name=name, text=text, caller=caller))
+                await self._respond(response_url, blocks.reply_message(reply))
 
     async def _shortcut(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         message = body.get("message") or {}
@@ -155,23 +162,25 @@ class SlackAdapter:
         team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", "")
         channel = (body.get("channel") or {}).get("id", "")
         response_url = str(body.get("response_url") or "")
-        caller = await self._caller(team, body["user"]["id"], channel, body["user"].get("username", ""))
-        if not files:
-            await self._respond(response_url, blocks.reply_message(Reply(text=NO_FILES, error=True)))
-            return
-        metadata = {"channel": channel, "response_url": response_url, "files": [f["id"] for f in files]}
-        await self._open_form(client, body["trigger_id"], caller, metadata, response_url, message_files=len(files))
+        who = (team, body["user"]["id"], channel, body["user"].get("username", ""))
+        async with self._or_apologise(response_url):
+            if not files:
+                await self._respond(response_url, blocks.reply_message(Reply(text=NO_FILES, error=True)))
+                return
+            metadata = {"channel": channel, "response_url": response_url, "files": [f["id"] for f in files]}
+            await self._open_form(client, body["trigger_id"], who, metadata, response_url, message_files=len(files))
 
     async def _open_form(
         self,
         client: AsyncWebClient,
         trigger_id: str,
-        caller: Caller,
+        who: tuple[str, str, str, str],
         metadata: dict[str, Any],
         response_url: str,
         *,
         message_files: int = 0,
     ) -> None:
+        """The form opens first, from the trigger_id that expires in 3 seconds; then it is filled in."""
         metadata["confirm"] = self.settings.confirm_posts
         try:
             opened = await client.views_open(trigger_id=trigger_id, view=blocks.loading_view(metadata))
@@ -181,7 +190,7 @@ class SlackAdapter:
             return
         view = opened["view"]
         try:
-            form = await self.core.post_form(caller)
+            form = await self.core.post_form(await self._caller(*who))
             content = blocks.post_modal(form, metadata, message_files=message_files)
         except BotError as exc:
             content = blocks.error_view(exc.user_message)
@@ -191,7 +200,7 @@ class SlackAdapter:
         view = body["view"]
         metadata = json.loads(view.get("private_metadata") or "{}")
         user = body["user"]
-        async with self._work:
+        async with self._or_apologise(metadata.get("response_url") or ""), self._work:
             caller = await self._caller(
                 user.get("team_id", ""), user["id"], metadata.get("channel", ""), user.get("name", "")
             )
@@ -214,13 +223,23 @@ class SlackAdapter:
         user = body["user"]
         team = user.get("team_id") or (body.get("team") or {}).get("id", "")
         channel = (body.get("channel") or {}).get("id", "")
-        async with self._work:
+        async with self._or_apologise(str(body.get("response_url") or "")), self._work:
             caller = await self._caller(team, user["id"], channel, user.get("username", ""))
             reply = await self.core.handle(Command(name=name, text=str(action.get("value", "")), caller=caller))
             message = blocks.reply_message(reply)
             await self._respond(str(body.get("response_url") or ""), {"replace_original": True, **message})
 
     # Translation helpers
+
+    @asynccontextmanager
+    async def _or_apologise(self, response_url: str) -> AsyncIterator[None]:
+        """Whatever fails after the ack, the person who asked hears back rather than waiting forever."""
+        try:
+            yield
+        except Exception:
+            logger.exception("a Slack listener failed")
+            with contextlib.suppress(Exception):
+                await self._respond(response_url, blocks.reply_message(Reply(text=GENERIC_ERROR, error=True)))
 
     async def _caller(self, team_id: str, user_id: str, channel_id: str, name: str) -> Caller:
         return await self.people.caller(team_id=team_id, user_id=user_id, channel_id=channel_id, fallback_name=name)
@@ -274,6 +293,15 @@ class SlackAdapter:
 class _FileUnavailable(BotError):
     def __init__(self, file_id: str, error: str) -> None:
         super().__init__(f"I could not read the Slack file {file_id} ({error}). Share it again and retry.")
+
+
+async def _lost_access(body: dict[str, Any]) -> None:
+    event = body.get("event") or {}
+    logger.error(
+        "Slack says %s for workspace %s: the bot can no longer answer there until it is reinstalled",
+        event.get("type"),
+        body.get("team_id"),
+    )
 
 
 async def _ack(ack: Callable[..., Awaitable[None]]) -> None:

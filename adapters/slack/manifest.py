@@ -19,6 +19,7 @@ BOT_SCOPES = [
     "groups:history",  # the same in private channels
 ]
 PLACEHOLDER_URL = "https://YOUR-PUBLIC-HOST"
+BOT_EVENTS = ("app_uninstalled", "tokens_revoked")  # so that the logs say why Slack stopped answering
 # Slack shows at most 100 characters of a usage hint.
 _HINTS = {"post": "<links> to <accounts> at <time> -- <caption>   (nothing: open the form)"}
 
@@ -37,8 +38,10 @@ def manifest(settings: Settings, *, socket_mode: bool, name: str = "Infinipost")
             entry["url"] = url
         commands.append(entry)
     interactivity: dict[str, Any] = {"is_enabled": True}
+    events: dict[str, Any] = {"bot_events": list(BOT_EVENTS)}
     if not socket_mode:
         interactivity["request_url"] = url
+        events["request_url"] = url
     return {
         "display_information": {
             "name": name,
@@ -61,6 +64,7 @@ def manifest(settings: Settings, *, socket_mode: bool, name: str = "Infinipost")
         "oauth_config": {"scopes": {"bot": BOT_SCOPES}},
         "settings": {
             "interactivity": interactivity,
+            "event_subscriptions": events,
             "org_deploy_enabled": False,
             "socket_mode_enabled": socket_mode,
             "token_rotation_enabled": False,

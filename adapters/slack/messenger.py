@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -71,25 +72,24 @@ class SlackMessenger:
         return MessageRef(channel_id=str(response["channel"]), message_id=str(response["ts"]))
 
     async def find(self, channel: ChannelRef, notice_id: int, *, thread: MessageRef | None) -> MessageRef | None:
-        """Look through the channel's (or thread's) latest messages for one marked with the notice's ID."""
+        """Look through the thread (if any) and the channel's latest messages for one marked with the notice's
+        ID: a notice meant for a thread may have gone out as a channel message listing several."""
         try:
             if thread is not None:
-                response = await self._client.conversations_replies(
+                replies = await self._client.conversations_replies(
                     channel=channel.channel_id, ts=thread.message_id, include_all_metadata=True, limit=200
                 )
-            else:
-                response = await self._client.conversations_history(
-                    channel=channel.channel_id, include_all_metadata=True, limit=200
-                )
+                found = _marked(replies.get("messages") or (), channel, notice_id)
+                if found:
+                    return found
+            history = await self._client.conversations_history(
+                channel=channel.channel_id, include_all_metadata=True, limit=200
+            )
         except SlackApiError as exc:
             # Without channels:history (or groups:history) the bot cannot check, and sends it again.
             logger.warning("cannot check whether notice %s was delivered: %s", notice_id, exc.response.get("error"))
             return None
-        for message in response.get("messages") or ():
-            payload = (message.get("metadata") or {}).get("event_payload") or {}
-            if notice_id in (payload.get("notices") or ()):
-                return MessageRef(channel_id=channel.channel_id, message_id=str(message["ts"]))
-        return None
+        return _marked(history.get("messages") or (), channel, notice_id)
 
     async def edit(self, ref: MessageRef, notice: Notice) -> None:
         try:
@@ -109,3 +109,11 @@ class SlackMessenger:
             await self._client.chat_postMessage(channel=notice.author_id, text=text)
         except SlackApiError as exc:
             raise delivery_error(exc) from exc
+
+
+def _marked(messages: Iterable[dict[str, Any]], channel: ChannelRef, notice_id: int) -> MessageRef | None:
+    for message in messages:
+        payload = (message.get("metadata") or {}).get("event_payload") or {}
+        if notice_id in (payload.get("notices") or ()):
+            return MessageRef(channel_id=channel.channel_id, message_id=str(message["ts"]))
+    return None

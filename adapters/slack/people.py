@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -69,8 +70,8 @@ class SlackPeople:
         try:
             response = await self._client.users_info(user=user_id)
             user: dict[str, Any] = response.get("user") or {}
-        except SlackApiError as exc:
-            logger.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            logger.warning("users.info failed for %s: %s", user_id, _why(exc))
             return _Profile(name=fallback_name or user_id, timezone=None, is_admin=False)
         names = user.get("profile") or {}
         profile = _Profile(
@@ -96,8 +97,12 @@ class SlackPeople:
         try:
             response = await self._client.usergroups_users_list(usergroup=group_id)
             members = frozenset(response.get("users") or ())
-        except SlackApiError as exc:
-            logger.warning("usergroups.users.list failed for %s: %s", group_id, exc.response.get("error"))
-            members = frozenset()
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            logger.warning("usergroups.users.list failed for %s: %s", group_id, _why(exc))
+            return frozenset()  # not cached: asked again next time
         self._groups[group_id] = (self._monotonic(), members)
         return members
+
+
+def _why(exc: Exception) -> str:
+    return str(exc.response.get("error")) if isinstance(exc, SlackApiError) else type(exc).__name__

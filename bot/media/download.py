@@ -88,7 +88,10 @@ async def _follow(
 
 
 def _auth(url: str, source: MediaSource) -> dict[str, str]:
-    if source.bearer_token and host_allowed(url, source.token_hosts):
+    """The token goes only to its hosts, and only encrypted (loopback aside: a proxy or a test double)."""
+    parts = urlsplit(url)
+    private = parts.scheme == "https" or parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if source.bearer_token and private and host_allowed(url, source.token_hosts):
         return {"Authorization": f"Bearer {source.bearer_token}"}
     return {}
 
@@ -116,10 +119,9 @@ async def _save(response: httpx.Response, *, work_dir: Path, max_bytes: int, nam
 
 
 def _copy_local(path: Path, *, work_dir: Path, max_bytes: int, name: str) -> Downloaded:
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise MediaRejected(f"There is no file at `{path}`.") from exc
+    if not path.is_file():
+        raise MediaRejected(f"There is no file at `{path}`.")
+    size = path.stat().st_size
     if size > max_bytes:
         raise _too_big(name, size, max_bytes)
     digest = hashlib.sha256()

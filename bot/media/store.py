@@ -21,7 +21,8 @@ from bot.errors import MediaRejected
 
 logger = logging.getLogger(__name__)
 
-KEY_PATTERN = re.compile(r"^(?:media/|public/)?[A-Za-z0-9_-]{16,80}\.[a-z0-9]{2,5}$")
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,80}\.[a-z0-9]{2,5}$")  # a file name the bot made
+S3_PREFIXES = ("media/", "public/")  # the only parts of a bucket the bot lists, writes or deletes
 CONTENT_TYPES = {
     ".mp4": "video/mp4",
     ".mov": "video/quicktime",
@@ -106,8 +107,8 @@ class LocalStore:
             expires = int(request.query.get("exp", ""))
         except ValueError:
             raise web.HTTPForbidden() from None
-        signature = request.query.get("sig", "")
-        if not KEY_PATTERN.match(key) or not hmac.compare_digest(signature, self._sign(key, expires)):
+        signature = request.query.get("sig", "").encode("ascii", "replace")
+        if not KEY_PATTERN.match(key) or not hmac.compare_digest(signature, self._sign(key, expires).encode()):
             raise web.HTTPForbidden()
         if expires < self._clock().timestamp():
             raise web.HTTPForbidden()
@@ -206,8 +207,14 @@ class S3Store:
     async def keys(self) -> set[str]:
         def listing() -> set[str]:
             found: set[str] = set()
-            for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket):
-                found.update(item["Key"] for item in page.get("Contents", ()) if KEY_PATTERN.match(item["Key"]))
+            for prefix in S3_PREFIXES:
+                pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix)
+                for page in pages:
+                    found.update(
+                        item["Key"]
+                        for item in page.get("Contents", ())
+                        if KEY_PATTERN.match(item["Key"][len(prefix) :])
+                    )
             return found
 
         return await asyncio.to_thread(listing)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -49,6 +48,7 @@ from tests.fakes.discord import (
     running_fake_discord,
 )
 from tests.media.files import MP4, image
+from tests.processes import free_port
 
 TOMORROW_NOON = 1795971600  # 2026-11-29 12:00 in New York, the bot's default zone in these tests
 
@@ -65,12 +65,6 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
     async with running_fake_discord() as fake:
         yield fake
         assert fake.unmatched == [], "the bot called Discord routes the fake does not know"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def discord_settings(tmp_path: Path, fake: FakeDiscord, sandbox: SandboxServer, **extra: Any) -> Settings:
@@ -760,7 +754,7 @@ async def test_a_notice_sent_again_after_a_crash_is_still_one_message(bot: Disco
     )
     channel = ChannelRef(platform="discord", workspace_id=str(GUILD_ID), channel_id=str(CHANNEL_ID))
     first = await bot.adapter.messenger.send(channel, [notice], thread=None, ids=[31, 30])
-    assert await bot.adapter.messenger.find(channel, 30, thread=None) is None  # Discord cannot be asked
+    assert await bot.adapter.messenger.find(channel, 30, thread=None) == first
     again = await bot.adapter.messenger.send(channel, [notice], thread=None, ids=[30])
     assert again == first
     assert [r.body["nonce"] for r in bot.fake.calls("POST", "/channels/{}/messages")] == ["notice-30", "notice-30"]
@@ -820,3 +814,25 @@ def test_invite_url_names_the_application_scopes_and_permissions() -> None:
     )
     with pytest.raises(ValueError, match="application ID"):
         application_id("not a token")
+
+
+async def test_a_notice_can_be_found_after_a_crash_long_after_its_nonce_expired(bot: DiscordBot) -> None:
+    notice = Notice(
+        kind=NoticeKind.POSTED,
+        request_id=4,
+        author_id=str(ALICE),
+        author_name="Alice",
+        content_type="video",
+        media_count=1,
+        caption=None,
+        scheduled_time=None,
+        items=(NoticeItem(account="Demo TikTok", status="posted"),),
+    )
+    channel = ChannelRef(platform="discord", workspace_id=str(GUILD_ID), channel_id=str(CHANNEL_ID))
+    sent = await bot.adapter.messenger.send(channel, [notice, notice], thread=None, ids=[41, 42])
+    for message in bot.fake.messages.values():
+        message.pop("nonce", None)  # Discord forgets nonces after a few minutes
+    assert await bot.adapter.messenger.find(channel, 42, thread=None) == sent
+    assert await bot.adapter.messenger.find(channel, 4, thread=None) is None
+    assert text_of(bot.fake.channel_messages()[0])  # a normal message people can read
+    assert bot.fake.channel_messages()[0]["embeds"][0]["footer"]["text"] == "ref n41 n42"

@@ -122,7 +122,9 @@ async def test_post_without_text_opens_the_form_before_anything_slow(slack: Slac
     admin = await slack.command("/accounts", "default acc_456", user="UADMIN")
     assert admin.status_code == 200
     await slack.reply()
-    response = await slack.command("/post")
+    slack.fake.users["U9"] = {"id": "U9", "name": "new", "profile": {}}
+    before = len(slack.fake.calls)
+    response = await slack.command("/post", user="U9")
     assert response.status_code == 200
     opened = await slack.fake.wait_for(lambda: slack.fake.of("views.open"))
     assert opened[0]["trigger_id"] == "1337.42.abc"
@@ -136,9 +138,10 @@ async def test_post_without_text_opens_the_form_before_anything_slow(slack: Slac
     assert blocks["files"]["element"]["max_files"] == 10
     metadata = json.loads(view["private_metadata"])
     assert metadata["channel"] == "C1"
-    assert metadata["response_url"].endswith("/respond/post-U1")
-    calls = [c.method for c in slack.fake.calls]
-    assert calls.index("views.open") < calls.index("views.update")
+    assert metadata["response_url"].endswith("/respond/post-U9")
+    calls = [c.method for c in slack.fake.calls[before:]]
+    assert calls[0] == "views.open"  # before anything slow: not even who the user is
+    assert calls.index("views.open") < calls.index("users.info") < calls.index("views.update")
 
 
 async def test_form_submission_schedules_and_answers_privately(slack: SlackBot) -> None:
@@ -420,3 +423,52 @@ async def test_who_may_post_and_who_is_an_admin(
         assert "Only Bob, who scheduled it, or an admin" in answers[6]
         assert "Cancelled" in answers[7]
         assert len(bot.creates()) == 3
+
+
+async def test_find_looks_in_the_thread_and_then_the_channel(slack: SlackBot) -> None:
+    from bot.model import ChannelRef, MessageRef
+    from bot.notices import Notice, NoticeItem, NoticeKind
+
+    messenger = slack.runtime.ctx.outbox.messengers["slack"]
+    channel = ChannelRef(platform="slack", workspace_id="T1", channel_id="C1")
+    notice = Notice(
+        kind=NoticeKind.POSTED,
+        request_id=1,
+        author_id="U1",
+        author_name="Alice",
+        content_type="video",
+        media_count=1,
+        caption=None,
+        scheduled_time=None,
+        items=(NoticeItem(account="Demo", status="posted"),),
+    )
+    announcement = await messenger.send(channel, [notice], thread=None, ids=[1])
+    in_thread = await messenger.send(channel, [notice], thread=announcement, ids=[2])
+    coalesced = await messenger.send(channel, [notice, notice], thread=None, ids=[3, 4])
+    assert await messenger.find(channel, 2, thread=announcement) == in_thread
+    assert await messenger.find(channel, 4, thread=announcement) == coalesced  # went out in the channel
+    assert await messenger.find(channel, 9, thread=announcement) is None
+    assert isinstance(announcement, MessageRef)
+
+
+async def test_the_events_url_answers_slacks_challenge_and_hears_an_uninstall(
+    slack: SlackBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    challenge = json.dumps({"token": "legacy", "challenge": "abc123", "type": "url_verification"})
+    response = await slack.send(challenge, {"Content-Type": "application/json", **sign(challenge)})
+    assert response.status_code == 200
+    assert "abc123" in response.text
+    event = json.dumps(
+        {
+            "token": "legacy",
+            "team_id": "T1",
+            "api_app_id": "A1",
+            "type": "event_callback",
+            "event_id": "Ev1",
+            "event_time": 1764342000,
+            "event": {"type": "app_uninstalled"},
+        }
+    )
+    response = await slack.send(event, {"Content-Type": "application/json", **sign(event)})
+    assert response.status_code == 200
+    assert "app_uninstalled for workspace T1" in caplog.text

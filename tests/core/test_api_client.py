@@ -243,3 +243,39 @@ async def test_against_the_sandbox(sandbox: SandboxServer) -> None:
     async with InfinipostClient(base_url=sandbox.url, api_key="wrong") as api:
         with pytest.raises(ApiAuthError):
             await api.list_accounts()
+
+
+async def test_a_create_answer_with_unreadable_posts_is_unconfirmed() -> None:
+    async with client(Recorder(httpx.Response(200, json={"posts": ["post_1"]}))) as api:
+        with pytest.raises(ApiUnconfirmed):
+            await api.create_posts(REQUEST)
+
+
+async def test_a_cancel_whose_answer_is_lost_is_not_repeated() -> None:
+    recorder = Recorder(httpx.ReadTimeout("no answer"), httpx.Response(200, json={"deleted": ["p1"]}))
+    async with client(recorder, []) as api:
+        with pytest.raises(ApiUnconfirmed):
+            await api.delete_posts(["p1"])
+    assert len(recorder.requests) == 1
+
+
+async def test_without_an_account_list_the_bot_says_to_set_bot_accounts() -> None:
+    from bot.accounts import AccountDirectory
+
+    async with client(Recorder(httpx.Response(404, text="Not Found"))) as api:
+        with pytest.raises(ApiNotFound, match="set BOT_ACCOUNTS"):
+            await AccountDirectory(api).all()
+
+
+async def test_bot_accounts_are_used_when_the_api_cannot_list_them() -> None:
+    from bot.accounts import AccountDirectory
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/accounts":
+            return httpx.Response(404, json={"error": {"code": "not_found", "message": "Not found"}})
+        account_id = request.url.path.rsplit("/", 1)[-1]
+        return httpx.Response(200, json={"accountId": account_id, "platform": "tiktok", "accountStatus": "ready"})
+
+    async with client(handler) as api:
+        accounts = await AccountDirectory(api, configured_ids=["acc_7", "acc_8"]).all()
+    assert [(a.id, a.platform) for a in accounts] == [("acc_7", "tiktok"), ("acc_8", "tiktok")]

@@ -302,3 +302,10 @@ async def test_settings_object_reads_names_from_environment(monkeypatch: pytest.
     assert settings.accounts == ("acc_1", "acc_2", "acc_3")
     assert settings.confirm_posts is False
     assert "sk_test_secret" not in repr(settings)
+
+
+@pytest.mark.parametrize("target", ["#99999999999999999999999999", "#0", "post_nope"])
+async def test_unknown_targets_are_said_plainly(chat: ChatHarness, target: str) -> None:
+    reply = await chat.say(f"/cancel {target}")
+    assert reply.error
+    assert "I have no post" in reply.text

@@ -112,3 +112,26 @@ def test_other_zones() -> None:
 def test_local_format_names_the_zone() -> None:
     instant = datetime.fromisoformat("2026-11-29T17:00:00+00:00")
     assert format_local(instant, NEW_YORK) == "Sun 29 Nov 2026, 12:00 EST (America/New_York)"
+
+
+@pytest.mark.parametrize(
+    ("phrase", "expected"),
+    [
+        ("at 8 tonight", "2026-11-29T01:00:00Z"),  # 20:00: "tonight" says which 8
+        ("tonight at 8", "2026-11-29T01:00:00Z"),
+        ("at 7 this evening", "2026-11-29T00:00:00Z"),
+        ("at 9 tomorrow", "2026-11-29T14:00:00Z"),
+        ("13h", "2026-11-28T18:00:00Z"),  # a clock time, as many people write one
+        ("13h30", "2026-11-28T18:30:00Z"),
+        ("in 13h", "2026-11-29T04:00:00Z"),  # a duration
+        ("tomorrow at 10 o'clock", "2026-11-29T15:00:00Z"),
+    ],
+)
+def test_hours_written_without_am_or_pm(phrase: str, expected: str) -> None:
+    assert when(phrase, SATURDAY_10AM) == expected
+
+
+@pytest.mark.parametrize("phrase", ["at 5 tomorrow", "friday at 3"])
+def test_an_early_hour_without_am_or_pm_is_asked_about(phrase: str) -> None:
+    assert "Write `" in refused(phrase, SATURDAY_10AM)
+    assert "am`" in refused(phrase, SATURDAY_10AM)

@@ -3,6 +3,7 @@ message, and once the dust settles the bot's storage agrees with Infinipost."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -114,3 +115,32 @@ async def test_read_path(
     await settle(chat, clock)
     await agreement(runtime, sandbox)
     assert len([m for m in chat.channel if "Live now" in m.text]) == 1  # told once, whatever happened before
+
+
+async def test_a_create_that_cannot_be_stored_is_never_reported_as_not_sent(
+    chat: ChatHarness, sandbox: SandboxServer, runtime: Runtime, clock: FakeClock
+) -> None:
+    import sqlite3
+
+    await runtime.ctx.accounts.all()
+    blocker = sqlite3.connect(runtime.ctx.settings.database, timeout=10)
+    sandbox.state.faults = [Fault(kind="latency", route="create", seconds=0.2)]
+
+    async def lock_during_the_call() -> None:
+        while not sandbox.state.received or sandbox.state.received[-1].method != "POST":
+            await asyncio.sleep(0.01)
+        blocker.execute("BEGIN EXCLUSIVE")  # the answer comes back to a database that will not take it
+
+    locking = asyncio.create_task(lock_during_the_call())
+    reply = await chat.say("/post https://e.com/v.mp4 to acc_1 in 3 hours -- locked out")
+    await locking
+    blocker.rollback()
+    blocker.close()
+    assert "Do not send it again" in reply.text
+    assert "Nothing was" not in reply.text
+    for _ in range(8):  # ten minutes later the tracker takes it up, finds it and adopts it
+        clock.advance(minutes=2)
+        await Tracker(runtime.ctx).cycle()
+    await chat.core.ctx.outbox.flush()
+    await agreement(runtime, sandbox)
+    assert any("after all" in m.text for m in chat.channel)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from bot.runtime import Runtime, start_runtime
 from bot.sandbox import Fault, SandboxServer
@@ -201,3 +205,64 @@ async def test_a_notice_survives_a_restart_between_the_change_and_its_delivery(
         assert [m.text for m in chat.channel if "Live now" in m.text] == [
             "✅ Live now on Demo TikTok (@demo) on TikTok (request #1)."
         ]
+
+
+async def test_a_coalesced_notice_cut_off_mid_delivery_is_not_sent_again(
+    tmp_path: Path, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    settings = make_settings(tmp_path, api_key="sk_test_x", api_url=sandbox.url)
+    async with start_runtime(settings, clock=clock, workers=False) as runtime:
+        chat = ChatHarness(runtime.core)
+        await chat.say("/post https://e.com/a.mp4 to acc_1 at 11:00")
+        await chat.say("/post https://e.com/b.mp4 to acc_123 at 11:00")
+        clock.advance(hours=2)
+        await Tracker(runtime.ctx).cycle()
+        channel = chat.messenger
+        deliver = channel.send
+
+        async def dies_as_the_platform_answers(*args: Any, **kwargs: Any) -> Any:
+            ref = await deliver(*args, **kwargs)
+            if len(args[1]) > 1:
+                raise asyncio.CancelledError  # the process is killed right after the message went out
+            return ref
+
+        channel.send = dies_as_the_platform_answers  # type: ignore[method-assign]
+        with pytest.raises(asyncio.CancelledError):
+            await runtime.ctx.outbox.flush()
+    async with start_runtime(settings, clock=clock, workers=False) as restarted:
+        again = ChatHarness(restarted.core)
+        again.messenger.messages = channel.messages  # the same channel, seen by the new process
+        await restarted.ctx.outbox.flush()
+        assert len([m for m in again.messenger.messages if m.text.startswith("✅ 2 posts are live now")]) == 1
+        assert {state for _, _, state in await restarted.ctx.storage.notice_states()} == {"delivered"}
+
+
+async def test_posts_made_in_the_sandbox_are_not_tracked_against_the_real_api(
+    tmp_path: Path, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    async with start_runtime(make_settings(tmp_path), clock=clock, workers=False) as tried:  # no key: sandbox
+        await ChatHarness(tried.core).say("/post https://e.com/v.mp4 to acc_1 in 1 hour")
+    real = make_settings(tmp_path, api_key="sk_test_x", api_url=sandbox.url)  # the same database, a real API
+    async with start_runtime(real, clock=clock, workers=False) as runtime:
+        chat = ChatHarness(runtime.core)
+        clock.advance(hours=2)
+        await Tracker(runtime.ctx).cycle()
+        assert reads(sandbox) == []
+        reply = await chat.say("/cancel #1")
+        assert "was made in the sandbox" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("setting", "platform", "expected"),
+    [
+        ("C0ALERTS", "slack", "C0ALERTS"),
+        ("C0ALERTS", "discord", "C0ALERTS"),
+        ("slack:C0ALERTS, discord:1234", "discord", "1234"),
+        ("slack:C0ALERTS", "discord", None),
+        (None, "slack", None),
+    ],
+)
+def test_the_alerts_channel_may_name_one_per_platform(setting: str | None, platform: str, expected: str | None) -> None:
+    from bot.tracking import alerts_channel
+
+    assert alerts_channel(setting, platform) == expected

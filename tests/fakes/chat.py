@@ -49,9 +49,13 @@ class MemoryMessenger:
         return MessageRef(channel_id=channel.channel_id, message_id=f"m{len(self.messages)}")
 
     async def find(self, channel: ChannelRef, notice_id: int, *, thread: MessageRef | None) -> MessageRef | None:
-        for number, message in enumerate(self.messages, start=1):
-            if notice_id in message.ids and message.channel == channel.channel_id:
-                return MessageRef(channel_id=channel.channel_id, message_id=f"m{number}")
+        """Like a platform's search: the thread's replies when a thread is named, then the channel's messages."""
+        places = [thread.message_id, None] if thread else [None]
+        for place in places:
+            for number, message in enumerate(self.messages, start=1):
+                here = message.channel == channel.channel_id and message.thread == place and not message.edits
+                if here and notice_id in message.ids:
+                    return MessageRef(channel_id=channel.channel_id, message_id=f"m{number}")
         return None
 
     async def warn_author(self, channel: ChannelRef, notice: Notice, problem: str) -> None:

@@ -680,6 +680,9 @@ def build_app(fake: FakeDiscord) -> web.Application:
             fake.commands[guild] = registered
             return _json(registered)
         match = re.fullmatch(r"/channels/(\d+)/messages", path)
+        if match and method == "GET":  # history, newest first
+            found = [m for m in fake.messages.values() if m["channel_id"] == match[1]]
+            return _json(list(reversed(found))[: int(request.query.get("limit", "50"))])
         if match and method == "POST":
             channel_id = int(match[1])
             nonce = body.get("nonce")

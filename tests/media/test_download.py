@@ -161,3 +161,11 @@ async def test_an_expired_link_says_so(files: FileHost, tmp_path: Path) -> None:
 )
 def test_host_allow_list(url: str, hosts: tuple[str, ...], allowed: bool) -> None:
     assert host_allowed(url, hosts) is allowed
+
+
+async def test_the_token_never_travels_unencrypted(tmp_path: Path) -> None:
+    from bot.media.download import _auth
+
+    source = MediaSource(allowed_hosts=(".slack.com",), bearer_token="xoxb-secret", token_hosts=(".slack.com",))
+    assert _auth("https://files.slack.com/f", source) == {"Authorization": "Bearer xoxb-secret"}
+    assert _auth("http://files.slack.com/f", source) == {}

@@ -92,9 +92,10 @@ async def test_refused_uploads_name_the_file_and_store_nothing(
     assert "`notes.mp4` is not a video or an image" in reply.text
     assert creates(sandbox) == []
     assert await runtime.ctx.storage.get_request(1) is None
-    missing = await adapter.handle_line(f"/post {tmp_path}/nothing.mp4 to acc_1 in 1 hour")
-    assert missing is not None
-    assert "There is no file at" in missing.text
+    for path in (tmp_path / "nothing.mp4", tmp_path):  # missing, and a folder
+        missing = await adapter.handle_line(f"/post {path} video to acc_1 in 1 hour")
+        assert missing is not None
+        assert "There is no file at" in missing.text
 
 
 async def test_the_same_upload_twice_is_stored_once(

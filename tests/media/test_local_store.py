@@ -91,7 +91,9 @@ async def test_path_tricks_are_refused(served: tuple[LocalStore, WebServer]) -> 
     _, web = served
     async with httpx.AsyncClient() as http:
         response = await http.get(f"http://127.0.0.1:{web.port}/media/..%2Fbot.db?exp=9999999999&sig=x")
-    assert response.status_code in (403, 404)
+        assert response.status_code in (403, 404)
+        odd = await http.get(f"http://127.0.0.1:{web.port}/media/{KEY}?exp=9999999999&sig=%C3%A9")
+        assert odd.status_code == 403
 
 
 def test_media_secret_is_generated_once_and_private(tmp_path: Path) -> None:

@@ -92,3 +92,10 @@ async def test_keys_delete_and_copy(store: S3Store, tmp_path: Path) -> None:
     assert await store.keys() == {key, "public/" + "x" * 32 + ".mp4"}
     await store.delete(key)
     assert not await store.exists(key)
+
+
+async def test_objects_the_bot_did_not_write_are_never_listed_or_swept(store: S3Store, s3_endpoint: str) -> None:
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    s3.put_object(Bucket=BUCKET, Key="IMG_20240101_123456.jpg", Body=b"someone else's photo")
+    s3.put_object(Bucket=BUCKET, Key="backups/" + "a" * 64 + ".mp4", Body=b"not ours")
+    assert await store.keys() == set()
