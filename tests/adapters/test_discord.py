@@ -702,18 +702,7 @@ async def test_discord_refusals_become_delivery_errors(
     bot: DiscordBot, status: int, code: int, retryable: bool, retry_after: float | None, says: str
 ) -> None:
     bot.fake.fail("POST", f"/channels/{CHANNEL_ID}/messages", status=status, code=code, retry_after=retry_after)
-    notice = Notice(
-        kind=NoticeKind.POSTED,
-        request_id=1,
-        author_id=str(ALICE),
-        author_name="Alice",
-        content_type="video",
-        media_count=1,
-        caption=None,
-        scheduled_time=None,
-        items=(NoticeItem(account="Demo TikTok", status="posted"),),
-    )
-    channel = ChannelRef(platform="discord", workspace_id=str(GUILD_ID), channel_id=str(CHANNEL_ID))
+    notice, channel = _notice_in_channel(NoticeKind.POSTED)
     with pytest.raises(DeliveryError) as raised:
         await bot.adapter.messenger.send(channel, [notice], thread=None, ids=[7])
     assert (raised.value.retryable, raised.value.retry_after) == (retryable, retry_after)
@@ -721,18 +710,7 @@ async def test_discord_refusals_become_delivery_errors(
 
 
 async def test_a_failed_post_notice_pings_only_its_author(bot: DiscordBot) -> None:
-    notice = Notice(
-        kind=NoticeKind.FAILED,
-        request_id=3,
-        author_id=str(ALICE),
-        author_name="Alice",
-        content_type="video",
-        media_count=1,
-        caption="@here look",
-        scheduled_time=None,
-        items=(NoticeItem(account="Demo TikTok", status="failed"),),
-    )
-    channel = ChannelRef(platform="discord", workspace_id=str(GUILD_ID), channel_id=str(CHANNEL_ID))
+    notice, channel = _notice_in_channel(NoticeKind.FAILED, caption="@here look")
     ref = await bot.adapter.messenger.send(channel, [notice], thread=None, ids=[12])
     [sent] = bot.fake.calls("POST", f"/channels/{CHANNEL_ID}/messages")
     assert sent.body["content"] == f"<@{ALICE}>"
@@ -741,18 +719,7 @@ async def test_a_failed_post_notice_pings_only_its_author(bot: DiscordBot) -> No
 
 
 async def test_a_notice_sent_again_after_a_crash_is_still_one_message(bot: DiscordBot) -> None:
-    notice = Notice(
-        kind=NoticeKind.POSTED,
-        request_id=4,
-        author_id=str(ALICE),
-        author_name="Alice",
-        content_type="video",
-        media_count=1,
-        caption=None,
-        scheduled_time=None,
-        items=(NoticeItem(account="Demo TikTok", status="posted"),),
-    )
-    channel = ChannelRef(platform="discord", workspace_id=str(GUILD_ID), channel_id=str(CHANNEL_ID))
+    notice, channel = _notice_in_channel(NoticeKind.POSTED)
     first = await bot.adapter.messenger.send(channel, [notice], thread=None, ids=[31, 30])
     assert await bot.adapter.messenger.find(channel, 30, thread=None) == first
     again = await bot.adapter.messenger.send(channel, [notice], thread=None, ids=[30])
@@ -817,18 +784,7 @@ def test_invite_url_names_the_application_scopes_and_permissions() -> None:
 
 
 async def test_a_notice_can_be_found_after_a_crash_long_after_its_nonce_expired(bot: DiscordBot) -> None:
-    notice = Notice(
-        kind=NoticeKind.POSTED,
-        request_id=4,
-        author_id=str(ALICE),
-        author_name="Alice",
-        content_type="video",
-        media_count=1,
-        caption=None,
-        scheduled_time=None,
-        items=(NoticeItem(account="Demo TikTok", status="posted"),),
-    )
-    channel = ChannelRef(platform="discord", workspace_id=str(GUILD_ID), channel_id=str(CHANNEL_ID))
+    notice, channel = _notice_in_channel(NoticeKind.POSTED)
     sent = await bot.adapter.messenger.send(channel, [notice, notice], thread=None, ids=[41, 42])
     for message in bot.fake.messages.values():
         message.pop("nonce", None)  # Discord forgets nonces after a few minutes
@@ -836,3 +792,19 @@ async def test_a_notice_can_be_found_after_a_crash_long_after_its_nonce_expired(
     assert await bot.adapter.messenger.find(channel, 4, thread=None) is None
     assert text_of(bot.fake.channel_messages()[0])  # a normal message people can read
     assert bot.fake.channel_messages()[0]["embeds"][0]["footer"]["text"] == "ref n41 n42"
+
+
+def _notice_in_channel(kind: NoticeKind, caption: str | None = None) -> tuple[Notice, ChannelRef]:
+    """A notice about Alice's one-video post, and the test guild's channel it goes to."""
+    notice = Notice(
+        kind=kind,
+        request_id=1,
+        author_id=str(ALICE),
+        author_name="Alice",
+        content_type="video",
+        media_count=1,
+        caption=caption,
+        scheduled_time=None,
+        items=(NoticeItem(account="Demo TikTok", status=kind.value),),
+    )
+    return notice, ChannelRef(platform="discord", workspace_id=str(GUILD_ID), channel_id=str(CHANNEL_ID))
