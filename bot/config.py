@@ -84,12 +84,16 @@ class Settings(BaseSettings):
         "slack_poster_users",
         "slack_admin_users",
         "discord_guild_ids",
-        "discord_poster_roles",
         mode="before",
     )
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _split_list(value)
+
+    @field_validator("discord_poster_roles", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        return _split_names(value)
 
     @field_validator("default_timezone")
     @classmethod

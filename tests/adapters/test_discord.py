@@ -631,13 +631,14 @@ async def test_preview_buttons_still_work_after_a_restart(
 @pytest.mark.parametrize(
     ("roles", "guild_cached", "user", "allowed"),
     [
-        ((POSTER_ROLE,), True, ALICE, True),  # a poster role, by name
-        ((POSTER_ROLE.upper(),), True, ALICE, True),  # names match in any case
-        ((str(POSTER_ROLE_ID),), True, ALICE, True),  # or by ID
-        ((POSTER_ROLE,), False, ALICE, True),  # the server is not cached yet: names come from the REST API
-        ((POSTER_ROLE,), True, BOB, False),  # no poster role
-        ((), True, ALICE, False),  # no poster role configured: admins only
-        ((), True, ADMIN, True),  # Manage Server
+        (f"{POSTER_ROLE}, 42", True, ALICE, True),  # a poster role, by name (DISCORD_POSTER_ROLES as written)
+        (POSTER_ROLE.upper(), True, ALICE, True),  # names match in any case
+        (str(POSTER_ROLE_ID), True, ALICE, True),  # or by ID
+        (POSTER_ROLE, False, ALICE, True),  # the server is not cached yet: names come from the REST API
+        ("Social", True, ALICE, False),  # one word of a role's name is not the role
+        (POSTER_ROLE, True, BOB, False),  # no poster role
+        ("", True, ALICE, False),  # no poster role configured: admins only
+        ("", True, ADMIN, True),  # Manage Server
     ],
 )
 async def test_who_may_post(
@@ -645,7 +646,7 @@ async def test_who_may_post(
     fake_discord: FakeDiscord,
     sandbox: SandboxServer,
     clock: FakeClock,
-    roles: tuple[str, ...],
+    roles: str,
     guild_cached: bool,
     user: int,
     allowed: bool,

@@ -7,7 +7,9 @@ import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -27,6 +29,7 @@ from tests.fakes.discord import (
 from tests.processes import clean_env, free_port
 
 GUILDS_INTENT = 1 << 0
+PARIS = ZoneInfo("Europe/Paris")
 
 
 @pytest.fixture
@@ -48,6 +51,12 @@ async def wait_until_up(url: str, process: asyncio.subprocess.Process) -> None:
                 pass
             await asyncio.sleep(0.05)
     raise AssertionError("the bot never answered /healthz")
+
+
+def _nine_tomorrow_in_paris() -> datetime:
+    """What "tomorrow 9am" means to the child process, which runs on the real clock."""
+    tomorrow = datetime.now(PARIS).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, time(9), tzinfo=PARIS)
 
 
 async def test_run_as_a_real_process_over_the_gateway(tmp_path: Path, fake_discord: FakeDiscord) -> None:
@@ -86,6 +95,7 @@ async def test_run_as_a_real_process_over_the_gateway(tmp_path: Path, fake_disco
             assert fake.heartbeats >= 1
             assert fake.calls("PUT", f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands")
 
+            nine_tomorrow = _nine_tomorrow_in_paris()
             payload = fake.slash(
                 "post", accounts="acc_123", when="tomorrow 9am", url="https://e.com/v.mp4", caption="hello"
             )
@@ -94,7 +104,7 @@ async def test_run_as_a_real_process_over_the_gateway(tmp_path: Path, fake_disco
             assert callback == {"type": 5, "data": {"flags": EPHEMERAL}}
             [answer] = await fake.wait_for(lambda: fake.answers(payload))
             assert answer.body["flags"] & EPHEMERAL
-            assert "Scheduled for Sun 29 Nov 2026, 09:00 CET (Europe/Paris)" in answer.body["content"]
+            assert f"Scheduled for {nine_tomorrow:%a %d %b %Y, %H:%M %Z} (Europe/Paris)" in answer.body["content"]
             creates = [r.body for r in sandbox.state.received if (r.method, r.path) == ("POST", "/v1/posts")]
             assert creates == [
                 {
@@ -102,11 +112,14 @@ async def test_run_as_a_real_process_over_the_gateway(tmp_path: Path, fake_disco
                     "contentType": "video",
                     "contentUrl": "https://e.com/v.mp4",
                     "caption": "hello",
-                    "scheduledTime": "2026-11-29T08:00:00Z",
+                    "scheduledTime": f"{nine_tomorrow.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}",
                 }
             ]
             [announcement] = await fake.wait_for(lambda: fake.calls("POST", f"/channels/{CHANNEL_ID}/messages"))
-            assert f"<@{ALICE}> scheduled a video for <t:1795939200:F>" in announcement.body["embeds"][0]["description"]
+            assert (
+                f"<@{ALICE}> scheduled a video for <t:{int(nine_tomorrow.timestamp())}:F>"
+                in announcement.body["embeds"][0]["description"]
+            )
             assert announcement.authorization == f"Bot {BOT_TOKEN}"
         finally:
             process.send_signal(signal.SIGTERM)

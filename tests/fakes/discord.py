@@ -37,7 +37,7 @@ ALICE = 1400000000000000001  # has the poster role
 BOB = 1400000000000000002  # no role, no permission
 ADMIN = 1400000000000000003  # Manage Server
 POSTER_ROLE_ID = 1500000000000000001
-POSTER_ROLE = "Posters"
+POSTER_ROLE = "Social Team"  # role names may have spaces
 
 # Permission bits (Discord's "permissions" strings): what members commonly have, and Manage Server on top.
 MEMBER_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 31) | (1 << 38)
@@ -45,6 +45,8 @@ MANAGE_GUILD = 1 << 5
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 DISCORD_EPOCH_MS = 1420070400000
+ANSWER_WITHIN = 3.0  # seconds Discord waits for an interaction's first answer
+TOKEN_LIFETIME = 15 * 60.0  # seconds an interaction token takes follow-ups and edits
 JSON = "application/json"
 
 
@@ -486,6 +488,11 @@ class FakeDiscord:
         }
 
 
+def _age(snowflake: int) -> float:
+    """Seconds since Discord made this ID: its top bits are the milliseconds since the Discord epoch."""
+    return time.time() - ((snowflake >> 22) + DISCORD_EPOCH_MS) / 1000
+
+
 def _role(role_id: int, name: str, *, position: int, permissions: int) -> dict[str, Any]:
     return {
         "id": str(role_id),
@@ -573,8 +580,8 @@ def build_app(fake: FakeDiscord) -> web.Application:
     async def callback(request: web.Request, path: str, body: Any) -> web.Response:
         _, _, interaction_id, token, _ = path.split("/")
         entry = fake.interactions.get(int(interaction_id))
-        if entry is None or entry.payload["token"] != token:
-            return _error(404, 10062, "Unknown interaction")
+        if entry is None or entry.payload["token"] != token or _age(int(interaction_id)) > ANSWER_WITHIN:
+            return _error(404, 10062, "Unknown interaction")  # also what a first answer after 3 seconds gets
         if entry.response is not None:
             return _error(400, 40060, "Interaction has already been acknowledged.")
         kind = int(body["type"])
@@ -604,6 +611,8 @@ def build_app(fake: FakeDiscord) -> web.Application:
         entry = interaction_by_token(parts[3])
         if entry is None or int(parts[2]) != APP_ID or entry.response is None:
             return _error(404, 10015, "Unknown Webhook")
+        if _age(int(entry.payload["id"])) > TOKEN_LIFETIME:
+            return _error(401, 50027, "Invalid Webhook Token")
         if len(parts) == 4 and request.method == "POST":
             if entry.loading and entry.original is not None:
                 entry.loading = False
