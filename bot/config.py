@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     s3_bucket: str | None = Field(None, validation_alias="BOT_S3_BUCKET")
     s3_endpoint_url: str | None = Field(None, validation_alias="BOT_S3_ENDPOINT_URL")
     s3_region: str | None = Field(None, validation_alias="BOT_S3_REGION")
+    s3_public_url: str | None = Field(None, validation_alias="BOT_S3_PUBLIC_URL")
 
     # Tracking posts and telling channels
     poll_seconds: float = Field(60, validation_alias="BOT_POLL_SECONDS", gt=0)
@@ -104,7 +105,9 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an IANA time zone name such as Europe/Paris") from exc
         return value
 
-    @field_validator("api_url", "public_url", "discord_api_url", "discord_gateway_url", "s3_endpoint_url")
+    @field_validator(
+        "api_url", "public_url", "discord_api_url", "discord_gateway_url", "s3_endpoint_url", "s3_public_url"
+    )
     @classmethod
     def _url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://", "ws://", "wss://")):

@@ -14,15 +14,13 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dateparser
+from pytz.exceptions import AmbiguousTimeError
 
 from bot.errors import InvalidTime
 
 logger = logging.getLogger(__name__)
 
 MAX_AHEAD = timedelta(days=365)
-# A date without a year that has passed this year is refused, except just across the new year, where
-# "jan 3" written in late December plainly means the coming one.
-NEW_YEAR_WINDOW = timedelta(days=92)
 EXAMPLES = "for example `tomorrow 9am`, `friday 17:30`, `in 2 hours` or `dec 24 at 10`"
 
 _NOW_WORDS = {"now", "right now", "immediately"}
@@ -51,7 +49,7 @@ _MONTHS = (
 )
 _EXPLICIT_DATE = re.compile(rf"\b(?:{_MONTHS})\b|\d{{1,4}}[/-]\d{{1,2}}")
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
-_BARE_AT_HOUR = re.compile(r"\bat\s+(\d{1,2})(?![\d:.])(?!\s*(?:am|pm|a\.m|p\.m|h\b))")
+_BARE_AT_HOUR = re.compile(r"\bat\s+(\d{1,2})(?![\d:./-])(?!\s*(?:am|pm|a\.m|p\.m|h\b))")
 _OCLOCK = re.compile(r"\b(\d{1,2})\s*o'?clock\b")
 _H_CLOCK = re.compile(r"(?<!in )\b(\d{1,2})h(\d{2})?\b")  # "13h", "13h30": clock times where people write them
 _EVENING = re.compile(r"\b(?:tonight|evening|afternoon|night)\b")
@@ -131,6 +129,7 @@ def _reject_impossible_clock(text: str, phrase: str) -> None:
 
 
 def _parse(text: str, *, base: datetime, tz_name: str, prefer: str) -> datetime | None:
+    """dateparser's reading of `text` as a naive wall-clock time in `tz_name`; None if it has none."""
     settings = {
         "PREFER_DATES_FROM": prefer,
         "RELATIVE_BASE": base,  # naive: dateparser 1.5 loses bare times ("9am") with an aware base
@@ -139,6 +138,8 @@ def _parse(text: str, *, base: datetime, tz_name: str, prefer: str) -> datetime 
     }
     try:
         return dateparser.parse(text, languages=["en"], settings=settings)
+    except AmbiguousTimeError as exc:  # a time in the hour that repeats when the clocks go back
+        raise _happens_twice(exc.args[0], tz_name, text) from exc
     except (ValueError, OverflowError, TypeError, AttributeError):
         logger.info("dateparser could not handle a phrase", exc_info=True)
         return None
@@ -146,38 +147,44 @@ def _parse(text: str, *, base: datetime, tz_name: str, prefer: str) -> datetime 
 
 def _resolve_wall_clock(text: str, phrase: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
     base = now.replace(tzinfo=None)
+    if not _DAY_WORDS.search(text) and not _EXPLICIT_DATE.search(text):
+        # A bare time of day: today's, or tomorrow's once today's has passed. dateparser's own "future" for it
+        # keeps the day of the month but rolls the month or year on a month's last day (dec 31 noon -> dec 1).
+        today = _parse(text, base=base, tz_name=str(tz.key), prefer="current_period")
+        if today is None:
+            return None
+        return _localise(today if today > base else today + timedelta(days=1), tz, phrase)
     upcoming = _parse(text, base=base, tz_name=str(tz.key), prefer="future")
     if upcoming is None:
         return None
     # "current_period" is what "friday" means when today is friday, and what a date means this year; a phrase
-    # with neither (a time, "tomorrow", "in 2 days") reads the same either way, and parsing costs milliseconds.
+    # with neither ("tomorrow", "in 2 days") reads the same either way, and parsing costs milliseconds.
     this_period = (
         _parse(text, base=base, tz_name=str(tz.key), prefer="current_period")
         if _WEEKDAY.search(text) or _EXPLICIT_DATE.search(text)
         else upcoming
     )
-    candidates = [_localise(d, tz, phrase) for d in (upcoming, this_period) if d is not None]
-    ahead = sorted(c for c in candidates if c > now)
+    walls = [wall for wall in (upcoming, this_period) if wall is not None]
+    ahead = sorted(wall for wall in walls if wall > base)
     if not ahead:
-        if not _DAY_WORDS.search(text) and not _EXPLICIT_DATE.search(text):
-            # A bare time of day that has passed means the same time tomorrow.
-            return _localise(upcoming + timedelta(days=1), tz, phrase)
-        return candidates[0]  # in the past: _checked says so
-    chosen = ahead[0]
-    year_moved = this_period is not None and upcoming.year > this_period.year
-    if (
-        year_moved
-        and _EXPLICIT_DATE.search(text)
-        and not _YEAR.search(text)
-        and chosen.year > now.year
-        and chosen - now > NEW_YEAR_WINDOW
-    ):
-        passed = _localise(this_period, tz, phrase) if this_period else chosen
-        raise InvalidTime(
-            f"{format_local(passed, tz)} has already passed this year. If you mean next year, "
-            f"add the year, e.g. `{phrase.strip()} {chosen.year}`."
-        )
+        return _localise(walls[0], tz, phrase)  # in the past: _checked says so
+    chosen = _localise(ahead[0], tz, phrase)
+    if this_period is not None and upcoming.year > this_period.year and _EXPLICIT_DATE.search(text):
+        _refuse_a_passed_date(this_period.replace(tzinfo=tz), chosen, phrase, now=now, tz=tz)
     return chosen
+
+
+def _refuse_a_passed_date(passed: datetime, chosen: datetime, phrase: str, *, now: datetime, tz: ZoneInfo) -> None:
+    """A date without a year that has passed this year is an error, not silently next year's; only in December
+    does a January date plainly mean the coming one ("jan 3" written on Dec 28)."""
+    if _YEAR.search(phrase) or (now.month == 12 and chosen.month == 1 and chosen.year == now.year + 1):
+        return
+    if passed.year < now.year:  # feb 29 in a year without one: dateparser goes back to the last leap year
+        raise InvalidTime(f"`{phrase.strip()}` is not a date in {now.year}. Give a date that exists, {EXAMPLES}.")
+    raise InvalidTime(
+        f"{format_local(passed, tz)} has already passed this year. If you mean next year, "
+        f"add the year, e.g. `{phrase.strip()} {chosen.year}`."
+    )
 
 
 def _localise(wall: datetime, tz: ZoneInfo, phrase: str) -> datetime:
@@ -187,7 +194,16 @@ def _localise(wall: datetime, tz: ZoneInfo, phrase: str) -> datetime:
             f"{wall:%H:%M} on {wall:%a %d %b} does not exist in {tz.key}: the clocks change then. "
             f"Pick another time than `{phrase.strip()}`."
         )
+    if aware.utcoffset() != aware.replace(fold=1).utcoffset():
+        raise _happens_twice(wall, tz.key, phrase)
     return aware
+
+
+def _happens_twice(wall: datetime, tz_name: str, phrase: str) -> InvalidTime:
+    return InvalidTime(
+        f"{wall:%H:%M} on {wall:%a %d %b} happens twice in {tz_name}: the clocks go back then. "
+        f"Pick another time than `{phrase.strip()}`."
+    )
 
 
 def _checked(instant: datetime, phrase: str, *, now: datetime, tz: ZoneInfo) -> datetime:

@@ -138,7 +138,11 @@ def _media_store(settings: Settings, *, web: WebServer, sandbox: bool, clock: Ca
         if not settings.s3_bucket:
             raise BotError("BOT_MEDIA_STORE=s3 needs BOT_S3_BUCKET (and the usual AWS_* credentials).")
         return S3Store(
-            bucket=settings.s3_bucket, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region, clock=clock
+            bucket=settings.s3_bucket,
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            public_url=settings.s3_public_url,
+            clock=clock,
         )
     secret = load_secret(
         settings.media_secret.get_secret_value() if settings.media_secret else None,

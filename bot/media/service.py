@@ -57,6 +57,7 @@ class MediaService:
 
     async def rehost(self, attachment: Attachment, *, until: datetime) -> Rehosted:
         """Copy an upload to the store; the link stays valid until `until`. Raises MediaRejected."""
+        self.store.check_linkable()
         fetched = await download(attachment, http=self._http, work_dir=self._work_dir, max_bytes=self._max_bytes)
         temp_files = [fetched.path]
         try:

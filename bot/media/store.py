@@ -38,6 +38,9 @@ class MediaStore(Protocol):
 
     def key_for(self, sha256: str, extension: str, *, until: datetime) -> str: ...
 
+    def check_linkable(self) -> None:
+        """Raise MediaRejected when no link Infinipost could fetch can be made, before anything is downloaded."""
+
     async def exists(self, key: str) -> bool: ...
 
     async def put(self, path: Path, key: str, *, content_type: str) -> None: ...
@@ -81,13 +84,16 @@ class LocalStore:
     async def copy(self, key: str, new_key: str) -> None:
         shutil.copyfile(self.directory / key, self.directory / new_key)
 
-    def link(self, key: str, *, until: datetime) -> str:
-        base = self._base_url()
-        if not base:
+    def check_linkable(self) -> None:
+        if not self._base_url():
             raise MediaRejected(
                 "Uploads need BOT_PUBLIC_URL: the address where Infinipost can fetch files from this bot. "
                 "Ask whoever runs the bot to set it, or give a public link instead."
             )
+
+    def link(self, key: str, *, until: datetime) -> str:
+        self.check_linkable()
+        base = str(self._base_url())
         expires = int(until.timestamp())
         return f"{base.rstrip('/')}/media/{key}?exp={expires}&sig={self._sign(key, expires)}"
 
@@ -142,7 +148,8 @@ class S3Store:
     """An S3-compatible bucket (AWS S3, Cloudflare R2, MinIO) through boto3.
 
     Links are presigned while they need to live at most a week; a post scheduled further ahead gets a copy
-    under `public/<unguessable>/`, a prefix the bucket must let anyone read (see the README).
+    under `public/<unguessable>`, a prefix the bucket must let anyone read (see the README), linked at
+    BOT_S3_PUBLIC_URL when the bucket's public address is not its S3 endpoint.
     """
 
     def __init__(
@@ -151,6 +158,7 @@ class S3Store:
         bucket: str,
         endpoint_url: str | None,
         region: str | None,
+        public_url: str | None = None,
         clock: Callable[[], datetime],
     ) -> None:
         import boto3  # imported here so that installations without S3 never need it
@@ -165,12 +173,16 @@ class S3Store:
             "s3", endpoint_url=endpoint_url, region_name=region, config=Config(signature_version=UNSIGNED, s3=style)
         )
         self._bucket = bucket
+        self._public_url = public_url  # where anyone can read the bucket, when that is not its S3 endpoint (R2)
         self._clock = clock
 
     def key_for(self, sha256: str, extension: str, *, until: datetime) -> str:
         if until - self._clock() > PRESIGN_LIMIT:
             return f"public/{secrets.token_urlsafe(24)}{extension}"
         return f"media/{sha256}{extension}"
+
+    def check_linkable(self) -> None:
+        pass  # a bucket can always link: presigned, or public under BOT_S3_PUBLIC_URL
 
     async def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError
@@ -192,6 +204,8 @@ class S3Store:
 
     def link(self, key: str, *, until: datetime) -> str:
         if key.startswith("public/"):
+            if self._public_url:
+                return f"{self._public_url}/{key}"
             url: str = self._public.generate_presigned_url("get_object", Params={"Bucket": self._bucket, "Key": key})
             return url
         seconds = int((until - self._clock()).total_seconds())

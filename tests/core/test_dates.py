@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -62,18 +62,36 @@ def test_month_end() -> None:
     assert when("feb 1 10am", jan_31) == "2026-02-01T15:00:00Z"
 
 
+@pytest.mark.parametrize("last_day", [datetime(2026, 11, 30, 12, 0), datetime(2026, 1, 31, 12, 0)])
+def test_a_passed_time_of_day_on_a_months_last_day_means_tomorrow(last_day: datetime) -> None:
+    tomorrow = (last_day + timedelta(days=1)).date()
+    assert when("9am", last_day).startswith(f"{tomorrow}T14:00")
+    assert when("at 10", last_day).startswith(f"{tomorrow}T15:00")
+
+
 def test_year_end() -> None:
     new_years_eve = datetime(2026, 12, 31, 20, 0)
     assert when("tomorrow 9am", new_years_eve) == "2027-01-01T14:00:00Z"
     assert when("dec 31 9pm", new_years_eve) == "2027-01-01T02:00:00Z"  # tonight, not next year
-    assert when("jan 2 10am", new_years_eve) == "2027-01-02T15:00:00Z"
+    assert when("jan 2 10am", new_years_eve) == "2027-01-02T15:00:00Z"  # just across the new year
+    assert when("noon", new_years_eve) == "2027-01-01T17:00:00Z"  # tomorrow's, not next December's
     assert "has already passed this year" in refused("dec 31 7pm", new_years_eve)
+    assert "has already passed this year" in refused("feb 2 10am", new_years_eve)
 
 
 def test_daylight_saving_end_gives_the_right_instants() -> None:
     before_fall_back = datetime(2026, 11, 1, 0, 30)  # EDT; clocks go back at 02:00
     assert when("in 2 hours", before_fall_back) == "2026-11-01T06:30:00Z"  # two real hours
     assert when("tomorrow 9am", before_fall_back) == "2026-11-02T14:00:00Z"  # EST by then
+
+
+def test_a_time_that_happens_twice_when_the_clocks_go_back_is_asked_about() -> None:
+    in_the_repeated_hour = datetime(2026, 11, 1, 1, 30)
+    assert "happens twice" in refused("1:45am", in_the_repeated_hour)
+    assert "happens twice" in refused("nov 1 1:45am", datetime(2026, 10, 31, 20, 0))
+    assert when("in 45 minutes", in_the_repeated_hour) == "2026-11-01T06:15:00Z"
+    assert when("noon", in_the_repeated_hour) == "2026-11-01T17:00:00Z"
+    assert when("sunday 1:30am", datetime(2026, 11, 1, 10, 0)) == "2026-11-08T06:30:00Z"  # next week's is single
 
 
 def test_daylight_saving_start_refuses_a_time_that_does_not_exist() -> None:
@@ -92,6 +110,18 @@ def test_past_times_are_errors_not_next_year() -> None:
     message = refused("nov 27 10am", SATURDAY_10AM)
     assert "has already passed this year" in message
     assert "2027" in message
+    assert "has already passed this year" in refused("jan 3 9am", SATURDAY_10AM)  # November is not late December
+    assert when("jan 3 9am 2027", SATURDAY_10AM) == "2027-01-03T14:00:00Z"
+
+
+def test_feb_29_in_a_year_without_one_is_not_a_date() -> None:
+    assert "is not a date in 2026" in refused("feb 29 9am", datetime(2026, 1, 31, 12, 0))
+
+
+@pytest.mark.parametrize("phrase", ["at 12/30", "at 12-30"])
+def test_at_before_a_numeric_date_is_not_an_hour(phrase: str) -> None:
+    assert "has no time of day" in refused(phrase, SATURDAY_10AM)
+    assert when(f"{phrase} 9am", SATURDAY_10AM) == "2026-12-30T14:00:00Z"
 
 
 def test_more_than_a_year_ahead_is_refused() -> None:

@@ -85,6 +85,21 @@ async def test_further_ahead_than_a_presigned_link_lives_gets_an_unguessable_pub
         assert (await http.get(link)).content == MP4
 
 
+async def test_public_objects_are_linked_at_the_buckets_public_address_when_one_is_set(
+    s3_endpoint: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    public_url = f"{s3_endpoint}/{BUCKET}"  # stands in for an R2 public bucket domain, which serves keys at its root
+    store = S3Store(bucket=BUCKET, endpoint_url=s3_endpoint, region="us-east-1", public_url=public_url, clock=clock)
+    until = clock() + timedelta(days=30)
+    key = store.key_for("f" * 64, ".mp4", until=until)
+    await put(store, tmp_path, key)
+    link = store.link(key, until=until)
+    assert link == f"{public_url}/{key}"
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(link)).content == MP4
+    assert "X-Amz-Signature=" in store.link("media/" + "f" * 64 + ".mp4", until=clock() + timedelta(days=2))
+
+
 async def test_keys_delete_and_copy(store: S3Store, tmp_path: Path) -> None:
     key = "media/" + "e" * 64 + ".mp4"
     await put(store, tmp_path, key)
