@@ -90,9 +90,10 @@ async def prepare(ctx: Context, draft: PostDraft, *, command: Command, tz: ZoneI
     Uploads are fetched last, once everything else is known to be right.
     """
     items = _media_items(draft, command)
-    content_type = _content_type(draft, [_kind(item) for item in items])
-    if draft.slides is not None and content_type != "slideshow":
-        raise BadCommand("`slides` only applies to slideshows (several images).")
+    named = [_kind(item) for item in items]  # by extension or MIME type
+    # An upload whose name and MIME type say nothing is decided by its bytes, once downloaded.
+    if not any(kind is None and isinstance(item, Attachment) for item, kind in zip(items, named, strict=True)):
+        _check_slides(draft, _content_type(draft, named))
     if draft.caption and len(draft.caption) > MAX_CAPTION:
         raise BadCommand(f"The caption is {len(draft.caption):,} characters; the limit is {MAX_CAPTION:,}.")
     if draft.sound_url and not urlsplit(draft.sound_url).scheme.startswith("http"):
@@ -113,8 +114,8 @@ async def prepare(ctx: Context, draft: PostDraft, *, command: Command, tz: ZoneI
         urls.append(rehosted.url)
         keys.append(rehosted.key)
         kinds.append(rehosted.kind)
-    if any(keys):  # the bytes may say otherwise than the names did
-        content_type = _content_type(draft, kinds)
+    content_type = _content_type(draft, kinds)  # from the bytes of uploads, which may differ from their names
+    _check_slides(draft, content_type)
     return PostRequest(
         accounts=accounts,
         content_type=content_type,
@@ -151,6 +152,11 @@ def _kind(item: str | Attachment) -> MediaKind | None:
     if isinstance(item, str):
         return media_kind(item)
     return media_kind(item.filename, item.content_type)
+
+
+def _check_slides(draft: PostDraft, content_type: ContentType) -> None:
+    if draft.slides is not None and content_type != "slideshow":
+        raise BadCommand("`slides` only applies to slideshows (several images).")
 
 
 def _content_type(draft: PostDraft, kinds: Sequence[MediaKind | None]) -> ContentType:

@@ -17,6 +17,8 @@ BOT_SCOPES = [
     "usergroups:read",  # SLACK_POSTER_USERS may name user groups
     "channels:history",  # after a crash mid-delivery, check whether a notice went out before sending it again
     "groups:history",  # the same in private channels
+    "im:history",  # and in direct messages with the bot
+    "mpim:history",  # and in group direct messages
 ]
 PLACEHOLDER_URL = "https://YOUR-PUBLIC-HOST"
 BOT_EVENTS = ("app_uninstalled", "tokens_revoked")  # so that the logs say why Slack stopped answering

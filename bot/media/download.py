@@ -136,8 +136,11 @@ def _copy_local(path: Path, *, work_dir: Path, max_bytes: int, name: str) -> Dow
 
 
 def _too_big(name: str, size: int, limit: int, *, at_least: bool = False) -> MediaRejected:
-    megabytes = size / 1024 / 1024
     more = "more than " if at_least else ""
-    return MediaRejected(
-        f"`{name}` is {more}{megabytes:,.0f} MB; the limit is {limit / 1024 / 1024:,.0f} MB (BOT_MAX_MEDIA_MB)."
-    )
+    return MediaRejected(f"`{name}` is {more}{_megabytes(size)}; the limit is {_megabytes(limit)} (BOT_MAX_MEDIA_MB).")
+
+
+def _megabytes(size: int) -> str:
+    """Whole megabytes, with one decimal below 10 so that a small limit never reads as "0 MB"."""
+    megabytes = size / 1024 / 1024
+    return f"{megabytes:,.1f} MB" if megabytes < 10 else f"{megabytes:,.0f} MB"

@@ -295,6 +295,23 @@ async def test_uploads_in_the_form_become_a_link_serving_the_same_bytes(slack: S
         assert (await http.get(body["contentUrl"])).content == MP4
 
 
+async def test_without_a_public_url_uploads_are_refused_before_anything_is_downloaded(
+    tmp_path: Path, fake_slack: FakeSlack, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    settings = slack_settings(tmp_path, fake_slack, sandbox, public_url=None)
+    async with start_bot(settings, fake_slack, sandbox, clock) as slack:
+        slack.fake.add_file("F9", "clip.mp4", MP4, "video/mp4")
+        values = {
+            "accounts": {"accounts": {"selected_options": [{"value": "acc_1"}]}},
+            "files": {"files": {"type": "file_input", "files": [{"id": "F9", "name": "clip.mp4"}]}},
+        }
+        metadata = json.dumps({"channel": "C1", "response_url": slack.fake.response_url("f")})
+        await slack.interact(view_submission(values, metadata))
+        assert "Uploads need BOT_PUBLIC_URL" in (await slack.reply())["text"]
+    assert slack.fake.downloads == []
+    assert slack.creates() == []
+
+
 async def test_message_shortcut_files_are_scheduled(slack: SlackBot) -> None:
     slack.fake.add_file("F1", "launch.mp4", MP4, "video/mp4")
     metadata = json.dumps({"channel": "C1", "response_url": slack.fake.response_url("s"), "files": ["F1"]})
@@ -312,7 +329,7 @@ async def test_a_file_slack_will_not_give_is_a_clear_message(slack: SlackBot) ->
         view_submission(values, json.dumps({"channel": "C1", "response_url": slack.fake.response_url("g")}))
     )
     reply = await slack.reply()
-    assert "could not read the Slack file F404 (file_not_found)" in reply["text"]
+    assert "could not read the Slack file F404: it was deleted, or it is in a channel I am not in" in reply["text"]
     assert slack.creates() == []
 
 

@@ -81,6 +81,23 @@ async def test_png_uploads_become_jpeg_slides(
     assert (await fetch(second)).content == image("WEBP")
 
 
+@pytest.mark.parametrize("name", ["clip", "clip.bin", "notes.txt"])
+async def test_an_upload_whose_name_says_nothing_is_judged_by_its_bytes(
+    console: tuple[ConsoleAdapter, Runtime], sandbox: SandboxServer, tmp_path: Path, name: str
+) -> None:
+    adapter, _ = console
+    (tmp_path / name).write_bytes(MP4)
+    refused = await adapter.handle_line(f"/post {tmp_path}/{name} to acc_1 in 1 hour slides 4")
+    assert refused is not None
+    assert refused.text == "`slides` only applies to slideshows (several images)."
+    reply = await adapter.handle_line(f"/post {tmp_path}/{name} to acc_1 in 1 hour")
+    assert reply is not None
+    assert not reply.error, reply.text
+    [body] = creates(sandbox)
+    assert body["contentType"] == "video"
+    assert (await fetch(body["contentUrl"])).content == MP4
+
+
 async def test_refused_uploads_name_the_file_and_store_nothing(
     console: tuple[ConsoleAdapter, Runtime], sandbox: SandboxServer, tmp_path: Path
 ) -> None:
