@@ -82,7 +82,7 @@ async def test_a_stream_larger_than_the_cap_is_stopped_and_leaves_nothing(files:
             await download(
                 attachment(files.url("/huge.mp4"), hosts=here), http=http, work_dir=tmp_path, max_bytes=100_000
             )
-    assert "`huge.mp4` is more than 0 MB" in caught.value.user_message
+    assert "`huge.mp4` is more than 0.2 MB; the limit is 0.1 MB" in caught.value.user_message
     assert "BOT_MAX_MEDIA_MB" in caught.value.user_message
     assert list(tmp_path.iterdir()) == []
 
