@@ -62,16 +62,22 @@ class AccountDirectory:
                     "BOT_ACCOUNTS to the account IDs (acc_…), separated by commas."
                 ) from exc
             logger.info("GET /accounts is not available; using BOT_ACCOUNTS")
-        accounts = []
+        accounts: list[Account] = []
+        not_found: list[str] = []
         for account_id in self._configured:
             try:
                 accounts.append(await self._api.get_account(account_id))
             except ApiNotFound:
-                logger.warning("account %s from BOT_ACCOUNTS: Infinipost does not describe it", account_id)
-                accounts.append(Account(id=account_id, platform="", name=account_id))
+                not_found.append(account_id)
             except ApiError:
                 accounts.append(Account(id=account_id, platform="", name=account_id))
-        return accounts
+        if not_found and any(account.platform for account in accounts):
+            # GET /accounts/{id} exists, since it described others: these accounts do not.
+            logger.warning("BOT_ACCOUNTS names accounts Infinipost does not have, left out: %s", ", ".join(not_found))
+            not_found = []
+        elif not_found:
+            logger.warning("Infinipost does not describe the accounts in BOT_ACCOUNTS; taking them on trust")
+        return accounts + [Account(id=account_id, platform="", name=account_id) for account_id in not_found]
 
 
 def resolve_accounts(

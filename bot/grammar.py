@@ -54,6 +54,10 @@ class Token:
         return not self.quoted and bool(re.match(r"^https?://\S+$", self.text, re.IGNORECASE))
 
 
+# `--`, and the dashes phones and Slack make of it as it is typed.
+_CAPTION_MARKS = {"--", "\u2014", "\u2013"}
+
+
 def tokenize(text: str) -> tuple[list[Token], str | None]:
     """Split command text into tokens; the raw text after an unquoted `--` is returned as the caption."""
     tokens: list[Token] = []
@@ -85,7 +89,7 @@ def tokenize(text: str) -> tuple[list[Token], str | None]:
         while end < n and not text[end].isspace():
             end += 1
         word = text[i:end]
-        if word == "--" and key is None:
+        if word in _CAPTION_MARKS and key is None:
             return tokens, text[end:].strip()
         tokens.append(Token(word, key=key))
         i = end

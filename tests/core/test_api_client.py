@@ -279,3 +279,24 @@ async def test_bot_accounts_are_used_when_the_api_cannot_list_them() -> None:
     async with client(handler) as api:
         accounts = await AccountDirectory(api, configured_ids=["acc_7", "acc_8"]).all()
     assert [(a.id, a.platform) for a in accounts] == [("acc_7", "tiktok"), ("acc_8", "tiktok")]
+
+
+async def test_bot_accounts_that_infinipost_does_not_have_are_left_out() -> None:
+    from bot.accounts import AccountDirectory
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path in ("/v1/accounts", "/v1/accounts/acc_9"):
+            return httpx.Response(404, json={"error": {"code": "not_found", "message": "Not found"}})
+        return httpx.Response(200, json={"accountId": "acc_7", "platform": "tiktok", "accountStatus": "ready"})
+
+    async with client(handler) as api:
+        accounts = await AccountDirectory(api, configured_ids=["acc_7", "acc_9"]).all()
+    assert [a.id for a in accounts] == ["acc_7"]
+
+
+async def test_bot_accounts_are_taken_on_trust_when_infinipost_describes_none() -> None:
+    from bot.accounts import AccountDirectory
+
+    async with client(lambda request: httpx.Response(404, text="Not Found")) as api:
+        accounts = await AccountDirectory(api, configured_ids=["acc_7", "acc_8"]).all()
+    assert [a.id for a in accounts] == ["acc_7", "acc_8"]

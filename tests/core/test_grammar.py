@@ -50,6 +50,12 @@ def test_caption_after_dashes_is_kept_raw() -> None:
     assert draft.caption == '"quoted" -- and to at now #tag'
 
 
+@pytest.mark.parametrize("dash", ["\u2014", "\u2013"])
+def test_the_dash_a_phone_makes_of_two_hyphens_starts_the_caption_too(dash: str) -> None:
+    draft = parse_post(f"https://e.com/v.mp4 to acc_1 at tomorrow 9am {dash} We're live \u2014 finally")
+    assert (draft.when, draft.caption) == ("at tomorrow 9am", "We're live \u2014 finally")
+
+
 def test_key_value_forms() -> None:
     draft = parse_post(
         'https://e.com/1.png https://e.com/2.png to:acc_1,acc_2 when:friday 9am slides:8 caption:"Hi there"'
