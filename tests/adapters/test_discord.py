@@ -21,7 +21,7 @@ import pytest
 from discord.gateway import DiscordWebSocket
 
 from adapters.discord import DiscordAdapter
-from adapters.discord.app import NO_FILES, STALE_COMMAND, account_choices, to_draft
+from adapters.discord.app import BUSY, NO_FILES, STALE_COMMAND, account_choices, to_draft
 from adapters.discord.embeds import DESCRIPTION_LIMIT, TOTAL_LIMIT, reply_message
 from adapters.discord.invite import PERMISSIONS, application_id, invite_url
 from bot.config import Settings
@@ -104,7 +104,9 @@ class DiscordBot:
         return answers[count - 1]
 
     async def callback(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The bot's first answer to an interaction, after checking Discord took it (in time, and only one)."""
         [callback] = await self.fake.wait_for(lambda: self.fake.callbacks(payload))
+        assert self.fake.interactions[int(payload["id"])].response == callback["type"], "Discord refused it"
         return callback
 
     async def run(self, name: str, *, user: int = ALICE, **options: Any) -> str:
@@ -490,6 +492,17 @@ async def test_timezone_autocomplete_offers_zone_names(bot: DiscordBot) -> None:
     }
 
 
+async def test_accounts_autocomplete_answers_in_time_when_discord_is_slow_to_give_roles(
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    settings = discord_settings(tmp_path, fake_discord, sandbox)
+    async with start_bot(settings, fake_discord, sandbox, clock, guild_cached=False) as bot:
+        fake_discord.delay("GET", f"/guilds/{GUILD_ID}/roles", seconds=3.5)
+        payload = bot.interact(fake_discord.autocomplete("post", "accounts", accounts=""))
+        assert await bot.callback(payload) == {"type": 8, "data": {"choices": []}}
+        assert fake_discord.calls("GET", f"/guilds/{GUILD_ID}/roles")
+
+
 def test_account_choices_skip_what_is_typed_and_stay_within_discord_limits() -> None:
     accounts = tuple(Account(id=f"acc_{n}", platform="tiktok", name=f"Brand {n}") for n in range(40))
     form = PostForm(accounts=accounts, defaults=("acc_7",))
@@ -549,6 +562,21 @@ async def test_message_command_refuses_someone_who_may_not_post_before_the_form(
     assert await bot.callback(payload) == {"type": 5, "data": {"flags": EPHEMERAL}}
     assert "You are not allowed to schedule posts here" in text_of((await bot.answer(payload)).body)
     assert bot.fake.downloads == []
+
+
+async def test_message_command_answers_in_time_when_discord_is_slow_to_give_roles(
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    settings = discord_settings(tmp_path, fake_discord, sandbox)
+    async with start_bot(settings, fake_discord, sandbox, clock, guild_cached=False) as bot:
+        fake_discord.delay("GET", f"/guilds/{GUILD_ID}/roles", seconds=3.5)
+        video = fake_discord.attachment("launch.mp4", "video/mp4", MP4, ephemeral=False)
+        target = fake_discord.message(channel_id=CHANNEL_ID, author=ALICE, attachments=[video])
+        payload = bot.interact(fake_discord.message_command("Schedule as post", target))
+        callback = await bot.callback(payload)
+        assert (callback["type"], callback["data"]["flags"], callback["data"]["content"]) == (4, EPHEMERAL, BUSY)
+        assert fake_discord.calls("GET", f"/guilds/{GUILD_ID}/roles")
+        assert fake_discord.downloads == []
 
 
 # Confirmation buttons

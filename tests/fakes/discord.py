@@ -70,6 +70,14 @@ class Failure:
 
 
 @dataclass
+class Delay:
+    method: str
+    pattern: re.Pattern[str]
+    seconds: float
+    times: int
+
+
+@dataclass
 class Interaction:
     payload: dict[str, Any]
     response: int | None = None  # the callback type the bot answered with
@@ -101,6 +109,7 @@ class FakeDiscord:
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
     interactions: dict[int, Interaction] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
+    delays: list[Delay] = field(default_factory=list)
     commands: dict[int | None, list[dict[str, Any]]] = field(default_factory=dict)  # guild ID (None: global)
     users: dict[int, dict[str, Any]] = field(default_factory=dict)
     roles: list[dict[str, Any]] = field(default_factory=list)
@@ -165,6 +174,10 @@ class FakeDiscord:
             body = {"message": "You are being rate limited.", "retry_after": retry_after or 1.0, "global": False}
             headers = {"Retry-After": str(int(retry_after or 1)), "X-RateLimit-Scope": "user", "Via": "1.1 google"}
         self.failures.append(Failure(method, _template(path), status, body, headers, times))
+
+    def delay(self, method: str, path: str, *, seconds: float, times: int = 1) -> None:
+        """Answer the next `times` requests to `path` (with `{}` wildcards) only after `seconds`: a slow Discord."""
+        self.delays.append(Delay(method, _template(path), seconds, times))
 
     def calls(self, method: str, path: str) -> list[Request]:
         pattern = _template(path)
@@ -748,6 +761,10 @@ def build_app(fake: FakeDiscord) -> web.Application:
         body = json.loads(raw) if raw and request.content_type == JSON else None
         authorization = request.headers.get("Authorization", "")
         fake.requests.append(Request(request.method, path, dict(request.query), body, authorization))
+        for delay in fake.delays:
+            if delay.method == request.method and delay.pattern.match(path) and delay.times > 0:
+                delay.times -= 1
+                await asyncio.sleep(delay.seconds)
         for failure in fake.failures:
             if failure.method == request.method and failure.pattern.match(path) and failure.times > 0:
                 failure.times -= 1
