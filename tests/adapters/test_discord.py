@@ -445,6 +445,32 @@ async def test_an_expired_attachment_link_is_a_clear_private_message(bot: Discor
     assert bot.creates() == []
 
 
+@pytest.mark.parametrize(
+    ("status", "location", "says"),
+    [
+        (503, None, "`clip.mp4` could not be downloaded right now (503). Try again."),
+        (
+            302,
+            "https://files.example.net/clip.mp4",
+            "`clip.mp4` points somewhere I may not fetch from, so I did not download it.",
+        ),
+    ],
+)
+async def test_a_failing_attachment_download_is_one_clear_private_message(
+    bot: DiscordBot, status: int, location: str | None, says: str
+) -> None:
+    video = bot.fake.attachment("clip.mp4", "video/mp4", MP4)
+    bot.fake.fail_file(video, status=status, location=location)
+    payload = bot.interact(bot.fake.slash("post", media1=video, accounts="acc_1", when="9am"))
+    answer = await bot.answer(payload)
+    assert answer.body["flags"] & EPHEMERAL
+    assert text_of(answer.body) == says
+    assert len(bot.fake.downloads) == 1  # the redirect is not followed off Discord's hosts
+    assert bot.creates() == []
+    assert bot.fake.answers(payload) == [answer]
+    assert bot.fake.channel_messages() == []
+
+
 async def test_attachments_are_fetched_only_from_discord_hosts(bot: DiscordBot) -> None:
     data = bot.fake.attachment("clip.mp4", "video/mp4", MP4)
     attachment = bot.adapter.to_attachment(discord.Attachment(data=data, state=bot.adapter.client._connection))

@@ -116,6 +116,7 @@ class FakeDiscord:
     dm_channels: dict[int, int] = field(default_factory=dict)  # user ID -> DM channel ID
     files: dict[int, tuple[bytes, str]] = field(default_factory=dict)  # attachment ID -> content and its type
     downloads: list[str] = field(default_factory=list)  # CDN paths fetched
+    file_faults: dict[int, tuple[int, str | None]] = field(default_factory=dict)  # attachment ID -> status, Location
     identifies: list[dict[str, Any]] = field(default_factory=list)
     identify_close: int | None = None  # a close code to answer IDENTIFY with (4014: disallowed intents)
     heartbeats: int = 0
@@ -385,6 +386,11 @@ class FakeDiscord:
         if content_type.startswith(("image/", "video/")):
             data.update(width=1080, height=1920)
         return data
+
+    def fail_file(self, attachment: dict[str, Any], *, status: int, location: str | None = None) -> None:
+        """Make the CDN answer this attachment's link with `status` (and `location`, for a redirect)."""
+        self.files.pop(int(attachment["id"]))
+        self.file_faults[int(attachment["id"])] = (status, location)
 
     # Interactions, as the gateway's INTERACTION_CREATE carries them
 
@@ -825,6 +831,10 @@ def build_app(fake: FakeDiscord) -> web.Application:
         fake.downloads.append(request.path)
         gone = web.Response(status=404, text="This content is no longer available.")
         expiry, signature = request.query.get("ex", ""), request.query.get("hm", "")
+        fault = fake.file_faults.get(int(request.match_info["attachment"]))
+        if fault is not None:
+            status, location = fault
+            return web.Response(status=status, headers={"Location": location} if location else None)
         stored = fake.files.get(int(request.match_info["attachment"]))
         if stored is None or not signature or not expiry or int(expiry, 16) < time.time():
             return gone
