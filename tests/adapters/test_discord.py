@@ -332,6 +332,35 @@ async def test_each_command_with_its_options_answers_privately(
     assert expected in await bot.run(name, **options)
 
 
+async def test_post_sends_the_sound_option_with_the_post(bot: DiscordBot) -> None:
+    text = await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", sound="https://e.com/a.mp3", when="9am")
+    assert "Scheduled for" in text
+    [body] = bot.creates()
+    assert body["soundUrl"] == "https://e.com/a.mp3"
+
+
+async def test_accounts_alias_names_an_account_for_posts(bot: DiscordBot) -> None:
+    refused = await bot.run("accounts", user=ALICE, arguments="alias launch acc_456")
+    assert refused == "Only an admin can change this channel's accounts and aliases."
+    said = await bot.run("accounts", user=ADMIN, arguments="alias launch acc_456")
+    assert said == "`launch` now means Brand Instagram (@brand-ig) on Instagram (`acc_456`)."
+    assert "also `launch`" in await bot.run("accounts")
+    assert "Scheduled" in await bot.run("post", url="https://e.com/v.mp4", accounts="launch", when="9am")
+    assert bot.creates()[0]["accountIds"] == ["acc_456"]
+
+
+async def test_accounts_allow_limits_the_channel_to_those_accounts(bot: DiscordBot) -> None:
+    said = await bot.run("accounts", user=ADMIN, arguments="allow acc_1")
+    assert said == "This channel may now post only to `acc_1`."
+    refused = await bot.run("post", url="https://e.com/v.mp4", accounts="acc_123", when="9am")
+    assert "may not post to Brand TikTok" in refused
+    assert bot.creates() == []
+    assert "Scheduled" in await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", when="9am")
+    assert await bot.run("accounts", user=ADMIN, arguments="allow all") == "This channel may post to every account."
+    assert "Scheduled" in await bot.run("post", url="https://e.com/v.mp4", accounts="acc_123", when="9am")
+    assert [b["accountIds"] for b in bot.creates()] == [["acc_1"], ["acc_123"]]
+
+
 async def test_slideshow_options_become_one_slideshow_request(bot: DiscordBot) -> None:
     await bot.run(
         "post", url="https://e.com/1.jpg  https://e.com/2.jpg", accounts="demo", slide_duration=8, type="slideshow"
