@@ -379,9 +379,11 @@ class DiscordAdapter:
             draft = to_draft(accounts=values["accounts"], when=values["when"], caption=values["caption"])
             await self._run(submission, "post", draft=draft, attachments=attachments)
 
+        form = ScheduleForm(accounts=defaults, on_submit=submitted, open_forms=self.client.open_forms)
         try:
-            await interaction.response.send_modal(ScheduleForm(accounts=defaults, on_submit=submitted))
+            await interaction.response.send_modal(form)
         except discord.HTTPException as exc:
+            form.close()
             logger.warning("Discord: could not open the post form (HTTP %s, code %s)", exc.status, exc.code)
 
     # Buttons

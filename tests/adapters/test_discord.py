@@ -20,8 +20,9 @@ import httpx
 import pytest
 from discord.gateway import DiscordWebSocket
 
-from adapters.discord import DiscordAdapter
+from adapters.discord import DiscordAdapter, components
 from adapters.discord.app import BUSY, NO_FILES, STALE_COMMAND, account_choices, to_draft
+from adapters.discord.components import FORM_EXPIRED
 from adapters.discord.embeds import DESCRIPTION_LIMIT, TOTAL_LIMIT, reply_message
 from adapters.discord.invite import PERMISSIONS, application_id, invite_url
 from bot.config import Settings
@@ -601,6 +602,45 @@ async def test_message_command_opens_a_form_and_schedules_the_messages_files(bot
     )
     async with httpx.AsyncClient() as http:
         assert (await http.get(body["contentUrl"])).content == MP4
+
+
+async def open_form(bot: DiscordBot) -> dict[str, Any]:
+    """Alice picks "Schedule as post" on a message with a video; returns the form the bot opened."""
+    video = bot.fake.attachment("launch.mp4", "video/mp4", MP4, ephemeral=False)
+    target = bot.fake.message(channel_id=CHANNEL_ID, author=BOB, attachments=[video])
+    modal = await bot.callback(bot.interact(bot.fake.message_command("Schedule as post", target)))
+    assert modal["type"] == 9
+    form: dict[str, Any] = modal["data"]
+    return form
+
+
+async def test_a_form_submitted_after_a_restart_is_told_it_expired(
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    settings = discord_settings(tmp_path, fake_discord, sandbox)
+    async with start_bot(settings, fake_discord, sandbox, clock) as bot:
+        form = await open_form(bot)
+    async with start_bot(settings, fake_discord, sandbox, clock) as restarted:
+        submitted = restarted.interact(fake_discord.submit(form, {"accounts": "acc_1", "when": "9am"}))
+        callback = await restarted.callback(submitted)
+        assert (callback["type"], callback["data"]["flags"], callback["data"]["content"]) == (
+            4,
+            EPHEMERAL,
+            FORM_EXPIRED,
+        )
+        assert restarted.creates() == []
+        assert fake_discord.downloads == []
+
+
+async def test_a_form_submitted_after_it_timed_out_is_told_it_expired(
+    bot: DiscordBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(components, "FORM_TIMEOUT", 0.2)
+    form = await open_form(bot)
+    await asyncio.sleep(0.5)
+    submitted = bot.interact(bot.fake.submit(form, {"accounts": "acc_1", "when": "9am"}))
+    assert (await bot.callback(submitted))["data"]["content"] == FORM_EXPIRED
+    assert bot.creates() == []
 
 
 async def test_message_command_on_a_message_without_files_explains_at_once(bot: DiscordBot) -> None:
