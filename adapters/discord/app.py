@@ -47,6 +47,7 @@ NO_FILES = (
     "the `media1` (attachment) or `url` option."
 )
 STALE_COMMAND = "Discord showed you an older version of this command. Try again in a minute."
+BUSY = "Discord took too long to answer, so the form could not open. Pick “Schedule as post” again."
 
 Interaction = discord.Interaction[DiscordClient]
 
@@ -331,8 +332,8 @@ class DiscordAdapter:
 
     async def _account_choices(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
         try:
-            caller = await self.people.caller(interaction)
-            async with asyncio.timeout(ANSWER_BUDGET):
+            async with asyncio.timeout(ANSWER_BUDGET):  # reading the member's roles may need Discord's REST API
+                caller = await self.people.caller(interaction)
                 form = await self.core.post_form(caller)
         except (BotError, TimeoutError):
             return []
@@ -350,8 +351,14 @@ class DiscordAdapter:
         if not attachments:
             await _answer(interaction, Reply(text=NO_FILES, error=True))
             return
+        # One deadline for everything before the form: reading the member's roles may need Discord's REST API.
+        deadline = asyncio.get_running_loop().time() + ANSWER_BUDGET
         try:
-            caller = await self.people.caller(interaction)
+            async with asyncio.timeout_at(deadline):
+                caller = await self.people.caller(interaction)
+        except TimeoutError:
+            await _answer(interaction, Reply(text=BUSY, error=True))
+            return
         except BotError as exc:
             await _answer(interaction, Reply(text=exc.user_message, error=True))
             return
@@ -360,7 +367,7 @@ class DiscordAdapter:
             await self._run(interaction, "post", draft=PostDraft(), attachments=attachments)
             return
         try:
-            async with asyncio.timeout(ANSWER_BUDGET):
+            async with asyncio.timeout_at(deadline):
                 defaults = ", ".join((await self.core.post_form(caller)).defaults)
         except TimeoutError:
             defaults = ""  # the form must open within 3 seconds; empty accounts mean the defaults anyway
@@ -372,9 +379,11 @@ class DiscordAdapter:
             draft = to_draft(accounts=values["accounts"], when=values["when"], caption=values["caption"])
             await self._run(submission, "post", draft=draft, attachments=attachments)
 
+        form = ScheduleForm(accounts=defaults, on_submit=submitted, open_forms=self.client.open_forms)
         try:
-            await interaction.response.send_modal(ScheduleForm(accounts=defaults, on_submit=submitted))
+            await interaction.response.send_modal(form)
         except discord.HTTPException as exc:
+            form.close()
             logger.warning("Discord: could not open the post form (HTTP %s, code %s)", exc.status, exc.code)
 
     # Buttons

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import discord
+
+logger = logging.getLogger(__name__)
 
 PREVIEW_TEMPLATE = re.compile(
     r"post:(?P<action>confirm|discard):(?P<author>[0-9]{1,20}):(?P<token>[A-Za-z0-9_-]{8,64})"
 )
 FORM_PREFIX = "post:form:"
-FORM_TIMEOUT = 3600.0  # a form left open longer than this is forgotten; Discord then says the interaction failed
+FORM_TIMEOUT = 3600.0  # a form left open longer than this is forgotten, and its submission told it expired
+FORM_EXPIRED = "This form has expired; pick “Schedule as post” again."
 
 
 class PreviewHandler(Protocol):
@@ -23,11 +27,27 @@ class PreviewHandler(Protocol):
 
 
 class DiscordClient(discord.Client):
-    """A discord.py client that knows who handles preview buttons, since those are rebuilt from their custom_id."""
+    """A discord.py client that knows who handles preview buttons, since those are rebuilt from their custom_id,
+    and which post forms are open, since those live only in this process."""
 
     def __init__(self, *, on_preview: PreviewHandler, **options: Any) -> None:
         super().__init__(**options)
         self.on_preview = on_preview
+        self.open_forms: set[str] = set()  # custom_ids of the post forms shown and neither submitted nor expired
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        # discord.py drops the submission of a form it no longer holds (timed out, or shown before a restart), and
+        # Discord would then only say that the interaction failed. A form being handled is still in open_forms: it
+        # leaves only when its submission has been answered.
+        custom_id = str(cast("dict[str, Any]", interaction.data or {}).get("custom_id", ""))
+        if interaction.type is not discord.InteractionType.modal_submit or not custom_id.startswith(FORM_PREFIX):
+            return
+        if custom_id in self.open_forms:
+            return
+        try:
+            await interaction.response.send_message(FORM_EXPIRED, ephemeral=True)
+        except discord.HTTPException as exc:
+            logger.warning("Discord: could not answer an expired form (HTTP %s, code %s)", exc.status, exc.code)
 
 
 class PreviewButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=PREVIEW_TEMPLATE):
@@ -70,9 +90,11 @@ FormSubmit = Callable[[discord.Interaction[Any], dict[str, str]], Awaitable[None
 class ScheduleForm(discord.ui.Modal):
     """The modal of "Schedule as post": accounts, time and caption for the files of one message."""
 
-    def __init__(self, *, accounts: str, on_submit: FormSubmit) -> None:
+    def __init__(self, *, accounts: str, on_submit: FormSubmit, open_forms: set[str]) -> None:
         super().__init__(title="Schedule as post", timeout=FORM_TIMEOUT, custom_id=FORM_PREFIX + os.urandom(8).hex())
         self._on_submit = on_submit
+        self._open_forms = open_forms
+        open_forms.add(self.custom_id)
         self.accounts: discord.ui.TextInput[ScheduleForm] = discord.ui.TextInput(
             custom_id="accounts", default=accounts or None, required=False, max_length=400
         )
@@ -98,4 +120,14 @@ class ScheduleForm(discord.ui.Modal):
 
     async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
         values = {"accounts": self.accounts.value, "when": self.when.value, "caption": self.caption.value}
-        await self._on_submit(interaction, values)
+        try:
+            await self._on_submit(interaction, values)
+        finally:
+            self.close()
+
+    async def on_timeout(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Forget the form: a later submission of it is told it expired."""
+        self._open_forms.discard(self.custom_id)

@@ -20,8 +20,9 @@ import httpx
 import pytest
 from discord.gateway import DiscordWebSocket
 
-from adapters.discord import DiscordAdapter
-from adapters.discord.app import NO_FILES, STALE_COMMAND, account_choices, to_draft
+from adapters.discord import DiscordAdapter, components
+from adapters.discord.app import BUSY, NO_FILES, STALE_COMMAND, account_choices, to_draft
+from adapters.discord.components import FORM_EXPIRED
 from adapters.discord.embeds import DESCRIPTION_LIMIT, TOTAL_LIMIT, reply_message
 from adapters.discord.invite import PERMISSIONS, application_id, invite_url
 from bot.config import Settings
@@ -104,7 +105,9 @@ class DiscordBot:
         return answers[count - 1]
 
     async def callback(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The bot's first answer to an interaction, after checking Discord took it (in time, and only one)."""
         [callback] = await self.fake.wait_for(lambda: self.fake.callbacks(payload))
+        assert self.fake.interactions[int(payload["id"])].response == callback["type"], "Discord refused it"
         return callback
 
     async def run(self, name: str, *, user: int = ALICE, **options: Any) -> str:
@@ -330,6 +333,35 @@ async def test_each_command_with_its_options_answers_privately(
     assert expected in await bot.run(name, **options)
 
 
+async def test_post_sends_the_sound_option_with_the_post(bot: DiscordBot) -> None:
+    text = await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", sound="https://e.com/a.mp3", when="9am")
+    assert "Scheduled for" in text
+    [body] = bot.creates()
+    assert body["soundUrl"] == "https://e.com/a.mp3"
+
+
+async def test_accounts_alias_names_an_account_for_posts(bot: DiscordBot) -> None:
+    refused = await bot.run("accounts", user=ALICE, arguments="alias launch acc_456")
+    assert refused == "Only an admin can change this channel's accounts and aliases."
+    said = await bot.run("accounts", user=ADMIN, arguments="alias launch acc_456")
+    assert said == "`launch` now means Brand Instagram (@brand-ig) on Instagram (`acc_456`)."
+    assert "also `launch`" in await bot.run("accounts")
+    assert "Scheduled" in await bot.run("post", url="https://e.com/v.mp4", accounts="launch", when="9am")
+    assert bot.creates()[0]["accountIds"] == ["acc_456"]
+
+
+async def test_accounts_allow_limits_the_channel_to_those_accounts(bot: DiscordBot) -> None:
+    said = await bot.run("accounts", user=ADMIN, arguments="allow acc_1")
+    assert said == "This channel may now post only to `acc_1`."
+    refused = await bot.run("post", url="https://e.com/v.mp4", accounts="acc_123", when="9am")
+    assert "may not post to Brand TikTok" in refused
+    assert bot.creates() == []
+    assert "Scheduled" in await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", when="9am")
+    assert await bot.run("accounts", user=ADMIN, arguments="allow all") == "This channel may post to every account."
+    assert "Scheduled" in await bot.run("post", url="https://e.com/v.mp4", accounts="acc_123", when="9am")
+    assert [b["accountIds"] for b in bot.creates()] == [["acc_1"], ["acc_123"]]
+
+
 async def test_slideshow_options_become_one_slideshow_request(bot: DiscordBot) -> None:
     await bot.run(
         "post", url="https://e.com/1.jpg  https://e.com/2.jpg", accounts="demo", slide_duration=8, type="slideshow"
@@ -443,6 +475,32 @@ async def test_an_expired_attachment_link_is_a_clear_private_message(bot: Discor
     assert bot.creates() == []
 
 
+@pytest.mark.parametrize(
+    ("status", "location", "says"),
+    [
+        (503, None, "`clip.mp4` could not be downloaded right now (503). Try again."),
+        (
+            302,
+            "https://files.example.net/clip.mp4",
+            "`clip.mp4` points somewhere I may not fetch from, so I did not download it.",
+        ),
+    ],
+)
+async def test_a_failing_attachment_download_is_one_clear_private_message(
+    bot: DiscordBot, status: int, location: str | None, says: str
+) -> None:
+    video = bot.fake.attachment("clip.mp4", "video/mp4", MP4)
+    bot.fake.fail_file(video, status=status, location=location)
+    payload = bot.interact(bot.fake.slash("post", media1=video, accounts="acc_1", when="9am"))
+    answer = await bot.answer(payload)
+    assert answer.body["flags"] & EPHEMERAL
+    assert text_of(answer.body) == says
+    assert len(bot.fake.downloads) == 1  # the redirect is not followed off Discord's hosts
+    assert bot.creates() == []
+    assert bot.fake.answers(payload) == [answer]
+    assert bot.fake.channel_messages() == []
+
+
 async def test_attachments_are_fetched_only_from_discord_hosts(bot: DiscordBot) -> None:
     data = bot.fake.attachment("clip.mp4", "video/mp4", MP4)
     attachment = bot.adapter.to_attachment(discord.Attachment(data=data, state=bot.adapter.client._connection))
@@ -490,6 +548,17 @@ async def test_timezone_autocomplete_offers_zone_names(bot: DiscordBot) -> None:
     }
 
 
+async def test_accounts_autocomplete_answers_in_time_when_discord_is_slow_to_give_roles(
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    settings = discord_settings(tmp_path, fake_discord, sandbox)
+    async with start_bot(settings, fake_discord, sandbox, clock, guild_cached=False) as bot:
+        fake_discord.delay("GET", f"/guilds/{GUILD_ID}/roles", seconds=3.5)
+        payload = bot.interact(fake_discord.autocomplete("post", "accounts", accounts=""))
+        assert await bot.callback(payload) == {"type": 8, "data": {"choices": []}}
+        assert fake_discord.calls("GET", f"/guilds/{GUILD_ID}/roles")
+
+
 def test_account_choices_skip_what_is_typed_and_stay_within_discord_limits() -> None:
     accounts = tuple(Account(id=f"acc_{n}", platform="tiktok", name=f"Brand {n}") for n in range(40))
     form = PostForm(accounts=accounts, defaults=("acc_7",))
@@ -535,6 +604,45 @@ async def test_message_command_opens_a_form_and_schedules_the_messages_files(bot
         assert (await http.get(body["contentUrl"])).content == MP4
 
 
+async def open_form(bot: DiscordBot) -> dict[str, Any]:
+    """Alice picks "Schedule as post" on a message with a video; returns the form the bot opened."""
+    video = bot.fake.attachment("launch.mp4", "video/mp4", MP4, ephemeral=False)
+    target = bot.fake.message(channel_id=CHANNEL_ID, author=BOB, attachments=[video])
+    modal = await bot.callback(bot.interact(bot.fake.message_command("Schedule as post", target)))
+    assert modal["type"] == 9
+    form: dict[str, Any] = modal["data"]
+    return form
+
+
+async def test_a_form_submitted_after_a_restart_is_told_it_expired(
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    settings = discord_settings(tmp_path, fake_discord, sandbox)
+    async with start_bot(settings, fake_discord, sandbox, clock) as bot:
+        form = await open_form(bot)
+    async with start_bot(settings, fake_discord, sandbox, clock) as restarted:
+        submitted = restarted.interact(fake_discord.submit(form, {"accounts": "acc_1", "when": "9am"}))
+        callback = await restarted.callback(submitted)
+        assert (callback["type"], callback["data"]["flags"], callback["data"]["content"]) == (
+            4,
+            EPHEMERAL,
+            FORM_EXPIRED,
+        )
+        assert restarted.creates() == []
+        assert fake_discord.downloads == []
+
+
+async def test_a_form_submitted_after_it_timed_out_is_told_it_expired(
+    bot: DiscordBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(components, "FORM_TIMEOUT", 0.2)
+    form = await open_form(bot)
+    await asyncio.sleep(0.5)
+    submitted = bot.interact(bot.fake.submit(form, {"accounts": "acc_1", "when": "9am"}))
+    assert (await bot.callback(submitted))["data"]["content"] == FORM_EXPIRED
+    assert bot.creates() == []
+
+
 async def test_message_command_on_a_message_without_files_explains_at_once(bot: DiscordBot) -> None:
     target = bot.fake.message(channel_id=CHANNEL_ID, author=BOB, content="just text")
     payload = bot.interact(bot.fake.message_command("Schedule as post", target))
@@ -549,6 +657,21 @@ async def test_message_command_refuses_someone_who_may_not_post_before_the_form(
     assert await bot.callback(payload) == {"type": 5, "data": {"flags": EPHEMERAL}}
     assert "You are not allowed to schedule posts here" in text_of((await bot.answer(payload)).body)
     assert bot.fake.downloads == []
+
+
+async def test_message_command_answers_in_time_when_discord_is_slow_to_give_roles(
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    settings = discord_settings(tmp_path, fake_discord, sandbox)
+    async with start_bot(settings, fake_discord, sandbox, clock, guild_cached=False) as bot:
+        fake_discord.delay("GET", f"/guilds/{GUILD_ID}/roles", seconds=3.5)
+        video = fake_discord.attachment("launch.mp4", "video/mp4", MP4, ephemeral=False)
+        target = fake_discord.message(channel_id=CHANNEL_ID, author=ALICE, attachments=[video])
+        payload = bot.interact(fake_discord.message_command("Schedule as post", target))
+        callback = await bot.callback(payload)
+        assert (callback["type"], callback["data"]["flags"], callback["data"]["content"]) == (4, EPHEMERAL, BUSY)
+        assert fake_discord.calls("GET", f"/guilds/{GUILD_ID}/roles")
+        assert fake_discord.downloads == []
 
 
 # Confirmation buttons

@@ -70,6 +70,14 @@ class Failure:
 
 
 @dataclass
+class Delay:
+    method: str
+    pattern: re.Pattern[str]
+    seconds: float
+    times: int
+
+
+@dataclass
 class Interaction:
     payload: dict[str, Any]
     response: int | None = None  # the callback type the bot answered with
@@ -101,12 +109,14 @@ class FakeDiscord:
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
     interactions: dict[int, Interaction] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
+    delays: list[Delay] = field(default_factory=list)
     commands: dict[int | None, list[dict[str, Any]]] = field(default_factory=dict)  # guild ID (None: global)
     users: dict[int, dict[str, Any]] = field(default_factory=dict)
     roles: list[dict[str, Any]] = field(default_factory=list)
     dm_channels: dict[int, int] = field(default_factory=dict)  # user ID -> DM channel ID
     files: dict[int, tuple[bytes, str]] = field(default_factory=dict)  # attachment ID -> content and its type
     downloads: list[str] = field(default_factory=list)  # CDN paths fetched
+    file_faults: dict[int, tuple[int, str | None]] = field(default_factory=dict)  # attachment ID -> status, Location
     identifies: list[dict[str, Any]] = field(default_factory=list)
     identify_close: int | None = None  # a close code to answer IDENTIFY with (4014: disallowed intents)
     heartbeats: int = 0
@@ -165,6 +175,10 @@ class FakeDiscord:
             body = {"message": "You are being rate limited.", "retry_after": retry_after or 1.0, "global": False}
             headers = {"Retry-After": str(int(retry_after or 1)), "X-RateLimit-Scope": "user", "Via": "1.1 google"}
         self.failures.append(Failure(method, _template(path), status, body, headers, times))
+
+    def delay(self, method: str, path: str, *, seconds: float, times: int = 1) -> None:
+        """Answer the next `times` requests to `path` (with `{}` wildcards) only after `seconds`: a slow Discord."""
+        self.delays.append(Delay(method, _template(path), seconds, times))
 
     def calls(self, method: str, path: str) -> list[Request]:
         pattern = _template(path)
@@ -372,6 +386,11 @@ class FakeDiscord:
         if content_type.startswith(("image/", "video/")):
             data.update(width=1080, height=1920)
         return data
+
+    def fail_file(self, attachment: dict[str, Any], *, status: int, location: str | None = None) -> None:
+        """Make the CDN answer this attachment's link with `status` (and `location`, for a redirect)."""
+        self.files.pop(int(attachment["id"]))
+        self.file_faults[int(attachment["id"])] = (status, location)
 
     # Interactions, as the gateway's INTERACTION_CREATE carries them
 
@@ -748,6 +767,10 @@ def build_app(fake: FakeDiscord) -> web.Application:
         body = json.loads(raw) if raw and request.content_type == JSON else None
         authorization = request.headers.get("Authorization", "")
         fake.requests.append(Request(request.method, path, dict(request.query), body, authorization))
+        for delay in fake.delays:
+            if delay.method == request.method and delay.pattern.match(path) and delay.times > 0:
+                delay.times -= 1
+                await asyncio.sleep(delay.seconds)
         for failure in fake.failures:
             if failure.method == request.method and failure.pattern.match(path) and failure.times > 0:
                 failure.times -= 1
@@ -808,6 +831,10 @@ def build_app(fake: FakeDiscord) -> web.Application:
         fake.downloads.append(request.path)
         gone = web.Response(status=404, text="This content is no longer available.")
         expiry, signature = request.query.get("ex", ""), request.query.get("hm", "")
+        fault = fake.file_faults.get(int(request.match_info["attachment"]))
+        if fault is not None:
+            status, location = fault
+            return web.Response(status=status, headers={"Location": location} if location else None)
         stored = fake.files.get(int(request.match_info["attachment"]))
         if stored is None or not signature or not expiry or int(expiry, 16) < time.time():
             return gone
