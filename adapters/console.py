@@ -105,7 +105,13 @@ class ConsoleAdapter:
         command = self.to_command(line)
         if command is None:
             return None
+        earlier = self._pending_token
         reply = await self.core.handle(command)
+        if reply.confirm_token and earlier:
+            # Only the newest preview can be answered here, so the one it replaces is dropped, and said to be.
+            self._pending_token = None
+            await self.core.handle(Command(name="discard", caller=self.caller, text=earlier))
+            print("(The earlier preview was dropped; this one replaces it.)", file=self._out, flush=True)
         self.render(reply)
         await self.core.ctx.outbox.flush()  # notices right after the reply that caused them
         return reply
@@ -118,6 +124,9 @@ class ConsoleAdapter:
             token, self._pending_token = self._pending_token, None
             name = "confirm" if text.lower() in _YES else "discard"
             return Command(name=name, caller=self.caller, text=token)
+        if text.lower() in _YES | _NO:
+            print("Nothing is waiting for a yes or no. Send a /post to get a preview.", file=self._out, flush=True)
+            return None
         name, _, rest = text.lstrip("/").partition(" ")
         return Command(name=name.lower(), caller=self.caller, text=rest.strip())
 

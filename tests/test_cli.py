@@ -97,6 +97,24 @@ def test_scripted_console_schedules_and_lists_against_the_sandbox(tmp_path: Path
     assert actions == ["schedule"] * 4 + ["cancel"]
 
 
+def test_a_new_preview_replaces_the_one_waiting_for_yes(tmp_path: Path) -> None:
+    script = "\n".join(
+        [
+            "yes",
+            "/post https://e.com/a.mp4 to acc_1 in 1 hour -- first",
+            "/post https://e.com/b.mp4 to acc_1 in 2 hours -- second",
+            "yes",
+        ]
+    )
+    result = run(["console"], tmp_path, stdin=script + "\n")
+    assert result.returncode == 0, result.stderr
+    assert "Nothing is waiting for a yes or no." in result.stdout
+    assert "The earlier preview was dropped; this one replaces it." in result.stdout
+    with sqlite3.connect(tmp_path / "data" / "bot.db") as db:
+        states = [row[0] for row in db.execute("SELECT state FROM requests ORDER BY id")]
+    assert states == ["discarded", "sent"]
+
+
 def test_run_without_a_terminal_or_platform_exits_naming_the_variables(tmp_path: Path) -> None:
     result = run(["run"], tmp_path)
     assert result.returncode != 0
