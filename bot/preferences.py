@@ -114,6 +114,20 @@ async def timezone(ctx: Context, command: Command) -> Reply:
     )
 
 
+# What people type for the zones they mean; only ever suggested, since some (CST, IST) mean several.
+_ABBREVIATIONS = {
+    **dict.fromkeys(("et", "est", "edt"), "America/New_York"),
+    **dict.fromkeys(("ct", "cst", "cdt"), "America/Chicago"),
+    **dict.fromkeys(("mt", "mst", "mdt"), "America/Denver"),
+    **dict.fromkeys(("pt", "pst", "pdt"), "America/Los_Angeles"),
+    **dict.fromkeys(("gmt", "bst"), "Europe/London"),
+    **dict.fromkeys(("cet", "cest"), "Europe/Paris"),
+    **dict.fromkeys(("aest", "aedt"), "Australia/Sydney"),
+    "ist": "Asia/Kolkata",
+    "jst": "Asia/Tokyo",
+}
+
+
 def canonical_zone(name: str) -> str:
     """`europe/paris` -> `Europe/Paris`; raises InvalidTime with suggestions for a name that is no zone."""
     wanted = name.strip().replace(" ", "_")
@@ -123,7 +137,8 @@ def canonical_zone(name: str) -> str:
     folded = {z.lower(): z for z in zones}
     if wanted.lower() in folded:
         return folded[wanted.lower()]
-    close = sorted(z for z in zones if wanted.lower() in z.lower())[:5]
+    likely = [_ABBREVIATIONS[wanted.lower()]] if wanted.lower() in _ABBREVIATIONS else []
+    close = (likely + sorted(z for z in zones if wanted.lower() in z.lower() and z not in likely))[:5]
     hint = f" Did you mean {', '.join(f'`{z}`' for z in close)}?" if close else ""
     raise InvalidTime(f"`{name}` is not a time zone name. Use one like `America/New_York` or `Europe/Paris`.{hint}")
 

@@ -261,6 +261,9 @@ async def test_timezone_is_per_user_and_used_for_times(chat: ChatHarness, sandbo
     bad = await chat.say("/timezone Mars/Olympus")
     assert bad.error
     assert "not a time zone name" in bad.text
+    abbreviation = await chat.say("/timezone est")
+    assert abbreviation.error
+    assert "Did you mean `America/New_York`" in abbreviation.text
 
 
 async def test_profile_zone_is_used_until_the_user_sets_one(chat: ChatHarness, sandbox: SandboxServer) -> None:
