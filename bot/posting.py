@@ -34,6 +34,7 @@ from bot.model import (
     PostForm,
     PostRequest,
     PostStatus,
+    RemotePost,
     Reply,
 )
 from bot.notices import NoticeKind, notice_for
@@ -237,10 +238,14 @@ async def send(ctx: Context, stored: StoredRequest, *, caller: Caller, tz: ZoneI
     except Exception:
         logger.exception("request %s: the create call failed in an unexpected way", request_id)
         return await _unconfirmed(ctx, stored, caller, ApiUnconfirmed.default_message)
+    matched = _by_account(remote, request.accounts)
+    if matched is None:
+        logger.warning("request %s: the create answer's posts do not say whose they are", request_id)
+        return await _unconfirmed(ctx, stored, caller, ApiUnconfirmed.default_message)
     labels = {account.id: account.label for account in request.accounts}
     now = ctx.clock()
     posts = []
-    for p in remote:
+    for p in matched:
         post = StoredPost(
             id=p.id,
             request_id=request_id,
@@ -275,6 +280,21 @@ async def send(ctx: Context, stored: StoredRequest, *, caller: Caller, tz: ZoneI
     if missing:
         lines.append(f"Infinipost made no post for {', '.join(missing)}; schedule those again if you need them.")
     return Reply(text="\n".join(lines))
+
+
+def _by_account(remote: list[RemotePost], accounts: Sequence[Account]) -> list[RemotePost] | None:
+    """The answer's posts, each with the account it is for; None when that cannot be told.
+
+    Posts whose `accountId` is missing are matched by order when there is one per account asked for, as the
+    create call makes them; otherwise which accounts got a post is unknown, and saying some got none would
+    invite a second post.
+    """
+    wanted = {account.id for account in accounts}
+    if all(p.account_id in wanted for p in remote) and len({p.account_id for p in remote}) == len(remote):
+        return remote
+    if len(remote) == len(accounts) and all(p.account_id in ("", a.id) for p, a in zip(remote, accounts, strict=True)):
+        return [replace(p, account_id=a.id) for p, a in zip(remote, accounts, strict=True)]
+    return None
 
 
 async def _unconfirmed(ctx: Context, stored: StoredRequest, caller: Caller, message: str) -> Reply:

@@ -88,6 +88,8 @@ class Fault:
     retry_after: str | None = None
     seconds: float = 0.0
     times: int | None = 1
+    fields: tuple[str, ...] = ("id", "postId")  # what missing_fields leaves out of each post
+    items: int | None = None  # missing_fields: answer with only this many of the posts
 
 
 @dataclass(frozen=True)
@@ -262,10 +264,12 @@ async def _faults(request: web.Request, handler: Callable[[web.Request], Any]) -
         items = body.get("posts") or body.get("data") or ([body] if "postId" in body else [])
         for item in items:
             if fault.kind == "missing_fields":
-                item.pop("id", None)
-                item.pop("postId", None)
+                for name in fault.fields:
+                    item.pop(name, None)
             else:
                 item["status"] = "queued_for_review"
+        if fault.kind == "missing_fields" and fault.items is not None and isinstance(body.get("posts"), list):
+            del body["posts"][fault.items :]
         return _json(body, response.status)
     return response
 
