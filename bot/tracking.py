@@ -32,8 +32,9 @@ SCAN_LIMIT = 300  # posts of one account looked at per attempt
 STUCK_SENDING = timedelta(minutes=10)  # far beyond the client's timeout
 
 
-def next_check(post: StoredPost, *, now: datetime, poll: timedelta) -> datetime | None:
-    """When to ask about a post again: never once final, at its time while it waits, then backing off."""
+def next_check(post: StoredPost, *, now: datetime, poll: timedelta, delay: timedelta) -> datetime | None:
+    """When to ask about a post again: never once final, at its time while it waits, then backing off, but
+    never past the moment it becomes late (`delay` after its time) before that was warned about."""
     if post.status.is_final:
         return None
     if post.status is PostStatus.PENDING_RENDER:
@@ -41,6 +42,8 @@ def next_check(post: StoredPost, *, now: datetime, poll: timedelta) -> datetime 
     if post.scheduled_time is not None and post.scheduled_time > now:
         return post.scheduled_time
     wait: timedelta = min(MAX_BACKOFF, poll * 2 ** min(post.checks, 12))
+    if not post.delay_warned and post.scheduled_time is not None and post.scheduled_time + delay > now:
+        return min(now + wait, post.scheduled_time + delay)
     return now + wait
 
 
@@ -76,7 +79,7 @@ async def _record(ctx: Context, observed: Sequence[tuple[StoredPost, RemotePost 
         ):
             after = replace(after, delay_warned=True)
             delayed.append(after)
-        updated.append(replace(after, next_check_at=next_check(after, now=now, poll=poll)))
+        updated.append(replace(after, next_check_at=next_check(after, now=now, poll=poll, delay=delay)))
     notices = await _notices(ctx, changed, delayed)
     await ctx.storage.update_posts(updated, notices=notices)
     if notices:
@@ -212,11 +215,15 @@ class Tracker:
 
     async def _back_off(self, posts: list[StoredPost], *, extra: timedelta) -> None:
         now, poll = self.ctx.clock(), timedelta(seconds=self.ctx.settings.poll_seconds)
+        delay = timedelta(minutes=self.ctx.settings.delay_alert_minutes)
         async with self.ctx.tracking_lock:  # as stored now: a /cancel meanwhile must not be undone
             fresh = await self.ctx.storage.posts_by_id([p.id for p in posts])
             later = [replace(p, checks=p.checks + 1) for p in fresh.values() if not p.status.is_final]
             await self.ctx.storage.update_posts(
-                [replace(p, next_check_at=max(next_check(p, now=now, poll=poll) or now, now + extra)) for p in later]
+                [
+                    replace(p, next_check_at=max(next_check(p, now=now, poll=poll, delay=delay) or now, now + extra))
+                    for p in later
+                ]
             )
 
     # Unconfirmed creates
@@ -283,7 +290,8 @@ class Tracker:
             posted_at=remote.posted_at,
         )
         now, poll = self.ctx.clock(), timedelta(seconds=self.ctx.settings.poll_seconds)
-        return replace(post, next_check_at=next_check(post, now=now, poll=poll))
+        delay = timedelta(minutes=self.ctx.settings.delay_alert_minutes)
+        return replace(post, next_check_at=next_check(post, now=now, poll=poll, delay=delay))
 
     async def _find(self, stored: StoredRequest, account_id: str) -> RemotePost | None:
         """The account's post that is this request: same caption and time, created around when it was sent,

@@ -74,6 +74,20 @@ async def test_a_late_post_is_warned_about_once(chat: ChatHarness, sandbox: Sand
     assert warnings[0].thread == "m1"
 
 
+async def test_the_late_warning_comes_when_the_post_becomes_late(
+    chat: ChatHarness, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    await chat.say("/post https://e.com/stuck.mp4 to acc_1 in 5 minutes")
+    warned_at = None
+    for minute in range(1, 31):  # a tracker round every minute, as BOT_POLL_SECONDS=60 runs it
+        clock.advance(minutes=1)
+        await cycle(chat)
+        if warned_at is None and any("not live yet" in m.text for m in chat.channel):
+            warned_at = minute
+    assert warned_at == 5 + 10  # its time plus BOT_DELAY_ALERT_MINUTES, not at the next backoff step
+    assert len([m for m in chat.channel if "not live yet" in m.text]) == 1
+
+
 async def test_backoff_once_due(chat: ChatHarness, sandbox: SandboxServer, clock: FakeClock) -> None:
     await chat.say("/post https://e.com/stuck.mp4 to acc_1 now")
     checks_per_minute = []
