@@ -159,7 +159,7 @@ class Cycle:
     checked: int
     changed: int
     reconciled: int
-    backed_off: float = 0.0  # seconds Infinipost asked us to wait, if it did
+    backed_off: float = 0.0  # seconds Infinipost asked us to wait, if it did, up to MAX_BACKOFF
 
 
 class Tracker:
@@ -198,7 +198,8 @@ class Tracker:
                 except ApiNotFound:
                     observed.append((post, None))
                 except ApiUnavailable as exc:
-                    backed_off = max(backed_off, exc.retry_after or 0.0)
+                    # However long Infinipost asks for, the tracker looks again within MAX_BACKOFF.
+                    backed_off = max(backed_off, min(exc.retry_after or 0.0, MAX_BACKOFF.total_seconds()))
                     retry_later.append(post)
                 except ApiError:
                     logger.warning("could not check post %s", post.id, exc_info=True)

@@ -189,6 +189,21 @@ async def test_rate_limited_checks_back_off_and_never_stop_the_tracker(
     assert any("Live now" in m.text for m in chat.channel)
 
 
+async def test_a_retry_after_of_a_week_delays_checks_by_an_hour_at_most(
+    chat: ChatHarness, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    await chat.say("/post https://e.com/v.mp4 to acc_1 in 1 hour")
+    clock.advance(hours=1)
+    sandbox.state.faults = [Fault(kind="status", route="read", status=429, retry_after="604800")]
+    result = await Tracker(chat.core.ctx).cycle()
+    assert result.backed_off == 3600  # the tracker's next round is an hour away, not a week
+    clock.advance(hours=1)
+    await cycle(chat)
+    assert [m.text for m in chat.channel if "Live now" in m.text] == [
+        "✅ Live now on Demo TikTok (@demo) on TikTok (request #1)."
+    ]
+
+
 async def test_many_posts_going_live_together_make_one_message(chat: ChatHarness, clock: FakeClock) -> None:
     for n in range(40):
         await chat.say(f"/post https://e.com/{n}.mp4 to acc_1 at 11:00")
