@@ -71,12 +71,7 @@ async def _record(ctx: Context, observed: Sequence[tuple[StoredPost, RemotePost 
             changed.append((before, after))
         due = after.scheduled_time is not None and after.scheduled_time <= now
         after = replace(after, checks=after.checks + 1 if due and not after.status.is_final else 0)
-        if (
-            not after.status.is_final
-            and not after.delay_warned
-            and after.scheduled_time is not None
-            and now - after.scheduled_time >= delay
-        ):
+        if _late(after, now=now, delay=delay):
             after = replace(after, delay_warned=True)
             delayed.append(after)
         updated.append(replace(after, next_check_at=next_check(after, now=now, poll=poll, delay=delay)))
@@ -85,6 +80,16 @@ async def _record(ctx: Context, observed: Sequence[tuple[StoredPost, RemotePost 
     if notices:
         ctx.outbox.wake()
     return len(changed)
+
+
+def _late(post: StoredPost, *, now: datetime, delay: timedelta) -> bool:
+    """Not live `delay` after its time, and not yet warned about."""
+    return (
+        not post.status.is_final
+        and not post.delay_warned
+        and post.scheduled_time is not None
+        and now - post.scheduled_time >= delay
+    )
 
 
 def _observed(before: StoredPost, remote: RemotePost | None) -> StoredPost:
@@ -219,13 +224,21 @@ class Tracker:
         delay = timedelta(minutes=self.ctx.settings.delay_alert_minutes)
         async with self.ctx.tracking_lock:  # as stored now: a /cancel meanwhile must not be undone
             fresh = await self.ctx.storage.posts_by_id([p.id for p in posts])
-            later = [replace(p, checks=p.checks + 1) for p in fresh.values() if not p.status.is_final]
-            await self.ctx.storage.update_posts(
-                [
-                    replace(p, next_check_at=max(next_check(p, now=now, poll=poll, delay=delay) or now, now + extra))
-                    for p in later
-                ]
-            )
+            later: list[StoredPost] = []
+            delayed: list[StoredPost] = []
+            for post in fresh.values():
+                if post.status.is_final:
+                    continue
+                post = replace(post, checks=post.checks + 1)
+                if _late(post, now=now, delay=delay):  # not known to be live: the warning need not wait for the API
+                    post = replace(post, delay_warned=True)
+                    delayed.append(post)
+                wanted = next_check(post, now=now, poll=poll, delay=delay) or now
+                later.append(replace(post, next_check_at=max(wanted, now + extra)))
+            notices = await _notices(self.ctx, [], delayed) if delayed else []
+            await self.ctx.storage.update_posts(later, notices=notices)
+        if notices:
+            self.ctx.outbox.wake()
 
     # Unconfirmed creates
 

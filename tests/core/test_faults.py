@@ -163,3 +163,20 @@ async def test_posts_answered_without_their_account_ids_are_matched_by_order(
     ]  # and never "Infinipost made no post for ...; schedule those again"
     stored = (await runtime.ctx.storage.posts_of([1]))[1]
     assert {p.account_id: p.id for p in stored} == made
+
+
+async def test_a_late_post_is_warned_about_while_infinipost_cannot_be_read(
+    chat: ChatHarness, sandbox: SandboxServer, runtime: Runtime, clock: FakeClock
+) -> None:
+    await chat.say("/post https://e.com/v.mp4 to acc_1 in 5 minutes -- late and unread")
+    sandbox.state.faults = [Fault(kind="status", route="read", status=500, times=None)]
+    warned_at = None
+    for minute in range(1, 31):
+        clock.advance(minutes=1)
+        await Tracker(runtime.ctx).cycle()
+        await runtime.ctx.outbox.flush()
+        if warned_at is None and any("not live yet" in m.text for m in chat.channel):
+            warned_at = minute
+    assert warned_at == 5 + 10  # its time plus BOT_DELAY_ALERT_MINUTES, though every read failed
+    assert len([m for m in chat.channel if "not live yet" in m.text]) == 1
+    assert not [m for m in chat.channel if "Live now" in m.text]
