@@ -39,7 +39,7 @@ from bot.model import (
 )
 from bot.notices import NoticeKind, notice_for
 from bot.texts import fields_text, request_fields
-from bot.tracking import RECONCILE_DELAYS
+from bot.tracking import RECONCILE_DELAYS, next_check
 from storage.records import RequestState, StoredPost, StoredRequest
 
 logger = logging.getLogger(__name__)
@@ -243,7 +243,8 @@ async def send(ctx: Context, stored: StoredRequest, *, caller: Caller, tz: ZoneI
         logger.warning("request %s: the create answer's posts do not say whose they are", request_id)
         return await _unconfirmed(ctx, stored, caller, ApiUnconfirmed.default_message)
     labels = {account.id: account.label for account in request.accounts}
-    now = ctx.clock()
+    now, poll = ctx.clock(), timedelta(seconds=ctx.settings.poll_seconds)
+    delay = timedelta(minutes=ctx.settings.delay_alert_minutes)
     posts = []
     for p in matched:
         post = StoredPost(
@@ -255,7 +256,10 @@ async def send(ctx: Context, stored: StoredRequest, *, caller: Caller, tz: ZoneI
             scheduled_time=p.scheduled_time or request.scheduled_time,
             posted_at=p.posted_at,
         )
-        posts.append(replace(post, next_check_at=post.scheduled_time or now))  # tracked from its time on
+        # Tracked from its time on; a render is checked until it is done, as the tracker does.
+        rendering = post.status is PostStatus.PENDING_RENDER
+        first = next_check(post, now=now, poll=poll, delay=delay) if rendering else post.scheduled_time or now
+        posts.append(replace(post, next_check_at=first))
     sent = replace(stored, state=RequestState.SENT)
     try:
         await ctx.storage.finish_request(
