@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bot.outbox import Outbox
 from bot.runtime import Runtime, start_runtime
 from bot.sandbox import Fault, SandboxServer
 from bot.tracking import Tracker
@@ -233,6 +234,32 @@ async def test_many_posts_going_live_together_make_one_message(chat: ChatHarness
     assert live[0].text.startswith("✅ 40 posts are live now:")
     assert live[0].text.count("\n• ") == 40
     assert len([m for m in new if m.edits]) == 40  # each announcement still shows its post as live
+
+
+async def test_new_messages_in_one_channel_are_paced_to_the_platform_rate(
+    chat: ChatHarness, runtime: Runtime, clock: FakeClock
+) -> None:
+    runtime.ctx.outbox.messengers.clear()  # the announcements wait for the paced outbox below
+    for n in range(5):
+        await chat.say(f"/post https://e.com/{n}.mp4 to acc_1 in 1 hour")
+    await chat.say("/post https://e.com/elsewhere.mp4 to acc_1 in 1 hour", caller=chat.caller(channel="C2"))
+    chat.messenger.min_interval = 1.0  # about one message a second per channel, as on Slack
+    outbox = Outbox(
+        runtime.ctx.storage,
+        clock=clock,
+        messengers={"memory": chat.messenger},
+        monotonic=lambda: clock.now.timestamp(),
+    )
+    delivered = [await outbox.flush()]
+    for _ in range(4):
+        clock.advance(seconds=0.5)
+        delivered.append(await outbox.flush())
+    assert delivered == [4, 0, 1, 0, 1]  # a burst of three in C1 and C2's own at once, then one a second
+    requests = {
+        channel: [m.text.split("(request #")[1].split(")")[0] for m in chat.channel if m.channel == channel]
+        for channel in ("C1", "C2")
+    }
+    assert requests == {"C1": ["1", "2", "3", "4", "5"], "C2": ["6"]}  # in order, none lost
 
 
 async def test_a_notice_survives_a_restart_between_the_change_and_its_delivery(
