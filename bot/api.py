@@ -160,7 +160,7 @@ class InfinipostClient:
         for entry in data.get("failed") or ():
             if isinstance(entry, dict):
                 key = str(entry.get("postId") or entry.get("id") or "")
-                failed[key] = str(entry.get("reason") or entry.get("error") or "refused")
+                failed[key] = _clean(str(entry.get("reason") or entry.get("error") or "")) or "refused"
             else:
                 failed[str(entry)] = "refused"
         return DeleteResult(deleted=deleted, failed=failed)
@@ -306,7 +306,7 @@ def _error_from(response: httpx.Response) -> ApiError:
     retry_after = _retry_after(response.headers.get("Retry-After"))
     text = None
     if kind in (ApiRejected, ApiNotFound) and isinstance(message, str) and message.strip():
-        text = f"Infinipost refused it: {_clean(message)}"
+        text = f"Infinipost refused it: {_clean(message)}."
     elif kind is ApiUnavailable and status == 429:
         wait = f" in {retry_after:.0f} s" if retry_after else " in a minute"
         text = f"Infinipost is rate limiting the bot. Nothing was changed; try again{wait}."
@@ -328,9 +328,9 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def _clean(message: str) -> str:
-    """An API message fit for chat: one line, no markup, bounded."""
+    """An API message fit for chat: one line, no markup, bounded, with no closing full stop."""
     text = " ".join(message.replace("`", "'").replace("<", "‹").replace(">", "›").split())
-    return text[:300].rstrip(".") + "."
+    return text[:300].rstrip(".")
 
 
 def _time(value: Any) -> datetime | None:

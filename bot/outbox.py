@@ -63,7 +63,8 @@ class Messenger(Protocol):
 class _Pacer:
     """A token bucket per channel: BURST messages at once, then one every `interval` seconds."""
 
-    def __init__(self) -> None:
+    def __init__(self, monotonic: Callable[[], float]) -> None:
+        self._monotonic = monotonic
         self._buckets: dict[ChannelRef, tuple[float, float]] = {}  # channel -> (tokens, at)
 
     def wait(self, channel: ChannelRef, interval: float) -> float:
@@ -77,17 +78,22 @@ class _Pacer:
         """0 if a message may go now (and count it), else the seconds to wait."""
         wait = self.wait(channel, interval)
         if not wait and interval > 0:
-            self._buckets[channel] = (self._tokens(channel, interval) - 1, time.monotonic())
+            self._buckets[channel] = (self._tokens(channel, interval) - 1, self._monotonic())
         return wait
 
     def _tokens(self, channel: ChannelRef, interval: float) -> float:
-        now = time.monotonic()
+        now = self._monotonic()
         tokens, at = self._buckets.get(channel, (float(BURST), now))
         return min(float(BURST), tokens + (now - at) / interval)
 
 
 class Outbox:
-    """The delivery worker. `run()` loops until cancelled; `flush()` delivers whatever may go now."""
+    """The delivery worker. `run()` loops until cancelled; `flush()` delivers whatever may go now.
+
+    Args:
+        clock: the time notices are due by.
+        monotonic: the seconds that pace each channel (tests pass a fake).
+    """
 
     def __init__(
         self,
@@ -95,13 +101,14 @@ class Outbox:
         *,
         clock: Callable[[], datetime],
         messengers: Mapping[str, Messenger] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._storage = storage
         self._clock = clock
         self.messengers: dict[str, Messenger] = dict(messengers or {})
         self._wake = asyncio.Event()
         self._flushing = asyncio.Lock()  # the worker and an explicit flush must not deliver the same notice
-        self._pacer = _Pacer()
+        self._pacer = _Pacer(monotonic)
         self._paced_for = 0.0
         self._handed_over: set[int] = set()  # notices this process marked as sending
 

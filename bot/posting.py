@@ -34,11 +34,12 @@ from bot.model import (
     PostForm,
     PostRequest,
     PostStatus,
+    RemotePost,
     Reply,
 )
 from bot.notices import NoticeKind, notice_for
 from bot.texts import fields_text, request_fields
-from bot.tracking import RECONCILE_DELAYS
+from bot.tracking import RECONCILE_DELAYS, next_check
 from storage.records import RequestState, StoredPost, StoredRequest
 
 logger = logging.getLogger(__name__)
@@ -243,10 +244,15 @@ async def send(ctx: Context, stored: StoredRequest, *, caller: Caller, tz: ZoneI
     except Exception:
         logger.exception("request %s: the create call failed in an unexpected way", request_id)
         return await _unconfirmed(ctx, stored, caller, ApiUnconfirmed.default_message)
+    matched = _by_account(remote, request.accounts)
+    if matched is None:
+        logger.warning("request %s: the create answer's posts do not say whose they are", request_id)
+        return await _unconfirmed(ctx, stored, caller, ApiUnconfirmed.default_message)
     labels = {account.id: account.label for account in request.accounts}
-    now = ctx.clock()
+    now, poll = ctx.clock(), timedelta(seconds=ctx.settings.poll_seconds)
+    delay = timedelta(minutes=ctx.settings.delay_alert_minutes)
     posts = []
-    for p in remote:
+    for p in matched:
         post = StoredPost(
             id=p.id,
             request_id=request_id,
@@ -256,7 +262,10 @@ async def send(ctx: Context, stored: StoredRequest, *, caller: Caller, tz: ZoneI
             scheduled_time=p.scheduled_time or request.scheduled_time,
             posted_at=p.posted_at,
         )
-        posts.append(replace(post, next_check_at=post.scheduled_time or now))  # tracked from its time on
+        # Tracked from its time on; a render is checked until it is done, as the tracker does.
+        rendering = post.status is PostStatus.PENDING_RENDER
+        first = next_check(post, now=now, poll=poll, delay=delay) if rendering else post.scheduled_time or now
+        posts.append(replace(post, next_check_at=first))
     sent = replace(stored, state=RequestState.SENT)
     try:
         await ctx.storage.finish_request(
@@ -281,6 +290,21 @@ async def send(ctx: Context, stored: StoredRequest, *, caller: Caller, tz: ZoneI
     if missing:
         lines.append(f"Infinipost made no post for {', '.join(missing)}; schedule those again if you need them.")
     return Reply(text="\n".join(lines))
+
+
+def _by_account(remote: list[RemotePost], accounts: Sequence[Account]) -> list[RemotePost] | None:
+    """The answer's posts, each with the account it is for; None when that cannot be told.
+
+    Posts whose `accountId` is missing are matched by order when there is one per account asked for, as the
+    create call makes them; otherwise which accounts got a post is unknown, and saying some got none would
+    invite a second post.
+    """
+    wanted = {account.id for account in accounts}
+    if all(p.account_id in wanted for p in remote) and len({p.account_id for p in remote}) == len(remote):
+        return remote
+    if len(remote) == len(accounts) and all(p.account_id in ("", a.id) for p, a in zip(remote, accounts, strict=True)):
+        return [replace(p, account_id=a.id) for p, a in zip(remote, accounts, strict=True)]
+    return None
 
 
 async def _unconfirmed(ctx: Context, stored: StoredRequest, caller: Caller, message: str) -> Reply:

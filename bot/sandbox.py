@@ -2,8 +2,9 @@
 
 Used by the console and `infinipost-bot run` when no INFINIPOST_API_KEY is set, by `infinipost-bot sandbox` as
 a standalone server, and by the tests. Posts live in memory and move from scheduled to posted when their time
-comes (to failed when their content URL contains "fail"; never, when it contains "stuck"). It starts with ready
-accounts for the README's examples. Paths under `/_sandbox/` are for tests: inspect posts, move the clock,
+comes (to failed when their content URL contains "fail"; never, when it contains "stuck"); one whose content URL
+contains "render" is `pending_render` for RENDER_TIME first. It starts with ready accounts for the README's
+examples. Paths under `/_sandbox/` are for tests: inspect posts, move the clock,
 inject faults.
 """
 
@@ -41,6 +42,7 @@ EDIT_ZONES = {
     "Australia/Sydney",
 }
 PAST_TOLERANCE = timedelta(seconds=60)
+RENDER_TIME = timedelta(minutes=3)
 
 
 def seed_accounts() -> dict[str, dict[str, Any]]:
@@ -88,6 +90,8 @@ class Fault:
     retry_after: str | None = None
     seconds: float = 0.0
     times: int | None = 1
+    fields: tuple[str, ...] = ("id", "postId")  # what missing_fields leaves out of each post
+    items: int | None = None  # missing_fields: answer with only this many of the posts
 
 
 @dataclass(frozen=True)
@@ -114,7 +118,9 @@ class SandboxState:
         return self.clock() + self.offset
 
     def settle(self, post: dict[str, Any]) -> dict[str, Any]:
-        """Move a due post to its final state; reads see posts as of now."""
+        """Finish a render, and move a due post to its final state; reads see posts as of now."""
+        if post["status"] == "pending_render" and _parse_time(post["createdAt"]) + RENDER_TIME <= self.now():
+            post["status"] = "generated"
         if post["status"] == "generated" and _parse_time(post["scheduledTime"]) <= self.now():
             urls = post["contentUrl"] if isinstance(post["contentUrl"], list) else [post["contentUrl"]]
             if any("stuck" in url for url in urls):
@@ -262,10 +268,12 @@ async def _faults(request: web.Request, handler: Callable[[web.Request], Any]) -
         items = body.get("posts") or body.get("data") or ([body] if "postId" in body else [])
         for item in items:
             if fault.kind == "missing_fields":
-                item.pop("id", None)
-                item.pop("postId", None)
+                for name in fault.fields:
+                    item.pop(name, None)
             else:
                 item["status"] = "queued_for_review"
+        if fault.kind == "missing_fields" and fault.items is not None and isinstance(body.get("posts"), list):
+            del body["posts"][fault.items :]
         return _json(body, response.status)
     return response
 
@@ -334,6 +342,7 @@ async def _create(request: web.Request) -> web.Response:
             return _error(404, "not_found", f"Account {account_id} not found")
         if account["accountStatus"] != "ready":
             return _error(400, "account_not_ready", f"Account {account_id} is not ready for posting")
+    rendering = any("render" in u for u in ([url] if isinstance(url, str) else url))
     created = []
     for account_id in account_ids:
         post_id = f"post_{secrets.token_hex(6)}"
@@ -350,7 +359,7 @@ async def _create(request: web.Request) -> web.Response:
             "slideDuration": duration or (4 if content_type == "slideshow" else None),
             "timezone": "UTC",
             "scheduledTime": _iso(scheduled),
-            "status": "generated",
+            "status": "pending_render" if rendering else "generated",
             "postedAt": None,
             "createdAt": _iso(now),
         }
@@ -361,7 +370,7 @@ async def _create(request: web.Request) -> web.Response:
                 "accountId": account_id,
                 "platform": post["platform"],
                 "contentType": content_type,
-                "status": "scheduled",
+                "status": "pending_render" if rendering else "scheduled",
                 "scheduledTime": post["scheduledTime"],
                 "createdAt": post["createdAt"],
             }

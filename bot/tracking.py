@@ -32,8 +32,9 @@ SCAN_LIMIT = 300  # posts of one account looked at per attempt
 STUCK_SENDING = timedelta(minutes=10)  # far beyond the client's timeout
 
 
-def next_check(post: StoredPost, *, now: datetime, poll: timedelta) -> datetime | None:
-    """When to ask about a post again: never once final, at its time while it waits, then backing off."""
+def next_check(post: StoredPost, *, now: datetime, poll: timedelta, delay: timedelta) -> datetime | None:
+    """When to ask about a post again: never once final, at its time while it waits, then backing off, but
+    never past the moment it becomes late (`delay` after its time) before that was warned about."""
     if post.status.is_final:
         return None
     if post.status is PostStatus.PENDING_RENDER:
@@ -41,6 +42,8 @@ def next_check(post: StoredPost, *, now: datetime, poll: timedelta) -> datetime 
     if post.scheduled_time is not None and post.scheduled_time > now:
         return post.scheduled_time
     wait: timedelta = min(MAX_BACKOFF, poll * 2 ** min(post.checks, 12))
+    if not post.delay_warned and post.scheduled_time is not None and post.scheduled_time + delay > now:
+        return min(now + wait, post.scheduled_time + delay)
     return now + wait
 
 
@@ -68,20 +71,25 @@ async def _record(ctx: Context, observed: Sequence[tuple[StoredPost, RemotePost 
             changed.append((before, after))
         due = after.scheduled_time is not None and after.scheduled_time <= now
         after = replace(after, checks=after.checks + 1 if due and not after.status.is_final else 0)
-        if (
-            not after.status.is_final
-            and not after.delay_warned
-            and after.scheduled_time is not None
-            and now - after.scheduled_time >= delay
-        ):
+        if _late(after, now=now, delay=delay):
             after = replace(after, delay_warned=True)
             delayed.append(after)
-        updated.append(replace(after, next_check_at=next_check(after, now=now, poll=poll)))
+        updated.append(replace(after, next_check_at=next_check(after, now=now, poll=poll, delay=delay)))
     notices = await _notices(ctx, changed, delayed)
     await ctx.storage.update_posts(updated, notices=notices)
     if notices:
         ctx.outbox.wake()
     return len(changed)
+
+
+def _late(post: StoredPost, *, now: datetime, delay: timedelta) -> bool:
+    """Not live `delay` after its time, and not yet warned about."""
+    return (
+        not post.status.is_final
+        and not post.delay_warned
+        and post.scheduled_time is not None
+        and now - post.scheduled_time >= delay
+    )
 
 
 def _observed(before: StoredPost, remote: RemotePost | None) -> StoredPost:
@@ -156,7 +164,7 @@ class Cycle:
     checked: int
     changed: int
     reconciled: int
-    backed_off: float = 0.0  # seconds Infinipost asked us to wait, if it did
+    backed_off: float = 0.0  # seconds Infinipost asked us to wait, if it did, up to MAX_BACKOFF
 
 
 class Tracker:
@@ -195,7 +203,8 @@ class Tracker:
                 except ApiNotFound:
                     observed.append((post, None))
                 except ApiUnavailable as exc:
-                    backed_off = max(backed_off, exc.retry_after or 0.0)
+                    # However long Infinipost asks for, the tracker looks again within MAX_BACKOFF.
+                    backed_off = max(backed_off, min(exc.retry_after or 0.0, MAX_BACKOFF.total_seconds()))
                     retry_later.append(post)
                 except ApiError:
                     logger.warning("could not check post %s", post.id, exc_info=True)
@@ -212,12 +221,24 @@ class Tracker:
 
     async def _back_off(self, posts: list[StoredPost], *, extra: timedelta) -> None:
         now, poll = self.ctx.clock(), timedelta(seconds=self.ctx.settings.poll_seconds)
+        delay = timedelta(minutes=self.ctx.settings.delay_alert_minutes)
         async with self.ctx.tracking_lock:  # as stored now: a /cancel meanwhile must not be undone
             fresh = await self.ctx.storage.posts_by_id([p.id for p in posts])
-            later = [replace(p, checks=p.checks + 1) for p in fresh.values() if not p.status.is_final]
-            await self.ctx.storage.update_posts(
-                [replace(p, next_check_at=max(next_check(p, now=now, poll=poll) or now, now + extra)) for p in later]
-            )
+            later: list[StoredPost] = []
+            delayed: list[StoredPost] = []
+            for post in fresh.values():
+                if post.status.is_final:
+                    continue
+                post = replace(post, checks=post.checks + 1)
+                if _late(post, now=now, delay=delay):  # not known to be live: the warning need not wait for the API
+                    post = replace(post, delay_warned=True)
+                    delayed.append(post)
+                wanted = next_check(post, now=now, poll=poll, delay=delay) or now
+                later.append(replace(post, next_check_at=max(wanted, now + extra)))
+            notices = await _notices(self.ctx, [], delayed) if delayed else []
+            await self.ctx.storage.update_posts(later, notices=notices)
+        if notices:
+            self.ctx.outbox.wake()
 
     # Unconfirmed creates
 
@@ -283,7 +304,8 @@ class Tracker:
             posted_at=remote.posted_at,
         )
         now, poll = self.ctx.clock(), timedelta(seconds=self.ctx.settings.poll_seconds)
-        return replace(post, next_check_at=next_check(post, now=now, poll=poll))
+        delay = timedelta(minutes=self.ctx.settings.delay_alert_minutes)
+        return replace(post, next_check_at=next_check(post, now=now, poll=poll, delay=delay))
 
     async def _find(self, stored: StoredRequest, account_id: str) -> RemotePost | None:
         """The account's post that is this request: same caption and time, created around when it was sent,

@@ -215,6 +215,19 @@ async def test_posts_cancel_and_reschedule(chat: ChatHarness, sandbox: SandboxSe
     assert actions[:2] == ["reschedule", "cancel"]
 
 
+async def test_a_refused_cancel_shows_infinipost_s_reason_without_its_markup(
+    chat: ChatHarness, sandbox: SandboxServer
+) -> None:
+    await chat.say("/post https://e.com/v.mp4 to acc_1 in 1 hour")
+    [post_id] = sandbox.state.posts
+    sandbox.state.posts[post_id]["status"] = "held <!channel>\n`under review`"  # a state the docs never named
+    reply = await chat.say("/cancel #1")
+    assert reply.error
+    assert reply.text == (
+        f"Could not cancel `{post_id}` (Demo TikTok (@demo) on TikTok): Post is already held ‹!channel› 'under review'."
+    )
+
+
 async def test_posts_refresh_sees_posts_go_live(chat: ChatHarness, clock: FakeClock) -> None:
     await chat.say("/post https://e.com/v.mp4 to acc_1 in 1 hour")
     await chat.say("/post https://e.com/fail.mp4 to acc_123 in 1 hour")

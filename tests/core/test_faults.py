@@ -28,6 +28,11 @@ CREATE_FAULTS = {
     "no answer after creating": (Fault(kind="timeout_after_create", route="create", seconds=10), UNCONFIRMED),
     "malformed JSON": (Fault(kind="malformed", route="create"), UNCONFIRMED),
     "fields missing": (Fault(kind="missing_fields", route="create"), UNCONFIRMED),
+    "account IDs missing": (Fault(kind="missing_fields", route="create", fields=("accountId",)), SENT),
+    "account IDs and a post missing": (
+        Fault(kind="missing_fields", route="create", fields=("accountId",), items=1),
+        UNCONFIRMED,
+    ),
     "unknown status": (Fault(kind="unknown_status", route="create"), SENT),
 }
 READ_FAULTS = {
@@ -144,3 +149,34 @@ async def test_a_create_that_cannot_be_stored_is_never_reported_as_not_sent(
     await chat.core.ctx.outbox.flush()
     await agreement(runtime, sandbox)
     assert any("after all" in m.text for m in chat.channel)
+
+
+async def test_posts_answered_without_their_account_ids_are_matched_by_order(
+    chat: ChatHarness, sandbox: SandboxServer, runtime: Runtime
+) -> None:
+    sandbox.state.faults = [Fault(kind="missing_fields", route="create", fields=("accountId",))]
+    reply = await chat.say("/post https://e.com/v.mp4 to acc_1, acc_456 in 3 hours -- no account IDs")
+    made = {post["accountId"]: post_id for post_id, post in sandbox.state.posts.items()}
+    assert reply.text.splitlines()[1:] == [
+        f"• Demo TikTok (@demo) on TikTok: `{made['acc_1']}`",
+        f"• Brand Instagram (@brand-ig) on Instagram: `{made['acc_456']}`",
+    ]  # and never "Infinipost made no post for ...; schedule those again"
+    stored = (await runtime.ctx.storage.posts_of([1]))[1]
+    assert {p.account_id: p.id for p in stored} == made
+
+
+async def test_a_late_post_is_warned_about_while_infinipost_cannot_be_read(
+    chat: ChatHarness, sandbox: SandboxServer, runtime: Runtime, clock: FakeClock
+) -> None:
+    await chat.say("/post https://e.com/v.mp4 to acc_1 in 5 minutes -- late and unread")
+    sandbox.state.faults = [Fault(kind="status", route="read", status=500, times=None)]
+    warned_at = None
+    for minute in range(1, 31):
+        clock.advance(minutes=1)
+        await Tracker(runtime.ctx).cycle()
+        await runtime.ctx.outbox.flush()
+        if warned_at is None and any("not live yet" in m.text for m in chat.channel):
+            warned_at = minute
+    assert warned_at == 5 + 10  # its time plus BOT_DELAY_ALERT_MINUTES, though every read failed
+    assert len([m for m in chat.channel if "not live yet" in m.text]) == 1
+    assert not [m for m in chat.channel if "Live now" in m.text]

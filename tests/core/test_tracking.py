@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bot.outbox import Outbox
 from bot.runtime import Runtime, start_runtime
 from bot.sandbox import Fault, SandboxServer
 from bot.tracking import Tracker
@@ -72,6 +73,37 @@ async def test_a_late_post_is_warned_about_once(chat: ChatHarness, sandbox: Sand
     warnings = [m for m in chat.channel if "not live yet" in m.text]
     assert len(warnings) == 1
     assert warnings[0].thread == "m1"
+
+
+async def test_the_late_warning_comes_when_the_post_becomes_late(
+    chat: ChatHarness, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    await chat.say("/post https://e.com/stuck.mp4 to acc_1 in 5 minutes")
+    warned_at = None
+    for minute in range(1, 31):  # a tracker round every minute, as BOT_POLL_SECONDS=60 runs it
+        clock.advance(minutes=1)
+        await cycle(chat)
+        if warned_at is None and any("not live yet" in m.text for m in chat.channel):
+            warned_at = minute
+    assert warned_at == 5 + 10  # its time plus BOT_DELAY_ALERT_MINUTES, not at the next backoff step
+    assert len([m for m in chat.channel if "not live yet" in m.text]) == 1
+
+
+async def test_a_rendering_post_is_checked_until_rendered_not_only_from_its_time(
+    chat: ChatHarness, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    await chat.say("/post https://e.com/render-1.jpg https://e.com/render-2.jpg to acc_1 in 2 hours")
+    assert "— rendering" in (await chat.say("/posts")).text
+    for _ in range(3):  # the sandbox renders for three minutes
+        clock.advance(minutes=1)
+        await cycle(chat)
+    assert "— scheduled" in (await chat.say("/posts")).text
+    assert [m.edits for m in chat.channel] == [None, "m1"]  # the announcement shows it rendered
+    assert len(reads(sandbox)) == 3
+    for _ in range(30):
+        clock.advance(minutes=1)
+        await cycle(chat)
+    assert len(reads(sandbox)) == 3  # rendered: not asked about again before its time
 
 
 async def test_backoff_once_due(chat: ChatHarness, sandbox: SandboxServer, clock: FakeClock) -> None:
@@ -175,6 +207,21 @@ async def test_rate_limited_checks_back_off_and_never_stop_the_tracker(
     assert any("Live now" in m.text for m in chat.channel)
 
 
+async def test_a_retry_after_of_a_week_delays_checks_by_an_hour_at_most(
+    chat: ChatHarness, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    await chat.say("/post https://e.com/v.mp4 to acc_1 in 1 hour")
+    clock.advance(hours=1)
+    sandbox.state.faults = [Fault(kind="status", route="read", status=429, retry_after="604800")]
+    result = await Tracker(chat.core.ctx).cycle()
+    assert result.backed_off == 3600  # the tracker's next round is an hour away, not a week
+    clock.advance(hours=1)
+    await cycle(chat)
+    assert [m.text for m in chat.channel if "Live now" in m.text] == [
+        "✅ Live now on Demo TikTok (@demo) on TikTok (request #1)."
+    ]
+
+
 async def test_many_posts_going_live_together_make_one_message(chat: ChatHarness, clock: FakeClock) -> None:
     for n in range(40):
         await chat.say(f"/post https://e.com/{n}.mp4 to acc_1 at 11:00")
@@ -187,6 +234,32 @@ async def test_many_posts_going_live_together_make_one_message(chat: ChatHarness
     assert live[0].text.startswith("✅ 40 posts are live now:")
     assert live[0].text.count("\n• ") == 40
     assert len([m for m in new if m.edits]) == 40  # each announcement still shows its post as live
+
+
+async def test_new_messages_in_one_channel_are_paced_to_the_platform_rate(
+    chat: ChatHarness, runtime: Runtime, clock: FakeClock
+) -> None:
+    runtime.ctx.outbox.messengers.clear()  # the announcements wait for the paced outbox below
+    for n in range(5):
+        await chat.say(f"/post https://e.com/{n}.mp4 to acc_1 in 1 hour")
+    await chat.say("/post https://e.com/elsewhere.mp4 to acc_1 in 1 hour", caller=chat.caller(channel="C2"))
+    chat.messenger.min_interval = 1.0  # about one message a second per channel, as on Slack
+    outbox = Outbox(
+        runtime.ctx.storage,
+        clock=clock,
+        messengers={"memory": chat.messenger},
+        monotonic=lambda: clock.now.timestamp(),
+    )
+    delivered = [await outbox.flush()]
+    for _ in range(4):
+        clock.advance(seconds=0.5)
+        delivered.append(await outbox.flush())
+    assert delivered == [4, 0, 1, 0, 1]  # a burst of three in C1 and C2's own at once, then one a second
+    requests = {
+        channel: [m.text.split("(request #")[1].split(")")[0] for m in chat.channel if m.channel == channel]
+        for channel in ("C1", "C2")
+    }
+    assert requests == {"C1": ["1", "2", "3", "4", "5"], "C2": ["6"]}  # in order, none lost
 
 
 async def test_a_notice_survives_a_restart_between_the_change_and_its_delivery(
