@@ -173,7 +173,7 @@ STATE = web.AppKey("state", SandboxState)
 
 
 def build_app(state: SandboxState) -> web.Application:
-    app = web.Application(middlewares=[_record, _faults, _auth])
+    app = web.Application(middlewares=[_json_errors, _record, _faults, _auth])
     app[STATE] = state
     app.add_routes(
         [
@@ -202,6 +202,19 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
 
 def _error(status: int, code: str, message: str) -> web.Response:
     return _json({"error": {"code": code, "message": message}}, status)
+
+
+@web.middleware
+async def _json_errors(request: web.Request, handler: Callable[[web.Request], Any]) -> web.StreamResponse:
+    """Unknown paths and methods under /v1/ answer in the API's error shape, as every other error does."""
+    try:
+        response: web.StreamResponse = await handler(request)
+    except web.HTTPException as exc:
+        if not request.path.startswith("/v1/") or exc.status < 400:
+            raise
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status, "invalid_request")
+        return _error(exc.status, code, exc.reason)
+    return response
 
 
 @web.middleware
@@ -327,6 +340,8 @@ async def _create(request: web.Request) -> web.Response:
     duration = body.get("slideDuration")
     if duration is not None and duration not in (4, 6, 8):
         return _error(400, "invalid_slide_duration", "slideDuration must be 4, 6 or 8")
+    if duration is not None and content_type != "slideshow":
+        return _error(400, "invalid_slide_duration", "slideDuration only applies to slideshows")
     now = state.now()
     scheduled = now
     if body.get("scheduledTime") is not None:
