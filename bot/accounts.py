@@ -62,22 +62,25 @@ class AccountDirectory:
                     "BOT_ACCOUNTS to the account IDs (acc_…), separated by commas."
                 ) from exc
             logger.info("GET /accounts is not available; using BOT_ACCOUNTS")
-        accounts: list[Account] = []
-        not_found: list[str] = []
+        described: dict[str, Account | None] = {}  # None: Infinipost answered 404
         for account_id in self._configured:
             try:
-                accounts.append(await self._api.get_account(account_id))
+                described[account_id] = await self._api.get_account(account_id)
             except ApiNotFound:
-                not_found.append(account_id)
+                described[account_id] = None
             except ApiError:
-                accounts.append(Account(id=account_id, platform="", name=account_id))
-        if not_found and any(account.platform for account in accounts):
+                described[account_id] = Account(id=account_id, platform="", name=account_id)
+        endpoint_works = any(account is not None and account.platform for account in described.values())
+        missing = [account_id for account_id, account in described.items() if account is None]
+        if missing and endpoint_works:
             # GET /accounts/{id} exists, since it described others: these accounts do not.
-            logger.warning("BOT_ACCOUNTS names accounts Infinipost does not have, left out: %s", ", ".join(not_found))
-            not_found = []
-        elif not_found:
+            logger.warning("BOT_ACCOUNTS names accounts Infinipost does not have, left out: %s", ", ".join(missing))
+            return [account for account in described.values() if account is not None]
+        if missing:
             logger.warning("Infinipost does not describe the accounts in BOT_ACCOUNTS; taking them on trust")
-        return accounts + [Account(id=account_id, platform="", name=account_id) for account_id in not_found]
+        return [
+            account or Account(id=account_id, platform="", name=account_id) for account_id, account in described.items()
+        ]
 
 
 def resolve_accounts(

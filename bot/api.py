@@ -160,7 +160,9 @@ class InfinipostClient:
         for entry in data.get("failed") or ():
             if isinstance(entry, dict):
                 key = str(entry.get("postId") or entry.get("id") or "")
-                failed[key] = _clean(str(entry.get("reason") or entry.get("error") or "")) or "refused"
+                _, message = _code_and_message(entry)
+                reason = entry.get("reason") or message
+                failed[key] = _clean(reason) if isinstance(reason, str) and reason.strip() else "refused"
             else:
                 failed[str(entry)] = "refused"
         return DeleteResult(deleted=deleted, failed=failed)
@@ -280,18 +282,11 @@ def _json(response: httpx.Response, *, repeatable: bool) -> Any:
 
 
 def _error_from(response: httpx.Response) -> ApiError:
-    code, message = None, None
     try:
         body = response.json()
     except ValueError:
         body = None
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict):
-            code, message = error.get("code"), error.get("message")
-        elif isinstance(error, str):
-            message = error
-        message = message or body.get("message")
+    code, message = _code_and_message(body)
     status = response.status_code
     kind = _ERROR_CODES.get(str(code)) if code else None
     if kind is None:
@@ -311,6 +306,18 @@ def _error_from(response: httpx.Response) -> ApiError:
         wait = f" in {retry_after:.0f} s" if retry_after else " in a minute"
         text = f"Infinipost is rate limiting the bot. Nothing was changed; try again{wait}."
     return kind(text, status=status, code=str(code) if code else None, retry_after=retry_after)
+
+
+def _code_and_message(body: Any) -> tuple[Any, Any]:
+    """Both error shapes: `{"error": {"code", "message"}}` and `{"error": "...", "message": "..."}`."""
+    if not isinstance(body, dict):
+        return None, None
+    code, message, error = None, None, body.get("error")
+    if isinstance(error, dict):
+        code, message = error.get("code"), error.get("message")
+    elif isinstance(error, str):
+        message = error
+    return code, message or body.get("message")
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -20,10 +21,15 @@ def _split_list(value: Any) -> Any:
     return value
 
 
+_IDS = re.compile(r"^\d+(?:\s+\d+)+$")
+
+
 def _split_names(value: Any) -> Any:
-    """Comma-separated names that may contain spaces ("Social Team, 1234567890")."""
+    """Comma-separated names that may contain spaces ("Social Team, 1234567890"); IDs may be space-separated too,
+    as every other list setting allows ("123 456")."""
     if isinstance(value, str):
-        return tuple(part.strip() for part in value.split(",") if part.strip())
+        parts = (part.strip() for part in value.split(","))
+        return tuple(name for part in parts if part for name in (part.split() if _IDS.match(part) else [part]))
     return value
 
 
@@ -120,6 +126,14 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/") + "/"
+
+    @property
+    def poll_interval(self) -> timedelta:
+        return timedelta(seconds=self.poll_seconds)
+
+    @property
+    def delay_alert(self) -> timedelta:
+        return timedelta(minutes=self.delay_alert_minutes)
 
     @property
     def slack_configured(self) -> bool:

@@ -93,7 +93,10 @@ def parse_when(phrase: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
         result = _parse(text, base=now.astimezone(UTC).replace(tzinfo=None), tz_name="UTC", prefer="future")
         instant = result.replace(tzinfo=UTC) if result else None
     else:
-        instant = _resolve_wall_clock(text, phrase, now=now, tz=tz)
+        try:
+            instant = _resolve_wall_clock(text, phrase, now=now, tz=tz)
+        except AmbiguousTimeError as exc:  # dateparser met a time in the hour that repeats when the clocks go back
+            raise _happens_twice(exc.args[0], tz.key, phrase) from exc
     if instant is None:
         raise InvalidTime(f"I could not read `{phrase.strip()}` as a time. Try {EXAMPLES}.")
     return _checked(instant.astimezone(UTC), phrase, now=now, tz=tz)
@@ -138,8 +141,6 @@ def _parse(text: str, *, base: datetime, tz_name: str, prefer: str) -> datetime 
     }
     try:
         return dateparser.parse(text, languages=["en"], settings=settings)
-    except AmbiguousTimeError as exc:  # a time in the hour that repeats when the clocks go back
-        raise _happens_twice(exc.args[0], tz_name, text) from exc
     except (ValueError, OverflowError, TypeError, AttributeError):
         logger.info("dateparser could not handle a phrase", exc_info=True)
         return None

@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from bot.model import PostStatus
+from bot.model import ChannelRef, PostStatus
 from storage.records import NewNotice, StoredPost, StoredRequest, from_db_time, to_db_time
 
 
@@ -210,8 +210,8 @@ def _failed(n: Notice, style: Style) -> str:
 def _delayed(n: Notice, style: Style) -> str:
     accounts = ", ".join(style.text(i.account) for i in n.items)
     return (
-        f"⚠️ The post for {accounts} was due {_when(n, style)} and is not live yet (request #{n.request_id}). "
-        "I will say here when it is."
+        f"⚠️ The post for {accounts} was due {_when(n, style)} and is not live yet, as far as I can tell "
+        f"(request #{n.request_id}). I will say here when it is."
     )
 
 
@@ -236,7 +236,7 @@ def _render_many(notices: Sequence[Notice], style: Style) -> str:
     heading = {
         NoticeKind.POSTED: f"✅ {len(items)} posts are live now:",
         NoticeKind.FAILED: f"❌ {len(items)} posts failed at Infinipost:",
-        NoticeKind.DELAYED: f"⚠️ {len(items)} posts are late and not live yet:",
+        NoticeKind.DELAYED: f"⚠️ {len(items)} posts are late and not live yet, as far as I can tell:",
     }.get(kind, f"{len(notices)} updates:")
     authors = {(n.author_id, n.author_name) for n in notices if kind is NoticeKind.FAILED}
     mentions = " ".join(style.mention(a, b) for a, b in sorted(authors))
@@ -256,3 +256,12 @@ _RENDERERS: dict[NoticeKind, Callable[[Notice, Style], str]] = {
     NoticeKind.ADOPTED: _adopted,
     NoticeKind.NOT_CREATED: _not_created,
 }
+
+
+def announcement_refused(notice: Notice, channel: ChannelRef, problem: str) -> str:
+    """What the author is told directly when the channel refused the announcement (`<#id>` names a channel on
+    both Slack and Discord)."""
+    return (
+        f"I scheduled request #{notice.request_id}, but could not announce it in <#{channel.channel_id}>: "
+        f"{problem}. `/posts` there still shows it."
+    )

@@ -245,12 +245,15 @@ async def send(ctx: Context, stored: StoredRequest, *, caller: Caller, tz: ZoneI
         logger.exception("request %s: the create call failed in an unexpected way", request_id)
         return await _unconfirmed(ctx, stored, caller, ApiUnconfirmed.default_message)
     matched = _by_account(remote, request.accounts)
-    if matched is None:
-        logger.warning("request %s: the create answer's posts do not say whose they are", request_id)
+    if matched is None:  # the IDs are logged, so that whoever runs the bot can find these posts if need be
+        logger.warning(
+            "request %s: the create answer's posts (%s) do not say whose they are",
+            request_id,
+            ", ".join(p.id for p in remote) or "none",
+        )
         return await _unconfirmed(ctx, stored, caller, ApiUnconfirmed.default_message)
     labels = {account.id: account.label for account in request.accounts}
-    now, poll = ctx.clock(), timedelta(seconds=ctx.settings.poll_seconds)
-    delay = timedelta(minutes=ctx.settings.delay_alert_minutes)
+    now = ctx.clock()
     posts = []
     for p in matched:
         post = StoredPost(
@@ -262,10 +265,7 @@ async def send(ctx: Context, stored: StoredRequest, *, caller: Caller, tz: ZoneI
             scheduled_time=p.scheduled_time or request.scheduled_time,
             posted_at=p.posted_at,
         )
-        # Tracked from its time on; a render is checked until it is done, as the tracker does.
-        rendering = post.status is PostStatus.PENDING_RENDER
-        first = next_check(post, now=now, poll=poll, delay=delay) if rendering else post.scheduled_time or now
-        posts.append(replace(post, next_check_at=first))
+        posts.append(replace(post, next_check_at=next_check(post, now=now, settings=ctx.settings)))
     sent = replace(stored, state=RequestState.SENT)
     try:
         await ctx.storage.finish_request(

@@ -137,8 +137,7 @@ def canonical_zone(name: str) -> str:
     folded = {z.lower(): z for z in zones}
     if wanted.lower() in folded:
         return folded[wanted.lower()]
-    likely = [_ABBREVIATIONS[wanted.lower()]] if wanted.lower() in _ABBREVIATIONS else []
-    close = (likely + sorted(z for z in zones if wanted.lower() in z.lower() and z not in likely))[:5]
+    close = zone_choices(wanted, limit=5)
     hint = f" Did you mean {', '.join(f'`{z}`' for z in close)}?" if close else ""
     raise InvalidTime(f"`{name}` is not a time zone name. Use one like `America/New_York` or `Europe/Paris`.{hint}")
 
@@ -146,7 +145,8 @@ def canonical_zone(name: str) -> str:
 def zone_choices(prefix: str, *, limit: int = 25) -> list[str]:
     """Zone names matching what someone has typed so far, for autocompletion."""
     needle = prefix.strip().lower().replace(" ", "_")
-    return sorted(z for z in _zones() if needle in z.lower())[:limit]
+    likely = [_ABBREVIATIONS[needle]] if needle in _ABBREVIATIONS else []
+    return (likely + sorted(z for z in _zones() if needle in z.lower() and z not in likely))[:limit]
 
 
 @cache

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from bot.config import Settings
 from bot.context import Context
 from bot.errors import ApiError, ApiNotFound, ApiUnavailable
 from bot.model import PostStatus, RemotePost
@@ -32,14 +33,16 @@ SCAN_LIMIT = 300  # posts of one account looked at per attempt
 STUCK_SENDING = timedelta(minutes=10)  # far beyond the client's timeout
 
 
-def next_check(post: StoredPost, *, now: datetime, poll: timedelta, delay: timedelta) -> datetime | None:
+def next_check(post: StoredPost, *, now: datetime, settings: Settings) -> datetime | None:
     """When to ask about a post again: never once final, at its time while it waits, then backing off, but
-    never past the moment it becomes late (`delay` after its time) before that was warned about."""
+    never past the moment it becomes late (BOT_DELAY_ALERT_MINUTES after its time) before that was warned about."""
+    poll, delay = settings.poll_interval, settings.delay_alert
     if post.status.is_final:
         return None
-    if post.status is PostStatus.PENDING_RENDER:
-        return now + poll  # rendering is checked until it is done, whatever the scheduled time
-    if post.scheduled_time is not None and post.scheduled_time > now:
+    ahead = post.scheduled_time is not None and post.scheduled_time > now
+    if post.status is PostStatus.PENDING_RENDER and ahead:
+        return now + poll  # a render is followed every round until its time; one that outlasts it, backing off
+    if ahead:
         return post.scheduled_time
     wait: timedelta = min(MAX_BACKOFF, poll * 2 ** min(post.checks, 12))
     if not post.delay_warned and post.scheduled_time is not None and post.scheduled_time + delay > now:
@@ -59,8 +62,7 @@ async def _record(ctx: Context, observed: Sequence[tuple[StoredPost, RemotePost 
     fresh = await ctx.storage.posts_by_id([post.id for post, _ in observed])
     # A post cancelled (or settled) since it was read keeps its final state, whatever the answer said.
     observed = [(fresh[post.id], remote) for post, remote in observed if not fresh[post.id].status.is_final]
-    now, poll = ctx.clock(), timedelta(seconds=ctx.settings.poll_seconds)
-    delay = timedelta(minutes=ctx.settings.delay_alert_minutes)
+    now = ctx.clock()
     updated: list[StoredPost] = []
     changed: list[tuple[StoredPost, StoredPost]] = []
     delayed: list[StoredPost] = []
@@ -69,12 +71,12 @@ async def _record(ctx: Context, observed: Sequence[tuple[StoredPost, RemotePost 
         moved = after.scheduled_time != before.scheduled_time
         if after.status is not before.status or moved:
             changed.append((before, after))
-        due = after.scheduled_time is not None and after.scheduled_time <= now
+        due = after.scheduled_time is None or after.scheduled_time <= now
         after = replace(after, checks=after.checks + 1 if due and not after.status.is_final else 0)
-        if _late(after, now=now, delay=delay):
+        if _late(after, now=now, delay=ctx.settings.delay_alert):
             after = replace(after, delay_warned=True)
             delayed.append(after)
-        updated.append(replace(after, next_check_at=next_check(after, now=now, poll=poll, delay=delay)))
+        updated.append(replace(after, next_check_at=next_check(after, now=now, settings=ctx.settings)))
     notices = await _notices(ctx, changed, delayed)
     await ctx.storage.update_posts(updated, notices=notices)
     if notices:
@@ -220,8 +222,7 @@ class Tracker:
         return Cycle(checked=len(observed), changed=changed, reconciled=reconciled, backed_off=backed_off)
 
     async def _back_off(self, posts: list[StoredPost], *, extra: timedelta) -> None:
-        now, poll = self.ctx.clock(), timedelta(seconds=self.ctx.settings.poll_seconds)
-        delay = timedelta(minutes=self.ctx.settings.delay_alert_minutes)
+        now, settings = self.ctx.clock(), self.ctx.settings
         async with self.ctx.tracking_lock:  # as stored now: a /cancel meanwhile must not be undone
             fresh = await self.ctx.storage.posts_by_id([p.id for p in posts])
             later: list[StoredPost] = []
@@ -230,10 +231,12 @@ class Tracker:
                 if post.status.is_final:
                     continue
                 post = replace(post, checks=post.checks + 1)
-                if _late(post, now=now, delay=delay):  # not known to be live: the warning need not wait for the API
+                if _late(
+                    post, now=now, delay=settings.delay_alert
+                ):  # not known to be live: the warning need not wait for the API
                     post = replace(post, delay_warned=True)
                     delayed.append(post)
-                wanted = next_check(post, now=now, poll=poll, delay=delay) or now
+                wanted = next_check(post, now=now, settings=settings) or now
                 later.append(replace(post, next_check_at=max(wanted, now + extra)))
             notices = await _notices(self.ctx, [], delayed) if delayed else []
             await self.ctx.storage.update_posts(later, notices=notices)
@@ -303,9 +306,7 @@ class Tracker:
             scheduled_time=remote.scheduled_time or stored.request.scheduled_time,
             posted_at=remote.posted_at,
         )
-        now, poll = self.ctx.clock(), timedelta(seconds=self.ctx.settings.poll_seconds)
-        delay = timedelta(minutes=self.ctx.settings.delay_alert_minutes)
-        return replace(post, next_check_at=next_check(post, now=now, poll=poll, delay=delay))
+        return replace(post, next_check_at=next_check(post, now=self.ctx.clock(), settings=self.ctx.settings))
 
     async def _find(self, stored: StoredRequest, account_id: str) -> RemotePost | None:
         """The account's post that is this request: same caption and time, created around when it was sent,

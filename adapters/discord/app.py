@@ -385,6 +385,9 @@ class DiscordAdapter:
         except discord.HTTPException as exc:
             form.close()
             logger.warning("Discord: could not open the post form (HTTP %s, code %s)", exc.status, exc.code)
+        except BaseException:
+            form.close()
+            raise
 
     # Buttons
 

@@ -11,7 +11,7 @@ import discord
 from adapters.discord.embeds import notice_message
 from bot.errors import DeliveryError
 from bot.model import ChannelRef, MessageRef
-from bot.notices import Notice
+from bot.notices import Notice, announcement_refused
 
 logger = logging.getLogger(__name__)
 
@@ -125,10 +125,7 @@ class DiscordMessenger:
 
     async def warn_author(self, channel: ChannelRef, notice: Notice, problem: str) -> None:
         """A direct message: the channel itself is what refused the bot."""
-        text = (
-            f"I scheduled request #{notice.request_id}, but could not announce it in <#{channel.channel_id}>: "
-            f"{problem}. `/posts` there still shows it."
-        )
+        text = announcement_refused(notice, channel, problem)
         try:
             direct = await self._client.create_dm(discord.Object(id=int(notice.author_id)))
             await direct.send(text, allowed_mentions=discord.AllowedMentions.none())

@@ -295,7 +295,7 @@ class _FileUnavailable(BotError):
         if error == "file_not_found":  # also what Slack says of files in channels the bot is not a member of
             super().__init__(
                 f"I could not read the Slack file {file_id}: it was deleted, or it is in a channel I am not in. "
-                "Invite me to the channel (`/invite @Infinipost`) or share the file again, and retry."
+                "Invite me to the channel (`/invite` and my name) or share the file again, and retry."
             )
         else:
             super().__init__(f"I could not read the Slack file {file_id} ({error}). Share it again and retry.")

@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.blocks import notice_message
 from bot.errors import DeliveryError
 from bot.model import ChannelRef, MessageRef
-from bot.notices import Notice
+from bot.notices import Notice, announcement_refused
 
 logger = logging.getLogger(__name__)
 
@@ -101,10 +101,7 @@ class SlackMessenger:
 
     async def warn_author(self, channel: ChannelRef, notice: Notice, problem: str) -> None:
         """A direct message: the channel itself is what refused the bot."""
-        text = (
-            f"I scheduled request #{notice.request_id}, but could not announce it in <#{channel.channel_id}>: "
-            f"{problem}. `/posts` there still shows it."
-        )
+        text = announcement_refused(notice, channel, problem)
         try:
             await self._client.chat_postMessage(channel=notice.author_id, text=text)
         except SlackApiError as exc:

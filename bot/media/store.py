@@ -173,7 +173,9 @@ class S3Store:
             "s3", endpoint_url=endpoint_url, region_name=region, config=Config(signature_version=UNSIGNED, s3=style)
         )
         self._bucket = bucket
-        self._public_url = public_url  # where anyone can read the bucket, when that is not its S3 endpoint (R2)
+        self._public_url = (
+            public_url.rstrip("/") if public_url else None
+        )  # where anyone can read the bucket, when that is not its S3 endpoint (R2)
         self._clock = clock
 
     def key_for(self, sha256: str, extension: str, *, until: datetime) -> str:
