@@ -7,13 +7,14 @@ anything else is logged with its traceback and becomes a fixed apology, so no st
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from bot import manage, posting, preferences
 from bot.context import Context
 from bot.errors import BadCommand, BotError
-from bot.model import Caller, Command, PostForm, Reply
+from bot.model import Caller, Command, PostDraft, PostForm, Reply
 from bot.texts import COMMANDS, help_text
 
 logger = logging.getLogger(__name__)
@@ -21,7 +22,29 @@ logger = logging.getLogger(__name__)
 GENERIC_ERROR = "Sorry, something went wrong on my side and nothing was changed. Please try again."
 SANDBOX_PREFIX = "[sandbox] "
 
+MAX_ARGUMENTS = 500
+# Control characters (but tab and newline) that would be stored, sent to Infinipost and echoed into terminals.
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
 Handler = Callable[[Context, Command], Awaitable[Reply]]
+
+
+def readable(text: str) -> str:
+    """Text as it can be stored and shown: no control characters, and no lone surrogates (from broken input)."""
+    return _UNPRINTABLE.sub("", text.encode("utf-8", "replace").decode("utf-8"))
+
+
+def _readable_draft(draft: PostDraft | None) -> PostDraft | None:
+    if draft is None:
+        return None
+    return replace(
+        draft,
+        media=tuple(map(readable, draft.media)),
+        accounts=tuple(map(readable, draft.accounts)),
+        when=readable(draft.when) if draft.when else draft.when,
+        sound_url=readable(draft.sound_url) if draft.sound_url else draft.sound_url,
+        caption=readable(draft.caption) if draft.caption else draft.caption,
+    )
 
 
 async def _help(ctx: Context, command: Command) -> Reply:
@@ -50,10 +73,14 @@ class Core:
         self.ctx = ctx
 
     async def handle(self, command: Command) -> Reply:
-        handler = HANDLERS.get(command.name.lower().lstrip("/"))
+        name = command.name.lower().lstrip("/")
+        handler = HANDLERS.get(name)
+        command = replace(command, text=readable(command.text), draft=_readable_draft(command.draft))
         try:
             if handler is None:
                 raise BadCommand(f"I don't know `/{command.name}`. Try /help.")
+            if name != "post" and len(command.text) > MAX_ARGUMENTS:  # /post has its own, larger limit
+                raise BadCommand(f"That is {len(command.text):,} characters; `/{name}` takes at most {MAX_ARGUMENTS}.")
             reply = await handler(self.ctx, command)
         except BotError as exc:
             logger.info("/%s refused: %s", command.name, type(exc).__name__)

@@ -14,7 +14,7 @@ from bot.model import Caller, Command, ContentType, PostStatus, RemotePost, Repl
 from bot.notices import NoticeKind, notice_for
 from bot.texts import describe_media
 from bot.tracking import record_remote
-from storage.records import RequestState, StoredPost, StoredRequest
+from storage.records import NewNotice, RequestState, StoredPost, StoredRequest
 
 logger = logging.getLogger(__name__)
 
@@ -43,13 +43,16 @@ async def list_posts(ctx: Context, command: Command) -> Reply:
     tz = await ctx.zone_of(command.caller)
     requests = await ctx.storage.channel_requests(command.caller.channel, limit=LIST_LIMIT)
     posts = await ctx.storage.posts_of([r.id for r in requests])
+    unread = 0
     if argument == "refresh":
         pending = [p for group in posts.values() for p in group if not p.status.is_final]
-        await refresh(ctx, pending)
+        unread = await refresh(ctx, pending)
         posts = await ctx.storage.posts_of([r.id for r in requests])
     if not requests:
         return Reply(text="No posts from this channel yet. Schedule one with `/post` (see `/help post`).")
     lines = [f"Posts from this channel, newest first (times in {tz.key}):"]
+    if unread:
+        lines.insert(0, f"Infinipost did not answer about {unread} post(s); their statuses are as last seen.")
     for stored in requests:
         lines.append(_describe(stored, posts.get(stored.id, []), tz))
     return Reply(text="\n".join(lines))
@@ -71,22 +74,25 @@ def _describe(stored: StoredRequest, posts: list[StoredPost], tz: ZoneInfo) -> s
 
 
 async def refresh(ctx: Context, posts: list[StoredPost]) -> int:
-    """Ask Infinipost about each post now, and record what changed. Returns how many changed."""
+    """Ask Infinipost about each post now, and record what changed. Returns how many posts it could not read."""
     observed: list[tuple[StoredPost, RemotePost | None]] = []
+    unread = 0
     for post in posts:
         try:
             observed.append((post, await ctx.api.get_post(post.id)))
         except ApiNotFound:
             observed.append((post, None))
-        except ApiError:
-            logger.warning("could not refresh post %s", post.id, exc_info=True)
-    return await record_remote(ctx, observed)
+        except ApiError as exc:
+            logger.warning("could not refresh post %s: %s", post.id, type(exc).__name__)
+            unread += 1
+    await record_remote(ctx, observed)
+    return unread
 
 
 async def cancel(ctx: Context, command: Command) -> Reply:
-    target = command.text.strip()
+    target = command.text.strip().strip("`")  # an ID copied from the bot's own replies keeps its backticks
     if not target or len(target.split()) != 1:
-        raise BadCommand("Say which post to cancel: `/cancel <post-id>` or `/cancel #<request>` (see `/posts`).")
+        raise BadCommand("`/cancel` takes one post ID or request number: `/cancel <post-id>` or `/cancel #<request>`.")
     stored, posts = await _target(ctx, target, command.caller, verb="cancel")
     pending = [p for p in posts if not p.status.is_final]
     if not pending:
@@ -101,14 +107,12 @@ async def cancel(ctx: Context, command: Command) -> Reply:
         )
     cancelled = [p for p in pending if p.id in result.deleted]
     if cancelled:
-        after = {p.id: p for p in posts} | {
-            p.id: replace(p, status=PostStatus.CANCELLED, next_check_at=None) for p in cancelled
-        }
+        after = [replace(p, status=PostStatus.CANCELLED, next_check_at=None) for p in cancelled]
         async with ctx.tracking_lock:
             await ctx.storage.update_posts(
-                [after[p.id] for p in cancelled],
+                after,
                 audit=(command.caller, "cancel", stored.id, {"posts": [p.id for p in cancelled]}),
-                notices=[notice_for(NoticeKind.UPDATED, stored, list(after.values()), sandbox=ctx.sandbox)],
+                notices=[await _announcement(ctx, stored, after)],
             )
         ctx.outbox.wake()
     lines = [f"Cancelled `{p.id}` ({p.account_label})." for p in cancelled]
@@ -130,7 +134,7 @@ async def reschedule(ctx: Context, command: Command) -> Reply:
     when = when.replace(second=0)  # edits take minutes only
     if when <= ctx.clock():
         raise InvalidTime("That is less than a minute away. Pick a later time.")
-    stored, posts = await _target(ctx, parts[0], command.caller, verb="reschedule")
+    stored, posts = await _target(ctx, parts[0].strip("`"), command.caller, verb="reschedule")
     pending = [p for p in posts if not p.status.is_final]
     if not pending:
         raise UsageError(f"Nothing to reschedule in request #{stored.id}: {_finals(posts)}.")
@@ -155,7 +159,6 @@ async def reschedule(ctx: Context, command: Command) -> Reply:
             )
         )
     if moved:
-        after = {p.id: p for p in posts} | {p.id: p for p in moved}
         async with ctx.tracking_lock:
             await ctx.storage.update_posts(
                 moved,
@@ -165,7 +168,7 @@ async def reschedule(ctx: Context, command: Command) -> Reply:
                     stored.id,
                     {"posts": [p.id for p in moved], "to": when.isoformat()},
                 ),
-                notices=[notice_for(NoticeKind.UPDATED, stored, list(after.values()), sandbox=ctx.sandbox)],
+                notices=[await _announcement(ctx, stored, moved)],
             )
         ctx.outbox.wake()
     if moved and stored.request.sound_url:
@@ -216,6 +219,13 @@ async def _target(ctx: Context, target: str, caller: Caller, *, verb: str) -> tu
     if not posts:
         raise UsageError(f"Request #{stored.id} has no posts at Infinipost ({stored.state}).")
     return stored, posts
+
+
+async def _announcement(ctx: Context, stored: StoredRequest, changed: list[StoredPost]) -> NewNotice:
+    """The request's announcement rewritten with every one of its posts, `changed` as they are now."""
+    current = {p.id: p for p in (await ctx.storage.posts_of([stored.id]))[stored.id]}
+    current.update({p.id: p for p in changed})
+    return notice_for(NoticeKind.UPDATED, stored, list(current.values()), sandbox=ctx.sandbox)
 
 
 def _finals(posts: list[StoredPost]) -> str:

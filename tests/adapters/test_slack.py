@@ -86,7 +86,7 @@ async def test_post_is_acked_at_once_then_scheduled_and_announced(slack: SlackBo
         ("/timezone", "", "America/New_York (from your profile)"),
         ("/timezone", "Asia/Tokyo", "Your time zone is now Asia/Tokyo"),
         ("/posts", "", "No posts from this channel yet"),
-        ("/cancel", "", "Say which post to cancel"),
+        ("/cancel", "", "`/cancel` takes one post ID or request number"),
         ("/reschedule", "#9 friday 9am", "I have no post `#9`"),
         ("/ip-post", "https://e.com/v.mp4 to acc_1 at 9am", "Scheduled for"),
     ],

@@ -215,6 +215,19 @@ async def test_posts_cancel_and_reschedule(chat: ChatHarness, sandbox: SandboxSe
     assert actions[:2] == ["reschedule", "cancel"]
 
 
+async def test_cancelling_one_post_keeps_the_others_in_the_announcement(chat: ChatHarness, runtime: Runtime) -> None:
+    await chat.say("/post https://e.com/v.mp4 to acc_123, acc_1 at tomorrow noon -- two accounts")
+    brand, demo = (await runtime.ctx.storage.posts_of([1]))[1]
+    reply = await chat.say(f"/cancel `{brand.id}`")  # as copied from the bot's own reply, backticks and all
+    assert reply.text == f"Cancelled `{brand.id}` ({brand.account_label})."
+    edited = chat.channel[-1]
+    assert edited.edits == "m1"
+    assert f"`{brand.id}`" in edited.text
+    assert f"`{demo.id}`" in edited.text
+    assert "🚫 cancelled" in edited.text
+    assert "⏳ scheduled" in edited.text
+
+
 async def test_a_refused_cancel_shows_infinipost_s_reason_without_its_markup(
     chat: ChatHarness, sandbox: SandboxServer
 ) -> None:
@@ -325,3 +338,19 @@ async def test_unknown_targets_are_said_plainly(chat: ChatHarness, target: str) 
     reply = await chat.say(f"/cancel {target}")
     assert reply.error
     assert "I have no post" in reply.text
+
+
+async def test_control_characters_and_broken_unicode_are_dropped_not_sent(
+    chat: ChatHarness, sandbox: SandboxServer
+) -> None:
+    reply = await chat.say("/post https://e.com/v.mp4 to acc_1 in 2 hours -- bell\x07 esc\x1b[31m half \ud83d end")
+    assert not reply.error, reply.text
+    assert creates(sandbox)[0]["caption"] == "bell esc[31m half ? end"
+
+
+@pytest.mark.parametrize("command", ["/timezone", "/cancel", "/reschedule", "/accounts alias"])
+async def test_overlong_arguments_are_refused_without_being_echoed(chat: ChatHarness, command: str) -> None:
+    reply = await chat.say(f"{command} {'x' * 5000}")
+    assert reply.error
+    assert len(reply.text) < 200
+    assert "takes at most 500" in reply.text

@@ -180,3 +180,14 @@ async def test_a_late_post_is_warned_about_while_infinipost_cannot_be_read(
     assert warned_at == 5 + 10  # its time plus BOT_DELAY_ALERT_MINUTES, though every read failed
     assert len([m for m in chat.channel if "not live yet" in m.text]) == 1
     assert not [m for m in chat.channel if "Live now" in m.text]
+
+
+async def test_posts_refresh_says_when_infinipost_could_not_be_asked(
+    chat: ChatHarness, sandbox: SandboxServer, runtime: Runtime, clock: FakeClock
+) -> None:
+    await chat.say("/post https://e.com/v.mp4 to acc_1 in 5 minutes -- refresh while down")
+    clock.advance(minutes=10)
+    sandbox.state.faults = [Fault(kind="status", route="read", status=503, times=None)]
+    listing = await chat.say("/posts refresh")
+    assert listing.text.startswith("Infinipost did not answer about 1 post(s); their statuses are as last seen.")
+    assert "scheduled" in listing.text
