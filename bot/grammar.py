@@ -140,7 +140,7 @@ class _PostParser:
     def _clause(self, token: Token) -> None:
         keyword = token.key or token.word
         if token.key == "caption" or (token.quoted and token.key is None):
-            self._set_caption(token if token.key is None or token.text else self._value(token, "caption"))
+            self._set_caption(token if token.key is None else self._value(token, "caption"))
         elif token.is_url and token.key is None:
             self.media.append(token.text)
         elif keyword == "to":
@@ -169,7 +169,7 @@ class _PostParser:
 
     def _value(self, token: Token, name: str) -> Token:
         """The value of a keyword: glued on (`slides:6`) or the next token (`slides 6`)."""
-        if token.key and token.text:
+        if token.key and (token.text or token.quoted):  # `caption:""` is an empty value, not a missing one
             return Token(token.text, quoted=token.quoted)
         if self.pos >= len(self.tokens):
             raise BadCommand(f"`{name}` needs a value after it. {USAGE}")
@@ -184,10 +184,22 @@ class _PostParser:
         return token.quoted or token.key is not None or token.is_url or token.word in _CLAUSE_KEYWORDS
 
     def _accounts(self, token: Token) -> None:
-        words = [token.text] if token.key and token.text else []
-        while self.pos < len(self.tokens) and not self._ends_clause(self.tokens[self.pos]):
-            words.append(self._take().text)
-        names = [name for word in words for name in word.split(",") if name and name.lower() != "and"]
+        names: list[str] = []
+        if token.key and token.text:
+            names += [token.text] if token.quoted else token.text.split(",")
+        expecting = not names  # an account name is due: right after `to`, a comma or `and`
+        while self.pos < len(self.tokens):
+            upcoming = self.tokens[self.pos]
+            if upcoming.quoted and upcoming.key is None and expecting:
+                names.append(self._take().text)  # a quoted name may hold spaces: `to "Brand TikTok", acc_1`
+                expecting = False
+                continue
+            if self._ends_clause(upcoming):
+                break
+            word = self._take().text
+            names += word.split(",")
+            expecting = word.endswith(",") or word.lower() == "and"
+        names = [name.strip() for name in names if name.strip() and name.strip().lower() != "and"]
         if not names:
             raise BadCommand("`to` needs at least one account, e.g. `to acc_123, acc_456`.")
         self.accounts.extend(names)

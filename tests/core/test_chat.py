@@ -354,3 +354,9 @@ async def test_overlong_arguments_are_refused_without_being_echoed(chat: ChatHar
     assert reply.error
     assert len(reply.text) < 200
     assert "takes at most 500" in reply.text
+
+
+async def test_an_account_can_be_named_in_quotes_with_its_spaces(chat: ChatHarness, sandbox: SandboxServer) -> None:
+    reply = await chat.say('/post https://e.com/v.mp4 to "Demo TikTok" in 2 hours')
+    assert not reply.error, reply.text
+    assert creates(sandbox)[0]["accountIds"] == ["acc_1"]

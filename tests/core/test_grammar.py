@@ -56,6 +56,25 @@ def test_the_dash_a_phone_makes_of_two_hyphens_starts_the_caption_too(dash: str)
     assert (draft.when, draft.caption) == ("at tomorrow 9am", "We're live \u2014 finally")
 
 
+@pytest.mark.parametrize(
+    ("text", "accounts", "caption"),
+    [
+        ('https://e.com/v.mp4 to "Brand TikTok" in 2 hours "Hi"', ("Brand TikTok",), "Hi"),
+        ('https://e.com/v.mp4 to acc_1, "Brand TikTok" -- Hi', ("acc_1", "Brand TikTok"), "Hi"),
+        ('https://e.com/v.mp4 to acc_1 and "Brand TikTok" now', ("acc_1", "Brand TikTok"), None),
+        ('https://e.com/v.mp4 to acc_1 "Hi"', ("acc_1",), "Hi"),  # after a name, a quoted text is the caption
+    ],
+)
+def test_quoted_account_names_may_hold_spaces(text: str, accounts: tuple[str, ...], caption: str | None) -> None:
+    draft = parse_post(text)
+    assert (draft.accounts, draft.caption) == (accounts, caption)
+
+
+def test_an_empty_caption_value_is_empty_and_takes_nothing_after_it() -> None:
+    draft = parse_post('https://e.com/v.mp4 to acc_1 caption:"" in 2 hours video')
+    assert (draft.caption, draft.when, draft.content_type) == (None, "in 2 hours", "video")
+
+
 def test_key_value_forms() -> None:
     draft = parse_post(
         'https://e.com/1.png https://e.com/2.png to:acc_1,acc_2 when:friday 9am slides:8 caption:"Hi there"'
