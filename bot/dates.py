@@ -224,7 +224,8 @@ def _checked(instant: datetime, phrase: str, *, now: datetime, tz: ZoneInfo) -> 
 def format_local(instant: datetime, tz: ZoneInfo) -> str:
     """An instant as a reader in `tz` should see it: `Sun 29 Nov 2026, 12:00 EST (America/New_York)`."""
     local = instant.astimezone(tz)
-    return f"{local:%a %d %b %Y, %H:%M} {local.tzname()} ({tz.key})"
+    zone_name = f" ({tz.key})" if tz.key != local.tzname() else ""  # not "UTC (UTC)"
+    return f"{local:%a %d %b %Y, %H:%M} {local.tzname()}{zone_name}"
 
 
 def to_utc_iso(instant: datetime) -> str:

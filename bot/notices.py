@@ -187,7 +187,8 @@ def _items(n: Notice, style: Style, *, marks: bool) -> str:
 
 def _scheduled(n: Notice, style: Style) -> str:
     head = (
-        f"📅 {style.mention(n.author_id, n.author_name)} scheduled a {_what(n)} for {_when(n, style)} "
+        f"📅 {style.mention(n.author_id, n.author_name)} scheduled a {_what(n)} "
+        f"{'for ' + _when(n, style) if n.scheduled_time else 'to go out right away'} "
         f"(request #{n.request_id}):"
     )
     return f"{head}\n{_items(n, style, marks=n.kind is NoticeKind.UPDATED)}{_caption(n, style)}"

@@ -46,7 +46,8 @@ def help_text(topic: str = "") -> str:
                 + "\n".join(f"`{e}`" for e in EXAMPLES[:3])
             )
         return f"`{usage}`\n{what}{extra}"
-    lines = ["Schedule TikTok and Instagram posts through Infinipost:"]
+    lines = [f"There is no `/{topic}`; these are the commands:"] if topic else []
+    lines.append("Schedule TikTok and Instagram posts through Infinipost:")
     lines += [f"• `{usage}` — {what}" for usage, what in COMMANDS.values()]
     lines.append("Examples:")
     lines += [f"`{example}`" for example in EXAMPLES]

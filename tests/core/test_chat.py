@@ -360,3 +360,9 @@ async def test_an_account_can_be_named_in_quotes_with_its_spaces(chat: ChatHarne
     reply = await chat.say('/post https://e.com/v.mp4 to "Demo TikTok" in 2 hours')
     assert not reply.error, reply.text
     assert creates(sandbox)[0]["accountIds"] == ["acc_1"]
+
+
+async def test_help_on_an_unknown_command_says_so_and_lists_the_real_ones(chat: ChatHarness) -> None:
+    reply = await chat.say("/help frobnicate")
+    assert reply.text.startswith("There is no `/frobnicate`; these are the commands:")
+    assert "/reschedule" in reply.text

@@ -142,6 +142,7 @@ def test_other_zones() -> None:
 def test_local_format_names_the_zone() -> None:
     instant = datetime.fromisoformat("2026-11-29T17:00:00+00:00")
     assert format_local(instant, NEW_YORK) == "Sun 29 Nov 2026, 12:00 EST (America/New_York)"
+    assert format_local(instant, ZoneInfo("UTC")) == "Sun 29 Nov 2026, 17:00 UTC"
 
 
 @pytest.mark.parametrize(
