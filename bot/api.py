@@ -302,9 +302,14 @@ def _error_from(response: httpx.Response) -> ApiError:
     text = None
     if kind in (ApiRejected, ApiNotFound) and isinstance(message, str) and message.strip():
         text = f"Infinipost refused it: {_clean(message)}."
+    elif kind is ApiNotFound and code is None:
+        text = (
+            "Infinipost answered “not found” without saying what. If this keeps happening, ask whoever runs the "
+            "bot to check INFINIPOST_API_URL."
+        )
     elif kind is ApiUnavailable and status == 429:
         wait = f" in {retry_after:.0f} s" if retry_after else " in a minute"
-        text = f"Infinipost is rate limiting the bot. Nothing was changed; try again{wait}."
+        text = f"Infinipost is rate limiting the bot; try again{wait}."
     return kind(text, status=status, code=str(code) if code else None, retry_after=retry_after)
 
 
