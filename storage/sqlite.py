@@ -460,19 +460,27 @@ class Storage:
         aliases: dict[str, str] = await self._cached(("aliases", platform, workspace_id), load)
         return dict(aliases)
 
-    async def set_alias(self, caller: Caller, alias: str, account_id: str | None) -> None:
-        """Name an account for this workspace; `account_id=None` removes the alias."""
+    async def set_alias(self, caller: Caller, alias: str, account_id: str | None) -> bool:
+        """Name an account for this workspace; `account_id=None` removes the alias.
+
+        Aliases are read without regard to case, so this replaces or removes the alias in any case (`Main` replaces
+        `main`). Returns whether there was such an alias before.
+        """
         async with self._transaction() as db:
-            if account_id is None:
-                await db.execute(
-                    "DELETE FROM aliases WHERE platform = ? AND workspace_id = ? AND alias = ?",
-                    (caller.platform, caller.workspace_id, alias),
-                )
-            else:
+            async with db.execute(
+                "SELECT alias FROM aliases WHERE platform = ? AND workspace_id = ?",
+                (caller.platform, caller.workspace_id),
+            ) as cursor:
+                rows = await cursor.fetchall()
+            existing = [str(row["alias"]) for row in rows if str(row["alias"]).lower() == alias.lower()]
+            await db.executemany(
+                "DELETE FROM aliases WHERE platform = ? AND workspace_id = ? AND alias = ?",
+                [(caller.platform, caller.workspace_id, name) for name in existing],
+            )
+            if account_id is not None:
                 await db.execute(
                     "INSERT INTO aliases (platform, workspace_id, alias, account_id, created_by, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (platform, workspace_id, alias) "
-                    "DO UPDATE SET account_id = excluded.account_id, created_by = excluded.created_by",
+                    "VALUES (?, ?, ?, ?, ?, ?)",
                     (
                         caller.platform,
                         caller.workspace_id,
@@ -482,8 +490,10 @@ class Storage:
                         to_db_time(self._now()),
                     ),
                 )
-            await self._audit(db, caller, "alias", None, {"alias": alias, "account": account_id})
+            if existing or account_id is not None:
+                await self._audit(db, caller, "alias", None, {"alias": alias, "account": account_id})
         self._settings.pop(("aliases", caller.platform, caller.workspace_id), None)
+        return bool(existing)
 
     async def _audit(
         self, db: aiosqlite.Connection, caller: Caller, action: str, request_id: int | None, detail: dict[str, Any]
