@@ -46,14 +46,20 @@ async def accounts(ctx: Context, command: Command) -> Reply:
     if not (lifting or clearing):
         known = await ctx.accounts.all()
         aliases = await ctx.storage.aliases(command.caller.platform, command.caller.workspace_id)
-        chosen = tuple(a.id for a in resolve_accounts(names, known=known, aliases=aliases))
+        resolved = resolve_accounts(names, known=known, aliases=aliases)
+        if action != "allow":
+            await _check_allowed(ctx, command, resolved)
+        chosen = tuple(a.id for a in resolved)
     if action == "allow":
-        await ctx.storage.set_channel_allowed(command.caller, None if lifting else chosen)
+        dropped = await ctx.storage.set_channel_allowed(command.caller, None if lifting else chosen)
         text = (
             "This channel may post to every account."
             if lifting
             else (f"This channel may now post only to {', '.join(f'`{a}`' for a in chosen)}.")
         )
+        if dropped:
+            listed = ", ".join(f"`{a}`" for a in dropped)
+            text += f" {listed} {'is no longer a default' if len(dropped) == 1 else 'are no longer defaults'} here."
         return Reply(text=text)
     await ctx.storage.set_channel_defaults(command.caller, chosen)
     if clearing:
@@ -82,6 +88,20 @@ async def _list(ctx: Context, command: Command) -> Reply:
     if not settings.default_accounts:
         lines.append("This channel has no default accounts: each /post needs `to <account>`.")
     return Reply(text="\n".join(lines))
+
+
+async def _check_allowed(ctx: Context, command: Command, accounts: Sequence[Account]) -> None:
+    """Refuse defaults the channel's allow-list forbids: every /post naming no account would be refused."""
+    allowed = (await ctx.storage.channel_settings(command.caller.channel)).allowed_accounts
+    if allowed is None:
+        return
+    refused = [a.label for a in accounts if a.id not in allowed]
+    if refused:
+        raise NotAllowed(
+            f"This channel may not post to {', '.join(refused)}, so {'it' if len(refused) == 1 else 'they'} "
+            f"can't be {'a default' if len(refused) == 1 else 'defaults'} here. It may post to "
+            f"{', '.join(f'`{a}`' for a in allowed)}; `/accounts allow <accounts>` changes that."
+        )
 
 
 async def _alias(ctx: Context, command: Command, words: list[str]) -> Reply:

@@ -422,10 +422,16 @@ class Storage:
         current = await self.channel_settings(caller.channel)
         await self._save_channel(caller, tuple(account_ids), current.allowed_accounts)
 
-    async def set_channel_allowed(self, caller: Caller, account_ids: Sequence[str] | None) -> None:
-        """The only accounts this channel may post to; None lifts the restriction."""
+    async def set_channel_allowed(self, caller: Caller, account_ids: Sequence[str] | None) -> tuple[str, ...]:
+        """The only accounts this channel may post to; None lifts the restriction.
+
+        Defaults the channel may no longer post to are dropped from its defaults, and returned.
+        """
         current = await self.channel_settings(caller.channel)
-        await self._save_channel(caller, current.default_accounts, tuple(account_ids) if account_ids else None)
+        allowed = tuple(account_ids) if account_ids else None
+        kept = tuple(a for a in current.default_accounts if allowed is None or a in allowed)
+        await self._save_channel(caller, kept, allowed)
+        return tuple(a for a in current.default_accounts if a not in kept)
 
     async def _save_channel(self, caller: Caller, defaults: tuple[str, ...], allowed: tuple[str, ...] | None) -> None:
         async with self._transaction() as db:

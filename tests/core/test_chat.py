@@ -331,6 +331,23 @@ async def test_removing_an_alias_says_whether_there_was_one(chat: ChatHarness, s
     assert "also" not in (await chat.say("/accounts")).text
 
 
+async def test_defaults_stay_within_the_allow_list(chat: ChatHarness, sandbox: SandboxServer) -> None:
+    admin = chat.caller("U9", is_admin=True)
+    await chat.say("/accounts allow acc_1", caller=admin)
+    refused = await chat.say("/accounts default acc_123", caller=admin)
+    assert refused.error
+    assert refused.text.startswith("This channel may not post to Brand TikTok (@brand-tiktok) on TikTok, so it can't")
+    assert "It may post to `acc_1`" in refused.text
+    assert "this channel has no default accounts" in (await chat.say("/post https://e.com/v.mp4 at 9am")).text
+
+    await chat.say("/accounts allow all", caller=admin)
+    await chat.say("/accounts default acc_123 acc_1", caller=admin)
+    narrowed = await chat.say("/accounts allow acc_1", caller=admin)
+    assert narrowed.text == "This channel may now post only to `acc_1`. `acc_123` is no longer a default here."
+    assert not (await chat.say("/post https://e.com/v.mp4 at 9am")).error
+    assert [b["accountIds"] for b in creates(sandbox)] == [["acc_1"]]
+
+
 async def test_timezone_is_per_user_and_used_for_times(chat: ChatHarness, sandbox: SandboxServer) -> None:
     shown = await chat.say("/timezone")
     assert "America/New_York (the bot's default)" in shown.text
