@@ -96,9 +96,13 @@ def resolve_accounts(
     for raw in names:
         name = raw.strip().strip(",")
         key = name.lower().lstrip("@")
-        account = by_id.get(name) or by_id.get(lowered_aliases.get(key, ""))
+        account = by_id.get(name)
         if account is None:
-            matches = [a for a in known if key in (a.id.lower(), a.name.lower(), a.username.lower().lstrip("@"))]
+            matches = [a for a in known if names_account(key, a)]
+            # An alias made before an account of that name appeared must not quietly win over it.
+            aliased = by_id.get(lowered_aliases.get(key, ""))
+            if aliased is not None and aliased not in matches:
+                matches.append(aliased)
             if len(matches) > 1:
                 listed = ", ".join(f"`{a.id}` ({a.label})" for a in matches)
                 raise UnknownAccount(f"`{name}` could mean {listed}. Use the account ID.")
@@ -113,6 +117,11 @@ def resolve_accounts(
         if account not in chosen:
             chosen.append(account)
     return tuple(chosen)
+
+
+def names_account(key: str, account: Account) -> bool:
+    """Whether a lowercased name without its leading `@` is this account's ID, name or username."""
+    return key in (account.id.lower(), account.name.lower(), account.username.lower().lstrip("@"))
 
 
 def describe_known(known: Sequence[Account]) -> str:

@@ -56,6 +56,8 @@ class Token:
 
 # `--`, and the dashes phones and Slack make of it as it is typed.
 _CAPTION_MARKS = {"--", "\u2014", "\u2013"}
+# Words /post reads as its own, so no account can be called by one (`and` is skipped in `to a and b`).
+RESERVED_WORDS = frozenset(_KEYS | _CLAUSE_KEYWORDS | _CAPTION_MARKS | {"and"})
 
 
 def tokenize(text: str) -> tuple[list[Token], str | None]:

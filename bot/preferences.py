@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cache
 from zoneinfo import available_timezones
 
-from bot.accounts import describe_known, resolve_accounts
+from bot.accounts import describe_known, names_account, resolve_accounts
 from bot.context import Context
 from bot.dates import format_local, zone
 from bot.errors import BadCommand, InvalidTime, NotAllowed
-from bot.model import Command, Reply
+from bot.grammar import RESERVED_WORDS
+from bot.model import Account, Command, Reply
 
 _ALIAS = re.compile(r"^[\w.@-]{1,40}$")
+_ACCOUNTS_WORDS = frozenset({"none", "clear", "all"})  # what `/accounts default|alias|allow` read as words
+_ALIAS_USAGE = "Write `/accounts alias <name> <account>` with a one-word name, e.g. `/accounts alias launch acc_123`."
 ACCOUNTS_USAGE = (
     "`/accounts` lists the accounts; admins can use `/accounts default <accounts>` (or `default none`), "
     "`/accounts alias <name> <account>` (or `alias <name> none`) and `/accounts allow <accounts>` "
@@ -42,14 +46,20 @@ async def accounts(ctx: Context, command: Command) -> Reply:
     if not (lifting or clearing):
         known = await ctx.accounts.all()
         aliases = await ctx.storage.aliases(command.caller.platform, command.caller.workspace_id)
-        chosen = tuple(a.id for a in resolve_accounts(names, known=known, aliases=aliases))
+        resolved = resolve_accounts(names, known=known, aliases=aliases)
+        if action != "allow":
+            await _check_allowed(ctx, command, resolved)
+        chosen = tuple(a.id for a in resolved)
     if action == "allow":
-        await ctx.storage.set_channel_allowed(command.caller, None if lifting else chosen)
+        dropped = await ctx.storage.set_channel_allowed(command.caller, None if lifting else chosen)
         text = (
             "This channel may post to every account."
             if lifting
             else (f"This channel may now post only to {', '.join(f'`{a}`' for a in chosen)}.")
         )
+        if dropped:
+            listed = ", ".join(f"`{a}`" for a in dropped)
+            text += f" {listed} {'is no longer a default' if len(dropped) == 1 else 'are no longer defaults'} here."
         return Reply(text=text)
     await ctx.storage.set_channel_defaults(command.caller, chosen)
     if clearing:
@@ -80,17 +90,54 @@ async def _list(ctx: Context, command: Command) -> Reply:
     return Reply(text="\n".join(lines))
 
 
+async def _check_allowed(ctx: Context, command: Command, accounts: Sequence[Account]) -> None:
+    """Refuse defaults the channel's allow-list forbids: every /post naming no account would be refused."""
+    allowed = (await ctx.storage.channel_settings(command.caller.channel)).allowed_accounts
+    if allowed is None:
+        return
+    refused = [a.label for a in accounts if a.id not in allowed]
+    if refused:
+        raise NotAllowed(
+            f"This channel may not post to {', '.join(refused)}, so {'it' if len(refused) == 1 else 'they'} "
+            f"can't be {'a default' if len(refused) == 1 else 'defaults'} here. It may post to "
+            f"{', '.join(f'`{a}`' for a in allowed)}; `/accounts allow <accounts>` changes that."
+        )
+
+
 async def _alias(ctx: Context, command: Command, words: list[str]) -> Reply:
-    if len(words) != 2 or not _ALIAS.match(words[0]):
-        raise BadCommand("Write `/accounts alias <name> <account>`, e.g. `/accounts alias brand-tiktok acc_123`.")
-    alias, target = words
+    if len(words) != 2:
+        raise BadCommand(_ALIAS_USAGE)
+    alias, target = words[0].lstrip("@"), words[1]  # `to @launch` finds `launch`: posts drop a leading @
     if target.lower() == "none":
-        await ctx.storage.set_alias(command.caller, alias, None)
+        if not await ctx.storage.set_alias(command.caller, alias, None):
+            raise BadCommand(f"There is no alias `{alias}`, so nothing changed. `/accounts` lists the aliases.")
         return Reply(text=f"Removed the alias `{alias}`.")
     known = await ctx.accounts.all()
+    _check_alias(alias, known)
     (account,) = resolve_accounts([target], known=known, aliases={})
+    aliases = await ctx.storage.aliases(command.caller.platform, command.caller.workspace_id)
     await ctx.storage.set_alias(command.caller, alias, account.id)
-    return Reply(text=f"`{alias}` now means {account.label} (`{account.id}`).")
+    text = f"`{alias}` now means {account.label} (`{account.id}`)"
+    for name, before in aliases.items():
+        if name != alias and name.lower() == alias.lower():
+            text += f"; it replaces `{name}`, which meant `{before}` (aliases ignore case)"
+        elif name == alias and before != account.id:
+            text += f"; it meant `{before}` before"
+    return Reply(text=text + ".")
+
+
+def _check_alias(alias: str, known: Sequence[Account]) -> None:
+    """Refuse an alias that could never be used, or that would hide a real account's ID, name or username."""
+    if not _ALIAS.match(alias):
+        raise BadCommand(f"An alias has only letters, digits and `_ . - @`, at most 40 of them. {_ALIAS_USAGE}")
+    if alias.lower() in RESERVED_WORDS | _ACCOUNTS_WORDS:
+        raise BadCommand(f"`{alias}` is a word the bot's commands use, so it can't be an alias. Pick another name.")
+    taken = next((a for a in known if names_account(alias.lower(), a)), None)
+    if taken is not None:
+        raise BadCommand(
+            f"`{alias}` already names {taken.label} (`{taken.id}`), so it can't be an alias. "
+            "Pick a name that no account has; `/accounts` lists them."
+        )
 
 
 async def timezone(ctx: Context, command: Command) -> Reply:

@@ -422,10 +422,16 @@ class Storage:
         current = await self.channel_settings(caller.channel)
         await self._save_channel(caller, tuple(account_ids), current.allowed_accounts)
 
-    async def set_channel_allowed(self, caller: Caller, account_ids: Sequence[str] | None) -> None:
-        """The only accounts this channel may post to; None lifts the restriction."""
+    async def set_channel_allowed(self, caller: Caller, account_ids: Sequence[str] | None) -> tuple[str, ...]:
+        """The only accounts this channel may post to; None lifts the restriction.
+
+        Defaults the channel may no longer post to are dropped from its defaults, and returned.
+        """
         current = await self.channel_settings(caller.channel)
-        await self._save_channel(caller, current.default_accounts, tuple(account_ids) if account_ids else None)
+        allowed = tuple(account_ids) if account_ids else None
+        kept = tuple(a for a in current.default_accounts if allowed is None or a in allowed)
+        await self._save_channel(caller, kept, allowed)
+        return tuple(a for a in current.default_accounts if a not in kept)
 
     async def _save_channel(self, caller: Caller, defaults: tuple[str, ...], allowed: tuple[str, ...] | None) -> None:
         async with self._transaction() as db:
@@ -460,19 +466,27 @@ class Storage:
         aliases: dict[str, str] = await self._cached(("aliases", platform, workspace_id), load)
         return dict(aliases)
 
-    async def set_alias(self, caller: Caller, alias: str, account_id: str | None) -> None:
-        """Name an account for this workspace; `account_id=None` removes the alias."""
+    async def set_alias(self, caller: Caller, alias: str, account_id: str | None) -> bool:
+        """Name an account for this workspace; `account_id=None` removes the alias.
+
+        Aliases are read without regard to case, so this replaces or removes the alias in any case (`Main` replaces
+        `main`). Returns whether there was such an alias before.
+        """
         async with self._transaction() as db:
-            if account_id is None:
-                await db.execute(
-                    "DELETE FROM aliases WHERE platform = ? AND workspace_id = ? AND alias = ?",
-                    (caller.platform, caller.workspace_id, alias),
-                )
-            else:
+            async with db.execute(
+                "SELECT alias FROM aliases WHERE platform = ? AND workspace_id = ?",
+                (caller.platform, caller.workspace_id),
+            ) as cursor:
+                rows = await cursor.fetchall()
+            existing = [str(row["alias"]) for row in rows if str(row["alias"]).lower() == alias.lower()]
+            await db.executemany(
+                "DELETE FROM aliases WHERE platform = ? AND workspace_id = ? AND alias = ?",
+                [(caller.platform, caller.workspace_id, name) for name in existing],
+            )
+            if account_id is not None:
                 await db.execute(
                     "INSERT INTO aliases (platform, workspace_id, alias, account_id, created_by, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (platform, workspace_id, alias) "
-                    "DO UPDATE SET account_id = excluded.account_id, created_by = excluded.created_by",
+                    "VALUES (?, ?, ?, ?, ?, ?)",
                     (
                         caller.platform,
                         caller.workspace_id,
@@ -482,8 +496,10 @@ class Storage:
                         to_db_time(self._now()),
                     ),
                 )
-            await self._audit(db, caller, "alias", None, {"alias": alias, "account": account_id})
+            if existing or account_id is not None:
+                await self._audit(db, caller, "alias", None, {"alias": alias, "account": account_id})
         self._settings.pop(("aliases", caller.platform, caller.workspace_id), None)
+        return bool(existing)
 
     async def _audit(
         self, db: aiosqlite.Connection, caller: Caller, action: str, request_id: int | None, detail: dict[str, Any]

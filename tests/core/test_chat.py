@@ -277,6 +277,90 @@ async def test_channel_allow_list_refuses_other_accounts(chat: ChatHarness, sand
     assert creates(sandbox) == []
 
 
+@pytest.mark.parametrize(
+    ("alias", "says"),
+    [
+        ("ACC_123", "`ACC_123` already names Brand TikTok"),
+        ("acc_1", "`acc_1` already names Demo TikTok"),
+        ("demo", "`demo` already names Demo TikTok"),
+        ("@Demo", "`Demo` already names Demo TikTok"),
+        ("brand-ig", "`brand-ig` already names Brand Instagram"),
+        ("now", "`now` is a word the bot's commands use"),
+        ("Slides", "`Slides` is a word the bot's commands use"),
+        ("and", "`and` is a word the bot's commands use"),
+        ("--", "`--` is a word the bot's commands use"),
+        ("none", "`none` is a word the bot's commands use"),
+        ('"launch"', "An alias has only letters, digits"),
+        ("to:launch", "An alias has only letters, digits"),
+        ("my launch", "with a one-word name"),
+        ("a,b", "with a one-word name"),
+    ],
+)
+async def test_aliases_that_hide_an_account_or_cannot_be_typed_are_refused(
+    chat: ChatHarness, sandbox: SandboxServer, alias: str, says: str
+) -> None:
+    admin = chat.caller("U9", is_admin=True)
+    reply = await chat.say(f"/accounts alias {alias} acc_456", caller=admin)
+    assert reply.error
+    assert says in reply.text
+    assert "also" not in (await chat.say("/accounts")).text
+
+
+async def test_aliases_ignore_case_and_a_leading_at(chat: ChatHarness, sandbox: SandboxServer) -> None:
+    admin = chat.caller("U9", is_admin=True)
+    named = await chat.say("/accounts alias @launch acc_456", caller=admin)
+    assert named.text == "`launch` now means Brand Instagram (@brand-ig) on Instagram (`acc_456`)."
+    await chat.say("/accounts alias main acc_123", caller=admin)
+    replaced = await chat.say("/accounts alias Main acc_456", caller=admin)
+    assert "`Main` now means Brand Instagram" in replaced.text
+    assert "it replaces `main`, which meant `acc_123`" in replaced.text
+    listing = (await chat.say("/accounts")).text
+    assert "`acc_123` Brand TikTok (@brand-tiktok) on TikTok\n" in listing
+    assert "Brand Instagram (@brand-ig) on Instagram · also `Main`, `launch`" in listing
+    for target in ("@launch", "MAIN", "main", "@demo"):
+        assert not (await chat.say(f"/post https://e.com/v.mp4 to {target} at 9am")).error
+    assert [b["accountIds"] for b in creates(sandbox)] == [["acc_456"], ["acc_456"], ["acc_456"], ["acc_1"]]
+
+
+async def test_an_alias_made_before_an_account_of_that_name_is_ambiguous(
+    chat: ChatHarness, sandbox: SandboxServer
+) -> None:
+    # As if `demo` had been made an alias before Infinipost had an account with that username.
+    await chat.core.ctx.storage.set_alias(chat.caller("U9", is_admin=True), "demo", "acc_456")
+    reply = await chat.say("/post https://e.com/v.mp4 to demo at 9am")
+    assert reply.error
+    assert "`demo` could mean `acc_1` (Demo TikTok" in reply.text
+    assert "`acc_456` (Brand Instagram" in reply.text
+    assert creates(sandbox) == []
+
+
+async def test_removing_an_alias_says_whether_there_was_one(chat: ChatHarness, sandbox: SandboxServer) -> None:
+    admin = chat.caller("U9", is_admin=True)
+    await chat.say("/accounts alias launch acc_456", caller=admin)
+    assert (await chat.say("/accounts alias LAUNCH none", caller=admin)).text == "Removed the alias `LAUNCH`."
+    missing = await chat.say("/accounts alias launch none", caller=admin)
+    assert missing.error
+    assert missing.text == "There is no alias `launch`, so nothing changed. `/accounts` lists the aliases."
+    assert "also" not in (await chat.say("/accounts")).text
+
+
+async def test_defaults_stay_within_the_allow_list(chat: ChatHarness, sandbox: SandboxServer) -> None:
+    admin = chat.caller("U9", is_admin=True)
+    await chat.say("/accounts allow acc_1", caller=admin)
+    refused = await chat.say("/accounts default acc_123", caller=admin)
+    assert refused.error
+    assert refused.text.startswith("This channel may not post to Brand TikTok (@brand-tiktok) on TikTok, so it can't")
+    assert "It may post to `acc_1`" in refused.text
+    assert "this channel has no default accounts" in (await chat.say("/post https://e.com/v.mp4 at 9am")).text
+
+    await chat.say("/accounts allow all", caller=admin)
+    await chat.say("/accounts default acc_123 acc_1", caller=admin)
+    narrowed = await chat.say("/accounts allow acc_1", caller=admin)
+    assert narrowed.text == "This channel may now post only to `acc_1`. `acc_123` is no longer a default here."
+    assert not (await chat.say("/post https://e.com/v.mp4 at 9am")).error
+    assert [b["accountIds"] for b in creates(sandbox)] == [["acc_1"]]
+
+
 async def test_timezone_is_per_user_and_used_for_times(chat: ChatHarness, sandbox: SandboxServer) -> None:
     shown = await chat.say("/timezone")
     assert "America/New_York (the bot's default)" in shown.text
