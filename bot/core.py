@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from bot import manage, posting, preferences
 from bot.context import Context
+from bot.dates import parse_when
 from bot.errors import BadCommand, BotError
 from bot.model import Caller, Command, PostDraft, PostForm, Reply
 from bot.texts import COMMANDS, help_text
@@ -91,6 +92,17 @@ class Core:
         if self.ctx.sandbox:
             reply = replace(reply, text=SANDBOX_PREFIX + reply.text, sandbox=True)
         return reply
+
+    async def time_problem(self, caller: Caller, phrase: str) -> str | None:
+        """What is wrong with a form's time phrase, to show beside the field before the form closes; None if it
+        reads (or is empty: now)."""
+        if not phrase.strip():
+            return None
+        try:
+            parse_when(readable(phrase), now=self.ctx.clock(), tz=await self.ctx.zone_of(caller))
+        except BotError as exc:
+            return exc.user_message
+        return None
 
     async def post_form(self, caller: Caller) -> PostForm:
         """The accounts a /post form offers in the caller's channel. Raises BotError with a user message."""

@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 SHORTCUT_CALLBACK = "schedule_as_post"
 REPLAY_WINDOW = 6 * 60.0  # Slack's five minutes of timestamp tolerance, and a margin
+FIELD_CHECK_BUDGET = 2.0  # seconds a form submission may spend checking its time before Slack's 3 s run out
 WORKERS = 64  # as many as the Infinipost client has calls in flight
 EVENTS_PATH = "/slack/events"
 SLACK_FILE_HOSTS = ("slack.com", ".slack.com", "slack-files.com", ".slack-edge.com")
@@ -88,6 +89,7 @@ class SlackAdapter:
         # Acks must not queue behind a burst of work: at most this many commands are worked on at once.
         self._work = asyncio.Semaphore(WORKERS)
         self._session: aiohttp.ClientSession | None = None  # one connection pool for every response_url
+        self._verdicts: dict[str, asyncio.Future[bool]] = {}  # per form submission: kept open by its ack?
         self._register()
 
     # Lifecycle
@@ -135,7 +137,7 @@ class SlackAdapter:
     def _register(self) -> None:
         self.app.command(re.compile(r"^/.+"))(ack=_ack_command, lazy=[self._command])
         self.app.shortcut(SHORTCUT_CALLBACK)(ack=_ack, lazy=[self._shortcut])
-        self.app.view_submission(blocks.FORM_CALLBACK)(ack=_ack, lazy=[self._submission])
+        self.app.view_submission(blocks.FORM_CALLBACK)(ack=self._ack_submission, lazy=[self._submission])
         self.app.action(blocks.CONFIRM_ACTION)(ack=_ack, lazy=[self._button])
         self.app.action(blocks.DISCARD_ACTION)(ack=_ack, lazy=[self._button])
         for event in ("app_uninstalled", "tokens_revoked"):
@@ -196,8 +198,50 @@ class SlackAdapter:
             content = blocks.error_view(exc.user_message)
         await client.views_update(view_id=view["id"], hash=view.get("hash"), view=content)
 
+    async def _ack_submission(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+        """A time that cannot be read is shown beside its field, so the form stays open with what was typed."""
+        view, user = body["view"], body["user"]
+        phrase = str(_value(view.get("state", {}).get("values", {}), "when").get("value") or "")
+        problem = None
+        if phrase.strip():
+            metadata = json.loads(view.get("private_metadata") or "{}")
+            try:
+                async with asyncio.timeout(FIELD_CHECK_BUDGET):  # else the form closes and the answer says it
+                    caller = await self._caller(
+                        user.get("team_id", ""), user["id"], metadata.get("channel", ""), user.get("name", "")
+                    )
+                    problem = await self.core.time_problem(caller, phrase)
+            except (BotError, TimeoutError):
+                problem = None  # the submission goes ahead, and its answer says what is wrong
+            except Exception:
+                logger.warning("could not check a form's time before acknowledging it", exc_info=True)
+                problem = None
+        verdict = self._kept_open(body)
+        if not verdict.done():
+            verdict.set_result(problem is not None)
+        if problem is None:
+            await ack()
+        else:
+            await ack(response_action="errors", errors={"when": blocks.field_error(problem)})
+
+    def _kept_open(self, body: dict[str, Any]) -> asyncio.Future[bool]:
+        """Whether the ack kept this submission's form open; the lazy listener runs alongside the ack, so it waits
+        for this before doing anything."""
+        key = str(body.get("trigger_id") or body["view"].get("id"))
+        return self._verdicts.setdefault(key, asyncio.get_running_loop().create_future())
+
     async def _submission(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         view = body["view"]
+        verdict = self._kept_open(body)
+        try:
+            async with asyncio.timeout(FIELD_CHECK_BUDGET * 2):
+                kept_open = await asyncio.shield(verdict)
+        except TimeoutError:
+            kept_open = False  # the ack never decided: answer as if the form had closed
+        finally:
+            self._verdicts.pop(str(body.get("trigger_id") or view.get("id")), None)
+        if kept_open:  # the form is still open, showing what to fix
+            return
         metadata = json.loads(view.get("private_metadata") or "{}")
         user = body["user"]
         async with self._or_apologise(metadata.get("response_url") or ""), self._work:

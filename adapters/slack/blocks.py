@@ -87,6 +87,11 @@ def _button(label: str, action_id: str, value: str, *, style: str | None = None)
     return button
 
 
+def field_error(text: str) -> str:
+    """A message shown under a form field: plain text, one short line."""
+    return _clip(text.replace("`", ""), 150)
+
+
 def _clip(text: str, limit: int = FIELD_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

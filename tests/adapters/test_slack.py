@@ -295,6 +295,30 @@ async def test_uploads_in_the_form_become_a_link_serving_the_same_bytes(slack: S
         assert (await http.get(body["contentUrl"])).content == MP4
 
 
+async def test_a_form_with_an_unreadable_time_stays_open_with_the_problem_under_the_field(slack: SlackBot) -> None:
+    values = {
+        "accounts": {"accounts": {"selected_options": [{"value": "acc_1"}]}},
+        "when": {"when": {"value": "friday"}},
+        "links": {"links": {"value": "https://e.com/v.mp4"}},
+    }
+    metadata = json.dumps({"channel": "C1", "response_url": slack.fake.response_url("w")})
+    response = await slack.interact(view_submission(values, metadata))
+    assert response.json() == {
+        "response_action": "errors",
+        "errors": {
+            "when": "friday has no time of day. Add one, e.g. friday 9am, or write a duration such as in 2 hours."
+        },
+    }
+    values["when"]["when"]["value"] = "friday 9am"  # fixed in the form that stayed open, and sent again
+    fixed = await slack.interact(view_submission(values, metadata))
+    assert fixed.status_code == 200
+    assert not fixed.content
+    reply = await slack.reply()
+    assert "Scheduled for Fri 04 Dec 2026, 09:00 EST" in reply["text"], reply["text"]
+    assert len(slack.fake.responses) == 1  # nothing was said of the refused submission
+    assert len(slack.creates()) == 1
+
+
 async def test_without_a_public_url_uploads_are_refused_before_anything_is_downloaded(
     tmp_path: Path, fake_slack: FakeSlack, sandbox: SandboxServer, clock: FakeClock
 ) -> None:

@@ -301,7 +301,7 @@ def view_submission(values: dict[str, Any], private_metadata: str, *, user: str 
         "team": {"id": "T1", "domain": "test"},
         "user": {"id": user, "username": f"name-{user}", "name": f"name-{user}", "team_id": "T1"},
         "api_app_id": "A1",
-        "trigger_id": "1337.45.abc",
+        "trigger_id": f"1337.{time.time_ns()}.sub",  # every submission is its own request
         "view": {
             "id": "V1",
             "type": "modal",
