@@ -108,7 +108,8 @@ def resolve_accounts(
                 raise UnknownAccount(f"`{name}` could mean {listed}. Use the account ID.")
             account = matches[0] if matches else None
         if account is None:
-            raise UnknownAccount(f"I don't know an account called `{name}`. {describe_known(known)}")
+            caption = " If that was the caption, put it after ` -- `." if " " in name else ""
+            raise UnknownAccount(f"I don't know an account called `{name}`.{caption} {describe_known(known)}")
         if not account.is_ready:
             raise UnknownAccount(
                 f"{account.label} is not ready for posting yet (it is `{account.status}`). "

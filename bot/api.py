@@ -304,8 +304,8 @@ def _error_from(response: httpx.Response) -> ApiError:
         text = f"Infinipost refused it: {_clean(message)}."
     elif kind is ApiNotFound and code is None:
         text = (
-            "Infinipost answered “not found” without saying what. If this keeps happening, ask whoever runs the "
-            "bot to check INFINIPOST_API_URL."
+            "Infinipost answered “not found” without saying what: the post may have been deleted there, or, if "
+            "this keeps happening, INFINIPOST_API_URL may be wrong."
         )
     elif kind is ApiUnavailable and status == 429:
         wait = f" in {retry_after:.0f} s" if retry_after else " in a minute"
@@ -321,7 +321,7 @@ def _code_and_message(body: Any) -> tuple[Any, Any]:
     if isinstance(error, dict):
         code, message = error.get("code"), error.get("message")
     elif isinstance(error, str):
-        message = error
+        message = body.get("message") or error  # `error` may be a code ("already_posted") beside the words
     return code, message or body.get("message")
 
 

@@ -42,7 +42,7 @@ def _readable_draft(draft: PostDraft | None) -> PostDraft | None:
         draft,
         media=tuple(map(readable, draft.media)),
         accounts=tuple(map(readable, draft.accounts)),
-        when=readable(draft.when) if draft.when else draft.when,
+        when=(readable(draft.when) or "?") if draft.when else draft.when,  # nothing readable is no time, not "now"
         sound_url=readable(draft.sound_url) if draft.sound_url else draft.sound_url,
         caption=readable(draft.caption) if draft.caption else draft.caption,
     )

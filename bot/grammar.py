@@ -60,6 +60,10 @@ _CAPTION_MARKS = {"--", "\u2014", "\u2013"}
 RESERVED_WORDS = frozenset(_KEYS | _CLAUSE_KEYWORDS | _CAPTION_MARKS | {"and"})
 
 
+def _ends_word(text: str, i: int) -> bool:
+    return i == len(text) or text[i].isspace() or (text[i] == "," and (i + 1 == len(text) or text[i + 1].isspace()))
+
+
 def tokenize(text: str) -> tuple[list[Token], str | None]:
     """Split command text into tokens; the raw text after an unquoted `--` is returned as the caption."""
     tokens: list[Token] = []
@@ -78,8 +82,9 @@ def tokenize(text: str) -> tuple[list[Token], str | None]:
                 continue
         if text[i] in _QUOTES:
             closers = _QUOTES[text[i]]
-            # A closing quote ends a word: the ’ in “We’re” is an apostrophe, not the end of the caption.
-            end = next((j for j in range(i + 1, n) if text[j] in closers and (j + 1 == n or text[j + 1].isspace())), -1)
+            # A closing quote ends a word (or a name in a list: `"Brand TikTok", acc_1`): the ’ in “We’re” is an
+            # apostrophe, not the end of the caption.
+            end = next((j for j in range(i + 1, n) if text[j] in closers and _ends_word(text, j + 1)), -1)
             if end < 0:
                 raise BadCommand(
                     f"A quote ({text[i]}) is never closed. Put the caption between two quotes, or after ` -- `."
@@ -141,6 +146,8 @@ class _PostParser:
 
     def _clause(self, token: Token) -> None:
         keyword = token.key or token.word
+        if token.text == "," and not token.quoted and token.key is None:
+            return  # the comma after a quoted text: `"Hi", now`
         if token.key == "caption" or (token.quoted and token.key is None):
             self._set_caption(token if token.key is None else self._value(token, "caption"))
         elif token.is_url and token.key is None:
@@ -189,7 +196,7 @@ class _PostParser:
         names: list[str] = []
         if token.key and token.text:
             names += [token.text] if token.quoted else token.text.split(",")
-        expecting = not names  # an account name is due: right after `to`, a comma or `and`
+        expecting = not names or token.text.endswith(",")  # a name is due: right after `to`, a comma or `and`
         while self.pos < len(self.tokens):
             upcoming = self.tokens[self.pos]
             if upcoming.quoted and upcoming.key is None and expecting:

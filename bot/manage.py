@@ -199,9 +199,10 @@ async def _renewed_links(
 async def _target(ctx: Context, target: str, caller: Caller, *, verb: str) -> tuple[StoredRequest, list[StoredPost]]:
     """The request and posts a `/cancel` or `/reschedule` names, if the caller may touch them."""
     number = target.lstrip("#")
+    is_number = number.isascii() and number.isdigit()  # "²" is a digit to str.isdigit, but no number
     stored: StoredRequest | None
-    if target.startswith("#") or number.isdigit():
-        stored = await ctx.storage.get_request(int(number)) if number.isdigit() and len(number) < 18 else None
+    if target.startswith("#") or is_number:
+        stored = await ctx.storage.get_request(int(number)) if is_number and len(number) < 18 else None
         posts = (await ctx.storage.posts_of([stored.id]))[stored.id] if stored else []
     else:
         post = await ctx.storage.get_post(target)

@@ -109,7 +109,8 @@ async def _alias(ctx: Context, command: Command, words: list[str]) -> Reply:
         raise BadCommand(_ALIAS_USAGE)
     alias, target = words[0].lstrip("@"), words[1]  # `to @launch` finds `launch`: posts drop a leading @
     if target.lower() == "none":
-        if not await ctx.storage.set_alias(command.caller, alias, None):
+        removed = await ctx.storage.set_alias(command.caller, words[0], None)  # as listed, even an old `@name`
+        if not removed and not await ctx.storage.set_alias(command.caller, alias, None):
             raise BadCommand(f"There is no alias `{alias}`, so nothing changed. `/accounts` lists the aliases.")
         return Reply(text=f"Removed the alias `{alias}`.")
     known = await ctx.accounts.all()

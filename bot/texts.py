@@ -34,7 +34,7 @@ EXAMPLES = (
 
 
 def help_text(topic: str = "") -> str:
-    topic = topic.strip().lstrip("/").lower()
+    topic = next(iter(topic.split()), "").lstrip("/").lower()  # `/help accounts alias` is about /accounts
     if topic in COMMANDS:
         usage, what = COMMANDS[topic]
         extra = ""

@@ -40,7 +40,8 @@ logger = logging.getLogger(__name__)
 
 SHORTCUT_CALLBACK = "schedule_as_post"
 REPLAY_WINDOW = 6 * 60.0  # Slack's five minutes of timestamp tolerance, and a margin
-FIELD_CHECK_BUDGET = 2.0  # seconds a form submission may spend checking its time before Slack's 3 s run out
+FIELD_CHECK_BUDGET = 1.0  # seconds a form submission may spend checking its time, well within Slack's 3
+SENT_FORM_MEMORY = 30 * 60.0  # seconds a sent form is remembered, so that a second Submit does not post twice
 WORKERS = 64  # as many as the Infinipost client has calls in flight
 EVENTS_PATH = "/slack/events"
 SLACK_FILE_HOSTS = ("slack.com", ".slack.com", "slack-files.com", ".slack-edge.com")
@@ -89,7 +90,8 @@ class SlackAdapter:
         # Acks must not queue behind a burst of work: at most this many commands are worked on at once.
         self._work = asyncio.Semaphore(WORKERS)
         self._session: aiohttp.ClientSession | None = None  # one connection pool for every response_url
-        self._verdicts: dict[str, asyncio.Future[bool]] = {}  # per form submission: kept open by its ack?
+        self._verdicts: dict[str, tuple[float, asyncio.Future[bool]]] = {}  # per submission: left alone by its ack?
+        self._sent_forms: dict[str, float] = {}  # view IDs of forms sent on, and when
         self._register()
 
     # Lifecycle
@@ -199,49 +201,63 @@ class SlackAdapter:
         await client.views_update(view_id=view["id"], hash=view.get("hash"), view=content)
 
     async def _ack_submission(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
-        """A time that cannot be read is shown beside its field, so the form stays open with what was typed."""
-        view, user = body["view"], body["user"]
-        phrase = str(_value(view.get("state", {}).get("values", {}), "when").get("value") or "")
-        problem = None
-        if phrase.strip():
-            metadata = json.loads(view.get("private_metadata") or "{}")
-            try:
-                async with asyncio.timeout(FIELD_CHECK_BUDGET):  # else the form closes and the answer says it
-                    caller = await self._caller(
-                        user.get("team_id", ""), user["id"], metadata.get("channel", ""), user.get("name", "")
-                    )
-                    problem = await self.core.time_problem(caller, phrase)
-            except (BotError, TimeoutError):
-                problem = None  # the submission goes ahead, and its answer says what is wrong
-            except Exception:
-                logger.warning("could not check a form's time before acknowledging it", exc_info=True)
-                problem = None
-        verdict = self._kept_open(body)
+        """A time that cannot be read is shown beside its field, so the form stays open with what was typed. A form
+        already sent is closed without being sent again: after a slow answer Slack keeps it open and says it had
+        trouble, and the person presses Submit a second time."""
+        already_sent = str(body["view"].get("id")) in self._sent_forms
+        problem = None if already_sent else await self._time_problem(body)
+        verdict = self._verdict(body)
         if not verdict.done():
-            verdict.set_result(problem is not None)
+            verdict.set_result(already_sent or problem is not None)  # True: the lazy listener leaves it alone
         if problem is None:
             await ack()
         else:
             await ack(response_action="errors", errors={"when": blocks.field_error(problem)})
 
-    def _kept_open(self, body: dict[str, Any]) -> asyncio.Future[bool]:
-        """Whether the ack kept this submission's form open; the lazy listener runs alongside the ack, so it waits
-        for this before doing anything."""
+    async def _time_problem(self, body: dict[str, Any]) -> str | None:
+        """What is wrong with the form's time, if that can be told in time; never raises."""
+        view, user = body["view"], body["user"]
+        phrase = str(_value(view.get("state", {}).get("values", {}), "when").get("value") or "")
+        if not phrase.strip():
+            return None
+        try:
+            async with asyncio.timeout(FIELD_CHECK_BUDGET):
+                metadata = json.loads(view.get("private_metadata") or "{}")
+                caller = await self._caller(
+                    user.get("team_id", ""), user["id"], metadata.get("channel", ""), user.get("name", "")
+                )
+                return await self.core.time_problem(caller, phrase)
+        except (BotError, TimeoutError):
+            return None  # the submission goes ahead, and its answer says what is wrong
+        except Exception:
+            logger.warning("could not check a form's time before acknowledging it", exc_info=True)
+            return None
+
+    def _verdict(self, body: dict[str, Any]) -> asyncio.Future[bool]:
+        """Whether the ack kept this submission's form open (or closed it as already sent). slack-bolt runs the
+        lazy listener alongside the ack, so the listener waits for this before doing anything."""
+        now = time.monotonic()
+        for key, (made, _) in list(self._verdicts.items()):
+            if now - made > 60:  # never waited for: its listener gave up first
+                del self._verdicts[key]
         key = str(body.get("trigger_id") or body["view"].get("id"))
-        return self._verdicts.setdefault(key, asyncio.get_running_loop().create_future())
+        _, verdict = self._verdicts.setdefault(key, (now, asyncio.get_running_loop().create_future()))
+        return verdict
 
     async def _submission(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         view = body["view"]
-        verdict = self._kept_open(body)
         try:
-            async with asyncio.timeout(FIELD_CHECK_BUDGET * 2):
-                kept_open = await asyncio.shield(verdict)
+            async with asyncio.timeout(FIELD_CHECK_BUDGET * 3):
+                left_alone = await asyncio.shield(self._verdict(body))
         except TimeoutError:
-            kept_open = False  # the ack never decided: answer as if the form had closed
+            left_alone = False  # the ack never decided: answer as if the form had closed
         finally:
             self._verdicts.pop(str(body.get("trigger_id") or view.get("id")), None)
-        if kept_open:  # the form is still open, showing what to fix
+        if left_alone:
             return
+        now = time.monotonic()
+        self._sent_forms = {v: t for v, t in self._sent_forms.items() if now - t < SENT_FORM_MEMORY}
+        self._sent_forms[str(view.get("id"))] = now
         metadata = json.loads(view.get("private_metadata") or "{}")
         user = body["user"]
         async with self._or_apologise(metadata.get("response_url") or ""), self._work:

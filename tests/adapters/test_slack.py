@@ -302,7 +302,7 @@ async def test_a_form_with_an_unreadable_time_stays_open_with_the_problem_under_
         "links": {"links": {"value": "https://e.com/v.mp4"}},
     }
     metadata = json.dumps({"channel": "C1", "response_url": slack.fake.response_url("w")})
-    response = await slack.interact(view_submission(values, metadata))
+    response = await slack.interact(view_submission(values, metadata, view_id="V7"))
     assert response.json() == {
         "response_action": "errors",
         "errors": {
@@ -310,13 +310,29 @@ async def test_a_form_with_an_unreadable_time_stays_open_with_the_problem_under_
         },
     }
     values["when"]["when"]["value"] = "friday 9am"  # fixed in the form that stayed open, and sent again
-    fixed = await slack.interact(view_submission(values, metadata))
+    fixed = await slack.interact(view_submission(values, metadata, view_id="V7"))
     assert fixed.status_code == 200
     assert not fixed.content
     reply = await slack.reply()
     assert "Scheduled for Fri 04 Dec 2026, 09:00 EST" in reply["text"], reply["text"]
     assert len(slack.fake.responses) == 1  # nothing was said of the refused submission
     assert len(slack.creates()) == 1
+
+
+async def test_a_form_submitted_again_after_a_slow_answer_is_not_sent_twice(slack: SlackBot) -> None:
+    values = {
+        "accounts": {"accounts": {"selected_options": [{"value": "acc_1"}]}},
+        "when": {"when": {"value": "in 2 hours"}},
+        "links": {"links": {"value": "https://e.com/v.mp4"}},
+    }
+    metadata = json.dumps({"channel": "C1", "response_url": slack.fake.response_url("twice")})
+    await slack.interact(view_submission(values, metadata, view_id="V8"))
+    assert "Scheduled for" in (await slack.reply())["text"]
+    again = await slack.interact(view_submission(values, metadata, view_id="V8"))  # Slack said it had trouble
+    assert again.status_code == 200
+    await slack.interact(view_submission(values, metadata))  # a new form is a new post
+    await slack.reply(2)
+    assert len(slack.creates()) == 2
 
 
 async def test_without_a_public_url_uploads_are_refused_before_anything_is_downloaded(

@@ -102,7 +102,7 @@ async def test_post_id_falls_back_to_post_id_key() -> None:
         (httpx.Response(400, json={"error": "accountId is required"}), ApiRejected, "accountId is required"),
         (httpx.Response(403, json={"error": "This API key does not have partner access"}), ApiAuthError, "API key"),
         (httpx.Response(422, text="<html>nope</html>"), ApiRejected, "refused"),
-        (httpx.Response(404, text="Not Found"), ApiNotFound, "check INFINIPOST_API_URL"),
+        (httpx.Response(404, text="Not Found"), ApiNotFound, "INFINIPOST_API_URL may be wrong"),
     ],
 )
 async def test_error_shapes_map_to_one_tree(response: httpx.Response, error: type[Exception], text: str) -> None:

@@ -450,3 +450,8 @@ async def test_help_on_an_unknown_command_says_so_and_lists_the_real_ones(chat: 
     reply = await chat.say("/help frobnicate")
     assert reply.text.startswith("There is no `/frobnicate`; these are the commands:")
     assert "/reschedule" in reply.text
+
+
+async def test_help_on_a_subcommand_is_the_help_of_its_command(chat: ChatHarness) -> None:
+    reply = await chat.say("/help accounts alias")
+    assert reply.text.startswith("`/accounts")

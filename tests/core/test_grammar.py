@@ -61,6 +61,9 @@ def test_the_dash_a_phone_makes_of_two_hyphens_starts_the_caption_too(dash: str)
     [
         ('https://e.com/v.mp4 to "Brand TikTok" in 2 hours "Hi"', ("Brand TikTok",), "Hi"),
         ('https://e.com/v.mp4 to acc_1, "Brand TikTok" -- Hi', ("acc_1", "Brand TikTok"), "Hi"),
+        ('https://e.com/v.mp4 to "Brand TikTok", acc_1 -- Hi', ("Brand TikTok", "acc_1"), "Hi"),
+        ('https://e.com/v.mp4 to:acc_1, "Brand TikTok" now', ("acc_1", "Brand TikTok"), None),
+        ('https://e.com/v.mp4 to acc_1 "Hi, there", now', ("acc_1",), "Hi, there"),
         ('https://e.com/v.mp4 to acc_1 and "Brand TikTok" now', ("acc_1", "Brand TikTok"), None),
         ('https://e.com/v.mp4 to acc_1 "Hi"', ("acc_1",), "Hi"),  # after a name, a quoted text is the caption
     ],

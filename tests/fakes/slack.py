@@ -295,7 +295,10 @@ def message_shortcut(
     }
 
 
-def view_submission(values: dict[str, Any], private_metadata: str, *, user: str = "U1") -> dict[str, Any]:
+def view_submission(
+    values: dict[str, Any], private_metadata: str, *, user: str = "U1", view_id: str | None = None
+) -> dict[str, Any]:
+    """A form submitted; Slack keeps a view's ID while it stays open, so a form sent twice has one ID."""
     return {
         "type": "view_submission",
         "team": {"id": "T1", "domain": "test"},
@@ -303,7 +306,7 @@ def view_submission(values: dict[str, Any], private_metadata: str, *, user: str 
         "api_app_id": "A1",
         "trigger_id": f"1337.{time.time_ns()}.sub",  # every submission is its own request
         "view": {
-            "id": "V1",
+            "id": view_id or f"V{time.time_ns()}",
             "type": "modal",
             "callback_id": "post_form",
             "private_metadata": private_metadata,
