@@ -174,24 +174,25 @@ class Tracker:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        # Until then Infinipost asked not to be called (Retry-After); rounds go on, so late posts are still warned
+        # about on time, but make no API calls.
+        self._quiet_until: datetime | None = None
 
     async def run(self) -> None:
-        poll = self.ctx.settings.poll_seconds
         while True:
-            wait = poll
             try:
-                cycle = await self.cycle()
-                wait = max(poll, cycle.backed_off)
+                await self.cycle()
             except Exception:
                 logger.exception("tracker round failed; trying again next round")
-            await asyncio.sleep(wait)
+            await asyncio.sleep(self.ctx.settings.poll_seconds)
 
     async def cycle(self) -> Cycle:
         now = self.ctx.clock()
         due = await self.ctx.storage.due_posts(now, limit=DUE_BATCH)
         observed: list[tuple[StoredPost, RemotePost | None]] = []
         retry_later: list[StoredPost] = []
-        backed_off = 0.0
+        quiet = (self._quiet_until - now).total_seconds() if self._quiet_until and self._quiet_until > now else 0.0
+        backed_off = quiet
         gate = asyncio.Semaphore(CONCURRENCY)
 
         async def check(post: StoredPost) -> None:
@@ -216,7 +217,9 @@ class Tracker:
         changed = await record_remote(self.ctx, observed) if observed else 0
         if retry_later:
             await self._back_off(retry_later, extra=timedelta(seconds=backed_off))
-        reconciled = await self.reconcile()
+        if backed_off > quiet:
+            self._quiet_until = now + timedelta(seconds=backed_off)
+        reconciled = 0 if backed_off else await self.reconcile()
         if due:
             logger.info("tracker: %d due, %d checked, %d changed", len(due), len(observed), changed)
         return Cycle(checked=len(observed), changed=changed, reconciled=reconciled, backed_off=backed_off)
@@ -236,8 +239,10 @@ class Tracker:
                 ):  # not known to be live: the warning need not wait for the API
                     post = replace(post, delay_warned=True)
                     delayed.append(post)
-                wanted = next_check(post, now=now, settings=settings) or now
-                later.append(replace(post, next_check_at=max(wanted, now + extra)))
+                at = max(next_check(post, now=now, settings=settings) or now, now + extra)
+                if not post.delay_warned and post.scheduled_time is not None:
+                    at = min(at, max(now, post.scheduled_time + settings.delay_alert))  # warned on time, unread
+                later.append(replace(post, next_check_at=at))
             notices = await _notices(self.ctx, [], delayed) if delayed else []
             await self.ctx.storage.update_posts(later, notices=notices)
         if notices:

@@ -207,6 +207,26 @@ async def test_rate_limited_checks_back_off_and_never_stop_the_tracker(
     assert any("Live now" in m.text for m in chat.channel)
 
 
+async def test_while_infinipost_asks_to_wait_rounds_call_nothing_but_still_warn_of_late_posts(
+    chat: ChatHarness, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    await chat.say("/post https://e.com/v.mp4 to acc_1 in 1 hour")
+    clock.advance(hours=1)
+    sandbox.state.faults = [Fault(kind="status", route="read", status=429, retry_after="3600")]
+    tracker = Tracker(chat.core.ctx)
+    await tracker.cycle()
+    calls = len(sandbox.state.received)
+    clock.advance(minutes=11)
+    await tracker.cycle()
+    await chat.core.ctx.outbox.flush()
+    assert len(sandbox.state.received) == calls  # Retry-After is honoured across rounds
+    assert [m for m in chat.channel if "not live yet" in m.text]
+    clock.advance(hours=1)
+    await tracker.cycle()
+    await chat.core.ctx.outbox.flush()
+    assert any("Live now" in m.text for m in chat.channel)
+
+
 async def test_a_retry_after_of_a_week_delays_checks_by_an_hour_at_most(
     chat: ChatHarness, sandbox: SandboxServer, clock: FakeClock
 ) -> None:
@@ -214,7 +234,7 @@ async def test_a_retry_after_of_a_week_delays_checks_by_an_hour_at_most(
     clock.advance(hours=1)
     sandbox.state.faults = [Fault(kind="status", route="read", status=429, retry_after="604800")]
     result = await Tracker(chat.core.ctx).cycle()
-    assert result.backed_off == 3600  # the tracker's next round is an hour away, not a week
+    assert result.backed_off == 3600  # Infinipost is left alone for an hour, not a week
     clock.advance(hours=1)
     await cycle(chat)
     assert [m.text for m in chat.channel if "Live now" in m.text] == [
