@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dateparser
+from dateparser.timezone_parser import pop_tz_offset_from_string
 from pytz.exceptions import AmbiguousTimeError
 
 from bot.errors import InvalidTime
@@ -21,10 +22,11 @@ from bot.errors import InvalidTime
 logger = logging.getLogger(__name__)
 
 MAX_AHEAD = timedelta(days=365)
+MAX_PHRASE = 200  # characters; longer is no time phrase, and is not echoed back
 EXAMPLES = "for example `tomorrow 9am`, `friday 17:30`, `in 2 hours` or `dec 24 at 10`"
 
 _NOW_WORDS = {"now", "right now", "immediately"}
-_UNITS = r"(?:secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?|weeks?|months?)"
+_UNITS = r"(?:secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?|weeks?|months?|years?)"
 _SUB_DAY_UNIT = re.compile(r"^(?:secs?|seconds?|mins?|minutes?|h|hrs?|hours?)$")
 _NUMBER = r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
 _DURATION = re.compile(
@@ -54,6 +56,17 @@ _OCLOCK = re.compile(r"\b(\d{1,2})\s*o'?clock\b")
 _H_CLOCK = re.compile(r"(?<!in )\b(\d{1,2})h(\d{2})?\b")  # "13h", "13h30": clock times where people write them
 _EVENING = re.compile(r"\b(?:tonight|evening|afternoon|night)\b")
 _LEADING_KEYWORD = re.compile(r"^(?:when|at|on)\s+")
+# A time of day as written: `17:30`, `5.30pm`, `9am`, `noon`, `midnight`.
+_STATED_CLOCK = re.compile(
+    r"(?<![\d.:])(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|a\.m\.?|p\.m\.?)(?![a-z])|(?<![\d.:])(\d{1,2})[:.](\d{2})(?![\d])"
+    r"|\b(noon|midday|midnight)\b"
+)
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
+_SLASH_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/\d{2,4})?\b")
+# Zone names that mean a region's local time, daylight saving and all, rather than one fixed offset.
+_REGION_ZONES = {"et": "America/New_York", "ct": "America/Chicago", "mt": "America/Denver", "pt": "America/Los_Angeles"}
+_REGION_ZONE = re.compile(r"\s+(et|ct|mt|pt)$")
+_UNIT_NAMES = {"sec": "second", "min": "minute", "h": "hour", "hr": "hour"}
 
 
 def zone(name: str) -> ZoneInfo:
@@ -73,13 +86,18 @@ def parse_when(phrase: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
     Raises InvalidTime, with an example of what works, for anything that is not one future instant within a
     year: a day without a time of day, a past time, a date that has passed this year, nonsense.
     """
+    if len(phrase) > MAX_PHRASE:
+        raise InvalidTime(f"That time is {len(phrase):,} characters long; write it shorter, {EXAMPLES}.")
     text = _normalise(phrase)
     if not text:
         raise InvalidTime(f"Say when to post, {EXAMPLES}.")
     if text in _NOW_WORDS:
         return None
     _reject_impossible_clock(text, phrase)
+    _reject_impossible_date(text, phrase)
     is_duration = bool(_DURATION.match(text))
+    if is_duration:
+        _reject_repeated_units(text, phrase)
     if not is_duration and not _TIME_OF_DAY.search(text):
         if not (_DAY_WORDS.search(text) or _EXPLICIT_DATE.search(text)):
             raise InvalidTime(f"I could not read `{phrase.strip()}` as a time. Try {EXAMPLES}.")
@@ -93,17 +111,23 @@ def parse_when(phrase: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
         result = _parse(text, base=now.astimezone(UTC).replace(tzinfo=None), tz_name="UTC", prefer="future")
         instant = result.replace(tzinfo=UTC) if result else None
     else:
+        # A zone in the phrase ("9am UTC") is where its clock time and its day are read; dateparser alone ignores
+        # it after "today", "tomorrow" or "in 2 days".
+        rest, stated = _stated_zone(text)
+        wall_zone: tzinfo = stated or tz
         try:
-            instant = _resolve_wall_clock(text, phrase, now=now, tz=tz)
+            instant = _resolve_wall_clock(rest, phrase, now=now.astimezone(wall_zone), tz=wall_zone, shown=tz)
         except AmbiguousTimeError as exc:  # dateparser met a time in the hour that repeats when the clocks go back
-            raise _happens_twice(exc.args[0], tz.key, phrase) from exc
+            raise _happens_twice(exc.args[0], _zone_name(wall_zone), phrase) from exc
+        if instant is not None:
+            _check_clock_kept(rest, instant.astimezone(wall_zone), phrase)
     if instant is None:
         raise InvalidTime(f"I could not read `{phrase.strip()}` as a time. Try {EXAMPLES}.")
     return _checked(instant.astimezone(UTC), phrase, now=now, tz=tz)
 
 
 def _normalise(phrase: str) -> str:
-    text = " ".join(phrase.lower().split()).replace("half an hour", "30 minutes")
+    text = " ".join(phrase.lower().split()).replace("half an hour", "30 minutes").replace("midday", "noon")
     text = _OCLOCK.sub(lambda m: f"{m.group(1)}:00", text)
     text = _H_CLOCK.sub(lambda m: f"{m.group(1)}:{m.group(2) or '00'}", text)
     # "at 10" is ten o'clock; dateparser alone would read a bare number as a month or a year.
@@ -122,6 +146,23 @@ def _bare_hour(hour: int, text: str, phrase: str) -> int:
             f"Write `{hour}am`, `{hour}pm` or `{hour + 12}:00`."
         )
     return hour
+
+
+def _reject_impossible_date(text: str, phrase: str) -> None:
+    """dateparser reads `2026-13-05` as year-day-month and `12/32` as a month and a year: refuse them instead."""
+    for _, month, day in _ISO_DATE.findall(text):
+        if not (1 <= int(month) <= 12 and 1 <= int(day) <= 31):
+            raise InvalidTime(f"`{phrase.strip()}` has no such date; write dates as `2026-12-05` (year-month-day).")
+    for first, second in _SLASH_DATE.findall(text):
+        if int(second) > 31 or (int(first) > 12 and int(second) > 12) or 0 in (int(first), int(second)):
+            raise InvalidTime(f"`{phrase.strip()}` has no such date; write dates as `12/05` (month/day) or `dec 5`.")
+
+
+def _reject_repeated_units(text: str, phrase: str) -> None:
+    """dateparser keeps only the last of `in 2 hours and 1 hour`."""
+    units = [_UNIT_NAMES.get(unit.rstrip("s"), unit.rstrip("s")) for unit in _DURATION_UNIT.findall(text)]
+    if len(units) != len(set(units)):
+        raise InvalidTime(f"Give each unit once in `{phrase.strip()}`, e.g. `in 2 hours 30 minutes`.")
 
 
 def _reject_impossible_clock(text: str, phrase: str) -> None:
@@ -146,22 +187,24 @@ def _parse(text: str, *, base: datetime, tz_name: str, prefer: str) -> datetime 
         return None
 
 
-def _resolve_wall_clock(text: str, phrase: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
+def _resolve_wall_clock(text: str, phrase: str, *, now: datetime, tz: tzinfo, shown: ZoneInfo) -> datetime | None:
+    """The instant `text` means read on the clock of `tz` (the caller's zone, or one the phrase named)."""
     base = now.replace(tzinfo=None)
+    parser_zone = tz.key if isinstance(tz, ZoneInfo) else "UTC"  # a named offset: the wall clock is already its own
     if not _DAY_WORDS.search(text) and not _EXPLICIT_DATE.search(text):
         # A bare time of day: today's, or tomorrow's once today's has passed. dateparser's own "future" for it
         # keeps the day of the month but rolls the month or year on a month's last day (dec 31 noon -> dec 1).
-        today = _parse(text, base=base, tz_name=str(tz.key), prefer="current_period")
+        today = _parse(text, base=base, tz_name=parser_zone, prefer="current_period")
         if today is None:
             return None
         return _localise(today if today > base else today + timedelta(days=1), tz, phrase)
-    upcoming = _parse(text, base=base, tz_name=str(tz.key), prefer="future")
+    upcoming = _parse(text, base=base, tz_name=parser_zone, prefer="future")
     if upcoming is None:
         return None
     # "current_period" is what "friday" means when today is friday, and what a date means this year; a phrase
     # with neither ("tomorrow", "in 2 days") reads the same either way, and parsing costs milliseconds.
     this_period = (
-        _parse(text, base=base, tz_name=str(tz.key), prefer="current_period")
+        _parse(text, base=base, tz_name=parser_zone, prefer="current_period")
         if _WEEKDAY.search(text) or _EXPLICIT_DATE.search(text)
         else upcoming
     )
@@ -171,7 +214,7 @@ def _resolve_wall_clock(text: str, phrase: str, *, now: datetime, tz: ZoneInfo) 
         return _localise(walls[0], tz, phrase)  # in the past: _checked says so
     chosen = _localise(ahead[0], tz, phrase)
     if this_period is not None and upcoming.year > this_period.year and _EXPLICIT_DATE.search(text):
-        _refuse_a_passed_date(this_period.replace(tzinfo=tz), chosen, phrase, now=now, tz=tz)
+        _refuse_a_passed_date(this_period.replace(tzinfo=tz), chosen, phrase, now=now, tz=shown)
     return chosen
 
 
@@ -188,16 +231,58 @@ def _refuse_a_passed_date(passed: datetime, chosen: datetime, phrase: str, *, no
     )
 
 
-def _localise(wall: datetime, tz: ZoneInfo, phrase: str) -> datetime:
+def _localise(wall: datetime, tz: tzinfo, phrase: str) -> datetime:
     aware = wall.replace(tzinfo=tz)
     if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != wall:
         raise InvalidTime(
-            f"{wall:%H:%M} on {wall:%a %d %b} does not exist in {tz.key}: the clocks change then. "
+            f"{wall:%H:%M} on {wall:%a %d %b} does not exist in {_zone_name(tz)}: the clocks change then. "
             f"Pick another time than `{phrase.strip()}`."
         )
     if aware.utcoffset() != aware.replace(fold=1).utcoffset():
-        raise _happens_twice(wall, tz.key, phrase)
+        raise _happens_twice(wall, _zone_name(tz), phrase)
     return aware
+
+
+def _zone_name(tz: tzinfo) -> str:
+    return tz.key if isinstance(tz, ZoneInfo) else str(tz.tzname(None))
+
+
+def _stated_zone(text: str) -> tuple[str, tzinfo | None]:
+    """The phrase without a zone it names, and that zone: `ET`/`PT`/… as the region's local time, anything
+    dateparser knows (`UTC`, `PST`, `+0100`) as the fixed offset it stands for."""
+    region = _REGION_ZONE.search(text)
+    if region:
+        return text[: region.start()], ZoneInfo(_REGION_ZONES[region.group(1)])
+    rest, found = pop_tz_offset_from_string(text)
+    if not isinstance(found, tzinfo):
+        return text, None
+    offset = found.utcoffset(datetime(2000, 1, 1))
+    if offset is None:
+        return text, None
+    name = str(found).replace("\\", "")
+    return " ".join(rest.split()), timezone(offset, name)
+
+
+def _check_clock_kept(text: str, stated_wall: datetime, phrase: str) -> None:
+    """Refuse a result whose clock time is not the one written: dateparser drops a time it cannot read (`13pm`,
+    `tomorrow 9:30:99`) and keeps the current one instead."""
+    clocks = {_clock_of(match, phrase) for match in _STATED_CLOCK.finditer(text)}
+    if len(clocks) > 1:
+        raise InvalidTime(f"`{phrase.strip()}` has more than one time of day. Give one, {EXAMPLES}.")
+    if clocks and clocks != {(stated_wall.hour, stated_wall.minute)}:
+        raise InvalidTime(f"I could not read the time of day in `{phrase.strip()}`. Try {EXAMPLES}.")
+
+
+def _clock_of(match: re.Match[str], phrase: str) -> tuple[int, int]:
+    hour_ampm, minute_ampm, half, hour, minute, word = match.groups()
+    if word:
+        return (0, 0) if word == "midnight" else (12, 0)
+    if half:
+        hours, minutes = int(hour_ampm), int(minute_ampm or 0)
+        if not 1 <= hours <= 12 or minutes > 59:
+            raise InvalidTime(f"`{match.group(0).strip()}` in `{phrase.strip()}` is not a time of day.")
+        return (hours % 12 + (12 if half.startswith("p") else 0), minutes)
+    return (int(hour), int(minute))
 
 
 def _happens_twice(wall: datetime, tz_name: str, phrase: str) -> InvalidTime:
@@ -213,7 +298,8 @@ def _checked(instant: datetime, phrase: str, *, now: datetime, tz: ZoneInfo) -> 
             f"`{phrase.strip()}` is {format_local(instant, tz)}, which has already passed. "
             f"Give a time in the future, {EXAMPLES}, or say `now`."
         )
-    if instant - now > MAX_AHEAD:
+    wall_ahead = instant.astimezone(tz).replace(tzinfo=None) - now.astimezone(tz).replace(tzinfo=None)
+    if wall_ahead > MAX_AHEAD:  # counted on the caller's calendar: a clock change does not make 365 days 366
         raise InvalidTime(
             f"`{phrase.strip()}` is {format_local(instant, tz)}, more than a year ahead. "
             "Posts can be scheduled up to 365 days ahead."

@@ -166,3 +166,49 @@ def test_hours_written_without_am_or_pm(phrase: str, expected: str) -> None:
 def test_an_early_hour_without_am_or_pm_is_asked_about(phrase: str) -> None:
     assert "Write `" in refused(phrase, SATURDAY_10AM)
     assert "am`" in refused(phrase, SATURDAY_10AM)
+
+
+@pytest.mark.parametrize(
+    ("phrase", "expected"),
+    [
+        ("tomorrow 9am UTC", "2026-11-29T09:00:00Z"),  # the zone named is where the time is read
+        ("today 5pm UTC", "2026-11-28T17:00:00Z"),
+        ("tomorrow noon CET", "2026-11-29T11:00:00Z"),
+        ("in 2 days 9am UTC", "2026-11-30T09:00:00Z"),
+        ("dec 5 9am UTC", "2026-12-05T09:00:00Z"),
+        ("tomorrow midday", "2026-11-29T17:00:00Z"),
+    ],
+)
+def test_a_zone_named_in_the_phrase_is_where_its_time_is_read(phrase: str, expected: str) -> None:
+    assert when(phrase, SATURDAY_10AM) == expected
+
+
+def test_a_named_zone_is_not_moved_by_the_callers_clock_change() -> None:
+    assert when("9am UTC", datetime(2026, 3, 7, 10, 0)) == "2026-03-08T09:00:00Z"  # NY springs forward that night
+    assert when("9pm ET", datetime(2027, 7, 1, 10, 0)) == "2027-07-02T01:00:00Z"  # ET in July is EDT
+
+
+@pytest.mark.parametrize(
+    ("phrase", "says"),
+    [
+        ("tomorrow 13pm", "is not a time of day"),  # dateparser would keep the current clock time instead
+        ("tomorrow 9.75pm", "is not a time of day"),
+        ("tomorrow 9:30:99", "could not read the time of day"),
+        ("tomorrow 9am 5pm", "more than one time of day"),
+        ("in 2 hours and 1 hour", "Give each unit once"),
+        ("12/32 3pm", "no such date"),
+        ("2026-13-05 15:00", "no such date"),
+        ("tomorrow " * 40, "write it shorter"),
+    ],
+)
+def test_what_dateparser_would_misread_is_refused(phrase: str, says: str) -> None:
+    message = refused(phrase, SATURDAY_10AM)
+    assert says in message
+    assert len(message) < 300
+
+
+def test_a_year_ahead_is_counted_on_the_callers_calendar_across_a_clock_change() -> None:
+    before_spring_forward = datetime(2026, 3, 9, 10, 0)
+    assert when("in 365 days", before_spring_forward) == "2027-03-09T15:00:00Z"
+    assert "more than a year ahead" in refused("in 366 days", before_spring_forward)
+    assert "more than a year ahead" in refused("in 2 years", before_spring_forward)
