@@ -52,6 +52,7 @@ _MONTHS = (
 _EXPLICIT_DATE = re.compile(rf"\b(?:{_MONTHS})\b|\d{{1,4}}[/-]\d{{1,2}}")
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 _BARE_AT_HOUR = re.compile(r"\bat\s+(\d{1,2})(?![\d:./-])(?!\s*(?:am|pm|a\.m|p\.m|h\b))")
+_DOTTED_CLOCK = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{2})(?![\d.])")
 _OCLOCK = re.compile(r"\b(\d{1,2})\s*o'?clock\b")
 _H_CLOCK = re.compile(r"(?<!in )\b(\d{1,2})h(\d{2})?\b")  # "13h", "13h30": clock times where people write them
 _EVENING = re.compile(r"\b(?:tonight|evening|afternoon|night)\b")
@@ -65,7 +66,14 @@ _ISO_DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 _SLASH_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/\d{2,4})?\b")
 # Zone names that mean a region's local time, daylight saving and all, rather than one fixed offset.
 _REGION_ZONES = {"et": "America/New_York", "ct": "America/Chicago", "mt": "America/Denver", "pt": "America/Los_Angeles"}
-_REGION_ZONE = re.compile(r"\s+(et|ct|mt|pt)$")
+_REGION_ZONE = re.compile(r"(?:^|\s)\(?(et|ct|mt|pt)\)?\.?(?=\s|$)")
+# Abbreviations read as the one fixed offset they name. Others are words (`get`, `west`) or name several zones
+# (IST, BST, AST), and count only when they are the caller's own zone's.
+_FIXED_ABBREVIATIONS = frozenset({
+    "UTC", "GMT", "Z", "EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT", "AKST", "AKDT", "HST", "CET", "CEST",
+    "EET", "EEST", "JST", "KST", "AEST", "AEDT", "ACST", "ACDT", "AWST", "NZST", "NZDT", "SGT", "HKT",
+})  # fmt: skip
+_AMBIGUOUS_ABBREVIATIONS = frozenset({"IST", "BST", "AST", "ADT", "SST", "GST"})
 _UNIT_NAMES = {"sec": "second", "min": "minute", "h": "hour", "hr": "hour"}
 
 
@@ -86,7 +94,7 @@ def parse_when(phrase: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
     Raises InvalidTime, with an example of what works, for anything that is not one future instant within a
     year: a day without a time of day, a past time, a date that has passed this year, nonsense.
     """
-    if len(phrase) > MAX_PHRASE:
+    if len(phrase.strip()) > MAX_PHRASE:
         raise InvalidTime(f"That time is {len(phrase):,} characters long; write it shorter, {EXAMPLES}.")
     text = _normalise(phrase)
     if not text:
@@ -113,7 +121,7 @@ def parse_when(phrase: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
     else:
         # A zone in the phrase ("9am UTC") is where its clock time and its day are read; dateparser alone ignores
         # it after "today", "tomorrow" or "in 2 days".
-        rest, stated = _stated_zone(text)
+        rest, stated = _stated_zone(text, own=tz, now=now)
         wall_zone: tzinfo = stated or tz
         try:
             instant = _resolve_wall_clock(rest, phrase, now=now.astimezone(wall_zone), tz=wall_zone, shown=tz)
@@ -128,6 +136,7 @@ def parse_when(phrase: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
 
 def _normalise(phrase: str) -> str:
     text = " ".join(phrase.lower().split()).replace("half an hour", "30 minutes").replace("midday", "noon")
+    text = _DOTTED_CLOCK.sub(r"\1:\2", text)  # "10.30pm" as "10:30pm", which dateparser reads
     text = _OCLOCK.sub(lambda m: f"{m.group(1)}:00", text)
     text = _H_CLOCK.sub(lambda m: f"{m.group(1)}:{m.group(2) or '00'}", text)
     # "at 10" is ten o'clock; dateparser alone would read a bare number as a month or a year.
@@ -247,20 +256,30 @@ def _zone_name(tz: tzinfo) -> str:
     return tz.key if isinstance(tz, ZoneInfo) else str(tz.tzname(None))
 
 
-def _stated_zone(text: str) -> tuple[str, tzinfo | None]:
-    """The phrase without a zone it names, and that zone: `ET`/`PT`/… as the region's local time, anything
-    dateparser knows (`UTC`, `PST`, `+0100`) as the fixed offset it stands for."""
+def _stated_zone(text: str, *, own: ZoneInfo, now: datetime) -> tuple[str, tzinfo | None]:
+    """The phrase without a zone it names, and that zone: the caller's own when it is its abbreviation (`EST` or
+    `EDT` in New York, `IST` in Kolkata), `ET`/`PT`/… as the region's local time, a numeric offset or a
+    well-known abbreviation (`UTC`, `PST`, `+0100`) as the fixed offset it stands for."""
     region = _REGION_ZONE.search(text)
     if region:
-        return text[: region.start()], ZoneInfo(_REGION_ZONES[region.group(1)])
+        rest = f"{text[: region.start()]} {text[region.end() :]}"
+        return " ".join(rest.split()), ZoneInfo(_REGION_ZONES[region.group(1)])
     rest, found = pop_tz_offset_from_string(text)
     if not isinstance(found, tzinfo):
         return text, None
+    name = str(found.tzname(None) or "").replace("\\", "").upper()
+    rest = " ".join(rest.split())
+    if name in {datetime(now.year, month, 1, tzinfo=own).tzname() for month in (1, 7)}:
+        return rest, own  # winter's or summer's name of the caller's zone: their clock, daylight saving and all
+    if name in _AMBIGUOUS_ABBREVIATIONS:
+        raise InvalidTime(
+            f"`{name}` names several time zones. Write its offset instead (`9am +0530`), or set your own zone "
+            "with `/timezone` and leave the zone out."
+        )
     offset = found.utcoffset(datetime(2000, 1, 1))
-    if offset is None:
+    if offset is None or not (name in _FIXED_ABBREVIATIONS or name.startswith(("UTC+", "UTC-"))):
         return text, None
-    name = str(found).replace("\\", "")
-    return " ".join(rest.split()), timezone(offset, name)
+    return rest, timezone(offset, name)
 
 
 def _check_clock_kept(text: str, stated_wall: datetime, phrase: str) -> None:
@@ -299,7 +318,7 @@ def _checked(instant: datetime, phrase: str, *, now: datetime, tz: ZoneInfo) -> 
             f"Give a time in the future, {EXAMPLES}, or say `now`."
         )
     wall_ahead = instant.astimezone(tz).replace(tzinfo=None) - now.astimezone(tz).replace(tzinfo=None)
-    if wall_ahead > MAX_AHEAD:  # counted on the caller's calendar: a clock change does not make 365 days 366
+    if instant - now > MAX_AHEAD and wall_ahead > MAX_AHEAD:  # a clock change in between adds no day
         raise InvalidTime(
             f"`{phrase.strip()}` is {format_local(instant, tz)}, more than a year ahead. "
             "Posts can be scheduled up to 365 days ahead."

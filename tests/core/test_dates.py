@@ -212,3 +212,40 @@ def test_a_year_ahead_is_counted_on_the_callers_calendar_across_a_clock_change()
     assert when("in 365 days", before_spring_forward) == "2027-03-09T15:00:00Z"
     assert "more than a year ahead" in refused("in 366 days", before_spring_forward)
     assert "more than a year ahead" in refused("in 2 years", before_spring_forward)
+
+
+@pytest.mark.parametrize("word", ["get", "west", "eat", "net", "cat"])
+def test_ordinary_words_are_not_taken_for_zones(word: str) -> None:
+    assert when(f"tomorrow 9am {word}", SATURDAY_10AM) == "2026-11-29T14:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("phrase", "now", "zone", "expected"),
+    [
+        ("tomorrow 9am IST", datetime(2026, 2, 28, 12, 0), "Asia/Kolkata", "2026-03-01T03:30:00Z"),
+        ("tomorrow 9am CST", datetime(2026, 11, 28, 18, 0), "Asia/Shanghai", "2026-11-29T01:00:00Z"),
+        ("tomorrow 9am EST", datetime(2026, 7, 10, 10, 0), "America/New_York", "2026-07-11T13:00:00Z"),
+        ("9am ET tomorrow", datetime(2026, 7, 10, 10, 0), "America/Los_Angeles", "2026-07-11T13:00:00Z"),
+        ("tomorrow 9am (PT)", datetime(2026, 7, 10, 10, 0), "America/New_York", "2026-07-11T16:00:00Z"),
+    ],
+)
+def test_an_abbreviation_of_the_callers_own_zone_or_a_region_follows_its_clock(
+    phrase: str, now: datetime, zone: str, expected: str
+) -> None:
+    assert when(phrase, now, ZoneInfo(zone)) == expected
+
+
+def test_an_abbreviation_naming_several_zones_asks_for_an_offset() -> None:
+    assert "names several time zones" in refused("tomorrow 9am IST", SATURDAY_10AM)
+    assert when("tomorrow 9am +0530", SATURDAY_10AM) == "2026-11-29T03:30:00Z"
+
+
+@pytest.mark.parametrize(
+    ("phrase", "expected"),
+    [
+        ("tomorrow 10.30pm", "2026-11-30T03:30:00Z"),  # a dotted clock time
+        ("2026-12-05T09:00:00Z", "2026-12-05T09:00:00Z"),  # ISO 8601 in UTC
+    ],
+)
+def test_written_forms_of_a_clock_time(phrase: str, expected: str) -> None:
+    assert when(phrase, SATURDAY_10AM) == expected
