@@ -11,10 +11,9 @@ from bot.context import Context
 from bot.dates import format_local, parse_when
 from bot.errors import ApiError, ApiNotFound, ApiUnconfirmed, BadCommand, InvalidTime, NotAllowed, UsageError
 from bot.model import Caller, Command, ContentType, PostStatus, RemotePost, Reply
-from bot.notices import NoticeKind, notice_for
 from bot.texts import describe_media
-from bot.tracking import record_remote
-from storage.records import NewNotice, RequestState, StoredPost, StoredRequest
+from bot.tracking import announcement_update, record_remote
+from storage.records import RequestState, StoredPost, StoredRequest
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +111,7 @@ async def cancel(ctx: Context, command: Command) -> Reply:
             await ctx.storage.update_posts(
                 after,
                 audit=(command.caller, "cancel", stored.id, {"posts": [p.id for p in cancelled]}),
-                notices=[await _announcement(ctx, stored, after)],
+                notices=[await announcement_update(ctx, stored, after)],
             )
         ctx.outbox.wake()
     lines = [f"Cancelled `{p.id}` ({p.account_label})." for p in cancelled]
@@ -168,7 +167,7 @@ async def reschedule(ctx: Context, command: Command) -> Reply:
                     stored.id,
                     {"posts": [p.id for p in moved], "to": when.isoformat()},
                 ),
-                notices=[await _announcement(ctx, stored, moved)],
+                notices=[await announcement_update(ctx, stored, moved)],
             )
         ctx.outbox.wake()
     if moved and stored.request.sound_url:
@@ -220,13 +219,6 @@ async def _target(ctx: Context, target: str, caller: Caller, *, verb: str) -> tu
     if not posts:
         raise UsageError(f"Request #{stored.id} has no posts at Infinipost ({stored.state}).")
     return stored, posts
-
-
-async def _announcement(ctx: Context, stored: StoredRequest, changed: list[StoredPost]) -> NewNotice:
-    """The request's announcement rewritten with every one of its posts, `changed` as they are now."""
-    current = {p.id: p for p in (await ctx.storage.posts_of([stored.id]))[stored.id]}
-    current.update({p.id: p for p in changed})
-    return notice_for(NoticeKind.UPDATED, stored, list(current.values()), sandbox=ctx.sandbox)
 
 
 def _finals(posts: list[StoredPost]) -> str:

@@ -132,10 +132,15 @@ async def _notices(
         if late[request_id]:
             notices.append(notice_for(NoticeKind.DELAYED, stored, late[request_id], sandbox=ctx.sandbox))
         if pairs:
-            current = {p.id: p for p in (await ctx.storage.posts_of([request_id]))[request_id]}
-            current.update({after.id: after for _, after in pairs})
-            notices.append(notice_for(NoticeKind.UPDATED, stored, list(current.values()), sandbox=ctx.sandbox))
+            notices.append(await announcement_update(ctx, stored, [after for _, after in pairs]))
     return notices
+
+
+async def announcement_update(ctx: Context, stored: StoredRequest, changed: Sequence[StoredPost]) -> NewNotice:
+    """The request's announcement rewritten with every one of its posts, `changed` as they are now."""
+    current = {p.id: p for p in (await ctx.storage.posts_of([stored.id]))[stored.id]}
+    current.update({p.id: p for p in changed})
+    return notice_for(NoticeKind.UPDATED, stored, list(current.values()), sandbox=ctx.sandbox)
 
 
 def _failure_notices(ctx: Context, stored: StoredRequest, failed: list[StoredPost]) -> list[NewNotice]:
