@@ -216,17 +216,12 @@ class SlackAdapter:
 
     async def _time_problem(self, body: dict[str, Any]) -> str | None:
         """What is wrong with the form's time, if that can be told in time; never raises."""
-        view, user = body["view"], body["user"]
-        phrase = str(_value(view.get("state", {}).get("values", {}), "when").get("value") or "")
+        phrase = str(_value(body["view"].get("state", {}).get("values", {}), "when").get("value") or "")
         if not phrase.strip():
             return None
         try:
             async with asyncio.timeout(FIELD_CHECK_BUDGET):
-                metadata = json.loads(view.get("private_metadata") or "{}")
-                caller = await self._caller(
-                    user.get("team_id", ""), user["id"], metadata.get("channel", ""), user.get("name", "")
-                )
-                return await self.core.time_problem(caller, phrase)
+                return await self.core.time_problem(await self._form_caller(body), phrase)
         except (BotError, TimeoutError):
             return None  # the submission goes ahead, and its answer says what is wrong
         except Exception:
@@ -240,8 +235,7 @@ class SlackAdapter:
         for key, (made, _) in list(self._verdicts.items()):
             if now - made > 60:  # never waited for: its listener gave up first
                 del self._verdicts[key]
-        key = str(body.get("trigger_id") or body["view"].get("id"))
-        _, verdict = self._verdicts.setdefault(key, (now, asyncio.get_running_loop().create_future()))
+        _, verdict = self._verdicts.setdefault(_submission_key(body), (now, asyncio.get_running_loop().create_future()))
         return verdict
 
     async def _submission(self, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -252,18 +246,15 @@ class SlackAdapter:
         except TimeoutError:
             left_alone = False  # the ack never decided: answer as if the form had closed
         finally:
-            self._verdicts.pop(str(body.get("trigger_id") or view.get("id")), None)
+            self._verdicts.pop(_submission_key(body), None)
         if left_alone:
             return
         now = time.monotonic()
         self._sent_forms = {v: t for v, t in self._sent_forms.items() if now - t < SENT_FORM_MEMORY}
         self._sent_forms[str(view.get("id"))] = now
-        metadata = json.loads(view.get("private_metadata") or "{}")
-        user = body["user"]
+        metadata = _metadata(view)
         async with self._or_apologise(metadata.get("response_url") or ""), self._work:
-            caller = await self._caller(
-                user.get("team_id", ""), user["id"], metadata.get("channel", ""), user.get("name", "")
-            )
+            caller = await self._form_caller(body)
             values = view.get("state", {}).get("values", {})
             uploads = _value(values, "files").get("files") or []
             file_ids = [str(f["id"]) for f in uploads if isinstance(f, dict) and f.get("id")]
@@ -300,6 +291,12 @@ class SlackAdapter:
             logger.exception("a Slack listener failed")
             with contextlib.suppress(Exception):
                 await self._respond(response_url, blocks.reply_message(Reply(text=GENERIC_ERROR, error=True)))
+
+    async def _form_caller(self, body: dict[str, Any]) -> Caller:
+        """Who submitted a form, in the channel it was opened from."""
+        user = body["user"]
+        channel = _metadata(body["view"]).get("channel", "")
+        return await self._caller(user.get("team_id", ""), user["id"], channel, user.get("name", ""))
 
     async def _caller(self, team_id: str, user_id: str, channel_id: str, name: str) -> Caller:
         return await self.people.caller(team_id=team_id, user_id=user_id, channel_id=channel_id, fallback_name=name)
@@ -379,6 +376,17 @@ async def _ack_command(ack: Callable[..., Awaitable[None]], body: dict[str, Any]
         await ack(text="⏳ Checking your post…")
     else:
         await ack()
+
+
+def _submission_key(body: dict[str, Any]) -> str:
+    """One form submission: each has its own trigger_id."""
+    return str(body.get("trigger_id") or body["view"].get("id"))
+
+
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """What the bot put in a form's private_metadata when it opened it."""
+    metadata: dict[str, Any] = json.loads(view.get("private_metadata") or "{}")
+    return metadata
 
 
 def _value(values: dict[str, Any], block_id: str) -> dict[str, Any]:
