@@ -33,7 +33,6 @@ _DURATION = re.compile(
     rf"^(?:in\s+)?{_NUMBER}\s*{_UNITS}(?:\s*(?:,|and)?\s*{_NUMBER}\s*{_UNITS})*(?:\s+from\s+now|\s+later)?$"
 )
 _DURATION_UNIT = re.compile(rf"{_NUMBER}\s*({_UNITS})\b")
-_CLOCK = re.compile(r"\b(\d{1,2})[:.](\d{2})\b")
 _TIME_OF_DAY = re.compile(
     r"\d{1,2}[:.]\d{2}|\d\s*(?:am|pm|a\.m\.?|p\.m\.?)(?![a-z])"
     r"|\b(?:noon|midday|midnight|morning|afternoon|evening|tonight)\b|t\d{2}:\d{2}"
@@ -101,7 +100,6 @@ def parse_when(phrase: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
         raise InvalidTime(f"Say when to post, {EXAMPLES}.")
     if text in _NOW_WORDS:
         return None
-    _reject_impossible_clock(text, phrase)
     _reject_impossible_date(text, phrase)
     is_duration = bool(_DURATION.match(text))
     if is_duration:
@@ -123,12 +121,13 @@ def parse_when(phrase: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
         # it after "today", "tomorrow" or "in 2 days".
         rest, stated = _stated_zone(text, own=tz, now=now)
         wall_zone: tzinfo = stated or tz
+        clocks = _stated_clocks(rest, phrase)
         try:
             instant = _resolve_wall_clock(rest, phrase, now=now.astimezone(wall_zone), tz=wall_zone, shown=tz)
         except AmbiguousTimeError as exc:  # dateparser met a time in the hour that repeats when the clocks go back
             raise _happens_twice(exc.args[0], _zone_name(wall_zone), phrase) from exc
         if instant is not None:
-            _check_clock_kept(rest, instant.astimezone(wall_zone), phrase)
+            _check_clock_kept(clocks, instant.astimezone(wall_zone), phrase)
     if instant is None:
         raise InvalidTime(f"I could not read `{phrase.strip()}` as a time. Try {EXAMPLES}.")
     return _checked(instant.astimezone(UTC), phrase, now=now, tz=tz)
@@ -172,13 +171,6 @@ def _reject_repeated_units(text: str, phrase: str) -> None:
     units = [_UNIT_NAMES.get(unit.rstrip("s"), unit.rstrip("s")) for unit in _DURATION_UNIT.findall(text)]
     if len(units) != len(set(units)):
         raise InvalidTime(f"Give each unit once in `{phrase.strip()}`, e.g. `in 2 hours 30 minutes`.")
-
-
-def _reject_impossible_clock(text: str, phrase: str) -> None:
-    for hours, minutes in _CLOCK.findall(text):
-        if int(hours) > 23 or int(minutes) > 59:
-            # dateparser silently drops such a time and keeps the current clock time instead.
-            raise InvalidTime(f"`{hours}:{minutes}` in `{phrase.strip()}` is not a time of day.")
 
 
 def _parse(text: str, *, base: datetime, tz_name: str, prefer: str) -> datetime | None:
@@ -282,10 +274,15 @@ def _stated_zone(text: str, *, own: ZoneInfo, now: datetime) -> tuple[str, tzinf
     return rest, timezone(offset, name)
 
 
-def _check_clock_kept(text: str, stated_wall: datetime, phrase: str) -> None:
-    """Refuse a result whose clock time is not the one written: dateparser drops a time it cannot read (`13pm`,
-    `tomorrow 9:30:99`) and keeps the current one instead."""
-    clocks = {_clock_of(match, phrase) for match in _STATED_CLOCK.finditer(text)}
+def _stated_clocks(text: str, phrase: str) -> set[tuple[int, int]]:
+    """The clock times written in a phrase, as (hour, minute); raises InvalidTime for one that is no time of day
+    (`25:00`, `13pm`), which dateparser would silently drop."""
+    return {_clock_of(match, phrase) for match in _STATED_CLOCK.finditer(text)}
+
+
+def _check_clock_kept(clocks: set[tuple[int, int]], stated_wall: datetime, phrase: str) -> None:
+    """Refuse a result whose clock time is not the one written: dateparser drops a time it cannot read
+    (`tomorrow 9:30:99`) and keeps the current one instead."""
     if len(clocks) > 1:
         raise InvalidTime(f"`{phrase.strip()}` has more than one time of day. Give one, {EXAMPLES}.")
     if clocks and clocks != {(stated_wall.hour, stated_wall.minute)}:
@@ -301,6 +298,8 @@ def _clock_of(match: re.Match[str], phrase: str) -> tuple[int, int]:
         if not 1 <= hours <= 12 or minutes > 59:
             raise InvalidTime(f"`{match.group(0).strip()}` in `{phrase.strip()}` is not a time of day.")
         return (hours % 12 + (12 if half.startswith("p") else 0), minutes)
+    if int(hour) > 23 or int(minute) > 59:
+        raise InvalidTime(f"`{match.group(0).strip()}` in `{phrase.strip()}` is not a time of day.")
     return (int(hour), int(minute))
 
 
