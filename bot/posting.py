@@ -33,14 +33,13 @@ from bot.model import (
     PostDraft,
     PostForm,
     PostRequest,
-    PostStatus,
     RemotePost,
     Reply,
 )
 from bot.notices import NoticeKind, notice_for
 from bot.texts import fields_text, request_fields
-from bot.tracking import RECONCILE_DELAYS, next_check
-from storage.records import RequestState, StoredPost, StoredRequest
+from bot.tracking import RECONCILE_DELAYS, tracked_post
+from storage.records import RequestState, StoredRequest
 
 logger = logging.getLogger(__name__)
 
@@ -254,18 +253,9 @@ async def send(ctx: Context, stored: StoredRequest, *, caller: Caller, tz: ZoneI
         return await _unconfirmed(ctx, stored, caller, ApiUnconfirmed.default_message)
     labels = {account.id: account.label for account in request.accounts}
     now = ctx.clock()
-    posts = []
-    for p in matched:
-        post = StoredPost(
-            id=p.id,
-            request_id=request_id,
-            account_id=p.account_id,
-            account_label=labels.get(p.account_id, p.account_id),
-            status=p.status if p.status is not PostStatus.UNKNOWN else PostStatus.SCHEDULED,
-            scheduled_time=p.scheduled_time or request.scheduled_time,
-            posted_at=p.posted_at,
-        )
-        posts.append(replace(post, next_check_at=next_check(post, now=now, settings=ctx.settings)))
+    posts = [
+        tracked_post(stored, p, labels.get(p.account_id, p.account_id), now=now, settings=ctx.settings) for p in matched
+    ]
     sent = replace(stored, state=RequestState.SENT)
     try:
         await ctx.storage.finish_request(

@@ -33,6 +33,22 @@ SCAN_LIMIT = 300  # posts of one account looked at per attempt
 STUCK_SENDING = timedelta(minutes=10)  # far beyond the client's timeout
 
 
+def tracked_post(
+    stored: StoredRequest, remote: RemotePost, label: str, *, now: datetime, settings: Settings
+) -> StoredPost:
+    """A post Infinipost made for a request, as it is stored and tracked from now on."""
+    post = StoredPost(
+        id=remote.id,
+        request_id=stored.id,
+        account_id=remote.account_id,
+        account_label=label,
+        status=remote.status if remote.status is not PostStatus.UNKNOWN else PostStatus.SCHEDULED,
+        scheduled_time=remote.scheduled_time or stored.request.scheduled_time,
+        posted_at=remote.posted_at,
+    )
+    return replace(post, next_check_at=next_check(post, now=now, settings=settings))
+
+
 def next_check(post: StoredPost, *, now: datetime, settings: Settings) -> datetime | None:
     """When to ask about a post again: never once final, at its time while it waits, then backing off, but
     never past the moment it becomes late (BOT_DELAY_ALERT_MINUTES after its time) before that was warned about."""
@@ -278,7 +294,9 @@ class Tracker:
             if match is None:
                 missing.append(account)
             else:
-                found.append(self._adopted(stored, match, account.label))
+                found.append(
+                    tracked_post(stored, match, account.label, now=self.ctx.clock(), settings=self.ctx.settings)
+                )
         last_try = stored.reconcile_attempts + 1 >= len(RECONCILE_DELAYS)
         if missing and not last_try:
             await self._try_later(stored)
@@ -305,18 +323,6 @@ class Tracker:
     async def _try_later(self, stored: StoredRequest) -> None:
         step = RECONCILE_DELAYS[min(stored.reconcile_attempts, len(RECONCILE_DELAYS) - 1)]
         await self.ctx.storage.reconcile_later(stored.id, at=self.ctx.clock() + step)
-
-    def _adopted(self, stored: StoredRequest, remote: RemotePost, label: str) -> StoredPost:
-        post = StoredPost(
-            id=remote.id,
-            request_id=stored.id,
-            account_id=remote.account_id,
-            account_label=label,
-            status=remote.status if remote.status is not PostStatus.UNKNOWN else PostStatus.SCHEDULED,
-            scheduled_time=remote.scheduled_time or stored.request.scheduled_time,
-            posted_at=remote.posted_at,
-        )
-        return replace(post, next_check_at=next_check(post, now=self.ctx.clock(), settings=self.ctx.settings))
 
     async def _find(self, stored: StoredRequest, account_id: str) -> RemotePost | None:
         """The account's post that is this request: same caption and time, created around when it was sent,
