@@ -31,6 +31,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from adapters.slack import blocks
 from adapters.slack.messenger import SlackMessenger
 from adapters.slack.people import PLATFORM, SlackPeople
+from bot.api import MAX_IN_FLIGHT
 from bot.config import Settings
 from bot.core import GENERIC_ERROR, HANDLERS, Core
 from bot.errors import BotError
@@ -42,8 +43,9 @@ SHORTCUT_CALLBACK = "schedule_as_post"
 REPLAY_WINDOW = 6 * 60.0  # Slack's five minutes of timestamp tolerance, and a margin
 FIELD_CHECK_BUDGET = 1.0  # seconds a form submission may spend checking its time, well within Slack's 3
 SENT_FORM_MEMORY = 30 * 60.0  # seconds a sent form is remembered, so that a second Submit does not post twice
-WORKERS = 64  # as many as the Infinipost client has calls in flight
+WORKERS = MAX_IN_FLIGHT  # as many as the Infinipost client has calls in flight
 EVENTS_PATH = "/slack/events"
+BOT_EVENTS = ("app_uninstalled", "tokens_revoked")  # so that the logs say why Slack stopped answering
 SLACK_FILE_HOSTS = ("slack.com", ".slack.com", "slack-files.com", ".slack-edge.com")
 
 NO_FILES = (
@@ -142,7 +144,7 @@ class SlackAdapter:
         self.app.view_submission(blocks.FORM_CALLBACK)(ack=self._ack_submission, lazy=[self._submission])
         self.app.action(blocks.CONFIRM_ACTION)(ack=_ack, lazy=[self._button])
         self.app.action(blocks.DISCARD_ACTION)(ack=_ack, lazy=[self._button])
-        for event in ("app_uninstalled", "tokens_revoked"):
+        for event in BOT_EVENTS:
             self.app.event(event)(_lost_access)
 
     async def _command(self, body: dict[str, Any], client: AsyncWebClient) -> None:

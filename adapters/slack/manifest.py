@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.slack.app import EVENTS_PATH, SHORTCUT_CALLBACK
+from adapters.slack.app import BOT_EVENTS, EVENTS_PATH, SHORTCUT_CALLBACK
 from bot.config import Settings
 from bot.texts import COMMANDS
 
@@ -21,7 +21,6 @@ BOT_SCOPES = [
     "mpim:history",  # and in group direct messages
 ]
 PLACEHOLDER_URL = "https://YOUR-PUBLIC-HOST"
-BOT_EVENTS = ("app_uninstalled", "tokens_revoked")  # so that the logs say why Slack stopped answering
 # Slack shows at most 100 characters of a usage hint.
 _HINTS = {"post": "<links> to <accounts> at <time> -- <caption>   (nothing: open the form)"}
 

@@ -13,6 +13,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import httpx
 
 from bot.errors import MediaRejected
+from bot.media.sniff import HEAD_BYTES
 from bot.model import Attachment, MediaSource
 
 logger = logging.getLogger(__name__)
@@ -108,8 +109,8 @@ async def _save(response: httpx.Response, *, work_dir: Path, max_bytes: int, nam
                 size += len(chunk)
                 if size > max_bytes:
                     raise _too_big(name, size, max_bytes, at_least=True)
-                if len(head) < 8192:
-                    head += chunk[: 8192 - len(head)]
+                if len(head) < HEAD_BYTES:
+                    head += chunk[: HEAD_BYTES - len(head)]
                 digest.update(chunk)
                 out.write(chunk)
     except BaseException:
@@ -127,7 +128,7 @@ def _copy_local(path: Path, *, work_dir: Path, max_bytes: int, name: str) -> Dow
     digest = hashlib.sha256()
     handle, temp = tempfile.mkstemp(dir=work_dir, prefix="local-")
     with os.fdopen(handle, "wb") as out, path.open("rb") as source:
-        head = source.read(8192)
+        head = source.read(HEAD_BYTES)
         source.seek(0)
         while chunk := source.read(CHUNK):
             digest.update(chunk)
