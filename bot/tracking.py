@@ -163,8 +163,7 @@ def _failure_notices(ctx: Context, stored: StoredRequest, failed: list[StoredPos
     notices = [notice_for(NoticeKind.FAILED, stored, failed, sandbox=ctx.sandbox)]
     alerts = alerts_channel(ctx.settings.alerts_channel, stored.channel.platform)
     if alerts and alerts != stored.channel.channel_id:
-        copy = notice_for(NoticeKind.FAILED, stored, failed, sandbox=ctx.sandbox)
-        notices.append(replace(copy, channel=replace(stored.channel, channel_id=alerts)))
+        notices.append(replace(notices[0], channel=replace(stored.channel, channel_id=alerts)))
     return notices
 
 
