@@ -148,6 +148,15 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             "CREATE INDEX requests_by_api_state ON requests (api, state)",
         ),
     ),
+    (
+        "0006_notice_lookups",
+        (
+            # Delivered notices stay in the table: the outbox's every-round look for notices caught mid-delivery,
+            # and the check for a request's pending announcement, must not scan all of them.
+            "CREATE INDEX notices_sending ON notices (id) WHERE state = 'sending'",
+            "CREATE INDEX notices_by_request ON notices (request_id)",
+        ),
+    ),
 ]
 
 
