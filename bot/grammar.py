@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from bot.errors import BadCommand
 from bot.model import ContentType, PostDraft
+from bot.texts import clip
 
 MAX_COMMAND_LENGTH = 4000  # Slack's own limit on slash command text
 USAGE = (
@@ -245,6 +246,5 @@ def _looks_like_path(word: str) -> bool:
     return word.startswith(("/", "./", "../", "~/"))
 
 
-def _short(text: str, limit: int = 40) -> str:
-    text = text.replace("`", "'")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _short(text: str) -> str:
+    return clip(text.replace("`", "'"), 40)

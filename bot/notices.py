@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from bot.model import ChannelRef, PostStatus
+from bot.texts import clip
 from storage.records import NewNotice, StoredPost, StoredRequest, from_db_time, to_db_time
 
 
@@ -172,7 +173,7 @@ def _when(n: Notice, style: Style) -> str:
 def _caption(n: Notice, style: Style) -> str:
     if not n.caption:
         return ""
-    caption = n.caption if len(n.caption) <= 300 else n.caption[:299] + "…"
+    caption = clip(n.caption, 300)
     return "".join(f"\n> {line}" for line in style.text(caption).splitlines())
 
 

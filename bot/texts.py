@@ -33,6 +33,11 @@ EXAMPLES = (
 )
 
 
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, with an ellipsis where it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def help_text(topic: str = "") -> str:
     topic = next(iter(topic.split()), "").lstrip("/").lower()  # `/help accounts alias` is about /accounts
     if topic in COMMANDS:

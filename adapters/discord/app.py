@@ -21,7 +21,7 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 
 from adapters.discord.components import DiscordClient, PreviewButton, ScheduleForm, preview_view
-from adapters.discord.embeds import Rendered, clip, reply_message
+from adapters.discord.embeds import Rendered, reply_message
 from adapters.discord.messenger import DiscordMessenger
 from adapters.discord.people import PLATFORM, DiscordPeople
 from bot.config import Settings
@@ -29,7 +29,7 @@ from bot.core import GENERIC_ERROR, Core
 from bot.errors import BotError
 from bot.model import Attachment, Command, MediaSource, PostDraft, PostForm, Reply
 from bot.preferences import zone_choices
-from bot.texts import COMMANDS
+from bot.texts import COMMANDS, clip
 
 logger = logging.getLogger(__name__)
 

@@ -14,6 +14,7 @@ import discord
 
 from bot.model import Reply
 from bot.notices import Notice, NoticeKind, Style, render
+from bot.texts import clip
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
@@ -64,10 +65,6 @@ class Rendered:
     content: str | None
     embeds: list[discord.Embed] = field(default_factory=list)
     mentions: discord.AllowedMentions = field(default_factory=discord.AllowedMentions.none)
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def reply_message(reply: Reply) -> Rendered:

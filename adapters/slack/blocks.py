@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.model import PostForm, Reply
 from bot.notices import Notice, Style, render
+from bot.texts import clip
 
 CONFIRM_ACTION = "post_confirm"
 DISCARD_ACTION = "post_discard"
@@ -50,7 +51,8 @@ def reply_message(reply: Reply) -> dict[str, Any]:
         head = reply.text.split("\n", 1)[0]
         blocks = _sections(f"*{escape(head)}*")
         fields = [
-            {"type": "mrkdwn", "text": f"*{escape(name)}*\n{escape(_clip(value))}"} for name, value in reply.fields[:10]
+            {"type": "mrkdwn", "text": f"*{escape(name)}*\n{escape(clip(value, FIELD_LIMIT))}"}
+            for name, value in reply.fields[:10]
         ]
         blocks.append({"type": "section", "fields": fields})
     else:
@@ -67,7 +69,7 @@ def reply_message(reply: Reply) -> dict[str, Any]:
             }
         )
     return {
-        "text": _clip(reply.text, 3000),
+        "text": clip(reply.text, 3000),
         "blocks": blocks,
         "response_type": "ephemeral" if reply.ephemeral else "in_channel",
     }
@@ -76,7 +78,7 @@ def reply_message(reply: Reply) -> dict[str, Any]:
 def notice_message(notices: Sequence[Notice]) -> dict[str, Any]:
     """Keyword arguments for `chat.postMessage` / `chat.update` carrying channel notices."""
     text = render(notices, SLACK_STYLE)
-    return {"text": _clip(text, 3000), "blocks": _sections(text)}
+    return {"text": clip(text, 3000), "blocks": _sections(text)}
 
 
 def _button(label: str, action_id: str, value: str, *, style: str | None = None) -> Block:
@@ -89,11 +91,7 @@ def _button(label: str, action_id: str, value: str, *, style: str | None = None)
 
 def field_error(text: str) -> str:
     """A message shown under a form field: plain text, one short line."""
-    return _clip(text.replace("`", ""), 150)
-
-
-def _clip(text: str, limit: int = FIELD_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(text.replace("`", ""), 150)
 
 
 def loading_view(metadata: dict[str, Any]) -> Block:
