@@ -37,13 +37,9 @@ _TIME_OF_DAY = re.compile(
     r"\d{1,2}[:.]\d{2}|\d\s*(?:am|pm|a\.m\.?|p\.m\.?)(?![a-z])"
     r"|\b(?:noon|midday|midnight|morning|afternoon|evening|tonight)\b|t\d{2}:\d{2}"
 )
-_DAY_WORDS = re.compile(
-    r"\b(?:today|tonight|tomorrow|yesterday|next|this|week|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun"
-    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
-)
-_WEEKDAY = re.compile(
-    r"\b(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
-)
+_WEEKDAYS = r"mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_DAY_WORDS = re.compile(rf"\b(?:today|tonight|tomorrow|yesterday|next|this|week|{_WEEKDAYS})\b")
+_WEEKDAY = re.compile(rf"\b(?:{_WEEKDAYS})\b")
 _MONTHS = (
     r"jan|january|feb|february|mar|march|apr|april|may|jun|june|jul|july|aug|august|sep|sept|september"
     r"|oct|october|nov|november|dec|december"
