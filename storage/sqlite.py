@@ -162,10 +162,7 @@ class Storage:
             )
             request_id = cursor.lastrowid
             assert request_id is not None
-            await db.executemany(
-                "INSERT OR IGNORE INTO request_media (request_id, media_key) VALUES (?, ?)",
-                [(request_id, key) for key in request.media_keys if key],
-            )
+            await _link_media(db, request_id, [key for key in request.media_keys if key])
         return StoredRequest(
             id=request_id,
             channel=caller.channel,
@@ -557,10 +554,7 @@ class Storage:
 
     async def link_media(self, request_id: int, keys: Sequence[str]) -> None:
         async with self._transaction() as db:
-            await db.executemany(
-                "INSERT OR IGNORE INTO request_media (request_id, media_key) VALUES (?, ?)",
-                [(request_id, key) for key in keys],
-            )
+            await _link_media(db, request_id, keys)
 
     async def disposable_media(self, *, done_before: datetime, orphan_before: datetime) -> list[str]:
         """Media no request needs any more: every request using it finished before `done_before`, or no
@@ -711,6 +705,14 @@ def _post_state(post: StoredPost) -> tuple[Any, ...]:
         to_db_time(post.next_check_at),
         post.checks,
         int(post.delay_warned),
+    )
+
+
+async def _link_media(db: aiosqlite.Connection, request_id: int, keys: Sequence[str]) -> None:
+    """Record that a request uses these stored media, so that clean-up keeps them while it needs them."""
+    await db.executemany(
+        "INSERT OR IGNORE INTO request_media (request_id, media_key) VALUES (?, ?)",
+        [(request_id, key) for key in keys],
     )
 
 
