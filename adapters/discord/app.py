@@ -12,7 +12,6 @@ import logging
 import re
 from collections.abc import Callable
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 import aiohttp
 import discord
@@ -27,6 +26,7 @@ from adapters.discord.people import PLATFORM, DiscordPeople
 from bot.config import Settings
 from bot.core import GENERIC_ERROR, Core
 from bot.errors import BotError
+from bot.media.download import file_hosts
 from bot.model import Attachment, Command, MediaSource, PostDraft, PostForm, Reply
 from bot.preferences import zone_choices
 from bot.texts import COMMANDS, clip
@@ -453,10 +453,7 @@ class DiscordAdapter:
 
     def file_source(self) -> MediaSource:
         """Discord's CDN links are signed and need no token; they are fetched from Discord's file hosts only."""
-        hosts: tuple[str, ...] = DISCORD_FILE_HOSTS
-        api_host = urlsplit(self.settings.discord_api_url or "").netloc
-        if api_host and api_host != "discord.com":
-            hosts = (*hosts, api_host)  # DISCORD_API_URL overridden: a proxy or a test double serves files too
+        hosts = file_hosts(DISCORD_FILE_HOSTS, api_url=self.settings.discord_api_url, api_host="discord.com")
         return MediaSource(allowed_hosts=hosts, bearer_token=None)
 
 

@@ -16,7 +16,6 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -35,6 +34,7 @@ from bot.api import MAX_IN_FLIGHT
 from bot.config import Settings
 from bot.core import GENERIC_ERROR, HANDLERS, Core
 from bot.errors import BotError
+from bot.media.download import file_hosts
 from bot.model import Attachment, Caller, Command, MediaSource, PostDraft, Reply
 
 logger = logging.getLogger(__name__)
@@ -319,10 +319,7 @@ class SlackAdapter:
 
     def file_source(self) -> MediaSource:
         """Slack files are fetched with the bot token, from Slack's own file hosts only."""
-        hosts: tuple[str, ...] = SLACK_FILE_HOSTS
-        api_host = urlsplit(self.settings.slack_api_url).netloc
-        if api_host and api_host != "slack.com":
-            hosts = (*hosts, api_host)  # SLACK_API_URL overridden: a proxy or a test double serves files too
+        hosts = file_hosts(SLACK_FILE_HOSTS, api_url=self.settings.slack_api_url, api_host="slack.com")
         return MediaSource(allowed_hosts=hosts, bearer_token=self._token, token_hosts=hosts)
 
     async def _respond(self, response_url: str, message: dict[str, Any]) -> bool:

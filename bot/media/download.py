@@ -30,6 +30,13 @@ class Downloaded:
     head: bytes
 
 
+def file_hosts(official: tuple[str, ...], *, api_url: str | None, api_host: str) -> tuple[str, ...]:
+    """A platform's own file hosts, and the host of its API URL when that is overridden: a proxy or a test double
+    then serves the files too."""
+    host = urlsplit(api_url or "").netloc
+    return (*official, host) if host and host != api_host else official
+
+
 def host_allowed(url: str, hosts: tuple[str, ...]) -> bool:
     """Is the URL's host one of `hosts`? Entries are "host", "host:port", or ".suffix" for any subdomain."""
     parts = urlsplit(url)
