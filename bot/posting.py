@@ -202,22 +202,19 @@ async def _accounts(ctx: Context, draft: PostDraft, caller: Caller) -> tuple[Acc
         )
     aliases = await ctx.storage.aliases(caller.platform, caller.workspace_id)
     accounts = resolve_accounts(names, known=known, aliases=aliases)
-    if settings.allowed_accounts is not None:
-        refused = [a for a in accounts if a.id not in settings.allowed_accounts]
-        if refused:
-            raise NotAllowed(
-                f"This channel may not post to {', '.join(a.label for a in refused)}. "
-                f"It may post to: {', '.join(f'`{a}`' for a in settings.allowed_accounts) or 'no account'}."
-            )
+    refused = [a for a in accounts if not settings.allows(a.id)]
+    if refused:
+        raise NotAllowed(
+            f"This channel may not post to {', '.join(a.label for a in refused)}. "
+            f"It may post to: {', '.join(f'`{a}`' for a in settings.allowed_accounts or ()) or 'no account'}."
+        )
     return accounts
 
 
 async def form(ctx: Context, caller: Caller) -> PostForm:
     """The choices a /post form shows in this channel."""
     settings = await ctx.storage.channel_settings(caller.channel)
-    known = [a for a in await ctx.accounts.all() if a.is_ready]
-    if settings.allowed_accounts is not None:
-        known = [a for a in known if a.id in settings.allowed_accounts]
+    known = [a for a in await ctx.accounts.all() if a.is_ready and settings.allows(a.id)]
     ids = {a.id for a in known}
     return PostForm(accounts=tuple(known), defaults=tuple(d for d in settings.default_accounts if d in ids))
 

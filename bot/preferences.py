@@ -92,15 +92,14 @@ async def _list(ctx: Context, command: Command) -> Reply:
 
 async def _check_allowed(ctx: Context, command: Command, accounts: Sequence[Account]) -> None:
     """Refuse defaults the channel's allow-list forbids: every /post naming no account would be refused."""
-    allowed = (await ctx.storage.channel_settings(command.caller.channel)).allowed_accounts
-    if allowed is None:
-        return
-    refused = [a.label for a in accounts if a.id not in allowed]
+    channel = await ctx.storage.channel_settings(command.caller.channel)
+    refused = [a.label for a in accounts if not channel.allows(a.id)]
     if refused:
         raise NotAllowed(
             f"This channel may not post to {', '.join(refused)}, so {'it' if len(refused) == 1 else 'they'} "
             f"can't be {'a default' if len(refused) == 1 else 'defaults'} here. It may post to "
-            f"{', '.join(f'`{a}`' for a in allowed)}; `/accounts allow <accounts>` changes that."
+            f"{', '.join(f'`{a}`' for a in channel.allowed_accounts or ())}; `/accounts allow <accounts>` changes "
+            "that."
         )
 
 

@@ -124,6 +124,10 @@ class ChannelSettings:
     default_accounts: tuple[str, ...] = ()
     allowed_accounts: tuple[str, ...] | None = None  # None: every known account
 
+    def allows(self, account_id: str) -> bool:
+        """Whether this channel may post to the account."""
+        return self.allowed_accounts is None or account_id in self.allowed_accounts
+
 
 class RequestState:
     """The life of a stored request. Every request is stored before the API call and completed after it."""
