@@ -30,6 +30,8 @@ class Context:
     clock: Callable[[], datetime]
     # The tracker and `/posts refresh` may learn the same news at once; it must be told once.
     tracking_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Looking for a look-alike create whose outcome is unknown, and moving a request to `sending`, are one step.
+    create_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def sandbox(self) -> bool:

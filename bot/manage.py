@@ -24,6 +24,7 @@ _STATE_TEXT = {
     RequestState.FAILED: "refused by Infinipost",
     RequestState.UNCONFIRMED: "unconfirmed: checking with Infinipost",
     RequestState.NOT_CREATED: "not created",
+    RequestState.UNCLEAR: "unclear: several posts at Infinipost could be it",
 }
 _STATUS_TEXT = {
     PostStatus.SCHEDULED: "scheduled",

@@ -27,6 +27,7 @@ class NoticeKind(StrEnum):
     DELAYED = "delayed"
     ADOPTED = "adopted"  # an unconfirmed create that was found at Infinipost after all
     NOT_CREATED = "not_created"  # an unconfirmed create that Infinipost does not have
+    UNCLEAR = "unclear"  # an unconfirmed create that several posts at Infinipost could be
 
 
 Placement = Literal["new", "thread", "edit"]
@@ -39,6 +40,7 @@ PLACEMENT: dict[NoticeKind, Placement] = {
     NoticeKind.DELAYED: "thread",
     NoticeKind.ADOPTED: "thread",
     NoticeKind.NOT_CREATED: "new",
+    NoticeKind.UNCLEAR: "new",
 }
 
 _STATUS_MARK = {
@@ -232,6 +234,17 @@ def _not_created(n: Notice, style: Style) -> str:
     )
 
 
+def _unclear(n: Notice, style: Style) -> str:
+    return (
+        f"⚠️ {style.mention(n.author_id, n.author_name)} I cannot tell whether your {_what(n)} "
+        f"(request #{n.request_id}) was created. Infinipost did not confirm it, and it has several posts with the "
+        "same caption, time and media that could each be it, so I am following none of them:\n"
+        f"{_items(n, style, marks=False)}\n"
+        "Check them in Infinipost and delete any that should not go out. Do not send the command again "
+        "before you have."
+    )
+
+
 def _render_many(notices: Sequence[Notice], style: Style) -> str:
     kind = notices[0].kind
     items = [item for n in notices for item in n.items]
@@ -257,6 +270,7 @@ _RENDERERS: dict[NoticeKind, Callable[[Notice, Style], str]] = {
     NoticeKind.DELAYED: _delayed,
     NoticeKind.ADOPTED: _adopted,
     NoticeKind.NOT_CREATED: _not_created,
+    NoticeKind.UNCLEAR: _unclear,
 }
 
 

@@ -38,7 +38,7 @@ from bot.model import (
 )
 from bot.notices import NoticeKind, notice_for
 from bot.texts import fields_text, request_fields
-from bot.tracking import RECONCILE_DELAYS, tracked_post
+from bot.tracking import RECONCILE_DELAYS, confusable, tracked_post
 from storage.records import RequestState, StoredRequest
 
 logger = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ async def post(ctx: Context, command: Command) -> Reply:
     request = await prepare(ctx, draft, command=command, tz=tz)
     text = command.text if command.draft is None else json.dumps(vars(draft), ensure_ascii=False)
     if ctx.settings.confirm_posts:
+        await _hold_back_look_alikes(ctx, request)  # no preview of what could not be sent
         token = secrets.token_urlsafe(16)
         stored = await ctx.storage.save_request(
             caller,
@@ -80,8 +81,26 @@ async def post(ctx: Context, command: Command) -> Reply:
             fields=fields,
             confirm_token=token,
         )
-    stored = await ctx.storage.save_request(caller, command_text=text, request=request, state=RequestState.SENDING)
+    async with ctx.create_lock:
+        await _hold_back_look_alikes(ctx, request)
+        stored = await ctx.storage.save_request(caller, command_text=text, request=request, state=RequestState.SENDING)
     return await send(ctx, stored, caller=caller, tz=tz)
+
+
+async def _hold_back_look_alikes(ctx: Context, request: PostRequest, *, own_id: int | None = None) -> None:
+    """Refuse a request that could not be told apart from one whose create outcome is still unknown: if that one
+    was created, sending this would post it twice, and looking for that one's post could take this one's."""
+    now = ctx.clock()
+    for pending in await ctx.storage.unsettled_requests():
+        if pending.id != own_id and confusable(pending, request, now=now):
+            ids = {a.id for a in request.accounts}
+            shared = ", ".join(a.label for a in pending.request.accounts if a.id in ids)
+            raise UsageError(
+                f"Nothing was sent: request #{pending.id} has the same media for {shared} at the same time, and "
+                f"Infinipost has not yet said whether it created it. Sending this too could post it twice. I will "
+                f"say what became of #{pending.id} within a quarter of an hour; send this again then if you still "
+                "need it."
+            )
 
 
 async def prepare(ctx: Context, draft: PostDraft, *, command: Command, tz: ZoneInfo) -> PostRequest:
@@ -322,9 +341,18 @@ async def confirm(ctx: Context, command: Command) -> Reply:
         )
         reason = "This preview has expired" if expired else "The time you picked passed while the preview waited"
         raise UsageError(f"{reason}; nothing was sent. Send the /post command again.")
-    if not await ctx.storage.move_request(
-        stored.id, from_state=RequestState.AWAITING_CONFIRMATION, to_state=RequestState.SENDING
-    ):
+    async with ctx.create_lock:
+        try:
+            await _hold_back_look_alikes(ctx, stored.request, own_id=stored.id)
+        except UsageError:
+            await ctx.storage.move_request(
+                stored.id, from_state=RequestState.AWAITING_CONFIRMATION, to_state=RequestState.DISCARDED
+            )
+            raise
+        moved = await ctx.storage.move_request(
+            stored.id, from_state=RequestState.AWAITING_CONFIRMATION, to_state=RequestState.SENDING
+        )
+    if not moved:
         refreshed = await ctx.storage.get_request(stored.id)
         return _already_handled(refreshed or stored)
     sending = replace(stored, state=RequestState.SENDING)

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from bot.config import Settings
 from bot.context import Context
 from bot.errors import ApiError, ApiNotFound, ApiUnavailable
-from bot.model import PostStatus, RemotePost
+from bot.model import Account, PostRequest, PostStatus, RemotePost
 from bot.notices import NoticeKind, notice_for
 from storage.records import NewNotice, RequestState, StoredPost, StoredRequest
 
@@ -287,15 +287,18 @@ class Tracker:
 
     async def _reconcile(self, stored: StoredRequest) -> bool:
         found: list[StoredPost] = []
-        missing = []
+        missing: list[Account] = []
+        unclear: list[tuple[Account, list[RemotePost]]] = []  # several unknown posts could be this account's
         for account in stored.request.accounts:
-            match = await self._find(stored, account.id)
-            if match is None:
-                missing.append(account)
-            else:
+            candidates = await self._candidates(stored, account.id)
+            if len(candidates) == 1:
                 found.append(
-                    tracked_post(stored, match, account.label, now=self.ctx.clock(), settings=self.ctx.settings)
+                    tracked_post(stored, candidates[0], account.label, now=self.ctx.clock(), settings=self.ctx.settings)
                 )
+            elif candidates:
+                unclear.append((account, candidates))
+            else:
+                missing.append(account)
         last_try = stored.reconcile_attempts + 1 >= len(RECONCILE_DELAYS)
         if missing and not last_try:
             await self._try_later(stored)
@@ -305,17 +308,25 @@ class Tracker:
         if found:
             notices.append(notice_for(NoticeKind.SCHEDULED, sent, found, sandbox=self.ctx.sandbox))
             notices.append(notice_for(NoticeKind.ADOPTED, sent, found, sandbox=self.ctx.sandbox))
+        if unclear:
+            notices.append(_unclear_notice(stored, unclear, sandbox=self.ctx.sandbox))
         if missing:
             gone = replace(stored, request=replace(stored.request, accounts=tuple(missing)), state="not_created")
             notices.append(notice_for(NoticeKind.NOT_CREATED, gone, [], sandbox=self.ctx.sandbox))
-        logger.info("request %s reconciled: %d found, %d not created", stored.id, len(found), len(missing))
-        await self.ctx.storage.finish_request(
+        logger.info(
+            "request %s reconciled: %d found, %d unclear, %d not created",
             stored.id,
-            state=RequestState.SENT if found else RequestState.NOT_CREATED,
-            error=None if found else "not created at Infinipost",
-            posts=found,
-            notices=notices,
+            len(found),
+            len(unclear),
+            len(missing),
         )
+        if found:
+            state, error = RequestState.SENT, None
+        elif unclear:
+            state, error = RequestState.UNCLEAR, "several posts at Infinipost could be it"
+        else:
+            state, error = RequestState.NOT_CREATED, "not created at Infinipost"
+        await self.ctx.storage.finish_request(stored.id, state=state, error=error, posts=found, notices=notices)
         self.ctx.outbox.wake()
         return True
 
@@ -323,9 +334,9 @@ class Tracker:
         step = RECONCILE_DELAYS[min(stored.reconcile_attempts, len(RECONCILE_DELAYS) - 1)]
         await self.ctx.storage.reconcile_later(stored.id, at=self.ctx.clock() + step)
 
-    async def _find(self, stored: StoredRequest, account_id: str) -> RemotePost | None:
-        """The account's post that is this request: same caption and time, created around when it was sent,
-        and not a post the bot already knows; the same content URL decides between look-alikes."""
+    async def _candidates(self, stored: StoredRequest, account_id: str) -> list[RemotePost]:
+        """The account's posts that could be this request: same caption and time, the same content wherever
+        Infinipost says what the content is, and not a post the bot already knows."""
         request = stored.request
         candidates: list[RemotePost] = []
         seen = 0
@@ -333,21 +344,54 @@ class Tracker:
             seen += 1
             if seen > SCAN_LIMIT:
                 break
-            if (remote.caption or "") != (request.caption or "") or not _same_time(stored, remote):
+            if (remote.caption or "") != (request.caption or "") or not _same_time(stored, remote.scheduled_time):
+                continue
+            # Another request's post has other content: taking it would lose this one and repeat that one.
+            if remote.content_urls and remote.content_urls != request.media_urls:
                 continue
             candidates.append(remote)
         known = await self.ctx.storage.known_post_ids([c.id for c in candidates])
-        candidates = [c for c in candidates if c.id not in known]
-        exact = [c for c in candidates if c.content_urls == request.media_urls]
-        best = exact or candidates
-        return best[0] if best else None
+        return [c for c in candidates if c.id not in known]
 
 
-def _same_time(stored: StoredRequest, remote: RemotePost) -> bool:
+def _unclear_notice(
+    stored: StoredRequest, unclear: Sequence[tuple[Account, Sequence[RemotePost]]], *, sandbox: bool
+) -> NewNotice:
+    """The author is told which posts could each be theirs; none of them is tracked."""
+    unknown = replace(stored, state=RequestState.UNCLEAR)
+    posts = [
+        StoredPost(
+            id=remote.id,
+            request_id=stored.id,
+            account_id=account.id,
+            account_label=account.label,
+            status=PostStatus.UNKNOWN,
+            scheduled_time=remote.scheduled_time,
+            posted_at=None,
+        )
+        for account, candidates in unclear
+        for remote in candidates
+    ]
+    return notice_for(NoticeKind.UNCLEAR, unknown, posts, sandbox=sandbox)
+
+
+def confusable(pending: StoredRequest, request: PostRequest, *, now: datetime) -> bool:
+    """Whether looking for `pending`'s posts could find the post of `request`, were it sent now: the same
+    content for an account in common, at a time that cannot be told apart."""
+    if pending.request.media_urls != request.media_urls:
+        return False
+    if not {a.id for a in pending.request.accounts} & {a.id for a in request.accounts}:
+        return False
+    # A post for "now" is scheduled for when Infinipost receives it.
+    return _same_time(pending, request.scheduled_time or now)
+
+
+def _same_time(stored: StoredRequest, scheduled: datetime | None) -> bool:
+    """Whether a post scheduled then could be the request's."""
     wanted = stored.request.scheduled_time
-    if remote.scheduled_time is None:
+    if scheduled is None:
         return wanted is None
     if wanted is not None:
-        return abs(remote.scheduled_time - wanted) < timedelta(minutes=1)
+        return abs(scheduled - wanted) < timedelta(minutes=1)
     # "Now" posts are scheduled for when Infinipost received them.
-    return stored.created_at - timedelta(minutes=2) <= remote.scheduled_time <= stored.created_at + timedelta(hours=1)
+    return stored.created_at - timedelta(minutes=2) <= scheduled <= stored.created_at + timedelta(hours=1)

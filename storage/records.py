@@ -139,6 +139,7 @@ class RequestState:
     FAILED = "failed"
     UNCONFIRMED = "unconfirmed"
     NOT_CREATED = "not_created"
+    UNCLEAR = "unclear"  # several posts at Infinipost could be an unconfirmed create's: none was taken
 
 
 @dataclass(frozen=True, kw_only=True)

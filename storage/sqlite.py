@@ -356,6 +356,15 @@ class Storage:
                 (to_db_time(at), request_id),
             )
 
+    async def unsettled_requests(self) -> list[StoredRequest]:
+        """Requests whose create is under way or whose outcome is unknown, made through this process's
+        Infinipost."""
+        rows = await self._rows(
+            f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE state IN (?, ?) AND {_OURS} ORDER BY id",
+            (RequestState.SENDING, RequestState.UNCONFIRMED, self.api),
+        )
+        return [_request(row) for row in rows]
+
     async def known_post_ids(self, post_ids: Sequence[str]) -> set[str]:
         if not post_ids:
             return set()

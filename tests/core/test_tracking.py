@@ -176,6 +176,119 @@ async def test_an_unconfirmed_post_that_was_never_created_is_reported_plainly(
     assert sandbox.state.posts == {}
 
 
+async def settle_unconfirmed(chat: ChatHarness, clock: FakeClock) -> None:
+    """Every reconciliation attempt, to the last one (a quarter of an hour and more)."""
+    for _ in range(8):
+        clock.advance(minutes=16)
+        await cycle(chat)
+
+
+async def test_look_alike_requests_each_keep_their_own_post(
+    tmp_path: Path, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    """Two requests for one account, caption and time: B's create gets a 503 and is never made; A's is made, but
+    its answer never arrives. Looking for B must not take A's post."""
+    settings = make_settings(tmp_path, api_key="sk_test_x", api_url=sandbox.url)
+    async with start_runtime(settings, clock=clock, workers=False, api_timeout=0.5, api_backoff=0.01) as runtime:
+        chat = ChatHarness(runtime.core)
+        sandbox.state.faults = [
+            Fault(kind="status", route="create", status=503),
+            Fault(kind="timeout_after_create", route="create", seconds=1),
+        ]
+        b = await chat.say("/post https://e.com/b.mp4 to acc_1 at tomorrow 9am -- launch day")
+        a = await chat.say("/post https://e.com/a.mp4 to acc_1 at tomorrow 9am -- launch day")
+        assert "did not confirm" in b.text
+        assert "did not confirm" in a.text
+        [made] = sandbox.state.posts.values()
+        assert made["contentUrl"] == "https://e.com/a.mp4"
+        again = await chat.say("/post https://e.com/a.mp4 to acc_1 at tomorrow 9am -- launch day")
+        assert again.text.startswith("Nothing was sent: request #2 has the same media for Demo TikTok (@demo)")
+        await settle_unconfirmed(chat, clock)
+        storage = runtime.ctx.storage
+        posts = await storage.posts_of([1, 2, 3])
+        assert posts == {1: [], 2: posts[2], 3: []}
+        assert [p.id for p in posts[2]] == [made["postId"]]  # A has its own post
+        assert [(r.id, r.state) for r in [await storage.get_request(1), await storage.get_request(2)] if r] == [
+            (1, "not_created"),
+            (2, "sent"),
+        ]
+        assert await storage.get_request(3) is None  # the held-back one was not even stored
+        told = [m.text for m in chat.channel]
+        assert any("(request #1) was probably not created" in t for t in told)
+        assert any("Request #2 was created at Infinipost after all" in t for t in told)
+        creates = [r for r in sandbox.state.received if (r.method, r.path) == ("POST", "/v1/posts")]
+        assert len(creates) == 2  # B's refused with a 503, A's made once; neither ever again
+
+
+async def test_a_look_alike_of_a_create_whose_outcome_is_unknown_is_held_back_until_it_is_known(
+    tmp_path: Path, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    settings = make_settings(tmp_path, api_key="sk_test_x", api_url=sandbox.url, confirm_posts=True)
+    async with start_runtime(settings, clock=clock, workers=False) as runtime:
+        chat = ChatHarness(runtime.core)
+        first = (await chat.say("/post https://e.com/v.mp4 to acc_1, acc_123 in 2 hours")).confirm_token
+        early = (await chat.say("/post https://e.com/v.mp4 to acc_123 in 2 hours -- other words")).confirm_token
+        sandbox.state.faults = [Fault(kind="status", route="create", status=502)]
+        assert "did not confirm" in (await chat.say(f"confirm {first}")).text
+        refused = await chat.say("/post https://e.com/v.mp4 to acc_123 in 2 hours", caller=chat.caller("U2"))
+        assert refused.error
+        assert refused.text.startswith(
+            "Nothing was sent: request #1 has the same media for Brand TikTok (@brand-tiktok) on TikTok at the same "
+            "time"
+        )
+        confirmed_late = await chat.say(f"confirm {early}")  # previewed before #1's outcome became unknown
+        assert confirmed_late.text.startswith("Nothing was sent: request #1")
+        stored = await runtime.ctx.storage.get_request(2)
+        assert stored is not None
+        assert stored.state == "discarded"
+        other = await chat.say("/post https://e.com/other.mp4 to acc_123 in 2 hours")  # other media: not held
+        assert "Schedule this post?" in other.text
+        await settle_unconfirmed(chat, clock)  # #1 was not created, and its author is told
+        later = await chat.say("/post https://e.com/v.mp4 to acc_123 in 2 hours")
+        assert "Schedule this post?" in later.text
+        assert sandbox.state.create_calls == 0  # #1's create was refused with a 502 before it was made
+
+
+async def test_several_posts_that_could_be_an_unconfirmed_create_are_none_of_them_taken(
+    chat: ChatHarness, sandbox: SandboxServer, runtime: Runtime, clock: FakeClock
+) -> None:
+    sandbox.state.faults = [Fault(kind="malformed", route="create")]  # created, but the answer is unreadable
+    await chat.say("/post https://e.com/v.mp4 to acc_1 in 2 hours -- twins")
+    [made] = sandbox.state.posts.values()
+    twin = {**made, "postId": "post_dashboard"}  # the same post, also made by hand in Infinipost's dashboard
+    sandbox.state.posts["post_dashboard"] = twin
+    clock.advance(seconds=31)
+    await cycle(chat)
+    stored = await runtime.ctx.storage.get_request(1)
+    assert stored is not None
+    assert stored.state == "unclear"
+    assert (await runtime.ctx.storage.posts_of([1]))[1] == []
+    [notice] = chat.channel
+    assert notice.text.startswith("⚠️ <@U1> I cannot tell whether your video (request #1) was created.")
+    assert f"• Demo TikTok (@demo) on TikTok `{made['postId']}`" in notice.text
+    assert "• Demo TikTok (@demo) on TikTok `post_dashboard`" in notice.text
+    assert "Do not send the command again before you have." in notice.text
+    assert "unclear: several posts at Infinipost could be it" in (await chat.say("/posts")).text
+    await settle_unconfirmed(chat, clock)
+    assert len(chat.channel) == 1  # said once
+    assert sandbox.state.create_calls == 1
+
+
+async def test_a_post_listed_without_its_content_is_matched_on_caption_and_time(
+    chat: ChatHarness, sandbox: SandboxServer, runtime: Runtime, clock: FakeClock
+) -> None:
+    sandbox.state.faults = [
+        Fault(kind="malformed", route="create"),
+        Fault(kind="missing_fields", route="read", fields=("contentUrl",), times=None),
+    ]
+    await chat.say("/post https://e.com/v.mp4 to acc_1 in 2 hours -- no content listed")
+    clock.advance(seconds=31)
+    await cycle(chat)
+    stored = await runtime.ctx.storage.get_request(1)
+    assert stored is not None
+    assert stored.state == "sent"
+
+
 async def test_changes_made_at_infinipost_update_the_announcement(
     chat: ChatHarness, sandbox: SandboxServer, clock: FakeClock
 ) -> None:
