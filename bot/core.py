@@ -10,6 +10,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import datetime
 
 from bot import manage, posting, preferences
 from bot.context import Context
@@ -103,6 +104,11 @@ class Core:
         except BotError as exc:
             return exc.user_message
         return None
+
+    async def first_sighting(self, key: str, *, until: datetime, now: datetime) -> bool:
+        """Whether a one-time key (a signed request's signature) is seen for the first time. It is remembered in
+        the database until `until`, so that a request replayed after a restart is refused too."""
+        return await self.ctx.storage.remember_once(key, until=until, now=now)
 
     async def post_form(self, caller: Caller) -> PostForm:
         """The accounts a /post form offers in the caller's channel. Raises BotError with a user message."""

@@ -157,6 +157,15 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             "CREATE INDEX notices_by_request ON notices (request_id)",
         ),
     ),
+    (
+        "0007_seen_once",
+        (
+            # One-time keys (the signatures of Slack requests already handled), kept until a replay of the request
+            # could no longer pass the signature check: a replay is refused after a restart too.
+            "CREATE TABLE seen_once (key TEXT PRIMARY KEY, expires_at TEXT NOT NULL)",
+            "CREATE INDEX seen_once_by_expiry ON seen_once (expires_at)",
+        ),
+    ),
 ]
 
 

@@ -598,6 +598,18 @@ class Storage:
             await db.executemany("DELETE FROM request_media WHERE media_key = ?", [(k,) for k in keys])
             await db.executemany("DELETE FROM media WHERE key = ?", [(k,) for k in keys])
 
+    # One-time keys
+
+    async def remember_once(self, key: str, *, until: datetime, now: datetime) -> bool:
+        """Remember `key` until `until`: True the first time, False while it is remembered. `now` is the clock the
+        key's lifetime is counted in, which may not be the bot's."""
+        async with self._transaction() as db:
+            await db.execute("DELETE FROM seen_once WHERE expires_at < ?", (to_db_time(now),))
+            cursor = await db.execute(
+                "INSERT OR IGNORE INTO seen_once (key, expires_at) VALUES (?, ?)", (key, to_db_time(until))
+            )
+            return cursor.rowcount == 1
+
     # Audit log
 
     async def audit_entries(self, *, limit: int = 100) -> list[dict[str, Any]]:

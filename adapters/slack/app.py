@@ -13,15 +13,20 @@ import json
 import logging
 import re
 import time
+import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
@@ -40,7 +45,8 @@ from bot.model import Attachment, Caller, Command, MediaSource, PostDraft, Reply
 logger = logging.getLogger(__name__)
 
 SHORTCUT_CALLBACK = "schedule_as_post"
-REPLAY_WINDOW = 6 * 60.0  # Slack's five minutes of timestamp tolerance, and a margin
+REPLAY_WINDOW = 6 * 60  # seconds: Slack's five minutes of timestamp tolerance, and a margin
+MAX_STAMP_DIGITS = 12  # a Unix time in seconds has 10 digits until the year 2286
 FIELD_CHECK_BUDGET = 1.0  # seconds a form submission may spend checking its time, well within Slack's 3
 SENT_FORM_MEMORY = 30 * 60.0  # seconds a sent form is remembered, so that a second Submit does not post twice
 WORKERS = MAX_IN_FLIGHT  # as many as the Infinipost client has calls in flight
@@ -88,7 +94,6 @@ class SlackAdapter:
         core.ctx.outbox.messengers[PLATFORM] = self.messenger
         self._socket: AsyncSocketModeHandler | None = None
         self._verifier = SignatureVerifier(secret) if secret else None
-        self._seen: dict[str, float] = {}  # signatures of requests already handled, and when
         # Acks must not queue behind a burst of work: at most this many commands are worked on at once.
         self._work = asyncio.Semaphore(WORKERS)
         self._session: aiohttp.ClientSession | None = None  # one connection pool for every response_url
@@ -103,27 +108,51 @@ class SlackAdapter:
         app.router.add_post(EVENTS_PATH, self._http)
 
     async def _http(self, request: web.Request) -> web.Response:
-        if await self._replayed(request):
-            return web.Response(status=401, text="replayed request")
-        return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
+        body = await request.read()
+        refusal = await self._refusal(request, body)
+        if refusal is not None:
+            return refusal
+        try:
+            bolt_request = AsyncBoltRequest(
+                body=body.decode(),
+                query=request.query_string,
+                headers=request.headers,  # type: ignore[arg-type]
+            )
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+            return _malformed(exc)
+        try:
+            response = await self.app.async_dispatch(bolt_request)
+        except Exception as exc:  # bolt's own error handling failed on the payload that made it fail
+            if not _raised_in_bolt(exc):
+                raise
+            return _malformed(exc)
+        return await to_aiohttp_response(response)
 
-    async def _replayed(self, request: web.Request) -> bool:
-        """A correctly signed request seen before: Slack's signature alone would accept it for five minutes."""
+    async def _refusal(self, request: web.Request, body: bytes) -> web.Response | None:
+        """401 unless the request is signed by Slack, recently, and seen for the first time; 400 for a body Slack
+        never sends. The signature is checked here on exactly the values bolt checks again, and every signature
+        is remembered until a replay of its request could no longer pass the timestamp check."""
+        assert self._verifier is not None
+        repeated = {name for name in request.headers if name.lower().startswith("x-slack-")}
+        if any(len(request.headers.getall(name)) > 1 for name in repeated):
+            logger.warning("refused a Slack request with a signing header given twice")
+            return _unauthorized()
         stamp = request.headers.get("X-Slack-Request-Timestamp", "")
         signature = request.headers.get("X-Slack-Signature", "")
-        if self._verifier is None or not stamp.isdigit() or not signature:
-            return False  # bolt refuses it with 401 on its own
-        if not self._verifier.is_valid(await request.text(), stamp, signature):
-            return False
-        now = time.monotonic()
-        for seen, at in list(self._seen.items()):
-            if now - at > REPLAY_WINDOW:
-                del self._seen[seen]
-        if signature in self._seen:
+        if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= MAX_STAMP_DIGITS and signature.isascii()):
+            return _unauthorized()
+        try:
+            text = body.decode()
+        except UnicodeDecodeError as exc:
+            return _malformed(exc)  # Slack sends UTF-8, so nobody signed this
+        if not self._verifier.is_valid(text, stamp, signature):
+            return _unauthorized()
+        now = time.time()  # the clock the verifier judges timestamps by
+        until = datetime.fromtimestamp(int(stamp) + REPLAY_WINDOW, UTC)
+        if not await self.core.first_sighting(f"slack:{signature}", until=until, now=datetime.fromtimestamp(now, UTC)):
             logger.warning("refused a replayed Slack request")
-            return True
-        self._seen[signature] = now
-        return False
+            return _unauthorized()
+        return None
 
     async def start_socket_mode(self) -> None:
         assert self.settings.slack_app_token is not None
@@ -146,6 +175,7 @@ class SlackAdapter:
         self.app.action(blocks.DISCARD_ACTION)(ack=_ack, lazy=[self._button])
         for event in BOT_EVENTS:
             self.app.event(event)(_lost_access)
+        self.app.error(_failed)
 
     async def _command(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         name = command_name(str(body.get("command", "")))
@@ -355,6 +385,32 @@ class _FileUnavailable(BotError):
             )
         else:
             super().__init__(f"I could not read the Slack file {file_id} ({error}). Share it again and retry.")
+
+
+def _unauthorized() -> web.Response:
+    return web.Response(status=401, text="invalid request")
+
+
+def _malformed(exc: Exception) -> web.Response:
+    """A body Slack never sends: refused in one log line, as bolt would otherwise fail on it with a 500."""
+    logger.warning("refused a Slack request whose body Slack would not send (%s)", type(exc).__name__)
+    return web.Response(status=400, text="malformed request")
+
+
+async def _failed(error: Exception) -> BoltResponse | None:
+    """bolt failing to read a signed payload is a body Slack never sends (a 400); anything else is a bug here,
+    logged with its traceback (a 500)."""
+    if _raised_in_bolt(error):
+        _malformed(error)
+        return BoltResponse(status=400, body="malformed request")
+    logger.error("a Slack listener failed", exc_info=error)
+    return None
+
+
+def _raised_in_bolt(error: Exception) -> bool:
+    """Whether slack-bolt itself raised it, reading a payload: fields Slack always sends were missing."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and "slack_bolt" in Path(frames[-1].filename).parts
 
 
 async def _lost_access(body: dict[str, Any]) -> None:

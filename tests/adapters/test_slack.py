@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +21,10 @@ from tests.adapters.slack_harness import SlackBot, slack_settings, start_bot
 from tests.conftest import FakeClock
 from tests.fakes.slack import (
     BOT_TOKEN,
+    SIGNING_SECRET,
     FakeSlack,
     block_action,
+    interaction,
     message_shortcut,
     running_fake_slack,
     sign,
@@ -230,6 +236,81 @@ async def test_a_replayed_request_is_refused(slack: SlackBot) -> None:
     assert (await slack.send(body, headers)).status_code == 401
     await slack.reply()
     assert len(slack.creates()) == 1
+
+
+async def test_a_signature_is_remembered_as_long_as_its_timestamp_lets_a_replay_pass(slack: SlackBot) -> None:
+    """A timestamp up to five minutes in the future is valid, so a signature is kept until the request's own
+    timestamp plus that window, not for a fixed time after it arrived."""
+    body = slash_command(slack.fake, "/help", "")
+    stamp = int(time.time()) + 290  # a clock running ahead of ours, within what Slack's check allows
+    headers = sign(body, timestamp=stamp)
+    assert (await slack.send(body, headers)).status_code == 200
+    replay_still_passes = datetime.fromtimestamp(stamp + 299, UTC)  # nearly ten minutes after it arrived
+    gone = datetime.fromtimestamp(stamp + 3600, UTC)
+    storage = slack.runtime.ctx.storage
+    key = f"slack:{headers['X-Slack-Signature']}"
+    assert not await storage.remember_once(key, until=gone, now=replay_still_passes)
+    assert await storage.remember_once(key, until=gone, now=gone)  # forgotten once no replay could pass
+
+
+@pytest.mark.parametrize("header", ["X-Slack-Request-Timestamp", "X-Slack-Signature"])
+async def test_a_signing_header_given_twice_gets_401(slack: SlackBot, header: str) -> None:
+    """The replay of a signed request, with a bogus copy of a signing header placed before the real one."""
+    body = slash_command(slack.fake, "/post", "https://e.com/v.mp4 to acc_1 at 9am")
+    signed = sign(body)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert (await slack.send(body, signed)).status_code == 200
+    await slack.reply()
+    bogus = {"X-Slack-Request-Timestamp": "1", "X-Slack-Signature": "v0=" + "0" * 64}[header]
+    async with httpx.AsyncClient() as http:
+        replayed = await http.post(slack.url, content=body, headers=[*form.items(), (header, bogus), *signed.items()])
+        fresh = slash_command(slack.fake, "/post", "https://e.com/w.mp4 to acc_1 at 9am")
+        doubled = await http.post(
+            slack.url, content=fresh, headers=[*form.items(), *sign(fresh).items(), (header, sign(fresh)[header])]
+        )
+    assert replayed.status_code == 401
+    assert doubled.status_code == 401  # even a first sighting, and even with the same value twice
+    assert len(slack.creates()) == 1
+
+
+MALFORMED = {
+    "not UTF-8": (b"command=/post&text=caf\xe9", "application/x-www-form-urlencoded"),
+    "payload not JSON": (b"payload=%7Bnope", "application/x-www-form-urlencoded"),
+    "payload a list": (b"payload=%5B1%2C2%5D", "application/x-www-form-urlencoded"),
+    "JSON body a list": (b"[1, 2]", "application/json"),
+    "view_submission without view.type": (
+        interaction(
+            {"type": "view_submission", "user": {"id": "U1"}, "view": {"callback_id": "post_form", "id": "V1"}}
+        ).encode(),
+        "application/x-www-form-urlencoded",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", MALFORMED)
+async def test_signed_but_malformed_requests_get_400_in_one_log_line(
+    slack: SlackBot, case: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    body, content_type = MALFORMED[case]
+    stamp = str(int(time.time()))
+    digest = hmac.new(SIGNING_SECRET.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256).hexdigest()
+    headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}"}
+    async with httpx.AsyncClient() as http:
+        response = await http.post(slack.url, content=body, headers=headers)
+    assert response.status_code == 400
+    complaints = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in complaints] == [complaints[0].getMessage()]
+    assert "refused a Slack request whose body Slack would not send" in complaints[0].getMessage()
+    assert all(r.exc_info is None for r in caplog.records)
+    assert [c.method for c in slack.fake.calls if c.method != "auth.test"] == []  # bolt checks its token first
+
+
+async def test_a_timestamp_of_5000_digits_gets_401(slack: SlackBot, caplog: pytest.LogCaptureFixture) -> None:
+    body = slash_command(slack.fake, "/help", "")
+    response = await slack.send(body, {"X-Slack-Request-Timestamp": "1" * 5000, "X-Slack-Signature": "v0=00"})
+    assert response.status_code == 401
+    assert all(r.exc_info is None for r in caplog.records)
+    assert slack.fake.calls == []
 
 
 SIGNATURES = {

@@ -64,6 +64,45 @@ async def test_http_mode_as_a_real_process(tmp_path: Path, fake_slack: FakeSlack
         assert SIGNING_SECRET.encode() not in bot.stderr
 
 
+async def test_replays_are_refused_by_a_real_process_even_after_a_restart(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    """Each replay would otherwise be a new post (BOT_CONFIRM_POSTS=false): byte for byte, with a bogus signing
+    header before the real one, and after the bot restarted (seen signatures are kept in its database)."""
+    port = free_port()
+    body = slash_command(fake_slack, "/post", "https://e.com/v.mp4 to acc_123 at tomorrow 9am -- once")
+    signed = [("Content-Type", "application/x-www-form-urlencoded"), *sign(body).items()]
+    url = f"http://127.0.0.1:{port}/slack/events"
+    async with SandboxServer() as sandbox, httpx.AsyncClient() as http:
+        settings = {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": fake_slack.base_url,
+            "BOT_CONFIRM_POSTS": "false",
+            "INFINIPOST_API_KEY": "sk_test_process",
+            "INFINIPOST_API_URL": sandbox.url,
+        }
+        bot = await BotProcess(tmp_path, port, **settings).start()
+        try:
+            assert (await http.post(url, content=body, headers=signed)).status_code == 200
+            await fake_slack.wait_for(lambda: fake_slack.responses)
+            assert (await http.post(url, content=body, headers=signed)).status_code == 401
+            for header in ("X-Slack-Request-Timestamp", "X-Slack-Signature"):
+                bogus = [signed[0], (header, "1"), *signed[1:]]  # a bogus copy before the real one
+                assert (await http.post(url, content=body, headers=bogus)).status_code == 401
+        finally:
+            assert await bot.stop() == 0
+        again = await BotProcess(tmp_path, port, **settings).start()
+        try:
+            assert (await http.post(url, content=body, headers=signed)).status_code == 401
+        finally:
+            assert await again.stop() == 0
+        creates = [r for r in sandbox.state.received if (r.method, r.path) == ("POST", "/v1/posts")]
+        assert len(creates) == 1
+    assert b"refused a replayed Slack request" in again.stderr
+    assert b"Traceback" not in bot.stderr + again.stderr
+
+
 async def test_socket_mode(tmp_path: Path, fake_slack: FakeSlack, sandbox: SandboxServer, clock: FakeClock) -> None:
     settings = make_settings(
         tmp_path,
