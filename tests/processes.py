@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import signal
 import socket
 import sys
@@ -31,8 +32,10 @@ def clean_env(**settings: str) -> dict[str, str]:
 class BotProcess:
     """`python -m bot run` in `cwd`, its HTTP port answering before `start()` returns."""
 
-    def __init__(self, cwd: Path, port: int, **settings: str) -> None:
+    def __init__(self, cwd: Path, port: int, *, open_files: int | None = None, **settings: str) -> None:
+        """`open_files`: the process's limit on open files (its soft and hard RLIMIT_NOFILE), as on a host."""
         self.cwd, self.port = cwd, port
+        self.open_files = open_files
         self.env = clean_env(BOT_HTTP_HOST="127.0.0.1", BOT_HTTP_PORT=str(port), **settings)
         self.process: asyncio.subprocess.Process | None = None
         self.stderr = b""
@@ -48,6 +51,7 @@ class BotProcess:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
+            preexec_fn=self._limit_open_files if self.open_files else None,
         )
         async with httpx.AsyncClient() as http:
             for _ in range(300):
@@ -61,6 +65,10 @@ class BotProcess:
                     pass
                 await asyncio.sleep(0.05)
         raise AssertionError("the bot never answered /healthz")
+
+    def _limit_open_files(self) -> None:
+        assert self.open_files is not None
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files, self.open_files))
 
     async def kill(self) -> None:
         """SIGKILL: no clean-up, as in a crash or an out-of-memory kill."""
