@@ -11,6 +11,7 @@ logged with its traceback and the user sees a fixed apology instead.
         UnknownAccount           an account name that is not among the known accounts
         NotAllowed               the caller may not do this here
         MediaRejected            an upload that cannot become a post (type, size, host)
+        BadLink                  a link that is not a web address the bot or Infinipost could fetch
       ApiError                   Infinipost refused or failed
         ApiAuthError             401: the API key is missing, wrong or expired
         ApiNotFound              404 / not_found
@@ -56,6 +57,10 @@ class NotAllowed(UsageError):
 
 
 class MediaRejected(UsageError):
+    pass
+
+
+class BadLink(UsageError):
     pass
 
 

@@ -15,14 +15,14 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import Literal
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.accounts import describe_known, resolve_accounts
 from bot.context import Context
 from bot.dates import format_local, parse_when
-from bot.errors import ApiError, ApiUnconfirmed, BadCommand, MediaRejected, NotAllowed, StorageError, UsageError
+from bot.errors import ApiError, ApiUnconfirmed, BadCommand, NotAllowed, StorageError, UsageError
 from bot.grammar import USAGE, parse_post
+from bot.links import parse_link
 from bot.model import (
     LOCAL_FILES,
     Account,
@@ -115,8 +115,8 @@ async def prepare(ctx: Context, draft: PostDraft, *, command: Command, tz: ZoneI
         _check_slides(draft, _content_type(draft, named))
     if draft.caption and len(draft.caption) > MAX_CAPTION:
         raise BadCommand(f"The caption is {len(draft.caption):,} characters; the limit is {MAX_CAPTION:,}.")
-    if draft.sound_url and not urlsplit(draft.sound_url).scheme.startswith("http"):
-        raise BadCommand("`sound` takes a link to an audio file, e.g. `sound https://e.com/a.mp3`.")
+    if draft.sound_url:
+        parse_link(draft.sound_url)
     scheduled = parse_when(draft.when, now=ctx.clock(), tz=tz) if draft.when else None
     accounts = await _accounts(ctx, draft, command.caller)
     until = (scheduled or ctx.clock()) + timedelta(hours=ctx.settings.media_link_hours)
@@ -151,13 +151,11 @@ def _media_items(draft: PostDraft, command: Command) -> list[str | Attachment]:
     """Links (passed to Infinipost untouched, never fetched by the bot) and uploads, in the order given."""
     items: list[str | Attachment] = []
     for ref in draft.media:
-        if ref.lower().startswith(("http://", "https://")):
-            items.append(ref)
-        elif command.caller.local_files and not re.match(r"^\w+://", ref):
+        if command.caller.local_files and not re.match(r"^\w+:", ref):
             path = Path(ref).expanduser().resolve()
             items.append(Attachment(filename=path.name, url=path.as_uri(), source=LOCAL_FILES))
         else:
-            raise MediaRejected(f"`{ref}` is not a web link. Media must be links starting with https://, or uploads.")
+            items.append(parse_link(ref).url)
     items.extend(command.attachments)
     if not items:
         raise BadCommand(f"Give a link to a video or to images, or attach a file. {USAGE}")
@@ -202,7 +200,8 @@ def media_kind(name: str, content_type: str | None = None) -> MediaKind | None:
             return "video"
         if content_type.startswith("image/"):
             return "image"
-    suffix = PurePosixPath(urlsplit(name).path).suffix.lower()
+    path = name.partition("?")[0].partition("#")[0]  # a link's query or fragment says nothing of its type
+    suffix = PurePosixPath(path).suffix.lower()
     if suffix in VIDEO_EXTENSIONS:
         return "video"
     if suffix in IMAGE_EXTENSIONS:

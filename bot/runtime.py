@@ -20,6 +20,7 @@ from bot.core import Core
 from bot.dates import warm_up
 from bot.errors import BotError
 from bot.media import MediaService
+from bot.media.download import download_client
 from bot.media.store import LocalStore, MediaStore, S3Store, load_secret
 from bot.outbox import Outbox
 from bot.sandbox import SANDBOX_KEY, SandboxServer
@@ -100,7 +101,7 @@ async def start_runtime(
         )
         outbox = Outbox(storage, clock=clock)
         web = WebServer(host=settings.http_host, port=settings.http_port)
-        downloads = await stack.enter_async_context(httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0)))
+        downloads = await stack.enter_async_context(download_client())
         media = MediaService(
             store=_media_store(settings, web=web, sandbox=sandbox is not None, clock=clock),
             storage=storage,

@@ -8,11 +8,12 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 
-from bot.errors import MediaRejected
+from bot.errors import BadLink, MediaRejected
+from bot.links import Link, host_allowed, parse_link, redirected
 from bot.media.sniff import HEAD_BYTES
 from bot.model import Attachment, MediaSource
 
@@ -37,20 +38,16 @@ def file_hosts(official: tuple[str, ...], *, api_url: str | None, api_host: str)
     return (*official, host) if host and host != api_host else official
 
 
-def host_allowed(url: str, hosts: tuple[str, ...]) -> bool:
-    """Is the URL's host one of `hosts`? Entries are "host", "host:port", or ".suffix" for any subdomain."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return False
-    host, netloc = parts.hostname.lower(), parts.netloc.lower().rsplit("@", 1)[-1]
-    for allowed in hosts:
-        allowed = allowed.lower()
-        if allowed.startswith("."):
-            if host.endswith(allowed):
-                return True
-        elif allowed in (host, netloc):
-            return True
-    return False
+def download_client() -> httpx.AsyncClient:
+    """The HTTP client downloads go through (the caller closes it)."""
+    return httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0), event_hooks={"response": [_check_redirect]})
+
+
+async def _check_redirect(response: httpx.Response) -> None:
+    """A redirect's Location is checked, and named if it is wrong, before httpx reads it: httpx builds the next
+    request even when it is not to follow it, and fails on a malformed Location without saying which."""
+    if response.has_redirect_location:
+        redirected(parse_link(str(response.request.url)), response.headers["Location"])
 
 
 async def download(attachment: Attachment, *, http: httpx.AsyncClient, work_dir: Path, max_bytes: int) -> Downloaded:
@@ -66,23 +63,26 @@ async def download(attachment: Attachment, *, http: httpx.AsyncClient, work_dir:
             Path(unquote(urlsplit(attachment.url).path)), work_dir=work_dir, max_bytes=max_bytes, name=name
         )
     try:
-        return await _follow(attachment.url, source, http=http, work_dir=work_dir, max_bytes=max_bytes, name=name)
+        link = parse_link(attachment.url)
+        return await _follow(link, source, http=http, work_dir=work_dir, max_bytes=max_bytes, name=name)
+    except BadLink as exc:
+        raise MediaRejected(f"`{name}` could not be downloaded: {exc.user_message}") from exc
     except httpx.HTTPError as exc:
         logger.warning("downloading %s failed: %s", name, type(exc).__name__)
         raise MediaRejected(f"`{name}` could not be downloaded right now. Try again.") from exc
 
 
 async def _follow(
-    url: str, source: MediaSource, *, http: httpx.AsyncClient, work_dir: Path, max_bytes: int, name: str
+    link: Link, source: MediaSource, *, http: httpx.AsyncClient, work_dir: Path, max_bytes: int, name: str
 ) -> Downloaded:
     for _ in range(MAX_REDIRECTS + 1):
-        if not host_allowed(url, source.allowed_hosts):
-            logger.warning("refused to fetch %s from %s", name, urlsplit(url).netloc)
+        if not host_allowed(link, source.allowed_hosts):
+            logger.warning("refused to fetch %s from %s", name, link.netloc)
             raise MediaRejected(f"`{name}` points somewhere I may not fetch from, so I did not download it.")
-        headers = _auth(url, source)
-        async with http.stream("GET", url, headers=headers, follow_redirects=False) as response:
+        headers = _auth(link, source)
+        async with http.stream("GET", link.url, headers=headers, follow_redirects=False) as response:
             if response.is_redirect:
-                url = urljoin(url, response.headers.get("Location", ""))
+                link = redirected(link, response.headers.get("Location", ""))
                 continue
             if response.status_code in (401, 403, 404, 410):
                 raise MediaRejected(
@@ -95,11 +95,10 @@ async def _follow(
     raise MediaRejected(f"`{name}` redirected too many times, so I did not download it.")
 
 
-def _auth(url: str, source: MediaSource) -> dict[str, str]:
+def _auth(link: Link, source: MediaSource) -> dict[str, str]:
     """The token goes only to its hosts, and only encrypted (loopback aside: a proxy or a test double)."""
-    parts = urlsplit(url)
-    private = parts.scheme == "https" or parts.hostname in ("127.0.0.1", "localhost", "::1")
-    if source.bearer_token and private and host_allowed(url, source.token_hosts):
+    private = link.scheme == "https" or link.host in ("127.0.0.1", "localhost", "::1")
+    if source.bearer_token and private and host_allowed(link, source.token_hosts):
         return {"Authorization": f"Bearer {source.bearer_token}"}
     return {}
 

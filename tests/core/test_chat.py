@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
+from bot.model import PostDraft
 from bot.runtime import Runtime, start_runtime
 from bot.sandbox import SandboxServer
 from tests.conftest import FakeClock, make_settings
@@ -168,6 +169,41 @@ async def test_bad_commands_get_one_clear_message_and_nothing_is_sent_or_stored(
     assert reply.error
     assert expected in reply.text
     assert "Traceback" not in reply.text
+    assert creates(sandbox) == []
+    assert await runtime.ctx.storage.get_request(1) is None
+
+
+MALFORMED_LINKS = {
+    "an IPv6 host never closed": (
+        "https://[::1/v.mp4",
+        "`https://[::1/v.mp4` is not a valid link: its host `[::1` lacks the closing `]`.",
+    ),
+    "a fullwidth dot in the host": (
+        "https://cdn\uff0eexample.com/v.mp4",
+        "its host `cdn\uff0eexample.com` has characters that stand for others (it reads as `cdn.example.com`)",
+    ),
+    "a port out of range": ("https://e.com:99999/v.mp4", "its port 99999 is not between 1 and 65535"),
+    "a port that is no number": ("https://e.com:x/v.mp4", "its port `x` is not a number"),
+    "no host": ("http:///v.mp4", "`http:///v.mp4` has no host name"),
+    "a bad host name": ("https://-cdn.e.com/v.mp4", "`-cdn.e.com` is not a host name"),
+}
+
+
+@pytest.mark.parametrize("case", MALFORMED_LINKS)
+@pytest.mark.parametrize("where", ["media", "sound", "form"])
+async def test_a_malformed_link_is_named_with_what_is_wrong_and_nothing_is_sent(
+    chat: ChatHarness, sandbox: SandboxServer, runtime: Runtime, case: str, where: str
+) -> None:
+    link, problem = MALFORMED_LINKS[case]
+    if where == "form":  # the Slack form's links field, or Discord's url option
+        draft = PostDraft(media=(link,), accounts=("acc_1",), when="in 2 hours")
+        reply = await chat.say("/post", draft=draft)
+    elif where == "sound":
+        reply = await chat.say(f"/post https://e.com/v.mp4 to acc_1 sound {link} in 2 hours")
+    else:
+        reply = await chat.say(f"/post {link} video to acc_1 in 2 hours")
+    assert reply.error
+    assert problem in reply.text
     assert creates(sandbox) == []
     assert await runtime.ctx.storage.get_request(1) is None
 
