@@ -114,6 +114,9 @@ async def test_cancel_and_reschedule_update_the_announcement(slack: SlackBot) ->
     post_id = next(iter(slack.sandbox.state.posts))
     await slack.command("/reschedule", f"{post_id} saturday 10am")
     assert "Moved" in (await slack.reply(2))["text"]
+    # The move's edit goes out before the cancel is asked for: an edit still waiting when a newer one comes is
+    # replaced by it, and only the newer is sent.
+    await slack.fake.wait_for(lambda: slack.fake.of("chat.update"))
     await slack.command("/cancel", "#1")
     assert "Cancelled" in (await slack.reply(3))["text"]
     updates = await slack.fake.wait_for(lambda: len(slack.fake.of("chat.update")) >= 2 and slack.fake.of("chat.update"))
