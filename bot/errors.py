@@ -113,13 +113,20 @@ class StorageError(BotError):
 
 
 class DeliveryError(BotError):
-    """A chat platform refused a message; ``retryable`` says whether trying later may help."""
+    """A chat platform refused a message; ``retryable`` says whether trying later may help, and ``tries`` how
+    many attempts in all it is worth (None: the outbox's usual number)."""
 
     default_message = "The chat platform refused the message."
 
     def __init__(
-        self, user_message: str | None = None, *, retryable: bool = True, retry_after: float | None = None
+        self,
+        user_message: str | None = None,
+        *,
+        retryable: bool = True,
+        retry_after: float | None = None,
+        tries: int | None = None,
     ) -> None:
         super().__init__(user_message)
         self.retryable = retryable
         self.retry_after = retry_after
+        self.tries = tries

@@ -244,7 +244,9 @@ class Outbox:
                 if notice.kind is NoticeKind.SCHEDULED:
                     announced = (notice.request_id, ref)
         except DeliveryError as exc:
-            gave_up = await self._retry(group, exc.user_message, retryable=exc.retryable, after=exc.retry_after)
+            gave_up = await self._retry(
+                group, exc.user_message, retryable=exc.retryable, after=exc.retry_after, tries=exc.tries
+            )
             if gave_up and notice.kind is NoticeKind.SCHEDULED:
                 await self._warn(messenger, stored, notice, exc.user_message)
             return 0
@@ -270,14 +272,24 @@ class Outbox:
         except Exception:
             logger.warning("could not tell the author of request %s either", notice.request_id, exc_info=True)
 
-    async def _retry(self, group: Sequence[Item], error: str, *, retryable: bool, after: float | None) -> bool:
+    async def _retry(
+        self, group: Sequence[Item], error: str, *, retryable: bool, after: float | None, tries: int | None = None
+    ) -> bool:
         """Schedule another attempt, or give up; returns True when given up."""
         ids = [s.id for s, _ in group]
         attempts = max(s.attempts for s, _ in group) + 1
-        give_up = not retryable or attempts >= MAX_ATTEMPTS
+        give_up = not retryable or attempts >= (tries or MAX_ATTEMPTS)
         wait = timedelta(seconds=after) if after else min(MAX_BACKOFF, timedelta(seconds=2**attempts))
-        if give_up:
-            logger.warning("dropping notice(s) %s after %d attempt(s): %s", ids, attempts, error)
+        if give_up:  # an error: whoever runs the bot must look at the channel or the app
+            channel = group[0][0].channel
+            logger.error(
+                "gave up delivering notice(s) %s to %s channel %s after %d attempt(s): %s",
+                ids,
+                channel.platform,
+                channel.channel_id,
+                attempts,
+                error,
+            )
         else:
             logger.info("notice(s) %s will be retried in %s: %s", ids, wait, error)
         await self._storage.notices_retry(ids, at=self._clock() + wait, error=error, give_up=give_up)

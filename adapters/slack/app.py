@@ -35,6 +35,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from adapters.slack import blocks
 from adapters.slack.messenger import SlackMessenger
 from adapters.slack.people import PLATFORM, SlackPeople
+from adapters.slack.refusals import answer, error_code
 from bot.api import MAX_IN_FLIGHT
 from bot.config import Settings
 from bot.core import GENERIC_ERROR, HANDLERS, Core
@@ -221,7 +222,7 @@ class SlackAdapter:
         try:
             opened = await client.views_open(trigger_id=trigger_id, view=blocks.loading_view(metadata))
         except SlackApiError as exc:
-            logger.warning("views.open failed: %s", exc.response.get("error"))
+            logger.warning("views.open failed: %s", error_code(exc))
             await self._respond(response_url, blocks.reply_message(Reply(text=FORM_FAILED, error=True)))
             return
         view = opened["view"]
@@ -230,7 +231,11 @@ class SlackAdapter:
             content = blocks.post_modal(form, metadata, message_files=message_files)
         except BotError as exc:
             content = blocks.error_view(exc.user_message)
-        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=content)
+        try:
+            await client.views_update(view_id=view["id"], hash=view.get("hash"), view=content)
+        except SlackApiError as exc:  # the form stays on "Loading…": say so where the command was typed
+            logger.warning("views.update failed: %s", error_code(exc))
+            await self._respond(response_url, blocks.reply_message(Reply(text=FORM_FAILED, error=True)))
 
     async def _ack_submission(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
         """A time that cannot be read is shown beside its field, so the form stays open with what was typed. A form
@@ -289,10 +294,10 @@ class SlackAdapter:
             caller = await self._form_caller(body)
             values = view.get("state", {}).get("values", {})
             uploads = _value(values, "files").get("files") or []
-            file_ids = [str(f["id"]) for f in uploads if isinstance(f, dict) and f.get("id")]
-            file_ids += metadata.get("files", [])
+            files = [f for f in uploads if isinstance(f, dict) and f.get("id")]
+            files += [{"id": file_id} for file_id in metadata.get("files", [])]  # a message's, by ID only
             try:
-                attachments = tuple([await self._attachment(client, file_id) for file_id in file_ids])
+                attachments = tuple([await self._attachment(client, file) for file in files])
             except BotError as exc:
                 reply = Reply(text=exc.user_message, error=True)
             else:
@@ -333,17 +338,19 @@ class SlackAdapter:
     async def _caller(self, team_id: str, user_id: str, channel_id: str, name: str) -> Caller:
         return await self.people.caller(team_id=team_id, user_id=user_id, channel_id=channel_id, fallback_name=name)
 
-    async def _attachment(self, client: AsyncWebClient, file_id: str) -> Attachment:
-        """A Slack file as an Attachment; `files.info` gives the authoritative object (Slack Connect stubs too)."""
-        try:
-            info = (await client.files_info(file=file_id))["file"]
-        except SlackApiError as exc:
-            raise _FileUnavailable(file_id, str(exc.response.get("error"))) from exc
+    async def _attachment(self, client: AsyncWebClient, file: dict[str, Any]) -> Attachment:
+        """A Slack file as an Attachment: as the submission describes it, or, when that has no link to it (a file
+        of a message, a Slack Connect stub), as `files.info` does."""
+        if not (file.get("url_private_download") or file.get("url_private")):
+            try:
+                file = (await client.files_info(file=str(file["id"])))["file"]
+            except SlackApiError as exc:
+                raise _FileUnavailable(str(file.get("name") or file["id"]), exc) from exc
         return Attachment(
-            filename=str(info.get("name") or file_id),
-            url=str(info.get("url_private_download") or info.get("url_private") or ""),
-            content_type=info.get("mimetype"),
-            size=info.get("size"),
+            filename=str(file.get("name") or file["id"]),
+            url=str(file.get("url_private_download") or file.get("url_private") or ""),
+            content_type=file.get("mimetype"),
+            size=file.get("size"),
             source=self.file_source(),
         )
 
@@ -372,19 +379,26 @@ class SlackAdapter:
         try:
             await client.chat_postEphemeral(channel=caller.channel_id, user=caller.user_id, **message)
         except SlackApiError as exc:
-            logger.info("ephemeral answer refused (%s); sending a direct message", exc.response.get("error"))
+            logger.info("ephemeral answer refused (%s); sending a direct message", error_code(exc))
             await client.chat_postMessage(channel=caller.user_id, **message)
 
 
 class _FileUnavailable(BotError):
-    def __init__(self, file_id: str, error: str) -> None:
-        if error == "file_not_found":  # also what Slack says of files in channels the bot is not a member of
+    def __init__(self, name: str, exc: SlackApiError) -> None:
+        code = error_code(exc)
+        if code == "missing_scope":
+            needed = str(answer(exc).get("needed") or "files:read")
             super().__init__(
-                f"I could not read the Slack file {file_id}: it was deleted, or it is in a channel I am not in. "
+                f"I could not read the Slack file {name}: the app lacks the `{needed}` permission. Ask whoever "
+                "runs the bot to add it to the Slack app and reinstall the app, then retry."
+            )
+        elif code in ("file_not_found", "not_in_channel"):  # Slack says so of files in channels the bot is not in
+            super().__init__(
+                f"I could not read the Slack file {name}: it was deleted, or it is in a channel I am not in. "
                 "Invite me to the channel (`/invite` and my name) or share the file again, and retry."
             )
         else:
-            super().__init__(f"I could not read the Slack file {file_id} ({error}). Share it again and retry.")
+            super().__init__(f"I could not read the Slack file {name} ({code}). Share it again and retry.")
 
 
 def _unauthorized() -> web.Response:

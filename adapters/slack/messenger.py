@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import notice_message
+from adapters.slack.refusals import error_code, retry_after
 from bot.errors import DeliveryError
 from bot.model import ChannelRef, MessageRef
 from bot.notices import Notice, announcement_refused
@@ -37,14 +38,22 @@ _PERMANENT = {
 }
 
 
+# Errors Slack documents as passing: the same call may well work later.
+_TRANSIENT = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "team_added_to_org"}
+UNKNOWN_ERROR_TRIES = 3  # an error not known to pass is given this many tries, then taken as permanent
+
+
 def delivery_error(exc: SlackApiError) -> DeliveryError:
-    code = str(exc.response.get("error") or "unknown")
+    code = error_code(exc)
     if code == "ratelimited":
-        retry_after = float(exc.response.headers.get("Retry-After", "1"))
-        return DeliveryError("Slack is rate limiting the bot", retryable=True, retry_after=retry_after)
+        return DeliveryError("Slack is rate limiting the bot", retryable=True, retry_after=retry_after(exc) or 1.0)
     if code in _PERMANENT:
         return DeliveryError(f"Slack refused it ({code}): {_PERMANENT[code]}", retryable=False)
-    return DeliveryError(f"Slack refused it ({code})", retryable=True)
+    if code in _TRANSIENT or code.startswith("http_5"):
+        return DeliveryError(f"Slack could not take it for now ({code})", retryable=True)
+    return DeliveryError(
+        f"Slack refused it ({code}), an error not known to pass", retryable=True, tries=UNKNOWN_ERROR_TRIES
+    )
 
 
 class SlackMessenger:
@@ -62,7 +71,9 @@ class SlackMessenger:
                 thread_ts=thread.message_id if thread else None,
                 unfurl_links=False,
                 unfurl_media=False,
-                metadata={"event_type": METADATA_EVENT, "event_payload": {"notices": list(ids)}},
+                # Slack takes strings, numbers, booleans, objects and arrays of objects in a payload: the IDs are
+                # one string.
+                metadata={"event_type": METADATA_EVENT, "event_payload": {"notices": " ".join(map(str, ids))}},
                 **notice_message(notices),
             )
         except SlackApiError as exc:
@@ -87,7 +98,7 @@ class SlackMessenger:
             )
         except SlackApiError as exc:
             # Without channels:history (or groups:history) the bot cannot check, and sends it again.
-            logger.warning("cannot check whether notice %s was delivered: %s", notice_id, exc.response.get("error"))
+            logger.warning("cannot check whether notice %s was delivered: %s", notice_id, error_code(exc))
             return None
         return _marked(history.get("messages") or (), channel, notice_id)
 
@@ -111,6 +122,9 @@ class SlackMessenger:
 def _marked(messages: Iterable[dict[str, Any]], channel: ChannelRef, notice_id: int) -> MessageRef | None:
     for message in messages:
         payload = (message.get("metadata") or {}).get("event_payload") or {}
-        if notice_id in (payload.get("notices") or ()):
+        marks = payload.get("notices") or ""
+        # A list of numbers, as earlier versions of the bot wrote them, if one was delivering when it stopped.
+        ids = marks.split() if isinstance(marks, str) else [str(mark) for mark in marks]
+        if str(notice_id) in ids:
             return MessageRef(channel_id=channel.channel_id, message_id=str(message["ts"]))
     return None

@@ -12,6 +12,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.refusals import error_code
 from bot.model import Caller
 
 logger = logging.getLogger(__name__)
@@ -105,4 +106,4 @@ class SlackPeople:
 
 
 def _why(exc: Exception) -> str:
-    return str(exc.response.get("error")) if isinstance(exc, SlackApiError) else type(exc).__name__
+    return error_code(exc) if isinstance(exc, SlackApiError) else type(exc).__name__

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.core import GENERIC_ERROR
 from bot.sandbox import Fault, SandboxServer
 from bot.tracking import Tracker
 from tests.adapters.slack_harness import SlackBot, slack_settings, start_bot
@@ -361,17 +363,17 @@ async def test_infinipost_error_reaches_the_user(slack: SlackBot) -> None:
 
 
 async def test_uploads_in_the_form_become_a_link_serving_the_same_bytes(slack: SlackBot) -> None:
-    slack.fake.add_file("F9", "clip.mp4", MP4, "video/mp4")
+    uploaded = slack.fake.add_file("F9", "clip.mp4", MP4, "video/mp4")  # as the submission describes it
     values = {
         "accounts": {"accounts": {"selected_options": [{"value": "acc_1"}]}},
         "when": {"when": {"value": "in 3 hours"}},
-        "files": {"files": {"type": "file_input", "files": [{"id": "F9", "name": "clip.mp4"}]}},
+        "files": {"files": {"type": "file_input", "files": [uploaded]}},
     }
     metadata = json.dumps({"channel": "C1", "response_url": slack.fake.response_url("f")})
     await slack.interact(view_submission(values, metadata))
     reply = await slack.reply()
     assert "Scheduled for" in reply["text"], reply["text"]
-    assert slack.fake.of("files.info")[0]["file"] == "F9"
+    assert [c.method for c in slack.fake.calls if c.method == "files.info"] == []  # the submission said where
     assert slack.fake.downloads == [("/files-pri/T1-F9/download/clip.mp4", f"Bearer {BOT_TOKEN}")]
     [body] = slack.creates()
     assert body["contentUrl"].startswith(f"http://127.0.0.1:{slack.runtime.web.port}/media/")
@@ -447,13 +449,31 @@ async def test_message_shortcut_files_are_scheduled(slack: SlackBot) -> None:
         assert (await http.get(body["contentUrl"])).content == MP4
 
 
-async def test_a_file_slack_will_not_give_is_a_clear_message(slack: SlackBot) -> None:
-    values = {"files": {"files": {"type": "file_input", "files": [{"id": "F404", "name": "gone.mp4"}]}}}
+@pytest.mark.parametrize(
+    ("refusal", "says"),
+    [
+        (
+            {"error": "file_not_found"},
+            "could not read the Slack file gone.mp4: it was deleted, or it is in a channel I am not in. Invite me",
+        ),
+        (
+            {"error": "missing_scope", "needed": "files:read", "provided": "commands,chat:write"},
+            "could not read the Slack file gone.mp4: the app lacks the `files:read` permission",
+        ),
+    ],
+)
+async def test_a_file_slack_will_not_give_is_a_clear_message(
+    slack: SlackBot, refusal: dict[str, str], says: str
+) -> None:
+    """A file the submission gives no link to (a Slack Connect stub) is asked about with files.info."""
+    slack.fake.fail("files.info", **refusal)
+    stub = {"id": "F404", "name": "gone.mp4", "file_access": "check_file_info"}
+    values = {"files": {"files": {"type": "file_input", "files": [stub]}}}
     await slack.interact(
         view_submission(values, json.dumps({"channel": "C1", "response_url": slack.fake.response_url("g")}))
     )
     reply = await slack.reply()
-    assert "could not read the Slack file F404: it was deleted, or it is in a channel I am not in" in reply["text"]
+    assert says in reply["text"]
     assert slack.creates() == []
 
 
@@ -613,3 +633,137 @@ async def test_the_events_url_answers_slacks_challenge_and_hears_an_uninstall(
     response = await slack.send(event, {"Content-Type": "application/json", **sign(event)})
     assert response.status_code == 200
     assert "app_uninstalled for workspace T1" in caplog.text
+
+
+async def test_notices_carry_metadata_slack_documents(slack: SlackBot) -> None:
+    """Slack takes strings, numbers, booleans, objects and arrays of objects as metadata values; not a list of
+    numbers (the fake refuses one, as `invalid_metadata_format`)."""
+    await slack.command("/post", "https://e.com/v.mp4 to acc_1 at 9am")
+    [announcement] = await slack.fake.wait_for(lambda: slack.fake.of("chat.postMessage"))
+    metadata = announcement["metadata"]
+    metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
+    assert metadata == {"event_type": "infinipost_notice", "event_payload": {"notices": "1"}}
+
+
+async def test_an_error_slack_does_not_say_will_pass_is_given_up_after_a_few_tries_with_an_alert(
+    slack: SlackBot, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    slack.fake.fail("chat.postMessage", "channel_type_not_supported", times=3)
+    await slack.command("/post", "https://e.com/v.mp4 to acc_1 at 9am")
+    await slack.reply()
+    for _ in range(6):  # well past every backoff of the outbox's usual twelve tries
+        await slack.fake.wait_for(lambda: [c for c in slack.fake.calls if c.method == "chat.postMessage"])
+        clock.advance(minutes=1)
+        slack.runtime.ctx.outbox.wake()
+        await asyncio.sleep(0.1)
+    tries = [c for c in slack.fake.calls if c.method == "chat.postMessage" and c.params["channel"] == "C1"]
+    assert len(tries) == 3
+    dm = await slack.fake.wait_for(lambda: [m for m in slack.fake.of("chat.postMessage") if m["channel"] == "U1"])
+    assert "could not announce it in <#C1>: Slack refused it (channel_type_not_supported)" in dm[0]["text"]
+    alerts = [r for r in caplog.records if r.levelno == logging.ERROR and "gave up delivering" in r.getMessage()]
+    assert len(alerts) == 1
+    assert "slack channel C1 after 3 attempt(s)" in alerts[0].getMessage()
+
+
+def _form(files: list[dict[str, Any]] | None = None, **metadata: Any) -> dict[str, Any]:
+    values = {
+        "accounts": {"accounts": {"selected_options": [{"value": "acc_1"}]}},
+        "when": {"when": {"value": "in 3 hours"}},
+        "links": {"links": {"value": "" if files else "https://e.com/v.mp4"}},
+        "files": {"files": {"type": "file_input", "files": files or []}},
+    }
+    return view_submission(values, json.dumps({"channel": "C1", **metadata}))
+
+
+async def _plain_users_info(slack: SlackBot, clock: FakeClock) -> str:
+    await slack.command("/timezone")
+    return str((await slack.reply())["text"])
+
+
+async def _plain_files_info(slack: SlackBot, clock: FakeClock) -> str:
+    stub = {"id": "F7", "name": "stub.mp4", "file_access": "check_file_info"}
+    await slack.interact(_form([stub], response_url=slack.fake.response_url("f")))
+    return str((await slack.reply())["text"])
+
+
+async def _plain_views(slack: SlackBot, clock: FakeClock) -> str:
+    await slack.command("/post")
+    return str((await slack.reply())["text"])
+
+
+async def _plain_ephemeral(slack: SlackBot, clock: FakeClock) -> str:
+    await slack.interact(_form())  # no response_url: answered ephemerally, else by direct message
+    dms = await slack.fake.wait_for(lambda: [m for m in slack.fake.of("chat.postMessage") if m["channel"] == "U1"])
+    return str(dms[0]["text"])
+
+
+async def _plain_post_message(slack: SlackBot, clock: FakeClock) -> str:
+    await slack.command("/post", "https://e.com/v.mp4 to acc_1 at 9am")
+    await slack.reply()
+    await slack.fake.wait_for(lambda: [c for c in slack.fake.calls if c.method == "chat.postMessage"])
+    slack.runtime.ctx.outbox.wake()
+    return str((await _taken(slack, clock, "chat.postMessage"))["text"])
+
+
+async def _plain_update(slack: SlackBot, clock: FakeClock) -> str:
+    await slack.command("/post", "https://e.com/v.mp4 to acc_1 at 9am")
+    await slack.reply()
+    await slack.fake.wait_for(lambda: _announced(slack))
+    await slack.command("/cancel", "#1")
+    await slack.reply(2)
+    return str((await _taken(slack, clock, "chat.update"))["text"])
+
+
+async def _taken(slack: SlackBot, clock: FakeClock, method: str) -> dict[str, Any]:
+    """The call of `method` Slack took, once the outbox has tried again (seconds later on its clock)."""
+    for _ in range(50):
+        if slack.fake.of(method):
+            return slack.fake.of(method)[0]
+        clock.advance(seconds=5)
+        slack.runtime.ctx.outbox.wake()
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{method} was never taken")
+
+
+async def _plain_history(slack: SlackBot, clock: FakeClock) -> str:
+    from bot.model import ChannelRef
+
+    messenger = slack.runtime.ctx.outbox.messengers["slack"]
+    found = await messenger.find(ChannelRef(platform="slack", workspace_id="T1", channel_id="C1"), 1, thread=None)
+    return f"found {found}"
+
+
+PLAIN_ERRORS = {
+    "users.info": (_plain_users_info, "Your times are read in America/New_York (the bot's default)"),
+    "files.info": (_plain_files_info, "I could not read the Slack file stub.mp4 (http_502). Share it again"),
+    "views.open": (_plain_views, "I could not open the form in time."),
+    "views.update": (_plain_views, "I could not open the form in time."),
+    "chat.postEphemeral": (_plain_ephemeral, "Scheduled for"),
+    "chat.postMessage": (_plain_post_message, "scheduled a video"),
+    "chat.update": (_plain_update, "cancelled"),
+    "conversations.history": (_plain_history, "found None"),
+}
+
+
+@pytest.mark.parametrize("method", PLAIN_ERRORS)
+async def test_a_slack_error_that_is_not_json_keeps_the_specific_outcome(
+    slack: SlackBot, clock: FakeClock, method: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A `502 text/plain` (a proxy, an outage page) where Slack's JSON error was expected: each call still ends
+    as its designed fallback says, never in the generic apology."""
+    scenario, expected = PLAIN_ERRORS[method]
+    slack.fake.fail_plain(method)
+    said = await scenario(slack, clock)
+    assert expected in said
+    assert GENERIC_ERROR not in said
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []
+
+
+async def test_a_user_group_slack_cannot_list_is_not_a_crash(
+    tmp_path: Path, fake_slack: FakeSlack, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    fake_slack.fail_plain("usergroups.users.list")
+    settings = slack_settings(tmp_path, fake_slack, sandbox, slack_poster_users="S1")
+    async with start_bot(settings, fake_slack, sandbox, clock) as bot:
+        await bot.command("/post", "https://e.com/v.mp4 to acc_1 at 9am")
+        assert "not allowed to schedule posts here" in (await bot.reply())["text"]

@@ -48,7 +48,7 @@ class FakeSlack:
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     file_bytes: dict[str, bytes] = field(default_factory=dict)
     groups: dict[str, list[str]] = field(default_factory=dict)
-    failures: dict[str, list[str]] = field(default_factory=dict)
+    failures: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # method -> answers to give first
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel -> messages posted
     delays: dict[str, float] = field(default_factory=dict)  # method -> seconds to sit on the answer
@@ -62,8 +62,13 @@ class FakeSlack:
     def response_url(self, name: str = "r1") -> str:
         return f"http://127.0.0.1:{self.port}/respond/{name}"
 
-    def fail(self, method: str, error: str, times: int = 1) -> None:
-        self.failures.setdefault(method, []).extend([error] * times)
+    def fail(self, method: str, error: str, times: int = 1, **fields: Any) -> None:
+        """Refuse the next `times` calls of `method` with `{"ok": false, "error": error, **fields}`."""
+        self.failures.setdefault(method, []).extend([{"ok": False, "error": error, **fields}] * times)
+
+    def fail_plain(self, method: str, status: int = 502, times: int = 1) -> None:
+        """Answer the next `times` calls of `method` with a page that is not JSON, as a proxy or an outage does."""
+        self.failures.setdefault(method, []).extend([{"plain": status}] * times)
 
     def add_file(self, file_id: str, name: str, content: bytes, mimetype: str) -> dict[str, Any]:
         self.file_bytes[file_id] = content
@@ -102,11 +107,14 @@ def _answer(fake: FakeSlack, method: str, params: dict[str, Any]) -> dict[str, A
         return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "team": "Test", "user": "infinipost"}
     if method == "chat.postMessage":
         metadata = params.get("metadata")
+        metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
+        if metadata and not _documented_payload(metadata.get("event_payload") or {}):
+            return {"ok": False, "error": "invalid_metadata_format"}
         message = {
             "ts": ts,
             "text": params.get("text"),
             "thread_ts": params.get("thread_ts"),
-            "metadata": json.loads(metadata) if isinstance(metadata, str) else metadata,
+            "metadata": metadata,
         }
         fake.messages.setdefault(str(params.get("channel")), []).append(message)
         return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": message}
@@ -136,6 +144,17 @@ def _answer(fake: FakeSlack, method: str, params: dict[str, Any]) -> dict[str, A
     return {"ok": False, "error": "unknown_method"}
 
 
+def _documented_payload(payload: dict[str, Any]) -> bool:
+    """Message metadata values as Slack documents them: strings, numbers, booleans, objects, arrays of objects."""
+    for value in payload.values():
+        if isinstance(value, list):
+            if not all(isinstance(item, dict) for item in value):
+                return False
+        elif not isinstance(value, str | int | float | bool | dict):
+            return False
+    return True
+
+
 async def _params(request: web.Request) -> dict[str, Any]:
     if request.method == "GET":
         return dict(request.query)
@@ -158,11 +177,15 @@ def build_app(fake: FakeSlack) -> web.Application:
         pending = fake.failures.get(method)
         if pending:
             call.accepted = False
-            error = pending.pop(0)
-            if error == "ratelimited":
-                return web.json_response({"ok": False, "error": error}, status=429, headers={"Retry-After": "1"})
-            return web.json_response({"ok": False, "error": error})
+            failure = pending.pop(0)
+            if "plain" in failure:
+                return web.Response(status=failure["plain"], text="Bad Gateway", content_type="text/plain")
+            if failure["error"] == "ratelimited":
+                return web.json_response(failure, status=429, headers={"Retry-After": "1"})
+            return web.json_response(failure)
         answer = _answer(fake, method, params)
+        if not answer["ok"]:
+            call.accepted = False
         if method in fake.delays:
             await asyncio.sleep(fake.delays[method])  # done, but the answer is slow to come back
         return web.json_response(answer)
