@@ -1,7 +1,8 @@
 """The accounts the bot may post to, and how people name them.
 
 Infinipost's `GET /accounts` is implied by its docs but not documented, so the list comes from it when it
-answers and otherwise from BOT_ACCOUNTS, each checked with `GET /accounts/{id}` where that exists.
+answers and otherwise (404, 403, 405, or an answer of unknown shape) from BOT_ACCOUNTS, each checked with
+`GET /accounts/{id}` where that exists.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 
 from bot.api import InfinipostClient
-from bot.errors import ApiError, ApiNotFound, ApiUnavailable, BadCommand, UnknownAccount
+from bot.errors import ApiError, ApiNotFound, ApiProtocolError, ApiUnavailable, BadCommand, UnknownAccount
 from bot.model import Account
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class AccountDirectory:
         self._monotonic = monotonic
         self._cached: list[Account] | None = None
         self._fetched_at = 0.0
+        self._warned = False  # that Infinipost does not list accounts: said once, not at every refresh
 
     async def all(self) -> list[Account]:
         if self._cached is not None and self._monotonic() - self._fetched_at < CACHE_SECONDS:
@@ -55,13 +57,20 @@ class AccountDirectory:
     async def _fetch(self) -> list[Account]:
         try:
             return await self._api.list_accounts()
-        except ApiNotFound as exc:
+        except ApiError as exc:
+            if not _not_listed(exc):
+                raise
             if not self._configured:
                 raise ApiNotFound(
                     "Infinipost does not list the accounts of this API key. Ask whoever runs the bot to set "
                     "BOT_ACCOUNTS to the account IDs (acc_…), separated by commas."
                 ) from exc
-            logger.info("GET /accounts is not available; using BOT_ACCOUNTS")
+            if not self._warned:
+                self._warned = True
+                logger.warning(
+                    "GET /accounts %s; using the accounts in BOT_ACCOUNTS",
+                    f"answered {exc.status}" if exc.status else "answered in a shape the bot does not know",
+                )
         described: dict[str, Account | None] = {}  # None: Infinipost answered 404
         for account_id in self._configured:
             try:
@@ -81,6 +90,13 @@ class AccountDirectory:
         return [
             account or Account(id=account_id, platform="", name=account_id) for account_id, account in described.items()
         ]
+
+
+def _not_listed(exc: ApiError) -> bool:
+    """Whether an error of GET /accounts (not in Infinipost's reference) means it does not list accounts here:
+    absent, not allowed for this key or this method, or answering in a shape the bot does not know. A 401 is a
+    wrong API key, and an outage is an outage."""
+    return exc.status in (403, 404, 405) or (isinstance(exc, ApiProtocolError) and exc.status is None)
 
 
 def resolve_accounts(

@@ -195,8 +195,11 @@ class InfinipostClient:
     # Accounts
 
     async def list_accounts(self) -> list[Account]:
-        """`GET /accounts`, which the docs only imply exists: a 404 here means "use BOT_ACCOUNTS"."""
-        return [_account(item) async for item in self._pages("accounts", {})]
+        """`GET /accounts`, which the docs only imply exists. ApiProtocolError: an answer of unknown shape."""
+        try:
+            return [_account(item) async for item in self._pages("accounts", {})]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ApiProtocolError() from exc
 
     async def get_account(self, account_id: str) -> Account:
         data = await self._request("GET", f"accounts/{account_id}")

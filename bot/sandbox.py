@@ -84,8 +84,10 @@ def seed_accounts() -> dict[str, dict[str, Any]]:
 class Fault:
     """One injected misbehaviour; `times=None` keeps it until cleared."""
 
-    kind: str  # status | latency | reset | timeout_after_create | malformed | missing_fields | unknown_status
+    # status | latency | reset | timeout_after_create | malformed | missing_fields | unknown_status | unknown_shape
+    kind: str
     route: str = "any"  # create | read | any
+    path: str | None = None  # only requests to this path, e.g. "/v1/accounts"
     status: int = 503
     retry_after: str | None = None
     seconds: float = 0.0
@@ -132,9 +134,9 @@ class SandboxState:
                 post["postedAt"] = post["scheduledTime"]
         return post
 
-    def take_fault(self, route: str) -> Fault | None:
+    def take_fault(self, route: str, path: str) -> Fault | None:
         for fault in self.faults:
-            if fault.route in (route, "any"):
+            if fault.route in (route, "any") and fault.path in (None, path):
                 if fault.times is not None:
                     fault.times -= 1
                     if fault.times <= 0:
@@ -170,6 +172,7 @@ class SandboxServer:
 
 
 STATE = web.AppKey("state", SandboxState)
+FAULT_CODES = {403: "forbidden", 404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}
 
 
 def build_app(state: SandboxState) -> web.Application:
@@ -244,7 +247,7 @@ async def _auth(request: web.Request, handler: Callable[[web.Request], Any]) -> 
 async def _faults(request: web.Request, handler: Callable[[web.Request], Any]) -> web.StreamResponse:
     state = _state(request)
     route = "create" if (request.method, request.path) == ("POST", "/v1/posts") else "read"
-    fault = state.take_fault(route) if request.path.startswith("/v1/") else None
+    fault = state.take_fault(route, request.path) if request.path.startswith("/v1/") else None
     if fault is None:
         response: web.StreamResponse = await handler(request)
         return response
@@ -255,16 +258,10 @@ async def _faults(request: web.Request, handler: Callable[[web.Request], Any]) -
         return delayed
     if fault.kind == "status":
         headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else None
-        return _json(
-            {
-                "error": {
-                    "code": "internal" if fault.status >= 500 else "rate_limited",
-                    "message": "Injected fault",
-                }
-            },
-            fault.status,
-            headers,
-        )
+        code = FAULT_CODES.get(fault.status, "internal" if fault.status >= 500 else "invalid_request")
+        return _json({"error": {"code": code, "message": "Injected fault"}}, fault.status, headers)
+    if fault.kind == "unknown_shape":  # a 200 whose body the docs do not describe
+        return _json({"result": "ok", "items": "none"})
     if fault.kind == "reset":
         transport = request.transport
         if transport is not None:

@@ -9,7 +9,7 @@ import pytest
 from bot.config import Settings
 from bot.model import PostDraft
 from bot.runtime import Runtime, start_runtime
-from bot.sandbox import SandboxServer
+from bot.sandbox import Fault, SandboxServer
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.chat import ChatHarness
 
@@ -206,6 +206,35 @@ async def test_a_malformed_link_is_named_with_what_is_wrong_and_nothing_is_sent(
     assert problem in reply.text
     assert creates(sandbox) == []
     assert await runtime.ctx.storage.get_request(1) is None
+
+
+@pytest.mark.parametrize(
+    ("fault", "said"),
+    [
+        (Fault(kind="status", status=404, path="/v1/accounts", times=None), "answered 404"),
+        (Fault(kind="status", status=403, path="/v1/accounts", times=None), "answered 403"),
+        (Fault(kind="status", status=405, path="/v1/accounts", times=None), "answered 405"),
+        (Fault(kind="unknown_shape", path="/v1/accounts", times=None), "answered in a shape the bot does not know"),
+    ],
+)
+async def test_without_an_account_list_the_accounts_in_settings_serve_every_command(
+    tmp_path: Path, sandbox: SandboxServer, clock: FakeClock, fault: Fault, said: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """GET /v1/accounts is not in Infinipost's reference: whatever it answers, BOT_ACCOUNTS stands in."""
+    sandbox.state.faults = [fault]
+    settings = make_settings(tmp_path, api_key="sk_test_x", api_url=sandbox.url, accounts="acc_1, acc_123")
+    async with start_runtime(settings, clock=clock, workers=False) as runtime:
+        chat = ChatHarness(runtime.core)
+        listed = await chat.say("/accounts")
+        assert "`acc_1` Demo TikTok" in listed.text
+        assert "`acc_123` Brand TikTok" in listed.text
+        runtime.ctx.accounts.forget()  # the list is fetched again, as every few minutes
+        form = await runtime.core.post_form(chat.caller())  # what the form and Discord's autocomplete offer
+        assert [a.id for a in form.accounts] == ["acc_1", "acc_123"]
+        posted = await chat.say("/post https://e.com/v.mp4 to acc_1 in 2 hours")
+        assert "Scheduled for" in posted.text
+    warnings = [r.getMessage() for r in caplog.records if "GET /accounts" in r.getMessage()]
+    assert warnings == [f"GET /accounts {said}; using the accounts in BOT_ACCOUNTS"]
 
 
 async def test_infinipost_refusal_reaches_the_user_and_is_stored_as_failed(
