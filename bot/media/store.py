@@ -13,24 +13,22 @@ import shutil
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from aiohttp import web
+from aiohttp.abc import AbstractStreamWriter
 
 from bot.errors import MediaRejected
+from bot.media.sniff import IMAGES, VIDEOS
 
 logger = logging.getLogger(__name__)
 
-KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,80}\.[a-z0-9]{2,5}$")  # a file name the bot made
+CONTENT_TYPES = {extension: mime for mime, extension in (*VIDEOS.items(), *IMAGES.items())}  # what is stored
+_EXTENSIONS = "|".join(re.escape(extension) for extension in CONTENT_TYPES)
+# Exactly the names the stores make, and nothing else: only these are ever served, swept or deleted.
+LOCAL_KEY = re.compile(rf"^[0-9a-f]{{64}}({_EXTENSIONS})$")  # the content's SHA-256
+S3_KEY = re.compile(rf"^(media/[0-9a-f]{{64}}|public/[A-Za-z0-9_-]{{32}})({_EXTENSIONS})$")
 S3_PREFIXES = ("media/", "public/")  # the only parts of a bucket the bot lists, writes or deletes
-CONTENT_TYPES = {
-    ".mp4": "video/mp4",
-    ".mov": "video/quicktime",
-    ".webm": "video/webm",
-    ".m4v": "video/x-m4v",
-    ".jpg": "image/jpeg",
-    ".webp": "image/webp",
-}
 
 
 class MediaStore(Protocol):
@@ -98,10 +96,13 @@ class LocalStore:
         return f"{base.rstrip('/')}/media/{key}?exp={expires}&sig={self._sign(key, expires)}"
 
     async def delete(self, key: str) -> None:
+        if not LOCAL_KEY.match(key):
+            raise ValueError(f"{key!r} is not a name this store makes")
         (self.directory / key).unlink(missing_ok=True)
 
     async def keys(self) -> set[str]:
-        return {p.name for p in self.directory.iterdir() if p.is_file() and KEY_PATTERN.match(p.name)}
+        """The store's own files: in its folder itself, named as it names them."""
+        return {p.name for p in self.directory.iterdir() if LOCAL_KEY.match(p.name) and p.is_file()}
 
     def _sign(self, key: str, expires: int) -> str:
         return hmac.new(self._secret, f"{key}\n{expires}".encode(), hashlib.sha256).hexdigest()
@@ -114,15 +115,49 @@ class LocalStore:
         except ValueError:
             raise web.HTTPForbidden() from None
         signature = request.query.get("sig", "").encode("ascii", "replace")
-        if not KEY_PATTERN.match(key) or not hmac.compare_digest(signature, self._sign(key, expires).encode()):
+        if not LOCAL_KEY.match(key) or not hmac.compare_digest(signature, self._sign(key, expires).encode()):
             raise web.HTTPForbidden()
         if expires < self._clock().timestamp():
             raise web.HTTPForbidden()
         path = self.directory / key
         if not path.is_file():
             raise web.HTTPNotFound()
+        size = path.stat().st_size
+        wanted = _byte_range(request.headers.get("Range"))
+        if wanted == "none" or (isinstance(wanted, int) and wanted >= size):
+            raise web.HTTPRequestRangeNotSatisfiable(headers={"Content-Range": f"bytes */{size}"})
         content_type = CONTENT_TYPES.get(path.suffix, "application/octet-stream")
-        return web.FileResponse(path, headers={"Content-Type": content_type, "Cache-Control": "private, max-age=3600"})
+        headers = {"Content-Type": content_type, "Cache-Control": "private, max-age=3600"}
+        return (_WholeFile if wanted == "whole" else web.FileResponse)(path, headers=headers)
+
+
+_BYTE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _byte_range(header: str | None) -> int | Literal["whole", "none"] | None:
+    """What a Range header asks of a file (RFC 9110, 14.2): None if nothing; "whole" if it is ignored, being of
+    another unit, several ranges or malformed, so that the whole file is served; "none" if it selects no byte
+    (`bytes=-0`); else the first byte it wants, for aiohttp to serve the part from."""
+    if header is None:
+        return None
+    match = _BYTE_RANGE.match(header.strip())
+    if match is None or not any(match.groups()):
+        return "whole"
+    first, last = match.groups()
+    if not first:
+        return "none" if int(last) == 0 else 0
+    if last and int(last) < int(first):
+        return "whole"
+    return int(first)
+
+
+class _WholeFile(web.FileResponse):
+    """The whole file, whatever Range the request carries: one the server does not take is ignored."""
+
+    async def prepare(self, request: web.BaseRequest) -> AbstractStreamWriter | None:
+        headers = request.headers.copy()
+        headers.popall("Range", None)
+        return await super().prepare(request.clone(headers=headers))
 
 
 def load_secret(configured: str | None, path: Path) -> bytes:
@@ -218,6 +253,8 @@ class S3Store:
         return presigned
 
     async def delete(self, key: str) -> None:
+        if not S3_KEY.match(key):
+            raise ValueError(f"{key!r} is not a name this store makes")
         await asyncio.to_thread(self._s3.delete_object, Bucket=self._bucket, Key=key)
 
     async def keys(self) -> set[str]:
@@ -226,11 +263,7 @@ class S3Store:
             for prefix in S3_PREFIXES:
                 pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix)
                 for page in pages:
-                    found.update(
-                        item["Key"]
-                        for item in page.get("Contents", ())
-                        if KEY_PATTERN.match(item["Key"][len(prefix) :])
-                    )
+                    found.update(item["Key"] for item in page.get("Contents", ()) if S3_KEY.match(item["Key"]))
             return found
 
         return await asyncio.to_thread(listing)

@@ -180,5 +180,17 @@ async def test_start_up_sweep_removes_files_no_post_refers_to(
     settings.media_dir.mkdir(parents=True)
     stray = settings.media_dir / ("0" * 64 + ".mp4")
     stray.write_bytes(MP4)
+    # Files the store never names so, which someone else keeps in or beside its folder: never touched.
+    others = [
+        settings.media_dir / "holiday_video_2024_final.mp4",
+        settings.media_dir / ("A" * 64 + ".mp4"),
+        settings.media_dir / ("0" * 64 + ".png"),
+        settings.media_dir / "kept" / ("1" * 64 + ".mp4"),
+        settings.media_dir.parent / ("2" * 64 + ".mp4"),
+    ]
+    for other in others:
+        other.parent.mkdir(exist_ok=True)
+        other.write_bytes(MP4)
     async with start_runtime(settings, clock=clock, workers=False):
         assert not stray.exists()
+    assert all(other.exists() for other in others)
