@@ -7,9 +7,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import Row, rss_mb
+from bench.common import Row
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, running_fake_slack
-from tests.processes import BotProcess, free_port
+from tests.processes import BotProcess, free_port, rss_mb
 
 
 async def run() -> list[Row]:

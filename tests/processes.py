@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import resource
 import signal
@@ -83,3 +84,53 @@ class BotProcess:
             _, self.stderr = await asyncio.wait_for(self.process.communicate(), 20)
         assert self.process.returncode is not None
         return self.process.returncode
+
+
+# Attacks on the bot's HTTP server, for the tests and the benchmark.
+SLOW_HEADERS = b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nX-Slow: "  # never finished
+SLOW_BODY = b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Length: 4000\r\n\r\ncommand=/po"  # 3,989 to come
+
+
+async def open_slow_connections(port: int, count: int) -> list[asyncio.StreamWriter]:
+    """`count` connections that never finish their request: half stop in the headers, half in the body."""
+    writers = []
+    for n in range(count):
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        writers.append(writer)
+        writer.write(SLOW_HEADERS if n % 2 else SLOW_BODY)
+        await writer.drain()
+    return writers
+
+
+async def post_oversized_bodies(port: int, *, count: int, megabytes: int = 10, at_once: int = 50) -> None:
+    """`count` unauthenticated POSTs of `megabytes` each, `at_once` at a time, each sent whole unless the bot
+    closes the connection first."""
+    gate = asyncio.Semaphore(at_once)
+    head = b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Length: %d\r\n\r\n" % (megabytes * 1024 * 1024)
+    megabyte = b"a" * 1024 * 1024
+
+    async def post() -> None:
+        async with gate:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            try:
+                writer.write(head)
+                for _ in range(megabytes):
+                    writer.write(megabyte)
+                    await writer.drain()
+                await reader.read()
+            except ConnectionError:
+                pass  # refused: the bot closed the connection rather than take the body
+            finally:
+                writer.close()
+                with contextlib.suppress(ConnectionError):
+                    await writer.wait_closed()
+
+    await asyncio.gather(*(post() for _ in range(count)))
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")

@@ -12,11 +12,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.common import rss_mb
 from bot.sandbox import SandboxServer
 from bot.web import BODY_SECONDS, HEADER_SECONDS
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, running_fake_slack, sign, slash_command
-from tests.processes import BotProcess, free_port
+from tests.processes import (
+    SLOW_BODY,
+    SLOW_HEADERS,
+    BotProcess,
+    free_port,
+    open_slow_connections,
+    post_oversized_bodies,
+    rss_mb,
+)
 
 COMMON_FILE_LIMIT = 1024  # the usual default of `ulimit -n`
 SLACK_DEADLINE = 3.0  # seconds Slack waits for an acknowledgement
@@ -73,10 +80,6 @@ async def connect(
     return reader, writer
 
 
-SLOW_HEADERS = b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nX-Slow: "  # never finished
-SLOW_BODY = b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Length: 4000\r\n\r\ncommand=/po"  # 3,989 to come
-
-
 async def acknowledge(bot: BotProcess, fake_slack: FakeSlack) -> httpx.Response:
     """A signed slash command, given Slack's three seconds (an httpx timeout fails the test)."""
     body = slash_command(fake_slack, "/help", "")
@@ -95,8 +98,7 @@ async def test_a_signed_command_is_acknowledged_while_more_slow_clients_than_fil
         if hard != resource.RLIM_INFINITY and hard < SLOW_CLIENTS + 200:
             pytest.skip(f"this test needs {SLOW_CLIENTS + 200} open files; the hard limit here is {hard}")
         resource.setrlimit(resource.RLIMIT_NOFILE, (SLOW_CLIENTS + 200, hard))
-    for n in range(SLOW_CLIENTS):
-        await connect(bot, clients, SLOW_HEADERS if n % 2 else SLOW_BODY)
+    clients += await open_slow_connections(bot.port, SLOW_CLIENTS)
     response = await acknowledge(bot, fake_slack)
     assert response.status_code == 200
     reply = await fake_slack.wait_for(lambda: fake_slack.responses)
@@ -137,25 +139,5 @@ async def test_an_oversized_body_is_refused_from_its_content_length_before_it_is
 async def test_memory_stays_flat_under_two_thousand_ten_megabyte_posts(bot: BotProcess) -> None:
     assert bot.process is not None
     before = rss_mb(bot.process.pid)
-    gate = asyncio.Semaphore(50)
-    head = b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Length: %d\r\n\r\n" % TEN_MB
-    megabyte = b"a" * 1024 * 1024
-
-    async def flood() -> None:
-        async with gate:
-            reader, writer = await asyncio.open_connection("127.0.0.1", bot.port)
-            try:
-                writer.write(head)
-                for _ in range(10):
-                    writer.write(megabyte)
-                    await writer.drain()
-                await reader.read()
-            except ConnectionError:
-                pass  # refused: the bot closed the connection rather than take the body
-            finally:
-                writer.close()
-                with contextlib.suppress(ConnectionError):
-                    await writer.wait_closed()
-
-    await asyncio.gather(*(flood() for _ in range(2000)))
+    await post_oversized_bodies(bot.port, count=2000, megabytes=10)
     assert rss_mb(bot.process.pid) - before < 50
