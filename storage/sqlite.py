@@ -51,6 +51,8 @@ _POST_COLUMNS = (
     "id, request_id, account_id, account_label, status, scheduled_time, posted_at, next_check_at, checks, delay_warned"
 )
 SETTINGS_CACHE_SIZE = 10_000
+ONCE_PURGE_EVERY = timedelta(minutes=1)  # how often expired one-time keys are deleted
+ONCE_BATCH = 500  # one-time keys written in one statement, far below SQLite's limit on parameters
 _NOTICE_COLUMNS = "id, platform, workspace_id, channel_id, kind, request_id, attempts"
 
 
@@ -61,9 +63,23 @@ def _utc_now() -> datetime:
 class Storage:
     """Domain-named reads and writes. Open with `await Storage.open(path)`; `":memory:"` works for tests."""
 
-    def __init__(self, db: aiosqlite.Connection, *, clock: Callable[[], datetime] = _utc_now, api: str = "") -> None:
+    def __init__(
+        self,
+        db: aiosqlite.Connection,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+        api: str = "",
+        once_db: aiosqlite.Connection | None = None,
+    ) -> None:
         self._db = db
         self._lock = asyncio.Lock()
+        # One-time keys are written on every Slack acknowledgement: on a connection of their own they never queue
+        # behind the work of a burst of commands, which cost each acknowledgement tens of milliseconds.
+        self._once_db = once_db or db
+        self._once_lock = asyncio.Lock() if once_db else self._lock  # a shared connection takes turns
+        self._once_purged: datetime | None = None  # when expired one-time keys were last deleted
+        self._once_waiting: list[tuple[str, datetime, datetime, asyncio.Future[bool]]] = []
+        self._once_writer: asyncio.Task[None] | None = None
         self._now = clock
         # The Infinipost this process talks to ("sandbox" or a URL): requests are stamped with it, and only its
         # own are tracked, so that trying the sandbox and then the real API in one database cannot mix them.
@@ -74,19 +90,20 @@ class Storage:
 
     @classmethod
     async def open(cls, path: Path | str, *, clock: Callable[[], datetime] = _utc_now, api: str = "") -> Self:
-        if str(path) != ":memory:":
+        in_memory = str(path) == ":memory:"  # a second connection would be a second database
+        if not in_memory:
             _create_private(Path(path))
         try:
-            db = await aiosqlite.connect(str(path), isolation_level=None)
-            db.row_factory = sqlite3.Row
-            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
-                await db.execute(f"PRAGMA {pragma}")
+            db = await _connect(path)
             await migrate(db)
+            once_db = None if in_memory else await _connect(path)
         except sqlite3.Error as exc:
             raise StorageError(f"Could not open the database at {path}: {exc}") from exc
-        return cls(db, clock=clock, api=api)
+        return cls(db, clock=clock, api=api, once_db=once_db)
 
     async def close(self) -> None:
+        if self._once_db is not self._db:
+            await self._once_db.close()
         await self._db.close()
 
     async def __aenter__(self) -> Self:
@@ -602,13 +619,55 @@ class Storage:
 
     async def remember_once(self, key: str, *, until: datetime, now: datetime) -> bool:
         """Remember `key` until `until`: True the first time, False while it is remembered. `now` is the clock the
-        key's lifetime is counted in, which may not be the bot's."""
-        async with self._transaction() as db:
-            await db.execute("DELETE FROM seen_once WHERE expires_at < ?", (to_db_time(now),))
-            cursor = await db.execute(
-                "INSERT OR IGNORE INTO seen_once (key, expires_at) VALUES (?, ?)", (key, to_db_time(until))
-            )
-            return cursor.rowcount == 1
+        key's lifetime is counted in, which may not be the bot's.
+
+        This is on the path of every Slack acknowledgement, so keys that come while one write is under way are
+        written together by the next, in one statement: a burst costs a few writes, not one each.
+        """
+        sighting: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._once_waiting.append((key, until, now, sighting))
+        if self._once_writer is None:
+            self._once_writer = asyncio.create_task(self._write_once())
+        return await sighting
+
+    async def _write_once(self) -> None:
+        try:
+            while self._once_waiting:
+                batch, self._once_waiting = self._once_waiting[:ONCE_BATCH], self._once_waiting[ONCE_BATCH:]
+                try:
+                    new = await self._insert_once(batch)
+                except Exception as exc:  # whatever it was, the requests waiting must hear of it
+                    for *_, sighting in batch:
+                        if not sighting.done():
+                            sighting.set_exception(exc if isinstance(exc, StorageError) else StorageError())
+                    continue
+                for key, _, _, sighting in batch:
+                    if not sighting.done():  # its request may have been given up meanwhile
+                        sighting.set_result(key in new)
+                    new.discard(key)  # the same key twice in a burst: only the first is new
+        finally:
+            self._once_writer = None
+
+    async def _insert_once(self, batch: Sequence[tuple[str, datetime, datetime, Any]]) -> set[str]:
+        """The keys of `batch` that were not remembered (or had expired), now remembered."""
+        firsts = {key: until for key, until, _, _ in reversed(batch)}  # one row per key, as SQL requires
+        now = max(at for _, _, at, _ in batch)
+        values = ", ".join("(?, ?)" for _ in firsts)
+        params = [value for key, until in firsts.items() for value in (key, to_db_time(until))]
+        async with self._once_lock:
+            try:
+                if self._once_purged is None or now - self._once_purged > ONCE_PURGE_EVERY:
+                    self._once_purged = now
+                    await self._once_db.execute("DELETE FROM seen_once WHERE expires_at < ?", (to_db_time(now),))
+                async with self._once_db.execute(
+                    f"INSERT INTO seen_once (key, expires_at) VALUES {values} ON CONFLICT (key) DO UPDATE SET "
+                    "expires_at = excluded.expires_at WHERE seen_once.expires_at < ? RETURNING key",
+                    (*params, to_db_time(now)),
+                ) as cursor:
+                    return {str(row["key"]) for row in await cursor.fetchall()}
+            except sqlite3.Error as exc:
+                logger.exception("database write failed")
+                raise StorageError() from exc
 
     # Audit log
 
@@ -707,6 +766,14 @@ class Storage:
     async def integrity_ok(self) -> bool:
         row = await self._row("PRAGMA integrity_check")
         return bool(row and row[0] == "ok")
+
+
+async def _connect(path: Path | str) -> aiosqlite.Connection:
+    db = await aiosqlite.connect(str(path), isolation_level=None)
+    db.row_factory = sqlite3.Row
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
+        await db.execute(f"PRAGMA {pragma}")
+    return db
 
 
 def _create_private(path: Path) -> None:

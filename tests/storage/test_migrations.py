@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import stat
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiosqlite
+import pytest
 
 from storage.migrations import MIGRATIONS, migrate
 from storage.sqlite import Storage
@@ -60,3 +63,20 @@ async def test_database_and_folder_are_private(tmp_path: Path) -> None:
         pass
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize("where", ["file", "memory"])
+async def test_a_one_time_key_is_new_once_until_it_expires(tmp_path: Path, where: str) -> None:
+    """Keys written together (a burst of Slack requests) are each new once, however many times they come."""
+    now = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
+    later = now + timedelta(minutes=6)
+    path = tmp_path / "bot.db" if where == "file" else ":memory:"
+    async with await Storage.open(path) as storage:
+        keys = ["a", "b", "a", "c", "a", "b"]
+        firsts = await asyncio.gather(*(storage.remember_once(k, until=later, now=now) for k in keys))
+        assert firsts == [True, True, False, True, False, False]
+        assert not await storage.remember_once("a", until=later, now=now + timedelta(minutes=5))
+        assert await storage.remember_once("a", until=later + timedelta(minutes=6), now=later + timedelta(seconds=1))
+    if where == "file":
+        async with await Storage.open(path) as reopened:  # kept across a restart
+            assert not await reopened.remember_once("a", until=later, now=later + timedelta(minutes=1))
