@@ -16,8 +16,8 @@ import aiohttp
 
 from bench.common import Row, ms, percentile
 from bot.sandbox import SandboxServer
-from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, running_fake_slack, sign, slash_command
-from tests.processes import BotProcess, free_port, open_slow_connections, post_oversized_bodies, rss_mb
+from tests.fakes.slack import FakeSlack, running_fake_slack, sign, slash_command
+from tests.processes import BotProcess, open_slow_connections, post_oversized_bodies, rss_mb
 
 SLOW_CLIENTS = 1500
 OPEN_FILES = 1024
@@ -30,15 +30,11 @@ async def run() -> list[Row]:
     async with running_fake_slack() as fake, SandboxServer() as sandbox:
         fake.users["U1"] = {"id": "U1", "name": "alice", "tz": "UTC", "profile": {}}
         with tempfile.TemporaryDirectory() as work:
-            bot = BotProcess(
+            bot = BotProcess.on_slack(
                 Path(work),
-                free_port(),
+                slack_api_url=fake.base_url,
+                api_url=sandbox.url,
                 open_files=OPEN_FILES,
-                SLACK_BOT_TOKEN=BOT_TOKEN,
-                SLACK_SIGNING_SECRET=SIGNING_SECRET,
-                SLACK_API_URL=fake.base_url,
-                INFINIPOST_API_KEY="sk_test_bench",
-                INFINIPOST_API_URL=sandbox.url,
                 BOT_LOG_LEVEL="WARNING",
             )
             await bot.start()

@@ -18,7 +18,7 @@ import httpx
 
 from bench.common import Row, percentile
 from bot.sandbox import Fault, SandboxServer
-from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, running_fake_slack, sign, slash_command
+from tests.fakes.slack import running_fake_slack, sign, slash_command
 from tests.processes import BotProcess, clean_env, free_port
 
 COMMANDS = 500
@@ -94,14 +94,11 @@ async def run() -> list[Row]:
         )
         with tempfile.TemporaryDirectory() as work:
             port = free_port()
-            bot = BotProcess(
+            bot = BotProcess.on_slack(
                 Path(work),
-                port,
-                SLACK_BOT_TOKEN=BOT_TOKEN,
-                SLACK_SIGNING_SECRET=SIGNING_SECRET,
-                SLACK_API_URL=fake.base_url,
-                INFINIPOST_API_KEY="sk_test_bench",
-                INFINIPOST_API_URL=sandbox.url,
+                slack_api_url=fake.base_url,
+                api_url=sandbox.url,
+                port=port,
                 BOT_CONFIRM_POSTS="false",
                 BOT_LOG_LEVEL="WARNING",
             )

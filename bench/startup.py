@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 from bench.common import Row
-from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, running_fake_slack
-from tests.processes import BotProcess, free_port, rss_mb
+from tests.fakes.slack import running_fake_slack
+from tests.processes import BotProcess, rss_mb
 
 
 async def run() -> list[Row]:
@@ -17,14 +17,7 @@ async def run() -> list[Row]:
     async with running_fake_slack() as fake:
         for _ in range(3):
             with tempfile.TemporaryDirectory() as work:
-                bot = BotProcess(
-                    Path(work),
-                    free_port(),
-                    SLACK_BOT_TOKEN=BOT_TOKEN,
-                    SLACK_SIGNING_SECRET=SIGNING_SECRET,
-                    SLACK_API_URL=fake.base_url,
-                    BOT_LOG_LEVEL="WARNING",
-                )
+                bot = BotProcess.on_slack(Path(work), slack_api_url=fake.base_url, BOT_LOG_LEVEL="WARNING")
                 started = time.perf_counter()
                 await bot.start()
                 starts.append(time.perf_counter() - started)

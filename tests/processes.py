@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -66,6 +68,31 @@ class BotProcess:
                     pass
                 await asyncio.sleep(0.05)
         raise AssertionError("the bot never answered /healthz")
+
+    @classmethod
+    def on_slack(
+        cls,
+        cwd: Path,
+        *,
+        slack_api_url: str,
+        api_url: str | None = None,
+        port: int | None = None,
+        open_files: int | None = None,
+        **settings: str,
+    ) -> BotProcess:
+        """The bot in Slack's HTTP mode against a Slack double, and against the Infinipost at `api_url` (None:
+        its built-in sandbox)."""
+        if api_url is not None:
+            settings = {"INFINIPOST_API_KEY": "sk_test_process", "INFINIPOST_API_URL": api_url, **settings}
+        return cls(
+            cwd,
+            port or free_port(),
+            open_files=open_files,
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_API_URL=slack_api_url,
+            **settings,
+        )
 
     def _limit_open_files(self) -> None:
         assert self.open_files is not None

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from bot.sandbox import Fault, SandboxServer
-from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, running_fake_slack, sign, slash_command
+from tests.fakes.slack import FakeSlack, running_fake_slack, sign, slash_command
 from tests.processes import BotProcess, free_port
 
 
@@ -32,14 +32,11 @@ async def live_sandbox() -> AsyncIterator[SandboxServer]:
 
 
 def bot(tmp_path: Path, fake: FakeSlack, sandbox: SandboxServer, port: int) -> BotProcess:
-    return BotProcess(
+    return BotProcess.on_slack(
         tmp_path,
-        port,
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=fake.base_url,
-        INFINIPOST_API_KEY="sk_test_x",
-        INFINIPOST_API_URL=sandbox.url,
+        slack_api_url=fake.base_url,
+        api_url=sandbox.url,
+        port=port,
         BOT_CONFIRM_POSTS="false",
         BOT_POLL_SECONDS="0.3",
     )

@@ -14,12 +14,11 @@ import pytest
 
 from bot.sandbox import SandboxServer
 from bot.web import BODY_SECONDS, HEADER_SECONDS
-from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, running_fake_slack, sign, slash_command
+from tests.fakes.slack import FakeSlack, running_fake_slack, sign, slash_command
 from tests.processes import (
     SLOW_BODY,
     SLOW_HEADERS,
     BotProcess,
-    free_port,
     open_slow_connections,
     post_oversized_bodies,
     rss_mb,
@@ -41,15 +40,8 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 @pytest.fixture
 async def bot(tmp_path: Path, fake_slack: FakeSlack) -> AsyncIterator[BotProcess]:
     async with SandboxServer() as sandbox:
-        process = BotProcess(
-            tmp_path,
-            free_port(),
-            open_files=COMMON_FILE_LIMIT,
-            SLACK_BOT_TOKEN=BOT_TOKEN,
-            SLACK_SIGNING_SECRET=SIGNING_SECRET,
-            SLACK_API_URL=fake_slack.base_url,
-            INFINIPOST_API_KEY="sk_test_process",
-            INFINIPOST_API_URL=sandbox.url,
+        process = BotProcess.on_slack(
+            tmp_path, slack_api_url=fake_slack.base_url, api_url=sandbox.url, open_files=COMMON_FILE_LIMIT
         )
         await process.start()
         try:

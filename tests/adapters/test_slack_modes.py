@@ -27,15 +27,8 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 async def test_http_mode_as_a_real_process(tmp_path: Path, fake_slack: FakeSlack) -> None:
     port = free_port()
     async with SandboxServer() as sandbox:
-        bot = BotProcess(
-            tmp_path,
-            port,
-            SLACK_BOT_TOKEN=BOT_TOKEN,
-            SLACK_SIGNING_SECRET=SIGNING_SECRET,
-            SLACK_API_URL=fake_slack.base_url,
-            BOT_CONFIRM_POSTS="false",
-            INFINIPOST_API_KEY="sk_test_process",
-            INFINIPOST_API_URL=sandbox.url,
+        bot = BotProcess.on_slack(
+            tmp_path, slack_api_url=fake_slack.base_url, api_url=sandbox.url, port=port, BOT_CONFIRM_POSTS="false"
         )
         await bot.start()
         try:
@@ -74,15 +67,13 @@ async def test_replays_are_refused_by_a_real_process_even_after_a_restart(
     signed = [("Content-Type", "application/x-www-form-urlencoded"), *sign(body).items()]
     url = f"http://127.0.0.1:{port}/slack/events"
     async with SandboxServer() as sandbox, httpx.AsyncClient() as http:
-        settings = {
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": fake_slack.base_url,
-            "BOT_CONFIRM_POSTS": "false",
-            "INFINIPOST_API_KEY": "sk_test_process",
-            "INFINIPOST_API_URL": sandbox.url,
-        }
-        bot = await BotProcess(tmp_path, port, **settings).start()
+
+        def process() -> BotProcess:
+            return BotProcess.on_slack(
+                tmp_path, slack_api_url=fake_slack.base_url, api_url=sandbox.url, port=port, BOT_CONFIRM_POSTS="false"
+            )
+
+        bot = await process().start()
         try:
             assert (await http.post(url, content=body, headers=signed)).status_code == 200
             await fake_slack.wait_for(lambda: fake_slack.responses)
@@ -92,7 +83,7 @@ async def test_replays_are_refused_by_a_real_process_even_after_a_restart(
                 assert (await http.post(url, content=body, headers=bogus)).status_code == 401
         finally:
             assert await bot.stop() == 0
-        again = await BotProcess(tmp_path, port, **settings).start()
+        again = await process().start()
         try:
             assert (await http.post(url, content=body, headers=signed)).status_code == 401
         finally:
