@@ -98,7 +98,7 @@ async def prepare(ctx: Context, draft: PostDraft, *, command: Command, tz: ZoneI
         raise BadCommand(f"The caption is {len(draft.caption):,} characters; the limit is {MAX_CAPTION:,}.")
     if draft.sound_url and not urlsplit(draft.sound_url).scheme.startswith("http"):
         raise BadCommand("`sound` takes a link to an audio file, e.g. `sound https://e.com/a.mp3`.")
-    scheduled = parse_when(draft.when, now=ctx.clock(), tz=tz) if draft.when else None
+    scheduled = parse_when(draft.when, now=ctx.clock(), tz=tz, locale=command.caller.locale) if draft.when else None
     accounts = await _accounts(ctx, draft, command.caller)
     until = (scheduled or ctx.clock()) + timedelta(hours=ctx.settings.media_link_hours)
     urls: list[str] = []

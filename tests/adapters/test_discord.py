@@ -274,7 +274,7 @@ async def test_post_is_deferred_then_scheduled_and_announced_in_the_channel(bot:
         url="https://e.com/v.mp4",
         caption=f"Launch @everyone <@&{POSTER_ROLE_ID}> *now*",
     )
-    assert "Scheduled for Sun 29 Nov 2026, 12:00 EST (America/New_York)" in text
+    assert "Scheduled for Sun 29 November 2026, 12:00 EST (America/New_York)" in text
     assert bot.creates() == [
         {
             "accountIds": ["acc_123", "acc_456"],
@@ -593,7 +593,7 @@ async def test_message_command_opens_a_form_and_schedules_the_messages_files(bot
     submitted = bot.interact(bot.fake.submit(form, {"when": "tomorrow noon", "caption": "From the message"}))
     assert await bot.callback(submitted) == {"type": 5, "data": {"flags": EPHEMERAL}}
     answer = await bot.answer(submitted)
-    assert "Scheduled for Sun 29 Nov 2026, 12:00 EST" in text_of(answer.body), text_of(answer.body)
+    assert "Scheduled for Sun 29 November 2026, 12:00 EST" in text_of(answer.body), text_of(answer.body)
     [body] = bot.creates()
     assert (body["accountIds"], body["caption"], body["scheduledTime"]) == (
         ["acc_456"],
@@ -857,7 +857,7 @@ async def test_a_notice_sent_again_after_a_crash_is_still_one_message(bot: Disco
 
 
 def test_long_replies_become_embeds_within_discord_limits() -> None:
-    long = "\n".join(f"#{n} video · Sat 28 Nov 2026, 10:00 EST · by Alice · scheduled" for n in range(200))
+    long = "\n".join(f"#{n} video · Sat 28 November 2026, 10:00 EST · by Alice · scheduled" for n in range(200))
     rendered = reply_message(Reply(text=long))
     assert rendered.content is None
     assert all(len(e.description or "") <= DESCRIPTION_LIMIT for e in rendered.embeds)
