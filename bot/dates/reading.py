@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import tzinfo
+from datetime import UTC, tzinfo
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -35,15 +35,21 @@ from bot.dates.words import (
     WEEKDAYS,
     alternation,
 )
-from bot.dates.zones import match_zone
+from bot.dates.zones import match_zone, utc_offset
 
 Half = Literal["am", "pm"]
 
 _END = r"(?=[\s,]|$)"
 _AMPM = r"(am|pm)"
-_AMOUNT = rf"(?:\d+(?:\.\d+)?|\.\d+|half an?|{alternation(NUMBER_WORDS)})"
 _UNIT = alternation(UNITS)
 _LONG_UNIT = alternation(unit for unit in UNITS if len(unit) > 1)
+# An amount and its unit: `2h`, `0.75 hours`, `an hour`. A word amount takes a space and a whole unit name, so
+# that `and` is not read as `an` `d`.
+_QUANTITY = rf"(?:(\d+(?:\.\d+)?|\.\d+)\s*({_UNIT})|(half an?|{alternation(NUMBER_WORDS)})\s+({_LONG_UNIT}))(?![a-z])"
+_LONG_QUANTITY = (
+    rf"(?:(?:\d+(?:\.\d+)?|\.\d+)\s*(?:{_LONG_UNIT})|(?:half an?|{alternation(NUMBER_WORDS)})\s+(?:{_LONG_UNIT}))"
+    r"(?![a-z])"
+)
 _DURATION_TAIL = r"(?:\s+and\s+a\s+half)?(?:\s*(?:'s|s'|')?\s+time|\s+from\s+(?:now|today)|\s+later)?"
 
 
@@ -107,6 +113,7 @@ def normalise(phrase: str) -> str:
     text = phrase.lower().replace("’", "'").replace("‘", "'").replace("–", "-").replace("—", "-")
     text = re.sub(r"\b([ap])\.\s?m\b\.?", r"\1m", text)  # a.m. -> am
     text = re.sub(r"[!?]+", " ", text).replace(",", " , ")
+    text = re.sub(r"\b(\d+)h(\d{1,2})m(?:ins?)?\b", r"\1h \2min", text)  # 2h30m
     text = " ".join(text.split())
     return re.sub(r"(?<=[a-z])\.$", "", text)  # a full stop after a word, not the one of `16.07.`
 
@@ -146,7 +153,7 @@ _pattern(
 )
 _pattern(
     "iso",
-    r"(\d{4})-(\d{1,2})-(\d{1,2})(?:t(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(z)?",
+    r"(\d{4})-(\d{1,2})-(\d{1,2})(?:t(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(z|[+-]\d{2}:?\d{2})?",
     lambda m: (int(m[1]), int(m[2]), int(m[3]), _int(m[4]), _int(m[5]), _int(m[6]), m[7]),
 )
 _pattern("ymd", r"(\d{4})/(\d{1,2})/(\d{1,2})", lambda m: (int(m[1]), int(m[2]), int(m[3])))
@@ -164,8 +171,8 @@ _pattern(
 _pattern("clock", rf"(\d{{1,2}})\s*{_AMPM}", lambda m: Clock(int(m[1]), 0, half=_half(m[2])))
 _pattern(
     "duration",
-    rf"in\s+{_AMOUNT}\s*(?:{_UNIT})(?:\s*(?:,|and)?\s*{_AMOUNT}\s*(?:{_UNIT}))*{_DURATION_TAIL}"
-    rf"|{_AMOUNT}\s*(?:{_LONG_UNIT})(?:\s*(?:,|and)?\s*{_AMOUNT}\s*(?:{_LONG_UNIT}))*{_DURATION_TAIL}",
+    rf"in\s+{_QUANTITY}(?:\s*(?:,|and)?\s*{_QUANTITY})*{_DURATION_TAIL}"
+    rf"|{_LONG_QUANTITY}(?:\s*(?:,|and)?\s*{_LONG_QUANTITY})*{_DURATION_TAIL}",
 )
 _pattern("clock", r"(\d{1,2})h(\d{2})?", lambda m: Clock(int(m[1]), _int(m[2]) or 0, padded=True))  # 13h30
 _pattern("clock", r"(\d{1,2})\s*o'?\s?clock", lambda m: Clock(int(m[1]), 0, bare=True))
@@ -352,8 +359,8 @@ class _Builder_:
         self.words.append(f"{year:04d}-{month:02d}-{day:02d}")
         if hour is not None:
             self._clock(replace(piece, value=(Clock(hour, minute, padded=True), second)))
-        if utc:
-            self._set("zone", ZoneInfo("UTC"), piece)
+        if utc:  # `z`, or an offset such as `+01:00`
+            self._set("zone", UTC if utc == "z" else utc_offset(utc), piece)
 
     def _ymd(self, piece: Piece) -> None:
         year, month, day = piece.value
@@ -468,24 +475,31 @@ class _Builder_:
         text = re.sub(r"(?:'s|s'|')?\s+time$|\s+from\s+(?:now|today)$|\s+later$", "", text)
         half_more = text.endswith("and a half")
         text = re.sub(r"\s+and\s+a\s+half$", "", text)
-        found = re.findall(rf"({_AMOUNT})\s*({_UNIT})(?=\W|$)", text)
         units: list[str] = []
-        for amount_text, unit_text in found:
+        for found in re.finditer(_QUANTITY, text):
+            amount_text, unit_text = (found[1], found[2]) if found[1] else (found[3], found[4])
             unit = UNITS[unit_text]
             amount = _amount(amount_text)
             if unit in units:
                 raise PhraseProblem(f"Give each unit once in `{self.phrase}`", examples=("in 2 hours 30 minutes",))
             if amount != int(amount) and unit not in SUB_DAY_UNITS:
-                raise PhraseProblem(f"`{piece.text}` is a part of a {unit[:-1]}; write it in hours, e.g. `in 36 hours`")
+                raise self._fraction(piece, unit, amount)
             units.append(unit)
             self.amounts.append((unit, amount))
         if half_more:
             unit, amount = self.amounts[-1]
             if unit not in SUB_DAY_UNITS:
-                raise PhraseProblem(f"`{piece.text}` is a part of a {unit[:-1]}; write it in hours, e.g. `in 36 hours`")
+                raise self._fraction(piece, unit, amount + 0.5)
             self.amounts[-1] = (unit, amount + 0.5)
         self.said["amounts"] = piece.text
         self.words.append("in " + " ".join(f"{amount:g} {unit}" for unit, amount in self.amounts))
+
+    def _fraction(self, piece: Piece, unit: str, amount: float) -> PhraseProblem:
+        hours = {"days": 24, "weeks": 168}.get(unit)
+        return PhraseProblem(
+            f"`{piece.text}` counts part of a {unit.removesuffix('s')}; write it in whole {unit} or in hours",
+            examples=(f"in {amount * hours:g} hours",) if hours else (),
+        )
 
     def reading(self) -> Reading:
         parts = self.parts
@@ -499,10 +513,12 @@ class _Builder_:
             said = self.said["month_shift"]
             raise PhraseProblem(
                 f"`{said}` is not one day; name the day of the month",
-                examples=(f"the 1st {said.removeprefix('of ')} 9am", f"the 15th of {said.split()[-2]} month 9am"),
+                examples=tuple(f"the {day} of {said.split()[-2]} month 9am" for day in ("1st", "15th")),
             )
         clock, half, midnight = self._clock_time()
         words = list(self.words)
+        if midnight and self.said.get("day_shift") == "tonight":  # the midnight that ends today
+            words = ["tomorrow" if word == "today" else word for word in words]
         if clock is not None:
             words.append(_clock_words(self.clock, clock))
         if "day" in parts and "month" not in parts:

@@ -69,8 +69,10 @@ def _day(reading: Reading, *, local_now: datetime, clock: time) -> date:
             f"`{written}` beside a day could start or end that day; say which",
             examples=tuple(reading.phrase.replace(written, other) for other in ("00:00", "23:59")),
         )
+    if reading.midnight and reading.day_shift == 0:  # midnight tonight: the one that ends today
+        return today if ahead(today) else today + timedelta(days=1)
     if reading.day_shift is not None:
-        return today + timedelta(days=0 if reading.midnight else reading.day_shift)
+        return today + timedelta(days=reading.day_shift)
     if reading.day is not None and reading.month is not None:
         return _dated(reading, today=today, ahead=ahead)
     if reading.day is not None:
@@ -116,20 +118,27 @@ def _day_of_month(reading: Reading, *, today: date, ahead: Callable[[date], bool
         this_month = date(today.year, today.month, reading.day)
     except ValueError:
         this_month = None
+    coming = _next_such_day(reading.day, today=today, ahead=ahead)
     if this_month and not ahead(this_month) and today - this_month < _JUST_PASSED:
         raise PhraseProblem(  # plainly this month's, and it has passed: not silently next month's
             f"{_long(this_month)} has already passed; for next month's, name the month",
-            examples=(_with_month(reading, this_month + relativedelta(months=1)),),
+            examples=(_with_month(reading, coming),),
         )
-    for months in range(13):
+    return coming
+
+
+def _next_such_day(day_of_month: int, *, today: date, ahead: Callable[[date], bool]) -> date:
+    """The first date on or after today with that day of the month whose time is still ahead: the 31st skips
+    the months without one."""
+    for months in range(14):
         month = date(today.year, today.month, 1) + relativedelta(months=months)
         try:
-            day = date(month.year, month.month, reading.day)
+            day = date(month.year, month.month, day_of_month)
         except ValueError:
-            continue  # the 31st: the next month that has one
+            continue
         if ahead(day):
             return day
-    raise PhraseProblem(f"`{reading.phrase}` names no day that is coming", examples=())
+    raise AssertionError("every day of the month comes within 14 months")
 
 
 def _with_month(reading: Reading, day: date) -> str:
@@ -176,7 +185,8 @@ def _same_weekday_elsewhere(reading: Reading, day: date, weekday: int) -> tuple[
         if candidate.weekday() == weekday:
             hour, minute = reading.clock
             name = WEEKDAY_NAMES[weekday][:3]
-            return (f"{name} {candidate.day} {MONTH_NAMES[candidate.month - 1][:3]} {hour:02d}:{minute:02d}",)
+            month = MONTH_NAMES[candidate.month - 1][:3]
+            return (f"{name} {candidate.day} {month} {candidate.year} {hour:02d}:{minute:02d}",)
     return ()
 
 

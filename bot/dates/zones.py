@@ -122,7 +122,16 @@ def _iana(written: str, text: str) -> ZoneInfo:
     return ZoneInfo(key)
 
 
-def _fixed(sign: str, hours: str, minutes: str | None, written: str) -> timezone:
+def utc_offset(written: str) -> tzinfo:
+    """The fixed zone of an offset written `+01:00`, `-0500` or `+3`."""
+    found = _OFFSET.fullmatch(written)
+    if found is None:
+        raise PhraseProblem(f"`{written}` is not a UTC offset; offsets run from `-12` to `+14`")
+    sign, hours, minutes = found.groups()
+    return _fixed(sign, hours, minutes, written)
+
+
+def _fixed(sign: str, hours: str, minutes: str | None, written: str) -> tzinfo:
     offset = timedelta(hours=int(hours), minutes=int(minutes or 0))
     if offset > timedelta(hours=14) or int(minutes or 0) not in (0, 30, 45):
         raise PhraseProblem(f"`{written.strip()}` is not a UTC offset; offsets run from `-12` to `+14`")

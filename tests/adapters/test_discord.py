@@ -333,6 +333,15 @@ async def test_each_command_with_its_options_answers_privately(
     assert expected in await bot.run(name, **options)
 
 
+async def test_numeric_dates_are_read_in_the_order_of_the_members_discord_locale(bot: DiscordBot) -> None:
+    bot.fake.users[ALICE]["locale"] = "en-GB"  # every interaction carries its member's client locale
+    bot.fake.users[ADMIN]["locale"] = "en-US"
+    text = await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", when="3/12 9am")
+    assert "Scheduled for Thu 3 December 2026, 09:00 EST" in text
+    text = await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", when="3/12 9am", user=ADMIN)
+    assert "Thu 12 March 2026 has already passed this year" in text
+
+
 async def test_post_sends_the_sound_option_with_the_post(bot: DiscordBot) -> None:
     text = await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", sound="https://e.com/a.mp3", when="9am")
     assert "Scheduled for" in text

@@ -118,6 +118,18 @@ async def test_cancel_and_reschedule_update_the_announcement(slack: SlackBot) ->
     assert {u["ts"] for u in updates} == {stored.announcement.message_id}
 
 
+async def test_numeric_dates_are_read_in_the_order_of_each_users_slack_locale(slack: SlackBot) -> None:
+    slack.fake.users["U1"]["locale"] = "en-GB"  # users.info sends it only when asked with include_locale
+    slack.fake.users["U2"]["locale"] = "en-US"
+    await slack.command("/post", "https://e.com/v.mp4 to acc_1 at 3/12 9am", user="U1")
+    assert "Scheduled for Thu 3 December 2026, 09:00 EST" in (await slack.reply())["text"]
+    await slack.command("/post", "https://e.com/v.mp4 to acc_1 at 3/12 9am", user="U2")
+    assert "Thu 12 March 2026 has already passed this year" in (await slack.reply(2))["text"]
+    asked = [c for c in slack.fake.calls if c.method == "users.info"]
+    assert asked
+    assert all(c.params.get("include_locale") in ("true", "1", True) for c in asked)
+
+
 async def test_post_without_text_opens_the_form_before_anything_slow(slack: SlackBot) -> None:
     admin = await slack.command("/accounts", "default acc_456", user="UADMIN")
     assert admin.status_code == 200
