@@ -259,7 +259,7 @@ def assemble(pieces: list[Piece], *, phrase: str, text: str, order: DateOrder | 
         if piece.kind == "range":
             raise PhraseProblem(f"`{piece.text}` is a range, not one time; give the time it should go out")
     pieces = _place_numbers(pieces)
-    builder = _Builder_(phrase=phrase, text=text, order=order)
+    builder = _Parts(phrase=phrase, text=text, order=order)
     for piece in pieces:
         builder.add(piece)
     return builder.reading()
@@ -274,7 +274,7 @@ def _place_numbers(pieces: list[Piece]) -> list[Piece]:
     for i, piece in enumerate(pieces):
         if piece.kind == "dotted_pair":
             first, second = piece.value
-            if has_clock or len(second) == 1:
+            if has_clock or len(second) == 1 or int(first) > 23 or int(second) > 59:
                 piece = replace(piece, kind="dotted", value=(int(first), int(second), None))
             else:
                 piece = replace(piece, kind="clock", value=Clock(int(first), int(second), padded=len(first) == 2))
@@ -315,7 +315,7 @@ def _neighbour(pieces: list[Piece], i: int, step: int) -> Piece | None:
     return pieces[j] if 0 <= j < len(pieces) else None
 
 
-class _Builder_:
+class _Parts:
     """Collects the parts of a phrase piece by piece, refusing a part stated twice."""
 
     def __init__(self, *, phrase: str, text: str, order: DateOrder | None) -> None:
