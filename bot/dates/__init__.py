@@ -25,7 +25,7 @@ from bot.dates.problem import PhraseProblem
 from bot.dates.reading import assemble, normalise, scan
 from bot.dates.resolve import resolve
 from bot.dates.words import MONTH_NAMES
-from bot.dates.zones import abbreviation_meanings, zone
+from bot.dates.zones import abbreviation_meanings, ambiguity, zone
 from bot.errors import InvalidTime
 
 __all__ = ["DateOrder", "date_order", "format_local", "parse_when", "to_utc_iso", "warm_up", "zone"]
@@ -63,6 +63,9 @@ def _instant(phrase: str, *, now: datetime, tz: ZoneInfo, locale: str | None) ->
     if reading.now:
         return None
     instant = resolve(reading, now=now, own=tz)
+    shown = reading.zone.utcoffset(instant) if reading.zone else None
+    if any(ZoneInfo(key).utcoffset(instant) != shown for key in reading.zone_alternatives):
+        raise ambiguity(reading.zone_abbreviation or "", (*reading.zone_alternatives, str(reading.zone)), instant, text)
     part = crosscheck.disagreement(reading, instant, now=now, own=tz)
     if part is not None:
         raise PhraseProblem(f"I could not be sure of {part} in `{written}`; write it out plainly")

@@ -16,7 +16,7 @@ import dateparser
 from pytz.exceptions import AmbiguousTimeError, NonExistentTimeError
 
 from bot.dates.reading import Reading
-from bot.dates.words import MONTH_NAMES
+from bot.dates.words import MONTH_NAMES, WEEKDAY_NAMES
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,8 @@ def disagreement(reading: Reading, instant: datetime, *, now: datetime, own: Zon
     which the two readings differ. What the phrase leaves out (which Friday) is ours to decide, not compared."""
     tz = reading.zone or own
     local = instant.astimezone(tz)
-    words = [MONTH_NAMES[local.month - 1] if word == "{month}" else word for word in reading.for_dateparser]
+    filled = {"{month}": MONTH_NAMES[local.month - 1], "{weekday}": WEEKDAY_NAMES[local.weekday()]}
+    words = [filled.get(word, word) for word in reading.for_dateparser]
     if reading.elapsed_only:  # counted in real seconds: read on the UTC clock
         zone_name, base, expected = "UTC", now.astimezone(UTC), instant.astimezone(UTC)
     else:  # a fixed offset's wall clock is read as it is
@@ -49,7 +50,7 @@ def _difference(reading: Reading, found: datetime | None, *, expected: datetime,
         return "the time"
     if reading.amounts:
         return None if found == expected else "the duration"
-    weekday = 5 if reading.weekend else reading.weekday
+    weekday = reading.weekday if reading.weekday is not None else (expected.weekday() if reading.weekend else None)
     named = [
         ("the year", reading.year is not None, found.year == expected.year),
         ("the month", reading.month is not None or reading.day is not None, found.month == expected.month),

@@ -35,7 +35,7 @@ from bot.dates.words import (
     WEEKDAYS,
     alternation,
 )
-from bot.dates.zones import match_zone, utc_offset
+from bot.dates.zones import ZoneMatch, match_zone, utc_offset
 
 Half = Literal["am", "pm"]
 
@@ -61,7 +61,7 @@ class Clock:
     minute: int
     half: Half | None = None  # written with it: `9am`
     bare: bool = False  # an hour alone, or one counted from (`at 10`, `10 o'clock`, `half past 4`)
-    padded: bool = False  # `05:30`, plainly a 24-hour clock
+    plain_24h: bool = False  # `05:30`, `17:30`: plainly a 24-hour clock (a leading zero, or past 12)
     word: str | None = None  # noon, midnight
 
 
@@ -92,8 +92,10 @@ class Reading:
     year: int | None = None
     clock: tuple[int, int] | None = None  # 24-hour, after the am/pm rules
     half: Half | None = None  # am or pm, as written or as a word implies it
-    midnight: bool = False
+    small_hours: bool = False  # 00:00 to 00:59 written as midnight or 12 am: which night's?
     zone: tzinfo | None = None
+    zone_alternatives: tuple[str, ...] = ()  # other zones the written zone may stand for (`CST`)
+    zone_abbreviation: str | None = None  # as written (`EDT`): tells apart the two 01:30s of a clock change
     amounts: tuple[tuple[str, float], ...] = ()  # ("hours", 2.0), in the order written
     date_order: DateOrder | None = None  # how dateparser must read a numeric date
     said: dict[str, str] = field(default_factory=dict)  # part -> how the phrase wrote it, for messages
@@ -113,7 +115,9 @@ def normalise(phrase: str) -> str:
     text = phrase.lower().replace("’", "'").replace("‘", "'").replace("–", "-").replace("—", "-")
     text = re.sub(r"\b([ap])\.\s?m\b\.?", r"\1m", text)  # a.m. -> am
     text = re.sub(r"[!?]+", " ", text).replace(",", " , ")
-    text = re.sub(r"\b(\d+)h(\d{1,2})m(?:ins?)?\b", r"\1h \2min", text)  # 2h30m
+    text = re.sub(r"\b(\d+)h\s?(\d{1,2})m(?:ins?)?\b", r"\1 hours \2 minutes", text)  # 2h30m, 2h 30m
+    text = re.sub(r"\b(\d+)\s*,\s*(\d+)(?=\s*(?:h|hrs?|hours?|m|mins?|minutes?)\b)", r"\1.\2", text)  # 1,5 hours
+    text = re.sub(r"\b(\d+) and a half (hours?|minutes?|mins?)\b", r"\1.5 \2", text)  # 2 and a half hours
     text = " ".join(text.split())
     return re.sub(r"(?<=[a-z])\.$", "", text)  # a full stop after a word, not the one of `16.07.`
 
@@ -134,6 +138,10 @@ def _int(text: str | None) -> int | None:
 
 def _half(text: str | None) -> Half | None:
     return "am" if text == "am" else "pm" if text == "pm" else None
+
+
+def _plain_24h(hour: str) -> bool:
+    return hour.startswith("0") or int(hour) > 12
 
 
 def _year(text: str | None) -> int | None:
@@ -166,16 +174,23 @@ _pattern("numeric", r"(\d{1,2})[/-](\d{1,2})(?:[/-](\d{4}|\d{2}))?", lambda m: (
 _pattern(
     "clock",
     rf"t?(\d{{1,2}}):(\d{{2}})(?::(\d{{2}}))?\s*{_AMPM}?",
-    lambda m: (Clock(int(m[1]), int(m[2]), half=_half(m[4]), padded=len(m[1]) == 2), _int(m[3])),
+    lambda m: (Clock(int(m[1]), int(m[2]), half=_half(m[4]), plain_24h=_plain_24h(m[1])), _int(m[3])),
 )
 _pattern("clock", rf"(\d{{1,2}})\s*{_AMPM}", lambda m: Clock(int(m[1]), 0, half=_half(m[2])))
+_pattern("clock", rf"(\d{{1,2}})(\d{{2}})\s*{_AMPM}", lambda m: Clock(int(m[1]), int(m[2]), half=_half(m[3])))  # 930am
+_pattern("clock", r"([01]\d|2[1-3])([0-5]\d)", lambda m: Clock(int(m[1]), int(m[2]), plain_24h=True))  # 0930, 1800
 _pattern(
     "duration",
     rf"in\s+{_QUANTITY}(?:\s*(?:,|and)?\s*{_QUANTITY})*{_DURATION_TAIL}"
     rf"|{_LONG_QUANTITY}(?:\s*(?:,|and)?\s*{_LONG_QUANTITY})*{_DURATION_TAIL}",
 )
-_pattern("clock", r"(\d{1,2})h(\d{2})?", lambda m: Clock(int(m[1]), _int(m[2]) or 0, padded=True))  # 13h30
-_pattern("clock", r"(\d{1,2})\s*o'?\s?clock", lambda m: Clock(int(m[1]), 0, bare=True))
+_pattern("clock", r"(\d{1,2})h(\d{2})", lambda m: Clock(int(m[1]), int(m[2]), plain_24h=_plain_24h(m[1])))  # 13h30
+_pattern("hours_alone", r"(\d{1,2})h", lambda m: int(m[1]))  # 2h: two hours, or two o'clock?
+_pattern(
+    "clock",
+    rf"(\d{{1,2}})\s*o'?\s?clock(?:\s*{_AMPM})?",
+    lambda m: Clock(int(m[1]), 0, half=_half(m[2]), bare=not m[2]),
+)
 _pattern(
     "past_to",
     rf"(half|quarter|\d{{1,2}})(?:\s+minutes?)?\s+(past|after|to|before)\s+(\d{{1,2}})\s*{_AMPM}?",
@@ -216,6 +231,10 @@ def scan(text: str, *, phrase: str, own: ZoneInfo, year: int) -> list[Piece]:
         piece = _piece_at(text, pos, own=own, year=year)
         if piece is None:
             word = text[pos:].split(" ", 1)[0]
+            if word in ("am", "pm"):
+                raise PhraseProblem(f"`{phrase}` says am or pm where there is no hour for it", examples=())
+            if word == "in":
+                raise PhraseProblem(f"I could not read the duration in `{phrase}`", examples=("in 90 minutes",))
             if word.isalpha() and 2 <= len(word) <= 5 and pieces and pieces[-1].kind == "clock":
                 raise PhraseProblem(  # most likely meant as a time zone
                     f"`{word}` in `{phrase}` is not a time zone I know; write an IANA name such as `Europe/London`",
@@ -234,7 +253,7 @@ def _piece_at(text: str, pos: int, *, own: ZoneInfo, year: int) -> Piece | None:
             return Piece(kind, found.group(0), pos, found.end(), build(found) if build else None)
     zone = match_zone(text, pos, own=own, year=year)
     if zone is not None:
-        return Piece("zone", text[pos : zone.end], pos, zone.end, zone.zone)
+        return Piece("zone", text[pos : zone.end], pos, zone.end, zone)
     return None
 
 
@@ -245,6 +264,8 @@ def assemble(pieces: list[Piece], *, phrase: str, text: str, order: DateOrder | 
     """The parts the pieces state, checked against each other; raises PhraseProblem where they cannot be one
     instant (two times, a range, a vague span, an hour that may be am or pm, a date whose order is unknown)."""
     kinds = {piece.kind for piece in pieces} - {"filler"}
+    if not kinds:
+        raise PhraseProblem(f"`{phrase}` says no time; say when to post")
     if "now" in kinds:
         if kinds != {"now"}:
             raise PhraseProblem("Say either `now` or a time, not both", examples=("now",))
@@ -269,15 +290,30 @@ def _place_numbers(pieces: list[Piece]) -> list[Piece]:
     """A bare number is a day beside a month name, and an hour after `at`, after a day, or before a word such as
     `tonight`; anywhere else it cannot be placed. A dotted pair (`16.07`) is a date where the phrase has a clock
     time besides it, and a clock time otherwise."""
-    has_clock = any(p.kind in ("clock", "past_to") or (p.kind == "iso" and p.value[3] is not None) for p in pieces)
+    has_clock = any(
+        p.kind in ("clock", "past_to")
+        or (p.kind == "iso" and p.value[3] is not None)
+        or (p.kind == "dotted_pair" and _dotted_shape(*p.value) == "clock")
+        for p in pieces
+    )
     placed: list[Piece] = []
     for i, piece in enumerate(pieces):
         if piece.kind == "dotted_pair":
             first, second = piece.value
-            if has_clock or len(second) == 1 or int(first) > 23 or int(second) > 59:
+            shape = _dotted_shape(first, second)
+            if shape == "either":
+                shape = "date" if has_clock else "either"
+            if shape == "either":
+                day, month = int(first), int(second)
+                raise PhraseProblem(
+                    f"`{piece.text}` could be {first}:{second} or {day} {MONTH_NAMES[month - 1].title()}; say which",
+                    examples=(f"{first}:{second}", f"{day} {MONTH_NAMES[month - 1][:3]} 9am"),
+                )
+            if shape == "date":
                 piece = replace(piece, kind="dotted", value=(int(first), int(second), None))
             else:
-                piece = replace(piece, kind="clock", value=Clock(int(first), int(second), padded=len(first) == 2))
+                clock = Clock(int(first), int(second), plain_24h=_plain_24h(first))
+                piece = replace(piece, kind="clock", value=clock)
         elif piece.kind == "number":
             piece = _number(
                 piece,
@@ -290,22 +326,37 @@ def _place_numbers(pieces: list[Piece]) -> list[Piece]:
     return placed
 
 
+def _dotted_shape(first: str, second: str) -> str:
+    """What `a.b` can be: a clock time (`9.30`, `14.45`), a day.month date (`16.7`, `31.12`), or either (`10.12`)."""
+    clock = len(second) == 2 and int(first) <= 23 and int(second) <= 59
+    date = 1 <= int(first) <= 31 and 1 <= int(second) <= 12
+    return "either" if clock and date else "clock" if clock else "date"
+
+
 _DAYS = frozenset({
     "day_shift", "weekday", "weekend", "month", "ordinal", "dotted", "numeric", "iso", "ymd", "year", "half_word",
 })  # fmt: skip
 
 
 def _number(piece: Piece, *, before: Piece | None, after: Piece | None, after_at: bool, has_clock: bool) -> Piece:
+    """`at 10 dec 5`: an hour; `dec 5`, `5 dec`: a day; `tomorrow 9`, `9 tonight`, `7 tomorrow evening`: an hour."""
+    if after_at and piece.value <= 24:
+        return replace(piece, kind="clock", value=Clock(piece.value, 0, bare=True))
     if "month" in (before and before.kind, after and after.kind):
         return replace(piece, kind="ordinal")
+    if piece.value == 12 and after is not None and after.kind == "clock" and after.value.word == "noon":
+        return replace(piece, kind="filler")  # `12 noon`
     follows_day = before is not None and before.kind in _DAYS
-    before_half = after is not None and (after.kind == "half_word" or after.text == "tonight")
-    if after_at or ((follows_day or before_half) and not has_clock):
+    before_day = after is not None and after.kind in ("half_word", "day_shift", "weekday", "weekend")
+    if (follows_day or before_day) and not has_clock:
         return replace(piece, kind="clock", value=Clock(piece.value, 0, bare=True))
-    raise PhraseProblem(
-        f"I could not place `{piece.text}`: is it a day, or an hour? Write `at {piece.text}` for an hour",
-        examples=(),
-    )
+    if before is not None and before.kind == "duration":
+        raise PhraseProblem(
+            f"I could not place `{piece.text}` after `{before.text}`; give its unit",
+            examples=(f"{before.text} {piece.text} minutes",),
+        )
+    hint = f"; write `at {piece.text}` for an hour" if piece.value <= 23 else ""
+    raise PhraseProblem(f"I could not place `{piece.text}`{hint}", examples=())
 
 
 def _neighbour(pieces: list[Piece], i: int, step: int) -> Piece | None:
@@ -328,6 +379,7 @@ class _Parts:
         self.halves: list[tuple[str, str]] = []  # (half-of-day word, as written)
         self.amounts: list[tuple[str, float]] = []
         self.words: list[str] = []
+        self.day_word: str | None = None  # how dateparser is told today, tomorrow...
         self.date_order: DateOrder | None = None
 
     def add(self, piece: Piece) -> None:
@@ -358,9 +410,9 @@ class _Parts:
         self._date(piece, day=day, month=month, year=year)
         self.words.append(f"{year:04d}-{month:02d}-{day:02d}")
         if hour is not None:
-            self._clock(replace(piece, value=(Clock(hour, minute, padded=True), second)))
+            self._clock(replace(piece, value=(Clock(hour, minute, plain_24h=True), second)))
         if utc:  # `z`, or an offset such as `+01:00`
-            self._set("zone", UTC if utc == "z" else utc_offset(utc), piece)
+            self._set("zone", ZoneMatch(UTC if utc == "z" else utc_offset(utc), piece.end), piece)
 
     def _ymd(self, piece: Piece) -> None:
         year, month, day = piece.value
@@ -425,22 +477,31 @@ class _Parts:
 
     def _weekend(self, piece: Piece) -> None:
         self._set("weekend", True, piece)
-        self.words.append("saturday")
+        self.words.append("{weekday}")  # Saturday or Sunday: whichever the calendar rules chose
 
     def _day_shift(self, piece: Piece) -> None:
         self._set("day_shift", piece.value, piece)
-        self.words.append({0: "today", 1: "tomorrow", -1: "yesterday"}.get(piece.value, f"in {piece.value} days"))
+        self.day_word = {0: "today", 1: "tomorrow", -1: "yesterday"}.get(piece.value, f"in {piece.value} days")
+        self.words.append(self.day_word)
         if piece.text == "tonight":
             self.halves.append((EVENING, piece.text))
 
     def _half_word(self, piece: Piece) -> None:
         self.halves.append((piece.value, piece.text))
         if piece.text.startswith("this "):  # this morning, this evening: today's
-            self._set("day_shift", 0, piece)
-            self.words.append("today")
+            self._day_shift(replace(piece, value=0))
 
     def _zone(self, piece: Piece) -> None:
         self._set("zone", piece.value, piece)
+
+    def _hours_alone(self, piece: Piece) -> None:
+        hours = piece.value
+        clock = f"{hours}am" if 1 <= hours <= 12 else f"{hours:02d}:00"
+        duration = f"{hours} hour{'s' if hours != 1 else ''}"
+        raise PhraseProblem(
+            f"`{piece.text}` could be {duration} from now, or {hours:02d}:00; say which",
+            examples=_rewritten(self.text, piece.text, f"in {duration}", clock),
+        )
 
     def _clock(self, piece: Piece) -> None:
         clock, second = piece.value if isinstance(piece.value, tuple) else (piece.value, None)
@@ -468,9 +529,7 @@ class _Parts:
 
     def _duration(self, piece: Piece) -> None:
         if self.amounts:
-            raise PhraseProblem(
-                f"`{self.phrase}` gives the duration twice; give each unit once, e.g. `in 2 hours 30 minutes`"
-            )
+            raise PhraseProblem(f"`{self.phrase}` gives the duration twice", examples=("in 2 hours 30 minutes",))
         text = re.sub(r"^in\s+", "", piece.text)
         text = re.sub(r"(?:'s|s'|')?\s+time$|\s+from\s+(?:now|today)$|\s+later$", "", text)
         half_more = text.endswith("and a half")
@@ -515,14 +574,18 @@ class _Parts:
                 f"`{said}` is not one day; name the day of the month",
                 examples=tuple(f"the {day} of {said.split()[-2]} month 9am" for day in ("1st", "15th")),
             )
-        clock, half, midnight = self._clock_time()
+        clock, half, small_hours = self._clock_time()
         words = list(self.words)
-        if midnight and self.said.get("day_shift") == "tonight":  # the midnight that ends today
-            words = ["tomorrow" if word == "today" else word for word in words]
+        if small_hours and self.said.get("day_shift") == "tonight":  # `midnight tonight`: the coming one
+            del parts["day_shift"]
+            words.remove("today")
+        elif self.day_word is not None and ("weekday" in parts or "day" in parts):
+            words.remove(self.day_word)  # `tomorrow friday`: the weekday or date is read, the day checked against it
         if clock is not None:
             words.append(_clock_words(self.clock, clock))
         if "day" in parts and "month" not in parts:
             words.insert(words.index(str(parts["day"])) + 1, "{month}")
+        zone: ZoneMatch | None = parts.get("zone")
         return Reading(
             phrase=self.phrase,
             weekday=parts.get("weekday"),
@@ -535,8 +598,10 @@ class _Parts:
             year=parts.get("year"),
             clock=clock,
             half=half,
-            midnight=midnight,
-            zone=parts.get("zone"),
+            small_hours=small_hours,
+            zone=zone.zone if zone else None,
+            zone_alternatives=zone.alternatives if zone else (),
+            zone_abbreviation=zone.abbreviation if zone else None,
             amounts=tuple(self.amounts),
             date_order=self.date_order,
             said=dict(self.said, **({"clock": self.clock[1]} if self.clock else {})),
@@ -569,16 +634,15 @@ class _Parts:
         if clock.word == "midnight" or (clock.half == "am" and hour == 12):
             if word_half not in (None, EVENING):
                 raise self._half_mismatch(written)
-            return (0, clock.minute), "am", clock.minute == 0
+            return (0, clock.minute), "am", True
         if clock.half:
             hour = hour % 12 + (12 if clock.half == "pm" else 0)
-        elif word_half and not clock.word and 1 <= hour <= 11 and not clock.padded:
+        elif word_half and not clock.word and 1 <= hour <= 11 and not clock.plain_24h:
             hour += 12 if word_half != MORNING else 0
-        elif (clock.bare or not clock.padded) and 1 <= hour <= 6 and not clock.word:
+        elif (clock.bare or not clock.plain_24h) and 1 <= hour <= 6 and not clock.word:
             minutes = f":{clock.minute:02d}" if clock.minute else ""
-            as_written = re.sub(
-                r"\s*o'?\s?clock$", "", written
-            )  # `5 o'clock` -> `5am`; `half past 4` -> `half past 4am`
+            # `half past 4` -> `half past 4am`; `5 o'clock`, `5:30`, `5h30` -> `5am`, `5:30am`
+            as_written = written if re.search(r"past|after|to|before", written) else f"{hour}{minutes}"
             raise PhraseProblem(
                 f"`{written}` could be {hour:02d}:{clock.minute:02d} or {hour + 12}:{clock.minute:02d}; "
                 f"write `{hour}{minutes}am`, `{hour}{minutes}pm` or `{hour + 12}:{clock.minute:02d}`",
@@ -603,13 +667,16 @@ def _amount(text: str) -> float:
     return NUMBER_WORDS[text] if text in NUMBER_WORDS else float(text)
 
 
-_DATEPARSER_CLOCK = re.compile(r"\d{1,2}(?::\d{2})?\s*(?:am|pm)|\d{1,2}:\d{2}|noon|midnight")
+_DATEPARSER_CLOCK = re.compile(r"\d{1,2}(?::\d{2})?\s*(?:am|pm)|\d{1,2}:\d{2}")
 
 
 def _clock_words(written: tuple[Clock, str] | None, clock: tuple[int, int]) -> str:
-    """The clock time for dateparser: as written where it reads that form, else as 24-hour `HH:MM`."""
-    if written is not None and _DATEPARSER_CLOCK.fullmatch(written[1]):
-        return written[1]
+    """The clock time for dateparser: as written where that alone says the hour (`9:30pm`, `17:30`), else as
+    24-hour `HH:MM` (`tonight 8:30`, `half past 4pm`, `noon` beside a day number)."""
+    if written is not None:
+        shape, text = written
+        if (shape.half or shape.plain_24h) and not shape.word and _DATEPARSER_CLOCK.fullmatch(text):
+            return text
     return f"{clock[0]:02d}:{clock[1]:02d}"
 
 

@@ -43,24 +43,26 @@ MONTH_NAMES = (
 DAY_WORDS: dict[str, int] = {
     "today": 0,
     "tonight": 0,
-    **dict.fromkeys(("tomorrow", "tmrw", "tmr", "tmrow", "tomorow", "tommorow", "tommorrow", "tomorrw", "2moro"), 1),
+    **dict.fromkeys(
+        ("tomorrow", "tmrw", "tmr", "tmrow", "tomorow", "tommorow", "tommorrow", "tomorrw", "2moro", "tmw"), 1
+    ),
     "yesterday": -1,
 }
 
 NUMBER_WORDS: dict[str, float] = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30,
-    "forty": 40, "forty-five": 45, "fifty": 50, "ninety": 90,
+    "forty": 40, "forty-five": 45, "fifty": 50, "ninety": 90, "a half": 0.5, "a couple of": 2,
 }  # fmt: skip
 
 # Units of a duration, by the name dateparser reads.
 UNITS: dict[str, str] = {
     **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), "seconds"),
-    **dict.fromkeys(("min", "mins", "minute", "minutes"), "minutes"),
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), "minutes"),  # `30m`: months are `mo`
     **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), "hours"),
     **dict.fromkeys(("d", "day", "days"), "days"),
     **dict.fromkeys(("w", "wk", "wks", "week", "weeks"), "weeks"),
-    **dict.fromkeys(("month", "months"), "months"),
+    **dict.fromkeys(("mo", "mos", "mth", "mths", "month", "months"), "months"),
     **dict.fromkeys(("y", "yr", "yrs", "year", "years"), "years"),
 }
 SUB_DAY_UNITS = frozenset({"seconds", "minutes", "hours"})
@@ -118,6 +120,12 @@ VAGUE: dict[str, str] = {
     "next weekend": "next weekend",
     "next year": "next year",
     "this year": "this year",
+    "in a bit": "in a bit",
+    "in a while": "in a while",
+    "in a few hours": "in a few hours",
+    "in a few minutes": "in a few minutes",
+    "in a few days": "in a few days",
+    "in several hours": "in several hours",
 }
 
 # What to write instead of each vague span; `parse_when` keeps only the examples it accepts that day.
@@ -139,6 +147,12 @@ VAGUE_EXAMPLES: dict[str, tuple[str, ...]] = {
     "next week": ("monday 9am", "in 7 days 9am"),
     "this week": ("friday 9am",),
     "next weekend": ("saturday 10am", "in 7 days 10am"),
+    "in a bit": ("in 30 minutes", "in 1 hour"),
+    "in a while": ("in 1 hour", "in 2 hours"),
+    "in a few hours": ("in 3 hours",),
+    "in a few minutes": ("in 5 minutes",),
+    "in a few days": ("in 3 days 9am",),
+    "in several hours": ("in 5 hours",),
 }
 
 

@@ -109,7 +109,7 @@ TABLE: dict[tuple[str, str, str | None], str] = {
         16.07. 18:00                   | ? has already passed
         16.07.2027 18:00               | Fri 2027-07-16 18:00
         3.1.2027 9:00                  | Sun 2027-01-03 09:00
-        this weekend 10am              | Sat 2026-12-05 10:00
+        this weekend 10am              | Sun 2026-11-29 10:00
         end of day                     | ? could be any time
         eod                            | ? could be any time
         end of the week                | ? could be any time
@@ -153,7 +153,7 @@ TABLE: dict[tuple[str, str, str | None], str] = {
         tomorrow 25:00                 | ? is not a time of day
         tomorrow 9am 5pm               | ? more than one time of day
         tomorrow 10.30pm               | Sun 2026-11-29 22:30
-        13h                            | Sat 2026-11-28 13:00
+        13h                            | ? could be 13 hours from now
         13h30                          | Sat 2026-11-28 13:30
         in 13h                         | Sat 2026-11-28 23:00
         yesterday 9am                  | ? has already passed
@@ -178,6 +178,39 @@ TABLE: dict[tuple[str, str, str | None], str] = {
         friday                         | ? has no time of day
         2027 9am                       | ? is a year without a date
         dec 9am                        | ? is a month without a day
+        friday night 12:30am           | ? beside a day could start or end
+        tonight 12:30am                | Sun 2026-11-29 00:30
+        2h                             | ? could be 2 hours from now, or 02:00
+        5h30                           | ? could be 0
+        tonight 8:30                   | Sat 2026-11-28 20:30
+        tonight 10:15                  | Sat 2026-11-28 22:15
+        tonight 10.30                  | Sat 2026-11-28 22:30
+        this evening 7:30              | Sat 2026-11-28 19:30
+        tomorrow afternoon 2:30        | Sun 2026-11-29 14:30
+        dec 12 noon                    | Sat 2026-12-12 12:00
+        12/12 noon                     | Sat 2026-12-12 12:00
+        7 tomorrow evening             | Sun 2026-11-29 19:00
+        9 friday night                 | Fri 2026-12-04 21:00
+        at 10 dec 5                    | Sat 2026-12-05 10:00
+        in a half hour                 | Sat 2026-11-28 10:30
+        in 30m                         | Sat 2026-11-28 10:30
+        in a couple of hours           | Sat 2026-11-28 12:00
+        12 noon                        | Sat 2026-11-28 12:00
+        tomorrow 0930                  | Sun 2026-11-29 09:30
+        tomorrow 930am                 | Sun 2026-11-29 09:30
+        3pm tmw                        | Sun 2026-11-29 15:00
+        in 2h 30m                      | Sat 2026-11-28 12:30
+        1h30m                          | Sat 2026-11-28 11:30
+        9 o'clock am                   | Sun 2026-11-29 09:00
+        9am new york time              | Sun 2026-11-29 09:00
+        in 1,5 hours                   | Sat 2026-11-28 11:30
+        in 2 and a half hours          | Sat 2026-11-28 12:30
+        in 1 hour 30                   | ? could not place
+        in 9999999999 hours            | ? more than a year ahead
+        in 99999 years                 | ? more than a year ahead
+        9am -13                        | ? is not a UTC offset
+        9am GMT-14                     | ? is not a UTC offset
+        in a few hours                 | ? could be any time
     """,
     ("America/New_York", "2026-03-07T22:00", None): """
         tomorrow 9am      | Sun 2026-03-08 09:00
@@ -238,11 +271,11 @@ TABLE: dict[tuple[str, str, str | None], str] = {
         jan 1 9am         | Fri 2027-01-01 09:00
         1st jan 9am       | Fri 2027-01-01 09:00
         jan 2 10am        | Sat 2027-01-02 10:00
-        feb 2 10am        | ? has already passed
+        feb 2 10am        | Tue 2027-02-02 10:00
         dec 31 11:45pm    | Thu 2026-12-31 23:45
         dec 31 11pm       | ? has already passed
         3/1 9am           | Sun 2027-01-03 09:00
-        1/3 9am           | ? has already passed
+        1/3 9am           | Mon 2027-03-01 09:00
         tomorrow 00:00    | Fri 2027-01-01 00:00
         9am BST           | Fri 2027-01-01 09:00
         9am GMT           | Fri 2027-01-01 09:00
@@ -365,7 +398,7 @@ TABLE: dict[tuple[str, str, str | None], str] = {
         25/12 9am        | Fri 2026-12-25 09:00
         9am PST          | ? names several time zones
         9am CST          | ? names several time zones
-        9am EST          | Sat 2026-11-28 14:00
+        9am EST          | ? names several time zones
         9am IST          | ? names several time zones
         tomorrow 9am UTC | Sun 2026-11-29 09:00
         in 2 hours       | Sat 2026-11-28 12:00
@@ -380,7 +413,7 @@ TABLE: dict[tuple[str, str, str | None], str] = {
     ("America/Chicago", "2026-07-10T10:00", None): """
         9am CST         | Sat 2026-07-11 09:00
         9am CDT         | Sat 2026-07-11 09:00
-        9am EST         | Sat 2026-07-11 09:00
+        9am EST         | Sat 2026-07-11 08:00
         9am central     | Sat 2026-07-11 09:00
         3/4/2027 9am    | Thu 2027-03-04 09:00
         next friday 9am | Fri 2026-07-17 09:00
@@ -403,6 +436,46 @@ TABLE: dict[tuple[str, str, str | None], str] = {
         3/4/2027 9am | Thu 2027-03-04 09:00
         12/3 9am     | Thu 2026-12-03 09:00
         9am cst      | ? names several time zones
+    """,
+    ("America/New_York", "2026-11-29T10:00", None): """
+        this weekend 11am | Sun 2026-11-29 11:00
+        this weekend 9am  | ? has passed; name the day
+    """,
+    ("America/New_York", "2026-07-15T10:00", None): """
+        9am PST     | Wed 2026-07-15 12:00
+        9am pacific | Wed 2026-07-15 12:00
+        9am CST     | Thu 2026-07-16 10:00
+        9am MST     | ? names several time zones
+        9am EST     | Thu 2026-07-16 09:00
+    """,
+    ("Europe/London", "2026-07-15T07:00", None): """
+        9am CET | Wed 2026-07-15 08:00
+        9am GMT | Wed 2026-07-15 09:00
+        9am UTC | Wed 2026-07-15 10:00
+    """,
+    ("Australia/Brisbane", "2026-07-15T10:00", None): """
+        9am EST | Thu 2026-07-16 09:00
+    """,
+    ("America/Los_Angeles", "2026-11-26T10:00", None): """
+        tomorrow friday 9am   | Fri 2026-11-27 09:00
+        tomorrow nov 27 9am   | Fri 2026-11-27 09:00
+        tomorrow nov 28 9am   | ? `tomorrow` is
+        tomorrow saturday 9am | ? not a Saturday
+    """,
+    ("America/New_York", "2026-12-31T23:30", None): """
+        dec 31 11:30pm | ? has already passed
+        feb 1 9am      | Mon 2027-02-01 09:00
+        apr 15 9am     | ? has already passed
+    """,
+    ("Asia/Kathmandu", "2027-01-31T10:00", None): """
+        tue the 29th 9am | ? has already passed
+    """,
+    ("Asia/Jerusalem", "2026-07-15T10:00", None): """
+        9am IDT | Thu 2026-07-16 09:00
+    """,
+    ("Europe/Berlin", "2026-11-28T10:00", "de"): """
+        10.12       | ? could be 10:12 or 10 December
+        10.12 14.30 | Thu 2026-12-10 14:30
     """,
 }
 
