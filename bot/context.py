@@ -16,6 +16,7 @@ from bot.errors import InvalidTime
 from bot.media import MediaService
 from bot.model import Caller
 from bot.outbox import Outbox
+from bot.places import Places
 from storage.sqlite import Storage
 
 
@@ -28,6 +29,7 @@ class Context:
     outbox: Outbox
     media: MediaService
     clock: Callable[[], datetime]
+    places: Places = field(default_factory=Places)
     # The tracker and `/posts refresh` may learn the same news at once; it must be told once.
     tracking_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 

@@ -14,8 +14,8 @@ from dataclasses import replace
 from bot import manage, posting, preferences
 from bot.context import Context
 from bot.dates import parse_when
-from bot.errors import BadCommand, BotError
-from bot.model import Caller, Command, PostDraft, PostForm, Reply
+from bot.errors import BadCommand, BotError, NotSetUp
+from bot.model import Caller, Command, Place, PostDraft, PostForm, Reply
 from bot.texts import COMMANDS, help_text
 
 logger = logging.getLogger(__name__)
@@ -77,6 +77,9 @@ class Core:
         name = command.name.lower().lstrip("/")
         handler = HANDLERS.get(name)
         command = replace(command, text=readable(command.text), draft=_readable_draft(command.draft))
+        refused = self.refusal(command.caller.place)
+        if refused is not None:
+            return refused
         try:
             if handler is None:
                 raise BadCommand(f"I don't know `/{command.name}`. Try /help.")
@@ -93,9 +96,18 @@ class Core:
             reply = replace(reply, text=SANDBOX_PREFIX + reply.text, sandbox=True)
         return reply
 
+    def refusal(self, place: Place) -> Reply | None:
+        """The one answer for a place the operator did not name; None where the bot serves. Adapters ask this
+        first, so that such a request gets that sentence and nothing else: no choices, no form, no preview."""
+        if self.ctx.places.serves(place):
+            return None
+        return Reply(text=NotSetUp.default_message, error=True)
+
     async def time_problem(self, caller: Caller, phrase: str) -> str | None:
         """What is wrong with a form's time phrase, to show beside the field before the form closes; None if it
         reads (or is empty: now)."""
+        if not self.ctx.places.serves(caller.place):
+            return NotSetUp.default_message
         if not phrase.strip():
             return None
         try:
@@ -106,6 +118,8 @@ class Core:
 
     async def post_form(self, caller: Caller) -> PostForm:
         """The accounts a /post form offers in the caller's channel. Raises BotError with a user message."""
+        if not self.ctx.places.serves(caller.place):
+            raise NotSetUp()
         try:
             return await posting.form(self.ctx, caller)
         except BotError:

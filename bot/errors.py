@@ -10,6 +10,7 @@ logged with its traceback and the user sees a fixed apology instead.
         InvalidTime              a time phrase we cannot turn into one future instant
         UnknownAccount           an account name that is not among the known accounts
         NotAllowed               the caller may not do this here
+          NotSetUp               a server or workspace the operator did not name
         MediaRejected            an upload that cannot become a post (type, size, host)
       ApiError                   Infinipost refused or failed
         ApiAuthError             401: the API key is missing, wrong or expired
@@ -53,6 +54,10 @@ class UnknownAccount(UsageError):
 
 class NotAllowed(UsageError):
     default_message = "You are not allowed to do that here."
+
+
+class NotSetUp(NotAllowed):
+    default_message = "This server or workspace is not set up for this bot; ask whoever runs it."
 
 
 class MediaRejected(UsageError):

@@ -22,7 +22,7 @@ from discord.gateway import DiscordWebSocket
 from adapters.discord.components import DiscordClient, PreviewButton, ScheduleForm, preview_view
 from adapters.discord.embeds import Rendered, reply_message
 from adapters.discord.messenger import DiscordMessenger
-from adapters.discord.people import PLATFORM, DiscordPeople
+from adapters.discord.people import PLATFORM, DiscordPeople, place_of
 from bot.config import Settings
 from bot.core import GENERIC_ERROR, Core
 from bot.errors import BotError
@@ -153,6 +153,12 @@ class DiscordAdapter:
             allowed_mentions=discord.AllowedMentions.none(),
         )
         self.tree = _Tree(self.client)
+        core.ctx.places.allow(PLATFORM, workspaces=[str(server) for server in settings.discord_servers])
+        if not settings.discord_servers:
+            logger.warning(
+                "Discord: no server may use the bot: list the operator's servers in DISCORD_GUILD_IDS "
+                "(or, with the commands registered globally, in DISCORD_ALLOWED_GUILD_IDS)"
+            )
         self.people = DiscordPeople(poster_roles=settings.discord_poster_roles)
         self.messenger = DiscordMessenger(self.client)
         self.failed = False
@@ -331,6 +337,8 @@ class DiscordAdapter:
         await self._run(interaction, "help", text=command or "")
 
     async def _account_choices(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if self._refusal(interaction) is not None:
+            return []
         try:
             async with asyncio.timeout(ANSWER_BUDGET):  # reading the member's roles may need Discord's REST API
                 caller = await self.people.caller(interaction)
@@ -347,6 +355,10 @@ class DiscordAdapter:
     @app_commands.guild_only()
     async def schedule_message(self, interaction: Interaction, message: discord.Message) -> None:
         """Apps → Schedule as post: a form for accounts, time and caption, then the message's files are posted."""
+        refused = self._refusal(interaction)
+        if refused is not None:
+            await _answer(interaction, refused)
+            return
         attachments = tuple(self.to_attachment(file) for file in message.attachments)
         if not attachments:
             await _answer(interaction, Reply(text=NO_FILES, error=True))
@@ -393,6 +405,10 @@ class DiscordAdapter:
 
     async def _press(self, interaction: discord.Interaction[Any], *, action: str, author_id: int, token: str) -> None:
         """Schedule / Cancel on a preview: the author's preview becomes the result; anyone else is told privately."""
+        refused = self._refusal(interaction)
+        if refused is not None:
+            await _answer(interaction, refused)
+            return
         own = interaction.user.id == author_id
         if not await _defer(interaction, update=own):
             return
@@ -419,10 +435,19 @@ class DiscordAdapter:
         draft: PostDraft | None = None,
         attachments: tuple[Attachment, ...] = (),
     ) -> None:
+        refused = self._refusal(interaction)
+        if refused is not None:
+            await _answer(interaction, refused)
+            return
         if await _defer(interaction):
             await _follow_up(
                 interaction, await self._handle(interaction, name, text=text, draft=draft, attachments=attachments)
             )
+
+    def _refusal(self, interaction: discord.Interaction[Any]) -> Reply | None:
+        """The core's answer to a server the operator did not name, given before anything else is done."""
+        place = place_of(interaction)
+        return self.core.refusal(place) if place is not None else None
 
     async def _handle(
         self,

@@ -10,12 +10,19 @@ from typing import Any
 import discord
 
 from bot.errors import NotAllowed
-from bot.model import Caller
+from bot.model import Caller, Place
 
 logger = logging.getLogger(__name__)
 
 PLATFORM = "discord"
 CACHE_SECONDS = 600.0
+
+
+def place_of(interaction: discord.Interaction[Any]) -> Place | None:
+    """The server an interaction comes from; None in direct messages, where the commands are not offered."""
+    if interaction.guild_id is None:
+        return None
+    return Place(platform=PLATFORM, workspace_id=str(interaction.guild_id))
 
 
 class DiscordPeople:

@@ -26,7 +26,7 @@ from adapters.discord.components import FORM_EXPIRED
 from adapters.discord.embeds import DESCRIPTION_LIMIT, TOTAL_LIMIT, reply_message
 from adapters.discord.invite import PERMISSIONS, application_id, invite_url
 from bot.config import Settings
-from bot.errors import BotError, DeliveryError
+from bot.errors import BotError, DeliveryError, NotSetUp
 from bot.model import Account, ChannelRef, MessageRef, PostForm, Reply
 from bot.notices import Notice, NoticeItem, NoticeKind
 from bot.runtime import Runtime, start_runtime
@@ -44,6 +44,7 @@ from tests.fakes.discord import (
     GUILD_ID,
     POSTER_ROLE,
     POSTER_ROLE_ID,
+    STRANGER_GUILD,
     FakeDiscord,
     Request,
     running_fake_discord,
@@ -746,6 +747,80 @@ async def test_preview_buttons_still_work_after_a_restart(
         press = restarted.interact(fake_discord.press(preview, "Schedule"))
         assert "Scheduled for" in text_of((await restarted.answer(press)).body)
         assert len(restarted.creates()) == 1
+
+
+# Only the operator's servers
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "user"),
+    [
+        ("post", {"url": "https://e.com/v.mp4", "accounts": "acc_1", "when": "9am"}, ADMIN),  # Manage Server there
+        ("accounts", {}, ALICE),  # would list every account behind the key
+        ("accounts", {"arguments": "default acc_1"}, ADMIN),
+        ("help", {}, ALICE),
+        ("timezone", {"zone": "Europe/Paris"}, ALICE),
+    ],
+)
+async def test_a_server_the_operator_did_not_name_gets_one_sentence_and_nothing_else(
+    bot: DiscordBot, name: str, options: dict[str, Any], user: int
+) -> None:
+    payload = bot.interact(bot.fake.slash(name, user=user, guild=STRANGER_GUILD, **options))
+    callback = await bot.callback(payload)
+    assert callback["type"] == 4  # answered at once, not deferred: there is nothing to work on
+    assert (callback["data"]["flags"], callback["data"]["content"]) == (EPHEMERAL, NotSetUp.default_message)
+    assert NotSetUp.default_message == "This server or workspace is not set up for this bot; ask whoever runs it."
+    await asyncio.sleep(0.2)
+    assert bot.fake.answers(payload) == []
+    assert bot.creates() == []
+    assert [r for r in bot.sandbox.state.received if r.path.startswith("/v1/")] == []  # not even the accounts
+    assert (
+        await bot.runtime.ctx.storage.channel_requests(
+            ChannelRef(platform="discord", workspace_id=str(STRANGER_GUILD), channel_id=str(CHANNEL_ID)), limit=5
+        )
+        == []
+    )
+    assert await bot.runtime.ctx.storage.audit_entries() == []
+
+
+async def test_a_server_the_operator_did_not_name_gets_no_account_choices_and_no_form(bot: DiscordBot) -> None:
+    completing = bot.interact(bot.fake.autocomplete("post", "accounts", guild=STRANGER_GUILD, accounts=""))
+    assert await bot.callback(completing) == {"type": 8, "data": {"choices": []}}
+    video = bot.fake.attachment("launch.mp4", "video/mp4", MP4, ephemeral=False)
+    target = bot.fake.message(channel_id=CHANNEL_ID, author=ALICE, attachments=[video])
+    opened = bot.interact(bot.fake.message_command("Schedule as post", target, user=ADMIN, guild=STRANGER_GUILD))
+    callback = await bot.callback(opened)
+    assert (callback["type"], callback["data"]["content"]) == (4, NotSetUp.default_message)
+    assert bot.fake.downloads == []
+    assert [r for r in bot.sandbox.state.received if r.path.startswith("/v1/")] == []
+
+
+async def test_with_global_commands_only_the_allowed_servers_are_served(
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    settings = discord_settings(
+        tmp_path, fake_discord, sandbox, discord_guild_ids="", discord_allowed_guild_ids=f"{GUILD_ID}"
+    )
+    async with start_bot(settings, fake_discord, sandbox, clock) as bot:
+        assert fake_discord.calls("PUT", f"/applications/{APP_ID}/commands")  # registered globally
+        assert "Scheduled" in await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", when="9am")
+        stranger = bot.interact(fake_discord.slash("help", guild=STRANGER_GUILD))
+        assert (await bot.callback(stranger))["data"]["content"] == NotSetUp.default_message
+
+
+async def test_with_no_server_named_no_server_is_served(
+    tmp_path: Path,
+    fake_discord: FakeDiscord,
+    sandbox: SandboxServer,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = discord_settings(tmp_path, fake_discord, sandbox, discord_guild_ids=())
+    async with start_bot(settings, fake_discord, sandbox, clock) as bot:
+        assert "no server may use the bot: list the operator's servers in DISCORD_GUILD_IDS" in caplog.text
+        payload = bot.interact(fake_discord.slash("post", url="https://e.com/v.mp4", accounts="acc_1"))
+        assert (await bot.callback(payload))["data"]["content"] == NotSetUp.default_message
+        assert bot.creates() == []
 
 
 # Who may do what

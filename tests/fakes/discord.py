@@ -32,6 +32,7 @@ BOT_TOKEN = (
     base64.b64encode(str(APP_ID).encode()).decode().rstrip("=") + ".GqJk2c.not-a-real-token_0123456789abcdefghij"
 )
 GUILD_ID = 1200000000000000001
+STRANGER_GUILD = 1200000000000000999  # a server someone else added the bot to; the operator never named it
 CHANNEL_ID = 1300000000000000001
 ALICE = 1400000000000000001  # has the poster role
 BOB = 1400000000000000002  # no role, no permission
@@ -261,11 +262,11 @@ class FakeDiscord:
             "unusual_dm_activity_until": None,
         }
 
-    def channel(self, channel_id: int = CHANNEL_ID) -> dict[str, Any]:
+    def channel(self, channel_id: int = CHANNEL_ID, *, guild: int = GUILD_ID) -> dict[str, Any]:
         return {
             "id": str(channel_id),
             "type": 0,
-            "guild_id": str(GUILD_ID),
+            "guild_id": str(guild),
             "name": "social",
             "position": 0,
             "permission_overwrites": [],
@@ -395,8 +396,15 @@ class FakeDiscord:
     # Interactions, as the gateway's INTERACTION_CREATE carries them
 
     def _interaction(
-        self, kind: int, data: dict[str, Any], *, user: int, message: dict[str, Any] | None = None
+        self,
+        kind: int,
+        data: dict[str, Any],
+        *,
+        user: int,
+        message: dict[str, Any] | None = None,
+        guild: int = GUILD_ID,
     ) -> dict[str, Any]:
+        """An interaction in `guild` (any server the bot was added to: Discord does not ask the bot first)."""
         interaction_id = self.snowflake()
         secret = secrets.token_urlsafe(48)
         token = base64.urlsafe_b64encode(f"interaction:{interaction_id}:{secret}".encode()).decode().rstrip("=")
@@ -405,9 +413,9 @@ class FakeDiscord:
             "application_id": str(APP_ID),
             "type": kind,
             "data": data,
-            "guild": {"id": str(GUILD_ID), "locale": "en-US", "features": []},
-            "guild_id": str(GUILD_ID),
-            "channel": self.channel(),
+            "guild": {"id": str(guild), "locale": "en-US", "features": []},
+            "guild_id": str(guild),
+            "channel": self.channel(guild=guild),
             "channel_id": str(CHANNEL_ID),
             "member": self.member(user),
             "token": token,
@@ -417,7 +425,7 @@ class FakeDiscord:
             "guild_locale": "en-US",
             "entitlements": [],
             "entitlement_sku_ids": [],
-            "authorizing_integration_owners": {"0": str(GUILD_ID)},
+            "authorizing_integration_owners": {"0": str(guild)},
             "context": 0,
             "attachment_size_limit": 10_485_760,
         }
@@ -435,7 +443,7 @@ class FakeDiscord:
                     return {**data, "guild_id": str(guild)} if guild else data
         return {"id": str(self.snowflake()), "name": name, "type": kind}
 
-    def slash(self, name: str, *, user: int = ALICE, **options: Any) -> dict[str, Any]:
+    def slash(self, name: str, *, user: int = ALICE, guild: int = GUILD_ID, **options: Any) -> dict[str, Any]:
         """A chat-input command. Option values: str, int, bool, or an attachment from `attachment()`."""
         values, resolved = [], {}
         for option, value in options.items():
@@ -451,22 +459,26 @@ class FakeDiscord:
         data = {**self._command_data(name, 1), "options": values}
         if resolved:
             data["resolved"] = {"attachments": resolved}
-        return self._interaction(2, data, user=user)
+        return self._interaction(2, data, user=user, guild=guild)
 
-    def autocomplete(self, name: str, focused: str, *, user: int = ALICE, **options: str) -> dict[str, Any]:
+    def autocomplete(
+        self, name: str, focused: str, *, user: int = ALICE, guild: int = GUILD_ID, **options: str
+    ) -> dict[str, Any]:
         values = [
             {"name": option, "type": 3, "value": value, **({"focused": True} if option == focused else {})}
             for option, value in options.items()
         ]
-        return self._interaction(4, {**self._command_data(name, 1), "options": values}, user=user)
+        return self._interaction(4, {**self._command_data(name, 1), "options": values}, user=user, guild=guild)
 
-    def message_command(self, name: str, target: dict[str, Any], *, user: int = ALICE) -> dict[str, Any]:
+    def message_command(
+        self, name: str, target: dict[str, Any], *, user: int = ALICE, guild: int = GUILD_ID
+    ) -> dict[str, Any]:
         data = {
             **self._command_data(name, 3),
             "target_id": target["id"],
             "resolved": {"messages": {target["id"]: target}},
         }
-        return self._interaction(2, data, user=user)
+        return self._interaction(2, data, user=user, guild=guild)
 
     def press(self, message: dict[str, Any], label: str, *, user: int = ALICE) -> dict[str, Any]:
         """A click on the button labelled `label` of a message the bot sent."""
