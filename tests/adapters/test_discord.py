@@ -25,6 +25,7 @@ from adapters.discord.app import BUSY, NO_FILES, STALE_COMMAND, account_choices,
 from adapters.discord.components import FORM_EXPIRED
 from adapters.discord.embeds import DESCRIPTION_LIMIT, TOTAL_LIMIT, reply_message
 from adapters.discord.invite import PERMISSIONS, application_id, invite_url
+from adapters.discord.people import DiscordPeople
 from bot.config import Settings
 from bot.errors import BotError, DeliveryError, NotSetUp
 from bot.model import Account, ChannelRef, MessageRef, PostForm, Reply
@@ -554,10 +555,10 @@ async def test_accounts_autocomplete_answers_in_time_when_discord_is_slow_to_giv
 ) -> None:
     settings = discord_settings(tmp_path, fake_discord, sandbox)
     async with start_bot(settings, fake_discord, sandbox, clock, guild_cached=False) as bot:
-        fake_discord.delay("GET", f"/guilds/{GUILD_ID}/roles", seconds=3.5)
+        fake_discord.delay("GET", f"/guilds/{GUILD_ID}", seconds=3.5)
         payload = bot.interact(fake_discord.autocomplete("post", "accounts", accounts=""))
         assert await bot.callback(payload) == {"type": 8, "data": {"choices": []}}
-        assert fake_discord.calls("GET", f"/guilds/{GUILD_ID}/roles")
+        assert fake_discord.calls("GET", f"/guilds/{GUILD_ID}")
 
 
 def test_account_choices_skip_what_is_typed_and_stay_within_discord_limits() -> None:
@@ -665,13 +666,13 @@ async def test_message_command_answers_in_time_when_discord_is_slow_to_give_role
 ) -> None:
     settings = discord_settings(tmp_path, fake_discord, sandbox)
     async with start_bot(settings, fake_discord, sandbox, clock, guild_cached=False) as bot:
-        fake_discord.delay("GET", f"/guilds/{GUILD_ID}/roles", seconds=3.5)
+        fake_discord.delay("GET", f"/guilds/{GUILD_ID}", seconds=3.5)
         video = fake_discord.attachment("launch.mp4", "video/mp4", MP4, ephemeral=False)
         target = fake_discord.message(channel_id=CHANNEL_ID, author=ALICE, attachments=[video])
         payload = bot.interact(fake_discord.message_command("Schedule as post", target))
         callback = await bot.callback(payload)
         assert (callback["type"], callback["data"]["flags"], callback["data"]["content"]) == (4, EPHEMERAL, BUSY)
-        assert fake_discord.calls("GET", f"/guilds/{GUILD_ID}/roles")
+        assert fake_discord.calls("GET", f"/guilds/{GUILD_ID}")
         assert fake_discord.downloads == []
 
 
@@ -832,7 +833,8 @@ async def test_with_no_server_named_no_server_is_served(
         (f"{POSTER_ROLE}, 42", True, ALICE, True),  # a poster role, by name (DISCORD_POSTER_ROLES as written)
         (POSTER_ROLE.upper(), True, ALICE, True),  # names match in any case
         (str(POSTER_ROLE_ID), True, ALICE, True),  # or by ID
-        (POSTER_ROLE, False, ALICE, True),  # the server is not cached yet: names come from the REST API
+        (POSTER_ROLE, False, ALICE, True),  # the server is not cached yet: roles come from the REST API
+        (str(POSTER_ROLE_ID), False, ALICE, True),
         ("Social", True, ALICE, False),  # one word of a role's name is not the role
         (POSTER_ROLE, True, BOB, False),  # no poster role
         ("", True, ALICE, False),  # no poster role configured: admins only
@@ -859,7 +861,46 @@ async def test_who_may_post(
                 "You are not allowed to schedule posts here. Ask an admin of this workspace or server for access."
             )
             assert bot.creates() == []
-        assert bool(fake_discord.calls("GET", f"/guilds/{GUILD_ID}/roles")) == (not guild_cached)
+        assert bool(fake_discord.calls("GET", f"/guilds/{GUILD_ID}")) == (not guild_cached)
+
+
+NOT_A_POSTER = "You are not allowed to schedule posts here. Ask an admin of this workspace or server for access."
+
+
+@pytest.mark.parametrize("guild_cached", [True, False])
+async def test_a_role_named_like_a_poster_role_id_grants_nothing(
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock, guild_cached: bool
+) -> None:
+    impostor = POSTER_ROLE_ID + 8
+    fake_discord.add_role(impostor, str(POSTER_ROLE_ID))  # Bob, with Manage Roles, names a role like the ID
+    fake_discord.users[BOB]["roles"] = [impostor]
+    settings = discord_settings(tmp_path, fake_discord, sandbox, discord_poster_roles=str(POSTER_ROLE_ID))
+    async with start_bot(settings, fake_discord, sandbox, clock, guild_cached=guild_cached) as bot:
+        assert await bot.run("post", user=BOB, url="https://e.com/v.mp4", accounts="acc_1", when="9am") == NOT_A_POSTER
+        assert "Scheduled" in await bot.run("post", user=ALICE, url="https://e.com/v.mp4", accounts="acc_1")
+        assert len(bot.creates()) == 1
+
+
+async def test_a_role_renamed_over_the_gateway_stops_counting_at_once(bot: DiscordBot) -> None:
+    assert "Scheduled" in await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", when="9am")
+    renamed = {**bot.fake.roles[1], "name": "Former Social Team"}
+    bot.adapter.client._connection.parse_guild_role_update({"guild_id": str(GUILD_ID), "role": renamed})
+    assert await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", when="9am") == NOT_A_POSTER
+    assert len(bot.creates()) == 1
+
+
+async def test_roles_read_over_rest_are_read_again_after_a_minute(
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    settings = discord_settings(tmp_path, fake_discord, sandbox)
+    async with start_bot(settings, fake_discord, sandbox, clock, guild_cached=False) as bot:
+        seconds = [0.0]
+        bot.adapter.people = DiscordPeople(poster_roles=(POSTER_ROLE,), monotonic=lambda: seconds[0])
+        assert "Scheduled" in await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", when="9am")
+        fake_discord.roles[1]["name"] = "Former Social Team"  # renamed while the gateway had not sent the server
+        seconds[0] = 61.0
+        assert await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", when="9am") == NOT_A_POSTER
+        assert len(bot.creates()) == 1
 
 
 async def test_channel_defaults_need_manage_server(bot: DiscordBot) -> None:

@@ -158,6 +158,12 @@ class FakeDiscord:
             "permissions": permissions or MEMBER_PERMISSIONS,
         }
 
+    def add_role(self, role_id: int, name: str) -> dict[str, Any]:
+        """A role in the server, as anyone with Manage Roles can make one (any name, even all digits)."""
+        role = _role(role_id, name, position=len(self.roles), permissions=0)
+        self.roles.append(role)
+        return role
+
     def fail(
         self,
         method: str,
@@ -326,6 +332,14 @@ class FakeDiscord:
             "guild_scheduled_events": [],
             "soundboard_sounds": [],
         }
+
+    def rest_guild(self) -> dict[str, Any]:
+        """The server as `GET /guilds/{id}` gives it: GUILD_CREATE without what only the gateway sends."""
+        gateway_only = {
+            "joined_at", "large", "unavailable", "member_count", "voice_states", "members", "channels", "threads",
+            "presences", "stage_instances", "guild_scheduled_events", "soundboard_sounds",
+        }  # fmt: skip
+        return {key: value for key, value in self.guild().items() if key not in gateway_only}
 
     def message(
         self,
@@ -769,8 +783,13 @@ def build_app(fake: FakeDiscord) -> web.Application:
                     "recipients": [fake.user(recipient)],
                 }
             )
-        if (method, path) == ("GET", f"/guilds/{GUILD_ID}/roles"):
-            return _json(fake.roles)
+        if (method, path) == ("GET", f"/guilds/{GUILD_ID}"):
+            return _json(fake.rest_guild())
+        match = re.fullmatch(rf"/guilds/{GUILD_ID}/members/(\d+)", path)
+        if match and method == "GET":
+            if int(match[1]) not in fake.users:
+                return _error(404, 10007, "Unknown Member")
+            return _json(fake.member(int(match[1])))
         return None
 
     async def api(request: web.Request) -> web.StreamResponse:
