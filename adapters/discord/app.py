@@ -1,8 +1,9 @@
 """The Discord adapter: discord.py's Client and CommandTree, translating interactions to the core's Command and back.
 
 Commands, buttons and form submissions are deferred at once (Discord allows 3 seconds; the interaction token then
-lives 15 minutes) and answered with an ephemeral follow-up when the work is done. Two answers cannot wait and are
-given at once: autocomplete choices, and the "Schedule as post" modal, which must be the first response.
+lives 15 minutes) and answered, when the work is done, by editing the deferred message: the private "thinking"
+message, or the preview whose button was pressed. Two answers cannot wait and are given at once: autocomplete
+choices, and the "Schedule as post" modal, which must be the first response.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ NO_FILES = (
     "the `media1` (attachment) or `url` option."
 )
 STALE_COMMAND = "Discord showed you an older version of this command. Try again in a minute."
+ALREADY_ACKNOWLEDGED = 40060  # Discord's error code for a second initial response to one interaction
 BUSY = "Discord took too long to answer, so the form could not open. Pick “Schedule as post” again."
 
 Interaction = discord.Interaction[DiscordClient]
@@ -412,17 +414,7 @@ class DiscordAdapter:
         own = interaction.user.id == author_id
         if not await _defer(interaction, update=own):
             return
-        reply = await self._handle(interaction, action, text=token)
-        if not own:
-            await _follow_up(interaction, reply)
-            return
-        rendered = reply_message(reply)
-        try:
-            await interaction.edit_original_response(
-                content=rendered.content, embeds=rendered.embeds, view=None, allowed_mentions=rendered.mentions
-            )
-        except discord.HTTPException as exc:
-            logger.warning("Discord: could not update a preview (HTTP %s, code %s)", exc.status, exc.code)
+        await _fill(interaction, await self._handle(interaction, action, text=token))
 
     # Translation
 
@@ -440,7 +432,7 @@ class DiscordAdapter:
             await _answer(interaction, refused)
             return
         if await _defer(interaction):
-            await _follow_up(
+            await _fill(
                 interaction, await self._handle(interaction, name, text=text, draft=draft, attachments=attachments)
             )
 
@@ -504,22 +496,24 @@ async def _defer(interaction: discord.Interaction[Any], *, update: bool = False)
         else:
             await interaction.response.defer(ephemeral=True, thinking=True)
     except discord.HTTPException as exc:
+        if exc.code == ALREADY_ACKNOWLEDGED:
+            # discord.py sent the callback again after a lost answer, and Discord had taken the first one.
+            logger.info("Discord: an interaction was already acknowledged; going on")
+            return True
         # 10062 "Unknown interaction": the 3 seconds were over; nothing can reach the user any more.
         logger.warning("Discord: could not acknowledge an interaction (HTTP %s, code %s)", exc.status, exc.code)
         return False
     return True
 
 
-async def _follow_up(interaction: discord.Interaction[Any], reply: Reply) -> None:
+async def _fill(interaction: discord.Interaction[Any], reply: Reply) -> None:
+    """The answer after a deferral becomes the deferred message itself: the private "thinking" message, or the
+    preview whose button was pressed (its buttons then go, unless the answer brings its own)."""
     rendered = reply_message(reply)
-    view = preview_view(interaction.user.id, reply.confirm_token) if reply.confirm_token else discord.utils.MISSING
+    view = preview_view(interaction.user.id, reply.confirm_token) if reply.confirm_token else None
     try:
-        await interaction.followup.send(
-            content=_content(rendered),
-            embeds=rendered.embeds,
-            view=view,
-            ephemeral=True,
-            allowed_mentions=rendered.mentions,
+        await interaction.edit_original_response(
+            content=rendered.content, embeds=rendered.embeds, view=view, allowed_mentions=rendered.mentions
         )
     except discord.HTTPException as exc:
         logger.warning("Discord: could not send an answer (HTTP %s, code %s)", exc.status, exc.code)
@@ -528,7 +522,7 @@ async def _follow_up(interaction: discord.Interaction[Any], reply: Reply) -> Non
 async def _answer(interaction: discord.Interaction[Any], reply: Reply) -> None:
     """Answer privately, whether or not the interaction was acknowledged already."""
     if interaction.response.is_done():
-        await _follow_up(interaction, reply)
+        await _fill(interaction, reply)
         return
     rendered = reply_message(reply)
     try:

@@ -43,6 +43,7 @@ from tests.fakes.discord import (
     CHANNEL_ID,
     EPHEMERAL,
     GUILD_ID,
+    LOADING,
     POSTER_ROLE,
     POSTER_ROLE_ID,
     STRANGER_GUILD,
@@ -112,13 +113,20 @@ class DiscordBot:
         assert self.fake.interactions[int(payload["id"])].response == callback["type"], "Discord refused it"
         return callback
 
+    async def private_answer(self, payload: dict[str, Any]) -> Request:
+        """The answer to a deferred interaction: an edit of its private "thinking" message, never a follow-up."""
+        answer = await self.answer(payload)
+        assert (answer.method, answer.path.rsplit("/", 1)[-1]) == ("PATCH", "@original")
+        shown = self.fake.original(payload)
+        assert shown["flags"] & EPHEMERAL
+        assert not shown["flags"] & LOADING  # no longer "thinking"
+        return answer
+
     async def run(self, name: str, *, user: int = ALICE, **options: Any) -> str:
         """A slash command; returns the text of its private answer after checking it was deferred privately."""
         payload = self.interact(self.fake.slash(name, user=user, **options))
         assert await self.callback(payload) == {"type": 5, "data": {"flags": EPHEMERAL}}
-        answer = await self.answer(payload)
-        assert answer.body["flags"] & EPHEMERAL
-        return text_of(answer.body)
+        return text_of((await self.private_answer(payload)).body)
 
     def creates(self) -> list[Any]:
         return [r.body for r in self.sandbox.state.received if (r.method, r.path) == ("POST", "/v1/posts")]
@@ -438,6 +446,17 @@ async def test_infinipost_error_reaches_the_user_privately(bot: DiscordBot) -> N
     assert bot.fake.channel_messages() == []
 
 
+async def test_a_deferral_discord_took_before_its_answer_was_lost_counts_as_acknowledged(bot: DiscordBot) -> None:
+    # Discord takes the "thinking" callback but the answer is lost (a 502 on the way back); discord.py sends the
+    # callback again, and Discord says 40060: already acknowledged. The command goes on.
+    bot.fake.fail("POST", "/interactions/{}/{}/callback", status=502, text="Bad Gateway", after_handling=True)
+    payload = bot.interact(bot.fake.slash("post", url="https://e.com/v.mp4", accounts="acc_1", when="9am"))
+    answer = await bot.private_answer(payload)
+    assert "Scheduled for" in text_of(answer.body)
+    assert bot.fake.callbacks(payload) == [{"type": 5, "data": {"flags": EPHEMERAL}}] * 2
+    assert len(bot.creates()) == 1
+
+
 async def test_a_command_discord_knows_but_the_bot_does_not_gets_a_private_answer(bot: DiscordBot) -> None:
     payload = bot.interact(bot.fake.slash("schedule", accounts="acc_1"))
     callback = await bot.callback(payload)
@@ -494,8 +513,7 @@ async def test_a_failing_attachment_download_is_one_clear_private_message(
     video = bot.fake.attachment("clip.mp4", "video/mp4", MP4)
     bot.fake.fail_file(video, status=status, location=location)
     payload = bot.interact(bot.fake.slash("post", media1=video, accounts="acc_1", when="9am"))
-    answer = await bot.answer(payload)
-    assert answer.body["flags"] & EPHEMERAL
+    answer = await bot.private_answer(payload)
     assert text_of(answer.body) == says
     assert len(bot.fake.downloads) == 1  # the redirect is not followed off Discord's hosts
     assert bot.creates() == []
@@ -697,7 +715,7 @@ async def test_confirm_buttons_send_once_and_only_for_the_author(
         preview, body = await preview_of(
             bot, url="https://e.com/v.mp4", accounts="acc_1", when="friday 9am", caption="Ready?"
         )
-        assert body["flags"] & EPHEMERAL
+        assert preview["flags"] & EPHEMERAL
         assert body["embeds"][0]["title"] == "Schedule this post? (request #1)"
         assert {f["name"]: f["value"] for f in body["embeds"][0]["fields"]}["Caption"] == "Ready?"
         [row] = body["components"]

@@ -107,7 +107,8 @@ async def test_run_as_a_real_process_over_the_gateway(tmp_path: Path, fake_disco
             [callback] = await fake.wait_for(lambda: fake.callbacks(payload))
             assert callback == {"type": 5, "data": {"flags": EPHEMERAL}}
             [answer] = await fake.wait_for(lambda: fake.answers(payload))
-            assert answer.body["flags"] & EPHEMERAL
+            assert (answer.method, answer.path.rsplit("/", 1)[-1]) == ("PATCH", "@original")  # no follow-up
+            assert fake.original(payload)["flags"] & EPHEMERAL
             assert f"Scheduled for {nine_tomorrow:%a %d %b %Y, %H:%M %Z} (Europe/Paris)" in answer.body["content"]
             creates = [r.body for r in sandbox.state.received if (r.method, r.path) == ("POST", "/v1/posts")]
             assert creates == [

@@ -65,9 +65,15 @@ class Failure:
     method: str
     pattern: re.Pattern[str]
     status: int
-    body: dict[str, Any]
+    body: dict[str, Any] | str  # text: not JSON, as a proxy or Cloudflare answers
     headers: dict[str, str]
     times: int
+    after_handling: bool = False  # the request takes effect, and only its answer is an error
+
+    def response(self) -> web.Response:
+        if isinstance(self.body, str):
+            return web.Response(text=self.body, status=self.status, headers=self.headers)
+        return _json(self.body, self.status, self.headers)
 
 
 @dataclass
@@ -174,14 +180,21 @@ class FakeDiscord:
         message: str = "",
         retry_after: float | None = None,
         times: int = 1,
+        text: str | None = None,
+        content_type: str = "text/plain",
+        after_handling: bool = False,
     ) -> None:
-        """Answer the next `times` requests to `path` (with `{}` wildcards) with a Discord error."""
-        body: dict[str, Any] = {"message": message or f"{status}", "code": code}
+        """Answer the next `times` requests to `path` (with `{}` wildcards) with a Discord error: JSON, or `text`
+        of `content_type` as a proxy in front of Discord would. `after_handling`: the request still takes effect
+        (an answer lost on the way back)."""
+        body: dict[str, Any] | str = {"message": message or f"{status}", "code": code}
         headers: dict[str, str] = {}
         if status == 429:
             body = {"message": "You are being rate limited.", "retry_after": retry_after or 1.0, "global": False}
             headers = {"Retry-After": str(int(retry_after or 1)), "X-RateLimit-Scope": "user", "Via": "1.1 google"}
-        self.failures.append(Failure(method, _template(path), status, body, headers, times))
+        if text is not None:
+            body, headers = text, {**headers, "Content-Type": content_type}
+        self.failures.append(Failure(method, _template(path), status, body, headers, times, after_handling))
 
     def delay(self, method: str, path: str, *, seconds: float, times: int = 1) -> None:
         """Answer the next `times` requests to `path` (with `{}` wildcards) only after `seconds`: a slow Discord."""
@@ -199,6 +212,12 @@ class FakeDiscord:
         """Follow-ups and edits the bot made with one interaction's token, in order."""
         prefix = f"/webhooks/{APP_ID}/{payload['token']}"
         return [r for r in self.requests if r.path.startswith(prefix) and r.method in ("POST", "PATCH")]
+
+    def original(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The message an interaction's first answer made (`@original`), as Discord now shows it."""
+        entry = self.interactions[int(payload["id"])]
+        assert entry.original is not None, "the interaction was never answered"
+        return self.messages[entry.original]
 
     def channel_messages(self, channel_id: int = CHANNEL_ID) -> list[dict[str, Any]]:
         return [m for m in self.messages.values() if m["channel_id"] == str(channel_id) and not m["flags"] & EPHEMERAL]
@@ -672,7 +691,9 @@ def build_app(fake: FakeDiscord) -> web.Application:
             if message_id not in fake.messages:
                 return _error(404, 10008, "Unknown Message")
             if request.method == "PATCH":
-                entry.loading = False
+                if entry.loading and message_id == entry.original:  # the "thinking" message gets its answer
+                    entry.loading = False
+                    fake.messages[message_id]["flags"] &= ~LOADING
                 return _json(_merge(fake.messages[message_id], body))
             return _json(fake.messages[message_id])
         return _error(405, 0, "405: Method Not Allowed")
@@ -805,7 +826,12 @@ def build_app(fake: FakeDiscord) -> web.Application:
         for failure in fake.failures:
             if failure.method == request.method and failure.pattern.match(path) and failure.times > 0:
                 failure.times -= 1
-                return _json(failure.body, failure.status, failure.headers)
+                if failure.after_handling:
+                    await handle(request, path, body, authorization)
+                return failure.response()
+        return await handle(request, path, body, authorization)
+
+    async def handle(request: web.Request, path: str, body: Any, authorization: str) -> web.Response:
         if path.startswith("/interactions/") and path.endswith("/callback") and request.method == "POST":
             return await callback(request, path, body)
         if path.startswith("/webhooks/"):
