@@ -12,6 +12,8 @@ from enum import StrEnum
 from typing import Literal
 
 ContentType = Literal["video", "slideshow"]
+CONTENT_TYPES: tuple[ContentType, ...] = ("video", "slideshow")
+SLIDE_SECONDS = (4, 6, 8)  # the seconds each image of a slideshow may be shown, as Infinipost takes them
 
 
 class PostStatus(StrEnum):

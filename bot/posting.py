@@ -24,7 +24,9 @@ from bot.dates import format_local, parse_when
 from bot.errors import ApiError, ApiUnconfirmed, BadCommand, MediaRejected, NotAllowed, StorageError, UsageError
 from bot.grammar import USAGE, parse_post
 from bot.model import (
+    CONTENT_TYPES,
     LOCAL_FILES,
+    SLIDE_SECONDS,
     Account,
     Attachment,
     Caller,
@@ -37,7 +39,7 @@ from bot.model import (
     Reply,
 )
 from bot.notices import NoticeKind, notice_for
-from bot.texts import fields_text, request_fields
+from bot.texts import clip, fields_text, request_fields
 from bot.tracking import RECONCILE_DELAYS, tracked_post
 from storage.records import RequestState, StoredRequest
 
@@ -89,6 +91,7 @@ async def prepare(ctx: Context, draft: PostDraft, *, command: Command, tz: ZoneI
 
     Uploads are fetched last, once everything else is known to be right.
     """
+    _check_choices(draft)
     items = _media_items(draft, command)
     named = [_kind(item) for item in items]  # by extension or MIME type
     # An upload whose name and MIME type say nothing is decided by its bytes, once downloaded.
@@ -152,6 +155,14 @@ def _kind(item: str | Attachment) -> MediaKind | None:
     if isinstance(item, str):
         return media_kind(item)
     return media_kind(item.filename, item.content_type)
+
+
+def _check_choices(draft: PostDraft) -> None:
+    """What a form or typed options offer as a choice, checked again: a client may send anything."""
+    if draft.slides is not None and draft.slides not in SLIDE_SECONDS:
+        raise BadCommand(f"Each slide shows for 4, 6 or 8 seconds, not {draft.slides}.")
+    if draft.content_type is not None and draft.content_type not in CONTENT_TYPES:
+        raise BadCommand(f"The type is `video` or `slideshow`, not `{clip(str(draft.content_type), 40)}`.")
 
 
 def _check_slides(draft: PostDraft, content_type: ContentType) -> None:

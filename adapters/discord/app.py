@@ -28,7 +28,7 @@ from bot.config import Settings
 from bot.core import GENERIC_ERROR, Core
 from bot.errors import BotError
 from bot.media.download import file_hosts
-from bot.model import Attachment, Command, MediaSource, PostDraft, PostForm, Reply
+from bot.model import SLIDE_SECONDS, Attachment, Command, MediaSource, PostDraft, PostForm, Reply
 from bot.preferences import zone_choices
 from bot.texts import COMMANDS, clip
 
@@ -124,8 +124,61 @@ class DiscordUnavailable(BotError):
     default_message = "Discord could not be reached, or refused the bot. Check DISCORD_TOKEN and DISCORD_API_URL."
 
 
+class Refused(app_commands.CheckFailure):
+    """An interaction answered with one sentence before its command runs."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+# What each option type must arrive as; discord.py passes values on without checking them.
+_OPTION_VALUES: dict[discord.AppCommandOptionType, tuple[type, ...]] = {
+    discord.AppCommandOptionType.string: (str,),
+    discord.AppCommandOptionType.integer: (int,),
+    discord.AppCommandOptionType.number: (int, float),
+    discord.AppCommandOptionType.boolean: (bool,),
+    discord.AppCommandOptionType.attachment: (discord.Attachment,),
+}
+_OPTION_WORDS = {
+    discord.AppCommandOptionType.string: "text",
+    discord.AppCommandOptionType.integer: "a whole number",
+    discord.AppCommandOptionType.number: "a number",
+    discord.AppCommandOptionType.boolean: "true or false",
+}
+
+
+def malformed_option(interaction: discord.Interaction[Any]) -> str | None:
+    """What is wrong with an option of a slash command, said plainly; None when every option is as declared."""
+    command = interaction.command
+    if not isinstance(command, app_commands.Command):
+        return None
+    values = dict(iter(interaction.namespace))  # a Namespace answers any attribute, `keys` too: not a mapping
+    for parameter in command.parameters:
+        name = parameter.display_name
+        if name not in values:
+            continue
+        value, kind = values[name], parameter.type
+        wanted = _OPTION_VALUES.get(kind, ())
+        if kind is discord.AppCommandOptionType.attachment and not isinstance(value, discord.Attachment):
+            return f"`{name}` came without its file. Attach the file again and send the command once more."
+        wrong_bool = isinstance(value, bool) and kind is not discord.AppCommandOptionType.boolean
+        if wanted and (not isinstance(value, wanted) or wrong_bool):
+            return (
+                f"`{name}` takes {_OPTION_WORDS.get(kind, 'another kind of value')}, and Discord sent something "
+                "else. Discord may be showing you an older version of this command; try again in a minute."
+            )
+        if parameter.choices and value not in {choice.value for choice in parameter.choices}:
+            listed = ", ".join(choice.name for choice in parameter.choices)
+            return f"`{name}` takes one of: {listed}. Pick one from the list Discord shows."
+    return None
+
+
 class _Tree(app_commands.CommandTree[DiscordClient]):
     async def on_error(self, interaction: Interaction, error: app_commands.AppCommandError, /) -> None:
+        if isinstance(error, Refused):
+            await _answer(interaction, Reply(text=error.text, error=True))
+            return
         if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
             logger.info("Discord sent a command this bot does not have in that form: %s", error)
             text = STALE_COMMAND
@@ -240,8 +293,7 @@ class DiscordAdapter:
             name="timezone", description=_describe("timezone"), callback=self.timezone
         )
         timezone.autocomplete("zone")(self._zone_choices)
-        self.tree.add_command(post)
-        self.tree.add_command(timezone)
+        commands: list[app_commands.Command[Any, ..., None] | app_commands.ContextMenu] = [post, timezone]
         for name, callback in (
             ("posts", self.posts),
             ("cancel", self.cancel),
@@ -249,9 +301,23 @@ class DiscordAdapter:
             ("accounts", self.accounts),
             ("help", self.help),
         ):
-            self.tree.add_command(app_commands.Command(name=name, description=_describe(name), callback=callback))
-        self.tree.add_command(app_commands.ContextMenu(name=MESSAGE_COMMAND, callback=self.schedule_message))
+            commands.append(app_commands.Command(name=name, description=_describe(name), callback=callback))
+        commands.append(app_commands.ContextMenu(name=MESSAGE_COMMAND, callback=self.schedule_message))
+        for command in commands:
+            command.add_check(self._admissible)
+            self.tree.add_command(command)
         self.client.add_dynamic_items(PreviewButton)
+
+    async def _admissible(self, interaction: Interaction) -> bool:
+        """Before any command runs: a server the operator did not name is refused, and so is an option that came
+        in a shape the command does not declare (discord.py hands such values on as they are)."""
+        refused = self._refusal(interaction)
+        if refused is not None:
+            raise Refused(refused.text)
+        problem = malformed_option(interaction)
+        if problem is not None:
+            raise Refused(problem)
+        return True
 
     # Application commands
 
@@ -268,7 +334,7 @@ class DiscordAdapter:
         content_type="Video or slideshow, when the files or links do not tell",
         **{f"media{n}": f"Image {n} of a slideshow" for n in range(2, 11)},
     )
-    @app_commands.choices(slide_duration=[app_commands.Choice(name=f"{n} seconds", value=n) for n in (4, 6, 8)])
+    @app_commands.choices(slide_duration=[app_commands.Choice(name=f"{n} seconds", value=n) for n in SLIDE_SECONDS])
     async def post(
         self,
         interaction: Interaction,
@@ -339,7 +405,7 @@ class DiscordAdapter:
         await self._run(interaction, "help", text=command or "")
 
     async def _account_choices(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        if self._refusal(interaction) is not None:
+        if self._refusal(interaction) is not None or not isinstance(current, str):
             return []
         try:
             async with asyncio.timeout(ANSWER_BUDGET):  # reading the member's roles may need Discord's REST API
@@ -350,17 +416,13 @@ class DiscordAdapter:
         return account_choices(form, current)
 
     async def _zone_choices(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return timezone_choices(current)
+        return timezone_choices(current) if isinstance(current, str) else []
 
     # The message command and its form
 
     @app_commands.guild_only()
     async def schedule_message(self, interaction: Interaction, message: discord.Message) -> None:
         """Apps → Schedule as post: a form for accounts, time and caption, then the message's files are posted."""
-        refused = self._refusal(interaction)
-        if refused is not None:
-            await _answer(interaction, refused)
-            return
         attachments = tuple(self.to_attachment(file) for file in message.attachments)
         if not attachments:
             await _answer(interaction, Reply(text=NO_FILES, error=True))

@@ -446,6 +446,60 @@ async def test_infinipost_error_reaches_the_user_privately(bot: DiscordBot) -> N
     assert bot.fake.channel_messages() == []
 
 
+@pytest.mark.parametrize(
+    ("name", "options", "says"),
+    [
+        ("post", {"caption": 5, "url": "https://e.com/v.mp4", "accounts": "acc_1"}, "`caption` takes text"),
+        ("post", {"accounts": 7, "url": "https://e.com/v.mp4"}, "`accounts` takes text"),
+        ("post", {"url": "https://e.com/1.jpg https://e.com/2.jpg", "slide_duration": "6"}, "takes a whole number"),
+        (
+            "post",
+            {"url": "https://e.com/1.jpg https://e.com/2.jpg", "accounts": "acc_1", "slide_duration": 5},
+            "`slide_duration` takes one of: 4 seconds, 6 seconds, 8 seconds.",
+        ),
+        ("post", {"url": "https://e.com/v.mp4", "accounts": "acc_1", "type": "gif"}, "`type` takes one of: video"),
+        ("post", {"url": "https://e.com/v.mp4", "accounts": "acc_1", "slide_duration": True}, "a whole number"),
+        ("posts", {"refresh": "yes"}, "`refresh` takes true or false"),
+        ("cancel", {"target": 12}, "`target` takes text"),
+        ("help", {"command": "everything"}, "`command` takes one of: post, posts"),
+    ],
+)
+async def test_options_of_the_wrong_shape_get_a_clear_refusal_and_reach_nothing(
+    bot: DiscordBot, caplog: pytest.LogCaptureFixture, name: str, options: dict[str, Any], says: str
+) -> None:
+    payload = bot.interact(bot.fake.slash(name, **options))
+    callback = await bot.callback(payload)
+    assert (callback["type"], callback["data"]["flags"]) == (4, EPHEMERAL)
+    assert says in callback["data"]["content"]
+    assert [r for r in bot.sandbox.state.received if r.path.startswith("/v1/")] == []
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]  # nothing raised
+
+
+async def test_an_attachment_option_without_its_file_gets_a_clear_refusal(
+    bot: DiscordBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    video = bot.fake.attachment("clip.mp4", "video/mp4", MP4)
+    payload = bot.fake.slash("post", media1=video, accounts="acc_1")
+    del payload["data"]["resolved"]  # the option names an attachment ID that nothing describes
+    callback = await bot.callback(bot.interact(payload))
+    assert (
+        callback["data"]["content"]
+        == "`media1` came without its file. Attach the file again and send the command once more."
+    )
+    assert bot.fake.downloads == []
+    assert [r for r in bot.sandbox.state.received if r.path.startswith("/v1/")] == []
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+
+
+@pytest.mark.parametrize(("command", "option"), [("post", "accounts"), ("timezone", "zone")])
+async def test_autocomplete_of_a_value_that_is_not_text_offers_nothing_and_raises_nothing(
+    bot: DiscordBot, caplog: pytest.LogCaptureFixture, command: str, option: str
+) -> None:
+    payload = bot.interact(bot.fake.autocomplete(command, option, **{option: 7}))
+    assert await bot.callback(payload) == {"type": 8, "data": {"choices": []}}
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+
+
 async def test_a_deferral_discord_took_before_its_answer_was_lost_counts_as_acknowledged(bot: DiscordBot) -> None:
     # Discord takes the "thinking" callback but the answer is lost (a 502 on the way back); discord.py sends the
     # callback again, and Discord says 40060: already acknowledged. The command goes on.

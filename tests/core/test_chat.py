@@ -8,6 +8,7 @@ import pytest
 
 from bot.config import Settings
 from bot.errors import NotSetUp
+from bot.model import PostDraft
 from bot.runtime import Runtime, start_runtime
 from bot.sandbox import SandboxServer
 from tests.conftest import FakeClock, make_settings
@@ -476,3 +477,19 @@ async def test_only_the_places_the_operator_named_are_served(
     runtime.ctx.places.allow("memory", organizations=["E1"])
     assert "/reschedule" in (await chat.say("/help", caller=grid)).text
     assert "/reschedule" in (await chat.say("/help")).text  # the named workspace, as before
+
+
+@pytest.mark.parametrize(
+    ("draft", "says"),
+    [
+        (PostDraft(media=("https://e.com/1.jpg", "https://e.com/2.jpg"), accounts=("acc_1",), slides=5), "not 5"),
+        (PostDraft(media=("https://e.com/v.mp4",), accounts=("acc_1",), content_type="gif"), "not `gif`"),
+    ],
+)
+async def test_a_form_choice_no_form_offers_is_refused_before_infinipost(
+    chat: ChatHarness, sandbox: SandboxServer, draft: PostDraft, says: str
+) -> None:
+    reply = await chat.say("/post", draft=draft)
+    assert reply.error
+    assert says in reply.text
+    assert [r for r in sandbox.state.received if r.path.startswith("/v1/")] == []
