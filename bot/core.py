@@ -6,15 +6,16 @@ anything else is logged with its traceback and becomes a fixed apology, so no st
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from bot import manage, posting, preferences
-from bot.context import Context
+from bot.context import Context, time_limit
 from bot.dates import parse_when
-from bot.errors import BadCommand, BotError, NotSetUp
+from bot.errors import BadCommand, BotError, NotSetUp, OutOfTime
 from bot.model import Caller, Command, Place, PostDraft, PostForm, Reply
 from bot.texts import COMMANDS, help_text
 
@@ -24,6 +25,11 @@ GENERIC_ERROR = "Sorry, something went wrong on my side and nothing was changed.
 SANDBOX_PREFIX = "[sandbox] "
 
 MAX_ARGUMENTS = 500
+# One limit for all of a command's work, downloads included: well inside the 15 minutes a Discord interaction
+# token lives (and Slack's 30-minute response_url), so the answer can still reach the person who asked.
+COMMAND_TIME_LIMIT = 10 * 60.0
+# Commands that send nothing to Infinipost until the limit can no longer cut them short.
+_SENDING = frozenset({"post", "confirm"})
 # Control characters (but tab and newline) that would be stored, sent to Infinipost and echoed into terminals.
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -85,7 +91,7 @@ class Core:
                 raise BadCommand(f"I don't know `/{command.name}`. Try /help.")
             if name != "post" and len(command.text) > MAX_ARGUMENTS:  # /post has its own, larger limit
                 raise BadCommand(f"That is {len(command.text):,} characters; `/{name}` takes at most {MAX_ARGUMENTS}.")
-            reply = await handler(self.ctx, command)
+            reply = await self._within_time_limit(handler, command, name)
         except BotError as exc:
             logger.info("/%s refused: %s", command.name, type(exc).__name__)
             reply = Reply(text=exc.user_message, error=True)
@@ -95,6 +101,24 @@ class Core:
         if self.ctx.sandbox:
             reply = replace(reply, text=SANDBOX_PREFIX + reply.text, sandbox=True)
         return reply
+
+    async def _within_time_limit(self, handler: Handler, command: Command, name: str) -> Reply:
+        limit: asyncio.Timeout | None = None
+        try:
+            async with time_limit(COMMAND_TIME_LIMIT) as limit:
+                return await handler(self.ctx, command)
+        except TimeoutError as exc:
+            if limit is None or not limit.expired():
+                raise
+            logger.warning("/%s outlasted the %g-second limit and was stopped", name, COMMAND_TIME_LIMIT)
+            after = (
+                "Nothing was sent; send it again (links are quicker than uploads)."
+                if name in _SENDING
+                else "`/posts` shows where things stand."
+            )
+            seconds = COMMAND_TIME_LIMIT
+            limit_text = f"{seconds / 60:g} minutes" if seconds >= 60 else f"{seconds:g} seconds"
+            raise OutOfTime(f"That took longer than {limit_text}, so I stopped it. {after}") from exc
 
     def refusal(self, place: Place) -> Reply | None:
         """The one answer for a place the operator did not name; None where the bot serves. Adapters ask this

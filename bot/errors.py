@@ -19,6 +19,7 @@ logged with its traceback and the user sees a fixed apology instead.
         ApiUnavailable           5xx, 429, timeouts and connection failures on calls safe to repeat
         ApiUnconfirmed           a create call that may or may not have created posts
         ApiProtocolError         an answer we cannot read
+      OutOfTime                  a command's work outlasted the bot's time limit
       StorageError               the local database failed
       DeliveryError              a chat platform refused a message
 """
@@ -106,6 +107,10 @@ class ApiUnconfirmed(ApiError):
 
 class ApiProtocolError(ApiError):
     default_message = "Infinipost sent an answer I could not read. Nothing was changed."
+
+
+class OutOfTime(BotError):
+    default_message = "That took too long, so I stopped it."
 
 
 class StorageError(BotError):

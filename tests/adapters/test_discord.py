@@ -26,10 +26,12 @@ from adapters.discord.components import FORM_EXPIRED
 from adapters.discord.embeds import DESCRIPTION_LIMIT, TOTAL_LIMIT, reply_message
 from adapters.discord.invite import PERMISSIONS, application_id, invite_url
 from adapters.discord.people import DiscordPeople
+from bot import core
 from bot.config import Settings
 from bot.errors import BotError, DeliveryError, NotSetUp
 from bot.model import Account, ChannelRef, MessageRef, PostForm, Reply
 from bot.notices import Notice, NoticeItem, NoticeKind
+from bot.posting import UPLOADS_AT_ONCE
 from bot.runtime import Runtime, start_runtime
 from bot.sandbox import Fault, SandboxServer
 from bot.tracking import Tracker
@@ -573,6 +575,36 @@ async def test_a_failing_attachment_download_is_one_clear_private_message(
     assert bot.creates() == []
     assert bot.fake.answers(payload) == [answer]
     assert bot.fake.channel_messages() == []
+
+
+async def test_attachments_are_fetched_a_few_at_a_time_and_kept_in_their_order(bot: DiscordBot) -> None:
+    files = [bot.fake.attachment(f"{n}.jpg", "image/jpeg", image("JPEG", (8 + n, 6))) for n in range(5)]
+    for file in files:
+        bot.fake.trickle_file(file, seconds_per_chunk=0.05)
+    options = {f"media{n}": file for n, file in enumerate(files, start=1)}
+    assert "Scheduled" in await bot.run("post", accounts="acc_1", when="in 3 hours", **options)
+    assert bot.fake.most_downloads_at_once == UPLOADS_AT_ONCE  # side by side, but never all at once
+    [body] = bot.creates()
+    async with httpx.AsyncClient() as http:
+        served = [(await http.get(url)).content for url in body["contentUrl"]]
+    assert served == [bot.fake.files[int(file["id"])][0] for file in files]
+
+
+async def test_a_command_that_outlasts_the_time_limit_is_stopped_with_a_message(
+    bot: DiscordBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(core, "COMMAND_TIME_LIMIT", 1.5)
+    slow = bot.fake.attachment("launch.mp4", "video/mp4", MP4)
+    bot.fake.trickle_file(slow, seconds_per_chunk=0.1)  # each read is quick; the whole takes over 3 seconds
+    payload = bot.interact(bot.fake.slash("post", media1=slow, accounts="acc_1", when="9am"))
+    answer = await bot.private_answer(payload)
+    assert text_of(answer.body) == (
+        "That took longer than 1.5 seconds, so I stopped it. Nothing was sent; send it again "
+        "(links are quicker than uploads)."
+    )
+    assert bot.creates() == []
+    assert await bot.runtime.ctx.storage.get_request(1) is None  # nothing stored, as for any refused command
+    await bot.fake.wait_for(lambda: not list((bot.runtime.ctx.settings.media_dir / ".incoming").iterdir()))
 
 
 async def test_attachments_are_fetched_only_from_discord_hosts(bot: DiscordBot) -> None:

@@ -124,6 +124,9 @@ class FakeDiscord:
     files: dict[int, tuple[bytes, str]] = field(default_factory=dict)  # attachment ID -> content and its type
     downloads: list[str] = field(default_factory=list)  # CDN paths fetched
     file_faults: dict[int, tuple[int, str | None]] = field(default_factory=dict)  # attachment ID -> status, Location
+    trickles: dict[int, float] = field(default_factory=dict)  # attachment ID -> seconds between its 64-byte chunks
+    downloading: int = 0  # CDN downloads under way now
+    most_downloads_at_once: int = 0
     identifies: list[dict[str, Any]] = field(default_factory=list)
     identify_close: int | None = None  # a close code to answer IDENTIFY with (4014: disallowed intents)
     heartbeats: int = 0
@@ -197,7 +200,8 @@ class FakeDiscord:
         self.failures.append(Failure(method, _template(path), status, body, headers, times, after_handling))
 
     def delay(self, method: str, path: str, *, seconds: float, times: int = 1) -> None:
-        """Answer the next `times` requests to `path` (with `{}` wildcards) only after `seconds`: a slow Discord."""
+        """Answer the next `times` requests to `path` (with `{}` wildcards) only after `seconds`: a slow Discord.
+        `path` is an API path, or a CDN one such as `/ephemeral-attachments/{}/{}/{}`."""
         self.delays.append(Delay(method, _template(path), seconds, times))
 
     def calls(self, method: str, path: str) -> list[Request]:
@@ -420,6 +424,10 @@ class FakeDiscord:
         if content_type.startswith(("image/", "video/")):
             data.update(width=1080, height=1920)
         return data
+
+    def trickle_file(self, attachment: dict[str, Any], *, seconds_per_chunk: float) -> None:
+        """Make the CDN send this attachment 64 bytes at a time: no single read is slow, the whole is."""
+        self.trickles[int(attachment["id"])] = seconds_per_chunk
 
     def fail_file(self, attachment: dict[str, Any], *, status: int, location: str | None = None) -> None:
         """Make the CDN answer this attachment's link with `status` (and `location`, for a redirect)."""
@@ -883,19 +891,40 @@ def build_app(fake: FakeDiscord) -> web.Application:
                 writing.cancel()
         return socket
 
-    async def cdn(request: web.Request) -> web.Response:
+    async def cdn(request: web.Request) -> web.StreamResponse:
         """Discord's CDN: a signed link serves its file until the `ex` time it carries, then 404."""
         fake.downloads.append(request.path)
+        fake.downloading += 1
+        fake.most_downloads_at_once = max(fake.most_downloads_at_once, fake.downloading)
+        try:
+            return await serve_file(request)
+        finally:
+            fake.downloading -= 1
+
+    async def serve_file(request: web.Request) -> web.StreamResponse:
         gone = web.Response(status=404, text="This content is no longer available.")
         expiry, signature = request.query.get("ex", ""), request.query.get("hm", "")
-        fault = fake.file_faults.get(int(request.match_info["attachment"]))
+        attachment_id = int(request.match_info["attachment"])
+        for delay in fake.delays:
+            if delay.method == request.method and delay.pattern.match(request.path) and delay.times > 0:
+                delay.times -= 1
+                await asyncio.sleep(delay.seconds)
+        fault = fake.file_faults.get(attachment_id)
         if fault is not None:
             status, location = fault
             return web.Response(status=status, headers={"Location": location} if location else None)
-        stored = fake.files.get(int(request.match_info["attachment"]))
+        stored = fake.files.get(attachment_id)
         if stored is None or not signature or not expiry or int(expiry, 16) < time.time():
             return gone
-        return web.Response(body=stored[0], content_type=stored[1])
+        if attachment_id not in fake.trickles:
+            return web.Response(body=stored[0], content_type=stored[1])
+        response = web.StreamResponse(headers={"Content-Type": stored[1], "Content-Length": str(len(stored[0]))})
+        await response.prepare(request)
+        for start in range(0, len(stored[0]), 64):
+            await response.write(stored[0][start : start + 64])
+            await asyncio.sleep(fake.trickles[attachment_id])
+        await response.write_eof()
+        return response
 
     app = web.Application()
     app.router.add_route("*", "/api/v10/{tail:.*}", api)
