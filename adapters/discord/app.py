@@ -20,7 +20,14 @@ import yarl
 from discord import app_commands
 from discord.gateway import DiscordWebSocket
 
-from adapters.discord.components import DiscordClient, PreviewButton, ScheduleForm, preview_view
+from adapters.discord.components import (
+    ANSWER_FAILURES,
+    DiscordClient,
+    PreviewButton,
+    ScheduleForm,
+    preview_view,
+    why,
+)
 from adapters.discord.embeds import Rendered, reply_message
 from adapters.discord.messenger import DiscordMessenger
 from adapters.discord.people import PLATFORM, DiscordPeople, place_of
@@ -458,9 +465,9 @@ class DiscordAdapter:
         form = ScheduleForm(accounts=defaults, on_submit=submitted, open_forms=self.client.open_forms)
         try:
             await interaction.response.send_modal(form)
-        except discord.HTTPException as exc:
+        except ANSWER_FAILURES as exc:
             form.close()
-            logger.warning("Discord: could not open the post form (HTTP %s, code %s)", exc.status, exc.code)
+            logger.warning("Discord: could not open the post form (%s)", why(exc))
         except BaseException:
             form.close()
             raise
@@ -557,13 +564,13 @@ async def _defer(interaction: discord.Interaction[Any], *, update: bool = False)
             await interaction.response.defer()
         else:
             await interaction.response.defer(ephemeral=True, thinking=True)
-    except discord.HTTPException as exc:
-        if exc.code == ALREADY_ACKNOWLEDGED:
+    except ANSWER_FAILURES as exc:
+        if isinstance(exc, discord.HTTPException) and exc.code == ALREADY_ACKNOWLEDGED:
             # discord.py sent the callback again after a lost answer, and Discord had taken the first one.
             logger.info("Discord: an interaction was already acknowledged; going on")
             return True
         # 10062 "Unknown interaction": the 3 seconds were over; nothing can reach the user any more.
-        logger.warning("Discord: could not acknowledge an interaction (HTTP %s, code %s)", exc.status, exc.code)
+        logger.warning("Discord: could not acknowledge an interaction (%s)", why(exc))
         return False
     return True
 
@@ -577,8 +584,8 @@ async def _fill(interaction: discord.Interaction[Any], reply: Reply) -> None:
         await interaction.edit_original_response(
             content=rendered.content, embeds=rendered.embeds, view=view, allowed_mentions=rendered.mentions
         )
-    except discord.HTTPException as exc:
-        logger.warning("Discord: could not send an answer (HTTP %s, code %s)", exc.status, exc.code)
+    except ANSWER_FAILURES as exc:
+        logger.warning("Discord: could not send an answer (%s)", why(exc))
 
 
 async def _answer(interaction: discord.Interaction[Any], reply: Reply) -> None:
@@ -591,8 +598,8 @@ async def _answer(interaction: discord.Interaction[Any], reply: Reply) -> None:
         await interaction.response.send_message(
             content=_content(rendered), embeds=rendered.embeds, ephemeral=True, allowed_mentions=rendered.mentions
         )
-    except discord.HTTPException as exc:
-        logger.warning("Discord: could not send an answer (HTTP %s, code %s)", exc.status, exc.code)
+    except ANSWER_FAILURES as exc:
+        logger.warning("Discord: could not send an answer (%s)", why(exc))
 
 
 def _content(rendered: Rendered) -> str:

@@ -1152,3 +1152,130 @@ def _notice_in_channel(kind: NoticeKind, caption: str | None = None) -> tuple[No
         items=(NoticeItem(account="Demo TikTok", status=kind.value),),
     )
     return notice, ChannelRef(platform="discord", workspace_id=str(GUILD_ID), channel_id=str(CHANNEL_ID))
+
+
+# Discord errors that are not JSON: what a proxy or Cloudflare in front of Discord answers
+
+UPSTREAM = "upstream connect error or disconnect/reset before headers. reset reason: overflow"
+BLOCKED = "<!DOCTYPE html><html><head><title>Attention Required! | Cloudflare</title></head><body>1020</body></html>"
+
+
+def no_tracebacks(caplog: pytest.LogCaptureFixture) -> None:
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL") or r.exc_info]
+
+
+@pytest.mark.parametrize(
+    ("status", "text", "content_type", "retryable", "says"),
+    [
+        (503, UPSTREAM, "text/plain", True, "Discord failed (503)"),
+        (403, BLOCKED, "text/html", False, "the bot may not post there"),
+        (429, BLOCKED, "text/html", True, "rate limiting"),
+    ],
+)
+async def test_a_notice_refused_with_a_body_that_is_not_json_is_a_clear_delivery_error(
+    bot: DiscordBot,
+    caplog: pytest.LogCaptureFixture,
+    status: int,
+    text: str,
+    content_type: str,
+    retryable: bool,
+    says: str,
+) -> None:
+    notice, channel = _notice_in_channel(NoticeKind.POSTED)
+    messenger = bot.adapter.messenger
+    sent = await messenger.send(channel, [notice], thread=None, ids=[1])
+    for method, path in (("POST", "/channels/{}/messages"), ("PATCH", "/channels/{}/messages/{}")):
+        bot.fake.fail(method, path, status=status, text=text, content_type=content_type)
+    with pytest.raises(DeliveryError) as refused:
+        await messenger.send(channel, [notice], thread=None, ids=[2])
+    assert (refused.value.retryable, says in refused.value.user_message) == (retryable, True)
+    with pytest.raises(DeliveryError) as edit_refused:
+        await messenger.edit(sent, notice)
+    assert edit_refused.value.retryable == retryable
+    bot.fake.fail("POST", "/users/@me/channels", status=status, text=text, content_type=content_type)
+    with pytest.raises(DeliveryError):
+        await messenger.warn_author(channel, notice, "a problem")
+    bot.fake.fail("GET", "/channels/{}/messages", status=status, text=text, content_type=content_type)
+    assert await messenger.find(channel, 1, thread=None) is None  # cannot tell: looked for again later
+    no_tracebacks(caplog)
+
+
+async def test_a_login_refused_with_a_body_that_is_not_json_is_a_clear_start_up_error(
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    fake_discord.fail("GET", "/users/@me", status=503, text=UPSTREAM)
+    settings = discord_settings(tmp_path, fake_discord, sandbox)
+    async with start_runtime(settings, clock=clock, workers=False) as runtime:
+        adapter = DiscordAdapter(runtime.core, settings)
+        try:
+            with pytest.raises(BotError, match=r"Discord refused to start the bot \(HTTP 503, code 0\)"):
+                await adapter.login()
+        finally:
+            await adapter.stop()
+
+
+async def test_commands_refused_registration_with_a_body_that_is_not_json_are_logged_and_skipped(
+    tmp_path: Path,
+    fake_discord: FakeDiscord,
+    sandbox: SandboxServer,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake_discord.fail("PUT", f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands", status=403, text=BLOCKED)
+    async with start_bot(discord_settings(tmp_path, fake_discord, sandbox), fake_discord, sandbox, clock):
+        assert f"could not register the commands in server {GUILD_ID}" in caplog.text
+    no_tracebacks(caplog)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "headers", "logged"),
+    [
+        ("POST", "/interactions/{}/{}/callback", 403, {}, "could not acknowledge an interaction (HTTP 403, code 0)"),
+        ("PATCH", "/webhooks/{}/{}/messages/@original", 403, {}, "could not send an answer (HTTP 403, code 0)"),
+        # Cloudflare's HTML 429 behind Google's front: discord.py's interaction client reads it as JSON, and fails.
+        ("PATCH", "/webhooks/{}/{}/messages/@original", 429, {"Via": "1.1 google"}, "send an answer (TypeError)"),
+        ("POST", "/interactions/{}/{}/callback", 429, {"Via": "1.1 google"}, "acknowledge an interaction (TypeError)"),
+    ],
+)
+async def test_an_interaction_refused_with_a_body_that_is_not_json_ends_with_one_log_line(
+    bot: DiscordBot,
+    caplog: pytest.LogCaptureFixture,
+    method: str,
+    path: str,
+    status: int,
+    headers: dict[str, str],
+    logged: str,
+) -> None:
+    bot.fake.fail(method, path, status=status, text=BLOCKED, content_type="text/html", headers=headers)
+    bot.interact(bot.fake.slash("post", url="https://e.com/v.mp4", accounts="acc_1", when="9am"))
+    await bot.fake.wait_for(lambda: logged in caplog.text)
+    await asyncio.sleep(0.2)
+    no_tracebacks(caplog)
+
+
+async def test_roles_refused_with_a_body_that_is_not_json_count_for_nothing_but_admins_still_may(
+    tmp_path: Path,
+    fake_discord: FakeDiscord,
+    sandbox: SandboxServer,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = discord_settings(tmp_path, fake_discord, sandbox)
+    async with start_bot(settings, fake_discord, sandbox, clock, guild_cached=False) as bot:
+        fake_discord.fail("GET", f"/guilds/{GUILD_ID}", status=503, text=UPSTREAM)
+        assert await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", when="9am") == NOT_A_POSTER
+        assert "Scheduled" in await bot.run("post", user=ADMIN, url="https://e.com/v.mp4", accounts="acc_1")
+        assert f"could not read the roles of server {GUILD_ID} (HTTP 503)" in caplog.text
+    no_tracebacks(caplog)
+
+
+async def test_a_form_refused_with_a_body_that_is_not_json_is_logged_and_forgotten(
+    bot: DiscordBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot.fake.fail("POST", "/interactions/{}/{}/callback", status=403, text=BLOCKED, content_type="text/html")
+    video = bot.fake.attachment("launch.mp4", "video/mp4", MP4, ephemeral=False)
+    target = bot.fake.message(channel_id=CHANNEL_ID, author=BOB, attachments=[video])
+    bot.interact(bot.fake.message_command("Schedule as post", target))
+    await bot.fake.wait_for(lambda: "could not open the post form (HTTP 403, code 0)" in caplog.text)
+    assert bot.adapter.client.open_forms == set()
+    no_tracebacks(caplog)

@@ -185,19 +185,20 @@ class FakeDiscord:
         times: int = 1,
         text: str | None = None,
         content_type: str = "text/plain",
+        headers: dict[str, str] | None = None,
         after_handling: bool = False,
     ) -> None:
         """Answer the next `times` requests to `path` (with `{}` wildcards) with a Discord error: JSON, or `text`
         of `content_type` as a proxy in front of Discord would. `after_handling`: the request still takes effect
         (an answer lost on the way back)."""
         body: dict[str, Any] | str = {"message": message or f"{status}", "code": code}
-        headers: dict[str, str] = {}
-        if status == 429:
+        extra: dict[str, str] = {}
+        if status == 429 and text is None:
             body = {"message": "You are being rate limited.", "retry_after": retry_after or 1.0, "global": False}
-            headers = {"Retry-After": str(int(retry_after or 1)), "X-RateLimit-Scope": "user", "Via": "1.1 google"}
+            extra = {"Retry-After": str(int(retry_after or 1)), "X-RateLimit-Scope": "user", "Via": "1.1 google"}
         if text is not None:
-            body, headers = text, {**headers, "Content-Type": content_type}
-        self.failures.append(Failure(method, _template(path), status, body, headers, times, after_handling))
+            body, extra = text, {**extra, "Content-Type": content_type, **(headers or {})}
+        self.failures.append(Failure(method, _template(path), status, body, extra, times, after_handling))
 
     def delay(self, method: str, path: str, *, seconds: float, times: int = 1) -> None:
         """Answer the next `times` requests to `path` (with `{}` wildcards) only after `seconds`: a slow Discord.
