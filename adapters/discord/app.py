@@ -64,7 +64,9 @@ Interaction = discord.Interaction[DiscordClient]
 def use_endpoints(settings: Settings) -> None:
     """Point discord.py at DISCORD_API_URL and DISCORD_GATEWAY_URL (a proxy or a test double), or at Discord.
 
-    Both are class attributes in discord.py, so this applies to every client in the process.
+    discord.py has no public setting for either: both are class attributes it reads (so this applies to every
+    client in the process). That is why pyproject.toml pins discord.py's minor version, and a test checks that
+    the bot reaches both URLs.
     """
     discord.http.Route.BASE = settings.discord_api_url or DEFAULT_API_URL
     DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url or DEFAULT_GATEWAY_URL)
@@ -242,7 +244,9 @@ class DiscordAdapter:
         except discord.HTTPException as exc:
             raise DiscordUnavailable(f"Discord refused to start the bot (HTTP {exc.status}, code {exc.code}).") from exc
         except (aiohttp.ClientError, OSError) as exc:
-            raise DiscordUnavailable(f"Could not reach Discord at {discord.http.Route.BASE}.") from exc
+            raise DiscordUnavailable(
+                f"Could not reach Discord at {self.settings.discord_api_url or DEFAULT_API_URL}."
+            ) from exc
         self.core.ctx.outbox.messengers[PLATFORM] = self.messenger
         self.core.ctx.outbox.wake()
 

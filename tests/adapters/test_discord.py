@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -54,7 +55,7 @@ from tests.fakes.discord import (
     running_fake_discord,
 )
 from tests.media.files import MP4, image
-from tests.processes import free_port
+from tests.processes import ROOT, free_port
 
 TOMORROW_NOON = 1795971600  # 2026-11-29 12:00 in New York, the bot's default zone in these tests
 
@@ -251,6 +252,27 @@ async def test_an_unreachable_discord_is_a_clear_start_up_error(
         finally:
             await adapter.stop()
         assert "discord" not in runtime.ctx.outbox.messengers
+
+
+async def test_discord_py_takes_the_rest_and_gateway_urls_from_the_settings(
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    """DISCORD_API_URL and DISCORD_GATEWAY_URL set class attributes discord.py does not document, so pyproject.toml
+    pins its minor version; this checks the pinned version still reads them."""
+    pin = re.search(r'"discord\.py>=([\d.]+),<([\d.]+)"', (ROOT / "pyproject.toml").read_text())
+    assert pin is not None
+    assert discord.__version__.startswith(pin[1].rsplit(".", 1)[0] + "."), "upgrade discord.py together with the pin"
+    assert [int(part) for part in pin[2].split(".")] == [discord.version_info.major, discord.version_info.minor + 1]
+    settings = discord_settings(tmp_path, fake_discord, sandbox, discord_gateway_url=fake_discord.gateway_url)
+    async with start_runtime(settings, clock=clock, workers=False) as runtime:
+        adapter = DiscordAdapter(runtime.core, settings)
+        try:
+            await adapter.start()
+            await fake_discord.wait_for(lambda: fake_discord.identifies)  # the gateway, at DISCORD_GATEWAY_URL
+        finally:
+            await adapter.stop()
+    assert fake_discord.calls("GET", "/users/@me")  # REST, at DISCORD_API_URL
+    assert fake_discord.identifies[0]["token"] == BOT_TOKEN
 
 
 async def test_a_gateway_that_refuses_the_bot_for_good_stops_it(
