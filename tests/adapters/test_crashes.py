@@ -15,8 +15,7 @@ import httpx
 import pytest
 
 from bot.sandbox import Fault, SandboxServer
-from tests.fakes.discord import ALICE, CHANNEL_ID, GUILD_ID, POSTER_ROLE_ID, FakeDiscord, running_fake_discord
-from tests.fakes.discord import BOT_TOKEN as DISCORD_TOKEN
+from tests.fakes.discord import ALICE, CHANNEL_ID, POSTER_ROLE_ID, FakeDiscord, running_fake_discord
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, running_fake_slack, sign, slash_command
 from tests.media.files import MP4
 from tests.processes import BotProcess, free_port
@@ -207,10 +206,7 @@ def discord_bot(tmp_path: Path, fake: FakeDiscord, sandbox: SandboxServer, port:
     return BotProcess(
         tmp_path,
         port,
-        DISCORD_TOKEN=DISCORD_TOKEN,
-        DISCORD_API_URL=fake.api_url,
-        DISCORD_GATEWAY_URL=fake.gateway_url,
-        DISCORD_GUILD_IDS=str(GUILD_ID),
+        **fake.process_settings(),
         DISCORD_POSTER_ROLES=str(POSTER_ROLE_ID),
         BOT_PUBLIC_URL=f"http://127.0.0.1:{port}",
         INFINIPOST_API_KEY="sk_test_x",

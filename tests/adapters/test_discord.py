@@ -58,6 +58,9 @@ from tests.media.files import MP4, image
 from tests.processes import ROOT, free_port
 
 TOMORROW_NOON = 1795971600  # 2026-11-29 12:00 in New York, the bot's default zone in these tests
+# Error bodies that are not JSON, as a proxy or Cloudflare in front of Discord answers
+UPSTREAM = "upstream connect error or disconnect/reset before headers. reset reason: overflow"
+BLOCKED = "<!DOCTYPE html><html><head><title>Attention Required! | Cloudflare</title></head><body>1020</body></html>"
 
 
 @pytest.fixture(autouse=True)
@@ -239,15 +242,22 @@ async def test_a_server_the_bot_cannot_register_in_is_logged_and_skipped(
         assert "/reschedule" in await bot.run("help")
 
 
+@pytest.mark.parametrize("answer", ["none", "not JSON"])
 async def test_an_unreachable_discord_is_a_clear_start_up_error(
-    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock, answer: str
 ) -> None:
-    closed = f"http://127.0.0.1:{free_port()}/api/v10"
-    settings = discord_settings(tmp_path, fake_discord, sandbox, discord_api_url=closed)
+    if answer == "none":
+        url = f"http://127.0.0.1:{free_port()}/api/v10"
+        says = f"Could not reach Discord at {url}"
+    else:  # a proxy in front of Discord answers in plain text
+        url = fake_discord.api_url
+        fake_discord.fail("GET", "/users/@me", status=503, text=UPSTREAM)
+        says = r"Discord refused to start the bot \(HTTP 503, code 0\)"
+    settings = discord_settings(tmp_path, fake_discord, sandbox, discord_api_url=url)
     async with start_runtime(settings, clock=clock, workers=False) as runtime:
         adapter = DiscordAdapter(runtime.core, settings)
         try:
-            with pytest.raises(BotError, match=f"Could not reach Discord at {closed}"):
+            with pytest.raises(BotError, match=says):
                 await adapter.login()
         finally:
             await adapter.stop()
@@ -1178,9 +1188,6 @@ def _notice_in_channel(kind: NoticeKind, caption: str | None = None) -> tuple[No
 
 # Discord errors that are not JSON: what a proxy or Cloudflare in front of Discord answers
 
-UPSTREAM = "upstream connect error or disconnect/reset before headers. reset reason: overflow"
-BLOCKED = "<!DOCTYPE html><html><head><title>Attention Required! | Cloudflare</title></head><body>1020</body></html>"
-
 
 def no_tracebacks(caplog: pytest.LogCaptureFixture) -> None:
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL") or r.exc_info]
@@ -1220,20 +1227,6 @@ async def test_a_notice_refused_with_a_body_that_is_not_json_is_a_clear_delivery
     bot.fake.fail("GET", "/channels/{}/messages", status=status, text=text, content_type=content_type)
     assert await messenger.find(channel, 1, thread=None) is None  # cannot tell: looked for again later
     no_tracebacks(caplog)
-
-
-async def test_a_login_refused_with_a_body_that_is_not_json_is_a_clear_start_up_error(
-    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
-) -> None:
-    fake_discord.fail("GET", "/users/@me", status=503, text=UPSTREAM)
-    settings = discord_settings(tmp_path, fake_discord, sandbox)
-    async with start_runtime(settings, clock=clock, workers=False) as runtime:
-        adapter = DiscordAdapter(runtime.core, settings)
-        try:
-            with pytest.raises(BotError, match=r"Discord refused to start the bot \(HTTP 503, code 0\)"):
-                await adapter.login()
-        finally:
-            await adapter.stop()
 
 
 async def test_commands_refused_registration_with_a_body_that_is_not_json_are_logged_and_skipped(

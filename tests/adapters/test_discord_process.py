@@ -141,15 +141,7 @@ async def test_a_post_from_a_server_nobody_listed_creates_nothing(tmp_path: Path
     port = free_port()
     async with SandboxServer() as sandbox:
         process = BotProcess(
-            tmp_path,
-            port,
-            DISCORD_TOKEN=BOT_TOKEN,
-            DISCORD_API_URL=fake.api_url,
-            DISCORD_GATEWAY_URL=fake.gateway_url,
-            DISCORD_GUILD_IDS=str(GUILD_ID),
-            BOT_CONFIRM_POSTS="false",
-            INFINIPOST_API_KEY="sk_test_process",
-            INFINIPOST_API_URL=sandbox.url,
+            tmp_path, port, **fake.process_settings(), INFINIPOST_API_KEY="sk_test_x", INFINIPOST_API_URL=sandbox.url
         )
         await process.start()
         try:

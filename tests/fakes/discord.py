@@ -152,6 +152,15 @@ class FakeDiscord:
     def gateway_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/gateway"
 
+    def process_settings(self) -> dict[str, str]:
+        """The environment that points a bot process at this fake, for the test server."""
+        return {
+            "DISCORD_TOKEN": BOT_TOKEN,
+            "DISCORD_API_URL": self.api_url,
+            "DISCORD_GATEWAY_URL": self.gateway_url,
+            "DISCORD_GUILD_IDS": str(GUILD_ID),
+        }
+
     def snowflake(self) -> int:
         return ((int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22) | (next(self._serial) & 0xFFF)
 
