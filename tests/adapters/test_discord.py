@@ -863,6 +863,23 @@ async def test_confirm_buttons_send_once_and_only_for_the_author(
         assert len(bot.creates()) == 1
 
 
+async def test_a_preview_of_uploads_is_scheduled_with_the_uploads(
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    settings = discord_settings(tmp_path, fake_discord, sandbox, confirm_posts=True)
+    async with start_bot(settings, fake_discord, sandbox, clock) as bot:
+        video = fake_discord.attachment("launch.mp4", "video/mp4", MP4)
+        preview, _ = await preview_of(bot, media1=video, accounts="acc_1", when="friday 9am")
+        stored = await bot.runtime.ctx.storage.get_request(1)
+        assert stored is not None
+        assert (stored.state, stored.request.media_keys != ("",)) == ("awaiting_confirmation", True)
+        press = bot.interact(fake_discord.press(preview, "Schedule"))
+        assert "Scheduled for" in text_of((await bot.answer(press)).body)
+        [body] = bot.creates()
+        async with httpx.AsyncClient() as http:
+            assert (await http.get(body["contentUrl"])).content == MP4
+
+
 async def test_cancel_button_drops_the_preview(
     tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
 ) -> None:
