@@ -68,8 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser("sandbox", help="serve the built-in Infinipost sandbox API")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8010)
-    when = commands.add_parser("when", help="print the UTC instant each time phrase means")
+    when = commands.add_parser(
+        "when", help="print the UTC instant each time phrase means (exit status 1 if any phrase is refused)"
+    )
     when.add_argument("--tz", help="the IANA zone the phrases are read in (default: BOT_DEFAULT_TIMEZONE)")
+    when.add_argument("--locale", help="how numeric dates are written, as a language tag such as en-GB or en-US")
     when.add_argument("--now", help="the current time, ISO 8601 with its UTC offset (default: now)")
     when.add_argument("phrases", nargs="+", metavar="PHRASE")
     return parser
@@ -98,14 +101,16 @@ def _when(args: argparse.Namespace) -> int:
     if now.tzinfo is None:
         print("infinipost-bot when: --now needs its UTC offset, e.g. 2026-11-28T10:00:00-05:00", file=sys.stderr)
         return 2
+    refused = 0
     for phrase in args.phrases:
         try:
-            instant = parse_when(phrase, now=now, tz=tz)
+            instant = parse_when(phrase, now=now, tz=tz, locale=args.locale)
         except BotError as exc:
             print(f"error: {exc.user_message}")
+            refused += 1
             continue
         print(to_utc_iso(instant or now))
-    return 0
+    return 1 if refused else 0
 
 
 async def _sandbox(host: str, port: int) -> int:

@@ -135,7 +135,7 @@ class Core:
         if not phrase.strip():
             return None
         try:
-            parse_when(readable(phrase), now=self.ctx.clock(), tz=await self.ctx.zone_of(caller))
+            parse_when(readable(phrase), now=self.ctx.clock(), tz=await self.ctx.zone_of(caller), locale=caller.locale)
         except BotError as exc:
             return exc.user_message
         return None

@@ -46,7 +46,11 @@ class BadCommand(UsageError):
 
 
 class InvalidTime(UsageError):
-    pass
+    """A time phrase refused; `examples` are phrases the message suggests, each of which is accepted."""
+
+    def __init__(self, user_message: str | None = None, *, examples: tuple[str, ...] = ()) -> None:
+        super().__init__(user_message)
+        self.examples = examples
 
 
 class UnknownAccount(UsageError):

@@ -129,7 +129,7 @@ async def reschedule(ctx: Context, command: Command) -> Reply:
     if len(parts) != 2:
         raise BadCommand("Write `/reschedule <post-id or #request> <time>`, e.g. `/reschedule #12 friday 9am`.")
     tz = await ctx.zone_of(command.caller)
-    when = parse_when(parts[1], now=ctx.clock(), tz=tz)
+    when = parse_when(parts[1], now=ctx.clock(), tz=tz, locale=command.caller.locale)
     if when is None:
         raise InvalidTime("Reschedule to a future time. To post right away, `/cancel` it and `/post` it again.")
     when = when.replace(second=0)  # edits take minutes only

@@ -148,7 +148,7 @@ async def _check(ctx: Context, draft: PostDraft, *, command: Command, tz: ZoneIn
         raise BadCommand(f"The caption is {len(draft.caption):,} characters; the limit is {MAX_CAPTION:,}.")
     if draft.sound_url and not urlsplit(draft.sound_url).scheme.startswith("http"):
         raise BadCommand("`sound` takes a link to an audio file, e.g. `sound https://e.com/a.mp3`.")
-    scheduled = parse_when(draft.when, now=ctx.clock(), tz=tz) if draft.when else None
+    scheduled = parse_when(draft.when, now=ctx.clock(), tz=tz, locale=command.caller.locale) if draft.when else None
     accounts = await _accounts(ctx, draft, command.caller)
     return _Checked(draft=draft, items=tuple(items), named=tuple(named), accounts=accounts, scheduled=scheduled)
 

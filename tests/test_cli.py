@@ -44,11 +44,26 @@ def test_when_prints_one_line_per_phrase(tmp_path: Path) -> None:
         ],
         tmp_path,
     )
-    assert result.returncode == 0
+    assert result.returncode == 1  # a script can tell that one phrase was refused
     lines = result.stdout.splitlines()
     assert lines[:2] == ["2026-11-29T17:00:00Z", "2026-12-04T14:00:00Z"]
     assert lines[2].startswith("error: ")
     assert "no time of day" in lines[2]
+
+
+def test_when_exits_zero_only_when_every_phrase_is_read(tmp_path: Path) -> None:
+    now = ["--now", "2026-11-28T10:00:00-05:00", "--tz", "America/New_York"]
+    assert run(["when", *now, "tomorrow noon", "in 2 hours"], tmp_path).returncode == 0
+    assert run(["when", *now, "tomorrow noon", "eod"], tmp_path).returncode == 1
+
+
+def test_when_reads_numeric_dates_in_the_order_of_the_locale_given(tmp_path: Path) -> None:
+    now = ["--now", "2026-11-28T10:00:00+00:00", "--tz", "UTC"]
+    assert run(["when", *now, "--locale", "en-GB", "3/12 9am"], tmp_path).stdout.strip() == "2026-12-03T09:00:00Z"
+    assert run(["when", *now, "--locale", "en-US", "12/3 9am"], tmp_path).stdout.strip() == "2026-12-03T09:00:00Z"
+    asked = run(["when", *now, "3/12 9am"], tmp_path)  # UTC is no country's zone: nothing says which comes first
+    assert asked.returncode == 1
+    assert "could be 3 December or March 12" in asked.stdout
 
 
 def test_when_options_after_phrases_and_default_zone_from_settings(tmp_path: Path) -> None:

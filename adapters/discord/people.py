@@ -56,6 +56,7 @@ class DiscordPeople:
             is_admin=is_admin,
             may_post=is_admin or await self._has_poster_role(interaction.client, member),
             profile_timezone=None,
+            locale=interaction.locale.value,
         )
 
     async def _has_poster_role(self, client: discord.Client, member: discord.Member) -> bool:

@@ -318,7 +318,7 @@ async def test_post_is_deferred_then_scheduled_and_announced_in_the_channel(bot:
         url="https://e.com/v.mp4",
         caption=f"Launch @everyone <@&{POSTER_ROLE_ID}> *now*",
     )
-    assert "Scheduled for Sun 29 Nov 2026, 12:00 EST (America/New_York)" in text
+    assert "Scheduled for Sun 29 November 2026, 12:00 EST (America/New_York)" in text
     assert bot.creates() == [
         {
             "accountIds": ["acc_123", "acc_456"],
@@ -375,6 +375,15 @@ async def test_each_command_with_its_options_answers_privately(
     bot: DiscordBot, name: str, options: dict[str, Any], expected: str
 ) -> None:
     assert expected in await bot.run(name, **options)
+
+
+async def test_numeric_dates_are_read_in_the_order_of_the_members_discord_locale(bot: DiscordBot) -> None:
+    bot.fake.users[ALICE]["locale"] = "en-GB"  # every interaction carries its member's client locale
+    bot.fake.users[ADMIN]["locale"] = "en-US"
+    text = await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", when="3/12 9am")
+    assert "Scheduled for Thu 3 December 2026, 09:00 EST" in text
+    text = await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", when="3/12 9am", user=ADMIN)
+    assert "Thu 12 March 2026 has already passed this year" in text
 
 
 async def test_post_sends_the_sound_option_with_the_post(bot: DiscordBot) -> None:
@@ -731,7 +740,7 @@ async def test_message_command_opens_a_form_and_schedules_the_messages_files(bot
     submitted = bot.interact(bot.fake.submit(form, {"when": "tomorrow noon", "caption": "From the message"}))
     assert await bot.callback(submitted) == {"type": 5, "data": {"flags": EPHEMERAL}}
     answer = await bot.answer(submitted)
-    assert "Scheduled for Sun 29 Nov 2026, 12:00 EST" in text_of(answer.body), text_of(answer.body)
+    assert "Scheduled for Sun 29 November 2026, 12:00 EST" in text_of(answer.body), text_of(answer.body)
     [body] = bot.creates()
     assert (body["accountIds"], body["caption"], body["scheduledTime"]) == (
         ["acc_456"],
@@ -1126,7 +1135,7 @@ async def test_a_notice_sent_again_after_a_crash_is_still_one_message(bot: Disco
 
 
 def test_long_replies_become_embeds_within_discord_limits() -> None:
-    long = "\n".join(f"#{n} video · Sat 28 Nov 2026, 10:00 EST · by Alice · scheduled" for n in range(200))
+    long = "\n".join(f"#{n} video · Sat 28 November 2026, 10:00 EST · by Alice · scheduled" for n in range(200))
     rendered = reply_message(Reply(text=long))
     assert rendered.content is None
     assert all(len(e.description or "") <= DESCRIPTION_LIMIT for e in rendered.embeds)

@@ -109,7 +109,10 @@ async def test_run_as_a_real_process_over_the_gateway(tmp_path: Path, fake_disco
             [answer] = await fake.wait_for(lambda: fake.answers(payload))
             assert (answer.method, answer.path.rsplit("/", 1)[-1]) == ("PATCH", "@original")  # no follow-up
             assert fake.original(payload)["flags"] & EPHEMERAL
-            assert f"Scheduled for {nine_tomorrow:%a %d %b %Y, %H:%M %Z} (Europe/Paris)" in answer.body["content"]
+            assert (
+                f"Scheduled for {nine_tomorrow:%a} {nine_tomorrow.day} {nine_tomorrow:%B %Y, %H:%M %Z} (Europe/Paris)"
+                in (answer.body["content"])
+            )
             creates = [r.body for r in sandbox.state.received if (r.method, r.path) == ("POST", "/v1/posts")]
             assert creates == [
                 {

@@ -73,7 +73,7 @@ async def test_schedule_is_announced_in_the_channel_and_stored(chat: ChatHarness
     reply = await chat.say(
         "/post https://e.com/v.mp4 to brand-tiktok, brand-ig at tomorrow noon -- We're live! #launch"
     )
-    assert "Sun 29 Nov 2026, 12:00 EST (America/New_York)" in reply.text
+    assert "Sun 29 November 2026, 12:00 EST (America/New_York)" in reply.text
     [announcement] = chat.channel
     assert announcement.channel == "C1"
     assert "<@U1> scheduled a video for 2026-11-29T17:00Z" in announcement.text
@@ -103,7 +103,7 @@ async def test_preview_then_yes_sends_once(tmp_path: Path, sandbox: SandboxServe
         assert dict(preview.fields) == {
             "Accounts": "Brand TikTok (@brand-tiktok) on TikTok",
             "Type": "slideshow, 2 images",
-            "When": "Fri 04 Dec 2026, 09:00 EST (America/New_York)",
+            "When": "Fri 4 December 2026, 09:00 EST (America/New_York)",
             "Caption": "Two",
         }
         assert creates(sandbox) == []
@@ -192,8 +192,8 @@ async def test_posts_cancel_and_reschedule(chat: ChatHarness, sandbox: SandboxSe
     await chat.say("/post https://e.com/v.mp4 to acc_123, acc_456 at tomorrow noon -- first")
     await chat.say("/post https://e.com/w.mp4 to acc_1 at friday 9am -- second")
     listing = await chat.say("/posts")
-    assert "#2 video, 1 file · Fri 04 Dec 2026, 09:00 EST (America/New_York)" in listing.text
-    assert "#1 video, 1 file · Sun 29 Nov 2026, 12:00 EST" in listing.text
+    assert "#2 video, 1 file · Fri 4 December 2026, 09:00 EST (America/New_York)" in listing.text
+    assert "#1 video, 1 file · Sun 29 November 2026, 12:00 EST" in listing.text
     posts = await runtime.ctx.storage.posts_of([1, 2])
     first_ids = [p.id for p in posts[1]]
 
@@ -208,7 +208,7 @@ async def test_posts_cancel_and_reschedule(chat: ChatHarness, sandbox: SandboxSe
     assert chat.channel[-1].edits == "m1"
 
     moved = await chat.say(f"/reschedule {posts[2][0].id} dec 5 5pm")
-    assert "Sat 05 Dec 2026, 17:00 EST" in moved.text
+    assert "Sat 5 December 2026, 17:00 EST" in moved.text
     assert sandbox.state.posts[posts[2][0].id]["scheduledTime"] == "2026-12-05T22:00:00Z"
 
     again = await chat.say("/cancel #1")
@@ -366,7 +366,7 @@ async def test_defaults_stay_within_the_allow_list(chat: ChatHarness, sandbox: S
 async def test_timezone_is_per_user_and_used_for_times(chat: ChatHarness, sandbox: SandboxServer) -> None:
     shown = await chat.say("/timezone")
     assert "America/New_York (the bot's default)" in shown.text
-    assert "Sat 28 Nov 2026, 10:00 EST" in shown.text
+    assert "Sat 28 November 2026, 10:00 EST" in shown.text
     assert "Europe/Paris" in (await chat.say("/timezone europe/paris")).text
     await chat.say("/post https://e.com/v.mp4 to acc_1 at tomorrow 9am")
     assert creates(sandbox)[0]["scheduledTime"] == "2026-11-29T08:00:00Z"

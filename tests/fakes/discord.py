@@ -167,13 +167,21 @@ class FakeDiscord:
     # Set-up and inspection
 
     def add_user(
-        self, user_id: int, username: str, global_name: str, *, roles: list[int] | None = None, permissions: int = 0
+        self,
+        user_id: int,
+        username: str,
+        global_name: str,
+        *,
+        roles: list[int] | None = None,
+        permissions: int = 0,
+        locale: str = "en-US",
     ) -> None:
         self.users[user_id] = {
             "username": username,
             "global_name": global_name,
             "roles": roles or [],
             "permissions": permissions or MEMBER_PERMISSIONS,
+            "locale": locale,  # the Discord client's language, which every interaction of theirs carries
         }
 
     def add_role(self, role_id: int, name: str) -> dict[str, Any]:
@@ -472,7 +480,7 @@ class FakeDiscord:
             "token": token,
             "version": 1,
             "app_permissions": str(MEMBER_PERMISSIONS),
-            "locale": "en-US",
+            "locale": self.users.get(user, {}).get("locale", "en-US"),
             "guild_locale": "en-US",
             "entitlements": [],
             "entitlement_sku_ids": [],

@@ -135,7 +135,11 @@ def _answer(fake: FakeSlack, method: str, params: dict[str, Any]) -> dict[str, A
         return {"ok": True, "view": {**(view or {}), "id": params.get("view_id") or "V1", "hash": "h1"}}
     if method == "users.info":
         user = fake.users.get(str(params.get("user")))
-        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        if str(params.get("include_locale")).lower() not in ("true", "1"):  # Slack sends it only when asked
+            user = {key: value for key, value in user.items() if key != "locale"}
+        return {"ok": True, "user": user}
     if method == "files.info":
         info = fake.files.get(str(params.get("file")))
         return {"ok": True, "file": info} if info else {"ok": False, "error": "file_not_found"}
