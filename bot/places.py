@@ -30,10 +30,6 @@ class Places:
         self._workspaces.update((platform, workspace) for workspace in workspaces if workspace)
         self._organizations.update((platform, organization) for organization in organizations if organization)
 
-    def named(self, platform: str) -> bool:
-        """Whether anything at all is allowed on a platform."""
-        return any(p == platform for p, _ in self._workspaces | self._organizations)
-
     def serves(self, place: Place) -> bool:
         if (place.platform, place.workspace_id) in self._workspaces:
             return True

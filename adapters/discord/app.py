@@ -500,7 +500,7 @@ class DiscordAdapter:
         draft: PostDraft | None = None,
         attachments: tuple[Attachment, ...] = (),
     ) -> None:
-        refused = self._refusal(interaction)
+        refused = self._refusal(interaction)  # a form's submission comes here without a command's checks
         if refused is not None:
             await _answer(interaction, refused)
             return
