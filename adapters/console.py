@@ -84,6 +84,7 @@ class ConsoleAdapter:
     def __init__(self, core: Core, *, out: TextIO = sys.stdout, interactive: bool = False) -> None:
         self.core = core
         self.caller = console_caller()
+        core.ctx.places.allow(PLATFORM, workspaces=[self.caller.workspace_id])  # the operator's own terminal
         self._out = out
         self._interactive = interactive
         self._pending_token: str | None = None

@@ -54,6 +54,7 @@ async def main():
         async with start_runtime(settings, workers=False) as runtime:
             ready = time.perf_counter()
             caller = Caller(platform="bench", workspace_id="T", channel_id="C", user_id="U", display_name="b")
+            runtime.ctx.places.allow("bench", workspaces=["T"])
             sent = time.perf_counter()
             reply = await runtime.core.handle(Command(name="post", caller=caller,
                                                       text="https://e.com/v.mp4 to acc_1 at tomorrow 9am"))

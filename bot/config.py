@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # Discord
     discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN")
     discord_guild_ids: Annotated[tuple[int, ...], NoDecode] = Field((), validation_alias="DISCORD_GUILD_IDS")
+    discord_allowed_guild_ids: Annotated[tuple[int, ...], NoDecode] = Field(
+        (), validation_alias="DISCORD_ALLOWED_GUILD_IDS"
+    )
     discord_api_url: str | None = Field(None, validation_alias="DISCORD_API_URL")
     discord_gateway_url: str | None = Field(None, validation_alias="DISCORD_GATEWAY_URL")
     discord_poster_roles: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="DISCORD_POSTER_ROLES")
@@ -91,6 +94,7 @@ class Settings(BaseSettings):
         "slack_poster_users",
         "slack_admin_users",
         "discord_guild_ids",
+        "discord_allowed_guild_ids",
         mode="before",
     )
     @classmethod
@@ -159,6 +163,12 @@ class Settings(BaseSettings):
     @property
     def discord_configured(self) -> bool:
         return self.discord_token is not None
+
+    @property
+    def discord_servers(self) -> tuple[int, ...]:
+        """The servers whose members may use the bot (and the operator's API key): those the commands are
+        registered in, and those allowed besides when the commands are registered globally."""
+        return tuple(dict.fromkeys(self.discord_guild_ids + self.discord_allowed_guild_ids))
 
     @property
     def uses_sandbox(self) -> bool:

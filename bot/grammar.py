@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from bot.errors import BadCommand
-from bot.model import ContentType, PostDraft
+from bot.model import SLIDE_SECONDS, ContentType, PostDraft
 from bot.texts import clip
 
 MAX_COMMAND_LENGTH = 4000  # Slack's own limit on slash command text
@@ -237,7 +237,7 @@ class _PostParser:
         self.when = phrase
 
     def _slides(self, value: Token) -> None:
-        if value.text not in ("4", "6", "8"):
+        if value.text not in {str(seconds) for seconds in SLIDE_SECONDS}:
             raise BadCommand(f"`slides` takes 4, 6 or 8 (seconds per slide), not `{_short(value.text)}`.")
         self.slides = int(value.text)
 

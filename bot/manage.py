@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 LIST_LIMIT = 15
 
 _STATE_TEXT = {
+    RequestState.RECEIVED: "fetching its files",
+    RequestState.NOT_SENT: "not sent: the bot stopped while fetching its files",
     RequestState.SENDING: "being sent",
     RequestState.FAILED: "refused by Infinipost",
     RequestState.UNCONFIRMED: "unconfirmed: checking with Infinipost",

@@ -12,6 +12,8 @@ from enum import StrEnum
 from typing import Literal
 
 ContentType = Literal["video", "slideshow"]
+CONTENT_TYPES: tuple[ContentType, ...] = ("video", "slideshow")
+SLIDE_SECONDS = (4, 6, 8)  # the seconds each image of a slideshow may be shown, as Infinipost takes them
 
 
 class PostStatus(StrEnum):
@@ -39,6 +41,15 @@ class PostStatus(StrEnum):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Place:
+    """Where a request comes from: a Discord server or a Slack workspace, and the Enterprise Grid org around it."""
+
+    platform: str
+    workspace_id: str
+    organization_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Caller:
     """Who sent a command, and from where. `platform` is for storage and logs, never for branching."""
 
@@ -52,6 +63,11 @@ class Caller:
     profile_timezone: str | None = None  # the platform's own idea of the user's zone, when it has one
     locale: str | None = None  # the user's language and region on the platform (`en-GB`): how they write dates
     local_files: bool = False  # may name files on the bot's own disk as media (the console's user only)
+    organization_id: str | None = None  # the Enterprise Grid org of a Slack workspace
+
+    @property
+    def place(self) -> Place:
+        return Place(platform=self.platform, workspace_id=self.workspace_id, organization_id=self.organization_id)
 
     @property
     def channel(self) -> ChannelRef:

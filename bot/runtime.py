@@ -22,6 +22,7 @@ from bot.errors import BotError
 from bot.media import MediaService
 from bot.media.store import LocalStore, MediaStore, S3Store, load_secret
 from bot.outbox import Outbox
+from bot.recovery import settle_unfinished
 from bot.sandbox import SANDBOX_KEY, SandboxServer
 from bot.tracking import Tracker
 from bot.web import WebServer
@@ -84,9 +85,6 @@ async def start_runtime(
         api_name = "sandbox" if settings.api_key is None else settings.api_url
         storage = await Storage.open(settings.database, clock=clock, api=api_name)
         stack.push_async_callback(storage.close)
-        interrupted = await storage.interrupted_to_unconfirmed()
-        if interrupted:
-            logger.warning("requests %s were interrupted during their create call: now unconfirmed", interrupted)
         sandbox = None
         if settings.api_key is None:
             sandbox = await stack.enter_async_context(SandboxServer(clock=clock))
@@ -121,6 +119,7 @@ async def start_runtime(
             media=media,
             clock=clock,
         )
+        await settle_unfinished(ctx)
         warm_up()
         runtime = Runtime(core=Core(ctx), sandbox=sandbox, web=web)
         if workers:

@@ -179,6 +179,42 @@ class Storage:
             api=self.api,
         )
 
+    async def ready_request(
+        self, request_id: int, *, request: PostRequest, state: str, confirm_token: str | None = None
+    ) -> None:
+        """A received request whose uploads are in: its complete request, and what happens next."""
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "UPDATE requests SET request_json = ?, scheduled_time = ?, state = ?, confirm_token = ?, "
+                "updated_at = ? WHERE id = ? AND state = ?",
+                (
+                    request_to_json(request),
+                    to_db_time(request.scheduled_time),
+                    state,
+                    confirm_token,
+                    to_db_time(self._now()),
+                    request_id,
+                    RequestState.RECEIVED,
+                ),
+            )
+            if cursor.rowcount != 1:
+                raise StorageError()
+            await _link_media(db, request_id, [key for key in request.media_keys if key])
+
+    async def drop_received(self, request_id: int) -> None:
+        """Forget a received request that was refused (or cut short) before anything was sent: as if never
+        stored, like any other refused command."""
+        async with self._transaction() as db:
+            await db.execute("DELETE FROM requests WHERE id = ? AND state = ?", (request_id, RequestState.RECEIVED))
+
+    async def unfinished_requests(self) -> list[StoredRequest]:
+        """At start-up: requests the last process left receiving their uploads, or sending to this Infinipost."""
+        rows = await self._rows(
+            f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE state = ? OR (state = ? AND {_OURS}) ORDER BY id",
+            (RequestState.RECEIVED, RequestState.SENDING, self.api),
+        )
+        return [_request(row) for row in rows]
+
     async def get_request(self, request_id: int) -> StoredRequest | None:
         row = await self._row(f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE id = ?", (request_id,))
         return _request(row) if row else None

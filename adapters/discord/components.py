@@ -8,6 +8,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, cast
 
+import aiohttp
 import discord
 
 logger = logging.getLogger(__name__)
@@ -18,6 +19,16 @@ PREVIEW_TEMPLATE = re.compile(
 FORM_PREFIX = "post:form:"
 FORM_TIMEOUT = 3600.0  # a form left open longer than this is forgotten, and its submission told it expired
 FORM_EXPIRED = "This form has expired; pick “Schedule as post” again."
+# What answering an interaction can fail with: Discord's refusals, the network, and discord.py reading an error
+# body that is not JSON (its interaction client indexes Cloudflare's HTML 429 page as if it were JSON: TypeError).
+ANSWER_FAILURES = (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError, TypeError)
+
+
+def why(exc: BaseException) -> str:
+    """A refusal as the logs say it: Discord's status and code, or what kind of failure it was."""
+    if isinstance(exc, discord.HTTPException):
+        return f"HTTP {exc.status}, code {exc.code}"
+    return type(exc).__name__
 
 
 class PreviewHandler(Protocol):
@@ -46,8 +57,8 @@ class DiscordClient(discord.Client):
             return
         try:
             await interaction.response.send_message(FORM_EXPIRED, ephemeral=True)
-        except discord.HTTPException as exc:
-            logger.warning("Discord: could not answer an expired form (HTTP %s, code %s)", exc.status, exc.code)
+        except ANSWER_FAILURES as exc:
+            logger.warning("Discord: could not answer an expired form (%s)", why(exc))
 
 
 class PreviewButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=PREVIEW_TEMPLATE):

@@ -50,7 +50,15 @@ class SlackPeople:
         self._profiles: dict[str, tuple[float, _Profile]] = {}
         self._groups: dict[str, tuple[float, frozenset[str]]] = {}
 
-    async def caller(self, *, team_id: str, user_id: str, channel_id: str, fallback_name: str = "") -> Caller:
+    async def caller(
+        self,
+        *,
+        team_id: str,
+        user_id: str,
+        channel_id: str,
+        fallback_name: str = "",
+        organization_id: str | None = None,
+    ) -> Caller:
         profile = await self._profile(user_id, fallback_name)
         is_admin = profile.is_admin or user_id in self._admins
         return Caller(
@@ -62,6 +70,7 @@ class SlackPeople:
             is_admin=is_admin,
             may_post=is_admin or await self._may_post(user_id),
             profile_timezone=profile.timezone,
+            organization_id=organization_id,
             locale=profile.locale,
         )
 

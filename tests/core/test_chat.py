@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
+from bot.errors import NotSetUp
+from bot.model import PostDraft
 from bot.runtime import Runtime, start_runtime
 from bot.sandbox import SandboxServer
 from tests.conftest import FakeClock, make_settings
@@ -455,3 +457,39 @@ async def test_help_on_an_unknown_command_says_so_and_lists_the_real_ones(chat: 
 async def test_help_on_a_subcommand_is_the_help_of_its_command(chat: ChatHarness) -> None:
     reply = await chat.say("/help accounts alias")
     assert reply.text.startswith("`/accounts")
+
+
+async def test_only_the_places_the_operator_named_are_served(
+    chat: ChatHarness, runtime: Runtime, sandbox: SandboxServer
+) -> None:
+    stranger = chat.caller("U9", workspace_id="T9", is_admin=True)
+    for line in ("/post https://e.com/v.mp4 to acc_1 now", "/accounts", "/help", "/posts", "/timezone Europe/Paris"):
+        reply = await chat.say(line, caller=stranger)
+        assert (reply.text, reply.error) == (NotSetUp.default_message, True)
+    with pytest.raises(NotSetUp):
+        await runtime.core.post_form(stranger)
+    assert await runtime.core.time_problem(stranger, "tomorrow 9am") == NotSetUp.default_message
+    assert [r for r in sandbox.state.received if r.path.startswith("/v1/")] == []
+    assert await runtime.ctx.storage.audit_entries() == []
+    # The same organization is not enough unless the whole organization was named (a Slack org-wide install).
+    grid = chat.caller("U9", workspace_id="T9", organization_id="E1")
+    assert (await chat.say("/help", caller=grid)).text == NotSetUp.default_message
+    runtime.ctx.places.allow("memory", organizations=["E1"])
+    assert "/reschedule" in (await chat.say("/help", caller=grid)).text
+    assert "/reschedule" in (await chat.say("/help")).text  # the named workspace, as before
+
+
+@pytest.mark.parametrize(
+    ("draft", "says"),
+    [
+        (PostDraft(media=("https://e.com/1.jpg", "https://e.com/2.jpg"), accounts=("acc_1",), slides=5), "not 5"),
+        (PostDraft(media=("https://e.com/v.mp4",), accounts=("acc_1",), content_type="gif"), "not `gif`"),
+    ],
+)
+async def test_a_form_choice_no_form_offers_is_refused_before_infinipost(
+    chat: ChatHarness, sandbox: SandboxServer, draft: PostDraft, says: str
+) -> None:
+    reply = await chat.say("/post", draft=draft)
+    assert reply.error
+    assert says in reply.text
+    assert [r for r in sandbox.state.received if r.path.startswith("/v1/")] == []

@@ -52,6 +52,16 @@ class FakeSlack:
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel -> messages posted
     delays: dict[str, float] = field(default_factory=dict)  # method -> seconds to sit on the answer
+    # auth.test: whose token it is (an org-wide install adds "is_enterprise_install": True and "enterprise_id")
+    identity: dict[str, Any] = field(
+        default_factory=lambda: {
+            "user_id": "UBOT",
+            "bot_id": "BBOT",
+            "team_id": "T1",
+            "team": "Test",
+            "user": "infinipost",
+        }
+    )
     socket_envelopes: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -99,7 +109,7 @@ class FakeSlack:
 def _answer(fake: FakeSlack, method: str, params: dict[str, Any]) -> dict[str, Any]:
     ts = f"1764342000.{next(fake._ts):06d}"
     if method == "auth.test":
-        return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "team": "Test", "user": "infinipost"}
+        return {"ok": True, **fake.identity}
     if method == "chat.postMessage":
         metadata = params.get("metadata")
         message = {
