@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -39,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(settings, quiet=args.command in ("console", "run", "slack-manifest", "discord-invite"))
     try:
         if args.command == "sandbox":
-            return asyncio.run(_sandbox(args.host, args.port))
+            return asyncio.run(_sandbox(args.host, args.port, args.state))
         if args.command == "console":
             return asyncio.run(_console(settings, interactive=sys.stdin.isatty()))
         if args.command == "run":
@@ -68,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser("sandbox", help="serve the built-in Infinipost sandbox API")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8010)
+    sandbox.add_argument("--state", type=Path, help="keep the sandbox's posts in this SQLite file (default: memory)")
     when = commands.add_parser(
         "when", help="print the UTC instant each time phrase means (exit status 1 if any phrase is refused)"
     )
@@ -113,10 +115,10 @@ def _when(args: argparse.Namespace) -> int:
     return 1 if refused else 0
 
 
-async def _sandbox(host: str, port: int) -> int:
+async def _sandbox(host: str, port: int, state: Path | None) -> int:
     from bot.sandbox import SANDBOX_KEY, SandboxServer
 
-    async with SandboxServer(host=host, port=port) as sandbox:
+    async with SandboxServer(host=host, port=port, state_file=state) as sandbox:
         print(
             f"Infinipost sandbox API on {sandbox.url}\n"
             f"Point the bot at it: INFINIPOST_API_URL={sandbox.url} INFINIPOST_API_KEY={SANDBOX_KEY}",

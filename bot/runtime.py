@@ -87,7 +87,9 @@ async def start_runtime(
         stack.push_async_callback(storage.close)
         sandbox = None
         if settings.api_key is None:
-            sandbox = await stack.enter_async_context(SandboxServer(clock=clock))
+            # Beside the database, so that a restart finds the sandbox's posts where the bot's records say they are.
+            state_file = settings.database.parent / "sandbox.db"
+            sandbox = await stack.enter_async_context(SandboxServer(clock=clock, state_file=state_file))
             base_url, key = sandbox.url, SANDBOX_KEY
         else:
             base_url, key = settings.api_url, settings.api_key.get_secret_value()

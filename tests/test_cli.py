@@ -112,6 +112,20 @@ def test_scripted_console_schedules_and_lists_against_the_sandbox(tmp_path: Path
     assert actions == ["schedule"] * 4 + ["cancel"]
 
 
+def test_the_sandbox_keeps_its_posts_across_a_restart_of_the_bot(tmp_path: Path) -> None:
+    first = run(["console"], tmp_path, stdin="/post https://e.com/v.mp4 to acc_1 at tomorrow noon -- hi\nyes\n")
+    assert first.returncode == 0, first.stderr
+    assert "[sandbox] Scheduled" in first.stdout
+    assert (tmp_path / "data" / "sandbox.db").exists()  # beside the bot's own database
+    again = run(["console"], tmp_path, stdin="/posts refresh\n")
+    assert again.returncode == 0, again.stderr
+    assert "scheduled" in again.stdout
+    assert "cancelled" not in again.stdout
+    assert "not found" not in again.stdout
+    with sqlite3.connect(tmp_path / "data" / "bot.db") as db:
+        assert [row[0] for row in db.execute("SELECT status FROM posts")] == ["scheduled"]
+
+
 def test_a_new_preview_replaces_the_one_waiting_for_yes(tmp_path: Path) -> None:
     script = "\n".join(
         [
