@@ -27,7 +27,7 @@ _NO = {"no", "n", "/no", "cancel it", "drop"}
 _QUIT = {"quit", "exit", "/quit", "/exit"}
 
 
-def console_caller() -> Caller:
+def console_caller(*, machine_zone: str | None = None) -> Caller:
     try:
         user = getpass.getuser()
     except (KeyError, OSError):
@@ -39,6 +39,7 @@ def console_caller() -> Caller:
         user_id=user,
         display_name=user,
         is_admin=True,
+        profile_timezone=machine_zone,  # the terminal's "profile": the clock of the machine it runs on
         local_files=True,  # the person at this terminal may post files from this disk
     )
 
@@ -81,9 +82,11 @@ class ConsoleMessenger:
 class ConsoleAdapter:
     """Reads commands line by line and prints the core's replies."""
 
-    def __init__(self, core: Core, *, out: TextIO = sys.stdout, interactive: bool = False) -> None:
+    def __init__(
+        self, core: Core, *, out: TextIO = sys.stdout, interactive: bool = False, machine_zone: str | None = None
+    ) -> None:
         self.core = core
-        self.caller = console_caller()
+        self.caller = console_caller(machine_zone=machine_zone)
         core.ctx.places.allow(PLATFORM, workspaces=[self.caller.workspace_id])  # the operator's own terminal
         self._out = out
         self._interactive = interactive

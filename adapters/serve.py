@@ -10,7 +10,7 @@ import signal
 from contextlib import AsyncExitStack
 
 from bot.config import Settings
-from bot.runtime import start_runtime
+from bot.runtime import check_api_key, start_runtime
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +24,7 @@ async def serve(settings: Settings) -> int:
             loop.add_signal_handler(signum, stop.set)
     async with AsyncExitStack() as stack:
         runtime = await stack.enter_async_context(start_runtime(settings))
+        await check_api_key(runtime)
         web = runtime.web  # routes are added before it starts: Slack's, beside the media links
         if settings.slack_configured:
             from adapters.slack import SlackAdapter

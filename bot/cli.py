@@ -12,6 +12,7 @@ from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
+import tzlocal
 from pydantic import ValidationError
 
 from bot.config import Settings, describe_settings_error
@@ -88,7 +89,7 @@ def _configure_logging(settings: Settings, *, quiet: bool) -> None:
 
 def _when(args: argparse.Namespace) -> int:
     try:
-        tz_name = args.tz or Settings().default_timezone
+        tz_name = args.tz or Settings().default_timezone or "UTC"
         tz = zone(tz_name)
         now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC)
     except ValidationError as exc:
@@ -141,30 +142,46 @@ def _slack_manifest(settings: Settings, *, socket_mode: bool) -> int:
     return 0
 
 
-def _banner(settings: Settings) -> str:
+def _banner(settings: Settings, zone_name: str, *, machine: bool) -> str:
     if settings.uses_sandbox:
         api = "the built-in Infinipost sandbox (no INFINIPOST_API_KEY set; nothing is really posted)"
     else:
         api = f"the Infinipost API at {settings.api_url}"
-    return f"infinipost-bot console: no chat platform configured, talking to {api}. Type /help, or quit."
+    whose = "this machine's zone" if machine else "BOT_DEFAULT_TIMEZONE" if settings.default_timezone else "UTC"
+    return (
+        f"infinipost-bot console: no chat platform configured, talking to {api}.\n"
+        f"Times are read in {zone_name} ({whose}; `/timezone <zone>` changes it). Type /help, or quit."
+    )
 
 
 async def _console(settings: Settings, *, interactive: bool) -> int:
     from adapters.console import ConsoleAdapter, stdin_lines
-    from bot.runtime import start_runtime
+    from bot.runtime import check_api_key, start_runtime
 
     async with AsyncExitStack() as stack:
         runtime = await stack.enter_async_context(start_runtime(settings))
+        await check_api_key(runtime)
         if settings.media_store == "local":
             # Serves the links of files posted from this disk. Without BOT_PUBLIC_URL only this machine (the
             # sandbox) fetches them, so any free loopback port will do.
             if settings.public_url is None:
                 runtime.web.host, runtime.web.any_port_if_busy = "127.0.0.1", True
             await stack.enter_async_context(runtime.web)
-        print(_banner(settings), file=sys.stderr, flush=True)
-        adapter = ConsoleAdapter(runtime.core, interactive=interactive)
+        machine_zone = None if settings.default_timezone else _machine_zone()
+        adapter = ConsoleAdapter(runtime.core, interactive=interactive, machine_zone=machine_zone)
+        zone_name = (await runtime.ctx.zone_of(adapter.caller)).key
+        print(_banner(settings, zone_name, machine=machine_zone is not None), file=sys.stderr, flush=True)
         await adapter.run(stdin_lines)
     return 0
+
+
+def _machine_zone() -> str | None:
+    """The zone this machine's clock is set to (TZ, else the system's), where it is one the bot can read."""
+    try:
+        name = tzlocal.get_localzone_name()
+        return zone(name).key if name else None
+    except (BotError, LookupError, ValueError, OSError):
+        return None
 
 
 def _discord_invite(settings: Settings, *, client_id: int | None) -> int:

@@ -6,10 +6,12 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.dates import zone
+from bot.errors import InvalidTime
 
 DEFAULT_API_URL = "https://api.infinipost.co/v1"
 
@@ -85,7 +87,8 @@ class Settings(BaseSettings):
 
     # Behaviour
     database: Path = Field(Path("data/bot.db"), validation_alias="BOT_DATABASE")
-    default_timezone: str = Field("UTC", validation_alias="BOT_DEFAULT_TIMEZONE")
+    # None: UTC on chat platforms; in the console, the zone of the machine it runs on
+    default_timezone: str | None = Field(None, validation_alias="BOT_DEFAULT_TIMEZONE")
     confirm_posts: bool = Field(True, validation_alias="BOT_CONFIRM_POSTS")
     log_level: str | None = Field(None, validation_alias="BOT_LOG_LEVEL")  # None: INFO, or WARNING in the console
 
@@ -108,10 +111,12 @@ class Settings(BaseSettings):
 
     @field_validator("default_timezone")
     @classmethod
-    def _zone(cls, value: str) -> str:
+    def _zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+            zone(value)
+        except InvalidTime as exc:
             raise ValueError(f"{value!r} is not an IANA time zone name such as Europe/Paris") from exc
         return value
 

@@ -47,7 +47,7 @@ class Context:
                     return zone(name)
                 except InvalidTime:
                     continue
-        return zone(self.settings.default_timezone)
+        return zone(self.settings.default_timezone or "UTC")
 
 
 _time_limit: ContextVar[asyncio.Timeout | None] = ContextVar("command_time_limit", default=None)

@@ -9,7 +9,16 @@ from zoneinfo import ZoneInfo
 
 from bot.context import Context
 from bot.dates import format_local, parse_when
-from bot.errors import ApiError, ApiNotFound, ApiUnconfirmed, BadCommand, InvalidTime, NotAllowed, UsageError
+from bot.errors import (
+    ApiAuthError,
+    ApiError,
+    ApiNotFound,
+    ApiUnconfirmed,
+    BadCommand,
+    InvalidTime,
+    NotAllowed,
+    UsageError,
+)
 from bot.model import Caller, Command, ContentType, PostStatus, RemotePost, Reply
 from bot.texts import describe_media
 from bot.tracking import announcement_update, record_remote
@@ -83,6 +92,8 @@ async def refresh(ctx: Context, posts: list[StoredPost]) -> int:
             observed.append((post, await ctx.api.get_post(post.id)))
         except ApiNotFound:
             observed.append((post, None))
+        except ApiAuthError:
+            raise  # the key itself is refused: said as such, never as "did not answer"
         except ApiError as exc:
             logger.warning("could not refresh post %s: %s", post.id, type(exc).__name__)
             unread += 1

@@ -18,7 +18,7 @@ from bot.config import Settings
 from bot.context import Context
 from bot.core import Core
 from bot.dates import warm_up
-from bot.errors import BotError
+from bot.errors import ApiAuthError, ApiError, BotError
 from bot.media import MediaService
 from bot.media.store import LocalStore, MediaStore, S3Store, load_secret
 from bot.outbox import Outbox
@@ -132,6 +132,23 @@ async def start_runtime(
             yield runtime
         finally:
             await runtime.stop_workers()
+
+
+async def check_api_key(runtime: Runtime) -> None:
+    """Stop at start-up, with one sentence, when Infinipost refuses INFINIPOST_API_KEY; an Infinipost that does
+    not answer is only warned about, since the bot can still start and take commands."""
+    if runtime.sandbox is not None:
+        return
+    try:
+        await runtime.ctx.api.check_key()
+    except ApiAuthError as exc:
+        why = f" ({exc.code or exc.status})" if exc.code or exc.status else ""
+        raise BotError(
+            f"Infinipost refused INFINIPOST_API_KEY{why}; check the key in Infinipost's dashboard (Settings -> "
+            "API Keys) and INFINIPOST_API_URL."
+        ) from exc
+    except ApiError as exc:
+        logger.warning("Infinipost did not answer at start-up (%s); starting anyway", type(exc).__name__)
 
 
 def _media_store(settings: Settings, *, web: WebServer, sandbox: bool, clock: Callable[[], datetime]) -> MediaStore:

@@ -74,16 +74,33 @@ class Storage:
 
     @classmethod
     async def open(cls, path: Path | str, *, clock: Callable[[], datetime] = _utc_now, api: str = "") -> Self:
+        """Open (creating it and its folder if need be) and migrate the database. Raises StorageError with one
+        sentence saying what to fix: a folder, a file that is not SQLite, a place the bot cannot write."""
         if str(path) != ":memory:":
-            _create_private(Path(path))
+            try:
+                _create_private(Path(path))
+            except OSError as exc:
+                raise StorageError(
+                    f"Cannot create the database at {path} ({exc.strerror}); set BOT_DATABASE to a file the bot "
+                    "may write."
+                ) from exc
+        db: aiosqlite.Connection | None = None
         try:
             db = await aiosqlite.connect(str(path), isolation_level=None)
             db.row_factory = sqlite3.Row
             for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
                 await db.execute(f"PRAGMA {pragma}")
             await migrate(db)
-        except sqlite3.Error as exc:
-            raise StorageError(f"Could not open the database at {path}: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            if db is not None:
+                await db.close()  # its thread would otherwise keep the process alive
+            if "not a database" in str(exc):
+                raise StorageError(
+                    f"BOT_DATABASE ({path}) is not an SQLite database; point it at a new file or the bot's own one."
+                ) from exc
+            raise StorageError(
+                f"Cannot use the database at {path} ({exc}); set BOT_DATABASE to a file the bot may write."
+            ) from exc
         return cls(db, clock=clock, api=api)
 
     async def close(self) -> None:
@@ -726,6 +743,8 @@ class Storage:
 
 def _create_private(path: Path) -> None:
     """The database and its folder are readable by the bot's own user only."""
+    if path.is_dir():
+        raise StorageError(f"BOT_DATABASE ({path}) is a folder; point it at a file, such as data/bot.db.")
     if not path.parent.exists():
         path.parent.mkdir(parents=True, mode=0o700)
     if not path.exists():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sqlite3
@@ -10,6 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from bot.sandbox import SandboxServer
+from tests.processes import clean_env
 
 BOT = [sys.executable, "-m", "bot"]
 
@@ -112,6 +116,37 @@ def test_scripted_console_schedules_and_lists_against_the_sandbox(tmp_path: Path
     assert actions == ["schedule"] * 4 + ["cancel"]
 
 
+def test_the_console_reads_times_in_the_machines_zone_and_says_so(tmp_path: Path) -> None:
+    result = run(["console"], tmp_path, stdin="/post https://e.com/v.mp4 to acc_1 at tomorrow 9am\n", TZ="Asia/Tokyo")
+    assert result.returncode == 0, result.stderr
+    assert "Times are read in Asia/Tokyo (this machine's zone" in result.stderr
+    assert "09:00 JST (Asia/Tokyo)" in result.stdout
+    chosen = run(["console"], tmp_path, stdin="/timezone\n", TZ="Asia/Tokyo", BOT_DEFAULT_TIMEZONE="Europe/Paris")
+    assert "Times are read in Europe/Paris (BOT_DEFAULT_TIMEZONE" in chosen.stderr
+    assert "Your times are read in Europe/Paris" in chosen.stdout
+
+
+async def test_a_key_infinipost_refuses_stops_the_bot_at_start_with_one_line(tmp_path: Path) -> None:
+    async with SandboxServer() as infinipost:  # refuses any key that is not sk_test_/sk_live_
+        process = await asyncio.create_subprocess_exec(
+            *BOT,
+            "console",
+            cwd=tmp_path,
+            env=clean_env(INFINIPOST_API_URL=infinipost.url, INFINIPOST_API_KEY="not-a-key", BOT_HTTP_PORT="0"),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(b"/help\n"), 60)
+    assert process.returncode == 1
+    assert err.decode().strip().splitlines() == [
+        "infinipost-bot: Infinipost refused INFINIPOST_API_KEY (invalid_api_key); check the key in Infinipost's "
+        "dashboard (Settings -> API Keys) and INFINIPOST_API_URL."
+    ]
+    assert b"did not answer" not in out + err
+    assert "not-a-key" not in err.decode()
+
+
 def test_the_sandbox_keeps_its_posts_across_a_restart_of_the_bot(tmp_path: Path) -> None:
     first = run(["console"], tmp_path, stdin="/post https://e.com/v.mp4 to acc_1 at tomorrow noon -- hi\nyes\n")
     assert first.returncode == 0, first.stderr
@@ -184,3 +219,20 @@ def test_slack_manifest_for_socket_mode_needs_no_urls(tmp_path: Path) -> None:
     manifest = json.loads(run(["slack-manifest", "--socket-mode"], tmp_path).stdout)
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert all("url" not in c for c in manifest["features"]["slash_commands"])
+
+
+@pytest.mark.parametrize(
+    ("database", "says"),
+    [
+        ("a-folder", "BOT_DATABASE (a-folder) is a folder; point it at a file"),
+        ("notes.txt", "BOT_DATABASE (notes.txt) is not an SQLite database"),
+        ("/proc/no/such/bot.db", "Cannot create the database at /proc/no/such/bot.db"),
+    ],
+)
+def test_a_database_setting_the_bot_cannot_use_is_one_line_at_start(tmp_path: Path, database: str, says: str) -> None:
+    (tmp_path / "a-folder").mkdir()
+    (tmp_path / "notes.txt").write_text("shopping list\n" * 200)
+    result = run(["console"], tmp_path, stdin="/help\n", BOT_DATABASE=database)
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"infinipost-bot: {says}")
