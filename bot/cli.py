@@ -119,13 +119,17 @@ def _when(args: argparse.Namespace) -> int:
 async def _sandbox(host: str, port: int, state: Path | None) -> int:
     from bot.sandbox import SANDBOX_KEY, SandboxServer
 
-    async with SandboxServer(host=host, port=port, state_file=state) as sandbox:
-        print(
-            f"Infinipost sandbox API on {sandbox.url}\n"
-            f"Point the bot at it: INFINIPOST_API_URL={sandbox.url} INFINIPOST_API_KEY={SANDBOX_KEY}",
-            flush=True,
-        )
-        await asyncio.Event().wait()
+    try:
+        async with SandboxServer(host=host, port=port, state_file=state) as sandbox:
+            print(
+                f"Infinipost sandbox API on {sandbox.url}\n"
+                f"Point the bot at it: INFINIPOST_API_URL={sandbox.url} INFINIPOST_API_KEY={SANDBOX_KEY}",
+                flush=True,
+            )
+            await asyncio.Event().wait()
+    except OSError as exc:  # the port: nothing else in there touches the network or the disk
+        print(f"infinipost-bot: cannot listen on {host}:{port} ({exc.strerror}); pass --port", file=sys.stderr)
+        return 2
     return 0
 
 

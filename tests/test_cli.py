@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -236,3 +237,14 @@ def test_a_database_setting_the_bot_cannot_use_is_one_line_at_start(tmp_path: Pa
     assert result.returncode == 1
     [line] = result.stderr.strip().splitlines()
     assert line.startswith(f"infinipost-bot: {says}")
+
+
+def test_the_sandbox_on_a_port_in_use_says_so_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run(["sandbox", "--port", str(port)], tmp_path)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"infinipost-bot: cannot listen on 127.0.0.1:{port}")
