@@ -1,7 +1,8 @@
 """The console adapter: chat with the bot in a terminal, or script it through standard input.
 
-One user, one channel. Lines are commands (`/post ...`, or without the slash); `yes` / `no` answer the last
-preview. Channel notices are printed as they are delivered.
+One user, one channel. Lines are commands (`/post ...`, or without the slash); `yes` / `no` (or `ok`, `send`,
+`cancel`, ...) answer the last preview, and `\n` in a line is a line break (for captions on several lines).
+Channel notices are printed as they are delivered.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from bot.core import Core
 from bot.dates import format_local
 from bot.model import Caller, ChannelRef, Command, MessageRef, Reply
 from bot.notices import Notice, Style, render
+from bot.texts import COMMANDS
 
 logger = logging.getLogger(__name__)
 
 PLATFORM = "console"
-_YES = {"yes", "y", "/yes", "confirm", "schedule"}
-_NO = {"no", "n", "/no", "cancel it", "drop"}
+_YES = {"yes", "y", "/yes", "ok", "okay", "sure", "send", "send it", "go", "confirm", "schedule"}
+_NO = {"no", "n", "/no", "cancel", "cancel it", "drop", "stop"}
 _QUIT = {"quit", "exit", "/quit", "/exit"}
 
 
@@ -124,15 +126,24 @@ class ConsoleAdapter:
         text = line.strip()
         if not text:
             return None
-        if self._pending_token and text.lower() in _YES | _NO:
+        answer = text.lower().strip(" .!")
+        if self._pending_token and answer in _YES | _NO:
             token, self._pending_token = self._pending_token, None
-            name = "confirm" if text.lower() in _YES else "discard"
+            name = "confirm" if answer in _YES else "discard"
             return Command(name=name, caller=self.caller, text=token)
-        if text.lower() in _YES | _NO:
+        if answer in _YES | _NO:
             print("Nothing is waiting for a yes or no. Send a /post to get a preview.", file=self._out, flush=True)
             return None
         name, _, rest = text.lstrip("/").partition(" ")
-        return Command(name=name.lower(), caller=self.caller, text=rest.strip())
+        if self._pending_token and name.lower() not in COMMANDS:
+            print(
+                "A preview is waiting: type yes to schedule it or no to drop it (or send another command).",
+                file=self._out,
+                flush=True,
+            )
+            return None
+        # `\n` typed in a line is a line break: a terminal line cannot hold a real one.
+        return Command(name=name.lower(), caller=self.caller, text=rest.strip().replace("\\n", "\n"))
 
     def render(self, reply: Reply) -> None:
         print(reply.text, file=self._out, flush=True)

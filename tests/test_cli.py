@@ -248,3 +248,27 @@ def test_the_sandbox_on_a_port_in_use_says_so_in_one_line(tmp_path: Path) -> Non
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
     assert line.startswith(f"infinipost-bot: cannot listen on 127.0.0.1:{port}")
+
+
+def test_at_a_waiting_preview_the_console_takes_everyday_answers(tmp_path: Path) -> None:
+    script = "\n".join(
+        [
+            "/post https://e.com/v.mp4 to acc_1 in 1 hour -- Line one\\nLine two",
+            "maybe later",
+            "sure",
+            "/post https://e.com/w.mp4 to acc_1 in 2 hours -- second",
+            "cancel",
+            "sure",
+        ]
+    )
+    result = run(["console"], tmp_path, stdin=script + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "A preview is waiting: type yes to schedule it or no to drop it" in out
+    assert "I don't know" not in out
+    assert out.count("[sandbox] Scheduled") == 1
+    assert "Dropped request #2" in out
+    assert "Nothing is waiting for a yes or no" in out  # the last `sure`: nothing was waiting
+    with sqlite3.connect(tmp_path / "data" / "bot.db") as db:
+        [(caption,)] = db.execute("SELECT json_extract(request_json, '$.caption') FROM requests WHERE id = 1")
+    assert caption == "Line one\nLine two"
