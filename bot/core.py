@@ -12,7 +12,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from bot import manage, posting, preferences
+from bot import manage, posting, preferences, queue
 from bot.context import Context, time_limit
 from bot.dates import parse_when
 from bot.errors import BadCommand, BotError, NotSetUp, OutOfTime
@@ -60,7 +60,7 @@ async def _help(ctx: Context, command: Command) -> Reply:
 
 HANDLERS: dict[str, Handler] = {
     "post": posting.post,
-    "posts": manage.list_posts,
+    "posts": queue.list_posts,
     "cancel": manage.cancel,
     "reschedule": manage.reschedule,
     "accounts": preferences.accounts,

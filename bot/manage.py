@@ -1,104 +1,27 @@
-"""`/posts`, `/cancel` and `/reschedule`: looking after posts already scheduled."""
+"""`/cancel` and `/reschedule`: looking after posts already scheduled."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from bot.context import Context
 from bot.dates import format_local, parse_when
 from bot.errors import (
-    ApiAuthError,
     ApiError,
-    ApiNotFound,
     ApiUnconfirmed,
     BadCommand,
     InvalidTime,
     NotAllowed,
     UsageError,
 )
-from bot.model import Caller, Command, ContentType, PostStatus, RemotePost, Reply
-from bot.texts import describe_media
-from bot.tracking import announcement_update, record_remote
+from bot.model import Caller, Command, ContentType, PostStatus, Reply
+from bot.queue import STATUS_TEXT
+from bot.tracking import announcement_update
 from storage.records import RequestState, StoredPost, StoredRequest
 
 logger = logging.getLogger(__name__)
-
-LIST_LIMIT = 15
-
-_STATE_TEXT = {
-    RequestState.RECEIVED: "fetching its files",
-    RequestState.NOT_SENT: "not sent: the bot stopped while fetching its files",
-    RequestState.SENDING: "being sent",
-    RequestState.FAILED: "refused by Infinipost",
-    RequestState.UNCONFIRMED: "unconfirmed: checking with Infinipost",
-    RequestState.NOT_CREATED: "not created",
-}
-_STATUS_TEXT = {
-    PostStatus.SCHEDULED: "scheduled",
-    PostStatus.PENDING_RENDER: "rendering",
-    PostStatus.POSTED: "✅ live",
-    PostStatus.FAILED: "❌ failed",
-    PostStatus.CANCELLED: "cancelled",
-    PostStatus.UNKNOWN: "status unknown",
-}
-
-
-async def list_posts(ctx: Context, command: Command) -> Reply:
-    argument = command.text.strip().lower()
-    if argument not in ("", "refresh"):
-        raise BadCommand("`/posts` lists this channel's posts; `/posts refresh` asks Infinipost for news first.")
-    tz = await ctx.zone_of(command.caller)
-    requests = await ctx.storage.channel_requests(command.caller.channel, limit=LIST_LIMIT)
-    posts = await ctx.storage.posts_of([r.id for r in requests])
-    unread = 0
-    if argument == "refresh":
-        pending = [p for group in posts.values() for p in group if not p.status.is_final]
-        unread = await refresh(ctx, pending)
-        posts = await ctx.storage.posts_of([r.id for r in requests])
-    if not requests:
-        return Reply(text="No posts from this channel yet. Schedule one with `/post` (see `/help post`).")
-    lines = [f"Posts from this channel, newest first (times in {tz.key}):"]
-    if unread:
-        lines.insert(0, f"Infinipost did not answer about {unread} post(s); their statuses are as last seen.")
-    for stored in requests:
-        lines.append(_describe(stored, posts.get(stored.id, []), tz))
-    return Reply(text="\n".join(lines))
-
-
-def _describe(stored: StoredRequest, posts: list[StoredPost], tz: ZoneInfo) -> str:
-    request = stored.request
-    when = format_local(request.scheduled_time, tz) if request.scheduled_time else "right away"
-    head = f"#{stored.id} {describe_media(request)} · {when} · by {stored.user_name}"
-    if stored.state in _STATE_TEXT:
-        return f"{head} · {_STATE_TEXT[stored.state]}"
-    lines = [head]
-    for post in posts:
-        moved = ""
-        if post.scheduled_time and request.scheduled_time and post.scheduled_time != request.scheduled_time:
-            moved = f" · now {format_local(post.scheduled_time, tz)}"
-        lines.append(f"    `{post.id}` {post.account_label} — {_STATUS_TEXT[post.status]}{moved}")
-    return "\n".join(lines)
-
-
-async def refresh(ctx: Context, posts: list[StoredPost]) -> int:
-    """Ask Infinipost about each post now, and record what changed. Returns how many posts it could not read."""
-    observed: list[tuple[StoredPost, RemotePost | None]] = []
-    unread = 0
-    for post in posts:
-        try:
-            observed.append((post, await ctx.api.get_post(post.id)))
-        except ApiNotFound:
-            observed.append((post, None))
-        except ApiAuthError:
-            raise  # the key itself is refused: said as such, never as "did not answer"
-        except ApiError as exc:
-            logger.warning("could not refresh post %s: %s", post.id, type(exc).__name__)
-            unread += 1
-    await record_remote(ctx, observed)
-    return unread
 
 
 async def cancel(ctx: Context, command: Command) -> Reply:
@@ -235,4 +158,4 @@ async def _target(ctx: Context, target: str, caller: Caller, *, verb: str) -> tu
 
 
 def _finals(posts: list[StoredPost]) -> str:
-    return ", ".join(f"`{p.id}` is {_STATUS_TEXT[p.status]}" for p in posts)
+    return ", ".join(f"`{p.id}` is {STATUS_TEXT[p.status]}" for p in posts)

@@ -190,6 +190,7 @@ class Reply:
     fields: tuple[tuple[str, str], ...] = ()
     confirm_token: str | None = None
     sandbox: bool = False
+    more: str | None = None  # `/posts` arguments that show the next page: adapters draw a More button
 
 
 @dataclass(frozen=True, kw_only=True)

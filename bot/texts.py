@@ -14,7 +14,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         '["caption" | -- caption]',
         "Schedule a TikTok/Instagram video or slideshow.",
     ),
-    "posts": ("/posts [refresh]", "This channel's recent and upcoming posts; `refresh` asks Infinipost now."),
+    "posts": (
+        "/posts [upcoming | past | failed] [mine] [@account] [refresh] | /posts more",
+        "This channel's queue: upcoming posts first, then recent ones; `refresh` asks Infinipost now.",
+    ),
     "cancel": ("/cancel <post-id | #request>", "Cancel a post that has not gone out yet."),
     "reschedule": ("/reschedule <post-id | #request> <time>", "Move a post that has not gone out yet."),
     "accounts": (

@@ -336,6 +336,71 @@ class Storage:
         )
         return [_request(row) for row in rows]
 
+    async def channel_queue(
+        self,
+        channel: ChannelRef,
+        *,
+        view: str = "all",
+        user_id: str | None = None,
+        account_id: str | None = None,
+        limit: int,
+        offset: int = 0,
+    ) -> tuple[list[StoredRequest], int]:
+        """A page of the channel's requests as a queue, and how many there are in all.
+
+        `all`: the upcoming ones (a post not yet live or failed, or a create not yet settled), soonest first, then
+        the others, latest first. `upcoming`, `past` and `failed` keep only those. Times are the posts' own, so a
+        rescheduled request sorts (and shows) at its new time.
+        """
+        pending = "'" + "', '".join((RequestState.SENDING, RequestState.UNCONFIRMED, RequestState.RECEIVED)) + "'"
+        finals = "'" + "', '".join(s.value for s in PostStatus if s.is_final) + "'"
+        wanted = {
+            "all": "1",
+            "upcoming": "upcoming",
+            "past": "NOT upcoming",
+            "failed": f"(has_failed OR state IN ('{RequestState.FAILED}', '{RequestState.NOT_CREATED}'))",
+        }[view]
+        rows = await self._rows(
+            f"""WITH queue AS (
+                SELECT r.*,
+                    (SELECT MIN(p.scheduled_time) FROM posts p WHERE p.request_id = r.id
+                        AND p.status NOT IN ({finals})) AS next_time,
+                    (SELECT MAX(COALESCE(p.posted_at, p.scheduled_time)) FROM posts p WHERE p.request_id = r.id)
+                        AS last_time,
+                    EXISTS (SELECT 1 FROM posts p WHERE p.request_id = r.id AND p.status = 'failed') AS has_failed
+                FROM requests r
+                WHERE r.platform = ? AND r.workspace_id = ? AND r.channel_id = ? AND r.state NOT IN (?, ?)
+                    AND (? IS NULL OR r.user_id = ?)
+                    AND (? IS NULL OR EXISTS (SELECT 1 FROM json_each(r.request_json, '$.accounts') a
+                        WHERE json_extract(a.value, '$.id') = ?))
+            ), ordered AS (
+                SELECT *, (next_time IS NOT NULL OR state IN ({pending})) AS upcoming,
+                    COALESCE(next_time, last_time, scheduled_time, created_at) AS due
+                FROM queue
+            )
+            SELECT {_REQUEST_COLUMNS}, COUNT(*) OVER () AS total FROM ordered WHERE {wanted}
+            ORDER BY upcoming DESC, CASE WHEN upcoming THEN due END ASC, CASE WHEN NOT upcoming THEN due END DESC,
+                id DESC
+            LIMIT ? OFFSET ?""",
+            (
+                channel.platform,
+                channel.workspace_id,
+                channel.channel_id,
+                RequestState.AWAITING_CONFIRMATION,
+                RequestState.DISCARDED,
+                user_id,
+                user_id,
+                account_id,
+                account_id,
+                limit,
+                offset,
+            ),
+        )
+        if not rows and offset:  # a page past the end: how many there are, for the reply to say so
+            _, total = await self.channel_queue(channel, view=view, user_id=user_id, account_id=account_id, limit=1)
+            return [], total
+        return [_request(row) for row in rows], int(rows[0]["total"]) if rows else 0
+
     # Posts
 
     async def posts_of(self, request_ids: Sequence[int]) -> dict[int, list[StoredPost]]:

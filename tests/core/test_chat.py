@@ -192,8 +192,10 @@ async def test_posts_cancel_and_reschedule(chat: ChatHarness, sandbox: SandboxSe
     await chat.say("/post https://e.com/v.mp4 to acc_123, acc_456 at tomorrow noon -- first")
     await chat.say("/post https://e.com/w.mp4 to acc_1 at friday 9am -- second")
     listing = await chat.say("/posts")
-    assert "#2 video, 1 file · Fri 4 December 2026, 09:00 EST (America/New_York)" in listing.text
-    assert "#1 video, 1 file · Sun 29 November 2026, 12:00 EST" in listing.text
+    assert listing.text.splitlines()[1:] == [
+        "#1 · Sun 29 November 2026, 12:00 EST (America/New_York) · Brand TikTok, Brand Instagram · scheduled · “first”",
+        "#2 · Fri 4 December 2026, 09:00 EST (America/New_York) · Demo TikTok · scheduled · “second”",
+    ]
     posts = await runtime.ctx.storage.posts_of([1, 2])
     first_ids = [p.id for p in posts[1]]
 
