@@ -389,4 +389,5 @@ def _account(item: Any) -> Account:
         name=str(item.get("name") or ""),
         username=str(item.get("username") or ""),
         status=str(item.get("accountStatus") or item.get("status") or "ready"),
+        warmup_day=item["warmupDay"] if isinstance(item.get("warmupDay"), int) else None,
     )

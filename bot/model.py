@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Literal
 
 ContentType = Literal["video", "slideshow"]
+WARMUP_DAYS = 7  # Infinipost warms a new account up for a week before it posts
 CONTENT_TYPES: tuple[ContentType, ...] = ("video", "slideshow")
 SLIDE_SECONDS = (4, 6, 8)  # the seconds each image of a slideshow may be shown, as Infinipost takes them
 
@@ -129,6 +130,19 @@ class Account:
     name: str = ""
     username: str = ""
     status: str = "ready"
+    warmup_day: int | None = None  # of Infinipost's 7-day warm-up; 0: not started
+
+    @property
+    def readiness(self) -> str:
+        """What Infinipost says of the account, in words: `ready`, `warming up: day 3 of 7`..."""
+        day = f": day {self.warmup_day} of {WARMUP_DAYS}" if self.warmup_day else ""
+        return {
+            "ready": "ready",
+            "warming_up": f"warming up{day}",
+            "created_pending_warmup": "created; its warm-up has not started",
+            "pending_creation": "being created",
+            "cancelled": "cancelled",
+        }.get(self.status, f"not ready: {self.status}")
 
     @property
     def label(self) -> str:

@@ -50,7 +50,7 @@ RENDER_TIME = timedelta(minutes=3)
 
 
 def seed_accounts() -> dict[str, dict[str, Any]]:
-    """Ready accounts, one per platform plus the one the examples call acc_1."""
+    """Ready accounts, one per platform plus the one the examples call acc_1, and one still warming up."""
     base = {
         "phoneId": "phone_sandbox",
         "bio": "",
@@ -80,6 +80,15 @@ def seed_accounts() -> dict[str, dict[str, Any]]:
             "platform": "tiktok",
             "name": "Demo TikTok",
             "username": "demo",
+        },
+        "acc_789": {  # a new account in its warm-up: listed, but no post goes to it yet
+            **base,
+            "accountId": "acc_789",
+            "platform": "tiktok",
+            "name": "Fresh TikTok",
+            "username": "fresh",
+            "accountStatus": "warming_up",
+            "warmupDay": 3,
         },
     }
 

@@ -28,7 +28,9 @@ from bot.dates.words import MONTH_NAMES
 from bot.dates.zones import abbreviation_meanings, ambiguity, zone
 from bot.errors import InvalidTime
 
-__all__ = ["DateOrder", "date_order", "format_local", "parse_when", "to_utc_iso", "warm_up", "zone"]
+__all__ = [
+    "DateOrder", "date_order", "format_local", "parse_when", "reads_as_time", "to_utc_iso", "warm_up", "zone",
+]  # fmt: skip
 
 MAX_AHEAD = timedelta(days=365)
 MAX_PHRASE = 200  # characters; longer is no time phrase, and is not echoed back
@@ -70,6 +72,18 @@ def _instant(phrase: str, *, now: datetime, tz: ZoneInfo, locale: str | None) ->
     if part is not None:
         raise PhraseProblem(f"I could not be sure of {part} in `{written}`; write it out plainly")
     return _checked(instant, written, now=now, tz=tz)
+
+
+def reads_as_time(phrase: str) -> bool:
+    """Whether every word of `phrase` is a word of time phrases, whatever it then means (`tomorrow 9am`, `eod`,
+    `friday 25:00`), as against a caption or an account name: how `/post` tells a time that has no `at` before
+    it."""
+    text = normalise(" ".join(phrase.split()))
+    try:
+        pieces = scan(text, phrase=phrase, own=ZoneInfo("UTC"), year=datetime.now(UTC).year)
+    except PhraseProblem as problem:
+        return not problem.unplaced  # `9am Mars/Olympus`: a time, whose zone is then explained
+    return any(piece.kind != "filler" for piece in pieces)
 
 
 def _checked(instant: datetime, phrase: str, *, now: datetime, tz: ZoneInfo) -> datetime:

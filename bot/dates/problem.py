@@ -10,7 +10,8 @@ class PhraseProblem(Exception):
     instead. `parse_when` keeps only the examples that it accepts itself, then raises InvalidTime.
     """
 
-    def __init__(self, message: str, *, examples: tuple[str, ...] = ()) -> None:
+    def __init__(self, message: str, *, examples: tuple[str, ...] = (), unplaced: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.examples = examples
+        self.unplaced = unplaced  # a word that is no word of time phrases at all

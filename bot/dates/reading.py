@@ -232,15 +232,18 @@ def scan(text: str, *, phrase: str, own: ZoneInfo, year: int) -> list[Piece]:
         if piece is None:
             word = text[pos:].split(" ", 1)[0]
             if word in ("am", "pm"):
-                raise PhraseProblem(f"`{phrase}` says am or pm where there is no hour for it", examples=())
+                raise PhraseProblem(f"`{phrase}` says am or pm where there is no hour for it", unplaced=True)
             if word == "in":
-                raise PhraseProblem(f"I could not read the duration in `{phrase}`", examples=("in 90 minutes",))
+                raise PhraseProblem(
+                    f"I could not read the duration in `{phrase}`", examples=("in 90 minutes",), unplaced=True
+                )
             if word.isalpha() and 2 <= len(word) <= 5 and pieces and pieces[-1].kind == "clock":
                 raise PhraseProblem(  # most likely meant as a time zone
                     f"`{word}` in `{phrase}` is not a time zone I know; write an IANA name such as `Europe/London`",
                     examples=(text.replace(word, "Europe/London", 1), text.replace(word, "", 1).strip()),
+                    unplaced=True,
                 )
-            raise PhraseProblem(f"I could not place `{word}` in `{phrase}`", examples=())
+            raise PhraseProblem(f"I could not place `{word}` in `{phrase}`", unplaced=True)
         pieces.append(piece)
         pos = piece.end
     return pieces

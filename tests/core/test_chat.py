@@ -265,7 +265,7 @@ async def test_channel_defaults_need_an_admin_and_then_apply(chat: ChatHarness, 
     await chat.say("/accounts default brand-tiktok", caller=admin)
     await chat.say("/accounts alias launch acc_456", caller=admin)
     listing = await chat.say("/accounts")
-    assert "`acc_123` Brand TikTok (@brand-tiktok) on TikTok · default here" in listing.text
+    assert "`acc_123` Brand TikTok (@brand-tiktok) on TikTok · ready, default here" in listing.text
     assert "also `launch`" in listing.text
     await chat.say("/post https://e.com/v.mp4 at 9am")
     await chat.say("/post https://e.com/v.mp4 to launch at 9am")
@@ -319,7 +319,7 @@ async def test_aliases_ignore_case_and_a_leading_at(chat: ChatHarness, sandbox: 
     assert "`Main` now means Brand Instagram" in replaced.text
     assert "it replaces `main`, which meant `acc_123`" in replaced.text
     listing = (await chat.say("/accounts")).text
-    assert "`acc_123` Brand TikTok (@brand-tiktok) on TikTok\n" in listing
+    assert "`acc_123` Brand TikTok (@brand-tiktok) on TikTok · ready\n" in listing
     assert "Brand Instagram (@brand-ig) on Instagram · also `Main`, `launch`" in listing
     for target in ("@launch", "MAIN", "main", "@demo"):
         assert not (await chat.say(f"/post https://e.com/v.mp4 to {target} at 9am")).error
