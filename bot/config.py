@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -174,6 +175,15 @@ class Settings(BaseSettings):
         """The servers whose members may use the bot (and the operator's API key): those the commands are
         registered in, and those allowed besides when the commands are registered globally."""
         return tuple(dict.fromkeys(self.discord_guild_ids + self.discord_allowed_guild_ids))
+
+    @property
+    def api_identity(self) -> str:
+        """Which Infinipost, and whose: requests are stamped with it, and only this one's are tracked and changed.
+        A key is told by a short hash of it, never the key itself."""
+        if self.api_key is None:
+            return "sandbox"
+        digest = hashlib.sha256(self.api_key.get_secret_value().encode()).hexdigest()[:12]
+        return f"{self.api_url} key:{digest}"
 
     @property
     def uses_sandbox(self) -> bool:

@@ -145,8 +145,8 @@ async def _target(ctx: Context, target: str, caller: Caller, *, verb: str) -> tu
         posts = [post] if post else []
     if stored is None or stored.channel.workspace_id != caller.workspace_id:
         raise UsageError(f"I have no post `{target}`. `/posts` lists this channel's posts with their IDs.")
-    if stored.api and stored.api != ctx.storage.api:
-        where = "the sandbox" if stored.api == "sandbox" else "another Infinipost"
+    if not ctx.storage.is_ours(stored):
+        where = "the sandbox" if stored.api == "sandbox" else "another Infinipost (or with another API key)"
         raise UsageError(f"Request #{stored.id} was made in {where}, not the Infinipost the bot uses now.")
     if stored.user_id != caller.user_id and not caller.is_admin:
         raise NotAllowed(f"Only {stored.user_name}, who scheduled it, or an admin can {verb} request #{stored.id}.")

@@ -30,6 +30,7 @@ USAGE = (
     "an account (`/posts @brand-ig`); `refresh` asks Infinipost for news first; `/posts more` shows the next page."
 )
 VIEWS = ("upcoming", "past", "failed")
+ELSEWHERE = "made in another Infinipost (the sandbox, another URL or key): shown as last seen"
 
 STATE_TEXT = {
     RequestState.RECEIVED: "fetching its files",
@@ -124,7 +125,8 @@ async def list_posts(ctx: Context, command: Command) -> Reply:
     requests, total, posts = await page()
     unread = 0
     if listing.refresh:  # then the page again: news moves posts from upcoming to recent
-        unread = await refresh(ctx, [p for group in posts.values() for p in group if not p.status.is_final])
+        ours = [r.id for r in requests if ctx.storage.is_ours(r)]  # another Infinipost's posts are not asked about
+        unread = await refresh(ctx, [p for r in ours for p in posts.get(r, []) if not p.status.is_final])
         requests, total, posts = await page()
     ctx.listings[_whose(caller)] = f"{listing.arguments} page {listing.page}"
     if not requests:
@@ -132,7 +134,9 @@ async def list_posts(ctx: Context, command: Command) -> Reply:
     lines = [_heading(listing, tz)]
     if unread:
         lines.insert(0, f"Infinipost did not answer about {unread} post(s); their statuses are as last seen.")
-    lines += [describe(stored, posts.get(stored.id, []), tz) for stored in requests]
+    for stored in requests:
+        line = describe(stored, posts.get(stored.id, []), tz)
+        lines.append(line if ctx.storage.is_ours(stored) else f"{line} · {ELSEWHERE}")
     shown = (listing.page - 1) * PAGE + len(requests)
     more = None
     if shown < total:

@@ -82,8 +82,9 @@ async def start_runtime(
     `transport`, `api_timeout` and `api_backoff` tune the Infinipost client (tests make them short).
     """
     async with AsyncExitStack() as stack:
-        api_name = "sandbox" if settings.api_key is None else settings.api_url
-        storage = await Storage.open(settings.database, clock=clock, api=api_name)
+        storage = await Storage.open(
+            settings.database, clock=clock, api=settings.api_identity, legacy_api=settings.api_url
+        )
         stack.push_async_callback(storage.close)
         sandbox = None
         if settings.api_key is None:

@@ -46,7 +46,9 @@ _REQUEST_COLUMNS = (
     "id, platform, workspace_id, channel_id, user_id, user_name, command_text, request_json, state, "
     "confirm_token, error, created_at, sent_at, announcement_ref, reconcile_attempts, api"
 )
-_OURS = "(api = ? OR api = '')"  # requests made through this process's Infinipost, or before it was recorded
+# Requests made through this process's Infinipost (its own stamp, or the URL alone it was stamped with before
+# keys were told apart), or before the API was recorded at all.
+_OURS = "(api IN (?, ?) OR api = '')"
 _POST_COLUMNS = (
     "id, request_id, account_id, account_label, status, scheduled_time, posted_at, next_check_at, checks, delay_warned"
 )
@@ -61,19 +63,38 @@ def _utc_now() -> datetime:
 class Storage:
     """Domain-named reads and writes. Open with `await Storage.open(path)`; `":memory:"` works for tests."""
 
-    def __init__(self, db: aiosqlite.Connection, *, clock: Callable[[], datetime] = _utc_now, api: str = "") -> None:
+    def __init__(
+        self,
+        db: aiosqlite.Connection,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+        api: str = "",
+        legacy_api: str | None = None,
+    ) -> None:
         self._db = db
         self._lock = asyncio.Lock()
         self._now = clock
         # The Infinipost this process talks to ("sandbox" or a URL): requests are stamped with it, and only its
         # own are tracked, so that trying the sandbox and then the real API in one database cannot mix them.
         self.api = api
+        self._ours = (api, legacy_api or api)
         # Zones, channel settings and aliases are read by every command and written only through this object,
         # so they are kept in memory once read (the bot is the database's only user).
         self._settings: dict[tuple[str, ...], Any] = {}
 
+    def is_ours(self, stored: StoredRequest) -> bool:
+        """Whether a request was made through the Infinipost (URL and key) this process uses."""
+        return not stored.api or stored.api in self._ours
+
     @classmethod
-    async def open(cls, path: Path | str, *, clock: Callable[[], datetime] = _utc_now, api: str = "") -> Self:
+    async def open(
+        cls,
+        path: Path | str,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+        api: str = "",
+        legacy_api: str | None = None,
+    ) -> Self:
         """Open (creating it and its folder if need be) and migrate the database. Raises StorageError with one
         sentence saying what to fix: a folder, a file that is not SQLite, a place the bot cannot write."""
         if str(path) != ":memory:":
@@ -101,7 +122,7 @@ class Storage:
             raise StorageError(
                 f"Cannot use the database at {path} ({exc}); set BOT_DATABASE to a file the bot may write."
             ) from exc
-        return cls(db, clock=clock, api=api)
+        return cls(db, clock=clock, api=api, legacy_api=legacy_api)
 
     async def close(self) -> None:
         await self._db.close()
@@ -228,7 +249,7 @@ class Storage:
         """At start-up: requests the last process left receiving their uploads, or sending to this Infinipost."""
         rows = await self._rows(
             f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE state = ? OR (state = ? AND {_OURS}) ORDER BY id",
-            (RequestState.RECEIVED, RequestState.SENDING, self.api),
+            (RequestState.RECEIVED, RequestState.SENDING, *self._ours),
         )
         return [_request(row) for row in rows]
 
@@ -297,7 +318,7 @@ class Storage:
         cutoff = to_db_time(before or self._now() + timedelta(days=1))
         rows = await self._rows(
             f"SELECT id FROM requests WHERE state = ? AND updated_at < ? AND {_OURS}",
-            (RequestState.SENDING, cutoff, self.api),
+            (RequestState.SENDING, cutoff, *self._ours),
         )
         ids = [int(row["id"]) for row in rows]
         if ids:
@@ -451,7 +472,7 @@ class Storage:
         rows = await self._rows(
             f"SELECT {_POST_COLUMNS} FROM posts WHERE next_check_at <= ? "
             f"AND request_id IN (SELECT id FROM requests WHERE {_OURS}) ORDER BY next_check_at LIMIT ?",
-            (to_db_time(now), self.api, limit),
+            (to_db_time(now), *self._ours, limit),
         )
         return [_post(row) for row in rows]
 
@@ -463,7 +484,7 @@ class Storage:
         rows = await self._rows(
             f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE state = ? AND next_reconcile_at <= ? AND {_OURS} "
             "ORDER BY id",
-            (RequestState.UNCONFIRMED, to_db_time(now), self.api),
+            (RequestState.UNCONFIRMED, to_db_time(now), *self._ours),
         )
         return [_request(row) for row in rows]
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from bot.runtime import start_runtime
 from bot.sandbox import SandboxServer
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, make_settings
 from tests.fakes.chat import ChatHarness
 
 
@@ -78,3 +81,30 @@ async def test_posts_more_without_a_list_says_what_to_do(chat: ChatHarness) -> N
     reply = await chat.say("/posts more")
     assert reply.error
     assert "send `/posts` first" in reply.text
+
+
+async def test_pointing_the_bot_at_another_infinipost_never_rewrites_earlier_posts(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    settings = make_settings(tmp_path)  # no key: the built-in sandbox, kept beside the database
+    async with start_runtime(settings, clock=clock, workers=False) as runtime:
+        chat = ChatHarness(runtime.core)
+        await schedule(chat, "in 3 days", "from-the-sandbox")
+    async with SandboxServer(clock=clock) as real:  # then the bot is given a real key and URL
+        keyed = make_settings(tmp_path, api_key="sk_live_real", api_url=real.url)
+        async with start_runtime(keyed, clock=clock, workers=False) as runtime:
+            chat = ChatHarness(runtime.core)
+            listing = await chat.say("/posts refresh")
+            assert "scheduled · “from-the-sandbox” · made in another Infinipost" in listing.text
+            refused = await chat.say("/cancel #1")
+            assert refused.error
+            assert "was made in the sandbox, not the Infinipost the bot uses now" in refused.text
+            [post] = (await runtime.ctx.storage.posts_of([1]))[1]
+            assert post.status == "scheduled"
+        assert not [r for r in real.state.received if r.path.startswith("/v1/posts/")]  # never asked about it
+        again = make_settings(tmp_path, api_key="sk_live_other", api_url=real.url)  # same URL, another key
+        async with start_runtime(again, clock=clock, workers=False) as runtime:
+            await schedule(ChatHarness(runtime.core), "in 4 days", "first-key")
+        async with start_runtime(keyed, clock=clock, workers=False) as runtime:
+            listing = (await ChatHarness(runtime.core).say("/posts")).text
+            assert "“first-key” · made in another Infinipost" in listing
