@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core import Core
 from bot.dates import format_local
-from bot.model import Caller, ChannelRef, Command, MessageRef, Reply
+from bot.model import PREVIEW_LABELS, Caller, ChannelRef, Command, MessageRef, Reply
 from bot.notices import Notice, Style, render
 from bot.texts import COMMANDS
 
@@ -149,7 +149,13 @@ class ConsoleAdapter:
         print(reply.text, file=self._out, flush=True)
         if reply.confirm_token:
             self._pending_token = reply.confirm_token
-            print("Send it? Type yes to schedule it, or no to drop it.", file=self._out, flush=True)
+            yes, no = reply.confirm_labels
+            question = (
+                "Send it? Type yes to schedule it, or no to drop it."
+                if (yes, no) == PREVIEW_LABELS
+                else f"Type yes to {yes.lower()}, or no to {no.lower()}."
+            )
+            print(question, file=self._out, flush=True)
 
 
 async def stdin_lines() -> str:

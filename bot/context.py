@@ -34,6 +34,8 @@ class Context:
     places: Places = field(default_factory=Places)
     # Each person's last `/posts` in each channel, for `/posts more`: a page is for them, not for the channel.
     listings: dict[tuple[str, str, str, str], str] = field(default_factory=dict)  # -> its `/posts` arguments
+    # `/cancel` questions waiting for an answer: token -> (what to cancel, who asked, when)
+    confirmations: dict[str, tuple[str, tuple[str, str, str], datetime]] = field(default_factory=dict)
     # The tracker and `/posts refresh` may learn the same news at once; it must be told once.
     tracking_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 

@@ -58,6 +58,17 @@ async def _help(ctx: Context, command: Command) -> Reply:
     return Reply(text=help_text(command.text))
 
 
+def _answer(*, yes: bool) -> Handler:
+    """The handler of a yes or no button, by the question it answers: a `/cancel`'s or a preview's."""
+
+    async def answer(ctx: Context, command: Command) -> Reply:
+        if command.text.strip().startswith(manage.CANCEL_PREFIX):
+            return await (manage.confirm_cancel if yes else manage.keep)(ctx, command)
+        return await (posting.confirm if yes else posting.discard)(ctx, command)
+
+    return answer
+
+
 HANDLERS: dict[str, Handler] = {
     "post": posting.post,
     "posts": queue.list_posts,
@@ -66,9 +77,9 @@ HANDLERS: dict[str, Handler] = {
     "accounts": preferences.accounts,
     "timezone": preferences.timezone,
     "help": _help,
-    # Not typed by people: the Schedule / Cancel buttons of a preview.
-    "confirm": posting.confirm,
-    "discard": posting.discard,
+    # Not typed by people: the yes and no buttons of a preview, or of a `/cancel` of several posts.
+    "confirm": _answer(yes=True),
+    "discard": _answer(yes=False),
 }
 assert set(COMMANDS) <= set(HANDLERS)
 

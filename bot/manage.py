@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import replace
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.context import Context
 from bot.dates import format_local, parse_when
@@ -23,15 +25,73 @@ from storage.records import RequestState, StoredPost, StoredRequest
 
 logger = logging.getLogger(__name__)
 
+CANCEL_PREFIX = "cancel-"  # what tells a `/cancel` question's token from a preview's
+CONFIRMATION_LIFETIME = timedelta(minutes=15)
+
 
 async def cancel(ctx: Context, command: Command) -> Reply:
+    """`/cancel <post-id | #request>`. A request with several posts to cancel is asked about first, listing them."""
     target = command.text.strip().strip("`")  # an ID copied from the bot's own replies keeps its backticks
     if not target or len(target.split()) != 1:
         raise BadCommand("`/cancel` takes one post ID or request number: `/cancel <post-id>` or `/cancel #<request>`.")
-    stored, posts = await _target(ctx, target, command.caller, verb="cancel")
+    stored, pending = await _cancellable(ctx, target, command.caller)
+    if len(pending) == 1:
+        return await _cancel(ctx, command.caller, stored, pending)
+    token = CANCEL_PREFIX + secrets.token_urlsafe(12)
+    ctx.confirmations[token] = (target, _whose(command.caller), ctx.clock())
+    tz = await ctx.zone_of(command.caller)
+    lines = [f"Cancel these {len(pending)} posts of request #{stored.id}?"]
+    lines += [f"• `{p.id}` {p.account_label}, {_at(p, tz)}" for p in pending]
+    return Reply(
+        title=f"Cancel {len(pending)} posts?",
+        text="\n".join(lines),
+        confirm_token=token,
+        confirm_labels=("Cancel them", "Keep them"),
+    )
+
+
+async def confirm_cancel(ctx: Context, command: Command) -> Reply:
+    """ "Cancel them" (or `yes`) under a `/cancel` that listed several posts: only its author's, once."""
+    target = _confirmation(ctx, command)
+    stored, pending = await _cancellable(ctx, target, command.caller)
+    return await _cancel(ctx, command.caller, stored, pending)
+
+
+async def keep(ctx: Context, command: Command) -> Reply:
+    """ "Keep them" (or `no`) under a `/cancel` that listed several posts."""
+    target = _confirmation(ctx, command)
+    return Reply(text=f"Kept `{target}`: nothing was cancelled.")
+
+
+def _confirmation(ctx: Context, command: Command) -> str:
+    token = command.text.strip()
+    target, whose, asked = ctx.confirmations.get(token, ("", (), None))
+    if asked is None or ctx.clock() - asked > CONFIRMATION_LIFETIME:
+        ctx.confirmations.pop(token, None)
+        raise UsageError("That question has expired; nothing was cancelled. Send `/cancel` again.")
+    if whose != _whose(command.caller):
+        raise NotAllowed("Only the person who asked to cancel can answer this.")
+    del ctx.confirmations[token]
+    return str(target)
+
+
+def _whose(caller: Caller) -> tuple[str, str, str]:
+    return (caller.platform, caller.workspace_id, caller.user_id)
+
+
+def _at(post: StoredPost, tz: ZoneInfo) -> str:
+    return format_local(post.scheduled_time, tz) if post.scheduled_time else "right away"
+
+
+async def _cancellable(ctx: Context, target: str, caller: Caller) -> tuple[StoredRequest, list[StoredPost]]:
+    stored, posts = await _target(ctx, target, caller, verb="cancel")
     pending = [p for p in posts if not p.status.is_final]
     if not pending:
         raise UsageError(f"Nothing to cancel in request #{stored.id}: {_finals(posts)}.")
+    return stored, pending
+
+
+async def _cancel(ctx: Context, caller: Caller, stored: StoredRequest, pending: list[StoredPost]) -> Reply:
     try:
         result = await ctx.api.delete_posts([p.id for p in pending])
     except ApiUnconfirmed:
@@ -46,7 +106,7 @@ async def cancel(ctx: Context, command: Command) -> Reply:
         async with ctx.tracking_lock:
             await ctx.storage.update_posts(
                 after,
-                audit=(command.caller, "cancel", stored.id, {"posts": [p.id for p in cancelled]}),
+                audit=(caller, "cancel", stored.id, {"posts": [p.id for p in cancelled]}),
                 notices=[await announcement_update(ctx, stored, after)],
             )
         ctx.outbox.wake()

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Literal
 
 ContentType = Literal["video", "slideshow"]
+PREVIEW_LABELS = ("Schedule", "Cancel")  # the buttons under a /post preview
 WARMUP_DAYS = 7  # Infinipost warms a new account up for a week before it posts
 CONTENT_TYPES: tuple[ContentType, ...] = ("video", "slideshow")
 SLIDE_SECONDS = (4, 6, 8)  # the seconds each image of a slideshow may be shown, as Infinipost takes them
@@ -203,6 +204,7 @@ class Reply:
     title: str | None = None
     fields: tuple[tuple[str, str], ...] = ()
     confirm_token: str | None = None
+    confirm_labels: tuple[str, str] = PREVIEW_LABELS  # the yes and no buttons under `confirm_token`
     sandbox: bool = False
     more: str | None = None  # `/posts` arguments that show the next page: adapters draw a More button
 

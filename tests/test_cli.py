@@ -95,6 +95,7 @@ def test_scripted_console_schedules_and_lists_against_the_sandbox(tmp_path: Path
             "yes",
             "/posts",
             "/cancel #1",
+            "yes",
         ]
     )
     result = run(["console"], tmp_path, stdin=script + "\n")
@@ -105,6 +106,7 @@ def test_scripted_console_schedules_and_lists_against_the_sandbox(tmp_path: Path
     assert out.count("Schedule this post?") == 4
     assert out.count("[sandbox] Scheduled") == 4
     assert out.count("📣 #console:") == 4  # each announcement printed
+    assert "Type yes to cancel them, or no to keep them." in out  # request #1 has two posts: asked first
     assert "Cancelled `post_" in out
     with sqlite3.connect(tmp_path / "data" / "bot.db") as db:
         states = [row[0] for row in db.execute("SELECT state FROM requests ORDER BY id")]

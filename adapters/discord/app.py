@@ -583,7 +583,7 @@ async def _fill(interaction: discord.Interaction[Any], reply: Reply) -> None:
     """The answer after a deferral becomes the deferred message itself: the private "thinking" message, or the
     preview whose button was pressed (its buttons then go, unless the answer brings its own)."""
     rendered = reply_message(reply)
-    view = preview_view(interaction.user.id, reply.confirm_token) if reply.confirm_token else None
+    view = preview_view(interaction.user.id, reply.confirm_token, reply.confirm_labels) if reply.confirm_token else None
     try:
         await interaction.edit_original_response(
             content=rendered.content, embeds=rendered.embeds, view=view, allowed_mentions=rendered.mentions

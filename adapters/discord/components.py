@@ -62,14 +62,12 @@ class DiscordClient(discord.Client):
 
 
 class PreviewButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=PREVIEW_TEMPLATE):
-    """Schedule or Cancel on a preview. Everything needed is in the custom_id, so it works after a restart."""
+    """The yes or no button of a question (Schedule or Cancel on a preview, Cancel them or Keep them under a
+    `/cancel`). Everything needed is in the custom_id, so it works after a restart."""
 
-    def __init__(self, action: str, author_id: int, token: str) -> None:
-        label, style = (
-            ("Schedule", discord.ButtonStyle.success)
-            if action == "confirm"
-            else ("Cancel", discord.ButtonStyle.secondary)
-        )
+    def __init__(self, action: str, author_id: int, token: str, label: str = "") -> None:
+        style = discord.ButtonStyle.success if action == "confirm" else discord.ButtonStyle.secondary
+        label = label or ("Schedule" if action == "confirm" else "Cancel")
         super().__init__(discord.ui.Button(label=label, style=style, custom_id=f"post:{action}:{author_id}:{token}"))
         self.action = action
         self.author_id = author_id
@@ -87,11 +85,11 @@ class PreviewButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], 
             await client.on_preview(interaction, action=self.action, author_id=self.author_id, token=self.token)
 
 
-def preview_view(author_id: int, token: str) -> discord.ui.View:
-    """The buttons under a preview; only its author sees the ephemeral preview, and the core checks it too."""
+def preview_view(author_id: int, token: str, labels: tuple[str, str]) -> discord.ui.View:
+    """The buttons under a question; only its author sees the ephemeral message, and the core checks it too."""
     view = discord.ui.View(timeout=None)
-    view.add_item(PreviewButton("confirm", author_id, token))
-    view.add_item(PreviewButton("discard", author_id, token))
+    view.add_item(PreviewButton("confirm", author_id, token, labels[0]))
+    view.add_item(PreviewButton("discard", author_id, token, labels[1]))
     return view
 
 

@@ -826,12 +826,7 @@ async def test_message_command_answers_in_time_when_discord_is_slow_to_give_role
 
 async def preview_of(bot: DiscordBot, **options: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """Send a /post and return its preview message as Discord stores it, and the preview's answer body."""
-    payload = bot.interact(bot.fake.slash("post", **options))
-    answer = await bot.answer(payload)
-    message_id = int(
-        next(iter(m for m in bot.fake.messages.values() if m["interaction_metadata"]["id"] == payload["id"]))["id"]
-    )
-    return bot.fake.messages[message_id], answer.body
+    return await message_of(bot, bot.interact(bot.fake.slash("post", **options)))
 
 
 async def test_confirm_buttons_send_once_and_only_for_the_author(
@@ -1320,3 +1315,23 @@ async def test_a_form_refused_with_a_body_that_is_not_json_is_logged_and_forgott
     await bot.fake.wait_for(lambda: "could not open the post form (HTTP 403, code 0)" in caplog.text)
     assert bot.adapter.client.open_forms == set()
     no_tracebacks(caplog)
+
+
+async def test_cancelling_several_posts_is_asked_with_buttons(bot: DiscordBot) -> None:
+    await bot.run("post", url="https://e.com/v.mp4", accounts="acc_123, acc_456", when="friday 9am")
+    question, body = await message_of(bot, bot.interact(bot.fake.slash("cancel", target="#1")))
+    assert "Cancel these 2 posts of request #1?" in text_of(body)
+    [row] = body["components"]
+    assert [b["label"] for b in row["components"]] == ["Cancel them", "Keep them"]
+    assert len(bot.sandbox.state.posts) == 2
+    press = bot.interact(bot.fake.press(question, "Cancel them"))
+    assert await bot.callback(press) == {"type": 6}
+    assert text_of((await bot.answer(press)).body).count("Cancelled `post_") == 2
+    assert bot.sandbox.state.posts == {}
+
+
+async def message_of(bot: DiscordBot, payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The private message an interaction was answered with, as Discord stores it, and the answer's body."""
+    answer = await bot.answer(payload)
+    stored = next(m for m in bot.fake.messages.values() if m["interaction_metadata"]["id"] == payload["id"])
+    return stored, answer.body

@@ -542,3 +542,19 @@ async def test_the_events_url_answers_slacks_challenge_and_hears_an_uninstall(
     response = await slack.send(event, {"Content-Type": "application/json", **sign(event)})
     assert response.status_code == 200
     assert "app_uninstalled for workspace T1" in caplog.text
+
+
+async def test_cancelling_several_posts_is_asked_with_buttons(slack: SlackBot) -> None:
+    await slack.command("/post", "https://e.com/v.mp4 to acc_123, acc_456 at friday 9am")
+    await slack.reply()
+    await slack.command("/cancel", "#1")
+    question = await slack.reply(2)
+    assert question["text"].startswith("Cancel these 2 posts of request #1?")
+    actions = next(b for b in question["blocks"] if b["type"] == "actions")
+    yes, no = actions["elements"]
+    assert (yes["text"]["text"], no["text"]["text"]) == ("Cancel them", "Keep them")
+    assert len(slack.sandbox.state.posts) == 2
+    await slack.interact(block_action(slack.fake, "post_confirm", yes["value"]))
+    done = await slack.reply(3)
+    assert done["text"].count("Cancelled `post_") == 2
+    assert slack.sandbox.state.posts == {}

@@ -203,7 +203,12 @@ async def test_posts_cancel_and_reschedule(chat: ChatHarness, sandbox: SandboxSe
     assert refused.error
     assert "Only user-U1" in refused.text
 
-    cancelled = await chat.say("/cancel #1")
+    question = await chat.say("/cancel #1")  # two posts: asked first, listing them
+    assert question.confirm_labels == ("Cancel them", "Keep them")
+    assert question.text.splitlines()[0] == "Cancel these 2 posts of request #1?"
+    assert all(f"• `{i}` " in question.text for i in first_ids)
+    assert all(i in sandbox.state.posts for i in first_ids)  # nothing cancelled yet
+    cancelled = await chat.say(f"/confirm {question.confirm_token}")
     assert all(f"Cancelled `{i}`" in cancelled.text for i in first_ids)
     assert all(i not in sandbox.state.posts for i in first_ids)
     assert "🚫 cancelled" in chat.channel[-1].text  # the announcement is edited
@@ -495,3 +500,25 @@ async def test_a_form_choice_no_form_offers_is_refused_before_infinipost(
     assert reply.error
     assert says in reply.text
     assert [r for r in sandbox.state.received if r.path.startswith("/v1/")] == []
+
+
+async def test_cancelling_a_request_of_several_posts_is_asked_and_answered_once(
+    chat: ChatHarness, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    await chat.say("/post https://e.com/v.mp4 to acc_123, acc_1 at tomorrow noon -- two accounts")
+    question = await chat.say("/cancel #1")
+    assert question.confirm_token
+    other = await chat.say(f"/confirm {question.confirm_token}", caller=chat.caller("U2", is_admin=True))
+    assert other.error
+    assert "Only the person who asked to cancel can answer this" in other.text
+    kept = await chat.say(f"/discard {question.confirm_token}")
+    assert kept.text == "Kept `#1`: nothing was cancelled."
+    assert len(sandbox.state.posts) == 2
+    late = await chat.say(f"/confirm {question.confirm_token}")  # the question was answered: no second answer
+    assert late.error
+    assert "expired; nothing was cancelled" in late.text
+    again = await chat.say("/cancel #1")
+    clock.advance(minutes=20)
+    expired = await chat.say(f"/confirm {again.confirm_token}")
+    assert "That question has expired; nothing was cancelled. Send `/cancel` again." in expired.text
+    assert len(sandbox.state.posts) == 2
