@@ -1,7 +1,8 @@
 """The console adapter: chat with the bot in a terminal, or script it through standard input.
 
-One user, one channel. Lines are commands (`/post ...`, or without the slash); `yes` / `no` answer the last
-preview. Channel notices are printed as they are delivered.
+One user, one channel. Lines are commands (`/post ...`, or without the slash); `yes` / `no` (or `ok`, `send`,
+`cancel`, ...) answer the last preview, and `\n` in a line is a line break (for captions on several lines).
+Channel notices are printed as they are delivered.
 """
 
 from __future__ import annotations
@@ -16,18 +17,19 @@ from zoneinfo import ZoneInfo
 
 from bot.core import Core
 from bot.dates import format_local
-from bot.model import Caller, ChannelRef, Command, MessageRef, Reply
+from bot.model import PREVIEW_LABELS, Caller, ChannelRef, Command, MessageRef, Reply
 from bot.notices import Notice, Style, render
+from bot.texts import COMMANDS
 
 logger = logging.getLogger(__name__)
 
 PLATFORM = "console"
-_YES = {"yes", "y", "/yes", "confirm", "schedule"}
-_NO = {"no", "n", "/no", "cancel it", "drop"}
+_YES = {"yes", "y", "/yes", "ok", "okay", "sure", "send", "send it", "go", "confirm", "schedule"}
+_NO = {"no", "n", "/no", "cancel", "cancel it", "drop", "stop"}
 _QUIT = {"quit", "exit", "/quit", "/exit"}
 
 
-def console_caller() -> Caller:
+def console_caller(*, machine_zone: str | None = None) -> Caller:
     try:
         user = getpass.getuser()
     except (KeyError, OSError):
@@ -39,6 +41,7 @@ def console_caller() -> Caller:
         user_id=user,
         display_name=user,
         is_admin=True,
+        profile_timezone=machine_zone,  # the terminal's "profile": the clock of the machine it runs on
         local_files=True,  # the person at this terminal may post files from this disk
     )
 
@@ -81,9 +84,12 @@ class ConsoleMessenger:
 class ConsoleAdapter:
     """Reads commands line by line and prints the core's replies."""
 
-    def __init__(self, core: Core, *, out: TextIO = sys.stdout, interactive: bool = False) -> None:
+    def __init__(
+        self, core: Core, *, out: TextIO = sys.stdout, interactive: bool = False, machine_zone: str | None = None
+    ) -> None:
         self.core = core
-        self.caller = console_caller()
+        self.caller = console_caller(machine_zone=machine_zone)
+        core.ctx.places.allow(PLATFORM, workspaces=[self.caller.workspace_id])  # the operator's own terminal
         self._out = out
         self._interactive = interactive
         self._pending_token: str | None = None
@@ -120,21 +126,36 @@ class ConsoleAdapter:
         text = line.strip()
         if not text:
             return None
-        if self._pending_token and text.lower() in _YES | _NO:
+        answer = text.lower().strip(" .!")
+        if self._pending_token and answer in _YES | _NO:
             token, self._pending_token = self._pending_token, None
-            name = "confirm" if text.lower() in _YES else "discard"
+            name = "confirm" if answer in _YES else "discard"
             return Command(name=name, caller=self.caller, text=token)
-        if text.lower() in _YES | _NO:
+        if answer in _YES | _NO:
             print("Nothing is waiting for a yes or no. Send a /post to get a preview.", file=self._out, flush=True)
             return None
         name, _, rest = text.lstrip("/").partition(" ")
-        return Command(name=name.lower(), caller=self.caller, text=rest.strip())
+        if self._pending_token and name.lower() not in COMMANDS:
+            print(
+                "A preview is waiting: type yes to schedule it or no to drop it (or send another command).",
+                file=self._out,
+                flush=True,
+            )
+            return None
+        # `\n` typed in a line is a line break: a terminal line cannot hold a real one.
+        return Command(name=name.lower(), caller=self.caller, text=rest.strip().replace("\\n", "\n"))
 
     def render(self, reply: Reply) -> None:
         print(reply.text, file=self._out, flush=True)
         if reply.confirm_token:
             self._pending_token = reply.confirm_token
-            print("Send it? Type yes to schedule it, or no to drop it.", file=self._out, flush=True)
+            yes, no = reply.confirm_labels
+            question = (
+                "Send it? Type yes to schedule it, or no to drop it."
+                if (yes, no) == PREVIEW_LABELS
+                else f"Type yes to {yes.lower()}, or no to {no.lower()}."
+            )
+            print(question, file=self._out, flush=True)
 
 
 async def stdin_lines() -> str:

@@ -7,10 +7,11 @@ import contextlib
 import gc
 import logging
 import signal
+import sys
 from contextlib import AsyncExitStack
 
 from bot.config import Settings
-from bot.runtime import start_runtime
+from bot.runtime import check_api_key, start_runtime
 
 logger = logging.getLogger(__name__)
 
@@ -24,9 +25,12 @@ async def serve(settings: Settings) -> int:
             loop.add_signal_handler(signum, stop.set)
     async with AsyncExitStack() as stack:
         runtime = await stack.enter_async_context(start_runtime(settings))
+        await check_api_key(runtime)
         web = runtime.web  # routes are added before it starts: Slack's, beside the media links
+        slack_http_path = None
         if settings.slack_configured:
             from adapters.slack import SlackAdapter
+            from adapters.slack.app import EVENTS_PATH
 
             slack = SlackAdapter(runtime.core, settings)
             stack.push_async_callback(slack.stop)
@@ -35,6 +39,7 @@ async def serve(settings: Settings) -> int:
                 logger.info("Slack: Socket Mode connected")
             else:
                 slack.mount(web.app)
+                slack_http_path = EVENTS_PATH
                 logger.info("Slack: HTTP mode at POST /slack/events on port %s", settings.http_port)
         discord_bot = None
         if settings.discord_configured:
@@ -45,6 +50,14 @@ async def serve(settings: Settings) -> int:
             await discord_bot.start(on_failure=stop.set)  # a gateway that ends for good stops the process
             logger.info("Discord: logged in; connecting to the gateway")
         await stack.enter_async_context(web)
+        if slack_http_path:
+            public = f"{settings.public_url}{slack_http_path}" if settings.public_url else "BOT_PUBLIC_URL (not set)"
+            print(  # said whatever the log level: it is what the Slack app's settings need
+                f"Slack HTTP mode: listening on http://{web.host}:{web.port}{slack_http_path}; Slack must reach it "
+                f"at {public}",
+                file=sys.stderr,
+                flush=True,
+            )
         # What start-up built lives as long as the process: keep it out of the collector's way, so that full
         # collections during a burst of commands do not walk it again and again.
         gc.freeze()

@@ -53,6 +53,7 @@ async def run() -> list[Row]:
             )
             async with start_runtime(settings, workers=False) as runtime:
                 caller = Caller(platform="bench", workspace_id="T", channel_id="C", user_id="U", display_name="bench")
+                runtime.ctx.places.allow("bench", workspaces=["T"])
 
                 async def post(n: int) -> None:
                     reply = await runtime.core.handle(

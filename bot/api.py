@@ -134,6 +134,10 @@ class InfinipostClient:
             raise ApiUnconfirmed()
         return posts
 
+    async def check_key(self) -> None:
+        """Ask for one post, which any working key may do; raises ApiAuthError when the key is refused."""
+        await self._request("GET", "/posts", params={"limit": "1"})
+
     async def get_post(self, post_id: str) -> RemotePost:
         data = await self._request("GET", f"posts/{post_id}")
         try:
@@ -388,4 +392,5 @@ def _account(item: Any) -> Account:
         name=str(item.get("name") or ""),
         username=str(item.get("username") or ""),
         status=str(item.get("accountStatus") or item.get("status") or "ready"),
+        warmup_day=item["warmupDay"] if isinstance(item.get("warmupDay"), int) else None,
     )

@@ -10,7 +10,9 @@ import sys
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
+from pathlib import Path
 
+import tzlocal
 from pydantic import ValidationError
 
 from bot.config import Settings, describe_settings_error
@@ -39,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(settings, quiet=args.command in ("console", "run", "slack-manifest", "discord-invite"))
     try:
         if args.command == "sandbox":
-            return asyncio.run(_sandbox(args.host, args.port))
+            return asyncio.run(_sandbox(args.host, args.port, args.state))
         if args.command == "console":
             return asyncio.run(_console(settings, interactive=sys.stdin.isatty()))
         if args.command == "run":
@@ -68,8 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser("sandbox", help="serve the built-in Infinipost sandbox API")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8010)
-    when = commands.add_parser("when", help="print the UTC instant each time phrase means")
+    sandbox.add_argument("--state", type=Path, help="keep the sandbox's posts in this SQLite file (default: memory)")
+    when = commands.add_parser(
+        "when", help="print the UTC instant each time phrase means (exit status 1 if any phrase is refused)"
+    )
     when.add_argument("--tz", help="the IANA zone the phrases are read in (default: BOT_DEFAULT_TIMEZONE)")
+    when.add_argument("--locale", help="how numeric dates are written, as a language tag such as en-GB or en-US")
     when.add_argument("--now", help="the current time, ISO 8601 with its UTC offset (default: now)")
     when.add_argument("phrases", nargs="+", metavar="PHRASE")
     return parser
@@ -83,7 +89,7 @@ def _configure_logging(settings: Settings, *, quiet: bool) -> None:
 
 def _when(args: argparse.Namespace) -> int:
     try:
-        tz_name = args.tz or Settings().default_timezone
+        tz_name = args.tz or Settings().default_timezone or "UTC"
         tz = zone(tz_name)
         now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC)
     except ValidationError as exc:
@@ -98,26 +104,32 @@ def _when(args: argparse.Namespace) -> int:
     if now.tzinfo is None:
         print("infinipost-bot when: --now needs its UTC offset, e.g. 2026-11-28T10:00:00-05:00", file=sys.stderr)
         return 2
+    refused = 0
     for phrase in args.phrases:
         try:
-            instant = parse_when(phrase, now=now, tz=tz)
+            instant = parse_when(phrase, now=now, tz=tz, locale=args.locale)
         except BotError as exc:
             print(f"error: {exc.user_message}")
+            refused += 1
             continue
         print(to_utc_iso(instant or now))
-    return 0
+    return 1 if refused else 0
 
 
-async def _sandbox(host: str, port: int) -> int:
+async def _sandbox(host: str, port: int, state: Path | None) -> int:
     from bot.sandbox import SANDBOX_KEY, SandboxServer
 
-    async with SandboxServer(host=host, port=port) as sandbox:
-        print(
-            f"Infinipost sandbox API on {sandbox.url}\n"
-            f"Point the bot at it: INFINIPOST_API_URL={sandbox.url} INFINIPOST_API_KEY={SANDBOX_KEY}",
-            flush=True,
-        )
-        await asyncio.Event().wait()
+    try:
+        async with SandboxServer(host=host, port=port, state_file=state) as sandbox:
+            print(
+                f"Infinipost sandbox API on {sandbox.url}\n"
+                f"Point the bot at it: INFINIPOST_API_URL={sandbox.url} INFINIPOST_API_KEY={SANDBOX_KEY}",
+                flush=True,
+            )
+            await asyncio.Event().wait()
+    except OSError as exc:  # the port: nothing else in there touches the network or the disk
+        print(f"infinipost-bot: cannot listen on {host}:{port} ({exc.strerror}); pass --port", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -134,30 +146,46 @@ def _slack_manifest(settings: Settings, *, socket_mode: bool) -> int:
     return 0
 
 
-def _banner(settings: Settings) -> str:
+def _banner(settings: Settings, zone_name: str, *, machine: bool) -> str:
     if settings.uses_sandbox:
         api = "the built-in Infinipost sandbox (no INFINIPOST_API_KEY set; nothing is really posted)"
     else:
         api = f"the Infinipost API at {settings.api_url}"
-    return f"infinipost-bot console: no chat platform configured, talking to {api}. Type /help, or quit."
+    whose = "this machine's zone" if machine else "BOT_DEFAULT_TIMEZONE" if settings.default_timezone else "UTC"
+    return (
+        f"infinipost-bot console: no chat platform configured, talking to {api}.\n"
+        f"Times are read in {zone_name} ({whose}; `/timezone <zone>` changes it). Type /help, or quit."
+    )
 
 
 async def _console(settings: Settings, *, interactive: bool) -> int:
     from adapters.console import ConsoleAdapter, stdin_lines
-    from bot.runtime import start_runtime
+    from bot.runtime import check_api_key, start_runtime
 
     async with AsyncExitStack() as stack:
         runtime = await stack.enter_async_context(start_runtime(settings))
+        await check_api_key(runtime)
         if settings.media_store == "local":
             # Serves the links of files posted from this disk. Without BOT_PUBLIC_URL only this machine (the
             # sandbox) fetches them, so any free loopback port will do.
             if settings.public_url is None:
                 runtime.web.host, runtime.web.any_port_if_busy = "127.0.0.1", True
             await stack.enter_async_context(runtime.web)
-        print(_banner(settings), file=sys.stderr, flush=True)
-        adapter = ConsoleAdapter(runtime.core, interactive=interactive)
+        machine_zone = None if settings.default_timezone else _machine_zone()
+        adapter = ConsoleAdapter(runtime.core, interactive=interactive, machine_zone=machine_zone)
+        zone_name = (await runtime.ctx.zone_of(adapter.caller)).key
+        print(_banner(settings, zone_name, machine=machine_zone is not None), file=sys.stderr, flush=True)
         await adapter.run(stdin_lines)
     return 0
+
+
+def _machine_zone() -> str | None:
+    """The zone this machine's clock is set to (TZ, else the system's), where it is one the bot can read."""
+    try:
+        name = tzlocal.get_localzone_name()
+        return zone(name).key if name else None
+    except (BotError, LookupError, ValueError, OSError):
+        return None
 
 
 def _discord_invite(settings: Settings, *, client_id: int | None) -> int:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.dates import zone
+from bot.errors import InvalidTime
 
 DEFAULT_API_URL = "https://api.infinipost.co/v1"
 
@@ -59,6 +62,9 @@ class Settings(BaseSettings):
     # Discord
     discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN")
     discord_guild_ids: Annotated[tuple[int, ...], NoDecode] = Field((), validation_alias="DISCORD_GUILD_IDS")
+    discord_allowed_guild_ids: Annotated[tuple[int, ...], NoDecode] = Field(
+        (), validation_alias="DISCORD_ALLOWED_GUILD_IDS"
+    )
     discord_api_url: str | None = Field(None, validation_alias="DISCORD_API_URL")
     discord_gateway_url: str | None = Field(None, validation_alias="DISCORD_GATEWAY_URL")
     discord_poster_roles: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="DISCORD_POSTER_ROLES")
@@ -82,7 +88,8 @@ class Settings(BaseSettings):
 
     # Behaviour
     database: Path = Field(Path("data/bot.db"), validation_alias="BOT_DATABASE")
-    default_timezone: str = Field("UTC", validation_alias="BOT_DEFAULT_TIMEZONE")
+    # None: UTC on chat platforms; in the console, the zone of the machine it runs on
+    default_timezone: str | None = Field(None, validation_alias="BOT_DEFAULT_TIMEZONE")
     confirm_posts: bool = Field(True, validation_alias="BOT_CONFIRM_POSTS")
     log_level: str | None = Field(None, validation_alias="BOT_LOG_LEVEL")  # None: INFO, or WARNING in the console
 
@@ -91,6 +98,7 @@ class Settings(BaseSettings):
         "slack_poster_users",
         "slack_admin_users",
         "discord_guild_ids",
+        "discord_allowed_guild_ids",
         mode="before",
     )
     @classmethod
@@ -104,10 +112,12 @@ class Settings(BaseSettings):
 
     @field_validator("default_timezone")
     @classmethod
-    def _zone(cls, value: str) -> str:
+    def _zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+            zone(value)
+        except InvalidTime as exc:
             raise ValueError(f"{value!r} is not an IANA time zone name such as Europe/Paris") from exc
         return value
 
@@ -159,6 +169,21 @@ class Settings(BaseSettings):
     @property
     def discord_configured(self) -> bool:
         return self.discord_token is not None
+
+    @property
+    def discord_servers(self) -> tuple[int, ...]:
+        """The servers whose members may use the bot (and the operator's API key): those the commands are
+        registered in, and those allowed besides when the commands are registered globally."""
+        return tuple(dict.fromkeys(self.discord_guild_ids + self.discord_allowed_guild_ids))
+
+    @property
+    def api_identity(self) -> str:
+        """Which Infinipost, and whose: requests are stamped with it, and only this one's are tracked and changed.
+        A key is told by a short hash of it, never the key itself."""
+        if self.api_key is None:
+            return "sandbox"
+        digest = hashlib.sha256(self.api_key.get_secret_value().encode()).hexdigest()[:12]
+        return f"{self.api_url} key:{digest}"
 
     @property
     def uses_sandbox(self) -> bool:

@@ -1,9 +1,11 @@
-"""What every command handler needs, built once at start-up and passed down."""
+"""What every command handler needs, built once at start-up and passed down, and the time limit it works under."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -16,6 +18,7 @@ from bot.errors import InvalidTime
 from bot.media import MediaService
 from bot.model import Caller
 from bot.outbox import Outbox
+from bot.places import Places
 from storage.sqlite import Storage
 
 
@@ -28,6 +31,11 @@ class Context:
     outbox: Outbox
     media: MediaService
     clock: Callable[[], datetime]
+    places: Places = field(default_factory=Places)
+    # Each person's last `/posts` in each channel, for `/posts more`: a page is for them, not for the channel.
+    listings: dict[tuple[str, str, str, str], str] = field(default_factory=dict)  # -> its `/posts` arguments
+    # `/cancel` questions waiting for an answer: token -> (what to cancel, who asked, when)
+    confirmations: dict[str, tuple[str, tuple[str, str, str], datetime]] = field(default_factory=dict)
     # The tracker and `/posts refresh` may learn the same news at once; it must be told once.
     tracking_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Looking for a look-alike create whose outcome is unknown, and moving a request to `sending`, are one step.
@@ -45,4 +53,33 @@ class Context:
                     return zone(name)
                 except InvalidTime:
                     continue
-        return zone(self.settings.default_timezone)
+        return zone(self.settings.default_timezone or "UTC")
+
+
+_time_limit: ContextVar[asyncio.Timeout | None] = ContextVar("command_time_limit", default=None)
+
+
+@asynccontextmanager
+async def time_limit(seconds: float) -> AsyncIterator[asyncio.Timeout]:
+    """Bound a command's work: past `seconds` it is cancelled, and leaving raises TimeoutError; until
+    `run_to_the_end()` lifts the bound."""
+    async with asyncio.timeout(seconds) as limit:
+        token = _time_limit.set(limit)
+        try:
+            yield limit
+        finally:
+            _time_limit.reset(token)
+
+
+def run_to_the_end() -> None:
+    """From here on the command is not cut short: a create that may reach Infinipost is never interrupted (its
+    own timeout bounds it). Once the limit has passed, it is too late: the command stops at its next step."""
+    limit = _time_limit.get()
+    if limit is not None and not limit.expired():
+        limit.reschedule(None)
+
+
+def out_of_time() -> bool:
+    """Whether the running command's time limit has passed (and cancelled it)."""
+    limit = _time_limit.get()
+    return limit is not None and limit.expired()

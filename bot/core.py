@@ -6,17 +6,18 @@ anything else is logged with its traceback and becomes a fixed apology, so no st
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 
-from bot import manage, posting, preferences
-from bot.context import Context
+from bot import manage, posting, preferences, queue
+from bot.context import Context, time_limit
 from bot.dates import parse_when
-from bot.errors import BadCommand, BotError
-from bot.model import Caller, Command, PostDraft, PostForm, Reply
+from bot.errors import BadCommand, BotError, NotSetUp, OutOfTime
+from bot.model import Caller, Command, Place, PostDraft, PostForm, Reply
 from bot.texts import COMMANDS, help_text
 
 logger = logging.getLogger(__name__)
@@ -25,6 +26,11 @@ GENERIC_ERROR = "Sorry, something went wrong on my side and nothing was changed.
 SANDBOX_PREFIX = "[sandbox] "
 
 MAX_ARGUMENTS = 500
+# One limit for all of a command's work, downloads included: well inside the 15 minutes a Discord interaction
+# token lives (and Slack's 30-minute response_url), so the answer can still reach the person who asked.
+COMMAND_TIME_LIMIT = 10 * 60.0
+# Commands that send nothing to Infinipost until the limit can no longer cut them short.
+_SENDING = frozenset({"post", "confirm"})
 # Control characters (but tab and newline) that would be stored, sent to Infinipost and echoed into terminals.
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -53,17 +59,28 @@ async def _help(ctx: Context, command: Command) -> Reply:
     return Reply(text=help_text(command.text))
 
 
+def _answer(*, yes: bool) -> Handler:
+    """The handler of a yes or no button, by the question it answers: a `/cancel`'s or a preview's."""
+
+    async def answer(ctx: Context, command: Command) -> Reply:
+        if command.text.strip().startswith(manage.CANCEL_PREFIX):
+            return await (manage.confirm_cancel if yes else manage.keep)(ctx, command)
+        return await (posting.confirm if yes else posting.discard)(ctx, command)
+
+    return answer
+
+
 HANDLERS: dict[str, Handler] = {
     "post": posting.post,
-    "posts": manage.list_posts,
+    "posts": queue.list_posts,
     "cancel": manage.cancel,
     "reschedule": manage.reschedule,
     "accounts": preferences.accounts,
     "timezone": preferences.timezone,
     "help": _help,
-    # Not typed by people: the Schedule / Cancel buttons of a preview.
-    "confirm": posting.confirm,
-    "discard": posting.discard,
+    # Not typed by people: the yes and no buttons of a preview, or of a `/cancel` of several posts.
+    "confirm": _answer(yes=True),
+    "discard": _answer(yes=False),
 }
 assert set(COMMANDS) <= set(HANDLERS)
 
@@ -78,12 +95,15 @@ class Core:
         name = command.name.lower().lstrip("/")
         handler = HANDLERS.get(name)
         command = replace(command, text=readable(command.text), draft=_readable_draft(command.draft))
+        refused = self.refusal(command.caller.place)
+        if refused is not None:
+            return refused
         try:
             if handler is None:
                 raise BadCommand(f"I don't know `/{command.name}`. Try /help.")
             if name != "post" and len(command.text) > MAX_ARGUMENTS:  # /post has its own, larger limit
                 raise BadCommand(f"That is {len(command.text):,} characters; `/{name}` takes at most {MAX_ARGUMENTS}.")
-            reply = await handler(self.ctx, command)
+            reply = await self._within_time_limit(handler, command, name)
         except BotError as exc:
             logger.info("/%s refused: %s", command.name, type(exc).__name__)
             reply = Reply(text=exc.user_message, error=True)
@@ -94,13 +114,40 @@ class Core:
             reply = replace(reply, text=SANDBOX_PREFIX + reply.text, sandbox=True)
         return reply
 
+    async def _within_time_limit(self, handler: Handler, command: Command, name: str) -> Reply:
+        limit: asyncio.Timeout | None = None
+        try:
+            async with time_limit(COMMAND_TIME_LIMIT) as limit:
+                return await handler(self.ctx, command)
+        except TimeoutError as exc:
+            if limit is None or not limit.expired():
+                raise
+            logger.warning("/%s outlasted the %g-second limit and was stopped", name, COMMAND_TIME_LIMIT)
+            after = (
+                "Nothing was sent; send it again (links are quicker than uploads)."
+                if name in _SENDING
+                else "`/posts` shows where things stand."
+            )
+            seconds = COMMAND_TIME_LIMIT
+            limit_text = f"{seconds / 60:g} minutes" if seconds >= 60 else f"{seconds:g} seconds"
+            raise OutOfTime(f"That took longer than {limit_text}, so I stopped it. {after}") from exc
+
+    def refusal(self, place: Place) -> Reply | None:
+        """The one answer for a place the operator did not name; None where the bot serves. Adapters ask this
+        first, so that such a request gets that sentence and nothing else: no choices, no form, no preview."""
+        if self.ctx.places.serves(place):
+            return None
+        return Reply(text=NotSetUp.default_message, error=True)
+
     async def time_problem(self, caller: Caller, phrase: str) -> str | None:
         """What is wrong with a form's time phrase, to show beside the field before the form closes; None if it
         reads (or is empty: now)."""
+        if not self.ctx.places.serves(caller.place):
+            return NotSetUp.default_message
         if not phrase.strip():
             return None
         try:
-            parse_when(readable(phrase), now=self.ctx.clock(), tz=await self.ctx.zone_of(caller))
+            parse_when(readable(phrase), now=self.ctx.clock(), tz=await self.ctx.zone_of(caller), locale=caller.locale)
         except BotError as exc:
             return exc.user_message
         return None
@@ -112,6 +159,8 @@ class Core:
 
     async def post_form(self, caller: Caller) -> PostForm:
         """The accounts a /post form offers in the caller's channel. Raises BotError with a user message."""
+        if not self.ctx.places.serves(caller.place):
+            raise NotSetUp()
         try:
             return await posting.form(self.ctx, caller)
         except BotError:

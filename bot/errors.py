@@ -10,6 +10,7 @@ logged with its traceback and the user sees a fixed apology instead.
         InvalidTime              a time phrase we cannot turn into one future instant
         UnknownAccount           an account name that is not among the known accounts
         NotAllowed               the caller may not do this here
+          NotSetUp               a server or workspace the operator did not name
         MediaRejected            an upload that cannot become a post (type, size, host)
         BadLink                  a link that is not a web address the bot or Infinipost could fetch
       ApiError                   Infinipost refused or failed
@@ -19,6 +20,7 @@ logged with its traceback and the user sees a fixed apology instead.
         ApiUnavailable           5xx, 429, timeouts and connection failures on calls safe to repeat
         ApiUnconfirmed           a create call that may or may not have created posts
         ApiProtocolError         an answer we cannot read
+      OutOfTime                  a command's work outlasted the bot's time limit
       StorageError               the local database failed
       DeliveryError              a chat platform refused a message
 """
@@ -45,7 +47,11 @@ class BadCommand(UsageError):
 
 
 class InvalidTime(UsageError):
-    pass
+    """A time phrase refused; `examples` are phrases the message suggests, each of which is accepted."""
+
+    def __init__(self, user_message: str | None = None, *, examples: tuple[str, ...] = ()) -> None:
+        super().__init__(user_message)
+        self.examples = examples
 
 
 class UnknownAccount(UsageError):
@@ -54,6 +60,10 @@ class UnknownAccount(UsageError):
 
 class NotAllowed(UsageError):
     default_message = "You are not allowed to do that here."
+
+
+class NotSetUp(NotAllowed):
+    default_message = "This server or workspace is not set up for this bot; ask whoever runs it."
 
 
 class MediaRejected(UsageError):
@@ -106,6 +116,10 @@ class ApiUnconfirmed(ApiError):
 
 class ApiProtocolError(ApiError):
     default_message = "Infinipost sent an answer I could not read. Nothing was changed."
+
+
+class OutOfTime(BotError):
+    default_message = "That took too long, so I stopped it."
 
 
 class StorageError(BotError):

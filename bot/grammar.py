@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.dates import reads_as_time
 from bot.errors import BadCommand
-from bot.model import ContentType, PostDraft
+from bot.model import SLIDE_SECONDS, ContentType, PostDraft
 from bot.texts import clip
 
 MAX_COMMAND_LENGTH = 4000  # Slack's own limit on slash command text
@@ -45,6 +46,7 @@ class Token:
     text: str
     quoted: bool = False
     key: str | None = None  # "to" for `to:acc_1`
+    start: int = 0  # where it begins in the command text
 
     @property
     def word(self) -> str:
@@ -74,12 +76,13 @@ def tokenize(text: str) -> tuple[list[Token], str | None]:
             i += 1
             continue
         key = None
+        start = i
         match = _KEY_PREFIX.match(text, i) if text[i].isalpha() else None
         if match and match.group(1).lower() in _KEYS:
             key = match.group(1).lower()
             i = match.end()
             if i >= n or text[i].isspace():
-                tokens.append(Token("", key=key))
+                tokens.append(Token("", key=key, start=start))
                 continue
         if text[i] in _QUOTES:
             closers = _QUOTES[text[i]]
@@ -90,7 +93,7 @@ def tokenize(text: str) -> tuple[list[Token], str | None]:
                 raise BadCommand(
                     f"A quote ({text[i]}) is never closed. Put the caption between two quotes, or after ` -- `."
                 )
-            tokens.append(Token(text[i + 1 : end], quoted=True, key=key))
+            tokens.append(Token(text[i + 1 : end], quoted=True, key=key, start=start))
             i = end + 1
             continue
         end = i
@@ -99,7 +102,7 @@ def tokenize(text: str) -> tuple[list[Token], str | None]:
         word = text[i:end]
         if word in _CAPTION_MARKS and key is None:
             return tokens, text[end:].strip()
-        tokens.append(Token(word, key=key))
+        tokens.append(Token(word, key=key, start=start))
         i = end
     return tokens, None
 
@@ -109,11 +112,12 @@ def parse_post(text: str) -> PostDraft:
     if len(text) > MAX_COMMAND_LENGTH:
         raise BadCommand(f"That command is {len(text):,} characters; the limit is {MAX_COMMAND_LENGTH:,}.")
     tokens, caption = tokenize(text)
-    return _PostParser(tokens, caption).draft()
+    return _PostParser(tokens, caption, text).draft()
 
 
 class _PostParser:
-    def __init__(self, tokens: list[Token], caption: str | None) -> None:
+    def __init__(self, tokens: list[Token], caption: str | None, text: str) -> None:
+        self.text = text
         self.tokens = tokens
         self.pos = 0
         self.caption = caption
@@ -174,8 +178,11 @@ class _PostParser:
             self.media.append(token.text)
         elif "://" in token.text:
             raise BadCommand(f"`{_short(token.text)}` is not a web link. Media links start with https://.")
+        elif not token.quoted and token.key is None and self.when is None and self._time_run(self.pos - 1):
+            self.pos -= 1  # a time with no keyword before it: `tomorrow 9am`
+            self._time_words([])
         else:
-            raise BadCommand(f"I don't understand `{_short(token.text)}` there. {USAGE}")
+            raise self._stray(token)
 
     def _value(self, token: Token, name: str) -> Token:
         """The value of a keyword: glued on (`slides:6`) or the next token (`slides 6`)."""
@@ -204,8 +211,8 @@ class _PostParser:
                 names.append(self._take().text)  # a quoted name may hold spaces: `to "Brand TikTok", acc_1`
                 expecting = False
                 continue
-            if self._ends_clause(upcoming):
-                break
+            if self._ends_clause(upcoming) or (not expecting and self.when is None and self._time_run(self.pos)):
+                break  # `to acc_1 tomorrow 9am`: the time needs no keyword after the accounts
             word = self._take().text
             names += word.split(",")
             expecting = word.endswith(",") or word.lower() == "and"
@@ -220,24 +227,52 @@ class _PostParser:
         words = [keyword] if token.key is None or keyword != "when" else []
         if token.key and token.text:
             words.append(token.text)
-        # Inside a time phrase "at", "on" and "in" belong to it: "on friday at 9am" is one phrase.
-        while self.pos < len(self.tokens):
-            following = self.tokens[self.pos]
-            if self._ends_clause(following) and following.word not in _TIME_KEYWORDS:
-                break
-            if following.key is not None:
-                break
-            words.append(self._take().text)
-        phrase = " ".join(w for w in words if w)
+        phrase = self._time_words(words)
         if phrase.lower() in _TIME_KEYWORDS or not phrase:
             raise BadCommand(f"`{keyword}` needs a time after it, e.g. `at tomorrow 9am` or `in 2 hours`.")
         if phrase.lower() in ("at now", "when now"):
-            self.now = True
-            return
-        self.when = phrase
+            self.when, self.now = None, True
+
+    def _time_words(self, words: list[str]) -> str:
+        """Take the time phrase that starts at the next token (after `words`, its keyword): up to the next clause,
+        and no further than its words read as a time, so that `at 9am We're live` leaves `We're live` behind to
+        be refused with the command written right."""
+        run = self._clause_run(self.pos)
+        taken = self._time_run(self.pos, before=words) or len(run)
+        words += [self._take().text for _ in range(taken)]
+        self.when = " ".join(w for w in words if w)
+        return self.when
+
+    def _clause_run(self, start: int) -> list[Token]:
+        """The tokens from `start` to the next clause: inside a time phrase "at", "on" and "in" belong to it
+        ("on friday at 9am" is one phrase)."""
+        run: list[Token] = []
+        for token in self.tokens[start:]:
+            if token.key is not None or (self._ends_clause(token) and token.word not in _TIME_KEYWORDS):
+                break
+            run.append(token)
+        return run
+
+    def _time_run(self, start: int, *, before: list[str] | None = None) -> int:
+        """How many tokens from `start` read as a time phrase (with `before`, its keyword, in front); 0: none."""
+        run = self._clause_run(start)
+        for size in range(len(run), 0, -1):
+            if reads_as_time(" ".join([*(before or []), *(t.text for t in run[:size])])):
+                return size
+        return 0
+
+    def _stray(self, token: Token) -> BadCommand:
+        """Words the grammar has no place for: most often a caption without `--`, so show the command with one."""
+        if self.caption is None and token.start:
+            corrected = f"{self.text[: token.start].rstrip()} -- {self.text[token.start :].strip()}"
+            return BadCommand(
+                f"I don't understand `{_short(token.text)}` there. If it is the caption, put it after ` -- ` or "
+                f"in quotes: `/post {clip(corrected, 300)}`"
+            )
+        return BadCommand(f"I don't understand `{_short(token.text)}` there. {USAGE}")
 
     def _slides(self, value: Token) -> None:
-        if value.text not in ("4", "6", "8"):
+        if value.text not in {str(seconds) for seconds in SLIDE_SECONDS}:
             raise BadCommand(f"`slides` takes 4, 6 or 8 (seconds per slide), not `{_short(value.text)}`.")
         self.slides = int(value.text)
 

@@ -1,102 +1,97 @@
-"""`/posts`, `/cancel` and `/reschedule`: looking after posts already scheduled."""
+"""`/cancel` and `/reschedule`: looking after posts already scheduled."""
 
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.context import Context
 from bot.dates import format_local, parse_when
-from bot.errors import ApiError, ApiNotFound, ApiUnconfirmed, BadCommand, InvalidTime, NotAllowed, UsageError
-from bot.model import Caller, Command, ContentType, PostStatus, RemotePost, Reply
-from bot.texts import describe_media
-from bot.tracking import announcement_update, record_remote
+from bot.errors import (
+    ApiError,
+    ApiUnconfirmed,
+    BadCommand,
+    InvalidTime,
+    NotAllowed,
+    UsageError,
+)
+from bot.model import Caller, Command, ContentType, PostStatus, Reply
+from bot.queue import STATUS_TEXT
+from bot.tracking import announcement_update
 from storage.records import RequestState, StoredPost, StoredRequest
 
 logger = logging.getLogger(__name__)
 
-LIST_LIMIT = 15
-
-_STATE_TEXT = {
-    RequestState.SENDING: "being sent",
-    RequestState.FAILED: "refused by Infinipost",
-    RequestState.UNCONFIRMED: "unconfirmed: checking with Infinipost",
-    RequestState.NOT_CREATED: "not created",
-    RequestState.UNCLEAR: "unclear: several posts at Infinipost could be it",
-}
-_STATUS_TEXT = {
-    PostStatus.SCHEDULED: "scheduled",
-    PostStatus.PENDING_RENDER: "rendering",
-    PostStatus.POSTED: "✅ live",
-    PostStatus.FAILED: "❌ failed",
-    PostStatus.CANCELLED: "cancelled",
-    PostStatus.UNKNOWN: "status unknown",
-}
-
-
-async def list_posts(ctx: Context, command: Command) -> Reply:
-    argument = command.text.strip().lower()
-    if argument not in ("", "refresh"):
-        raise BadCommand("`/posts` lists this channel's posts; `/posts refresh` asks Infinipost for news first.")
-    tz = await ctx.zone_of(command.caller)
-    requests = await ctx.storage.channel_requests(command.caller.channel, limit=LIST_LIMIT)
-    posts = await ctx.storage.posts_of([r.id for r in requests])
-    unread = 0
-    if argument == "refresh":
-        pending = [p for group in posts.values() for p in group if not p.status.is_final]
-        unread = await refresh(ctx, pending)
-        posts = await ctx.storage.posts_of([r.id for r in requests])
-    if not requests:
-        return Reply(text="No posts from this channel yet. Schedule one with `/post` (see `/help post`).")
-    lines = [f"Posts from this channel, newest first (times in {tz.key}):"]
-    if unread:
-        lines.insert(0, f"Infinipost did not answer about {unread} post(s); their statuses are as last seen.")
-    for stored in requests:
-        lines.append(_describe(stored, posts.get(stored.id, []), tz))
-    return Reply(text="\n".join(lines))
-
-
-def _describe(stored: StoredRequest, posts: list[StoredPost], tz: ZoneInfo) -> str:
-    request = stored.request
-    when = format_local(request.scheduled_time, tz) if request.scheduled_time else "right away"
-    head = f"#{stored.id} {describe_media(request)} · {when} · by {stored.user_name}"
-    if stored.state in _STATE_TEXT:
-        return f"{head} · {_STATE_TEXT[stored.state]}"
-    lines = [head]
-    for post in posts:
-        moved = ""
-        if post.scheduled_time and request.scheduled_time and post.scheduled_time != request.scheduled_time:
-            moved = f" · now {format_local(post.scheduled_time, tz)}"
-        lines.append(f"    `{post.id}` {post.account_label} — {_STATUS_TEXT[post.status]}{moved}")
-    return "\n".join(lines)
-
-
-async def refresh(ctx: Context, posts: list[StoredPost]) -> int:
-    """Ask Infinipost about each post now, and record what changed. Returns how many posts it could not read."""
-    observed: list[tuple[StoredPost, RemotePost | None]] = []
-    unread = 0
-    for post in posts:
-        try:
-            observed.append((post, await ctx.api.get_post(post.id)))
-        except ApiNotFound:
-            observed.append((post, None))
-        except ApiError as exc:
-            logger.warning("could not refresh post %s: %s", post.id, type(exc).__name__)
-            unread += 1
-    await record_remote(ctx, observed)
-    return unread
+CANCEL_PREFIX = "cancel-"  # what tells a `/cancel` question's token from a preview's
+CONFIRMATION_LIFETIME = timedelta(minutes=15)
 
 
 async def cancel(ctx: Context, command: Command) -> Reply:
+    """`/cancel <post-id | #request>`. A request with several posts to cancel is asked about first, listing them."""
     target = command.text.strip().strip("`")  # an ID copied from the bot's own replies keeps its backticks
     if not target or len(target.split()) != 1:
         raise BadCommand("`/cancel` takes one post ID or request number: `/cancel <post-id>` or `/cancel #<request>`.")
-    stored, posts = await _target(ctx, target, command.caller, verb="cancel")
+    stored, pending = await _cancellable(ctx, target, command.caller)
+    if len(pending) == 1:
+        return await _cancel(ctx, command.caller, stored, pending)
+    token = CANCEL_PREFIX + secrets.token_urlsafe(12)
+    ctx.confirmations[token] = (target, _whose(command.caller), ctx.clock())
+    tz = await ctx.zone_of(command.caller)
+    lines = [f"Cancel these {len(pending)} posts of request #{stored.id}?"]
+    lines += [f"• `{p.id}` {p.account_label}, {_at(p, tz)}" for p in pending]
+    return Reply(
+        title=f"Cancel {len(pending)} posts?",
+        text="\n".join(lines),
+        confirm_token=token,
+        confirm_labels=("Cancel them", "Keep them"),
+    )
+
+
+async def confirm_cancel(ctx: Context, command: Command) -> Reply:
+    """ "Cancel them" (or `yes`) under a `/cancel` that listed several posts: only its author's, once."""
+    target = _confirmation(ctx, command)
+    stored, pending = await _cancellable(ctx, target, command.caller)
+    return await _cancel(ctx, command.caller, stored, pending)
+
+
+async def keep(ctx: Context, command: Command) -> Reply:
+    """ "Keep them" (or `no`) under a `/cancel` that listed several posts."""
+    target = _confirmation(ctx, command)
+    return Reply(text=f"Kept `{target}`: nothing was cancelled.")
+
+
+def _confirmation(ctx: Context, command: Command) -> str:
+    token = command.text.strip()
+    target, whose, asked = ctx.confirmations.get(token, ("", (), None))
+    if asked is None or ctx.clock() - asked > CONFIRMATION_LIFETIME:
+        ctx.confirmations.pop(token, None)
+        raise UsageError("That question has expired; nothing was cancelled. Send `/cancel` again.")
+    if whose != _whose(command.caller):
+        raise NotAllowed("Only the person who asked to cancel can answer this.")
+    del ctx.confirmations[token]
+    return str(target)
+
+
+def _whose(caller: Caller) -> tuple[str, str, str]:
+    return (caller.platform, caller.workspace_id, caller.user_id)
+
+
+def _at(post: StoredPost, tz: ZoneInfo) -> str:
+    return format_local(post.scheduled_time, tz) if post.scheduled_time else "right away"
+
+
+async def _cancellable(ctx: Context, target: str, caller: Caller) -> tuple[StoredRequest, list[StoredPost]]:
+    stored, posts = await _target(ctx, target, caller, verb="cancel")
     pending = [p for p in posts if not p.status.is_final]
     if not pending:
         raise UsageError(f"Nothing to cancel in request #{stored.id}: {_finals(posts)}.")
+    return stored, pending
+
+
+async def _cancel(ctx: Context, caller: Caller, stored: StoredRequest, pending: list[StoredPost]) -> Reply:
     try:
         result = await ctx.api.delete_posts([p.id for p in pending])
     except ApiUnconfirmed:
@@ -111,7 +106,7 @@ async def cancel(ctx: Context, command: Command) -> Reply:
         async with ctx.tracking_lock:
             await ctx.storage.update_posts(
                 after,
-                audit=(command.caller, "cancel", stored.id, {"posts": [p.id for p in cancelled]}),
+                audit=(caller, "cancel", stored.id, {"posts": [p.id for p in cancelled]}),
                 notices=[await announcement_update(ctx, stored, after)],
             )
         ctx.outbox.wake()
@@ -128,7 +123,7 @@ async def reschedule(ctx: Context, command: Command) -> Reply:
     if len(parts) != 2:
         raise BadCommand("Write `/reschedule <post-id or #request> <time>`, e.g. `/reschedule #12 friday 9am`.")
     tz = await ctx.zone_of(command.caller)
-    when = parse_when(parts[1], now=ctx.clock(), tz=tz)
+    when = parse_when(parts[1], now=ctx.clock(), tz=tz, locale=command.caller.locale)
     if when is None:
         raise InvalidTime("Reschedule to a future time. To post right away, `/cancel` it and `/post` it again.")
     when = when.replace(second=0)  # edits take minutes only
@@ -210,8 +205,8 @@ async def _target(ctx: Context, target: str, caller: Caller, *, verb: str) -> tu
         posts = [post] if post else []
     if stored is None or stored.channel.workspace_id != caller.workspace_id:
         raise UsageError(f"I have no post `{target}`. `/posts` lists this channel's posts with their IDs.")
-    if stored.api and stored.api != ctx.storage.api:
-        where = "the sandbox" if stored.api == "sandbox" else "another Infinipost"
+    if not ctx.storage.is_ours(stored):
+        where = "the sandbox" if stored.api == "sandbox" else "another Infinipost (or with another API key)"
         raise UsageError(f"Request #{stored.id} was made in {where}, not the Infinipost the bot uses now.")
     if stored.user_id != caller.user_id and not caller.is_admin:
         raise NotAllowed(f"Only {stored.user_name}, who scheduled it, or an admin can {verb} request #{stored.id}.")
@@ -223,4 +218,4 @@ async def _target(ctx: Context, target: str, caller: Caller, *, verb: str) -> tu
 
 
 def _finals(posts: list[StoredPost]) -> str:
-    return ", ".join(f"`{p.id}` is {_STATUS_TEXT[p.status]}" for p in posts)
+    return ", ".join(f"`{p.id}` is {STATUS_TEXT[p.status]}" for p in posts)

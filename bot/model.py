@@ -12,6 +12,10 @@ from enum import StrEnum
 from typing import Literal
 
 ContentType = Literal["video", "slideshow"]
+PREVIEW_LABELS = ("Schedule", "Cancel")  # the buttons under a /post preview
+WARMUP_DAYS = 7  # Infinipost warms a new account up for a week before it posts
+CONTENT_TYPES: tuple[ContentType, ...] = ("video", "slideshow")
+SLIDE_SECONDS = (4, 6, 8)  # the seconds each image of a slideshow may be shown, as Infinipost takes them
 
 
 class PostStatus(StrEnum):
@@ -39,6 +43,15 @@ class PostStatus(StrEnum):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Place:
+    """Where a request comes from: a Discord server or a Slack workspace, and the Enterprise Grid org around it."""
+
+    platform: str
+    workspace_id: str
+    organization_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Caller:
     """Who sent a command, and from where. `platform` is for storage and logs, never for branching."""
 
@@ -50,7 +63,13 @@ class Caller:
     is_admin: bool = False
     may_post: bool = True
     profile_timezone: str | None = None  # the platform's own idea of the user's zone, when it has one
+    locale: str | None = None  # the user's language and region on the platform (`en-GB`): how they write dates
     local_files: bool = False  # may name files on the bot's own disk as media (the console's user only)
+    organization_id: str | None = None  # the Enterprise Grid org of a Slack workspace
+
+    @property
+    def place(self) -> Place:
+        return Place(platform=self.platform, workspace_id=self.workspace_id, organization_id=self.organization_id)
 
     @property
     def channel(self) -> ChannelRef:
@@ -112,6 +131,19 @@ class Account:
     name: str = ""
     username: str = ""
     status: str = "ready"
+    warmup_day: int | None = None  # of Infinipost's 7-day warm-up; 0: not started
+
+    @property
+    def readiness(self) -> str:
+        """What Infinipost says of the account, in words: `ready`, `warming up: day 3 of 7`..."""
+        day = f": day {self.warmup_day} of {WARMUP_DAYS}" if self.warmup_day else ""
+        return {
+            "ready": "ready",
+            "warming_up": f"warming up{day}",
+            "created_pending_warmup": "created; its warm-up has not started",
+            "pending_creation": "being created",
+            "cancelled": "cancelled",
+        }.get(self.status, f"not ready: {self.status}")
 
     @property
     def label(self) -> str:
@@ -172,7 +204,9 @@ class Reply:
     title: str | None = None
     fields: tuple[tuple[str, str], ...] = ()
     confirm_token: str | None = None
+    confirm_labels: tuple[str, str] = PREVIEW_LABELS  # the yes and no buttons under `confirm_token`
     sandbox: bool = False
+    more: str | None = None  # `/posts` arguments that show the next page: adapters draw a More button
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -28,6 +28,8 @@ class NoticeKind(StrEnum):
     ADOPTED = "adopted"  # an unconfirmed create that was found at Infinipost after all
     NOT_CREATED = "not_created"  # an unconfirmed create that Infinipost does not have
     UNCLEAR = "unclear"  # an unconfirmed create that several posts at Infinipost could be
+    NOT_SENT = "not_sent"  # the bot stopped while fetching a request's uploads, before anything was sent
+    SEND_INTERRUPTED = "send_interrupted"  # the bot stopped during a create call; its outcome is being checked
 
 
 Placement = Literal["new", "thread", "edit"]
@@ -41,6 +43,8 @@ PLACEMENT: dict[NoticeKind, Placement] = {
     NoticeKind.ADOPTED: "thread",
     NoticeKind.NOT_CREATED: "new",
     NoticeKind.UNCLEAR: "new",
+    NoticeKind.NOT_SENT: "new",
+    NoticeKind.SEND_INTERRUPTED: "new",
 }
 
 _STATUS_MARK = {
@@ -245,6 +249,22 @@ def _unclear(n: Notice, style: Style) -> str:
     )
 
 
+def _not_sent(n: Notice, style: Style) -> str:
+    return (
+        f"⚠️ {style.mention(n.author_id, n.author_name)} your {_what(n)} for "
+        f"{', '.join(style.text(i.account) for i in n.items)} (request #{n.request_id}) was not sent: the bot "
+        "stopped while it was fetching the files. Nothing was posted; you can send the command again."
+    )
+
+
+def _send_interrupted(n: Notice, style: Style) -> str:
+    return (
+        f"⚠️ {style.mention(n.author_id, n.author_name)} the bot stopped while sending your {_what(n)} for "
+        f"{', '.join(style.text(i.account) for i in n.items)} (request #{n.request_id}). I am checking with "
+        "Infinipost whether it was created and will say so here; please do not send it again yet."
+    )
+
+
 def _render_many(notices: Sequence[Notice], style: Style) -> str:
     kind = notices[0].kind
     items = [item for n in notices for item in n.items]
@@ -271,6 +291,8 @@ _RENDERERS: dict[NoticeKind, Callable[[Notice, Style], str]] = {
     NoticeKind.ADOPTED: _adopted,
     NoticeKind.NOT_CREATED: _not_created,
     NoticeKind.UNCLEAR: _unclear,
+    NoticeKind.NOT_SENT: _not_sent,
+    NoticeKind.SEND_INTERRUPTED: _send_interrupted,
 }
 
 

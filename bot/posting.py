@@ -6,25 +6,29 @@ never repeated: it is stored as unconfirmed, and the tracker finds out whether t
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import replace
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.accounts import describe_known, resolve_accounts
-from bot.context import Context
+from bot.context import Context, out_of_time, run_to_the_end
 from bot.dates import format_local, parse_when
 from bot.errors import ApiError, ApiUnconfirmed, BadCommand, NotAllowed, StorageError, UsageError
 from bot.grammar import USAGE, parse_post
 from bot.links import parse_link
+from bot.media import Rehosted
 from bot.model import (
+    CONTENT_TYPES,
     LOCAL_FILES,
+    SLIDE_SECONDS,
     Account,
     Attachment,
     Caller,
@@ -37,7 +41,7 @@ from bot.model import (
     Reply,
 )
 from bot.notices import NoticeKind, notice_for
-from bot.texts import fields_text, request_fields
+from bot.texts import clip, fields_text, request_fields
 from bot.tracking import RECONCILE_DELAYS, confusable, tracked_post
 from storage.records import RequestState, StoredRequest
 
@@ -46,6 +50,7 @@ logger = logging.getLogger(__name__)
 MAX_CAPTION = 2200  # TikTok's caption limit, the tighter of the two platforms
 MAX_SLIDES = 35
 PREVIEW_LIFETIME = timedelta(hours=1)
+UPLOADS_AT_ONCE = 3  # fetched side by side: ten uploads of a slideshow need not wait on each other
 VIDEO_EXTENSIONS = {".mp4", ".mov", ".m4v", ".webm"}
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp"}
 
@@ -62,29 +67,49 @@ async def post(ctx: Context, command: Command) -> Reply:
         raise BadCommand(f"Tell me what to post. {USAGE}")
     draft = command.draft or parse_post(command.text)
     tz = await ctx.zone_of(caller)
-    request = await prepare(ctx, draft, command=command, tz=tz)
+    checked = await _check(ctx, draft, command=command, tz=tz)
     text = command.text if command.draft is None else json.dumps(vars(draft), ensure_ascii=False)
-    if ctx.settings.confirm_posts:
-        await _hold_back_look_alikes(ctx, request)  # no preview of what could not be sent
-        token = secrets.token_urlsafe(16)
-        stored = await ctx.storage.save_request(
-            caller,
-            command_text=text,
-            request=request,
-            state=RequestState.AWAITING_CONFIRMATION,
-            confirm_token=token,
+    received = None
+    if checked.uploads:
+        # Stored before the uploads are fetched, which can take minutes: if the bot stops meanwhile, the request
+        # is still there after the restart, and its author is told it was not sent.
+        received = await ctx.storage.save_request(
+            caller, command_text=text, request=checked.as_received(), state=RequestState.RECEIVED
         )
-        fields = request_fields(request, tz)
-        return Reply(
-            title="Schedule this post?",
-            text=f"Schedule this post? (request #{stored.id})\n{fields_text(fields)}",
-            fields=fields,
-            confirm_token=token,
-        )
+    try:
+        request = await _with_uploads(ctx, checked)
+    except BaseException as exc:
+        # Refused, or out of time: forgotten like any refused command. Stopped with the bot: kept for the restart.
+        stopping = isinstance(exc, asyncio.CancelledError) and not out_of_time()
+        if received is not None and not stopping:
+            await ctx.storage.drop_received(received.id)
+        raise
+    run_to_the_end()  # what follows may reach Infinipost, and is never cut short
+    confirm_token = secrets.token_urlsafe(16) if ctx.settings.confirm_posts else None
+    state = RequestState.AWAITING_CONFIRMATION if confirm_token else RequestState.SENDING
     async with ctx.create_lock:
-        await _hold_back_look_alikes(ctx, request)
-        stored = await ctx.storage.save_request(caller, command_text=text, request=request, state=RequestState.SENDING)
-    return await send(ctx, stored, caller=caller, tz=tz)
+        try:
+            await _hold_back_look_alikes(ctx, request)  # nor is a preview shown of what could not be sent
+        except UsageError:
+            if received is not None:
+                await ctx.storage.drop_received(received.id)
+            raise
+        if received is None:
+            stored = await ctx.storage.save_request(
+                caller, command_text=text, request=request, state=state, confirm_token=confirm_token
+            )
+        else:
+            await ctx.storage.ready_request(received.id, request=request, state=state, confirm_token=confirm_token)
+            stored = replace(received, request=request, state=state, confirm_token=confirm_token)
+    if confirm_token is None:
+        return await send(ctx, stored, caller=caller, tz=tz)
+    fields = request_fields(request, tz)
+    return Reply(
+        title="Schedule this post?",
+        text=f"Schedule this post? (request #{stored.id})\n{fields_text(fields)}",
+        fields=fields,
+        confirm_token=confirm_token,
+    )
 
 
 async def _hold_back_look_alikes(ctx: Context, request: PostRequest, *, own_id: int | None = None) -> None:
@@ -103,11 +128,40 @@ async def _hold_back_look_alikes(ctx: Context, request: PostRequest, *, own_id: 
             )
 
 
-async def prepare(ctx: Context, draft: PostDraft, *, command: Command, tz: ZoneInfo) -> PostRequest:
-    """Check a draft against everything known before any create call; raise a UsageError if it is wrong.
+@dataclass(frozen=True, kw_only=True)
+class _Checked:
+    """A draft checked against everything that can be known before its uploads are fetched."""
 
-    Uploads are fetched last, once everything else is known to be right.
-    """
+    draft: PostDraft
+    items: tuple[str | Attachment, ...]  # links and uploads, in the order given
+    named: tuple[MediaKind | None, ...]  # what each is by its name or MIME type
+    accounts: tuple[Account, ...]
+    scheduled: datetime | None
+
+    @property
+    def uploads(self) -> tuple[Attachment, ...]:
+        return tuple(item for item in self.items if isinstance(item, Attachment))
+
+    def as_received(self) -> PostRequest:
+        """The request as received, before its uploads are fetched: each upload is named by its file name."""
+        try:
+            content_type = _content_type(self.draft, self.named)
+        except BadCommand:  # only the bytes can tell
+            content_type = "video" if len(self.items) == 1 else "slideshow"
+        return PostRequest(
+            accounts=self.accounts,
+            content_type=content_type,
+            media_urls=tuple(item if isinstance(item, str) else item.filename for item in self.items),
+            caption=self.draft.caption or None,
+            sound_url=self.draft.sound_url,
+            slide_duration=self.draft.slides,
+            scheduled_time=self.scheduled,
+        )
+
+
+async def _check(ctx: Context, draft: PostDraft, *, command: Command, tz: ZoneInfo) -> _Checked:
+    """Check a draft against everything known before any upload is fetched; raise a UsageError if it is wrong."""
+    _check_choices(draft)
     items = _media_items(draft, command)
     named = [_kind(item) for item in items]  # by extension or MIME type
     # An upload whose name and MIME type say nothing is decided by its bytes, once downloaded.
@@ -117,32 +171,51 @@ async def prepare(ctx: Context, draft: PostDraft, *, command: Command, tz: ZoneI
         raise BadCommand(f"The caption is {len(draft.caption):,} characters; the limit is {MAX_CAPTION:,}.")
     if draft.sound_url:
         parse_link(draft.sound_url)
-    scheduled = parse_when(draft.when, now=ctx.clock(), tz=tz) if draft.when else None
+    scheduled = parse_when(draft.when, now=ctx.clock(), tz=tz, locale=command.caller.locale) if draft.when else None
     accounts = await _accounts(ctx, draft, command.caller)
-    until = (scheduled or ctx.clock()) + timedelta(hours=ctx.settings.media_link_hours)
+    return _Checked(draft=draft, items=tuple(items), named=tuple(named), accounts=accounts, scheduled=scheduled)
+
+
+async def _with_uploads(ctx: Context, checked: _Checked) -> PostRequest:
+    """The checked request with its uploads fetched, checked by their bytes and re-hosted, a few at a time."""
+    draft = checked.draft
+    until = (checked.scheduled or ctx.clock()) + timedelta(hours=ctx.settings.media_link_hours)
+    gate = asyncio.Semaphore(UPLOADS_AT_ONCE)
+
+    async def rehost(upload: Attachment) -> Rehosted:
+        async with gate:
+            return await ctx.media.rehost(upload, until=until)
+
+    fetching = [asyncio.ensure_future(rehost(upload)) for upload in checked.uploads]
+    try:
+        rehosted = iter(await asyncio.gather(*fetching))
+    finally:
+        for task in fetching:  # one refused: the others need not finish
+            task.cancel()
+        await asyncio.gather(*fetching, return_exceptions=True)
     urls: list[str] = []
     keys: list[str] = []  # the stored upload behind each URL; "" for a link given as it is
     kinds: list[MediaKind | None] = []
-    for item in items:
+    for item in checked.items:
         if isinstance(item, str):
             urls.append(item)
             keys.append("")
             kinds.append(media_kind(item))
             continue
-        rehosted = await ctx.media.rehost(item, until=until)
-        urls.append(rehosted.url)
-        keys.append(rehosted.key)
-        kinds.append(rehosted.kind)
+        upload = next(rehosted)
+        urls.append(upload.url)
+        keys.append(upload.key)
+        kinds.append(upload.kind)
     content_type = _content_type(draft, kinds)  # from the bytes of uploads, which may differ from their names
     _check_slides(draft, content_type)
     return PostRequest(
-        accounts=accounts,
+        accounts=checked.accounts,
         content_type=content_type,
         media_urls=tuple(urls),
         caption=draft.caption or None,
         sound_url=draft.sound_url,
         slide_duration=draft.slides,
-        scheduled_time=scheduled,
+        scheduled_time=checked.scheduled,
         media_keys=tuple(keys),
     )
 
@@ -169,6 +242,14 @@ def _kind(item: str | Attachment) -> MediaKind | None:
     if isinstance(item, str):
         return media_kind(item)
     return media_kind(item.filename, item.content_type)
+
+
+def _check_choices(draft: PostDraft) -> None:
+    """What a form or typed options offer as a choice, checked again: a client may send anything."""
+    if draft.slides is not None and draft.slides not in SLIDE_SECONDS:
+        raise BadCommand(f"Each slide shows for 4, 6 or 8 seconds, not {draft.slides}.")
+    if draft.content_type is not None and draft.content_type not in CONTENT_TYPES:
+        raise BadCommand(f"The type is `video` or `slideshow`, not `{clip(str(draft.content_type), 40)}`.")
 
 
 def _check_slides(draft: PostDraft, content_type: ContentType) -> None:
@@ -340,6 +421,7 @@ async def confirm(ctx: Context, command: Command) -> Reply:
         )
         reason = "This preview has expired" if expired else "The time you picked passed while the preview waited"
         raise UsageError(f"{reason}; nothing was sent. Send the /post command again.")
+    run_to_the_end()  # what follows may reach Infinipost, and is never cut short
     async with ctx.create_lock:
         try:
             await _hold_back_look_alikes(ctx, stored.request, own_id=stored.id)

@@ -75,16 +75,14 @@ async def _list(ctx: Context, command: Command) -> Reply:
         return Reply(text=describe_known(known))
     lines = ["Accounts:"]
     for account in known:
-        marks = []
+        marks = [account.readiness]  # Infinipost's word: ready, or how far its warm-up is
         if account.id in settings.default_accounts:
             marks.append("default here")
         if settings.allowed_accounts is not None and account.id not in settings.allowed_accounts:
             marks.append("not allowed here")
-        if not account.is_ready:
-            marks.append(f"not ready: {account.status}")
         names = sorted(alias for alias, target in aliases.items() if target == account.id)
         also = f" · also `{'`, `'.join(names)}`" if names else ""
-        lines.append(f"• `{account.id}` {account.label}{also}{' · ' + ', '.join(marks) if marks else ''}")
+        lines.append(f"• `{account.id}` {account.label}{also} · {', '.join(marks)}")
     if not settings.default_accounts:
         lines.append("This channel has no default accounts: each /post needs `to <account>`.")
     return Reply(text="\n".join(lines))

@@ -18,11 +18,12 @@ from bot.config import Settings
 from bot.context import Context
 from bot.core import Core
 from bot.dates import warm_up
-from bot.errors import BotError
+from bot.errors import ApiAuthError, ApiError, BotError
 from bot.media import MediaService
 from bot.media.download import download_client
 from bot.media.store import LocalStore, MediaStore, S3Store, load_secret
 from bot.outbox import Outbox
+from bot.recovery import settle_unfinished
 from bot.sandbox import SANDBOX_KEY, SandboxServer
 from bot.tracking import Tracker
 from bot.web import WebServer
@@ -82,15 +83,15 @@ async def start_runtime(
     `transport`, `api_timeout` and `api_backoff` tune the Infinipost client (tests make them short).
     """
     async with AsyncExitStack() as stack:
-        api_name = "sandbox" if settings.api_key is None else settings.api_url
-        storage = await Storage.open(settings.database, clock=clock, api=api_name)
+        storage = await Storage.open(
+            settings.database, clock=clock, api=settings.api_identity, legacy_api=settings.api_url
+        )
         stack.push_async_callback(storage.close)
-        interrupted = await storage.interrupted_to_unconfirmed()
-        if interrupted:
-            logger.warning("requests %s were interrupted during their create call: now unconfirmed", interrupted)
         sandbox = None
         if settings.api_key is None:
-            sandbox = await stack.enter_async_context(SandboxServer(clock=clock))
+            # Beside the database, so that a restart finds the sandbox's posts where the bot's records say they are.
+            state_file = settings.database.parent / "sandbox.db"
+            sandbox = await stack.enter_async_context(SandboxServer(clock=clock, state_file=state_file))
             base_url, key = sandbox.url, SANDBOX_KEY
         else:
             base_url, key = settings.api_url, settings.api_key.get_secret_value()
@@ -122,6 +123,7 @@ async def start_runtime(
             media=media,
             clock=clock,
         )
+        await settle_unfinished(ctx)
         warm_up()
         runtime = Runtime(core=Core(ctx), sandbox=sandbox, web=web)
         if workers:
@@ -132,6 +134,23 @@ async def start_runtime(
             yield runtime
         finally:
             await runtime.stop_workers()
+
+
+async def check_api_key(runtime: Runtime) -> None:
+    """Stop at start-up, with one sentence, when Infinipost refuses INFINIPOST_API_KEY; an Infinipost that does
+    not answer is only warned about, since the bot can still start and take commands."""
+    if runtime.sandbox is not None:
+        return
+    try:
+        await runtime.ctx.api.check_key()
+    except ApiAuthError as exc:
+        why = f" ({exc.code or exc.status})" if exc.code or exc.status else ""
+        raise BotError(
+            f"Infinipost refused INFINIPOST_API_KEY{why}; check the key in Infinipost's dashboard (Settings -> "
+            "API Keys) and INFINIPOST_API_URL."
+        ) from exc
+    except ApiError as exc:
+        logger.warning("Infinipost did not answer at start-up (%s); starting anyway", type(exc).__name__)
 
 
 def _media_store(settings: Settings, *, web: WebServer, sandbox: bool, clock: Callable[[], datetime]) -> MediaStore:

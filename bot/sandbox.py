@@ -1,11 +1,13 @@
 """A local stand-in for the Infinipost API, faithful to infinipost-api.md.
 
 Used by the console and `infinipost-bot run` when no INFINIPOST_API_KEY is set, by `infinipost-bot sandbox` as
-a standalone server, and by the tests. Posts live in memory and move from scheduled to posted when their time
-comes (to failed when their content URL contains "fail"; never, when it contains "stuck"); one whose content URL
-contains "render" is `pending_render` for RENDER_TIME first. It starts with ready accounts for the README's
-examples. Paths under `/_sandbox/` are for tests: inspect posts, move the clock,
-inject faults.
+a standalone server, and by the tests. Posts move from scheduled to posted when their time comes (to failed when
+their content URL contains "fail"; never, when it contains "stuck"); one whose content URL contains "render" is
+`pending_render` for RENDER_TIME first. It starts with ready accounts for the README's examples.
+
+Given a file, the sandbox keeps its posts there (SQLite), so that a restart of the bot finds them as it left
+them, as the real API would; without one they live in memory (the tests). Paths under `/_sandbox/` are for
+tests: inspect posts, move the clock, inject faults.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ import asyncio
 import json
 import logging
 import secrets
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 from zoneinfo import ZoneInfo
@@ -46,7 +50,7 @@ RENDER_TIME = timedelta(minutes=3)
 
 
 def seed_accounts() -> dict[str, dict[str, Any]]:
-    """Ready accounts, one per platform plus the one the examples call acc_1."""
+    """Ready accounts, one per platform plus the one the examples call acc_1, and one still warming up."""
     base = {
         "phoneId": "phone_sandbox",
         "bio": "",
@@ -77,6 +81,15 @@ def seed_accounts() -> dict[str, dict[str, Any]]:
             "name": "Demo TikTok",
             "username": "demo",
         },
+        "acc_789": {  # a new account in its warm-up: listed, but no post goes to it yet
+            **base,
+            "accountId": "acc_789",
+            "platform": "tiktok",
+            "name": "Fresh TikTok",
+            "username": "fresh",
+            "accountStatus": "warming_up",
+            "warmupDay": 3,
+        },
     }
 
 
@@ -106,11 +119,51 @@ class Received:
     authorization: str
 
 
+class PostFile(MutableMapping[str, dict[str, Any]]):
+    """The sandbox's posts, kept in a SQLite file: each post is saved when it is created or changes."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None)  # autocommit: one statement per change
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # a sandbox: a power cut may lose the last post, no more
+        self._db.execute("CREATE TABLE IF NOT EXISTS posts (id TEXT PRIMARY KEY, seq INTEGER, post TEXT NOT NULL)")
+        rows = self._db.execute("SELECT id, post FROM posts ORDER BY seq").fetchall()
+        self._posts: dict[str, dict[str, Any]] = {post_id: json.loads(post) for post_id, post in rows}
+
+    def save(self, post: dict[str, Any]) -> None:
+        self._db.execute(
+            "INSERT INTO posts (id, seq, post) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM posts), ?) "
+            "ON CONFLICT (id) DO UPDATE SET post = excluded.post",
+            (post["postId"], json.dumps(post)),
+        )
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __getitem__(self, post_id: str) -> dict[str, Any]:
+        return self._posts[post_id]
+
+    def __setitem__(self, post_id: str, post: dict[str, Any]) -> None:
+        self._posts[post_id] = post
+        self.save(post)
+
+    def __delitem__(self, post_id: str) -> None:
+        del self._posts[post_id]
+        self._db.execute("DELETE FROM posts WHERE id = ?", (post_id,))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._posts)
+
+    def __len__(self) -> int:
+        return len(self._posts)
+
+
 @dataclass
 class SandboxState:
     clock: Callable[[], datetime]
     accounts: dict[str, dict[str, Any]] = field(default_factory=seed_accounts)
-    posts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    posts: MutableMapping[str, dict[str, Any]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
     create_calls: int = 0
@@ -121,18 +174,24 @@ class SandboxState:
 
     def settle(self, post: dict[str, Any]) -> dict[str, Any]:
         """Finish a render, and move a due post to its final state; reads see posts as of now."""
+        before = post["status"]
         if post["status"] == "pending_render" and _parse_time(post["createdAt"]) + RENDER_TIME <= self.now():
             post["status"] = "generated"
         if post["status"] == "generated" and _parse_time(post["scheduledTime"]) <= self.now():
             urls = post["contentUrl"] if isinstance(post["contentUrl"], list) else [post["contentUrl"]]
-            if any("stuck" in url for url in urls):
-                return post
             if any("fail" in url for url in urls):
                 post["status"] = "failed"
-            else:
+            elif not any("stuck" in url for url in urls):
                 post["status"] = "posted"
                 post["postedAt"] = post["scheduledTime"]
+        if post["status"] != before:
+            self.saved(post)
         return post
+
+    def saved(self, post: dict[str, Any]) -> None:
+        """Keep a changed post, where the posts are kept in a file."""
+        if isinstance(self.posts, PostFile):
+            self.posts.save(post)
 
     def take_fault(self, route: str, path: str) -> Fault | None:
         for fault in self.faults:
@@ -148,8 +207,17 @@ class SandboxState:
 class SandboxServer:
     """The sandbox as an aiohttp server on loopback. `async with SandboxServer() as sandbox: sandbox.url`."""
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, clock: Callable[[], datetime] | None = None) -> None:
-        self.state = SandboxState(clock=clock or (lambda: datetime.now(UTC)))
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: Callable[[], datetime] | None = None,
+        state_file: Path | None = None,
+    ) -> None:
+        self._file = PostFile(state_file) if state_file else None
+        posts: MutableMapping[str, dict[str, Any]] = self._file if self._file is not None else {}
+        self.state = SandboxState(clock=clock or (lambda: datetime.now(UTC)), posts=posts)
         self._host, self._port = host, port
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -169,6 +237,8 @@ class SandboxServer:
     ) -> None:
         if self._runner:
             await self._runner.cleanup()
+        if self._file is not None:
+            self._file.close()
 
 
 STATE = web.AppKey("state", SandboxState)
@@ -412,7 +482,7 @@ async def _list_posts(request: web.Request) -> web.Response:
         "contentType": query.get("contentType"),
         "accountId": query.get("accountId"),
     }
-    posts = [_public(state.settle(p)) for p in reversed(state.posts.values())]
+    posts = [_public(state.settle(p)) for p in reversed(list(state.posts.values()))]
     posts = [p for p in posts if all(v is None or p.get(k) == v for k, v in wanted.items())]
     page = posts[start : start + limit]
     more = start + limit < len(posts)
@@ -469,6 +539,7 @@ async def _edit(request: web.Request) -> web.Response:
     if "caption" in body:
         changes["caption"] = str(body["caption"])
     post.update(changes)  # all or nothing, as a validating API does
+    state.saved(post)
     return _json(_public(post))
 
 

@@ -14,7 +14,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         '["caption" | -- caption]',
         "Schedule a TikTok/Instagram video or slideshow.",
     ),
-    "posts": ("/posts [refresh]", "This channel's recent and upcoming posts; `refresh` asks Infinipost now."),
+    "posts": (
+        "/posts [upcoming | past | failed] [mine] [@account] [refresh] | /posts more",
+        "This channel's queue: upcoming posts first, then recent ones; `refresh` asks Infinipost now.",
+    ),
     "cancel": ("/cancel <post-id | #request>", "Cancel a post that has not gone out yet."),
     "reschedule": ("/reschedule <post-id | #request> <time>", "Move a post that has not gone out yet."),
     "accounts": (
@@ -24,6 +27,22 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "timezone": ("/timezone [<zone> | reset]", "Show or set the time zone your times are read in."),
     "help": ("/help [command]", "This help."),
 }
+
+# Two or three of each, shown by `/help <command>`; every one works as written (tests/core/test_first_hour.py).
+COMMAND_EXAMPLES: dict[str, tuple[str, ...]] = {
+    "post": (
+        "/post https://cdn.example.com/launch.mp4 to acc_123, acc_456 at tomorrow noon -- We're live! #launch",
+        '/post https://e.com/1.jpg https://e.com/2.jpg to acc_1 in 2 hours slides 6 "Swipe 👉"',
+        "/post https://e.com/v.mp4 to acc_1 friday 17:30 -- No keyword needed before a time",
+    ),
+    "posts": ("/posts", "/posts upcoming mine", "/posts @brand-ig"),
+    "cancel": ("/cancel #1", "/cancel #2"),
+    "reschedule": ("/reschedule #1 friday 17:30", "/reschedule #2 in 3 hours"),
+    "accounts": ("/accounts", "/accounts default acc_123, acc_456", "/accounts alias launch acc_123"),
+    "timezone": ("/timezone", "/timezone Europe/Paris", "/timezone reset"),
+    "help": ("/help", "/help post"),
+}
+assert set(COMMAND_EXAMPLES) == set(COMMANDS)
 
 EXAMPLES = (
     "/post https://cdn.example.com/launch.mp4 to acc_123, acc_456 at tomorrow noon -- We're live! #launch",
@@ -46,11 +65,11 @@ def help_text(topic: str = "") -> str:
         if topic == "post":
             extra = (
                 "\nTimes are read in your time zone (see /timezone): `tomorrow 9am`, `friday 17:30`, `in 2 hours`,"
-                " `dec 24 at 10`, or `now`. Without `to`, the channel's default accounts are used. "
-                "A quoted text or everything after ` -- ` is the caption.\nExamples:\n"
-                + "\n".join(f"`{e}`" for e in EXAMPLES[:3])
+                " `the 3rd at 2pm`, or `now`. Without `to`, the channel's default accounts are used. "
+                "A quoted text or everything after ` -- ` is the caption."
             )
-        return f"`{usage}`\n{what}{extra}"
+        examples = "\n".join(f"`{example}`" for example in COMMAND_EXAMPLES[topic])
+        return f"`{usage}`\n{what}{extra}\nExamples:\n{examples}"
     lines = [f"There is no `/{topic}`; these are the commands:"] if topic else []
     lines.append("Schedule TikTok and Instagram posts through Infinipost:")
     lines += [f"• `{usage}` — {what}" for usage, what in COMMANDS.values()]
@@ -83,6 +102,9 @@ def request_fields(request: PostRequest, tz: ZoneInfo) -> tuple[tuple[str, str],
     ]
     if request.sound_url:
         fields.append(("Sound", request.sound_url))
+        instagram = [a.label for a in request.accounts if a.platform == "instagram"]
+        if instagram:  # Infinipost documents sounds for TikTok only
+            fields.append(("Note", f"Sounds are for TikTok only: {', '.join(instagram)} will post without it."))
     if request.slide_duration:
         fields.append(("Slides", f"{request.slide_duration} s each"))
     return tuple(fields)

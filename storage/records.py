@@ -130,8 +130,15 @@ class ChannelSettings:
 
 
 class RequestState:
-    """The life of a stored request. Every request is stored before the API call and completed after it."""
+    """The life of a stored request. Every request is stored before the API call and completed after it.
 
+    A request with uploads is stored as `received` before they are fetched (its uploads named by their file
+    names), so that a crash while fetching leaves a trace: after a restart it becomes `not_sent` and its author
+    is told. Once its uploads are in, it moves on like any other request.
+    """
+
+    RECEIVED = "received"
+    NOT_SENT = "not_sent"
     AWAITING_CONFIRMATION = "awaiting_confirmation"
     DISCARDED = "discarded"
     SENDING = "sending"

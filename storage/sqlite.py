@@ -46,7 +46,9 @@ _REQUEST_COLUMNS = (
     "id, platform, workspace_id, channel_id, user_id, user_name, command_text, request_json, state, "
     "confirm_token, error, created_at, sent_at, announcement_ref, reconcile_attempts, api"
 )
-_OURS = "(api = ? OR api = '')"  # requests made through this process's Infinipost, or before it was recorded
+# Requests made through this process's Infinipost (its own stamp, or the URL alone it was stamped with before
+# keys were told apart), or before the API was recorded at all.
+_OURS = "(api IN (?, ?) OR api = '')"
 _POST_COLUMNS = (
     "id, request_id, account_id, account_label, status, scheduled_time, posted_at, next_check_at, checks, delay_warned"
 )
@@ -69,6 +71,7 @@ class Storage:
         *,
         clock: Callable[[], datetime] = _utc_now,
         api: str = "",
+        legacy_api: str | None = None,
         once_db: aiosqlite.Connection | None = None,
     ) -> None:
         self._db = db
@@ -84,22 +87,51 @@ class Storage:
         # The Infinipost this process talks to ("sandbox" or a URL): requests are stamped with it, and only its
         # own are tracked, so that trying the sandbox and then the real API in one database cannot mix them.
         self.api = api
+        self._ours = (api, legacy_api or api)
         # Zones, channel settings and aliases are read by every command and written only through this object,
         # so they are kept in memory once read (the bot is the database's only user).
         self._settings: dict[tuple[str, ...], Any] = {}
 
+    def is_ours(self, stored: StoredRequest) -> bool:
+        """Whether a request was made through the Infinipost (URL and key) this process uses."""
+        return not stored.api or stored.api in self._ours
+
     @classmethod
-    async def open(cls, path: Path | str, *, clock: Callable[[], datetime] = _utc_now, api: str = "") -> Self:
+    async def open(
+        cls,
+        path: Path | str,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+        api: str = "",
+        legacy_api: str | None = None,
+    ) -> Self:
+        """Open (creating it and its folder if need be) and migrate the database. Raises StorageError with one
+        sentence saying what to fix: a folder, a file that is not SQLite, a place the bot cannot write."""
         in_memory = str(path) == ":memory:"  # a second connection would be a second database
         if not in_memory:
-            _create_private(Path(path))
+            try:
+                _create_private(Path(path))
+            except OSError as exc:
+                raise StorageError(
+                    f"Cannot create the database at {path} ({exc.strerror}); set BOT_DATABASE to a file the bot "
+                    "may write."
+                ) from exc
+        db: aiosqlite.Connection | None = None
         try:
             db = await _connect(path)
             await migrate(db)
             once_db = None if in_memory else await _connect(path)
-        except sqlite3.Error as exc:
-            raise StorageError(f"Could not open the database at {path}: {exc}") from exc
-        return cls(db, clock=clock, api=api, once_db=once_db)
+        except sqlite3.DatabaseError as exc:
+            if db is not None:
+                await db.close()
+            if "not a database" in str(exc):
+                raise StorageError(
+                    f"BOT_DATABASE ({path}) is not an SQLite database; point it at a new file or the bot's own one."
+                ) from exc
+            raise StorageError(
+                f"Cannot use the database at {path} ({exc}); set BOT_DATABASE to a file the bot may write."
+            ) from exc
+        return cls(db, clock=clock, api=api, legacy_api=legacy_api, once_db=once_db)
 
     async def close(self) -> None:
         if self._once_db is not self._db:
@@ -196,6 +228,42 @@ class Storage:
             api=self.api,
         )
 
+    async def ready_request(
+        self, request_id: int, *, request: PostRequest, state: str, confirm_token: str | None = None
+    ) -> None:
+        """A received request whose uploads are in: its complete request, and what happens next."""
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "UPDATE requests SET request_json = ?, scheduled_time = ?, state = ?, confirm_token = ?, "
+                "updated_at = ? WHERE id = ? AND state = ?",
+                (
+                    request_to_json(request),
+                    to_db_time(request.scheduled_time),
+                    state,
+                    confirm_token,
+                    to_db_time(self._now()),
+                    request_id,
+                    RequestState.RECEIVED,
+                ),
+            )
+            if cursor.rowcount != 1:
+                raise StorageError()
+            await _link_media(db, request_id, [key for key in request.media_keys if key])
+
+    async def drop_received(self, request_id: int) -> None:
+        """Forget a received request that was refused (or cut short) before anything was sent: as if never
+        stored, like any other refused command."""
+        async with self._transaction() as db:
+            await db.execute("DELETE FROM requests WHERE id = ? AND state = ?", (request_id, RequestState.RECEIVED))
+
+    async def unfinished_requests(self) -> list[StoredRequest]:
+        """At start-up: requests the last process left receiving their uploads, or sending to this Infinipost."""
+        rows = await self._rows(
+            f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE state = ? OR (state = ? AND {_OURS}) ORDER BY id",
+            (RequestState.RECEIVED, RequestState.SENDING, *self._ours),
+        )
+        return [_request(row) for row in rows]
+
     async def get_request(self, request_id: int) -> StoredRequest | None:
         row = await self._row(f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE id = ?", (request_id,))
         return _request(row) if row else None
@@ -261,7 +329,7 @@ class Storage:
         cutoff = to_db_time(before or self._now() + timedelta(days=1))
         rows = await self._rows(
             f"SELECT id FROM requests WHERE state = ? AND updated_at < ? AND {_OURS}",
-            (RequestState.SENDING, cutoff, self.api),
+            (RequestState.SENDING, cutoff, *self._ours),
         )
         ids = [int(row["id"]) for row in rows]
         if ids:
@@ -299,6 +367,71 @@ class Storage:
             ),
         )
         return [_request(row) for row in rows]
+
+    async def channel_queue(
+        self,
+        channel: ChannelRef,
+        *,
+        view: str = "all",
+        user_id: str | None = None,
+        account_id: str | None = None,
+        limit: int,
+        offset: int = 0,
+    ) -> tuple[list[StoredRequest], int]:
+        """A page of the channel's requests as a queue, and how many there are in all.
+
+        `all`: the upcoming ones (a post not yet live or failed, or a create not yet settled), soonest first, then
+        the others, latest first. `upcoming`, `past` and `failed` keep only those. Times are the posts' own, so a
+        rescheduled request sorts (and shows) at its new time.
+        """
+        pending = "'" + "', '".join((RequestState.SENDING, RequestState.UNCONFIRMED, RequestState.RECEIVED)) + "'"
+        finals = "'" + "', '".join(s.value for s in PostStatus if s.is_final) + "'"
+        wanted = {
+            "all": "1",
+            "upcoming": "upcoming",
+            "past": "NOT upcoming",
+            "failed": f"(has_failed OR state IN ('{RequestState.FAILED}', '{RequestState.NOT_CREATED}'))",
+        }[view]
+        rows = await self._rows(
+            f"""WITH queue AS (
+                SELECT r.*,
+                    (SELECT MIN(p.scheduled_time) FROM posts p WHERE p.request_id = r.id
+                        AND p.status NOT IN ({finals})) AS next_time,
+                    (SELECT MAX(COALESCE(p.posted_at, p.scheduled_time)) FROM posts p WHERE p.request_id = r.id)
+                        AS last_time,
+                    EXISTS (SELECT 1 FROM posts p WHERE p.request_id = r.id AND p.status = 'failed') AS has_failed
+                FROM requests r
+                WHERE r.platform = ? AND r.workspace_id = ? AND r.channel_id = ? AND r.state NOT IN (?, ?)
+                    AND (? IS NULL OR r.user_id = ?)
+                    AND (? IS NULL OR EXISTS (SELECT 1 FROM json_each(r.request_json, '$.accounts') a
+                        WHERE json_extract(a.value, '$.id') = ?))
+            ), ordered AS (
+                SELECT *, (next_time IS NOT NULL OR state IN ({pending})) AS upcoming,
+                    COALESCE(next_time, last_time, scheduled_time, created_at) AS due
+                FROM queue
+            )
+            SELECT {_REQUEST_COLUMNS}, COUNT(*) OVER () AS total FROM ordered WHERE {wanted}
+            ORDER BY upcoming DESC, CASE WHEN upcoming THEN due END ASC, CASE WHEN NOT upcoming THEN due END DESC,
+                id DESC
+            LIMIT ? OFFSET ?""",
+            (
+                channel.platform,
+                channel.workspace_id,
+                channel.channel_id,
+                RequestState.AWAITING_CONFIRMATION,
+                RequestState.DISCARDED,
+                user_id,
+                user_id,
+                account_id,
+                account_id,
+                limit,
+                offset,
+            ),
+        )
+        if not rows and offset:  # a page past the end: how many there are, for the reply to say so
+            _, total = await self.channel_queue(channel, view=view, user_id=user_id, account_id=account_id, limit=1)
+            return [], total
+        return [_request(row) for row in rows], int(rows[0]["total"]) if rows else 0
 
     # Posts
 
@@ -350,7 +483,7 @@ class Storage:
         rows = await self._rows(
             f"SELECT {_POST_COLUMNS} FROM posts WHERE next_check_at <= ? "
             f"AND request_id IN (SELECT id FROM requests WHERE {_OURS}) ORDER BY next_check_at LIMIT ?",
-            (to_db_time(now), self.api, limit),
+            (to_db_time(now), *self._ours, limit),
         )
         return [_post(row) for row in rows]
 
@@ -362,7 +495,7 @@ class Storage:
         rows = await self._rows(
             f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE state = ? AND next_reconcile_at <= ? AND {_OURS} "
             "ORDER BY id",
-            (RequestState.UNCONFIRMED, to_db_time(now), self.api),
+            (RequestState.UNCONFIRMED, to_db_time(now), *self._ours),
         )
         return [_request(row) for row in rows]
 
@@ -378,7 +511,7 @@ class Storage:
         Infinipost."""
         rows = await self._rows(
             f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE state IN (?, ?) AND {_OURS} ORDER BY id",
-            (RequestState.SENDING, RequestState.UNCONFIRMED, self.api),
+            (RequestState.SENDING, RequestState.UNCONFIRMED, *self._ours),
         )
         return [_request(row) for row in rows]
 
@@ -770,14 +903,20 @@ class Storage:
 
 async def _connect(path: Path | str) -> aiosqlite.Connection:
     db = await aiosqlite.connect(str(path), isolation_level=None)
-    db.row_factory = sqlite3.Row
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
-        await db.execute(f"PRAGMA {pragma}")
+    try:
+        db.row_factory = sqlite3.Row
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
+            await db.execute(f"PRAGMA {pragma}")
+    except BaseException:
+        await db.close()  # its thread would otherwise keep the process alive
+        raise
     return db
 
 
 def _create_private(path: Path) -> None:
     """The database and its folder are readable by the bot's own user only."""
+    if path.is_dir():
+        raise StorageError(f"BOT_DATABASE ({path}) is a folder; point it at a file, such as data/bot.db.")
     if not path.parent.exists():
         path.parent.mkdir(parents=True, mode=0o700)
     if not path.exists():

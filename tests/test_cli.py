@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from bot.sandbox import SandboxServer
+from tests.processes import clean_env
 
 BOT = [sys.executable, "-m", "bot"]
 
@@ -44,11 +49,26 @@ def test_when_prints_one_line_per_phrase(tmp_path: Path) -> None:
         ],
         tmp_path,
     )
-    assert result.returncode == 0
+    assert result.returncode == 1  # a script can tell that one phrase was refused
     lines = result.stdout.splitlines()
     assert lines[:2] == ["2026-11-29T17:00:00Z", "2026-12-04T14:00:00Z"]
     assert lines[2].startswith("error: ")
     assert "no time of day" in lines[2]
+
+
+def test_when_exits_zero_only_when_every_phrase_is_read(tmp_path: Path) -> None:
+    now = ["--now", "2026-11-28T10:00:00-05:00", "--tz", "America/New_York"]
+    assert run(["when", *now, "tomorrow noon", "in 2 hours"], tmp_path).returncode == 0
+    assert run(["when", *now, "tomorrow noon", "eod"], tmp_path).returncode == 1
+
+
+def test_when_reads_numeric_dates_in_the_order_of_the_locale_given(tmp_path: Path) -> None:
+    now = ["--now", "2026-11-28T10:00:00+00:00", "--tz", "UTC"]
+    assert run(["when", *now, "--locale", "en-GB", "3/12 9am"], tmp_path).stdout.strip() == "2026-12-03T09:00:00Z"
+    assert run(["when", *now, "--locale", "en-US", "12/3 9am"], tmp_path).stdout.strip() == "2026-12-03T09:00:00Z"
+    asked = run(["when", *now, "3/12 9am"], tmp_path)  # UTC is no country's zone: nothing says which comes first
+    assert asked.returncode == 1
+    assert "could be 3 December or March 12" in asked.stdout
 
 
 def test_when_options_after_phrases_and_default_zone_from_settings(tmp_path: Path) -> None:
@@ -75,6 +95,7 @@ def test_scripted_console_schedules_and_lists_against_the_sandbox(tmp_path: Path
             "yes",
             "/posts",
             "/cancel #1",
+            "yes",
         ]
     )
     result = run(["console"], tmp_path, stdin=script + "\n")
@@ -85,6 +106,7 @@ def test_scripted_console_schedules_and_lists_against_the_sandbox(tmp_path: Path
     assert out.count("Schedule this post?") == 4
     assert out.count("[sandbox] Scheduled") == 4
     assert out.count("📣 #console:") == 4  # each announcement printed
+    assert "Type yes to cancel them, or no to keep them." in out  # request #1 has two posts: asked first
     assert "Cancelled `post_" in out
     with sqlite3.connect(tmp_path / "data" / "bot.db") as db:
         states = [row[0] for row in db.execute("SELECT state FROM requests ORDER BY id")]
@@ -95,6 +117,51 @@ def test_scripted_console_schedules_and_lists_against_the_sandbox(tmp_path: Path
     assert post_count == 5
     assert cancelled == 2
     assert actions == ["schedule"] * 4 + ["cancel"]
+
+
+def test_the_console_reads_times_in_the_machines_zone_and_says_so(tmp_path: Path) -> None:
+    result = run(["console"], tmp_path, stdin="/post https://e.com/v.mp4 to acc_1 at tomorrow 9am\n", TZ="Asia/Tokyo")
+    assert result.returncode == 0, result.stderr
+    assert "Times are read in Asia/Tokyo (this machine's zone" in result.stderr
+    assert "09:00 JST (Asia/Tokyo)" in result.stdout
+    chosen = run(["console"], tmp_path, stdin="/timezone\n", TZ="Asia/Tokyo", BOT_DEFAULT_TIMEZONE="Europe/Paris")
+    assert "Times are read in Europe/Paris (BOT_DEFAULT_TIMEZONE" in chosen.stderr
+    assert "Your times are read in Europe/Paris" in chosen.stdout
+
+
+async def test_a_key_infinipost_refuses_stops_the_bot_at_start_with_one_line(tmp_path: Path) -> None:
+    async with SandboxServer() as infinipost:  # refuses any key that is not sk_test_/sk_live_
+        process = await asyncio.create_subprocess_exec(
+            *BOT,
+            "console",
+            cwd=tmp_path,
+            env=clean_env(INFINIPOST_API_URL=infinipost.url, INFINIPOST_API_KEY="not-a-key", BOT_HTTP_PORT="0"),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(b"/help\n"), 60)
+    assert process.returncode == 1
+    assert err.decode().strip().splitlines() == [
+        "infinipost-bot: Infinipost refused INFINIPOST_API_KEY (invalid_api_key); check the key in Infinipost's "
+        "dashboard (Settings -> API Keys) and INFINIPOST_API_URL."
+    ]
+    assert b"did not answer" not in out + err
+    assert "not-a-key" not in err.decode()
+
+
+def test_the_sandbox_keeps_its_posts_across_a_restart_of_the_bot(tmp_path: Path) -> None:
+    first = run(["console"], tmp_path, stdin="/post https://e.com/v.mp4 to acc_1 at tomorrow noon -- hi\nyes\n")
+    assert first.returncode == 0, first.stderr
+    assert "[sandbox] Scheduled" in first.stdout
+    assert (tmp_path / "data" / "sandbox.db").exists()  # beside the bot's own database
+    again = run(["console"], tmp_path, stdin="/posts refresh\n")
+    assert again.returncode == 0, again.stderr
+    assert "scheduled" in again.stdout
+    assert "cancelled" not in again.stdout
+    assert "not found" not in again.stdout
+    with sqlite3.connect(tmp_path / "data" / "bot.db") as db:
+        assert [row[0] for row in db.execute("SELECT status FROM posts")] == ["scheduled"]
 
 
 def test_a_new_preview_replaces_the_one_waiting_for_yes(tmp_path: Path) -> None:
@@ -155,3 +222,55 @@ def test_slack_manifest_for_socket_mode_needs_no_urls(tmp_path: Path) -> None:
     manifest = json.loads(run(["slack-manifest", "--socket-mode"], tmp_path).stdout)
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert all("url" not in c for c in manifest["features"]["slash_commands"])
+
+
+@pytest.mark.parametrize(
+    ("database", "says"),
+    [
+        ("a-folder", "BOT_DATABASE (a-folder) is a folder; point it at a file"),
+        ("notes.txt", "BOT_DATABASE (notes.txt) is not an SQLite database"),
+        ("/proc/no/such/bot.db", "Cannot create the database at /proc/no/such/bot.db"),
+    ],
+)
+def test_a_database_setting_the_bot_cannot_use_is_one_line_at_start(tmp_path: Path, database: str, says: str) -> None:
+    (tmp_path / "a-folder").mkdir()
+    (tmp_path / "notes.txt").write_text("shopping list\n" * 200)
+    result = run(["console"], tmp_path, stdin="/help\n", BOT_DATABASE=database)
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"infinipost-bot: {says}")
+
+
+def test_the_sandbox_on_a_port_in_use_says_so_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run(["sandbox", "--port", str(port)], tmp_path)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"infinipost-bot: cannot listen on 127.0.0.1:{port}")
+
+
+def test_at_a_waiting_preview_the_console_takes_everyday_answers(tmp_path: Path) -> None:
+    script = "\n".join(
+        [
+            "/post https://e.com/v.mp4 to acc_1 in 1 hour -- Line one\\nLine two",
+            "maybe later",
+            "sure",
+            "/post https://e.com/w.mp4 to acc_1 in 2 hours -- second",
+            "cancel",
+            "sure",
+        ]
+    )
+    result = run(["console"], tmp_path, stdin=script + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "A preview is waiting: type yes to schedule it or no to drop it" in out
+    assert "I don't know" not in out
+    assert out.count("[sandbox] Scheduled") == 1
+    assert "Dropped request #2" in out
+    assert "Nothing is waiting for a yes or no" in out  # the last `sure`: nothing was waiting
+    with sqlite3.connect(tmp_path / "data" / "bot.db") as db:
+        [(caption,)] = db.execute("SELECT json_extract(request_json, '$.caption') FROM requests WHERE id = 1")
+    assert caption == "Line one\nLine two"

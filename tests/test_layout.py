@@ -48,3 +48,12 @@ def test_readme_starts_with_the_two_commands() -> None:
     head = (ROOT / "README.md").read_text()[:1500]
     assert "make run" in head
     assert "make test" in head
+
+
+def test_make_run_installs_only_what_running_needs() -> None:
+    """`make run` on a fresh clone skips the developer tools (pytest, mypy, ruff, moto...); `make test` adds them."""
+    dry_run = subprocess.run(["make", "-n", "-B", "run"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    installs = [line for line in dry_run.splitlines() if "pip install" in line]
+    assert installs == [line for line in installs if "dev" not in line]
+    assert installs, dry_run
+    assert "dev]" in subprocess.run(["make", "-n", "-B", "test"], cwd=ROOT, capture_output=True, text=True).stdout

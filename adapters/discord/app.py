@@ -1,8 +1,9 @@
 """The Discord adapter: discord.py's Client and CommandTree, translating interactions to the core's Command and back.
 
 Commands, buttons and form submissions are deferred at once (Discord allows 3 seconds; the interaction token then
-lives 15 minutes) and answered with an ephemeral follow-up when the work is done. Two answers cannot wait and are
-given at once: autocomplete choices, and the "Schedule as post" modal, which must be the first response.
+lives 15 minutes) and answered, when the work is done, by editing the deferred message: the private "thinking"
+message, or the preview whose button was pressed. Two answers cannot wait and are given at once: autocomplete
+choices, and the "Schedule as post" modal, which must be the first response.
 """
 
 from __future__ import annotations
@@ -19,15 +20,22 @@ import yarl
 from discord import app_commands
 from discord.gateway import DiscordWebSocket
 
-from adapters.discord.components import DiscordClient, PreviewButton, ScheduleForm, preview_view
+from adapters.discord.components import (
+    ANSWER_FAILURES,
+    DiscordClient,
+    PreviewButton,
+    ScheduleForm,
+    preview_view,
+    why,
+)
 from adapters.discord.embeds import Rendered, reply_message
 from adapters.discord.messenger import DiscordMessenger
-from adapters.discord.people import PLATFORM, DiscordPeople
+from adapters.discord.people import PLATFORM, DiscordPeople, place_of
 from bot.config import Settings
 from bot.core import GENERIC_ERROR, Core
 from bot.errors import BotError
 from bot.media.download import file_hosts
-from bot.model import Attachment, Command, MediaSource, PostDraft, PostForm, Reply
+from bot.model import SLIDE_SECONDS, Attachment, Command, MediaSource, PostDraft, PostForm, Reply
 from bot.preferences import zone_choices
 from bot.texts import COMMANDS, clip
 
@@ -47,6 +55,7 @@ NO_FILES = (
     "the `media1` (attachment) or `url` option."
 )
 STALE_COMMAND = "Discord showed you an older version of this command. Try again in a minute."
+ALREADY_ACKNOWLEDGED = 40060  # Discord's error code for a second initial response to one interaction
 BUSY = "Discord took too long to answer, so the form could not open. Pick “Schedule as post” again."
 
 Interaction = discord.Interaction[DiscordClient]
@@ -55,7 +64,9 @@ Interaction = discord.Interaction[DiscordClient]
 def use_endpoints(settings: Settings) -> None:
     """Point discord.py at DISCORD_API_URL and DISCORD_GATEWAY_URL (a proxy or a test double), or at Discord.
 
-    Both are class attributes in discord.py, so this applies to every client in the process.
+    discord.py has no public setting for either: both are class attributes it reads (so this applies to every
+    client in the process). That is why pyproject.toml pins discord.py's minor version, and a test checks that
+    the bot reaches both URLs.
     """
     discord.http.Route.BASE = settings.discord_api_url or DEFAULT_API_URL
     DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url or DEFAULT_GATEWAY_URL)
@@ -122,8 +133,61 @@ class DiscordUnavailable(BotError):
     default_message = "Discord could not be reached, or refused the bot. Check DISCORD_TOKEN and DISCORD_API_URL."
 
 
+class Refused(app_commands.CheckFailure):
+    """An interaction answered with one sentence before its command runs."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+# What each option type must arrive as; discord.py passes values on without checking them.
+_OPTION_VALUES: dict[discord.AppCommandOptionType, tuple[type, ...]] = {
+    discord.AppCommandOptionType.string: (str,),
+    discord.AppCommandOptionType.integer: (int,),
+    discord.AppCommandOptionType.number: (int, float),
+    discord.AppCommandOptionType.boolean: (bool,),
+    discord.AppCommandOptionType.attachment: (discord.Attachment,),
+}
+_OPTION_WORDS = {
+    discord.AppCommandOptionType.string: "text",
+    discord.AppCommandOptionType.integer: "a whole number",
+    discord.AppCommandOptionType.number: "a number",
+    discord.AppCommandOptionType.boolean: "true or false",
+}
+
+
+def malformed_option(interaction: discord.Interaction[Any]) -> str | None:
+    """What is wrong with an option of a slash command, said plainly; None when every option is as declared."""
+    command = interaction.command
+    if not isinstance(command, app_commands.Command):
+        return None
+    values = dict(iter(interaction.namespace))  # a Namespace answers any attribute, `keys` too: not a mapping
+    for parameter in command.parameters:
+        name = parameter.display_name
+        if name not in values:
+            continue
+        value, kind = values[name], parameter.type
+        wanted = _OPTION_VALUES.get(kind, ())
+        if kind is discord.AppCommandOptionType.attachment and not isinstance(value, discord.Attachment):
+            return f"`{name}` came without its file. Attach the file again and send the command once more."
+        wrong_bool = isinstance(value, bool) and kind is not discord.AppCommandOptionType.boolean
+        if wanted and (not isinstance(value, wanted) or wrong_bool):
+            return (
+                f"`{name}` takes {_OPTION_WORDS.get(kind, 'another kind of value')}, and Discord sent something "
+                "else. Discord may be showing you an older version of this command; try again in a minute."
+            )
+        if parameter.choices and value not in {choice.value for choice in parameter.choices}:
+            listed = ", ".join(choice.name for choice in parameter.choices)
+            return f"`{name}` takes one of: {listed}. Pick one from the list Discord shows."
+    return None
+
+
 class _Tree(app_commands.CommandTree[DiscordClient]):
     async def on_error(self, interaction: Interaction, error: app_commands.AppCommandError, /) -> None:
+        if isinstance(error, Refused):
+            await _answer(interaction, Reply(text=error.text, error=True))
+            return
         if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
             logger.info("Discord sent a command this bot does not have in that form: %s", error)
             text = STALE_COMMAND
@@ -153,6 +217,12 @@ class DiscordAdapter:
             allowed_mentions=discord.AllowedMentions.none(),
         )
         self.tree = _Tree(self.client)
+        core.ctx.places.allow(PLATFORM, workspaces=[str(server) for server in settings.discord_servers])
+        if not settings.discord_servers:
+            logger.warning(
+                "Discord: no server may use the bot: list the operator's servers in DISCORD_GUILD_IDS "
+                "(or, with the commands registered globally, in DISCORD_ALLOWED_GUILD_IDS)"
+            )
         self.people = DiscordPeople(poster_roles=settings.discord_poster_roles)
         self.messenger = DiscordMessenger(self.client)
         self.failed = False
@@ -174,7 +244,9 @@ class DiscordAdapter:
         except discord.HTTPException as exc:
             raise DiscordUnavailable(f"Discord refused to start the bot (HTTP {exc.status}, code {exc.code}).") from exc
         except (aiohttp.ClientError, OSError) as exc:
-            raise DiscordUnavailable(f"Could not reach Discord at {discord.http.Route.BASE}.") from exc
+            raise DiscordUnavailable(
+                f"Could not reach Discord at {self.settings.discord_api_url or DEFAULT_API_URL}."
+            ) from exc
         self.core.ctx.outbox.messengers[PLATFORM] = self.messenger
         self.core.ctx.outbox.wake()
 
@@ -232,8 +304,7 @@ class DiscordAdapter:
             name="timezone", description=_describe("timezone"), callback=self.timezone
         )
         timezone.autocomplete("zone")(self._zone_choices)
-        self.tree.add_command(post)
-        self.tree.add_command(timezone)
+        commands: list[app_commands.Command[Any, ..., None] | app_commands.ContextMenu] = [post, timezone]
         for name, callback in (
             ("posts", self.posts),
             ("cancel", self.cancel),
@@ -241,9 +312,23 @@ class DiscordAdapter:
             ("accounts", self.accounts),
             ("help", self.help),
         ):
-            self.tree.add_command(app_commands.Command(name=name, description=_describe(name), callback=callback))
-        self.tree.add_command(app_commands.ContextMenu(name=MESSAGE_COMMAND, callback=self.schedule_message))
+            commands.append(app_commands.Command(name=name, description=_describe(name), callback=callback))
+        commands.append(app_commands.ContextMenu(name=MESSAGE_COMMAND, callback=self.schedule_message))
+        for command in commands:
+            command.add_check(self._admissible)
+            self.tree.add_command(command)
         self.client.add_dynamic_items(PreviewButton)
+
+    async def _admissible(self, interaction: Interaction) -> bool:
+        """Before any command runs: a server the operator did not name is refused, and so is an option that came
+        in a shape the command does not declare (discord.py hands such values on as they are)."""
+        refused = self._refusal(interaction)
+        if refused is not None:
+            raise Refused(refused.text)
+        problem = malformed_option(interaction)
+        if problem is not None:
+            raise Refused(problem)
+        return True
 
     # Application commands
 
@@ -260,7 +345,7 @@ class DiscordAdapter:
         content_type="Video or slideshow, when the files or links do not tell",
         **{f"media{n}": f"Image {n} of a slideshow" for n in range(2, 11)},
     )
-    @app_commands.choices(slide_duration=[app_commands.Choice(name=f"{n} seconds", value=n) for n in (4, 6, 8)])
+    @app_commands.choices(slide_duration=[app_commands.Choice(name=f"{n} seconds", value=n) for n in SLIDE_SECONDS])
     async def post(
         self,
         interaction: Interaction,
@@ -331,6 +416,8 @@ class DiscordAdapter:
         await self._run(interaction, "help", text=command or "")
 
     async def _account_choices(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if self._refusal(interaction) is not None or not isinstance(current, str):
+            return []
         try:
             async with asyncio.timeout(ANSWER_BUDGET):  # reading the member's roles may need Discord's REST API
                 caller = await self.people.caller(interaction)
@@ -340,7 +427,7 @@ class DiscordAdapter:
         return account_choices(form, current)
 
     async def _zone_choices(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return timezone_choices(current)
+        return timezone_choices(current) if isinstance(current, str) else []
 
     # The message command and its form
 
@@ -382,9 +469,9 @@ class DiscordAdapter:
         form = ScheduleForm(accounts=defaults, on_submit=submitted, open_forms=self.client.open_forms)
         try:
             await interaction.response.send_modal(form)
-        except discord.HTTPException as exc:
+        except ANSWER_FAILURES as exc:
             form.close()
-            logger.warning("Discord: could not open the post form (HTTP %s, code %s)", exc.status, exc.code)
+            logger.warning("Discord: could not open the post form (%s)", why(exc))
         except BaseException:
             form.close()
             raise
@@ -393,20 +480,14 @@ class DiscordAdapter:
 
     async def _press(self, interaction: discord.Interaction[Any], *, action: str, author_id: int, token: str) -> None:
         """Schedule / Cancel on a preview: the author's preview becomes the result; anyone else is told privately."""
+        refused = self._refusal(interaction)
+        if refused is not None:
+            await _answer(interaction, refused)
+            return
         own = interaction.user.id == author_id
         if not await _defer(interaction, update=own):
             return
-        reply = await self._handle(interaction, action, text=token)
-        if not own:
-            await _follow_up(interaction, reply)
-            return
-        rendered = reply_message(reply)
-        try:
-            await interaction.edit_original_response(
-                content=rendered.content, embeds=rendered.embeds, view=None, allowed_mentions=rendered.mentions
-            )
-        except discord.HTTPException as exc:
-            logger.warning("Discord: could not update a preview (HTTP %s, code %s)", exc.status, exc.code)
+        await _fill(interaction, await self._handle(interaction, action, text=token))
 
     # Translation
 
@@ -419,10 +500,19 @@ class DiscordAdapter:
         draft: PostDraft | None = None,
         attachments: tuple[Attachment, ...] = (),
     ) -> None:
+        refused = self._refusal(interaction)  # a form's submission comes here without a command's checks
+        if refused is not None:
+            await _answer(interaction, refused)
+            return
         if await _defer(interaction):
-            await _follow_up(
+            await _fill(
                 interaction, await self._handle(interaction, name, text=text, draft=draft, attachments=attachments)
             )
+
+    def _refusal(self, interaction: discord.Interaction[Any]) -> Reply | None:
+        """The core's answer to a server the operator did not name, given before anything else is done."""
+        place = place_of(interaction)
+        return self.core.refusal(place) if place is not None else None
 
     async def _handle(
         self,
@@ -478,40 +568,42 @@ async def _defer(interaction: discord.Interaction[Any], *, update: bool = False)
             await interaction.response.defer()
         else:
             await interaction.response.defer(ephemeral=True, thinking=True)
-    except discord.HTTPException as exc:
+    except ANSWER_FAILURES as exc:
+        if isinstance(exc, discord.HTTPException) and exc.code == ALREADY_ACKNOWLEDGED:
+            # discord.py sent the callback again after a lost answer, and Discord had taken the first one.
+            logger.info("Discord: an interaction was already acknowledged; going on")
+            return True
         # 10062 "Unknown interaction": the 3 seconds were over; nothing can reach the user any more.
-        logger.warning("Discord: could not acknowledge an interaction (HTTP %s, code %s)", exc.status, exc.code)
+        logger.warning("Discord: could not acknowledge an interaction (%s)", why(exc))
         return False
     return True
 
 
-async def _follow_up(interaction: discord.Interaction[Any], reply: Reply) -> None:
+async def _fill(interaction: discord.Interaction[Any], reply: Reply) -> None:
+    """The answer after a deferral becomes the deferred message itself: the private "thinking" message, or the
+    preview whose button was pressed (its buttons then go, unless the answer brings its own)."""
     rendered = reply_message(reply)
-    view = preview_view(interaction.user.id, reply.confirm_token) if reply.confirm_token else discord.utils.MISSING
+    view = preview_view(interaction.user.id, reply.confirm_token, reply.confirm_labels) if reply.confirm_token else None
     try:
-        await interaction.followup.send(
-            content=_content(rendered),
-            embeds=rendered.embeds,
-            view=view,
-            ephemeral=True,
-            allowed_mentions=rendered.mentions,
+        await interaction.edit_original_response(
+            content=rendered.content, embeds=rendered.embeds, view=view, allowed_mentions=rendered.mentions
         )
-    except discord.HTTPException as exc:
-        logger.warning("Discord: could not send an answer (HTTP %s, code %s)", exc.status, exc.code)
+    except ANSWER_FAILURES as exc:
+        logger.warning("Discord: could not send an answer (%s)", why(exc))
 
 
 async def _answer(interaction: discord.Interaction[Any], reply: Reply) -> None:
     """Answer privately, whether or not the interaction was acknowledged already."""
     if interaction.response.is_done():
-        await _follow_up(interaction, reply)
+        await _fill(interaction, reply)
         return
     rendered = reply_message(reply)
     try:
         await interaction.response.send_message(
             content=_content(rendered), embeds=rendered.embeds, ephemeral=True, allowed_mentions=rendered.mentions
         )
-    except discord.HTTPException as exc:
-        logger.warning("Discord: could not send an answer (HTTP %s, code %s)", exc.status, exc.code)
+    except ANSWER_FAILURES as exc:
+        logger.warning("Discord: could not send an answer (%s)", why(exc))
 
 
 def _content(rendered: Rendered) -> str:

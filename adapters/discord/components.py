@@ -8,6 +8,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, cast
 
+import aiohttp
 import discord
 
 logger = logging.getLogger(__name__)
@@ -18,6 +19,16 @@ PREVIEW_TEMPLATE = re.compile(
 FORM_PREFIX = "post:form:"
 FORM_TIMEOUT = 3600.0  # a form left open longer than this is forgotten, and its submission told it expired
 FORM_EXPIRED = "This form has expired; pick “Schedule as post” again."
+# What answering an interaction can fail with: Discord's refusals, the network, and discord.py reading an error
+# body that is not JSON (its interaction client indexes Cloudflare's HTML 429 page as if it were JSON: TypeError).
+ANSWER_FAILURES = (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError, TypeError)
+
+
+def why(exc: BaseException) -> str:
+    """A refusal as the logs say it: Discord's status and code, or what kind of failure it was."""
+    if isinstance(exc, discord.HTTPException):
+        return f"HTTP {exc.status}, code {exc.code}"
+    return type(exc).__name__
 
 
 class PreviewHandler(Protocol):
@@ -46,19 +57,17 @@ class DiscordClient(discord.Client):
             return
         try:
             await interaction.response.send_message(FORM_EXPIRED, ephemeral=True)
-        except discord.HTTPException as exc:
-            logger.warning("Discord: could not answer an expired form (HTTP %s, code %s)", exc.status, exc.code)
+        except ANSWER_FAILURES as exc:
+            logger.warning("Discord: could not answer an expired form (%s)", why(exc))
 
 
 class PreviewButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=PREVIEW_TEMPLATE):
-    """Schedule or Cancel on a preview. Everything needed is in the custom_id, so it works after a restart."""
+    """The yes or no button of a question (Schedule or Cancel on a preview, Cancel them or Keep them under a
+    `/cancel`). Everything needed is in the custom_id, so it works after a restart."""
 
-    def __init__(self, action: str, author_id: int, token: str) -> None:
-        label, style = (
-            ("Schedule", discord.ButtonStyle.success)
-            if action == "confirm"
-            else ("Cancel", discord.ButtonStyle.secondary)
-        )
+    def __init__(self, action: str, author_id: int, token: str, label: str = "") -> None:
+        style = discord.ButtonStyle.success if action == "confirm" else discord.ButtonStyle.secondary
+        label = label or ("Schedule" if action == "confirm" else "Cancel")
         super().__init__(discord.ui.Button(label=label, style=style, custom_id=f"post:{action}:{author_id}:{token}"))
         self.action = action
         self.author_id = author_id
@@ -76,11 +85,11 @@ class PreviewButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], 
             await client.on_preview(interaction, action=self.action, author_id=self.author_id, token=self.token)
 
 
-def preview_view(author_id: int, token: str) -> discord.ui.View:
-    """The buttons under a preview; only its author sees the ephemeral preview, and the core checks it too."""
+def preview_view(author_id: int, token: str, labels: tuple[str, str]) -> discord.ui.View:
+    """The buttons under a question; only its author sees the ephemeral message, and the core checks it too."""
     view = discord.ui.View(timeout=None)
-    view.add_item(PreviewButton("confirm", author_id, token))
-    view.add_item(PreviewButton("discard", author_id, token))
+    view.add_item(PreviewButton("confirm", author_id, token, labels[0]))
+    view.add_item(PreviewButton("discard", author_id, token, labels[1]))
     return view
 
 

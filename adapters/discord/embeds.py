@@ -27,17 +27,20 @@ INLINE_FIELD = 40  # values up to this long sit side by side
 
 COLOUR = discord.Colour(0x5865F2)
 ERROR_COLOUR = discord.Colour(0xED4245)
+WARNING_COLOUR = discord.Colour(0xFEE75C)
 _NOTICE_COLOURS = {
     NoticeKind.SCHEDULED: COLOUR,
     NoticeKind.UPDATED: COLOUR,
     NoticeKind.POSTED: discord.Colour(0x57F287),
     NoticeKind.FAILED: ERROR_COLOUR,
-    NoticeKind.DELAYED: discord.Colour(0xFEE75C),
+    NoticeKind.DELAYED: WARNING_COLOUR,
     NoticeKind.ADOPTED: COLOUR,
     NoticeKind.NOT_CREATED: ERROR_COLOUR,
+    NoticeKind.NOT_SENT: ERROR_COLOUR,
+    NoticeKind.SEND_INTERRUPTED: WARNING_COLOUR,
 }
-# Embeds never notify anyone; these notices ask their author to act, so the author is also named in the content.
-_PINGS = {NoticeKind.FAILED, NoticeKind.NOT_CREATED}
+# Embeds never notify anyone; these notices speak to their author, so the author is also named in the content.
+_PINGS = {NoticeKind.FAILED, NoticeKind.NOT_CREATED, NoticeKind.NOT_SENT, NoticeKind.SEND_INTERRUPTED}
 
 
 def timestamp(instant: datetime) -> str:

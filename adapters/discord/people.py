@@ -10,26 +10,36 @@ from typing import Any
 import discord
 
 from bot.errors import NotAllowed
-from bot.model import Caller
+from bot.model import Caller, Place
 
 logger = logging.getLogger(__name__)
 
 PLATFORM = "discord"
-CACHE_SECONDS = 600.0
+CACHE_SECONDS = 60.0  # a server's roles read over REST: a renamed or deleted role stops counting within a minute
+
+
+def place_of(interaction: discord.Interaction[Any]) -> Place | None:
+    """The server an interaction comes from; None in direct messages, where the commands are not offered."""
+    if interaction.guild_id is None:
+        return None
+    return Place(platform=PLATFORM, workspace_id=str(interaction.guild_id))
 
 
 class DiscordPeople:
     """Builds the neutral Caller from an interaction.
 
-    Admins are members with Manage Server (Administrator implies it). Only admins and members with a role whose
-    ID or name (any case) is in DISCORD_POSTER_ROLES may schedule posts. Discord exposes no time zone, so
-    `profile_timezone` is always None: people set theirs with /timezone.
+    Admins are members with Manage Server (Administrator implies it). Only admins and members with a role in
+    DISCORD_POSTER_ROLES may schedule posts: an all-digit entry is a role ID and matches only that role's ID (a
+    role *named* with those digits is not it); any other entry matches role names, in any case. Discord exposes
+    no time zone, so `profile_timezone` is always None: people set theirs with /timezone.
     """
 
     def __init__(self, *, poster_roles: Sequence[str] = (), monotonic: Callable[[], float] = time.monotonic) -> None:
-        self._poster_roles = {role.strip().lower() for role in poster_roles if role.strip()}
+        entries = [role.strip() for role in poster_roles if role.strip()]
+        self._role_ids = {int(entry) for entry in entries if entry.isascii() and entry.isdigit()}
+        self._role_names = {entry.lower() for entry in entries if not (entry.isascii() and entry.isdigit())}
         self._monotonic = monotonic
-        self._role_names: dict[int, tuple[float, dict[int, str]]] = {}
+        self._guilds: dict[int, tuple[float, discord.Guild]] = {}
 
     async def caller(self, interaction: discord.Interaction[Any]) -> Caller:
         member = interaction.user
@@ -46,35 +56,40 @@ class DiscordPeople:
             is_admin=is_admin,
             may_post=is_admin or await self._has_poster_role(interaction.client, member),
             profile_timezone=None,
+            locale=interaction.locale.value,
         )
 
     async def _has_poster_role(self, client: discord.Client, member: discord.Member) -> bool:
-        if not self._poster_roles:
+        if not self._role_ids and not self._role_names:
             return False
-        for role_id, name in await self._roles(client, member):
-            if str(role_id) in self._poster_roles or name.lower() in self._poster_roles:
-                return True
-        return False
+        return any(
+            role.id in self._role_ids or role.name.lower() in self._role_names
+            for role in await self._roles(client, member)
+        )
 
-    async def _roles(self, client: discord.Client, member: discord.Member) -> list[tuple[int, str]]:
-        """The member's roles with their names: from the gateway's guild cache, else from the REST API."""
+    async def _roles(self, client: discord.Client, member: discord.Member) -> list[discord.Role]:
+        """The member's roles: from the gateway's guild cache, which role updates keep current, else over REST."""
         if client.get_guild(member.guild.id) is not None:
-            return [(role.id, role.name) for role in member.roles]
-        # The guild is not in the cache (its GUILD_CREATE has not arrived yet): the interaction carried the
-        # member's role IDs, and the names come from GET /guilds/{id}/roles.
-        names = await self._guild_role_names(member.guild)
-        return [(role_id, names.get(role_id, "")) for role_id in member._roles]
+            return member.roles
+        # The server is not cached (its GUILD_CREATE has not arrived yet): the server with its roles, then the
+        # member, whose roles only resolve against a server that has them.
+        guild = await self._fetched_guild(client, member.guild.id)
+        if guild is None:
+            return []
+        try:
+            return (await guild.fetch_member(member.id)).roles
+        except discord.HTTPException as exc:
+            logger.warning("could not read a member of server %s (HTTP %s); no role counts", guild.id, exc.status)
+            return []
 
-    async def _guild_role_names(self, guild: discord.Guild) -> dict[int, str]:
-        cached = self._role_names.get(guild.id)
+    async def _fetched_guild(self, client: discord.Client, guild_id: int) -> discord.Guild | None:
+        cached = self._guilds.get(guild_id)
         if cached and self._monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
         try:
-            names = {role.id: role.name for role in await guild.fetch_roles()}
+            guild = await client.fetch_guild(guild_id, with_counts=False)
         except discord.HTTPException as exc:
-            logger.warning(
-                "could not read the roles of server %s (HTTP %s); matching role IDs only", guild.id, exc.status
-            )
-            return {}
-        self._role_names[guild.id] = (self._monotonic(), names)
-        return names
+            logger.warning("could not read the roles of server %s (HTTP %s); no role counts", guild_id, exc.status)
+            return None
+        self._guilds[guild_id] = (self._monotonic(), guild)
+        return guild

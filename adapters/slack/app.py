@@ -25,6 +25,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
@@ -41,7 +42,7 @@ from bot.config import Settings
 from bot.core import GENERIC_ERROR, HANDLERS, Core
 from bot.errors import BotError
 from bot.media.download import file_hosts
-from bot.model import Attachment, Caller, Command, MediaSource, PostDraft, Reply
+from bot.model import Attachment, Caller, Command, MediaSource, Place, PostDraft, Reply
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +101,8 @@ class SlackAdapter:
         self._session: aiohttp.ClientSession | None = None  # one connection pool for every response_url
         self._verdicts: dict[str, tuple[float, asyncio.Future[bool]]] = {}  # per submission: left alone by its ack?
         self._sent_forms: dict[str, float] = {}  # view IDs of forms sent on, and when
+        self._workspace_named = False
+        self._refusals: set[asyncio.Task[bool]] = set()
         self._register()
 
     # Lifecycle
@@ -169,6 +172,7 @@ class SlackAdapter:
     # Listeners
 
     def _register(self) -> None:
+        self.app.use(self._only_the_operators_workspace)
         self.app.command(re.compile(r"^/.+"))(ack=_ack_command, lazy=[self._command])
         self.app.shortcut(SHORTCUT_CALLBACK)(ack=_ack, lazy=[self._shortcut])
         self.app.view_submission(blocks.FORM_CALLBACK)(ack=self._ack_submission, lazy=[self._submission])
@@ -178,11 +182,48 @@ class SlackAdapter:
             self.app.event(event)(_lost_access)
         self.app.error(_failed)
 
+    async def _only_the_operators_workspace(
+        self, body: dict[str, Any], context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
+    ) -> BoltResponse | None:
+        """A signed request from another workspace or Enterprise Grid org gets the core's refusal and nothing more:
+        no listener runs, no user is looked up. Events from elsewhere are acknowledged and ignored."""
+        await self._name_the_operators_workspace()
+        refused = self.core.refusal(
+            Place(platform=PLATFORM, workspace_id=context.team_id or "", organization_id=context.enterprise_id)
+        )
+        if refused is None:
+            await next()
+            return None
+        message = blocks.reply_message(refused)
+        if body.get("command"):  # shown at once, as the command's own answer
+            return BoltResponse(status=200, body=json.dumps(message), headers={"content-type": "application/json"})
+        response_url = str(body.get("response_url") or "")
+        if response_url:
+            task = asyncio.create_task(self._respond(response_url, message))
+            self._refusals.add(task)
+            task.add_done_callback(self._refusals.discard)
+        return BoltResponse(status=200, body="")
+
+    async def _name_the_operators_workspace(self) -> None:
+        """The bot token's workspace (its whole org, for an org-wide install) is the operator's, from auth.test."""
+        if self._workspace_named:
+            return
+        try:
+            identity = await self.client.auth_test()
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            logger.warning("auth.test failed (%s); requests are refused until it answers", type(exc).__name__)
+            return
+        if identity.get("is_enterprise_install"):
+            self.core.ctx.places.allow(PLATFORM, organizations=[str(identity.get("enterprise_id") or "")])
+        else:
+            self.core.ctx.places.allow(PLATFORM, workspaces=[str(identity.get("team_id") or "")])
+        self._workspace_named = True
+
     async def _command(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         name = command_name(str(body.get("command", "")))
         text = str(body.get("text") or "").strip()
         response_url = str(body.get("response_url") or "")
-        who = (body["team_id"], body["user_id"], body["channel_id"], body.get("user_name", ""))
+        who = (body["team_id"], body["user_id"], body["channel_id"], body.get("user_name", ""), _organization(body))
         async with self._or_apologise(response_url):
             if name == "post" and not text:
                 metadata = {"channel": body["channel_id"], "response_url": response_url}
@@ -199,7 +240,7 @@ class SlackAdapter:
         team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", "")
         channel = (body.get("channel") or {}).get("id", "")
         response_url = str(body.get("response_url") or "")
-        who = (team, body["user"]["id"], channel, body["user"].get("username", ""))
+        who = (team, body["user"]["id"], channel, body["user"].get("username", ""), _organization(body))
         async with self._or_apologise(response_url):
             if not files:
                 await self._respond(response_url, blocks.reply_message(Reply(text=NO_FILES, error=True)))
@@ -211,7 +252,7 @@ class SlackAdapter:
         self,
         client: AsyncWebClient,
         trigger_id: str,
-        who: tuple[str, str, str, str],
+        who: tuple[str, str, str, str, str | None],
         metadata: dict[str, Any],
         response_url: str,
         *,
@@ -312,7 +353,7 @@ class SlackAdapter:
         team = user.get("team_id") or (body.get("team") or {}).get("id", "")
         channel = (body.get("channel") or {}).get("id", "")
         async with self._or_apologise(str(body.get("response_url") or "")), self._work:
-            caller = await self._caller(team, user["id"], channel, user.get("username", ""))
+            caller = await self._caller(team, user["id"], channel, user.get("username", ""), _organization(body))
             reply = await self.core.handle(Command(name=name, text=str(action.get("value", "")), caller=caller))
             message = blocks.reply_message(reply)
             await self._respond(str(body.get("response_url") or ""), {"replace_original": True, **message})
@@ -333,10 +374,20 @@ class SlackAdapter:
         """Who submitted a form, in the channel it was opened from."""
         user = body["user"]
         channel = _metadata(body["view"]).get("channel", "")
-        return await self._caller(user.get("team_id", ""), user["id"], channel, user.get("name", ""))
+        return await self._caller(
+            user.get("team_id", ""), user["id"], channel, user.get("name", ""), _organization(body)
+        )
 
-    async def _caller(self, team_id: str, user_id: str, channel_id: str, name: str) -> Caller:
-        return await self.people.caller(team_id=team_id, user_id=user_id, channel_id=channel_id, fallback_name=name)
+    async def _caller(
+        self, team_id: str, user_id: str, channel_id: str, name: str, organization_id: str | None = None
+    ) -> Caller:
+        return await self.people.caller(
+            team_id=team_id,
+            user_id=user_id,
+            channel_id=channel_id,
+            fallback_name=name,
+            organization_id=organization_id,
+        )
 
     async def _attachment(self, client: AsyncWebClient, file: dict[str, Any]) -> Attachment:
         """A Slack file as an Attachment: as the submission describes it, or, when that has no link to it (a file
@@ -445,6 +496,16 @@ async def _ack_command(ack: Callable[..., Awaitable[None]], body: dict[str, Any]
         await ack(text="⏳ Checking your post…")
     else:
         await ack()
+
+
+def _organization(body: dict[str, Any]) -> str | None:
+    """The Enterprise Grid org a request comes from, where each kind of payload says it."""
+    enterprise = body.get("enterprise")
+    if isinstance(enterprise, dict) and enterprise.get("id"):
+        return str(enterprise["id"])
+    team = body.get("team")
+    found = body.get("enterprise_id") or (team.get("enterprise_id") if isinstance(team, dict) else None)
+    return str(found) if found else None
 
 
 def _submission_key(body: dict[str, Any]) -> str:

@@ -63,8 +63,8 @@ def reply_message(reply: Reply) -> dict[str, Any]:
                 "type": "actions",
                 "block_id": "post_preview",
                 "elements": [
-                    _button("Schedule", CONFIRM_ACTION, reply.confirm_token, style="primary"),
-                    _button("Cancel", DISCARD_ACTION, reply.confirm_token),
+                    _button(reply.confirm_labels[0], CONFIRM_ACTION, reply.confirm_token, style="primary"),
+                    _button(reply.confirm_labels[1], DISCARD_ACTION, reply.confirm_token),
                 ],
             }
         )

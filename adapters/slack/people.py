@@ -26,6 +26,7 @@ class _Profile:
     name: str
     timezone: str | None
     is_admin: bool
+    locale: str | None = None
 
 
 class SlackPeople:
@@ -50,7 +51,15 @@ class SlackPeople:
         self._profiles: dict[str, tuple[float, _Profile]] = {}
         self._groups: dict[str, tuple[float, frozenset[str]]] = {}
 
-    async def caller(self, *, team_id: str, user_id: str, channel_id: str, fallback_name: str = "") -> Caller:
+    async def caller(
+        self,
+        *,
+        team_id: str,
+        user_id: str,
+        channel_id: str,
+        fallback_name: str = "",
+        organization_id: str | None = None,
+    ) -> Caller:
         profile = await self._profile(user_id, fallback_name)
         is_admin = profile.is_admin or user_id in self._admins
         return Caller(
@@ -62,6 +71,8 @@ class SlackPeople:
             is_admin=is_admin,
             may_post=is_admin or await self._may_post(user_id),
             profile_timezone=profile.timezone,
+            organization_id=organization_id,
+            locale=profile.locale,
         )
 
     async def _profile(self, user_id: str, fallback_name: str) -> _Profile:
@@ -69,7 +80,7 @@ class SlackPeople:
         if cached and self._monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
         try:
-            response = await self._client.users_info(user=user_id)
+            response = await self._client.users_info(user=user_id, include_locale=True)
             user: dict[str, Any] = response.get("user") or {}
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
             logger.warning("users.info failed for %s: %s", user_id, _why(exc))
@@ -79,6 +90,7 @@ class SlackPeople:
             name=names.get("display_name") or names.get("real_name") or user.get("name") or fallback_name or user_id,
             timezone=user.get("tz"),
             is_admin=bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")),
+            locale=user.get("locale"),
         )
         self._profiles[user_id] = (self._monotonic(), profile)
         return profile

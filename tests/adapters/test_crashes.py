@@ -1,6 +1,7 @@
-"""Real bot processes killed with SIGKILL and restarted on the same database: during a create call, between
-Infinipost's answer and storing it, and during notice delivery. After the restart no post is duplicated or lost,
-no notice is lost or repeated, and the database passes SQLite's integrity check."""
+"""Real bot processes killed with SIGKILL and restarted on the same database: while an upload downloads, during a
+create call, between Infinipost's answer and storing it, and during notice delivery. After the restart no post is
+duplicated or lost, no notice is lost or repeated, whoever asked is told what became of their request, and the
+database passes SQLite's integrity check."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ import httpx
 import pytest
 
 from bot.sandbox import Fault, SandboxServer
+from tests.fakes.discord import ALICE, CHANNEL_ID, POSTER_ROLE_ID, FakeDiscord, running_fake_discord
 from tests.fakes.slack import FakeSlack, running_fake_slack, sign, slash_command
+from tests.media.files import MP4
 from tests.processes import BotProcess, free_port
 
 
@@ -185,3 +188,92 @@ async def test_killed_between_the_answer_and_storing_it(
     second = await bot(tmp_path, fake_slack, live_sandbox, port).start()
     await assert_recovered(fake_slack, live_sandbox, database)
     assert await second.stop() == 0
+
+
+# Discord: the author of a request the crash interrupted is told, in the channel, what became of it.
+
+
+@pytest.fixture
+async def fake_discord() -> AsyncIterator[FakeDiscord]:
+    async with running_fake_discord() as fake:
+        yield fake
+
+
+def discord_bot(tmp_path: Path, fake: FakeDiscord, sandbox: SandboxServer, port: int) -> BotProcess:
+    return BotProcess(
+        tmp_path,
+        port,
+        **fake.process_settings(),
+        DISCORD_POSTER_ROLES=str(POSTER_ROLE_ID),
+        BOT_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        INFINIPOST_API_KEY="sk_test_x",
+        INFINIPOST_API_URL=sandbox.url,
+        BOT_CONFIRM_POSTS="false",
+        BOT_POLL_SECONDS="0.3",
+    )
+
+
+def said_in_channel(fake: FakeDiscord, words: str) -> list[dict[str, Any]]:
+    """The bot's channel messages whose embed says `words`."""
+    return [
+        r.body
+        for r in fake.calls("POST", f"/channels/{CHANNEL_ID}/messages")
+        if any(words in (embed.get("description") or "") for embed in r.body.get("embeds") or [])
+    ]
+
+
+async def slash_post(fake: FakeDiscord, **options: Any) -> dict[str, Any]:
+    payload = fake.slash("post", accounts="acc_1", **options)
+    await fake.wait_for(lambda: fake.identifies)
+    await fake.dispatches.put(("INTERACTION_CREATE", payload))
+    await fake.wait_for(lambda: fake.callbacks(payload))  # deferred: "thinking…"
+    return payload
+
+
+async def test_killed_while_an_attachment_downloads_the_author_is_told_it_was_not_sent(
+    tmp_path: Path, fake_discord: FakeDiscord, live_sandbox: SandboxServer
+) -> None:
+    port = free_port()
+    database = tmp_path / "data" / "bot.db"
+    video = fake_discord.attachment("launch.mp4", "video/mp4", MP4)
+    fake_discord.trickle_file(video, seconds_per_chunk=1.0)  # half a minute to come in
+    first = await discord_bot(tmp_path, fake_discord, live_sandbox, port).start()
+    await slash_post(fake_discord, media1=video, when="in 2 hours")
+    await fake_discord.wait_for(lambda: fake_discord.downloading)
+    await first.kill()
+    assert request_state(database) == "received"  # stored as received before the download started
+    second = await discord_bot(tmp_path, fake_discord, live_sandbox, port).start()
+    [told] = await fake_discord.wait_for(lambda: said_in_channel(fake_discord, "was not sent"), timeout=15)
+    assert told["content"] == f"<@{ALICE}>"  # the author is pinged, and only them
+    assert told["allowed_mentions"]["users"] == [ALICE]
+    description = told["embeds"][0]["description"]
+    assert "your video for Demo TikTok (@demo) on TikTok (request #1) was not sent" in description
+    assert "you can send the command again" in description
+    assert request_state(database) == "not_sent"
+    assert sandbox_creates(live_sandbox) == 0
+    assert await second.stop() == 0
+    assert integrity(database) == "ok"
+
+
+async def test_killed_during_the_create_call_the_author_is_told_and_then_the_post_adopted(
+    tmp_path: Path, fake_discord: FakeDiscord, live_sandbox: SandboxServer
+) -> None:
+    port = free_port()
+    database = tmp_path / "data" / "bot.db"
+    live_sandbox.state.faults = [Fault(kind="latency", route="create", seconds=1.0)]
+    first = await discord_bot(tmp_path, fake_discord, live_sandbox, port).start()
+    await slash_post(fake_discord, url="https://e.com/v.mp4", caption="live")
+    await fake_discord.wait_for(lambda: sandbox_creates(live_sandbox) == 1)  # the call is on its way
+    await first.kill()
+    await fake_discord.wait_for(lambda: live_sandbox.state.posts)  # Infinipost finishes it anyway
+    second = await discord_bot(tmp_path, fake_discord, live_sandbox, port).start()
+    [told] = await fake_discord.wait_for(lambda: said_in_channel(fake_discord, "stopped while sending"), timeout=15)
+    assert told["content"] == f"<@{ALICE}>"
+    assert "please do not send it again yet" in told["embeds"][0]["description"]
+    await fake_discord.wait_for(lambda: said_in_channel(fake_discord, "after all"), timeout=15)
+    await fake_discord.wait_for(lambda: request_state(database) == "sent")
+    assert sandbox_creates(live_sandbox) == 1
+    assert stored_post_ids(database) == set(live_sandbox.state.posts)
+    assert len(said_in_channel(fake_discord, "scheduled a video")) == 1
+    assert await second.stop() == 0
+    assert integrity(database) == "ok"

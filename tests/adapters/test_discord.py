@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -25,10 +26,13 @@ from adapters.discord.app import BUSY, NO_FILES, STALE_COMMAND, account_choices,
 from adapters.discord.components import FORM_EXPIRED
 from adapters.discord.embeds import DESCRIPTION_LIMIT, TOTAL_LIMIT, reply_message
 from adapters.discord.invite import PERMISSIONS, application_id, invite_url
+from adapters.discord.people import DiscordPeople
+from bot import core
 from bot.config import Settings
-from bot.errors import BotError, DeliveryError
+from bot.errors import BotError, DeliveryError, NotSetUp
 from bot.model import Account, ChannelRef, MessageRef, PostForm, Reply
 from bot.notices import Notice, NoticeItem, NoticeKind
+from bot.posting import UPLOADS_AT_ONCE
 from bot.runtime import Runtime, start_runtime
 from bot.sandbox import Fault, SandboxServer
 from bot.tracking import Tracker
@@ -42,16 +46,21 @@ from tests.fakes.discord import (
     CHANNEL_ID,
     EPHEMERAL,
     GUILD_ID,
+    LOADING,
     POSTER_ROLE,
     POSTER_ROLE_ID,
+    STRANGER_GUILD,
     FakeDiscord,
     Request,
     running_fake_discord,
 )
 from tests.media.files import MP4, image
-from tests.processes import free_port
+from tests.processes import ROOT, free_port
 
 TOMORROW_NOON = 1795971600  # 2026-11-29 12:00 in New York, the bot's default zone in these tests
+# Error bodies that are not JSON, as a proxy or Cloudflare in front of Discord answers
+UPSTREAM = "upstream connect error or disconnect/reset before headers. reset reason: overflow"
+BLOCKED = "<!DOCTYPE html><html><head><title>Attention Required! | Cloudflare</title></head><body>1020</body></html>"
 
 
 @pytest.fixture(autouse=True)
@@ -110,13 +119,20 @@ class DiscordBot:
         assert self.fake.interactions[int(payload["id"])].response == callback["type"], "Discord refused it"
         return callback
 
+    async def private_answer(self, payload: dict[str, Any]) -> Request:
+        """The answer to a deferred interaction: an edit of its private "thinking" message, never a follow-up."""
+        answer = await self.answer(payload)
+        assert (answer.method, answer.path.rsplit("/", 1)[-1]) == ("PATCH", "@original")
+        shown = self.fake.original(payload)
+        assert shown["flags"] & EPHEMERAL
+        assert not shown["flags"] & LOADING  # no longer "thinking"
+        return answer
+
     async def run(self, name: str, *, user: int = ALICE, **options: Any) -> str:
         """A slash command; returns the text of its private answer after checking it was deferred privately."""
         payload = self.interact(self.fake.slash(name, user=user, **options))
         assert await self.callback(payload) == {"type": 5, "data": {"flags": EPHEMERAL}}
-        answer = await self.answer(payload)
-        assert answer.body["flags"] & EPHEMERAL
-        return text_of(answer.body)
+        return text_of((await self.private_answer(payload)).body)
 
     def creates(self) -> list[Any]:
         return [r.body for r in self.sandbox.state.received if (r.method, r.path) == ("POST", "/v1/posts")]
@@ -226,19 +242,47 @@ async def test_a_server_the_bot_cannot_register_in_is_logged_and_skipped(
         assert "/reschedule" in await bot.run("help")
 
 
+@pytest.mark.parametrize("answer", ["none", "not JSON"])
 async def test_an_unreachable_discord_is_a_clear_start_up_error(
-    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock, answer: str
 ) -> None:
-    closed = f"http://127.0.0.1:{free_port()}/api/v10"
-    settings = discord_settings(tmp_path, fake_discord, sandbox, discord_api_url=closed)
+    if answer == "none":
+        url = f"http://127.0.0.1:{free_port()}/api/v10"
+        says = f"Could not reach Discord at {url}"
+    else:  # a proxy in front of Discord answers in plain text
+        url = fake_discord.api_url
+        fake_discord.fail("GET", "/users/@me", status=503, text=UPSTREAM)
+        says = r"Discord refused to start the bot \(HTTP 503, code 0\)"
+    settings = discord_settings(tmp_path, fake_discord, sandbox, discord_api_url=url)
     async with start_runtime(settings, clock=clock, workers=False) as runtime:
         adapter = DiscordAdapter(runtime.core, settings)
         try:
-            with pytest.raises(BotError, match=f"Could not reach Discord at {closed}"):
+            with pytest.raises(BotError, match=says):
                 await adapter.login()
         finally:
             await adapter.stop()
         assert "discord" not in runtime.ctx.outbox.messengers
+
+
+async def test_discord_py_takes_the_rest_and_gateway_urls_from_the_settings(
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    """DISCORD_API_URL and DISCORD_GATEWAY_URL set class attributes discord.py does not document, so pyproject.toml
+    pins its minor version; this checks the pinned version still reads them."""
+    pin = re.search(r'"discord\.py>=([\d.]+),<([\d.]+)"', (ROOT / "pyproject.toml").read_text())
+    assert pin is not None
+    assert discord.__version__.startswith(pin[1].rsplit(".", 1)[0] + "."), "upgrade discord.py together with the pin"
+    assert [int(part) for part in pin[2].split(".")] == [discord.version_info.major, discord.version_info.minor + 1]
+    settings = discord_settings(tmp_path, fake_discord, sandbox, discord_gateway_url=fake_discord.gateway_url)
+    async with start_runtime(settings, clock=clock, workers=False) as runtime:
+        adapter = DiscordAdapter(runtime.core, settings)
+        try:
+            await adapter.start()
+            await fake_discord.wait_for(lambda: fake_discord.identifies)  # the gateway, at DISCORD_GATEWAY_URL
+        finally:
+            await adapter.stop()
+    assert fake_discord.calls("GET", "/users/@me")  # REST, at DISCORD_API_URL
+    assert fake_discord.identifies[0]["token"] == BOT_TOKEN
 
 
 async def test_a_gateway_that_refuses_the_bot_for_good_stops_it(
@@ -274,7 +318,7 @@ async def test_post_is_deferred_then_scheduled_and_announced_in_the_channel(bot:
         url="https://e.com/v.mp4",
         caption=f"Launch @everyone <@&{POSTER_ROLE_ID}> *now*",
     )
-    assert "Scheduled for Sun 29 Nov 2026, 12:00 EST (America/New_York)" in text
+    assert "Scheduled for Sun 29 November 2026, 12:00 EST (America/New_York)" in text
     assert bot.creates() == [
         {
             "accountIds": ["acc_123", "acc_456"],
@@ -331,6 +375,15 @@ async def test_each_command_with_its_options_answers_privately(
     bot: DiscordBot, name: str, options: dict[str, Any], expected: str
 ) -> None:
     assert expected in await bot.run(name, **options)
+
+
+async def test_numeric_dates_are_read_in_the_order_of_the_members_discord_locale(bot: DiscordBot) -> None:
+    bot.fake.users[ALICE]["locale"] = "en-GB"  # every interaction carries its member's client locale
+    bot.fake.users[ADMIN]["locale"] = "en-US"
+    text = await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", when="3/12 9am")
+    assert "Scheduled for Thu 3 December 2026, 09:00 EST" in text
+    text = await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", when="3/12 9am", user=ADMIN)
+    assert "Thu 12 March 2026 has already passed this year" in text
 
 
 async def test_post_sends_the_sound_option_with_the_post(bot: DiscordBot) -> None:
@@ -436,6 +489,71 @@ async def test_infinipost_error_reaches_the_user_privately(bot: DiscordBot) -> N
     assert bot.fake.channel_messages() == []
 
 
+@pytest.mark.parametrize(
+    ("name", "options", "says"),
+    [
+        ("post", {"caption": 5, "url": "https://e.com/v.mp4", "accounts": "acc_1"}, "`caption` takes text"),
+        ("post", {"accounts": 7, "url": "https://e.com/v.mp4"}, "`accounts` takes text"),
+        ("post", {"url": "https://e.com/1.jpg https://e.com/2.jpg", "slide_duration": "6"}, "takes a whole number"),
+        (
+            "post",
+            {"url": "https://e.com/1.jpg https://e.com/2.jpg", "accounts": "acc_1", "slide_duration": 5},
+            "`slide_duration` takes one of: 4 seconds, 6 seconds, 8 seconds.",
+        ),
+        ("post", {"url": "https://e.com/v.mp4", "accounts": "acc_1", "type": "gif"}, "`type` takes one of: video"),
+        ("post", {"url": "https://e.com/v.mp4", "accounts": "acc_1", "slide_duration": True}, "a whole number"),
+        ("posts", {"refresh": "yes"}, "`refresh` takes true or false"),
+        ("cancel", {"target": 12}, "`target` takes text"),
+        ("help", {"command": "everything"}, "`command` takes one of: post, posts"),
+    ],
+)
+async def test_options_of_the_wrong_shape_get_a_clear_refusal_and_reach_nothing(
+    bot: DiscordBot, caplog: pytest.LogCaptureFixture, name: str, options: dict[str, Any], says: str
+) -> None:
+    payload = bot.interact(bot.fake.slash(name, **options))
+    callback = await bot.callback(payload)
+    assert (callback["type"], callback["data"]["flags"]) == (4, EPHEMERAL)
+    assert says in callback["data"]["content"]
+    assert [r for r in bot.sandbox.state.received if r.path.startswith("/v1/")] == []
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]  # nothing raised
+
+
+async def test_an_attachment_option_without_its_file_gets_a_clear_refusal(
+    bot: DiscordBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    video = bot.fake.attachment("clip.mp4", "video/mp4", MP4)
+    payload = bot.fake.slash("post", media1=video, accounts="acc_1")
+    del payload["data"]["resolved"]  # the option names an attachment ID that nothing describes
+    callback = await bot.callback(bot.interact(payload))
+    assert (
+        callback["data"]["content"]
+        == "`media1` came without its file. Attach the file again and send the command once more."
+    )
+    assert bot.fake.downloads == []
+    assert [r for r in bot.sandbox.state.received if r.path.startswith("/v1/")] == []
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+
+
+@pytest.mark.parametrize(("command", "option"), [("post", "accounts"), ("timezone", "zone")])
+async def test_autocomplete_of_a_value_that_is_not_text_offers_nothing_and_raises_nothing(
+    bot: DiscordBot, caplog: pytest.LogCaptureFixture, command: str, option: str
+) -> None:
+    payload = bot.interact(bot.fake.autocomplete(command, option, **{option: 7}))
+    assert await bot.callback(payload) == {"type": 8, "data": {"choices": []}}
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+
+
+async def test_a_deferral_discord_took_before_its_answer_was_lost_counts_as_acknowledged(bot: DiscordBot) -> None:
+    # Discord takes the "thinking" callback but the answer is lost (a 502 on the way back); discord.py sends the
+    # callback again, and Discord says 40060: already acknowledged. The command goes on.
+    bot.fake.fail("POST", "/interactions/{}/{}/callback", status=502, text="Bad Gateway", after_handling=True)
+    payload = bot.interact(bot.fake.slash("post", url="https://e.com/v.mp4", accounts="acc_1", when="9am"))
+    answer = await bot.private_answer(payload)
+    assert "Scheduled for" in text_of(answer.body)
+    assert bot.fake.callbacks(payload) == [{"type": 5, "data": {"flags": EPHEMERAL}}] * 2
+    assert len(bot.creates()) == 1
+
+
 async def test_a_command_discord_knows_but_the_bot_does_not_gets_a_private_answer(bot: DiscordBot) -> None:
     payload = bot.interact(bot.fake.slash("schedule", accounts="acc_1"))
     callback = await bot.callback(payload)
@@ -492,13 +610,42 @@ async def test_a_failing_attachment_download_is_one_clear_private_message(
     video = bot.fake.attachment("clip.mp4", "video/mp4", MP4)
     bot.fake.fail_file(video, status=status, location=location)
     payload = bot.interact(bot.fake.slash("post", media1=video, accounts="acc_1", when="9am"))
-    answer = await bot.answer(payload)
-    assert answer.body["flags"] & EPHEMERAL
+    answer = await bot.private_answer(payload)
     assert text_of(answer.body) == says
     assert len(bot.fake.downloads) == 1  # the redirect is not followed off Discord's hosts
     assert bot.creates() == []
     assert bot.fake.answers(payload) == [answer]
     assert bot.fake.channel_messages() == []
+
+
+async def test_attachments_are_fetched_a_few_at_a_time_and_kept_in_their_order(bot: DiscordBot) -> None:
+    files = [bot.fake.attachment(f"{n}.jpg", "image/jpeg", image("JPEG", (8 + n, 6))) for n in range(5)]
+    for file in files:
+        bot.fake.trickle_file(file, seconds_per_chunk=0.05)
+    options = {f"media{n}": file for n, file in enumerate(files, start=1)}
+    assert "Scheduled" in await bot.run("post", accounts="acc_1", when="in 3 hours", **options)
+    assert bot.fake.most_downloads_at_once == UPLOADS_AT_ONCE  # side by side, but never all at once
+    [body] = bot.creates()
+    async with httpx.AsyncClient() as http:
+        served = [(await http.get(url)).content for url in body["contentUrl"]]
+    assert served == [bot.fake.files[int(file["id"])][0] for file in files]
+
+
+async def test_a_command_that_outlasts_the_time_limit_is_stopped_with_a_message(
+    bot: DiscordBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(core, "COMMAND_TIME_LIMIT", 1.5)
+    slow = bot.fake.attachment("launch.mp4", "video/mp4", MP4)
+    bot.fake.trickle_file(slow, seconds_per_chunk=0.1)  # each read is quick; the whole takes over 3 seconds
+    payload = bot.interact(bot.fake.slash("post", media1=slow, accounts="acc_1", when="9am"))
+    answer = await bot.private_answer(payload)
+    assert text_of(answer.body) == (
+        "That took longer than 1.5 seconds, so I stopped it. Nothing was sent; send it again "
+        "(links are quicker than uploads)."
+    )
+    assert bot.creates() == []
+    assert await bot.runtime.ctx.storage.get_request(1) is None  # nothing stored, as for any refused command
+    await bot.fake.wait_for(lambda: not list((bot.runtime.ctx.settings.media_dir / ".incoming").iterdir()))
 
 
 async def test_attachments_are_fetched_only_from_discord_hosts(bot: DiscordBot) -> None:
@@ -553,10 +700,10 @@ async def test_accounts_autocomplete_answers_in_time_when_discord_is_slow_to_giv
 ) -> None:
     settings = discord_settings(tmp_path, fake_discord, sandbox)
     async with start_bot(settings, fake_discord, sandbox, clock, guild_cached=False) as bot:
-        fake_discord.delay("GET", f"/guilds/{GUILD_ID}/roles", seconds=3.5)
+        fake_discord.delay("GET", f"/guilds/{GUILD_ID}", seconds=3.5)
         payload = bot.interact(fake_discord.autocomplete("post", "accounts", accounts=""))
         assert await bot.callback(payload) == {"type": 8, "data": {"choices": []}}
-        assert fake_discord.calls("GET", f"/guilds/{GUILD_ID}/roles")
+        assert fake_discord.calls("GET", f"/guilds/{GUILD_ID}")
 
 
 def test_account_choices_skip_what_is_typed_and_stay_within_discord_limits() -> None:
@@ -593,7 +740,7 @@ async def test_message_command_opens_a_form_and_schedules_the_messages_files(bot
     submitted = bot.interact(bot.fake.submit(form, {"when": "tomorrow noon", "caption": "From the message"}))
     assert await bot.callback(submitted) == {"type": 5, "data": {"flags": EPHEMERAL}}
     answer = await bot.answer(submitted)
-    assert "Scheduled for Sun 29 Nov 2026, 12:00 EST" in text_of(answer.body), text_of(answer.body)
+    assert "Scheduled for Sun 29 November 2026, 12:00 EST" in text_of(answer.body), text_of(answer.body)
     [body] = bot.creates()
     assert (body["accountIds"], body["caption"], body["scheduledTime"]) == (
         ["acc_456"],
@@ -664,13 +811,13 @@ async def test_message_command_answers_in_time_when_discord_is_slow_to_give_role
 ) -> None:
     settings = discord_settings(tmp_path, fake_discord, sandbox)
     async with start_bot(settings, fake_discord, sandbox, clock, guild_cached=False) as bot:
-        fake_discord.delay("GET", f"/guilds/{GUILD_ID}/roles", seconds=3.5)
+        fake_discord.delay("GET", f"/guilds/{GUILD_ID}", seconds=3.5)
         video = fake_discord.attachment("launch.mp4", "video/mp4", MP4, ephemeral=False)
         target = fake_discord.message(channel_id=CHANNEL_ID, author=ALICE, attachments=[video])
         payload = bot.interact(fake_discord.message_command("Schedule as post", target))
         callback = await bot.callback(payload)
         assert (callback["type"], callback["data"]["flags"], callback["data"]["content"]) == (4, EPHEMERAL, BUSY)
-        assert fake_discord.calls("GET", f"/guilds/{GUILD_ID}/roles")
+        assert fake_discord.calls("GET", f"/guilds/{GUILD_ID}")
         assert fake_discord.downloads == []
 
 
@@ -679,12 +826,7 @@ async def test_message_command_answers_in_time_when_discord_is_slow_to_give_role
 
 async def preview_of(bot: DiscordBot, **options: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """Send a /post and return its preview message as Discord stores it, and the preview's answer body."""
-    payload = bot.interact(bot.fake.slash("post", **options))
-    answer = await bot.answer(payload)
-    message_id = int(
-        next(iter(m for m in bot.fake.messages.values() if m["interaction_metadata"]["id"] == payload["id"]))["id"]
-    )
-    return bot.fake.messages[message_id], answer.body
+    return await message_of(bot, bot.interact(bot.fake.slash("post", **options)))
 
 
 async def test_confirm_buttons_send_once_and_only_for_the_author(
@@ -695,7 +837,7 @@ async def test_confirm_buttons_send_once_and_only_for_the_author(
         preview, body = await preview_of(
             bot, url="https://e.com/v.mp4", accounts="acc_1", when="friday 9am", caption="Ready?"
         )
-        assert body["flags"] & EPHEMERAL
+        assert preview["flags"] & EPHEMERAL
         assert body["embeds"][0]["title"] == "Schedule this post? (request #1)"
         assert {f["name"]: f["value"] for f in body["embeds"][0]["fields"]}["Caption"] == "Ready?"
         [row] = body["components"]
@@ -725,6 +867,23 @@ async def test_confirm_buttons_send_once_and_only_for_the_author(
         assert len(bot.creates()) == 1
 
 
+async def test_a_preview_of_uploads_is_scheduled_with_the_uploads(
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    settings = discord_settings(tmp_path, fake_discord, sandbox, confirm_posts=True)
+    async with start_bot(settings, fake_discord, sandbox, clock) as bot:
+        video = fake_discord.attachment("launch.mp4", "video/mp4", MP4)
+        preview, _ = await preview_of(bot, media1=video, accounts="acc_1", when="friday 9am")
+        stored = await bot.runtime.ctx.storage.get_request(1)
+        assert stored is not None
+        assert (stored.state, stored.request.media_keys != ("",)) == ("awaiting_confirmation", True)
+        press = bot.interact(fake_discord.press(preview, "Schedule"))
+        assert "Scheduled for" in text_of((await bot.answer(press)).body)
+        [body] = bot.creates()
+        async with httpx.AsyncClient() as http:
+            assert (await http.get(body["contentUrl"])).content == MP4
+
+
 async def test_cancel_button_drops_the_preview(
     tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
 ) -> None:
@@ -748,6 +907,80 @@ async def test_preview_buttons_still_work_after_a_restart(
         assert len(restarted.creates()) == 1
 
 
+# Only the operator's servers
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "user"),
+    [
+        ("post", {"url": "https://e.com/v.mp4", "accounts": "acc_1", "when": "9am"}, ADMIN),  # Manage Server there
+        ("accounts", {}, ALICE),  # would list every account behind the key
+        ("accounts", {"arguments": "default acc_1"}, ADMIN),
+        ("help", {}, ALICE),
+        ("timezone", {"zone": "Europe/Paris"}, ALICE),
+    ],
+)
+async def test_a_server_the_operator_did_not_name_gets_one_sentence_and_nothing_else(
+    bot: DiscordBot, name: str, options: dict[str, Any], user: int
+) -> None:
+    payload = bot.interact(bot.fake.slash(name, user=user, guild=STRANGER_GUILD, **options))
+    callback = await bot.callback(payload)
+    assert callback["type"] == 4  # answered at once, not deferred: there is nothing to work on
+    assert (callback["data"]["flags"], callback["data"]["content"]) == (EPHEMERAL, NotSetUp.default_message)
+    assert NotSetUp.default_message == "This server or workspace is not set up for this bot; ask whoever runs it."
+    await asyncio.sleep(0.2)
+    assert bot.fake.answers(payload) == []
+    assert bot.creates() == []
+    assert [r for r in bot.sandbox.state.received if r.path.startswith("/v1/")] == []  # not even the accounts
+    assert (
+        await bot.runtime.ctx.storage.channel_requests(
+            ChannelRef(platform="discord", workspace_id=str(STRANGER_GUILD), channel_id=str(CHANNEL_ID)), limit=5
+        )
+        == []
+    )
+    assert await bot.runtime.ctx.storage.audit_entries() == []
+
+
+async def test_a_server_the_operator_did_not_name_gets_no_account_choices_and_no_form(bot: DiscordBot) -> None:
+    completing = bot.interact(bot.fake.autocomplete("post", "accounts", guild=STRANGER_GUILD, accounts=""))
+    assert await bot.callback(completing) == {"type": 8, "data": {"choices": []}}
+    video = bot.fake.attachment("launch.mp4", "video/mp4", MP4, ephemeral=False)
+    target = bot.fake.message(channel_id=CHANNEL_ID, author=ALICE, attachments=[video])
+    opened = bot.interact(bot.fake.message_command("Schedule as post", target, user=ADMIN, guild=STRANGER_GUILD))
+    callback = await bot.callback(opened)
+    assert (callback["type"], callback["data"]["content"]) == (4, NotSetUp.default_message)
+    assert bot.fake.downloads == []
+    assert [r for r in bot.sandbox.state.received if r.path.startswith("/v1/")] == []
+
+
+async def test_with_global_commands_only_the_allowed_servers_are_served(
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    settings = discord_settings(
+        tmp_path, fake_discord, sandbox, discord_guild_ids="", discord_allowed_guild_ids=f"{GUILD_ID}"
+    )
+    async with start_bot(settings, fake_discord, sandbox, clock) as bot:
+        assert fake_discord.calls("PUT", f"/applications/{APP_ID}/commands")  # registered globally
+        assert "Scheduled" in await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", when="9am")
+        stranger = bot.interact(fake_discord.slash("help", guild=STRANGER_GUILD))
+        assert (await bot.callback(stranger))["data"]["content"] == NotSetUp.default_message
+
+
+async def test_with_no_server_named_no_server_is_served(
+    tmp_path: Path,
+    fake_discord: FakeDiscord,
+    sandbox: SandboxServer,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = discord_settings(tmp_path, fake_discord, sandbox, discord_guild_ids=())
+    async with start_bot(settings, fake_discord, sandbox, clock) as bot:
+        assert "no server may use the bot: list the operator's servers in DISCORD_GUILD_IDS" in caplog.text
+        payload = bot.interact(fake_discord.slash("post", url="https://e.com/v.mp4", accounts="acc_1"))
+        assert (await bot.callback(payload))["data"]["content"] == NotSetUp.default_message
+        assert bot.creates() == []
+
+
 # Who may do what
 
 
@@ -757,7 +990,8 @@ async def test_preview_buttons_still_work_after_a_restart(
         (f"{POSTER_ROLE}, 42", True, ALICE, True),  # a poster role, by name (DISCORD_POSTER_ROLES as written)
         (POSTER_ROLE.upper(), True, ALICE, True),  # names match in any case
         (str(POSTER_ROLE_ID), True, ALICE, True),  # or by ID
-        (POSTER_ROLE, False, ALICE, True),  # the server is not cached yet: names come from the REST API
+        (POSTER_ROLE, False, ALICE, True),  # the server is not cached yet: roles come from the REST API
+        (str(POSTER_ROLE_ID), False, ALICE, True),
         ("Social", True, ALICE, False),  # one word of a role's name is not the role
         (POSTER_ROLE, True, BOB, False),  # no poster role
         ("", True, ALICE, False),  # no poster role configured: admins only
@@ -784,7 +1018,46 @@ async def test_who_may_post(
                 "You are not allowed to schedule posts here. Ask an admin of this workspace or server for access."
             )
             assert bot.creates() == []
-        assert bool(fake_discord.calls("GET", f"/guilds/{GUILD_ID}/roles")) == (not guild_cached)
+        assert bool(fake_discord.calls("GET", f"/guilds/{GUILD_ID}")) == (not guild_cached)
+
+
+NOT_A_POSTER = "You are not allowed to schedule posts here. Ask an admin of this workspace or server for access."
+
+
+@pytest.mark.parametrize("guild_cached", [True, False])
+async def test_a_role_named_like_a_poster_role_id_grants_nothing(
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock, guild_cached: bool
+) -> None:
+    impostor = POSTER_ROLE_ID + 8
+    fake_discord.add_role(impostor, str(POSTER_ROLE_ID))  # Bob, with Manage Roles, names a role like the ID
+    fake_discord.users[BOB]["roles"] = [impostor]
+    settings = discord_settings(tmp_path, fake_discord, sandbox, discord_poster_roles=str(POSTER_ROLE_ID))
+    async with start_bot(settings, fake_discord, sandbox, clock, guild_cached=guild_cached) as bot:
+        assert await bot.run("post", user=BOB, url="https://e.com/v.mp4", accounts="acc_1", when="9am") == NOT_A_POSTER
+        assert "Scheduled" in await bot.run("post", user=ALICE, url="https://e.com/v.mp4", accounts="acc_1")
+        assert len(bot.creates()) == 1
+
+
+async def test_a_role_renamed_over_the_gateway_stops_counting_at_once(bot: DiscordBot) -> None:
+    assert "Scheduled" in await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", when="9am")
+    renamed = {**bot.fake.roles[1], "name": "Former Social Team"}
+    bot.adapter.client._connection.parse_guild_role_update({"guild_id": str(GUILD_ID), "role": renamed})
+    assert await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", when="9am") == NOT_A_POSTER
+    assert len(bot.creates()) == 1
+
+
+async def test_roles_read_over_rest_are_read_again_after_a_minute(
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    settings = discord_settings(tmp_path, fake_discord, sandbox)
+    async with start_bot(settings, fake_discord, sandbox, clock, guild_cached=False) as bot:
+        seconds = [0.0]
+        bot.adapter.people = DiscordPeople(poster_roles=(POSTER_ROLE,), monotonic=lambda: seconds[0])
+        assert "Scheduled" in await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", when="9am")
+        fake_discord.roles[1]["name"] = "Former Social Team"  # renamed while the gateway had not sent the server
+        seconds[0] = 61.0
+        assert await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", when="9am") == NOT_A_POSTER
+        assert len(bot.creates()) == 1
 
 
 async def test_channel_defaults_need_manage_server(bot: DiscordBot) -> None:
@@ -857,7 +1130,7 @@ async def test_a_notice_sent_again_after_a_crash_is_still_one_message(bot: Disco
 
 
 def test_long_replies_become_embeds_within_discord_limits() -> None:
-    long = "\n".join(f"#{n} video · Sat 28 Nov 2026, 10:00 EST · by Alice · scheduled" for n in range(200))
+    long = "\n".join(f"#{n} video · Sat 28 November 2026, 10:00 EST · by Alice · scheduled" for n in range(200))
     rendered = reply_message(Reply(text=long))
     assert rendered.content is None
     assert all(len(e.description or "") <= DESCRIPTION_LIMIT for e in rendered.embeds)
@@ -932,3 +1205,133 @@ def _notice_in_channel(kind: NoticeKind, caption: str | None = None) -> tuple[No
         items=(NoticeItem(account="Demo TikTok", status=kind.value),),
     )
     return notice, ChannelRef(platform="discord", workspace_id=str(GUILD_ID), channel_id=str(CHANNEL_ID))
+
+
+# Discord errors that are not JSON: what a proxy or Cloudflare in front of Discord answers
+
+
+def no_tracebacks(caplog: pytest.LogCaptureFixture) -> None:
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL") or r.exc_info]
+
+
+@pytest.mark.parametrize(
+    ("status", "text", "content_type", "retryable", "says"),
+    [
+        (503, UPSTREAM, "text/plain", True, "Discord failed (503)"),
+        (403, BLOCKED, "text/html", False, "the bot may not post there"),
+        (429, BLOCKED, "text/html", True, "rate limiting"),
+    ],
+)
+async def test_a_notice_refused_with_a_body_that_is_not_json_is_a_clear_delivery_error(
+    bot: DiscordBot,
+    caplog: pytest.LogCaptureFixture,
+    status: int,
+    text: str,
+    content_type: str,
+    retryable: bool,
+    says: str,
+) -> None:
+    notice, channel = _notice_in_channel(NoticeKind.POSTED)
+    messenger = bot.adapter.messenger
+    sent = await messenger.send(channel, [notice], thread=None, ids=[1])
+    for method, path in (("POST", "/channels/{}/messages"), ("PATCH", "/channels/{}/messages/{}")):
+        bot.fake.fail(method, path, status=status, text=text, content_type=content_type)
+    with pytest.raises(DeliveryError) as refused:
+        await messenger.send(channel, [notice], thread=None, ids=[2])
+    assert (refused.value.retryable, says in refused.value.user_message) == (retryable, True)
+    with pytest.raises(DeliveryError) as edit_refused:
+        await messenger.edit(sent, notice)
+    assert edit_refused.value.retryable == retryable
+    bot.fake.fail("POST", "/users/@me/channels", status=status, text=text, content_type=content_type)
+    with pytest.raises(DeliveryError):
+        await messenger.warn_author(channel, notice, "a problem")
+    bot.fake.fail("GET", "/channels/{}/messages", status=status, text=text, content_type=content_type)
+    assert await messenger.find(channel, 1, thread=None) is None  # cannot tell: looked for again later
+    no_tracebacks(caplog)
+
+
+async def test_commands_refused_registration_with_a_body_that_is_not_json_are_logged_and_skipped(
+    tmp_path: Path,
+    fake_discord: FakeDiscord,
+    sandbox: SandboxServer,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake_discord.fail("PUT", f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands", status=403, text=BLOCKED)
+    async with start_bot(discord_settings(tmp_path, fake_discord, sandbox), fake_discord, sandbox, clock):
+        assert f"could not register the commands in server {GUILD_ID}" in caplog.text
+    no_tracebacks(caplog)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "headers", "logged"),
+    [
+        ("POST", "/interactions/{}/{}/callback", 403, {}, "could not acknowledge an interaction (HTTP 403, code 0)"),
+        ("PATCH", "/webhooks/{}/{}/messages/@original", 403, {}, "could not send an answer (HTTP 403, code 0)"),
+        # Cloudflare's HTML 429 behind Google's front: discord.py's interaction client reads it as JSON, and fails.
+        ("PATCH", "/webhooks/{}/{}/messages/@original", 429, {"Via": "1.1 google"}, "send an answer (TypeError)"),
+        ("POST", "/interactions/{}/{}/callback", 429, {"Via": "1.1 google"}, "acknowledge an interaction (TypeError)"),
+    ],
+)
+async def test_an_interaction_refused_with_a_body_that_is_not_json_ends_with_one_log_line(
+    bot: DiscordBot,
+    caplog: pytest.LogCaptureFixture,
+    method: str,
+    path: str,
+    status: int,
+    headers: dict[str, str],
+    logged: str,
+) -> None:
+    bot.fake.fail(method, path, status=status, text=BLOCKED, content_type="text/html", headers=headers)
+    bot.interact(bot.fake.slash("post", url="https://e.com/v.mp4", accounts="acc_1", when="9am"))
+    await bot.fake.wait_for(lambda: logged in caplog.text)
+    await asyncio.sleep(0.2)
+    no_tracebacks(caplog)
+
+
+async def test_roles_refused_with_a_body_that_is_not_json_count_for_nothing_but_admins_still_may(
+    tmp_path: Path,
+    fake_discord: FakeDiscord,
+    sandbox: SandboxServer,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = discord_settings(tmp_path, fake_discord, sandbox)
+    async with start_bot(settings, fake_discord, sandbox, clock, guild_cached=False) as bot:
+        fake_discord.fail("GET", f"/guilds/{GUILD_ID}", status=503, text=UPSTREAM)
+        assert await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", when="9am") == NOT_A_POSTER
+        assert "Scheduled" in await bot.run("post", user=ADMIN, url="https://e.com/v.mp4", accounts="acc_1")
+        assert f"could not read the roles of server {GUILD_ID} (HTTP 503)" in caplog.text
+    no_tracebacks(caplog)
+
+
+async def test_a_form_refused_with_a_body_that_is_not_json_is_logged_and_forgotten(
+    bot: DiscordBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot.fake.fail("POST", "/interactions/{}/{}/callback", status=403, text=BLOCKED, content_type="text/html")
+    video = bot.fake.attachment("launch.mp4", "video/mp4", MP4, ephemeral=False)
+    target = bot.fake.message(channel_id=CHANNEL_ID, author=BOB, attachments=[video])
+    bot.interact(bot.fake.message_command("Schedule as post", target))
+    await bot.fake.wait_for(lambda: "could not open the post form (HTTP 403, code 0)" in caplog.text)
+    assert bot.adapter.client.open_forms == set()
+    no_tracebacks(caplog)
+
+
+async def test_cancelling_several_posts_is_asked_with_buttons(bot: DiscordBot) -> None:
+    await bot.run("post", url="https://e.com/v.mp4", accounts="acc_123, acc_456", when="friday 9am")
+    question, body = await message_of(bot, bot.interact(bot.fake.slash("cancel", target="#1")))
+    assert "Cancel these 2 posts of request #1?" in text_of(body)
+    [row] = body["components"]
+    assert [b["label"] for b in row["components"]] == ["Cancel them", "Keep them"]
+    assert len(bot.sandbox.state.posts) == 2
+    press = bot.interact(bot.fake.press(question, "Cancel them"))
+    assert await bot.callback(press) == {"type": 6}
+    assert text_of((await bot.answer(press)).body).count("Cancelled `post_") == 2
+    assert bot.sandbox.state.posts == {}
+
+
+async def message_of(bot: DiscordBot, payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The private message an interaction was answered with, as Discord stores it, and the answer's body."""
+    answer = await bot.answer(payload)
+    stored = next(m for m in bot.fake.messages.values() if m["interaction_metadata"]["id"] == payload["id"])
+    return stored, answer.body

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -14,8 +15,10 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from bot.errors import NotSetUp
 from bot.sandbox import SandboxServer
 from tests.fakes.discord import (
+    ADMIN,
     ALICE,
     APP_ID,
     BOT_TOKEN,
@@ -23,10 +26,11 @@ from tests.fakes.discord import (
     EPHEMERAL,
     GUILD_ID,
     POSTER_ROLE_ID,
+    STRANGER_GUILD,
     FakeDiscord,
     running_fake_discord,
 )
-from tests.processes import clean_env, free_port
+from tests.processes import BotProcess, clean_env, free_port
 
 GUILDS_INTENT = 1 << 0
 PARIS = ZoneInfo("Europe/Paris")
@@ -103,8 +107,12 @@ async def test_run_as_a_real_process_over_the_gateway(tmp_path: Path, fake_disco
             [callback] = await fake.wait_for(lambda: fake.callbacks(payload))
             assert callback == {"type": 5, "data": {"flags": EPHEMERAL}}
             [answer] = await fake.wait_for(lambda: fake.answers(payload))
-            assert answer.body["flags"] & EPHEMERAL
-            assert f"Scheduled for {nine_tomorrow:%a %d %b %Y, %H:%M %Z} (Europe/Paris)" in answer.body["content"]
+            assert (answer.method, answer.path.rsplit("/", 1)[-1]) == ("PATCH", "@original")  # no follow-up
+            assert fake.original(payload)["flags"] & EPHEMERAL
+            assert (
+                f"Scheduled for {nine_tomorrow:%a} {nine_tomorrow.day} {nine_tomorrow:%B %Y, %H:%M %Z} (Europe/Paris)"
+                in (answer.body["content"])
+            )
             creates = [r.body for r in sandbox.state.received if (r.method, r.path) == ("POST", "/v1/posts")]
             assert creates == [
                 {
@@ -128,6 +136,41 @@ async def test_run_as_a_real_process_over_the_gateway(tmp_path: Path, fake_disco
         assert b"Traceback" not in stderr
         assert BOT_TOKEN.encode() not in stderr
         assert payload["token"].encode() not in stderr
+
+
+async def test_a_post_from_a_server_nobody_listed_creates_nothing(tmp_path: Path, fake_discord: FakeDiscord) -> None:
+    """Someone adds the bot to their own server and schedules a post with the operator's key: refused."""
+    fake = fake_discord
+    port = free_port()
+    async with SandboxServer() as sandbox:
+        process = BotProcess(
+            tmp_path, port, **fake.process_settings(), INFINIPOST_API_KEY="sk_test_x", INFINIPOST_API_URL=sandbox.url
+        )
+        await process.start()
+        try:
+            await fake.wait_for(lambda: fake.identifies)
+            at_start = len(sandbox.state.received)  # the key checked once at start-up
+            payload = fake.slash(
+                "post", user=ADMIN, guild=STRANGER_GUILD, accounts="acc_123", url="https://e.com/v.mp4", when="now"
+            )
+            await fake.dispatches.put(("INTERACTION_CREATE", payload))
+            [callback] = await fake.wait_for(lambda: fake.callbacks(payload))
+            assert callback["type"] == 4
+            assert callback["data"]["content"] == NotSetUp.default_message
+            listing = fake.slash("accounts", guild=STRANGER_GUILD)
+            await fake.dispatches.put(("INTERACTION_CREATE", listing))
+            [listed] = await fake.wait_for(lambda: fake.callbacks(listing))
+            assert listed["data"]["content"] == NotSetUp.default_message
+            await asyncio.sleep(1)
+            assert [r.path for r in sandbox.state.received[at_start:] if r.path.startswith("/v1/")] == []
+            assert sandbox.state.posts == {}
+            assert fake.answers(payload) == []
+            assert fake.calls("POST", "/channels/{}/messages") == []
+        finally:
+            assert await process.stop() == 0
+        assert f"refused discord workspace {STRANGER_GUILD}" in process.stderr.decode()
+        with sqlite3.connect(tmp_path / "data" / "bot.db") as db:
+            assert db.execute("SELECT COUNT(*) FROM requests").fetchone()[0] == 0
 
 
 async def test_a_refused_token_stops_run_with_a_clear_message(tmp_path: Path, fake_discord: FakeDiscord) -> None:

@@ -65,7 +65,7 @@ async def test_post_is_acked_at_once_then_scheduled_and_announced(slack: SlackBo
     assert response.status_code == 200
     assert "Checking your post" in response.text
     reply = await slack.reply()
-    assert "Scheduled for Sun 29 Nov 2026, 12:00 EST (America/New_York)" in reply["text"]  # Alice's profile zone
+    assert "Scheduled for Sun 29 November 2026, 12:00 EST (America/New_York)" in reply["text"]  # Alice's profile zone
     assert reply["response_type"] == "ephemeral"
     assert slack.creates()[0]["scheduledTime"] == "2026-11-29T17:00:00Z"
     [announcement] = await slack.fake.wait_for(lambda: slack.fake.of("chat.postMessage"))
@@ -129,6 +129,18 @@ async def test_cancel_and_reschedule_update_the_announcement(slack: SlackBot) ->
     assert {u["ts"] for u in updates} == {stored.announcement.message_id}
 
 
+async def test_numeric_dates_are_read_in_the_order_of_each_users_slack_locale(slack: SlackBot) -> None:
+    slack.fake.users["U1"]["locale"] = "en-GB"  # users.info sends it only when asked with include_locale
+    slack.fake.users["U2"]["locale"] = "en-US"
+    await slack.command("/post", "https://e.com/v.mp4 to acc_1 at 3/12 9am", user="U1")
+    assert "Scheduled for Thu 3 December 2026, 09:00 EST" in (await slack.reply())["text"]
+    await slack.command("/post", "https://e.com/v.mp4 to acc_1 at 3/12 9am", user="U2")
+    assert "Thu 12 March 2026 has already passed this year" in (await slack.reply(2))["text"]
+    asked = [c for c in slack.fake.calls if c.method == "users.info"]
+    assert asked
+    assert all(c.params.get("include_locale") in ("true", "1", True) for c in asked)
+
+
 async def test_post_without_text_opens_the_form_before_anything_slow(slack: SlackBot) -> None:
     admin = await slack.command("/accounts", "default acc_456", user="UADMIN")
     assert admin.status_code == 200
@@ -170,7 +182,7 @@ async def test_form_submission_schedules_and_answers_privately(slack: SlackBot) 
     assert response.status_code == 200
     assert response.text == ""  # the modal closes
     reply = await slack.reply()
-    assert "Scheduled for Sun 29 Nov 2026, 09:00 EST" in reply["text"]
+    assert "Scheduled for Sun 29 November 2026, 09:00 EST" in reply["text"]
     assert slack.creates() == [
         {
             "accountIds": ["acc_123"],
@@ -392,7 +404,8 @@ async def test_a_form_with_an_unreadable_time_stays_open_with_the_problem_under_
     assert response.json() == {
         "response_action": "errors",
         "errors": {
-            "when": "friday has no time of day. Add one, e.g. friday 9am, or write a duration such as in 2 hours."
+            "when": "friday has no time of day; add one, or write a duration such as in 2 hours. "
+            "Try friday 9am or friday 3pm."
         },
     }
     values["when"]["when"]["value"] = "friday 9am"  # fixed in the form that stayed open, and sent again
@@ -400,7 +413,7 @@ async def test_a_form_with_an_unreadable_time_stays_open_with_the_problem_under_
     assert fixed.status_code == 200
     assert not fixed.content
     reply = await slack.reply()
-    assert "Scheduled for Fri 04 Dec 2026, 09:00 EST" in reply["text"], reply["text"]
+    assert "Scheduled for Fri 4 December 2026, 09:00 EST" in reply["text"], reply["text"]
     assert len(slack.fake.responses) == 1  # nothing was said of the refused submission
     assert len(slack.creates()) == 1
 
@@ -767,3 +780,19 @@ async def test_a_user_group_slack_cannot_list_is_not_a_crash(
     async with start_bot(settings, fake_slack, sandbox, clock) as bot:
         await bot.command("/post", "https://e.com/v.mp4 to acc_1 at 9am")
         assert "not allowed to schedule posts here" in (await bot.reply())["text"]
+
+
+async def test_cancelling_several_posts_is_asked_with_buttons(slack: SlackBot) -> None:
+    await slack.command("/post", "https://e.com/v.mp4 to acc_123, acc_456 at friday 9am")
+    await slack.reply()
+    await slack.command("/cancel", "#1")
+    question = await slack.reply(2)
+    assert question["text"].startswith("Cancel these 2 posts of request #1?")
+    actions = next(b for b in question["blocks"] if b["type"] == "actions")
+    yes, no = actions["elements"]
+    assert (yes["text"]["text"], no["text"]["text"]) == ("Cancel them", "Keep them")
+    assert len(slack.sandbox.state.posts) == 2
+    await slack.interact(block_action(slack.fake, "post_confirm", yes["value"]))
+    done = await slack.reply(3)
+    assert done["text"].count("Cancelled `post_") == 2
+    assert slack.sandbox.state.posts == {}

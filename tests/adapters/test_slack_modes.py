@@ -55,6 +55,10 @@ async def test_http_mode_as_a_real_process(tmp_path: Path, fake_slack: FakeSlack
         assert b"Traceback" not in bot.stderr
         assert BOT_TOKEN.encode() not in bot.stderr
         assert SIGNING_SECRET.encode() not in bot.stderr
+        assert (
+            f"Slack HTTP mode: listening on http://127.0.0.1:{port}/slack/events; Slack must reach it at "
+            "BOT_PUBLIC_URL (not set)"
+        ).encode() in bot.stderr
 
 
 async def test_replays_are_refused_by_a_real_process_even_after_a_restart(

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
+from bot.errors import NotSetUp
 from bot.model import PostDraft
 from bot.runtime import Runtime, start_runtime
 from bot.sandbox import Fault, SandboxServer
@@ -72,7 +73,7 @@ async def test_schedule_is_announced_in_the_channel_and_stored(chat: ChatHarness
     reply = await chat.say(
         "/post https://e.com/v.mp4 to brand-tiktok, brand-ig at tomorrow noon -- We're live! #launch"
     )
-    assert "Sun 29 Nov 2026, 12:00 EST (America/New_York)" in reply.text
+    assert "Sun 29 November 2026, 12:00 EST (America/New_York)" in reply.text
     [announcement] = chat.channel
     assert announcement.channel == "C1"
     assert "<@U1> scheduled a video for 2026-11-29T17:00Z" in announcement.text
@@ -102,7 +103,7 @@ async def test_preview_then_yes_sends_once(tmp_path: Path, sandbox: SandboxServe
         assert dict(preview.fields) == {
             "Accounts": "Brand TikTok (@brand-tiktok) on TikTok",
             "Type": "slideshow, 2 images",
-            "When": "Fri 04 Dec 2026, 09:00 EST (America/New_York)",
+            "When": "Fri 4 December 2026, 09:00 EST (America/New_York)",
             "Caption": "Two",
         }
         assert creates(sandbox) == []
@@ -255,8 +256,10 @@ async def test_posts_cancel_and_reschedule(chat: ChatHarness, sandbox: SandboxSe
     await chat.say("/post https://e.com/v.mp4 to acc_123, acc_456 at tomorrow noon -- first")
     await chat.say("/post https://e.com/w.mp4 to acc_1 at friday 9am -- second")
     listing = await chat.say("/posts")
-    assert "#2 video, 1 file · Fri 04 Dec 2026, 09:00 EST (America/New_York)" in listing.text
-    assert "#1 video, 1 file · Sun 29 Nov 2026, 12:00 EST" in listing.text
+    assert listing.text.splitlines()[1:] == [
+        "#1 · Sun 29 November 2026, 12:00 EST (America/New_York) · Brand TikTok, Brand Instagram · scheduled · “first”",
+        "#2 · Fri 4 December 2026, 09:00 EST (America/New_York) · Demo TikTok · scheduled · “second”",
+    ]
     posts = await runtime.ctx.storage.posts_of([1, 2])
     first_ids = [p.id for p in posts[1]]
 
@@ -264,14 +267,19 @@ async def test_posts_cancel_and_reschedule(chat: ChatHarness, sandbox: SandboxSe
     assert refused.error
     assert "Only user-U1" in refused.text
 
-    cancelled = await chat.say("/cancel #1")
+    question = await chat.say("/cancel #1")  # two posts: asked first, listing them
+    assert question.confirm_labels == ("Cancel them", "Keep them")
+    assert question.text.splitlines()[0] == "Cancel these 2 posts of request #1?"
+    assert all(f"• `{i}` " in question.text for i in first_ids)
+    assert all(i in sandbox.state.posts for i in first_ids)  # nothing cancelled yet
+    cancelled = await chat.say(f"/confirm {question.confirm_token}")
     assert all(f"Cancelled `{i}`" in cancelled.text for i in first_ids)
     assert all(i not in sandbox.state.posts for i in first_ids)
     assert "🚫 cancelled" in chat.channel[-1].text  # the announcement is edited
     assert chat.channel[-1].edits == "m1"
 
     moved = await chat.say(f"/reschedule {posts[2][0].id} dec 5 5pm")
-    assert "Sat 05 Dec 2026, 17:00 EST" in moved.text
+    assert "Sat 5 December 2026, 17:00 EST" in moved.text
     assert sandbox.state.posts[posts[2][0].id]["scheduledTime"] == "2026-12-05T22:00:00Z"
 
     again = await chat.say("/cancel #1")
@@ -326,7 +334,7 @@ async def test_channel_defaults_need_an_admin_and_then_apply(chat: ChatHarness, 
     await chat.say("/accounts default brand-tiktok", caller=admin)
     await chat.say("/accounts alias launch acc_456", caller=admin)
     listing = await chat.say("/accounts")
-    assert "`acc_123` Brand TikTok (@brand-tiktok) on TikTok · default here" in listing.text
+    assert "`acc_123` Brand TikTok (@brand-tiktok) on TikTok · ready, default here" in listing.text
     assert "also `launch`" in listing.text
     await chat.say("/post https://e.com/v.mp4 at 9am")
     await chat.say("/post https://e.com/v.mp4 to launch at 9am")
@@ -380,7 +388,7 @@ async def test_aliases_ignore_case_and_a_leading_at(chat: ChatHarness, sandbox: 
     assert "`Main` now means Brand Instagram" in replaced.text
     assert "it replaces `main`, which meant `acc_123`" in replaced.text
     listing = (await chat.say("/accounts")).text
-    assert "`acc_123` Brand TikTok (@brand-tiktok) on TikTok\n" in listing
+    assert "`acc_123` Brand TikTok (@brand-tiktok) on TikTok · ready\n" in listing
     assert "Brand Instagram (@brand-ig) on Instagram · also `Main`, `launch`" in listing
     for target in ("@launch", "MAIN", "main", "@demo"):
         assert not (await chat.say(f"/post https://e.com/v.mp4 to {target} at 9am")).error
@@ -429,7 +437,7 @@ async def test_defaults_stay_within_the_allow_list(chat: ChatHarness, sandbox: S
 async def test_timezone_is_per_user_and_used_for_times(chat: ChatHarness, sandbox: SandboxServer) -> None:
     shown = await chat.say("/timezone")
     assert "America/New_York (the bot's default)" in shown.text
-    assert "Sat 28 Nov 2026, 10:00 EST" in shown.text
+    assert "Sat 28 November 2026, 10:00 EST" in shown.text
     assert "Europe/Paris" in (await chat.say("/timezone europe/paris")).text
     await chat.say("/post https://e.com/v.mp4 to acc_1 at tomorrow 9am")
     assert creates(sandbox)[0]["scheduledTime"] == "2026-11-29T08:00:00Z"
@@ -520,3 +528,61 @@ async def test_help_on_an_unknown_command_says_so_and_lists_the_real_ones(chat: 
 async def test_help_on_a_subcommand_is_the_help_of_its_command(chat: ChatHarness) -> None:
     reply = await chat.say("/help accounts alias")
     assert reply.text.startswith("`/accounts")
+
+
+async def test_only_the_places_the_operator_named_are_served(
+    chat: ChatHarness, runtime: Runtime, sandbox: SandboxServer
+) -> None:
+    stranger = chat.caller("U9", workspace_id="T9", is_admin=True)
+    for line in ("/post https://e.com/v.mp4 to acc_1 now", "/accounts", "/help", "/posts", "/timezone Europe/Paris"):
+        reply = await chat.say(line, caller=stranger)
+        assert (reply.text, reply.error) == (NotSetUp.default_message, True)
+    with pytest.raises(NotSetUp):
+        await runtime.core.post_form(stranger)
+    assert await runtime.core.time_problem(stranger, "tomorrow 9am") == NotSetUp.default_message
+    assert [r for r in sandbox.state.received if r.path.startswith("/v1/")] == []
+    assert await runtime.ctx.storage.audit_entries() == []
+    # The same organization is not enough unless the whole organization was named (a Slack org-wide install).
+    grid = chat.caller("U9", workspace_id="T9", organization_id="E1")
+    assert (await chat.say("/help", caller=grid)).text == NotSetUp.default_message
+    runtime.ctx.places.allow("memory", organizations=["E1"])
+    assert "/reschedule" in (await chat.say("/help", caller=grid)).text
+    assert "/reschedule" in (await chat.say("/help")).text  # the named workspace, as before
+
+
+@pytest.mark.parametrize(
+    ("draft", "says"),
+    [
+        (PostDraft(media=("https://e.com/1.jpg", "https://e.com/2.jpg"), accounts=("acc_1",), slides=5), "not 5"),
+        (PostDraft(media=("https://e.com/v.mp4",), accounts=("acc_1",), content_type="gif"), "not `gif`"),
+    ],
+)
+async def test_a_form_choice_no_form_offers_is_refused_before_infinipost(
+    chat: ChatHarness, sandbox: SandboxServer, draft: PostDraft, says: str
+) -> None:
+    reply = await chat.say("/post", draft=draft)
+    assert reply.error
+    assert says in reply.text
+    assert [r for r in sandbox.state.received if r.path.startswith("/v1/")] == []
+
+
+async def test_cancelling_a_request_of_several_posts_is_asked_and_answered_once(
+    chat: ChatHarness, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    await chat.say("/post https://e.com/v.mp4 to acc_123, acc_1 at tomorrow noon -- two accounts")
+    question = await chat.say("/cancel #1")
+    assert question.confirm_token
+    other = await chat.say(f"/confirm {question.confirm_token}", caller=chat.caller("U2", is_admin=True))
+    assert other.error
+    assert "Only the person who asked to cancel can answer this" in other.text
+    kept = await chat.say(f"/discard {question.confirm_token}")
+    assert kept.text == "Kept `#1`: nothing was cancelled."
+    assert len(sandbox.state.posts) == 2
+    late = await chat.say(f"/confirm {question.confirm_token}")  # the question was answered: no second answer
+    assert late.error
+    assert "expired; nothing was cancelled" in late.text
+    again = await chat.say("/cancel #1")
+    clock.advance(minutes=20)
+    expired = await chat.say(f"/confirm {again.confirm_token}")
+    assert "That question has expired; nothing was cancelled. Send `/cancel` again." in expired.text
+    assert len(sandbox.state.posts) == 2

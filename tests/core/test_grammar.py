@@ -128,3 +128,31 @@ def test_bad_commands_say_what_is_wrong(text: str, expected: str) -> None:
 def test_command_text_over_slacks_limit_is_refused() -> None:
     with pytest.raises(BadCommand, match="limit is 4,000"):
         parse_post("https://e.com/v.mp4 -- " + "x" * 4000)
+
+
+@pytest.mark.parametrize(
+    ("text", "accounts", "when"),
+    [
+        ("https://e.com/v.mp4 to acc_1 tomorrow 9am", ("acc_1",), "tomorrow 9am"),
+        ("https://e.com/v.mp4 to acc_1, acc_2 friday 17:30 -- hi", ("acc_1", "acc_2"), "friday 17:30"),
+        ("https://e.com/v.mp4 tomorrow 9am to acc_1", ("acc_1",), "tomorrow 9am"),
+        ("https://e.com/v.mp4 to acc_1 acc_2 in 2 hours", ("acc_1", "acc_2"), "in 2 hours"),
+        ("https://e.com/v.mp4 to acc_1 brand-ig", ("acc_1", "brand-ig"), None),
+        ("https://e.com/v.mp4 to acc_1 eod", ("acc_1",), "eod"),  # a time word: its own question follows
+    ],
+)
+def test_a_time_needs_no_keyword_after_the_accounts(text: str, accounts: tuple[str, ...], when: str | None) -> None:
+    draft = parse_post(text)
+    assert (draft.accounts, draft.when) == (accounts, when)
+
+
+def test_words_after_the_time_are_refused_with_the_command_written_right() -> None:
+    with pytest.raises(BadCommand) as refused:
+        parse_post("https://e.com/v.mp4 to acc_1 at tomorrow 9am We're live #launch")
+    assert refused.value.user_message == (
+        "I don't understand `We're` there. If it is the caption, put it after ` -- ` or in quotes: "
+        "`/post https://e.com/v.mp4 to acc_1 at tomorrow 9am -- We're live #launch`"
+    )
+    with pytest.raises(BadCommand) as keywordless:
+        parse_post("https://e.com/v.mp4 to acc_1 tomorrow 9am big news")
+    assert "`/post https://e.com/v.mp4 to acc_1 tomorrow 9am -- big news`" in keywordless.value.user_message

@@ -93,11 +93,11 @@ async def test_a_rendering_post_is_checked_until_rendered_not_only_from_its_time
     chat: ChatHarness, sandbox: SandboxServer, clock: FakeClock
 ) -> None:
     await chat.say("/post https://e.com/render-1.jpg https://e.com/render-2.jpg to acc_1 in 2 hours")
-    assert "— rendering" in (await chat.say("/posts")).text
+    assert "· Demo TikTok · rendering ·" in (await chat.say("/posts")).text
     for _ in range(3):  # the sandbox renders for three minutes
         clock.advance(minutes=1)
         await cycle(chat)
-    assert "— scheduled" in (await chat.say("/posts")).text
+    assert "· Demo TikTok · scheduled ·" in (await chat.say("/posts")).text
     assert [m.edits for m in chat.channel] == [None, "m1"]  # the announcement shows it rendered
     assert len(reads(sandbox)) == 3
     for _ in range(30):

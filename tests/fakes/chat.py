@@ -70,6 +70,7 @@ class ChatHarness:
 
     def __init__(self, core: Core) -> None:
         self.core = core
+        core.ctx.places.allow(PLATFORM, workspaces=["T1"])
         self.messenger = MemoryMessenger()
         core.ctx.outbox.messengers[PLATFORM] = self.messenger
 

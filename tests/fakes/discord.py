@@ -32,6 +32,7 @@ BOT_TOKEN = (
     base64.b64encode(str(APP_ID).encode()).decode().rstrip("=") + ".GqJk2c.not-a-real-token_0123456789abcdefghij"
 )
 GUILD_ID = 1200000000000000001
+STRANGER_GUILD = 1200000000000000999  # a server someone else added the bot to; the operator never named it
 CHANNEL_ID = 1300000000000000001
 ALICE = 1400000000000000001  # has the poster role
 BOB = 1400000000000000002  # no role, no permission
@@ -64,9 +65,15 @@ class Failure:
     method: str
     pattern: re.Pattern[str]
     status: int
-    body: dict[str, Any]
+    body: dict[str, Any] | str  # text: not JSON, as a proxy or Cloudflare answers
     headers: dict[str, str]
     times: int
+    after_handling: bool = False  # the request takes effect, and only its answer is an error
+
+    def response(self) -> web.Response:
+        if isinstance(self.body, str):
+            return web.Response(text=self.body, status=self.status, headers=self.headers)
+        return _json(self.body, self.status, self.headers)
 
 
 @dataclass
@@ -117,6 +124,9 @@ class FakeDiscord:
     files: dict[int, tuple[bytes, str]] = field(default_factory=dict)  # attachment ID -> content and its type
     downloads: list[str] = field(default_factory=list)  # CDN paths fetched
     file_faults: dict[int, tuple[int, str | None]] = field(default_factory=dict)  # attachment ID -> status, Location
+    trickles: dict[int, float] = field(default_factory=dict)  # attachment ID -> seconds between its 64-byte chunks
+    downloading: int = 0  # CDN downloads under way now
+    most_downloads_at_once: int = 0
     identifies: list[dict[str, Any]] = field(default_factory=list)
     identify_close: int | None = None  # a close code to answer IDENTIFY with (4014: disallowed intents)
     heartbeats: int = 0
@@ -142,20 +152,43 @@ class FakeDiscord:
     def gateway_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/gateway"
 
+    def process_settings(self) -> dict[str, str]:
+        """The environment that points a bot process at this fake, for the test server."""
+        return {
+            "DISCORD_TOKEN": BOT_TOKEN,
+            "DISCORD_API_URL": self.api_url,
+            "DISCORD_GATEWAY_URL": self.gateway_url,
+            "DISCORD_GUILD_IDS": str(GUILD_ID),
+        }
+
     def snowflake(self) -> int:
         return ((int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22) | (next(self._serial) & 0xFFF)
 
     # Set-up and inspection
 
     def add_user(
-        self, user_id: int, username: str, global_name: str, *, roles: list[int] | None = None, permissions: int = 0
+        self,
+        user_id: int,
+        username: str,
+        global_name: str,
+        *,
+        roles: list[int] | None = None,
+        permissions: int = 0,
+        locale: str = "en-US",
     ) -> None:
         self.users[user_id] = {
             "username": username,
             "global_name": global_name,
             "roles": roles or [],
             "permissions": permissions or MEMBER_PERMISSIONS,
+            "locale": locale,  # the Discord client's language, which every interaction of theirs carries
         }
+
+    def add_role(self, role_id: int, name: str) -> dict[str, Any]:
+        """A role in the server, as anyone with Manage Roles can make one (any name, even all digits)."""
+        role = _role(role_id, name, position=len(self.roles), permissions=0)
+        self.roles.append(role)
+        return role
 
     def fail(
         self,
@@ -167,17 +200,26 @@ class FakeDiscord:
         message: str = "",
         retry_after: float | None = None,
         times: int = 1,
+        text: str | None = None,
+        content_type: str = "text/plain",
+        headers: dict[str, str] | None = None,
+        after_handling: bool = False,
     ) -> None:
-        """Answer the next `times` requests to `path` (with `{}` wildcards) with a Discord error."""
-        body: dict[str, Any] = {"message": message or f"{status}", "code": code}
-        headers: dict[str, str] = {}
-        if status == 429:
+        """Answer the next `times` requests to `path` (with `{}` wildcards) with a Discord error: JSON, or `text`
+        of `content_type` as a proxy in front of Discord would. `after_handling`: the request still takes effect
+        (an answer lost on the way back)."""
+        body: dict[str, Any] | str = {"message": message or f"{status}", "code": code}
+        extra: dict[str, str] = {}
+        if status == 429 and text is None:
             body = {"message": "You are being rate limited.", "retry_after": retry_after or 1.0, "global": False}
-            headers = {"Retry-After": str(int(retry_after or 1)), "X-RateLimit-Scope": "user", "Via": "1.1 google"}
-        self.failures.append(Failure(method, _template(path), status, body, headers, times))
+            extra = {"Retry-After": str(int(retry_after or 1)), "X-RateLimit-Scope": "user", "Via": "1.1 google"}
+        if text is not None:
+            body, extra = text, {**extra, "Content-Type": content_type, **(headers or {})}
+        self.failures.append(Failure(method, _template(path), status, body, extra, times, after_handling))
 
     def delay(self, method: str, path: str, *, seconds: float, times: int = 1) -> None:
-        """Answer the next `times` requests to `path` (with `{}` wildcards) only after `seconds`: a slow Discord."""
+        """Answer the next `times` requests to `path` (with `{}` wildcards) only after `seconds`: a slow Discord.
+        `path` is an API path, or a CDN one such as `/ephemeral-attachments/{}/{}/{}`."""
         self.delays.append(Delay(method, _template(path), seconds, times))
 
     def calls(self, method: str, path: str) -> list[Request]:
@@ -192,6 +234,12 @@ class FakeDiscord:
         """Follow-ups and edits the bot made with one interaction's token, in order."""
         prefix = f"/webhooks/{APP_ID}/{payload['token']}"
         return [r for r in self.requests if r.path.startswith(prefix) and r.method in ("POST", "PATCH")]
+
+    def original(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The message an interaction's first answer made (`@original`), as Discord now shows it."""
+        entry = self.interactions[int(payload["id"])]
+        assert entry.original is not None, "the interaction was never answered"
+        return self.messages[entry.original]
 
     def channel_messages(self, channel_id: int = CHANNEL_ID) -> list[dict[str, Any]]:
         return [m for m in self.messages.values() if m["channel_id"] == str(channel_id) and not m["flags"] & EPHEMERAL]
@@ -261,11 +309,11 @@ class FakeDiscord:
             "unusual_dm_activity_until": None,
         }
 
-    def channel(self, channel_id: int = CHANNEL_ID) -> dict[str, Any]:
+    def channel(self, channel_id: int = CHANNEL_ID, *, guild: int = GUILD_ID) -> dict[str, Any]:
         return {
             "id": str(channel_id),
             "type": 0,
-            "guild_id": str(GUILD_ID),
+            "guild_id": str(guild),
             "name": "social",
             "position": 0,
             "permission_overwrites": [],
@@ -325,6 +373,14 @@ class FakeDiscord:
             "guild_scheduled_events": [],
             "soundboard_sounds": [],
         }
+
+    def rest_guild(self) -> dict[str, Any]:
+        """The server as `GET /guilds/{id}` gives it: GUILD_CREATE without what only the gateway sends."""
+        gateway_only = {
+            "joined_at", "large", "unavailable", "member_count", "voice_states", "members", "channels", "threads",
+            "presences", "stage_instances", "guild_scheduled_events", "soundboard_sounds",
+        }  # fmt: skip
+        return {key: value for key, value in self.guild().items() if key not in gateway_only}
 
     def message(
         self,
@@ -387,6 +443,10 @@ class FakeDiscord:
             data.update(width=1080, height=1920)
         return data
 
+    def trickle_file(self, attachment: dict[str, Any], *, seconds_per_chunk: float) -> None:
+        """Make the CDN send this attachment 64 bytes at a time: no single read is slow, the whole is."""
+        self.trickles[int(attachment["id"])] = seconds_per_chunk
+
     def fail_file(self, attachment: dict[str, Any], *, status: int, location: str | None = None) -> None:
         """Make the CDN answer this attachment's link with `status` (and `location`, for a redirect)."""
         self.files.pop(int(attachment["id"]))
@@ -395,8 +455,15 @@ class FakeDiscord:
     # Interactions, as the gateway's INTERACTION_CREATE carries them
 
     def _interaction(
-        self, kind: int, data: dict[str, Any], *, user: int, message: dict[str, Any] | None = None
+        self,
+        kind: int,
+        data: dict[str, Any],
+        *,
+        user: int,
+        message: dict[str, Any] | None = None,
+        guild: int = GUILD_ID,
     ) -> dict[str, Any]:
+        """An interaction in `guild` (any server the bot was added to: Discord does not ask the bot first)."""
         interaction_id = self.snowflake()
         secret = secrets.token_urlsafe(48)
         token = base64.urlsafe_b64encode(f"interaction:{interaction_id}:{secret}".encode()).decode().rstrip("=")
@@ -405,19 +472,19 @@ class FakeDiscord:
             "application_id": str(APP_ID),
             "type": kind,
             "data": data,
-            "guild": {"id": str(GUILD_ID), "locale": "en-US", "features": []},
-            "guild_id": str(GUILD_ID),
-            "channel": self.channel(),
+            "guild": {"id": str(guild), "locale": "en-US", "features": []},
+            "guild_id": str(guild),
+            "channel": self.channel(guild=guild),
             "channel_id": str(CHANNEL_ID),
             "member": self.member(user),
             "token": token,
             "version": 1,
             "app_permissions": str(MEMBER_PERMISSIONS),
-            "locale": "en-US",
+            "locale": self.users.get(user, {}).get("locale", "en-US"),
             "guild_locale": "en-US",
             "entitlements": [],
             "entitlement_sku_ids": [],
-            "authorizing_integration_owners": {"0": str(GUILD_ID)},
+            "authorizing_integration_owners": {"0": str(guild)},
             "context": 0,
             "attachment_size_limit": 10_485_760,
         }
@@ -435,7 +502,7 @@ class FakeDiscord:
                     return {**data, "guild_id": str(guild)} if guild else data
         return {"id": str(self.snowflake()), "name": name, "type": kind}
 
-    def slash(self, name: str, *, user: int = ALICE, **options: Any) -> dict[str, Any]:
+    def slash(self, name: str, *, user: int = ALICE, guild: int = GUILD_ID, **options: Any) -> dict[str, Any]:
         """A chat-input command. Option values: str, int, bool, or an attachment from `attachment()`."""
         values, resolved = [], {}
         for option, value in options.items():
@@ -451,22 +518,26 @@ class FakeDiscord:
         data = {**self._command_data(name, 1), "options": values}
         if resolved:
             data["resolved"] = {"attachments": resolved}
-        return self._interaction(2, data, user=user)
+        return self._interaction(2, data, user=user, guild=guild)
 
-    def autocomplete(self, name: str, focused: str, *, user: int = ALICE, **options: str) -> dict[str, Any]:
+    def autocomplete(
+        self, name: str, focused: str, *, user: int = ALICE, guild: int = GUILD_ID, **options: str
+    ) -> dict[str, Any]:
         values = [
             {"name": option, "type": 3, "value": value, **({"focused": True} if option == focused else {})}
             for option, value in options.items()
         ]
-        return self._interaction(4, {**self._command_data(name, 1), "options": values}, user=user)
+        return self._interaction(4, {**self._command_data(name, 1), "options": values}, user=user, guild=guild)
 
-    def message_command(self, name: str, target: dict[str, Any], *, user: int = ALICE) -> dict[str, Any]:
+    def message_command(
+        self, name: str, target: dict[str, Any], *, user: int = ALICE, guild: int = GUILD_ID
+    ) -> dict[str, Any]:
         data = {
             **self._command_data(name, 3),
             "target_id": target["id"],
             "resolved": {"messages": {target["id"]: target}},
         }
-        return self._interaction(2, data, user=user)
+        return self._interaction(2, data, user=user, guild=guild)
 
     def press(self, message: dict[str, Any], label: str, *, user: int = ALICE) -> dict[str, Any]:
         """A click on the button labelled `label` of a message the bot sent."""
@@ -646,7 +717,9 @@ def build_app(fake: FakeDiscord) -> web.Application:
             if message_id not in fake.messages:
                 return _error(404, 10008, "Unknown Message")
             if request.method == "PATCH":
-                entry.loading = False
+                if entry.loading and message_id == entry.original:  # the "thinking" message gets its answer
+                    entry.loading = False
+                    fake.messages[message_id]["flags"] &= ~LOADING
                 return _json(_merge(fake.messages[message_id], body))
             return _json(fake.messages[message_id])
         return _error(405, 0, "405: Method Not Allowed")
@@ -757,8 +830,13 @@ def build_app(fake: FakeDiscord) -> web.Application:
                     "recipients": [fake.user(recipient)],
                 }
             )
-        if (method, path) == ("GET", f"/guilds/{GUILD_ID}/roles"):
-            return _json(fake.roles)
+        if (method, path) == ("GET", f"/guilds/{GUILD_ID}"):
+            return _json(fake.rest_guild())
+        match = re.fullmatch(rf"/guilds/{GUILD_ID}/members/(\d+)", path)
+        if match and method == "GET":
+            if int(match[1]) not in fake.users:
+                return _error(404, 10007, "Unknown Member")
+            return _json(fake.member(int(match[1])))
         return None
 
     async def api(request: web.Request) -> web.StreamResponse:
@@ -774,7 +852,12 @@ def build_app(fake: FakeDiscord) -> web.Application:
         for failure in fake.failures:
             if failure.method == request.method and failure.pattern.match(path) and failure.times > 0:
                 failure.times -= 1
-                return _json(failure.body, failure.status, failure.headers)
+                if failure.after_handling:
+                    await handle(request, path, body, authorization)
+                return failure.response()
+        return await handle(request, path, body, authorization)
+
+    async def handle(request: web.Request, path: str, body: Any, authorization: str) -> web.Response:
         if path.startswith("/interactions/") and path.endswith("/callback") and request.method == "POST":
             return await callback(request, path, body)
         if path.startswith("/webhooks/"):
@@ -826,19 +909,40 @@ def build_app(fake: FakeDiscord) -> web.Application:
                 writing.cancel()
         return socket
 
-    async def cdn(request: web.Request) -> web.Response:
+    async def cdn(request: web.Request) -> web.StreamResponse:
         """Discord's CDN: a signed link serves its file until the `ex` time it carries, then 404."""
         fake.downloads.append(request.path)
+        fake.downloading += 1
+        fake.most_downloads_at_once = max(fake.most_downloads_at_once, fake.downloading)
+        try:
+            return await serve_file(request)
+        finally:
+            fake.downloading -= 1
+
+    async def serve_file(request: web.Request) -> web.StreamResponse:
         gone = web.Response(status=404, text="This content is no longer available.")
         expiry, signature = request.query.get("ex", ""), request.query.get("hm", "")
-        fault = fake.file_faults.get(int(request.match_info["attachment"]))
+        attachment_id = int(request.match_info["attachment"])
+        for delay in fake.delays:
+            if delay.method == request.method and delay.pattern.match(request.path) and delay.times > 0:
+                delay.times -= 1
+                await asyncio.sleep(delay.seconds)
+        fault = fake.file_faults.get(attachment_id)
         if fault is not None:
             status, location = fault
             return web.Response(status=status, headers={"Location": location} if location else None)
-        stored = fake.files.get(int(request.match_info["attachment"]))
+        stored = fake.files.get(attachment_id)
         if stored is None or not signature or not expiry or int(expiry, 16) < time.time():
             return gone
-        return web.Response(body=stored[0], content_type=stored[1])
+        if attachment_id not in fake.trickles:
+            return web.Response(body=stored[0], content_type=stored[1])
+        response = web.StreamResponse(headers={"Content-Type": stored[1], "Content-Length": str(len(stored[0]))})
+        await response.prepare(request)
+        for start in range(0, len(stored[0]), 64):
+            await response.write(stored[0][start : start + 64])
+            await asyncio.sleep(fake.trickles[attachment_id])
+        await response.write_eof()
+        return response
 
     app = web.Application()
     app.router.add_route("*", "/api/v10/{tail:.*}", api)

@@ -52,6 +52,16 @@ class FakeSlack:
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel -> messages posted
     delays: dict[str, float] = field(default_factory=dict)  # method -> seconds to sit on the answer
+    # auth.test: whose token it is (an org-wide install adds "is_enterprise_install": True and "enterprise_id")
+    identity: dict[str, Any] = field(
+        default_factory=lambda: {
+            "user_id": "UBOT",
+            "bot_id": "BBOT",
+            "team_id": "T1",
+            "team": "Test",
+            "user": "infinipost",
+        }
+    )
     socket_envelopes: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -104,7 +114,7 @@ class FakeSlack:
 def _answer(fake: FakeSlack, method: str, params: dict[str, Any]) -> dict[str, Any]:
     ts = f"1764342000.{next(fake._ts):06d}"
     if method == "auth.test":
-        return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "team": "Test", "user": "infinipost"}
+        return {"ok": True, **fake.identity}
     if method == "chat.postMessage":
         metadata = params.get("metadata")
         metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
@@ -133,7 +143,11 @@ def _answer(fake: FakeSlack, method: str, params: dict[str, Any]) -> dict[str, A
         return {"ok": True, "view": {**(view or {}), "id": params.get("view_id") or "V1", "hash": "h1"}}
     if method == "users.info":
         user = fake.users.get(str(params.get("user")))
-        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        if str(params.get("include_locale")).lower() not in ("true", "1"):  # Slack sends it only when asked
+            user = {key: value for key, value in user.items() if key != "locale"}
+        return {"ok": True, "user": user}
     if method == "files.info":
         info = fake.files.get(str(params.get("file")))
         return {"ok": True, "file": info} if info else {"ok": False, "error": "file_not_found"}

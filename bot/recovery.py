@@ -1,0 +1,38 @@
+"""After a restart: the requests the last process left half-way are settled, and their authors told.
+
+A request stopped while its uploads were being fetched was never sent: it becomes `not_sent`, and its author is
+told to send it again. One stopped during its create call may or may not exist at Infinipost: it becomes
+unconfirmed for the tracker to look for, and its author is told not to send it again yet.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.context import Context
+from bot.notices import NoticeKind, notice_for
+from storage.records import RequestState
+
+logger = logging.getLogger(__name__)
+
+
+async def settle_unfinished(ctx: Context) -> None:
+    """Run once at start-up, before anything else uses the database."""
+    for stored in await ctx.storage.unfinished_requests():
+        if stored.state == RequestState.RECEIVED:
+            logger.warning("request %s was stopped while fetching its uploads: not sent", stored.id)
+            await ctx.storage.finish_request(
+                stored.id,
+                state=RequestState.NOT_SENT,
+                error="the bot stopped while fetching its files",
+                notices=[notice_for(NoticeKind.NOT_SENT, stored, [], sandbox=ctx.sandbox)],
+            )
+        else:
+            logger.warning("request %s was interrupted during its create call: now unconfirmed", stored.id)
+            await ctx.storage.finish_request(
+                stored.id,
+                state=RequestState.UNCONFIRMED,
+                error="interrupted during the create call",
+                reconcile_at=ctx.clock(),
+                notices=[notice_for(NoticeKind.SEND_INTERRUPTED, stored, [], sandbox=ctx.sandbox)],
+            )
