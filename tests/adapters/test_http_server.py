@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from bot.sandbox import SandboxServer
-from bot.web import BODY_SECONDS, HEADER_SECONDS
+from bot.web import ACCEPT_EXHAUSTED, BODY_SECONDS, HEADER_SECONDS, WebServer
 from tests.fakes.slack import FakeSlack, running_fake_slack, sign, slash_command
 from tests.processes import (
     SLOW_BODY,
@@ -133,3 +133,17 @@ async def test_memory_stays_flat_under_two_thousand_ten_megabyte_posts(bot: BotP
     before = rss_mb(bot.process.pid)
     await post_oversized_bodies(bot.port, count=2000, megabytes=10)
     assert rss_mb(bot.process.pid) - before < 50
+
+
+async def test_running_out_of_files_is_logged_once_a_minute_without_tracebacks(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """asyncio reports every accept() that fails for want of files, with a traceback: hundreds of megabytes of log
+    under a flood. While the server runs, those reports are one line a minute."""
+    loop = asyncio.get_running_loop()
+    async with WebServer(host="127.0.0.1", port=0):
+        for _ in range(500):
+            loop.call_exception_handler({"message": ACCEPT_EXHAUSTED, "exception": OSError(24, "Too many open files")})
+    said = [r for r in caplog.records if "out of open files" in r.getMessage()]
+    assert len(said) == 1
+    assert all(r.exc_info is None for r in caplog.records)
