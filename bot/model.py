@@ -26,6 +26,7 @@ class PostStatus(StrEnum):
     POSTED = "posted"
     FAILED = "failed"
     CANCELLED = "cancelled"  # deleted through the bot
+    MISSING = "missing"  # Infinipost answers that it has no such post: not known to be cancelled by anyone
     UNKNOWN = "unknown"  # a status word Infinipost has not documented
 
     @classmethod
@@ -39,7 +40,7 @@ class PostStatus(StrEnum):
 
     @property
     def is_final(self) -> bool:
-        return self in (PostStatus.POSTED, PostStatus.FAILED, PostStatus.CANCELLED)
+        return self in (PostStatus.POSTED, PostStatus.FAILED, PostStatus.CANCELLED, PostStatus.MISSING)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -30,6 +30,18 @@ class NoticeKind(StrEnum):
     UNCLEAR = "unclear"  # an unconfirmed create that several posts at Infinipost could be
     NOT_SENT = "not_sent"  # the bot stopped while fetching a request's uploads, before anything was sent
     SEND_INTERRUPTED = "send_interrupted"  # the bot stopped during a create call; its outcome is being checked
+    MISSING = "missing"  # Infinipost no longer has posts it made: their author is told
+
+    @property
+    def speaks_to_author(self) -> bool:
+        """Whether the notice asks its author to do something, so that platforms notify them, not just name them."""
+        return self in _TO_THE_AUTHOR
+
+
+_TO_THE_AUTHOR = frozenset({
+    NoticeKind.FAILED, NoticeKind.NOT_CREATED, NoticeKind.UNCLEAR, NoticeKind.NOT_SENT,
+    NoticeKind.SEND_INTERRUPTED, NoticeKind.MISSING,
+})  # fmt: skip
 
 
 Placement = Literal["new", "thread", "edit"]
@@ -45,6 +57,7 @@ PLACEMENT: dict[NoticeKind, Placement] = {
     NoticeKind.UNCLEAR: "new",
     NoticeKind.NOT_SENT: "new",
     NoticeKind.SEND_INTERRUPTED: "new",
+    NoticeKind.MISSING: "new",
 }
 
 _STATUS_MARK = {
@@ -53,6 +66,7 @@ _STATUS_MARK = {
     PostStatus.POSTED: "✅ live",
     PostStatus.FAILED: "❌ failed",
     PostStatus.CANCELLED: "🚫 cancelled",
+    PostStatus.MISSING: "❓ not found at Infinipost",
     PostStatus.UNKNOWN: "❔ unknown",
 }
 
@@ -265,6 +279,14 @@ def _send_interrupted(n: Notice, style: Style) -> str:
     )
 
 
+def _missing(n: Notice, style: Style) -> str:
+    return (
+        f"❓ {style.mention(n.author_id, n.author_name)} Infinipost no longer has the {_what(n)} for "
+        f"{', '.join(style.text(i.account) for i in n.items)}, due {_when(n, style)} (request #{n.request_id}). "
+        "It was not cancelled through the bot; check Infinipost, and schedule it again if it should still go out."
+    )
+
+
 def _render_many(notices: Sequence[Notice], style: Style) -> str:
     kind = notices[0].kind
     items = [item for n in notices for item in n.items]
@@ -293,6 +315,7 @@ _RENDERERS: dict[NoticeKind, Callable[[Notice, Style], str]] = {
     NoticeKind.UNCLEAR: _unclear,
     NoticeKind.NOT_SENT: _not_sent,
     NoticeKind.SEND_INTERRUPTED: _send_interrupted,
+    NoticeKind.MISSING: _missing,
 }
 
 

@@ -47,6 +47,7 @@ STATUS_TEXT = {
     PostStatus.POSTED: "✅ live",
     PostStatus.FAILED: "❌ failed",
     PostStatus.CANCELLED: "cancelled",
+    PostStatus.MISSING: "not found at Infinipost",
     PostStatus.UNKNOWN: "status unknown",
 }
 

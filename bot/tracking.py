@@ -111,8 +111,8 @@ def _late(post: StoredPost, *, now: datetime, delay: timedelta) -> bool:
 
 
 def _observed(before: StoredPost, remote: RemotePost | None) -> StoredPost:
-    if remote is None:
-        return replace(before, status=PostStatus.CANCELLED)  # deleted at Infinipost, not through the bot
+    if remote is None:  # Infinipost no longer knows it: nobody is known to have cancelled it, so it is not said to be
+        return replace(before, status=PostStatus.MISSING)
     status = before.status if remote.status is PostStatus.UNKNOWN else remote.status
     if remote.status is PostStatus.UNKNOWN:
         logger.warning("post %s: undocumented status %r; keeping %s", before.id, remote.raw_status, before.status)
@@ -141,6 +141,9 @@ async def _notices(
         pairs = by_request.get(request_id, [])
         went_live = [a for b, a in pairs if a.status is PostStatus.POSTED and b.status is not PostStatus.POSTED]
         failed = [a for b, a in pairs if a.status is PostStatus.FAILED and b.status is not PostStatus.FAILED]
+        missing = [a for b, a in pairs if a.status is PostStatus.MISSING and b.status is not PostStatus.MISSING]
+        if missing:
+            notices.append(notice_for(NoticeKind.MISSING, stored, missing, sandbox=ctx.sandbox))
         if went_live:
             notices.append(notice_for(NoticeKind.POSTED, stored, went_live, sandbox=ctx.sandbox))
         if failed:

@@ -734,7 +734,7 @@ class Storage:
                     OR (r.state = 'awaiting_confirmation' AND r.created_at >= ?)
                     OR EXISTS (
                         SELECT 1 FROM posts p WHERE p.request_id = r.id
-                        AND (p.status NOT IN ('posted', 'failed', 'cancelled') OR p.updated_at >= ?)
+                        AND (p.status NOT IN ('posted', 'failed', 'cancelled', 'missing') OR p.updated_at >= ?)
                     )
                 )
             )

@@ -38,9 +38,9 @@ _NOTICE_COLOURS = {
     NoticeKind.NOT_CREATED: ERROR_COLOUR,
     NoticeKind.NOT_SENT: ERROR_COLOUR,
     NoticeKind.SEND_INTERRUPTED: WARNING_COLOUR,
+    NoticeKind.UNCLEAR: WARNING_COLOUR,
+    NoticeKind.MISSING: WARNING_COLOUR,
 }
-# Embeds never notify anyone; these notices speak to their author, so the author is also named in the content.
-_PINGS = {NoticeKind.FAILED, NoticeKind.NOT_CREATED, NoticeKind.NOT_SENT, NoticeKind.SEND_INTERRUPTED}
 
 
 def timestamp(instant: datetime) -> str:
@@ -118,7 +118,8 @@ def notice_message(notices: Sequence[Notice], ids: Sequence[int] = ()) -> Render
     if ids:
         embed.set_footer(text=notice_marker(ids))
     authors = sorted({n.author_id for n in notices if n.author_id.isdigit()})
-    pinged = [a for a in authors if any(n.author_id == a and n.kind in _PINGS for n in notices)]
+    # Embeds never notify anyone: the author of a notice that speaks to them is also named in the content.
+    pinged = [a for a in authors if any(n.author_id == a and n.kind.speaks_to_author for n in notices)]
     mentions = discord.AllowedMentions(
         everyone=False,
         roles=False,

@@ -300,9 +300,15 @@ async def test_changes_made_at_infinipost_update_the_announcement(
     clock.advance(hours=1)
     await cycle(chat)
     edits = {m.edits: m.text for m in chat.channel if m.edits}
-    assert "🚫 cancelled" in edits["m2"]
+    assert "❓ not found at Infinipost" in edits["m2"]  # nobody cancelled it through the bot: it is not said to be
+    assert "cancelled" not in edits["m2"]
     assert "2026-11-28T19:00Z" in edits["m1"]
     assert not [m for m in chat.channel if "Live now" in m.text]
+    [told] = [m for m in chat.channel if m.text.startswith("❓")]
+    assert told.text.startswith("❓ <@U1> Infinipost no longer has the video for Brand TikTok")
+    assert "schedule it again if it should still go out" in told.text
+    listing = (await chat.say("/posts")).text
+    assert "· Brand TikTok · not found at Infinipost ·" in listing
 
 
 async def test_rate_limited_checks_back_off_and_never_stop_the_tracker(
