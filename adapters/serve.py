@@ -34,6 +34,7 @@ async def serve(settings: Settings) -> int:
 
             slack = SlackAdapter(runtime.core, settings)
             stack.push_async_callback(slack.stop)
+            await slack.check_token()
             if settings.slack_socket_mode:
                 await slack.start_socket_mode()
                 logger.info("Slack: Socket Mode connected")

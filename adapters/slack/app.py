@@ -53,6 +53,8 @@ FIELD_CHECK_BUDGET = 1.0  # seconds a form submission may spend checking its tim
 SENT_FORM_MEMORY = 30 * 60.0  # seconds a sent form is remembered, so that a second Submit does not post twice
 WORKERS = MAX_IN_FLIGHT  # as many as the Infinipost client has calls in flight
 EVENTS_PATH = "/slack/events"
+# What auth.test answers for a token Slack will never take.
+_TOKEN_REFUSALS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"})
 BOT_EVENTS = ("app_uninstalled", "tokens_revoked")  # so that the logs say why Slack stopped answering
 SLACK_FILE_HOSTS = ("slack.com", ".slack.com", "slack-files.com", ".slack-edge.com")
 
@@ -204,13 +206,29 @@ class SlackAdapter:
             task.add_done_callback(self._refusals.discard)
         return BoltResponse(status=200, body="")
 
-    async def _name_the_operators_workspace(self) -> None:
+    async def check_token(self) -> None:
+        """At start-up: stop with one sentence if Slack refuses SLACK_BOT_TOKEN (and learn the operator's
+        workspace while at it). A Slack that does not answer is only warned about."""
+        try:
+            await self._name_the_operators_workspace(raise_refusal=True)
+        except SlackApiError as exc:
+            raise BotError(
+                f"Slack refused SLACK_BOT_TOKEN ({error_code(exc)}); copy the Bot User OAuth Token "
+                "(xoxb-...) from your Slack app's OAuth & Permissions page."
+            ) from exc
+
+    async def _name_the_operators_workspace(self, *, raise_refusal: bool = False) -> None:
         """The bot token's workspace (its whole org, for an org-wide install) is the operator's, from auth.test."""
         if self._workspace_named:
             return
         try:
             identity = await self.client.auth_test()
-        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+        except SlackApiError as exc:
+            if raise_refusal and error_code(exc) in _TOKEN_REFUSALS:
+                raise
+            logger.warning("auth.test failed (%s); requests are refused until it answers", error_code(exc))
+            return
+        except (aiohttp.ClientError, TimeoutError) as exc:
             logger.warning("auth.test failed (%s); requests are refused until it answers", type(exc).__name__)
             return
         if identity.get("is_enterprise_install"):

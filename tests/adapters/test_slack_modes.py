@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -14,7 +16,7 @@ from bot.runtime import start_runtime
 from bot.sandbox import SandboxServer
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack, running_fake_slack, sign, slash_command
-from tests.processes import BotProcess, free_port
+from tests.processes import BotProcess, clean_env, free_port
 
 
 @pytest.fixture
@@ -128,3 +130,26 @@ async def test_socket_mode(tmp_path: Path, fake_slack: FakeSlack, sandbox: Sandb
             assert creates[0]["scheduledTime"] == "2026-11-28T17:00:00Z"
         finally:
             await adapter.stop()
+
+
+async def test_a_token_slack_refuses_stops_run_with_one_line(tmp_path: Path, fake_slack: FakeSlack) -> None:
+    wrong = "xoxz-not-a-bot-token"
+    env = clean_env(
+        SLACK_BOT_TOKEN=wrong,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake_slack.base_url,
+        BOT_HTTP_PORT=str(free_port()),
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 1
+    lines = [line for line in stderr.decode().splitlines() if line.startswith("infinipost-bot:")]
+    assert lines == [
+        "infinipost-bot: Slack refused SLACK_BOT_TOKEN (not_authed); copy the Bot User OAuth Token (xoxb-...) "
+        "from your Slack app's OAuth & Permissions page."
+    ]
+    assert b"Traceback" not in stderr
+    assert wrong.encode() not in stderr
