@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from bot.dates import reads_as_time
 from bot.errors import BadCommand
+from bot.links import RULE
 from bot.model import SLIDE_SECONDS, ContentType, PostDraft
 from bot.texts import clip
 
@@ -54,7 +55,8 @@ class Token:
 
     @property
     def is_url(self) -> bool:
-        return not self.quoted and bool(re.match(r"^https?://\S+$", self.text, re.IGNORECASE))
+        """Written as a link (`scheme://...`): whether it is one the bot takes is bot.links' one rule to say."""
+        return not self.quoted and bool(re.match(r"^[a-z][a-z0-9+.-]*://\S*$", self.text, re.IGNORECASE))
 
 
 # `--`, and the dashes phones and Slack make of it as it is typed.
@@ -166,7 +168,7 @@ class _PostParser:
         elif keyword == "sound":
             value = self._value(token, "sound")
             if not value.is_url:
-                raise BadCommand(f"`sound` takes a link to an audio file, e.g. `sound https://e.com/a.mp3`. {USAGE}")
+                raise BadCommand(f"`sound` takes a link to an audio file: {RULE}.")
             self.sound = value.text
         elif keyword == "slides":
             self._slides(self._value(token, "slides"))
@@ -176,8 +178,6 @@ class _PostParser:
             self.content_type = "video" if keyword == "video" else "slideshow"
         elif _looks_like_path(token.text) and not token.quoted:
             self.media.append(token.text)
-        elif "://" in token.text:
-            raise BadCommand(f"`{_short(token.text)}` is not a web link. Media links start with https://.")
         elif not token.quoted and token.key is None and self.when is None and self._time_run(self.pos - 1):
             self.pos -= 1  # a time with no keyword before it: `tomorrow 9am`
             self._time_words([])

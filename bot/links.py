@@ -17,6 +17,8 @@ from bot.errors import BadLink
 from bot.texts import clip
 
 MAX_LINK = 2048  # what browsers and CDNs reliably take
+# The one rule for media and sound links, stated in every refusal of one that breaks it.
+RULE = "a link is https:// (or http://) and a host name, e.g. `https://cdn.example.com/launch.mp4`"
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
@@ -45,7 +47,7 @@ def parse_link(url: str) -> Link:
         raise BadLink(f"{shown} is {len(url):,} characters long; a link may have at most {MAX_LINK:,}.")
     scheme, separator, rest = url.partition("://")
     if not separator or scheme.lower() not in ("http", "https"):
-        raise BadLink(f"{shown} is not a web link: a link starts with https:// (or http://).")
+        raise BadLink(f"{shown} is not a web link: {RULE}.")
     authority = re.split(r"[/?#]", rest, maxsplit=1)[0].rsplit("@", 1)[-1]
     if authority.startswith("[") and "]" not in authority:
         raise BadLink(f"{shown} is not a valid link: its host `{clip(authority, 40)}` lacks the closing `]`.")
@@ -60,7 +62,7 @@ def parse_link(url: str) -> Link:
         raise BadLink(f"{shown} is not a valid link: `{clip(written, 40)}` is not a host name.") from None
     host = parsed.raw_host.decode("ascii", "replace").lower()
     if not host:
-        raise BadLink(f"{shown} has no host name: write it as `https://example.com/…`.")
+        raise BadLink(f"{shown} has no host name: {RULE}.")
     if not _valid_host(host):
         raise BadLink(f"{shown} is not a valid link: `{clip(written, 40)}` is not a host name.")
     if written.lower() != reads_as:

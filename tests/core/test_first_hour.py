@@ -78,3 +78,26 @@ async def test_a_sound_on_a_post_with_instagram_accounts_is_called_out(previewin
     ) in preview.fields
     tiktok_only = await previewing.say("/post https://e.com/v.mp4 to acc_123 sound https://e.com/a.mp3 in 1 hour")
     assert not [field for field in tiktok_only.fields if field[0] == "Note"]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "/post https:// to acc_1 in 1 hour",
+        "/post ftp://e.com/v.mp4 to acc_1 in 1 hour",
+        "/post https://e.com/v.mp4 to acc_1 sound ftp://e.com/a.mp3 in 1 hour",
+        "/post https://e.com/v.mp4 to acc_1 sound https:// in 1 hour",
+    ],
+)
+async def test_one_rule_for_links_and_the_refusal_states_it(
+    chat: ChatHarness, sandbox: SandboxServer, typed: str
+) -> None:
+    reply = await chat.say(typed)
+    assert reply.error
+    assert "a link is https:// (or http://) and a host name, e.g. `https://cdn.example.com/launch.mp4`" in reply.text
+    assert not sandbox.state.posts
+
+
+async def test_plain_http_links_follow_the_same_rule_and_are_taken(chat: ChatHarness) -> None:
+    reply = await chat.say("/post http://e.com/v.mp4 to acc_1 in 1 hour")
+    assert not reply.error, reply.text

@@ -115,7 +115,6 @@ def test_apostrophe_inside_a_word_is_not_a_quote() -> None:
         ("https://e.com/v.mp4 to acc_1 at 9am on friday 10am to acc_2 in 2 hours", "Give the time once"),
         ('https://e.com/v.mp4 "one" to acc_1 "two"', "Give the caption once"),
         ("https://e.com/v.mp4 video slideshow", "not both"),
-        ("ftp://e.com/v.mp4 to acc_1", "not a web link"),
         ("hello there", "I don't understand `hello`"),
     ],
 )
