@@ -30,6 +30,7 @@ USAGE = (
     "an account (`/posts @brand-ig`); `refresh` asks Infinipost for news first; `/posts more` shows the next page."
 )
 VIEWS = ("upcoming", "past", "failed")
+LISTING_WORDS = (*VIEWS, "mine", "more")  # what `/posts` takes besides an account, for a list to pick from
 ELSEWHERE = "made in another Infinipost (the sandbox, another URL or key): shown as last seen"
 
 STATE_TEXT = {

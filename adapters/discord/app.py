@@ -25,7 +25,8 @@ from adapters.discord.components import (
     DiscordClient,
     PreviewButton,
     ScheduleForm,
-    preview_view,
+    more_arguments,
+    reply_view,
     why,
 )
 from adapters.discord.embeds import Rendered, reply_message
@@ -37,6 +38,7 @@ from bot.errors import BotError
 from bot.media.download import file_hosts
 from bot.model import SLIDE_SECONDS, Attachment, Command, MediaSource, PostDraft, PostForm, Reply
 from bot.preferences import zone_choices
+from bot.queue import LISTING_WORDS
 from bot.texts import COMMANDS, clip
 
 logger = logging.getLogger(__name__)
@@ -304,9 +306,12 @@ class DiscordAdapter:
             name="timezone", description=_describe("timezone"), callback=self.timezone
         )
         timezone.autocomplete("zone")(self._zone_choices)
-        commands: list[app_commands.Command[Any, ..., None] | app_commands.ContextMenu] = [post, timezone]
+        posts: app_commands.Command[Any, ..., None] = app_commands.Command(
+            name="posts", description=_describe("posts"), callback=self.posts
+        )
+        posts.autocomplete("account")(self._account_choices)
+        commands: list[app_commands.Command[Any, ..., None] | app_commands.ContextMenu] = [post, timezone, posts]
         for name, callback in (
-            ("posts", self.posts),
             ("cancel", self.cancel),
             ("reschedule", self.reschedule),
             ("accounts", self.accounts),
@@ -381,9 +386,17 @@ class DiscordAdapter:
         await self._run(interaction, "post", draft=draft, attachments=attachments)
 
     @app_commands.guild_only()
-    @app_commands.describe(refresh="Ask Infinipost for each post's status first")
-    async def posts(self, interaction: Interaction, refresh: bool = False) -> None:
-        await self._run(interaction, "posts", text="refresh" if refresh else "")
+    @app_commands.describe(
+        show="Only upcoming, past or failed posts, only yours, or the next page",
+        account="Only this account's posts",
+        refresh="Ask Infinipost for each post's status first",
+    )
+    @app_commands.choices(show=[app_commands.Choice(name=word, value=word) for word in LISTING_WORDS])
+    async def posts(
+        self, interaction: Interaction, show: str | None = None, account: str | None = None, refresh: bool = False
+    ) -> None:
+        words = (show, account, "refresh" if refresh else None)
+        await self._run(interaction, "posts", text=" ".join(word for word in words if word))
 
     @app_commands.guild_only()
     @app_commands.describe(target="A post ID, or #request number (see /posts)")
@@ -487,6 +500,9 @@ class DiscordAdapter:
         own = interaction.user.id == author_id
         if not await _defer(interaction, update=own):
             return
+        if action == "more":  # the next page of `/posts`, for whoever presses it
+            await _fill(interaction, await self._handle(interaction, "posts", text=more_arguments(token)))
+            return
         await _fill(interaction, await self._handle(interaction, action, text=token))
 
     # Translation
@@ -583,7 +599,7 @@ async def _fill(interaction: discord.Interaction[Any], reply: Reply) -> None:
     """The answer after a deferral becomes the deferred message itself: the private "thinking" message, or the
     preview whose button was pressed (its buttons then go, unless the answer brings its own)."""
     rendered = reply_message(reply)
-    view = preview_view(interaction.user.id, reply.confirm_token, reply.confirm_labels) if reply.confirm_token else None
+    view = reply_view(interaction.user.id, reply)
     try:
         await interaction.edit_original_response(
             content=rendered.content, embeds=rendered.embeds, view=view, allowed_mentions=rendered.mentions

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import re
@@ -11,12 +12,15 @@ from typing import Any, Protocol, cast
 import aiohttp
 import discord
 
+from bot.model import Reply
+
 logger = logging.getLogger(__name__)
 
 PREVIEW_TEMPLATE = re.compile(
-    r"post:(?P<action>confirm|discard):(?P<author>[0-9]{1,20}):(?P<token>[A-Za-z0-9_-]{8,64})"
+    r"post:(?P<action>confirm|discard|more):(?P<author>[0-9]{1,20}):(?P<token>[A-Za-z0-9_=-]{1,64})"
 )
 FORM_PREFIX = "post:form:"
+MORE_LIMIT = 64  # characters of a More button's encoded `/posts` arguments, within Discord's 100 for a custom_id
 FORM_TIMEOUT = 3600.0  # a form left open longer than this is forgotten, and its submission told it expired
 FORM_EXPIRED = "This form has expired; pick “Schedule as post” again."
 # What answering an interaction can fail with: Discord's refusals, the network, and discord.py reading an error
@@ -67,7 +71,7 @@ class PreviewButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], 
 
     def __init__(self, action: str, author_id: int, token: str, label: str = "") -> None:
         style = discord.ButtonStyle.success if action == "confirm" else discord.ButtonStyle.secondary
-        label = label or ("Schedule" if action == "confirm" else "Cancel")
+        label = label or {"confirm": "Schedule", "discard": "Cancel"}.get(action, "More")
         super().__init__(discord.ui.Button(label=label, style=style, custom_id=f"post:{action}:{author_id}:{token}"))
         self.action = action
         self.author_id = author_id
@@ -85,12 +89,22 @@ class PreviewButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], 
             await client.on_preview(interaction, action=self.action, author_id=self.author_id, token=self.token)
 
 
-def preview_view(author_id: int, token: str, labels: tuple[str, str]) -> discord.ui.View:
-    """The buttons under a question; only its author sees the ephemeral message, and the core checks it too."""
+def reply_view(author_id: int, reply: Reply) -> discord.ui.View | None:
+    """The buttons a reply asks for: yes and no under a question (only its author sees the ephemeral message, and
+    the core checks it too), More under a page of `/posts` with more after it."""
     view = discord.ui.View(timeout=None)
-    view.add_item(PreviewButton("confirm", author_id, token, labels[0]))
-    view.add_item(PreviewButton("discard", author_id, token, labels[1]))
-    return view
+    if reply.confirm_token:
+        view.add_item(PreviewButton("confirm", author_id, reply.confirm_token, reply.confirm_labels[0]))
+        view.add_item(PreviewButton("discard", author_id, reply.confirm_token, reply.confirm_labels[1]))
+    more = base64.urlsafe_b64encode(reply.more.encode()).decode() if reply.more else ""
+    if more and len(more) <= MORE_LIMIT:  # beyond it, the text's `/posts more` still serves
+        view.add_item(PreviewButton("more", author_id, more))
+    return view if view.children else None
+
+
+def more_arguments(token: str) -> str:
+    """The `/posts` arguments a More button carries."""
+    return base64.urlsafe_b64decode(token.encode()).decode("utf-8", "replace")
 
 
 FormSubmit = Callable[[discord.Interaction[Any], dict[str, str]], Awaitable[None]]

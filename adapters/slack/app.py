@@ -53,6 +53,9 @@ FIELD_CHECK_BUDGET = 1.0  # seconds a form submission may spend checking its tim
 SENT_FORM_MEMORY = 30 * 60.0  # seconds a sent form is remembered, so that a second Submit does not post twice
 WORKERS = MAX_IN_FLIGHT  # as many as the Infinipost client has calls in flight
 EVENTS_PATH = "/slack/events"
+# The command each button runs, with the button's value as its text: the page a More button names is replaced
+# by the next one, a question by its answer.
+_BUTTON_COMMANDS = {blocks.CONFIRM_ACTION: "confirm", blocks.DISCARD_ACTION: "discard", blocks.MORE_ACTION: "posts"}
 # What auth.test answers for a token Slack will never take.
 _TOKEN_REFUSALS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"})
 BOT_EVENTS = ("app_uninstalled", "tokens_revoked")  # so that the logs say why Slack stopped answering
@@ -180,6 +183,7 @@ class SlackAdapter:
         self.app.view_submission(blocks.FORM_CALLBACK)(ack=self._ack_submission, lazy=[self._submission])
         self.app.action(blocks.CONFIRM_ACTION)(ack=_ack, lazy=[self._button])
         self.app.action(blocks.DISCARD_ACTION)(ack=_ack, lazy=[self._button])
+        self.app.action(blocks.MORE_ACTION)(ack=_ack, lazy=[self._button])
         for event in BOT_EVENTS:
             self.app.event(event)(_lost_access)
         self.app.error(_failed)
@@ -366,7 +370,7 @@ class SlackAdapter:
 
     async def _button(self, body: dict[str, Any]) -> None:
         action = body["actions"][0]
-        name = "confirm" if action["action_id"] == blocks.CONFIRM_ACTION else "discard"
+        name = _BUTTON_COMMANDS[action["action_id"]]
         user = body["user"]
         team = user.get("team_id") or (body.get("team") or {}).get("id", "")
         channel = (body.get("channel") or {}).get("id", "")

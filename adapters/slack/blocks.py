@@ -13,6 +13,7 @@ from bot.texts import clip
 
 CONFIRM_ACTION = "post_confirm"
 DISCARD_ACTION = "post_discard"
+MORE_ACTION = "posts_more"  # the next page of /posts
 FORM_CALLBACK = "post_form"
 SECTION_LIMIT = 3000
 FIELD_LIMIT = 1900
@@ -57,6 +58,10 @@ def reply_message(reply: Reply) -> dict[str, Any]:
         blocks.append({"type": "section", "fields": fields})
     else:
         blocks = _sections(escape(reply.text))
+    if reply.more:
+        blocks.append(
+            {"type": "actions", "block_id": "posts_more", "elements": [_button("More", MORE_ACTION, reply.more)]}
+        )
     if reply.confirm_token:
         blocks.append(
             {

@@ -1333,5 +1333,26 @@ async def test_cancelling_several_posts_is_asked_with_buttons(bot: DiscordBot) -
 async def message_of(bot: DiscordBot, payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """The private message an interaction was answered with, as Discord stores it, and the answer's body."""
     answer = await bot.answer(payload)
-    stored = next(m for m in bot.fake.messages.values() if m["interaction_metadata"]["id"] == payload["id"])
+    stored = next(
+        m for m in bot.fake.messages.values() if (m.get("interaction_metadata") or {}).get("id") == payload["id"]
+    )
     return stored, answer.body
+
+
+async def test_a_long_queue_ends_with_a_more_button_and_posts_takes_its_filters(bot: DiscordBot) -> None:
+    for day in range(1, 13):
+        await bot.run(
+            "post", url=f"https://e.com/v{day}.mp4", accounts="acc_1", when=f"in {day} days", caption=f"d{day}"
+        )
+    await bot.run("post", url="https://e.com/w.mp4", accounts="acc_123", when="in 1 hour", caption="brand")
+    message, body = await message_of(bot, bot.interact(bot.fake.slash("posts", show="upcoming", account="acc_1")))
+    assert "…and 2 more" in text_of(body)
+    assert "“brand”" not in text_of(body)
+    [row] = body["components"]
+    assert [b["label"] for b in row["components"]] == ["More"]
+    press = bot.interact(bot.fake.press(message, "More"))
+    assert await bot.callback(press) == {"type": 6}  # the page turns in place
+    turned = text_of((await bot.answer(press)).body)
+    assert "“d11”" in turned
+    assert "“d12”" in turned
+    assert "“d1”" not in turned

@@ -796,3 +796,21 @@ async def test_cancelling_several_posts_is_asked_with_buttons(slack: SlackBot) -
     done = await slack.reply(3)
     assert done["text"].count("Cancelled `post_") == 2
     assert slack.sandbox.state.posts == {}
+
+
+async def test_a_long_queue_ends_with_a_more_button(slack: SlackBot) -> None:
+    for day in range(1, 13):
+        await slack.command("/post", f"https://e.com/v{day}.mp4 to acc_1 in {day} days -- day-{day}")
+        await slack.reply(day)
+    await slack.command("/posts", "upcoming")
+    page = await slack.reply(13)
+    assert "…and 2 more: `/posts more` shows them." in page["text"]
+    [actions] = [b for b in page["blocks"] if b["type"] == "actions"]
+    [more] = actions["elements"]
+    assert more["text"]["text"] == "More"
+    await slack.interact(block_action(slack.fake, "posts_more", more["value"]))
+    second = await slack.reply(14)
+    assert second["replace_original"] is True  # the page turns in place
+    assert "“day-11”" in second["text"]
+    assert "“day-12”" in second["text"]
+    assert "“day-1”" not in second["text"]
