@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -153,3 +154,27 @@ async def test_a_token_slack_refuses_stops_run_with_one_line(tmp_path: Path, fak
     ]
     assert b"Traceback" not in stderr
     assert wrong.encode() not in stderr
+
+
+async def test_run_on_a_port_in_use_stops_with_one_line(tmp_path: Path, fake_slack: FakeSlack) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = clean_env(
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_API_URL=fake_slack.base_url,
+            BOT_HTTP_HOST="127.0.0.1",
+            BOT_HTTP_PORT=str(port),
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 1
+    [line] = [line for line in stderr.decode().splitlines() if line.startswith("infinipost-bot:")]
+    assert line.startswith(f"infinipost-bot: Cannot listen on 127.0.0.1:{port}")
+    assert "BOT_HTTP_PORT" in line
+    assert b"Traceback" not in stderr
