@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from zoneinfo import available_timezones
+
+from babel.core import get_global
 
 from bot.accounts import describe_known, names_account, resolve_accounts
 from bot.context import Context
@@ -191,7 +193,14 @@ def zone_choices(prefix: str, *, limit: int = 25) -> list[str]:
     """Zone names matching what someone has typed so far, for autocompletion."""
     needle = prefix.strip().lower().replace(" ", "_")
     likely = [_ABBREVIATIONS[needle]] if needle in _ABBREVIATIONS else []
-    return (likely + sorted(z for z in _zones() if needle in z.lower() and z not in likely))[:limit]
+    return (likely + sorted(z for z in _current_zones() if needle in z.lower() and z not in likely))[:limit]
+
+
+@cache
+def _current_zones() -> frozenset[str]:
+    """The zones to suggest: not the old names kept as aliases (`Brazil/West`, `US/Eastern`)."""
+    aliases: Mapping[str, str] = get_global("zone_aliases")
+    return frozenset(z for z in _zones() if z not in aliases)
 
 
 @cache
