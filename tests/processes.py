@@ -32,6 +32,20 @@ def clean_env(**settings: str) -> dict[str, str]:
     return env
 
 
+async def run_until_exit(
+    cwd: Path, *args: str, env: dict[str, str], stdin: bytes = b"", timeout: float = 60
+) -> tuple[int, str, str]:
+    """`python -m bot <args>` until it exits by itself, as at a start-up that must stop: (exit code, stdout,
+    stderr)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, cwd=cwd, env=env,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(stdin), timeout)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
 class BotProcess:
     """`python -m bot run` in `cwd`, its HTTP port answering before `start()` returns."""
 

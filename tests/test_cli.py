@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import socket
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox import SandboxServer
-from tests.processes import clean_env
+from tests.processes import clean_env, run_until_exit
 
 BOT = [sys.executable, "-m", "bot"]
 
@@ -131,23 +130,15 @@ def test_the_console_reads_times_in_the_machines_zone_and_says_so(tmp_path: Path
 
 async def test_a_key_infinipost_refuses_stops_the_bot_at_start_with_one_line(tmp_path: Path) -> None:
     async with SandboxServer() as infinipost:  # refuses any key that is not sk_test_/sk_live_
-        process = await asyncio.create_subprocess_exec(
-            *BOT,
-            "console",
-            cwd=tmp_path,
-            env=clean_env(INFINIPOST_API_URL=infinipost.url, INFINIPOST_API_KEY="not-a-key", BOT_HTTP_PORT="0"),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await asyncio.wait_for(process.communicate(b"/help\n"), 60)
-    assert process.returncode == 1
-    assert err.decode().strip().splitlines() == [
+        env = clean_env(INFINIPOST_API_URL=infinipost.url, INFINIPOST_API_KEY="not-a-key", BOT_HTTP_PORT="0")
+        code, out, err = await run_until_exit(tmp_path, "console", env=env, stdin=b"/help\n")
+    assert code == 1
+    assert err.strip().splitlines() == [
         "infinipost-bot: Infinipost refused INFINIPOST_API_KEY (invalid_api_key); check the key in Infinipost's "
         "dashboard (Settings -> API Keys) and INFINIPOST_API_URL."
     ]
-    assert b"did not answer" not in out + err
-    assert "not-a-key" not in err.decode()
+    assert "did not answer" not in out + err
+    assert "not-a-key" not in err
 
 
 def test_the_sandbox_keeps_its_posts_across_a_restart_of_the_bot(tmp_path: Path) -> None:

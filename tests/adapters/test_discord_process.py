@@ -30,7 +30,7 @@ from tests.fakes.discord import (
     FakeDiscord,
     running_fake_discord,
 )
-from tests.processes import BotProcess, clean_env, free_port
+from tests.processes import BotProcess, clean_env, free_port, run_until_exit
 
 GUILDS_INTENT = 1 << 0
 PARIS = ZoneInfo("Europe/Paris")
@@ -176,22 +176,11 @@ async def test_a_post_from_a_server_nobody_listed_creates_nothing(tmp_path: Path
 async def test_a_refused_token_stops_run_with_a_clear_message(tmp_path: Path, fake_discord: FakeDiscord) -> None:
     wrong = BOT_TOKEN[:-6] + "wrong1"
     env = clean_env(DISCORD_TOKEN=wrong, DISCORD_API_URL=fake_discord.api_url, BOT_HTTP_PORT=str(free_port()))
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, stderr = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode == 1
-    assert "Discord refused DISCORD_TOKEN" in stderr.decode()
-    assert "Traceback" not in stderr.decode()
-    assert wrong.encode() not in stderr
+    code, _, stderr = await run_until_exit(tmp_path, "run", env=env)
+    assert code == 1
+    assert "Discord refused DISCORD_TOKEN" in stderr
+    assert "Traceback" not in stderr
+    assert wrong not in stderr
 
 
 def invite(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -17,7 +15,7 @@ from bot.runtime import start_runtime
 from bot.sandbox import SandboxServer
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack, running_fake_slack, sign, slash_command
-from tests.processes import BotProcess, clean_env, free_port
+from tests.processes import BotProcess, clean_env, free_port, run_until_exit
 
 
 @pytest.fixture
@@ -141,19 +139,15 @@ async def test_a_token_slack_refuses_stops_run_with_one_line(tmp_path: Path, fak
         SLACK_API_URL=fake_slack.base_url,
         BOT_HTTP_PORT=str(free_port()),
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    _, stderr = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == 1
-    lines = [line for line in stderr.decode().splitlines() if line.startswith("infinipost-bot:")]
+    code, _, stderr = await run_until_exit(tmp_path, "run", env=env)
+    assert code == 1
+    lines = [line for line in stderr.splitlines() if line.startswith("infinipost-bot:")]
     assert lines == [
         "infinipost-bot: Slack refused SLACK_BOT_TOKEN (not_authed); copy the Bot User OAuth Token (xoxb-...) "
         "from your Slack app's OAuth & Permissions page."
     ]
-    assert b"Traceback" not in stderr
-    assert wrong.encode() not in stderr
+    assert "Traceback" not in stderr
+    assert wrong not in stderr
 
 
 async def test_run_on_a_port_in_use_stops_with_one_line(tmp_path: Path, fake_slack: FakeSlack) -> None:
@@ -168,13 +162,9 @@ async def test_run_on_a_port_in_use_stops_with_one_line(tmp_path: Path, fake_sla
             BOT_HTTP_HOST="127.0.0.1",
             BOT_HTTP_PORT=str(port),
         )
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        _, stderr = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == 1
-    [line] = [line for line in stderr.decode().splitlines() if line.startswith("infinipost-bot:")]
+        code, _, stderr = await run_until_exit(tmp_path, "run", env=env)
+    assert code == 1
+    [line] = [line for line in stderr.splitlines() if line.startswith("infinipost-bot:")]
     assert line.startswith(f"infinipost-bot: Cannot listen on 127.0.0.1:{port}")
     assert "BOT_HTTP_PORT" in line
-    assert b"Traceback" not in stderr
+    assert "Traceback" not in stderr
