@@ -50,14 +50,6 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
         yield fake
 
 
-@pytest.fixture
-async def slack(
-    tmp_path: Path, fake_slack: FakeSlack, sandbox: SandboxServer, clock: FakeClock
-) -> AsyncIterator[SlackBot]:
-    async with start_bot(slack_settings(tmp_path, fake_slack, sandbox), fake_slack, sandbox, clock) as bot:
-        yield bot
-
-
 async def test_post_is_acked_at_once_then_scheduled_and_announced(slack: SlackBot) -> None:
     response = await slack.command(
         "/post", "https://e.com/v.mp4 to acc_123, acc_456 at tomorrow noon -- Launch <!channel>"

@@ -26,14 +26,6 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
         yield fake
 
 
-@pytest.fixture
-async def slack(
-    tmp_path: Path, fake_slack: FakeSlack, sandbox: SandboxServer, clock: FakeClock
-) -> AsyncIterator[SlackBot]:
-    async with start_bot(slack_settings(tmp_path, fake_slack, sandbox), fake_slack, sandbox, clock) as bot:
-        yield bot
-
-
 def from_team(body: str, team: str, enterprise: str | None = None) -> str:
     """A slash command as another workspace (in an org, when `enterprise` is given) sends it."""
     fields = dict(parse_qsl(body))
