@@ -22,8 +22,9 @@ from zoneinfo import ZoneInfo
 from bot.dates import crosscheck
 from bot.dates.order import DateOrder, date_order
 from bot.dates.problem import PhraseProblem
-from bot.dates.reading import assemble, normalise, scan
+from bot.dates.reading import assemble
 from bot.dates.resolve import resolve
+from bot.dates.scan import normalise, scan
 from bot.dates.words import MONTH_NAMES
 from bot.dates.zones import abbreviation_meanings, ambiguity, zone
 from bot.errors import InvalidTime
