@@ -28,6 +28,8 @@ from bot.dates.words import (
 )
 from bot.dates.zones import ZoneMatch, utc_offset
 
+SMALL_HOURS_END = 5  # `tonight 1am` is the coming night's; 5am is morning
+
 
 @dataclass(frozen=True, kw_only=True)
 class Reading:
@@ -77,10 +79,12 @@ def assemble(pieces: list[Piece], *, phrase: str, text: str, order: DateOrder | 
     for piece in pieces:
         if piece.kind == "vague":
             meaning = f" ({piece.value})" if piece.value != piece.text else ""
-            raise PhraseProblem(
-                f"`{piece.text}`{meaning} could be any time; say when exactly",
-                examples=VAGUE_EXAMPLES.get(piece.value, ()),
+            what = (
+                "repeats, and each post is scheduled on its own; say when this one goes out"
+                if piece.value.startswith("every ")
+                else "could be any time; say when exactly"
             )
+            raise PhraseProblem(f"`{piece.text}`{meaning} {what}", examples=VAGUE_EXAMPLES.get(piece.value, ()))
         if piece.kind == "range":
             raise PhraseProblem(f"`{piece.text}` is a range, not one time; give the time it should go out")
     pieces = place_numbers(pieces)
@@ -231,8 +235,14 @@ class _Parts:
         clock, second = piece.value if isinstance(piece.value, tuple) else (piece.value, None)
         if self.clock is not None:
             raise PhraseProblem(f"`{self.phrase}` has more than one time of day (`{self.clock[1]}`, `{piece.text}`)")
-        if second not in (None, 0) or clock.minute > 59 or clock.hour > 24 or (clock.half and clock.hour > 12):
+        if clock.minute > 59 or clock.hour > 24 or (clock.half and clock.hour > 12) or (second or 0) > 59:
             raise PhraseProblem(f"`{piece.text}` is not a time of day", examples=())
+        if second:
+            minute = f"{clock.hour:02d}:{clock.minute:02d}"
+            raise PhraseProblem(
+                f"`{piece.text}` gives seconds; posts go out to the minute",
+                examples=_rewritten(self.text, piece.text, minute),
+            )
         if clock.half and clock.hour == 0:
             raise PhraseProblem(f"`{piece.text}` is not a time of day; write `12{clock.half}`", examples=())
         self.clock = (clock, piece.text)
@@ -361,6 +371,8 @@ class _Parts:
             return (0, clock.minute), "am", True
         if clock.half:
             hour = hour % 12 + (12 if clock.half == "pm" else 0)
+            if word_half == EVENING and hour < SMALL_HOURS_END:  # `tonight 1am`: the night's small hours
+                return (hour, clock.minute), "am", True
         elif word_half and not clock.word and 1 <= hour <= 11 and not clock.plain_24h:
             hour += 12 if word_half != MORNING else 0
         elif (clock.bare or not clock.plain_24h) and 1 <= hour <= 6 and not clock.word:

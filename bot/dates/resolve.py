@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -75,11 +76,7 @@ def _day(reading: Reading, *, local_now: datetime, clock: time) -> date:
         return datetime.combine(day, clock) > local_now.replace(tzinfo=None)
 
     if reading.small_hours and _names_a_day(reading):
-        written = reading.said["clock"]
-        raise PhraseProblem(
-            f"`{written}` beside a day could start or end that day; say which",
-            examples=tuple(reading.phrase.replace(written, other) for other in ("00:00", "23:59")),
-        )
+        raise _which_night(reading, replace(reading, small_hours=False), local_now=local_now, clock=clock)
     if reading.day is not None and reading.month is not None:
         day = _dated(reading, today=today, ahead=ahead)
     elif reading.day is not None:
@@ -108,6 +105,27 @@ def _without(phrase: str, *words: str) -> str:
 
 def _date_words(reading: Reading) -> tuple[str, ...]:
     return tuple(reading.said[part] for part in ("day", "month", "year") if part in reading.said)
+
+
+def _which_night(reading: Reading, plain: Reading, *, local_now: datetime, clock: time) -> PhraseProblem:
+    """`friday midnight`, `friday night 1am`: early on that day, or in the night after it? The two, as dates."""
+    written = reading.said["clock"]
+    try:  # each reading's own next such day: early on it, or in the night that ends it
+        early = _day(plain, local_now=local_now, clock=clock)
+        night = _day(plain, local_now=local_now, clock=time(23, 59)) + timedelta(days=1)
+    except PhraseProblem:
+        return PhraseProblem(f"`{written}` beside a day could be early that day or in the night after it")
+    zone = f" {reading.said['zone']}" if "zone" in reading.said else ""
+    hour_minute = f"{clock.hour:02d}:{clock.minute:02d}"
+    return PhraseProblem(
+        f"`{written}` beside a day could be early that day or in the night after it; say which",
+        examples=tuple(f"{_short(d)} {hour_minute}{zone}" for d in (early, night)),
+    )
+
+
+def _short(day: date) -> str:
+    """`sat 5 dec 2026`: a date as a phrase that names it whatever today is."""
+    return f"{WEEKDAY_NAMES[day.weekday()][:3]} {day.day} {MONTH_NAMES[day.month - 1][:3]} {day.year}"
 
 
 def _by_weekday(reading: Reading, *, today: date, ahead: Callable[[date], bool]) -> date:

@@ -37,9 +37,11 @@ _UNIT = alternation(UNITS)
 _LONG_UNIT = alternation(unit for unit in UNITS if len(unit) > 1)
 # An amount and its unit: `2h`, `0.75 hours`, `an hour`. A word amount takes a space and a whole unit name, so
 # that `and` is not read as `an` `d`.
-QUANTITY = rf"(?:(\d+(?:\.\d+)?|\.\d+)\s*({_UNIT})|(half an?|{alternation(NUMBER_WORDS)})\s+({_LONG_UNIT}))(?![a-z])"
-_LONGQUANTITY = (
-    rf"(?:(?:\d+(?:\.\d+)?|\.\d+)\s*(?:{_LONG_UNIT})|(?:half an?|{alternation(NUMBER_WORDS)})\s+(?:{_LONG_UNIT}))"
+QUANTITY = (
+    rf"(?:(\d+(?:\.\d+)?|\.\d+)\s*({_UNIT})|(half(?: an?)?|{alternation(NUMBER_WORDS)})\s+({_LONG_UNIT}))(?![a-z])"
+)
+_LONG_QUANTITY = (
+    rf"(?:(?:\d+(?:\.\d+)?|\.\d+)\s*(?:{_LONG_UNIT})|(?:half(?: an?)?|{alternation(NUMBER_WORDS)})\s+(?:{_LONG_UNIT}))"
     r"(?![a-z])"
 )
 _DURATION_TAIL = r"(?:\s+and\s+a\s+half)?(?:\s*(?:'s|s'|')?\s+time|\s+from\s+(?:now|today)|\s+later)?"
@@ -70,10 +72,13 @@ class Piece:
 
 def normalise(phrase: str) -> str:
     text = phrase.lower().replace("’", "'").replace("‘", "'").replace("–", "-").replace("—", "-")
-    text = re.sub(r"\b([ap])\.\s?m\b\.?", r"\1m", text)  # a.m. -> am
+    text = re.sub(r"(?<![a-z])([ap])\.\s?m\b\.?", r"\1m", text)  # a.m. -> am, 9a.m. -> 9am
+    text = re.sub(r"\b(\d{1,3}),(\d{3})\b", r"\1\2", text)  # 1,000 minutes: a thousands separator
     text = re.sub(r"[!?]+", " ", text).replace(",", " , ")
     text = re.sub(r"\b(\d+)h\s?(\d{1,2})m(?:ins?)?\b", r"\1 hours \2 minutes", text)  # 2h30m, 2h 30m
-    text = re.sub(r"\b(\d+)\s*,\s*(\d+)(?=\s*(?:h|hrs?|hours?|m|mins?|minutes?)\b)", r"\1.\2", text)  # 1,5 hours
+    text = re.sub(r"\bin (\d+)h\s?(\d{1,2})\b", r"in \1 hours \2 minutes", text)  # in 1h30
+    # 1,5 hours: a decimal comma, where one or two digits follow it
+    text = re.sub(r"\b(\d+)\s*,\s*(\d{1,2})(?=\s*(?:h|hrs?|hours?|m|mins?|minutes?)\b)", r"\1.\2", text)
     text = re.sub(r"\b(\d+) and a half (hours?|minutes?|mins?)\b", r"\1.5 \2", text)  # 2 and a half hours
     text = " ".join(text.split())
     return re.sub(r"(?<=[a-z])\.$", "", text)  # a full stop after a word, not the one of `16.07.`
@@ -113,6 +118,7 @@ _pattern(
     "range",
     r"between\s.*"
     rf"|\d{{1,2}}(?:[:.]\d{{2}})?\s*{_AMPM}?\s*(?:-|to|until|till|through)\s*\d{{1,2}}(?:[:.]\d{{2}})?\s*{_AMPM}"
+    rf"|\d{{1,2}}(?:[:.]\d{{2}})?\s*(?:to|until|till|through)\s*\d{{1,2}}(?:[:.]\d{{2}})?(?!\s*(?:minutes?|mins?))"
     r"|\d{1,2}:\d{2}\s*-\s*\d{1,2}:\d{2}"
     rf"|(?:in\s+)?\d+\s*(?:-|to)\s*\d+\s*(?:{_UNIT})",
 )
@@ -135,11 +141,13 @@ _pattern(
 )
 _pattern("clock", rf"(\d{{1,2}})\s*{_AMPM}", lambda m: Clock(int(m[1]), 0, half=_half(m[2])))
 _pattern("clock", rf"(\d{{1,2}})(\d{{2}})\s*{_AMPM}", lambda m: Clock(int(m[1]), int(m[2]), half=_half(m[3])))  # 930am
-_pattern("clock", r"([01]\d|2[1-3])([0-5]\d)", lambda m: Clock(int(m[1]), int(m[2]), plain_24h=True))  # 0930, 1800
+_pattern(  # 0930, 1800, 2100 hrs
+    "clock", r"([01]\d|2[1-3])([0-5]\d)(?:\s*(?:hrs|hours|h))?", lambda m: Clock(int(m[1]), int(m[2]), plain_24h=True)
+)
 _pattern(
     "duration",
     rf"in\s+{QUANTITY}(?:\s*(?:,|and)?\s*{QUANTITY})*{_DURATION_TAIL}"
-    rf"|{_LONGQUANTITY}(?:\s*(?:,|and)?\s*{_LONGQUANTITY})*{_DURATION_TAIL}",
+    rf"|{_LONG_QUANTITY}(?:\s*(?:,|and)?\s*{_LONG_QUANTITY})*{_DURATION_TAIL}",
 )
 _pattern("clock", r"(\d{1,2})h(\d{2})", lambda m: Clock(int(m[1]), int(m[2]), plain_24h=_plain_24h(m[1])))  # 13h30
 _pattern("hours_alone", r"(\d{1,2})h", lambda m: int(m[1]))  # 2h: two hours, or two o'clock?
@@ -165,7 +173,7 @@ _pattern("day_shift", alternation(DAY_WORDS), lambda m: DAY_WORDS[m.group(0)])
 _pattern("weekend", r"(?:this\s+|the\s+)?weekend")
 _pattern(
     "weekday",
-    rf"(?:(this|next|coming)\s+)?({alternation(WEEKDAYS)})\.?",
+    rf"(?:(this coming|this|next|coming)\s+)?({alternation(WEEKDAYS)})\.?",
     lambda m: (WEEKDAYS[m[2]], m[1] == "next"),
 )
 _pattern("month_shift", r"(?:of\s+)?(this|next)\s+month", lambda m: 0 if m[1] == "this" else 1)
@@ -194,10 +202,11 @@ def scan(text: str, *, phrase: str, own: ZoneInfo, year: int) -> list[Piece]:
                 raise PhraseProblem(
                     f"I could not read the duration in `{phrase}`", examples=("in 90 minutes",), unplaced=True
                 )
-            if word.isalpha() and 2 <= len(word) <= 5 and pieces and pieces[-1].kind == "clock":
+            capitals = word.upper() in phrase  # `NYC`, `CEST`: written as an abbreviation is
+            if word.isalpha() and 2 <= len(word) <= 5 and pieces and pieces[-1].kind == "clock" and capitals:
                 raise PhraseProblem(  # most likely meant as a time zone
-                    f"`{word}` in `{phrase}` is not a time zone I know; write an IANA name such as `Europe/London`",
-                    examples=(text.replace(word, "Europe/London", 1), text.replace(word, "", 1).strip()),
+                    f"`{word.upper()}` in `{phrase}` is not a time zone I know; write an IANA name such as `{own.key}`",
+                    examples=(text.replace(word, own.key, 1), text.replace(word, "", 1).strip()),
                     unplaced=True,
                 )
             raise PhraseProblem(f"I could not place `{word}` in `{phrase}`", unplaced=True)
@@ -246,12 +255,15 @@ def place_numbers(pieces: list[Piece]) -> list[Piece]:
                 clock = Clock(int(first), int(second), plain_24h=_plain_24h(first))
                 piece = replace(piece, kind="clock", value=clock)
         elif piece.kind == "number":
+            before = _neighbour(placed, len(placed), -1)
+            ahead_of_month = _neighbour(placed, placed.index(before), -1) if before and before.kind == "month" else None
             piece = _number(
                 piece,
-                before=_neighbour(placed, len(placed), -1),
+                before=before,
                 after=_neighbour(pieces, i, 1),
                 after_at=bool(placed) and placed[-1].text in ("at", "@"),
                 has_clock=has_clock,
+                month_has_day=ahead_of_month is not None and ahead_of_month.kind == "ordinal",  # `24 dec 10`
             )
         placed.append(piece)
     return placed
@@ -264,19 +276,30 @@ def _dotted_shape(first: str, second: str) -> str:
     return "either" if clock and date else "clock" if clock else "date"
 
 
-_DAYS = frozenset({
+_DAYS = frozenset({  # what a bare hour may follow
     "day_shift", "weekday", "weekend", "month", "ordinal", "dotted", "numeric", "iso", "ymd", "year", "half_word",
 })  # fmt: skip
 
 
-def _number(piece: Piece, *, before: Piece | None, after: Piece | None, after_at: bool, has_clock: bool) -> Piece:
-    """`at 10 dec 5`: an hour; `dec 5`, `5 dec`: a day; `tomorrow 9`, `9 tonight`, `7 tomorrow evening`: an hour."""
+def _number(
+    piece: Piece,
+    *,
+    before: Piece | None,
+    after: Piece | None,
+    after_at: bool,
+    has_clock: bool,
+    month_has_day: bool,
+) -> Piece:
+    """`at 10 dec 5`: an hour; `dec 5`, `5 dec`: a day; `tomorrow 9`, `9 tonight`, `7 tomorrow evening`,
+    `24 dec 10`: an hour."""
+    after_clock = after.value[0] if after and isinstance(after.value, tuple) else after.value if after else None
+    twelve_o_clock = isinstance(after_clock, Clock) and after_clock.word in ("noon", "midnight")
+    if piece.value == 12 and twelve_o_clock and (before is None or before.kind != "month"):
+        return replace(piece, kind="filler")  # `12 noon`, `12 midnight`; not `dec 12 noon`
     if after_at and piece.value <= 24:
         return replace(piece, kind="clock", value=Clock(piece.value, 0, bare=True))
-    if "month" in (before and before.kind, after and after.kind):
+    if "month" in (before and before.kind, after and after.kind) and not month_has_day:
         return replace(piece, kind="ordinal")
-    if piece.value == 12 and after is not None and after.kind == "clock" and after.value.word == "noon":
-        return replace(piece, kind="filler")  # `12 noon`
     follows_day = before is not None and before.kind in _DAYS
     before_day = after is not None and after.kind in ("half_word", "day_shift", "weekday", "weekend")
     if (follows_day or before_day) and not has_clock:

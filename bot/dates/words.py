@@ -10,13 +10,13 @@ import re
 from collections.abc import Iterable
 
 WEEKDAYS: dict[str, int] = {
-    **dict.fromkeys(("mon", "monday", "mondays"), 0),
-    **dict.fromkeys(("tue", "tues", "tuesday", "tuesdays"), 1),
-    **dict.fromkeys(("wed", "weds", "wednesday", "wednesdays", "wednsday", "wensday"), 2),
-    **dict.fromkeys(("thu", "thur", "thurs", "thursday", "thursdays", "thrusday"), 3),
-    **dict.fromkeys(("fri", "friday", "fridays"), 4),
-    **dict.fromkeys(("sat", "saturday", "saturdays"), 5),
-    **dict.fromkeys(("sun", "sunday", "sundays"), 6),
+    **dict.fromkeys(("mon", "monday"), 0),
+    **dict.fromkeys(("tue", "tues", "tuesday"), 1),
+    **dict.fromkeys(("wed", "weds", "wednesday", "wednsday", "wensday"), 2),
+    **dict.fromkeys(("thu", "thur", "thurs", "thursday", "thrusday"), 3),
+    **dict.fromkeys(("fri", "friday"), 4),
+    **dict.fromkeys(("sat", "saturday"), 5),
+    **dict.fromkeys(("sun", "sunday"), 6),
 }
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -83,7 +83,7 @@ HALF_OF_DAY_WORDS: dict[str, str] = {
     "night": EVENING,
     "tonight": EVENING,
 }
-HOURS_OF: dict[str, range] = {MORNING: range(4, 12), AFTERNOON: range(12, 18), EVENING: range(16, 24)}
+HOURS_OF: dict[str, range] = {MORNING: range(12), AFTERNOON: range(12, 18), EVENING: range(16, 24)}
 
 NOW_WORDS = frozenset({"now", "right now", "immediately", "right away", "straight away", "straightaway"})
 
@@ -128,6 +128,13 @@ VAGUE: dict[str, str] = {
     "in several hours": "in several hours",
 }
 
+# Repeating times: the bot schedules one post at a time, so these are asked about too.
+for _name in WEEKDAY_NAMES:
+    for _written in (f"{_name}s", f"every {_name}", f"each {_name}", f"on {_name}s"):
+        VAGUE[_written] = f"every {_name.title()}"
+VAGUE.update(dict.fromkeys(("every day", "daily", "each day", "everyday"), "every day"))
+VAGUE.update(dict.fromkeys(("every week", "weekly", "each week"), "every week"))
+
 # What to write instead of each vague span; `parse_when` keeps only the examples it accepts that day.
 VAGUE_EXAMPLES: dict[str, tuple[str, ...]] = {
     "the end of the day": ("today 5pm", "tomorrow 5pm"),
@@ -153,6 +160,9 @@ VAGUE_EXAMPLES: dict[str, tuple[str, ...]] = {
     "in a few minutes": ("in 5 minutes",),
     "in a few days": ("in 3 days 9am",),
     "in several hours": ("in 5 hours",),
+    "every day": ("tomorrow 9am",),
+    "every week": ("monday 9am",),
+    **{f"every {name.title()}": (f"{name} 9am",) for name in WEEKDAY_NAMES},
 }
 
 

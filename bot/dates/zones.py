@@ -35,6 +35,7 @@ ABBREVIATIONS = frozenset({
     "UTC", "GMT", "EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT", "AKST", "AKDT", "HST", "HDT", "AST",
     "ADT", "NST", "NDT", "BST", "IST", "IDT", "CET", "CEST", "EET", "EEST", "MSK", "SAST", "PKT", "JST", "KST",
     "HKT", "SGT", "SST", "GST", "ICT", "PHT", "WIB", "WITA", "AEST", "AEDT", "ACST", "ACDT", "AWST", "NZST", "NZDT",
+    "BRT", "NPT",
 })  # fmt: skip
 # Meanings people give abbreviations that the tz database writes as a bare offset.
 _SPOKEN_MEANINGS = (
@@ -46,6 +47,8 @@ _SPOKEN_MEANINGS = (
     ("SGT", "Asia/Singapore"),
     ("ICT", "Asia/Bangkok"),
     ("PHT", "Asia/Manila"),
+    ("BRT", "America/Sao_Paulo"),  # Brasília Time
+    ("NPT", "Asia/Kathmandu"),  # Nepal Time
     ("EST", "Australia/Sydney"),  # eastern Australia, as the tz database itself wrote it until 2014
     ("EST", "Australia/Melbourne"),
     ("EST", "Australia/Brisbane"),
@@ -69,6 +72,21 @@ REGIONS = {
     "pt": "America/Los_Angeles",
     "pacific": "America/Los_Angeles",
 }
+# Eastern, central and western Australia, for people whose zone is in Australia.
+_AUSTRALIAN_REGIONS = {
+    "eastern": "Australia/Sydney",
+    "central": "Australia/Adelaide",
+    "western": "Australia/Perth",
+}
+# Places people name a zone by that are not a tz database city.
+_PLACES = {
+    "uk": "Europe/London", "britain": "Europe/London", "england": "Europe/London",
+    "nyc": "America/New_York", "ny": "America/New_York", "la": "America/Los_Angeles",
+    "sf": "America/Los_Angeles", "india": "Asia/Kolkata", "japan": "Asia/Tokyo", "germany": "Europe/Berlin",
+    "france": "Europe/Paris", "spain": "Europe/Madrid", "italy": "Europe/Rome", "hk": "Asia/Hong_Kong",
+    "china": "Asia/Shanghai", "korea": "Asia/Seoul", "nz": "Pacific/Auckland", "hawaii": "Pacific/Honolulu",
+    "alaska": "America/Anchorage", "arizona": "America/Phoenix", "dubai": "Asia/Dubai",
+}  # fmt: skip
 # Cities of the tz database that are also ordinary words in a sentence about time.
 _NOT_CITIES = frozenset({"christmas", "easter", "wake", "midway", "jersey", "guernsey", "casey", "troll"})
 _CONTINENTS = ("Africa", "America", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
@@ -78,11 +96,12 @@ _IANA = re.compile(r"[a-z]+(?:/[a-z0-9_+-]+)+" + _END)
 _UTC_OFFSET = re.compile(r"(utc|gmt)(?:\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?)?" + _END)
 _OFFSET = re.compile(r"([+-])(\d{1,2})(?::?(\d{2}))?" + _END)
 _REGION = re.compile(
-    r"(?:us\s+)?(eastern|central|mountain|pacific)(?:\s+(?:standard\s+|daylight\s+)?time)?" + _END
+    r"(?:us\s+)?(eastern|central|mountain|pacific|western)(?:\s+(?:standard\s+|daylight\s+)?time)?" + _END
     + r"|\((et|ct|mt|pt)\)" + _END
     + r"|(et|ct|mt|pt)\.?" + _END
 )  # fmt: skip
 _ABBREVIATION = re.compile(r"\(?([a-z]{2,5})\)?" + _END)
+_PLACE = re.compile(rf"({'|'.join(sorted(_PLACES, key=len, reverse=True))})(?:\s+time)?" + _END)
 _EXAMPLE_ZONES = "`America/New_York`, `Europe/London` or `Asia/Tokyo`"
 
 
@@ -117,7 +136,14 @@ class ZoneMatch:
 
 
 def match_zone(text: str, pos: int, *, own: ZoneInfo, year: int) -> ZoneMatch | None:
-    """The zone written at `text[pos:]`, if one is. Raises PhraseProblem for a zone name that is no zone."""
+    """The zone written at `text[pos:]` (`9am London`, or `9am in London`), if one is. Raises PhraseProblem for a
+    zone name that is no zone."""
+    if text.startswith("in ", pos):
+        return _zone_at(text, pos + 3, own=own, year=year)
+    return _zone_at(text, pos, own=own, year=year)
+
+
+def _zone_at(text: str, pos: int, *, own: ZoneInfo, year: int) -> ZoneMatch | None:
     if found := _IANA.match(text, pos):
         return ZoneMatch(_iana(found.group(0), text), found.end())
     if found := _UTC_OFFSET.match(text, pos):
@@ -131,13 +157,33 @@ def match_zone(text: str, pos: int, *, own: ZoneInfo, year: int) -> ZoneMatch | 
         sign, hours, minutes = found.groups()
         return ZoneMatch(_fixed(sign, hours, minutes, found.group(0)), found.end())
     if found := _REGION.match(text, pos):
-        word = next(group for group in found.groups() if group)
-        return ZoneMatch(ZoneInfo(REGIONS[word]), found.end())
+        return _region(next(group for group in found.groups() if group), found.end(), own=own, year=year)
     if found := _city_pattern().match(text, pos):
         return ZoneMatch(ZoneInfo(_cities()[found.group(1)]), found.end())
+    if found := _PLACE.match(text, pos):
+        return ZoneMatch(ZoneInfo(_PLACES[found.group(1)]), found.end())
     if (found := _ABBREVIATION.match(text, pos)) and found.group(1).upper() in ABBREVIATIONS:
         return _abbreviation(found, text, own=own, year=year)
     return None
+
+
+def _region(word: str, end: int, *, own: ZoneInfo, year: int) -> ZoneMatch | None:
+    """`eastern`, `pacific`, `ET`...: North America's regions, or Australia's for someone whose zone is there; the
+    caller's own zone where it keeps that region's standard time (Phoenix for `mountain`, Brisbane for
+    `eastern`)."""
+    key = _AUSTRALIAN_REGIONS.get(word) if country_of(own.key) == "AU" else REGIONS.get(word)
+    if key is None:
+        return None
+    region = ZoneInfo(key)
+    if country_of(key) == country_of(own.key) and _standard_offsets(region, year) == _standard_offsets(own, year):
+        return ZoneMatch(own, end)
+    return ZoneMatch(region, end)
+
+
+def _standard_offsets(tz: ZoneInfo, year: int) -> set[timedelta]:
+    """A zone's offsets without daylight saving, in winter and summer."""
+    moments = (datetime(year, month, 1, 12, tzinfo=tz) for month in (1, 7))
+    return {(m.utcoffset() or timedelta()) - (m.dst() or timedelta()) for m in moments}
 
 
 def utc_offset(written: str) -> tzinfo:
@@ -188,10 +234,22 @@ def _abbreviation(found: re.Match[str], text: str, *, own: ZoneInfo, year: int) 
     in_region = {key for key in meanings if key.split("/")[0] == region}  # `CET` in London: Europe's...
     if any(key in _WELL_KNOWN for key in meanings - in_region):  # ...but `PST` in Shanghai may be California's
         in_region = set()
-    zones = sorted(in_country or in_region or meanings, key=_known_first)
+    zones = _prominent(in_country or in_region or set(meanings), year)
     if not zones:
         return None
     return ZoneMatch(ZoneInfo(zones[0]), found.end(), alternatives=tuple(zones[1:]), abbreviation=name)
+
+
+def _prominent(zones: set[str], year: int) -> list[str]:
+    """Where the zones keep different clocks, and the zones of only one of those clocks include a large one, that
+    one's: `HST` is Honolulu's, not also the Aleutians'; `CET` Paris's, not also Algiers'."""
+    clocks: defaultdict[tuple[timedelta | None, ...], set[str]] = defaultdict(set)
+    for key in zones:
+        tz = ZoneInfo(key)
+        clocks[tuple(datetime(year, month, 1, 12, tzinfo=tz).utcoffset() for month in (1, 7))].add(key)
+    known = [group for group in clocks.values() if group & set(_WELL_KNOWN)]
+    chosen = known[0] if len(clocks) > 1 and len(known) == 1 else zones
+    return sorted(chosen, key=_known_first)
 
 
 def ambiguity(abbreviation: str, zones: tuple[str, ...], instant: datetime, text: str) -> PhraseProblem:

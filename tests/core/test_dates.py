@@ -223,8 +223,14 @@ def test_a_year_ahead_is_counted_on_the_callers_calendar_across_a_clock_change()
 @pytest.mark.parametrize("word", ["get", "west", "eat", "net", "cat"])
 def test_ordinary_words_are_not_taken_for_zones_nor_ignored(word: str) -> None:
     message = refused(f"tomorrow 9am {word}", SATURDAY_10AM)
-    assert f"`{word}` in `tomorrow 9am {word}` is not a time zone I know" in message
-    assert "`tomorrow 9am`" in message  # the phrase without it, as an example
+    assert f"I could not place `{word}` in `tomorrow 9am {word}`" in message
+    assert "`tomorrow 9am`" in message  # a phrase that works
+
+
+def test_an_unknown_abbreviation_is_told_as_a_zone_the_bot_does_not_know() -> None:
+    message = refused("tomorrow 9am NYX", SATURDAY_10AM)
+    assert "`NYX` in `tomorrow 9am NYX` is not a time zone I know" in message
+    assert "`tomorrow 9am America/New_York`" in message
 
 
 @pytest.mark.parametrize(

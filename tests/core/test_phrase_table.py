@@ -124,8 +124,8 @@ TABLE: dict[tuple[str, str, str | None], str] = {
         2026-13-05 15:00               | ? No such date
         feb 30 9am                     | ? No such date
         feb 29 2028 9am                | ? more than a year ahead
-        tomorrow 9am xyz               | ? is not a time zone I know
-        tomorrow 9am get               | ? is not a time zone I know
+        tomorrow 9am xyz               | ? could not place
+        tomorrow 9am get               | ? could not place
         9am Mars/Olympus               | ? is not a time zone I know
         tonight                        | ? has no time of day
         tomorrow morning               | ? has no time of day
@@ -140,8 +140,8 @@ TABLE: dict[tuple[str, str, str | None], str] = {
         tomorrow at 3 in the afternoon | Sun 2026-11-29 15:00
         tomorrow at 9 in the morning   | Sun 2026-11-29 09:00
         9 o'clock tomorrow morning     | Sun 2026-11-29 09:00
-        friday midnight                | ? beside a day could start or end
-        tomorrow 12am                  | ? beside a day could start or end
+        friday midnight                | ? beside a day could be early that day or in the night after it
+        tomorrow 12am                  | ? beside a day could be early that day or in the night after it
         midnight                       | Sun 2026-11-29 00:00
         midnight tonight               | Sun 2026-11-29 00:00
         tomorrow 5:30                  | ? could be 0
@@ -178,7 +178,7 @@ TABLE: dict[tuple[str, str, str | None], str] = {
         friday                         | ? has no time of day
         2027 9am                       | ? is a year without a date
         dec 9am                        | ? is a month without a day
-        friday night 12:30am           | ? beside a day could start or end
+        friday night 12:30am           | ? beside a day could be early that day or in the night after it
         tonight 12:30am                | Sun 2026-11-29 00:30
         2h                             | ? could be 2 hours from now, or 02:00
         5h30                           | ? could be 0
