@@ -181,6 +181,8 @@ class _PostParser:
         elif not token.quoted and token.key is None and self.when is None and self._time_run(self.pos - 1):
             self.pos -= 1  # a time with no keyword before it: `tomorrow 9am`
             self._time_words([])
+        elif token.word == "for" and not self.accounts:
+            self._accounts(token)  # `for acc_1`: as people say it
         else:
             raise self._stray(token)
 
@@ -262,14 +264,29 @@ class _PostParser:
         return 0
 
     def _stray(self, token: Token) -> BadCommand:
-        """Words the grammar has no place for: most often a caption without `--`, so show the command with one."""
-        if self.caption is None and token.start:
-            corrected = f"{self.text[: token.start].rstrip()} -- {self.text[token.start :].strip()}"
-            return BadCommand(
-                f"I don't understand `{_short(token.text)}` there. If it is the caption, put it after ` -- ` or "
-                f"in quotes: `/post {clip(corrected, 300)}`"
-            )
-        return BadCommand(f"I don't understand `{_short(token.text)}` there. {USAGE}")
+        """Words the grammar has no place for, up to the next clause or time: most often accounts without `to`, or
+        a caption without `--`. The refusal shows the command written each way that could be meant."""
+        first = self.pos - 1
+        last = first
+        while last + 1 < len(self.tokens) and not self._ends_clause(self.tokens[last + 1]):
+            if self._time_run(last + 1):
+                break
+            last += 1
+        start = token.start
+        end = self.tokens[last + 1].start if last + 1 < len(self.tokens) else len(self.text)
+        stray = self.text[start:end].strip()
+        before, after = self.text[:start].rstrip(), self.text[end:].strip()
+        later = self.tokens[last + 1 :]
+        ways: list[str] = []
+        if not before:  # nothing placed yet: no command to show written right
+            return BadCommand(f"I don't understand `{_short(token.text)}` there. {USAGE}")
+        if not self.accounts and last - first < 3 and not any("to" in (t.key, t.word) for t in later):
+            ways.append(f"if it names accounts: `/post {clip(' '.join((before, 'to', stray, after)).strip(), 300)}`")
+        if self.caption is None:
+            ways.append(f"if it is the caption: `/post {clip(f'{before} {after}'.strip(), 300)} -- {clip(stray, 300)}`")
+        if not ways:
+            return BadCommand(f"I don't understand `{_short(token.text)}` there. {USAGE}")
+        return BadCommand(f"I don't understand `{_short(stray)}` there; " + "; ".join(ways))
 
     def _slides(self, value: Token) -> None:
         if value.text not in {str(seconds) for seconds in SLIDE_SECONDS}:

@@ -33,7 +33,7 @@ async def test_stray_words_are_refused_with_the_command_written_right(chat: Chat
     reply = await chat.say("/post https://e.com/v.mp4 to acc_1 at tomorrow 9am We're live!")
     assert reply.error
     assert reply.text.endswith(
-        "put it after ` -- ` or in quotes: `/post https://e.com/v.mp4 to acc_1 at tomorrow 9am -- We're live!`"
+        "if it is the caption: `/post https://e.com/v.mp4 to acc_1 at tomorrow 9am -- We're live!`"
     )
     corrected = "/post " + reply.text.split("`/post ", 1)[1].removesuffix("`")
     fixed = await chat.say(corrected)

@@ -149,9 +149,19 @@ def test_words_after_the_time_are_refused_with_the_command_written_right() -> No
     with pytest.raises(BadCommand) as refused:
         parse_post("https://e.com/v.mp4 to acc_1 at tomorrow 9am We're live #launch")
     assert refused.value.user_message == (
-        "I don't understand `We're` there. If it is the caption, put it after ` -- ` or in quotes: "
+        "I don't understand `We're live #launch` there; if it is the caption: "
         "`/post https://e.com/v.mp4 to acc_1 at tomorrow 9am -- We're live #launch`"
     )
     with pytest.raises(BadCommand) as keywordless:
         parse_post("https://e.com/v.mp4 to acc_1 tomorrow 9am big news")
     assert "`/post https://e.com/v.mp4 to acc_1 tomorrow 9am -- big news`" in keywordless.value.user_message
+
+
+def test_words_where_accounts_go_are_refused_with_both_ways_to_write_them() -> None:
+    with pytest.raises(BadCommand) as refused:
+        parse_post("https://e.com/v.mp4 acc_1 tomorrow 9am")  # `to` forgotten
+    assert refused.value.user_message == (
+        "I don't understand `acc_1` there; if it names accounts: `/post https://e.com/v.mp4 to acc_1 tomorrow 9am`; "
+        "if it is the caption: `/post https://e.com/v.mp4 tomorrow 9am -- acc_1`"
+    )
+    assert parse_post("https://e.com/v.mp4 for acc_1 tomorrow 9am").accounts == ("acc_1",)  # as people say it
