@@ -19,6 +19,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
+
 from bot.dates import crosscheck
 from bot.dates.order import DateOrder, date_order
 from bot.dates.problem import PhraseProblem
@@ -33,7 +35,6 @@ __all__ = [
     "DateOrder", "date_order", "format_local", "parse_when", "reads_as_time", "to_utc_iso", "warm_up", "zone",
 ]  # fmt: skip
 
-MAX_AHEAD = timedelta(days=365)
 MAX_PHRASE = 200  # characters; longer is no time phrase, and is not echoed back
 
 
@@ -90,11 +91,12 @@ def reads_as_time(phrase: str) -> bool:
 def _checked(instant: datetime, phrase: str, *, now: datetime, tz: ZoneInfo) -> datetime:
     if instant <= now:
         raise PhraseProblem(f"`{phrase}` is {format_local(instant, tz)}, which has already passed; give a future time")
-    wall_ahead = instant.astimezone(tz).replace(tzinfo=None) - now.astimezone(tz).replace(tzinfo=None)
-    if instant - now > MAX_AHEAD and wall_ahead > MAX_AHEAD:  # a clock change in between adds no day
+    # A calendar year on the reader's clock: `in 1 year` is allowed across a Feb 29, and a clock change adds no day.
+    a_year_on = now.astimezone(tz).replace(tzinfo=None) + relativedelta(years=1)
+    if instant.astimezone(tz).replace(tzinfo=None) > a_year_on:
         raise PhraseProblem(
-            f"`{phrase}` is {format_local(instant, tz)}, more than a year ahead; posts can be scheduled up to "
-            "365 days ahead"
+            f"`{phrase}` is {format_local(instant, tz)}, more than a year ahead; posts can be scheduled up to a "
+            "year ahead"
         )
     return instant
 

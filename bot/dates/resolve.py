@@ -45,7 +45,7 @@ def resolve(reading: Reading, *, now: datetime, own: ZoneInfo) -> datetime:
     local_now = now.astimezone(tz).replace(microsecond=0)
     if sum(amount * _MOST_DAYS[unit] for unit, amount in reading.amounts) > _TOO_FAR:
         raise PhraseProblem(
-            f"`{reading.said['amounts']}` is more than a year ahead; posts can be scheduled up to 365 days ahead"
+            f"`{reading.said['amounts']}` is more than a year ahead; posts can be scheduled up to a year ahead"
         )
     elapsed = timedelta(seconds=sum(amount * _SECONDS[unit] for unit, amount in reading.amounts if unit in _SECONDS))
     if reading.elapsed_only:
@@ -217,7 +217,12 @@ def _next_such_day(day_of_month: int, *, today: date, ahead: Callable[[date], bo
 def _with_month(reading: Reading, day: date) -> str:
     """`the 27th 9am` written with a month: `dec 27 09:00`."""
     clock = f" {reading.clock[0]:02d}:{reading.clock[1]:02d}" if reading.clock else ""
-    return f"{MONTH_NAMES[day.month - 1][:3]} {day.day}{clock}"
+    return f"{MONTH_NAMES[day.month - 1][:3]} {day.day}{clock}{_written_zone(reading)}"
+
+
+def _written_zone(reading: Reading) -> str:
+    """The zone as the phrase wrote it, for a suggestion to keep: `the 27th 9am PST` stays on Pacific time."""
+    return f" {reading.said['zone']}" if "zone" in reading.said else ""
 
 
 def _date_or_problem(year: int, month: int, day: int, reading: Reading, *, year_stated: bool) -> date:
@@ -259,7 +264,7 @@ def _same_weekday_elsewhere(reading: Reading, day: date, weekday: int) -> tuple[
             hour, minute = reading.clock
             name = WEEKDAY_NAMES[weekday][:3]
             month = MONTH_NAMES[candidate.month - 1][:3]
-            return (f"{name} {candidate.day} {month} {candidate.year} {hour:02d}:{minute:02d}",)
+            return (f"{name} {candidate.day} {month} {candidate.year} {hour:02d}:{minute:02d}{_written_zone(reading)}",)
     return ()
 
 

@@ -220,6 +220,13 @@ def test_a_year_ahead_is_counted_on_the_callers_calendar_across_a_clock_change()
     assert "more than a year ahead" in refused("in 2 years", before_spring_forward)
 
 
+def test_in_one_year_is_allowed_when_the_year_ahead_has_a_feb_29() -> None:
+    before_leap_day = datetime(2027, 3, 9, 10, 0)
+    assert when("in 1 year", before_leap_day) == "2028-03-09T15:00:00Z"
+    assert when("in 366 days", before_leap_day) == "2028-03-09T15:00:00Z"
+    assert "more than a year ahead" in refused("in 367 days", before_leap_day)
+
+
 @pytest.mark.parametrize("word", ["get", "west", "eat", "net", "cat"])
 def test_ordinary_words_are_not_taken_for_zones_nor_ignored(word: str) -> None:
     message = refused(f"tomorrow 9am {word}", SATURDAY_10AM)
