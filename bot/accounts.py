@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from bot.api import InfinipostClient
 from bot.errors import ApiError, ApiNotFound, ApiProtocolError, ApiUnavailable, BadCommand, UnknownAccount
 from bot.model import Account
+from bot.texts import clip
 
 logger = logging.getLogger(__name__)
 
@@ -100,10 +101,12 @@ def _not_listed(exc: ApiError) -> bool:
 
 
 def resolve_accounts(
-    names: Sequence[str], *, known: Sequence[Account], aliases: Mapping[str, str]
+    names: Sequence[str], *, known: Sequence[Account], aliases: Mapping[str, str], caption_given: bool = True
 ) -> tuple[Account, ...]:
-    """Turn what people typed (IDs, names, @usernames, aliases) into known, ready accounts, in order."""
-    names = list(dict.fromkeys(name.strip().strip(",") for name in names))
+    """Turn what people typed (IDs, names, @usernames, aliases) into known, ready accounts, in order. Without
+    `caption_given`, unknown words after a known account are most likely the caption, and the refusal says so."""
+    typed = [name.strip().strip(",") for name in names]
+    names = list(dict.fromkeys(typed))
     if len(names) > MAX_ACCOUNTS_PER_POST:
         raise BadCommand(f"One post can go to at most {MAX_ACCOUNTS_PER_POST} accounts; you named {len(names)}.")
     by_id = {a.id: a for a in known}
@@ -125,6 +128,10 @@ def resolve_accounts(
             account = matches[0] if matches else None
         if account is None:
             caption = " If that was the caption, put it after ` -- `." if " " in name else ""
+            if chosen and not caption_given:
+                at = typed.index(name)
+                rest = clip(" ".join(typed[at:]), 80)
+                caption = f" If `{rest}` is the caption, put it after ` -- `: `to {', '.join(typed[:at])} -- {rest}`."
             raise UnknownAccount(f"I don't know an account called `{name}`.{caption} {describe_known(known)}")
         if not account.is_ready:
             raise UnknownAccount(

@@ -213,8 +213,8 @@ class _PostParser:
                 names.append(self._take().text)  # a quoted name may hold spaces: `to "Brand TikTok", acc_1`
                 expecting = False
                 continue
-            if self._ends_clause(upcoming) or (not expecting and self.when is None and self._time_run(self.pos)):
-                break  # `to acc_1 tomorrow 9am`: the time needs no keyword after the accounts
+            if self._ends_clause(upcoming) or (names and self.when is None and self._time_run(self.pos)):
+                break  # `to acc_1 tomorrow 9am`, `to acc_1, tomorrow 9am`: no keyword is needed after the accounts
             word = self._take().text
             names += word.split(",")
             expecting = word.endswith(",") or word.lower() == "and"

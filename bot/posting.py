@@ -300,7 +300,7 @@ async def _accounts(ctx: Context, draft: PostDraft, caller: Caller) -> tuple[Acc
             f"(an admin can set them with `/accounts default ...`). {describe_known(known)}"
         )
     aliases = await ctx.storage.aliases(caller.platform, caller.workspace_id)
-    accounts = resolve_accounts(names, known=known, aliases=aliases)
+    accounts = resolve_accounts(names, known=known, aliases=aliases, caption_given=draft.caption is not None)
     refused = [a for a in accounts if not settings.allows(a.id)]
     if refused:
         raise NotAllowed(

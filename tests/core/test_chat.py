@@ -151,6 +151,10 @@ async def test_a_preview_whose_time_passed_is_not_sent(
         ("/post", "Tell me what to post"),
         ("/post https://e.com/v.mp4 at tomorrow 9am", "this channel has no default accounts"),
         ("/post https://e.com/v.mp4 to nobody at 9am", "I don't know an account called `nobody`"),
+        (
+            "/post https://e.com/v.mp4 to acc_123 Check this out",
+            "If `Check this out` is the caption, put it after ` -- `: `to acc_123 -- Check this out`",
+        ),
         ("/post https://e.com/v.mp4 to acc_1 at tomorrow", "no time of day"),
         ("/post https://e.com/v.mp4 to acc_1 at yesterday 9am", "already passed"),
         ("/post https://e.com/v.mp4 https://e.com/1.jpg to acc_1", "not both"),
