@@ -24,8 +24,8 @@ from bot.texts import COMMANDS
 logger = logging.getLogger(__name__)
 
 PLATFORM = "console"
-_YES = {"yes", "y", "/yes", "ok", "okay", "sure", "send", "send it", "go", "confirm", "schedule"}
-_NO = {"no", "n", "/no", "cancel", "cancel it", "drop", "stop"}
+_YES = {"yes", "y", "ok", "okay", "sure", "send", "send it", "go", "confirm", "schedule"}
+_NO = {"no", "n", "cancel", "cancel it", "drop", "stop"}
 _QUIT = {"quit", "exit", "/quit", "/exit"}
 
 
@@ -93,6 +93,7 @@ class ConsoleAdapter:
         self._out = out
         self._interactive = interactive
         self._pending_token: str | None = None
+        self._pending_labels = PREVIEW_LABELS
         self.messenger = ConsoleMessenger(out, lambda: core.ctx.zone_of(self.caller))
         core.ctx.outbox.messengers[PLATFORM] = self.messenger
 
@@ -111,13 +112,13 @@ class ConsoleAdapter:
         command = self.to_command(line)
         if command is None:
             return None
-        earlier = self._pending_token
+        earlier, earlier_kind = self._pending_token, self._waiting()
         reply = await self.core.handle(command)
         if reply.confirm_token and earlier:
-            # Only the newest preview can be answered here, so the one it replaces is dropped, and said to be.
+            # Only the newest question can be answered here, so the one it replaces is dropped, and said to be.
             self._pending_token = None
             await self.core.handle(Command(name="discard", caller=self.caller, text=earlier))
-            print("(The earlier preview was dropped; this one replaces it.)", file=self._out, flush=True)
+            print(f"(The earlier {earlier_kind} was dropped; this one replaces it.)", file=self._out, flush=True)
         self.render(reply)
         await self.core.ctx.outbox.flush()  # notices right after the reply that caused them
         return reply
@@ -126,7 +127,7 @@ class ConsoleAdapter:
         text = line.strip()
         if not text:
             return None
-        answer = text.lower().strip(" .!")
+        answer = text.lower().strip(" .!").removeprefix("/")  # `/ok` as well as `ok`
         if self._pending_token and answer in _YES | _NO:
             token, self._pending_token = self._pending_token, None
             name = "confirm" if answer in _YES else "discard"
@@ -134,28 +135,29 @@ class ConsoleAdapter:
         if answer in _YES | _NO:
             print("Nothing is waiting for a yes or no. Send a /post to get a preview.", file=self._out, flush=True)
             return None
-        name, _, rest = text.lstrip("/").partition(" ")
+        # Any whitespace ends the command's name: a no-break space pasted from a web page as well.
+        name, *rest = text.lstrip("/").split(maxsplit=1)
         if self._pending_token and name.lower() not in COMMANDS:
-            print(
-                "A preview is waiting: type yes to schedule it or no to drop it (or send another command).",
-                file=self._out,
-                flush=True,
-            )
+            print(f"A {self._waiting()} is waiting: type {self._answers()} (or send another command).", file=self._out)
             return None
         # `\n` typed in a line is a line break: a terminal line cannot hold a real one.
-        return Command(name=name.lower(), caller=self.caller, text=rest.strip().replace("\\n", "\n"))
+        return Command(name=name.lower(), caller=self.caller, text="".join(rest).strip().replace("\\n", "\n"))
 
     def render(self, reply: Reply) -> None:
         print(reply.text, file=self._out, flush=True)
         if reply.confirm_token:
-            self._pending_token = reply.confirm_token
-            yes, no = reply.confirm_labels
-            question = (
-                "Send it? Type yes to schedule it, or no to drop it."
-                if (yes, no) == PREVIEW_LABELS
-                else f"Type yes to {yes.lower()}, or no to {no.lower()}."
-            )
-            print(question, file=self._out, flush=True)
+            self._pending_token, self._pending_labels = reply.confirm_token, reply.confirm_labels
+            asking = "Send it? " if self._waiting() == "preview" else ""
+            print(f"{asking}Type {self._answers()}.", file=self._out, flush=True)
+
+    def _waiting(self) -> str:
+        return "preview" if self._pending_labels == PREVIEW_LABELS else "question"
+
+    def _answers(self) -> str:
+        if self._waiting() == "preview":
+            return "yes to schedule it, or no to drop it"
+        yes, no = self._pending_labels
+        return f"yes to {yes.lower()}, or no to {no.lower()}"
 
 
 async def stdin_lines() -> str:

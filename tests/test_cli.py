@@ -257,7 +257,7 @@ def test_at_a_waiting_preview_the_console_takes_everyday_answers(tmp_path: Path)
     result = run(["console"], tmp_path, stdin=script + "\n")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "A preview is waiting: type yes to schedule it or no to drop it" in out
+    assert "A preview is waiting: type yes to schedule it, or no to drop it" in out
     assert "I don't know" not in out
     assert out.count("[sandbox] Scheduled") == 1
     assert "Dropped request #2" in out
@@ -265,3 +265,21 @@ def test_at_a_waiting_preview_the_console_takes_everyday_answers(tmp_path: Path)
     with sqlite3.connect(tmp_path / "data" / "bot.db") as db:
         [(caption,)] = db.execute("SELECT json_extract(request_json, '$.caption') FROM requests WHERE id = 1")
     assert caption == "Line one\nLine two"
+
+
+def test_a_waiting_cancel_question_is_named_as_such_and_answered_with_a_slash_too(tmp_path: Path) -> None:
+    script = "\n".join(
+        [
+            "/post https://e.com/v.mp4 to acc_1, acc_123 in 1 hour -- two posts",
+            "/ok",
+            "/cancel\u00a0#1",  # a no-break space pasted from a web page
+            "what now",
+            "/ok",
+        ]
+    )
+    result = run(["console"], tmp_path, stdin=script + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.count("[sandbox] Scheduled") == 1
+    assert "A question is waiting: type yes to cancel them, or no to keep them" in out
+    assert out.count("Cancelled `post_") == 2
