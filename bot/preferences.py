@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from functools import cache
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 from babel.core import get_global
 
 from bot.accounts import describe_known, names_account, resolve_accounts
 from bot.context import Context
-from bot.dates import format_local, zone
+from bot.dates import format_local, reads_as_time, zone
+from bot.dates.zones import PLACES, REGIONS, known_first
 from bot.errors import BadCommand, InvalidTime, NotAllowed
 from bot.grammar import RESERVED_WORDS
 from bot.model import Account, Command, Reply
 
 _ALIAS = re.compile(r"^[\w.@-]{1,40}$")
+_OFFSET = re.compile(r"(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?", re.IGNORECASE)
 _ACCOUNTS_WORDS = frozenset({"none", "clear", "all"})  # what `/accounts default|alias|allow` read as words
 _ALIAS_USAGE = "Write `/accounts alias <name> <account>` with a one-word name, e.g. `/accounts alias launch acc_123`."
 ACCOUNTS_USAGE = (
@@ -132,6 +135,8 @@ def _check_alias(alias: str, known: Sequence[Account]) -> None:
         raise BadCommand(f"An alias has only letters, digits and `_ . - @`, at most 40 of them. {_ALIAS_USAGE}")
     if alias.lower() in RESERVED_WORDS | _ACCOUNTS_WORDS:
         raise BadCommand(f"`{alias}` is a word the bot's commands use, so it can't be an alias. Pick another name.")
+    if reads_as_time(alias):  # `/post ... to acc_1 friday` would read it as the time
+        raise BadCommand(f"`{alias}` reads as a time, so it can't be an alias. Pick another name.")
     taken = next((a for a in known if names_account(alias.lower(), a)), None)
     if taken is not None:
         raise BadCommand(
@@ -148,7 +153,7 @@ async def timezone(ctx: Context, command: Command) -> Reply:
         tz = await ctx.zone_of(caller)
         return Reply(text=f"Your own zone setting is cleared; your times are read in {tz.key}.")
     if argument:
-        name = canonical_zone(argument)
+        name = canonical_zone(argument, now=ctx.clock())
         tz = zone(name)
         await ctx.storage.set_user_timezone(caller, name)
         return Reply(text=f"Your time zone is now {name}. It is {format_local(ctx.clock(), tz)} there.")
@@ -172,15 +177,19 @@ _ABBREVIATIONS = {
     **dict.fromkeys(("aest", "aedt"), "Australia/Sydney"),
     "ist": "Asia/Kolkata",
     "jst": "Asia/Tokyo",
+    **REGIONS,  # `pacific`, `eastern`
+    **PLACES,  # `uk`, `nyc`, `india`
 }
 
 
-def canonical_zone(name: str) -> str:
+def canonical_zone(name: str, *, now: datetime) -> str:
     """`europe/paris` -> `Europe/Paris`; raises InvalidTime with suggestions for a name that is no zone."""
     wanted = name.strip().replace(" ", "_")
     zones = _zones()
     if wanted in zones:
         return wanted
+    if offset := _OFFSET.fullmatch(name.strip()):
+        raise _an_offset_is_no_zone(name.strip(), offset, now)
     folded = {z.lower(): z for z in zones}
     if wanted.lower() in folded:
         return folded[wanted.lower()]
@@ -196,11 +205,27 @@ def zone_choices(prefix: str, *, limit: int = 25) -> list[str]:
     return (likely + sorted(z for z in _current_zones() if needle in z.lower() and z not in likely))[:limit]
 
 
+def _an_offset_is_no_zone(written: str, offset: re.Match[str], now: datetime) -> InvalidTime:
+    """`+3` or `GMT+2` for /timezone: an offset keeps no summer time, so the place is asked for, with the zones
+    that are at that offset now. (`Etc/GMT+3` is not offered: the tz database writes it with the sign reversed.)"""
+    sign, hours, minutes = offset.groups()
+    wanted = (1 if sign == "+" else -1) * timedelta(hours=int(hours), minutes=int(minutes or 0))
+    there = [z for z in _current_zones() if now.astimezone(ZoneInfo(z)).utcoffset() == wanted]
+    there.sort(key=lambda z: (z not in _ABBREVIATIONS.values(), known_first(z)))
+    listed = ", ".join(f"`{z}`" for z in there[:5])
+    now_at = f" Zones at UTC{sign}{int(hours)}{f':{minutes}' if minutes else ''} now: {listed}." if listed else ""
+    return InvalidTime(
+        f"`{written}` is an offset from UTC, not a time zone: an offset stays put when summer time starts or ends. "
+        f"Give the zone of the place whose clock you keep.{now_at}"
+    )
+
+
 @cache
 def _current_zones() -> frozenset[str]:
-    """The zones to suggest: not the old names kept as aliases (`Brazil/West`, `US/Eastern`)."""
+    """The zones to suggest: not the old names kept as aliases (`Brazil/West`, `US/Eastern`), nor the fixed
+    `Etc/GMT+3` kind, whose sign is the reverse of what people mean."""
     aliases: Mapping[str, str] = get_global("zone_aliases")
-    return frozenset(z for z in _zones() if z not in aliases)
+    return frozenset(z for z in _zones() if z not in aliases and not z.startswith("Etc/"))
 
 
 @cache

@@ -79,13 +79,13 @@ def _instant(phrase: str, *, now: datetime, tz: ZoneInfo, locale: str | None) ->
 def reads_as_time(phrase: str) -> bool:
     """Whether every word of `phrase` is a word of time phrases, whatever it then means (`tomorrow 9am`, `eod`,
     `friday 25:00`), as against a caption or an account name: how `/post` tells a time that has no `at` before
-    it."""
+    it. A zone alone (`uk`, `la`, `india`) is no time: it may well be an account's name."""
     text = normalise(" ".join(phrase.split()))
     try:
         pieces = scan(text, phrase=phrase, own=ZoneInfo("UTC"), year=datetime.now(UTC).year)
     except PhraseProblem as problem:
         return not problem.unplaced  # `9am Mars/Olympus`: a time, whose zone is then explained
-    return any(piece.kind != "filler" for piece in pieces)
+    return any(piece.kind not in ("filler", "zone") for piece in pieces)
 
 
 def _checked(instant: datetime, phrase: str, *, now: datetime, tz: ZoneInfo) -> datetime:

@@ -79,7 +79,7 @@ _AUSTRALIAN_REGIONS = {
     "western": "Australia/Perth",
 }
 # Places people name a zone by that are not a tz database city.
-_PLACES = {
+PLACES = {
     "uk": "Europe/London", "britain": "Europe/London", "england": "Europe/London",
     "nyc": "America/New_York", "ny": "America/New_York", "la": "America/Los_Angeles",
     "sf": "America/Los_Angeles", "india": "Asia/Kolkata", "japan": "Asia/Tokyo", "germany": "Europe/Berlin",
@@ -101,7 +101,7 @@ _REGION = re.compile(
     + r"|(et|ct|mt|pt)\.?" + _END
 )  # fmt: skip
 _ABBREVIATION = re.compile(r"\(?([a-z]{2,5})\)?" + _END)
-_PLACE = re.compile(rf"({'|'.join(sorted(_PLACES, key=len, reverse=True))})(?:\s+time)?" + _END)
+_PLACE = re.compile(rf"({'|'.join(sorted(PLACES, key=len, reverse=True))})(?:\s+time)?" + _END)
 _EXAMPLE_ZONES = "`America/New_York`, `Europe/London` or `Asia/Tokyo`"
 
 
@@ -161,7 +161,7 @@ def _zone_at(text: str, pos: int, *, own: ZoneInfo, year: int) -> ZoneMatch | No
     if found := _city_pattern().match(text, pos):
         return ZoneMatch(ZoneInfo(_cities()[found.group(1)]), found.end())
     if found := _PLACE.match(text, pos):
-        return ZoneMatch(ZoneInfo(_PLACES[found.group(1)]), found.end())
+        return ZoneMatch(ZoneInfo(PLACES[found.group(1)]), found.end())
     if (found := _ABBREVIATION.match(text, pos)) and found.group(1).upper() in ABBREVIATIONS:
         return _abbreviation(found, text, own=own, year=year)
     return None
@@ -249,13 +249,13 @@ def _prominent(zones: set[str], year: int) -> list[str]:
         clocks[tuple(datetime(year, month, 1, 12, tzinfo=tz).utcoffset() for month in (1, 7))].add(key)
     known = [group for group in clocks.values() if group & set(_WELL_KNOWN)]
     chosen = known[0] if len(clocks) > 1 and len(known) == 1 else zones
-    return sorted(chosen, key=_known_first)
+    return sorted(chosen, key=known_first)
 
 
 def ambiguity(abbreviation: str, zones: tuple[str, ...], instant: datetime, text: str) -> PhraseProblem:
     """The question for an abbreviation whose zones do not agree at the instant meant."""
     by_offset: dict[timedelta | None, str] = {}
-    for key in sorted(zones, key=_known_first):
+    for key in sorted(zones, key=known_first):
         by_offset.setdefault(instant.astimezone(ZoneInfo(key)).utcoffset(), key)
     places = list(by_offset.values())
     written = next((w for w in (abbreviation.lower(), f"({abbreviation.lower()})") if w in text), abbreviation)
@@ -266,7 +266,7 @@ def ambiguity(abbreviation: str, zones: tuple[str, ...], instant: datetime, text
     )
 
 
-def _known_first(key: str) -> tuple[int, str]:
+def known_first(key: str) -> tuple[int, str]:
     return (_WELL_KNOWN.index(key) if key in _WELL_KNOWN else len(_WELL_KNOWN), key)
 
 

@@ -164,7 +164,11 @@ async def test_a_preview_whose_time_passed_is_not_sent(
         ("/post " + " ".join(f"https://e.com/{i}.jpg" for i in range(36)) + " to acc_1", "at most 35 images"),
         ("/post https://e.com/v.mp4 to acc_1 -- " + "x" * 2201, "the limit is 2,200"),
         ("/post https://e.com/v.mp4 to acc_1,acc_2,acc_3,acc_4,acc_5,acc_6,a7,a8,a9,a10,a11", "at most 10 accounts"),
-        ("/fly me to the moon", "I don't know `/fly`"),
+        ("/fly me to the moon", "I don't know `/fly`. Try /help."),
+        ("/pots", "I don't know `/pots`. Did you mean `/posts`?"),
+        ("/shedule", "Did you mean"),
+        ("\\post https://e.com/v.mp4 to acc_1", "I don't know `/\\post`. Did you mean `/post`?"),
+        ("/" + "x" * 500, "I don't know `/" + "x" * 29 + "…`"),
     ],
 )
 async def test_bad_commands_get_one_clear_message_and_nothing_is_sent_or_stored(
@@ -367,6 +371,9 @@ async def test_channel_allow_list_refuses_other_accounts(chat: ChatHarness, sand
         ("and", "`and` is a word the bot's commands use"),
         ("--", "`--` is a word the bot's commands use"),
         ("none", "`none` is a word the bot's commands use"),
+        ("friday", "`friday` reads as a time"),
+        ("tomorrow", "`tomorrow` reads as a time"),
+        ("noon", "`noon` reads as a time"),
         ('"launch"', "An alias has only letters, digits"),
         ("to:launch", "An alias has only letters, digits"),
         ("my launch", "with a one-word name"),
@@ -451,6 +458,26 @@ async def test_timezone_is_per_user_and_used_for_times(chat: ChatHarness, sandbo
     abbreviation = await chat.say("/timezone est")
     assert abbreviation.error
     assert "Did you mean `America/New_York`" in abbreviation.text
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("+3", "Zones at UTC+3 now: `Asia/Riyadh`"),
+        ("GMT+1", "Zones at UTC+1 now: `Europe/Paris`"),
+        ("utc-5", "Zones at UTC-5 now: `America/New_York`"),
+        ("pacific", "Did you mean `America/Los_Angeles`"),
+        ("uk", "Did you mean `Europe/London`"),
+    ],
+)
+async def test_timezone_answers_an_offset_or_a_region_word_with_real_zones(
+    chat: ChatHarness, typed: str, says: str
+) -> None:
+    reply = await chat.say(f"/timezone {typed}")
+    assert reply.error
+    assert says in reply.text
+    assert "Etc/" not in reply.text  # `Etc/GMT+3` is UTC-3: its sign is the reverse of what was typed
+    assert "America/New_York (the bot's default)" in (await chat.say("/timezone")).text
 
 
 async def test_profile_zone_is_used_until_the_user_sets_one(chat: ChatHarness, sandbox: SandboxServer) -> None:

@@ -139,6 +139,8 @@ def test_command_text_over_slacks_limit_is_refused() -> None:
         ("https://e.com/v.mp4 to acc_1 brand-ig", ("acc_1", "brand-ig"), None),
         ("https://e.com/v.mp4 to acc_1 eod", ("acc_1",), "eod"),  # a time word: its own question follows
         ("https://e.com/v.mp4 to acc_1, tomorrow 9am", ("acc_1",), "tomorrow 9am"),
+        ("https://e.com/v.mp4 to brand-us, uk, la", ("brand-us", "uk", "la"), None),  # a zone alone is no time
+        ("https://e.com/v.mp4 to brand-us uk 9am", ("brand-us",), "uk 9am"),
     ],
 )
 def test_a_time_needs_no_keyword_after_the_accounts(text: str, accounts: tuple[str, ...], when: str | None) -> None:
