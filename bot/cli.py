@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import json
 import logging
+import os
+import socket
 import sys
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
@@ -69,12 +71,14 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--client-id", type=int, help="the application ID (default: read from DISCORD_TOKEN)")
     sandbox = commands.add_parser("sandbox", help="serve the built-in Infinipost sandbox API")
     sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8010)
+    sandbox.add_argument("--port", type=_port, default=8010)
     sandbox.add_argument("--state", type=Path, help="keep the sandbox's posts in this SQLite file (default: memory)")
     when = commands.add_parser(
         "when", help="print the UTC instant each time phrase means (exit status 1 if any phrase is refused)"
     )
-    when.add_argument("--tz", help="the IANA zone the phrases are read in (default: BOT_DEFAULT_TIMEZONE)")
+    when.add_argument(
+        "--tz", help="the IANA zone the phrases are read in (default: BOT_DEFAULT_TIMEZONE, else this machine's zone)"
+    )
     when.add_argument("--locale", help="how numeric dates are written, as a language tag such as en-GB or en-US")
     when.add_argument("--now", help="the current time, ISO 8601 with its UTC offset (default: now)")
     when.add_argument("phrases", nargs="+", metavar="PHRASE")
@@ -89,7 +93,7 @@ def _configure_logging(settings: Settings, *, quiet: bool) -> None:
 
 def _when(args: argparse.Namespace) -> int:
     try:
-        tz_name = args.tz or Settings().default_timezone or "UTC"
+        tz_name = args.tz or Settings().default_timezone or _machine_zone() or "UTC"
         tz = zone(tz_name)
         now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC)
     except ValidationError as exc:
@@ -116,6 +120,13 @@ def _when(args: argparse.Namespace) -> int:
     return 1 if refused else 0
 
 
+def _port(written: str) -> int:
+    """A TCP port for argparse: what the socket layer would refuse is refused here, with the range."""
+    if not written.isdigit() or not 0 <= int(written) <= 65535:
+        raise argparse.ArgumentTypeError(f"{written} is not a port; ports run from 0 (any free one) to 65535")
+    return int(written)
+
+
 async def _sandbox(host: str, port: int, state: Path | None) -> int:
     from bot.sandbox import SANDBOX_KEY, SandboxServer
 
@@ -127,8 +138,14 @@ async def _sandbox(host: str, port: int, state: Path | None) -> int:
                 flush=True,
             )
             await asyncio.Event().wait()
+    except socket.gaierror:
+        print(f"infinipost-bot: `{host}` is no address of this machine; pass --host, e.g. 127.0.0.1", file=sys.stderr)
+        return 2
     except OSError as exc:  # the port: nothing else in there touches the network or the disk
-        print(f"infinipost-bot: cannot listen on {host}:{port} ({exc.strerror}); pass --port", file=sys.stderr)
+        print(
+            f"infinipost-bot: cannot listen on {host}:{port} ({exc.strerror}); pass another --port or --host",
+            file=sys.stderr,
+        )
         return 2
     return 0
 
@@ -151,7 +168,14 @@ def _banner(settings: Settings, zone_name: str, *, machine: bool) -> str:
         api = "the built-in Infinipost sandbox (no INFINIPOST_API_KEY set; nothing is really posted)"
     else:
         api = f"the Infinipost API at {settings.api_url}"
-    whose = "this machine's zone" if machine else "BOT_DEFAULT_TIMEZONE" if settings.default_timezone else "UTC"
+    if machine:
+        whose = "this machine's zone"
+    elif settings.default_timezone:
+        whose = "BOT_DEFAULT_TIMEZONE"
+    elif unread := _tz_variable():
+        whose = f"TZ={unread} is not a zone name the bot reads, such as TZ=America/New_York"
+    else:
+        whose = "UTC"
     return (
         f"infinipost-bot console: no chat platform configured, talking to {api}.\n"
         f"Times are read in {zone_name} ({whose}; `/timezone <zone>` changes it). Type /help, or quit."
@@ -180,12 +204,18 @@ async def _console(settings: Settings, *, interactive: bool) -> int:
 
 
 def _machine_zone() -> str | None:
-    """The zone this machine's clock is set to (TZ, else the system's), where it is one the bot can read."""
+    """The zone this machine's clock is set to (TZ, else the system's), where it is one the bot can read: not a
+    POSIX rule such as TZ=CET-1CEST,M3.5.0,M10.5.0/3, which tzlocal would quietly take for UTC."""
     try:
-        name = tzlocal.get_localzone_name()
+        name = _tz_variable() or tzlocal.get_localzone_name()
         return zone(name).key if name else None
     except (BotError, LookupError, ValueError, OSError):
         return None
+
+
+def _tz_variable() -> str:
+    """TZ as written, without the leading `:` POSIX allows before a zone file's name."""
+    return os.environ.get("TZ", "").strip().removeprefix(":")
 
 
 def _discord_invite(settings: Settings, *, client_id: int | None) -> int:

@@ -25,9 +25,10 @@ def free_port() -> int:
 
 
 def clean_env(**settings: str) -> dict[str, str]:
-    """The machine's environment without any bot setting, plus `settings`."""
+    """The machine's environment without any bot setting, on a UTC clock (not the developer's), plus `settings`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "SLACK_", "DISCORD_", "INFINIPOST_"))}
     env["PYTHONPATH"] = str(ROOT)
+    env["TZ"] = "UTC"
     env.update(settings)
     return env
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import sqlite3
 import subprocess
@@ -19,9 +18,7 @@ BOT = [sys.executable, "-m", "bot"]
 
 
 def run(args: list[str], cwd: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "SLACK_", "DISCORD_", "INFINIPOST_"))}
-    clean["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
-    clean["BOT_HTTP_PORT"] = "0"  # the console serves media links; any free port will do
+    clean = clean_env(BOT_HTTP_PORT="0")  # the console serves media links; any free port will do
     return subprocess.run(
         [*BOT, *args],
         cwd=cwd,
@@ -126,6 +123,20 @@ def test_the_console_reads_times_in_the_machines_zone_and_says_so(tmp_path: Path
     chosen = run(["console"], tmp_path, stdin="/timezone\n", TZ="Asia/Tokyo", BOT_DEFAULT_TIMEZONE="Europe/Paris")
     assert "Times are read in Europe/Paris (BOT_DEFAULT_TIMEZONE" in chosen.stderr
     assert "Your times are read in Europe/Paris" in chosen.stdout
+
+
+def test_a_tz_the_bot_cannot_read_is_said_rather_than_taken_for_utc(tmp_path: Path) -> None:
+    posix = run(["console"], tmp_path, stdin="/timezone\n", TZ="CET-1CEST,M3.5.0,M10.5.0/3")
+    assert "Times are read in UTC (TZ=CET-1CEST,M3.5.0,M10.5.0/3 is not a zone name the bot reads" in posix.stderr
+    file_name = run(["console"], tmp_path, stdin="/timezone\n", TZ=":America/Chicago")
+    assert "Times are read in America/Chicago (this machine's zone" in file_name.stderr
+
+
+def test_when_reads_phrases_in_the_machines_zone_unless_told(tmp_path: Path) -> None:
+    now = "--now=2026-11-28T10:00:00+00:00"
+    assert run(["when", now, "tomorrow 9am"], tmp_path, TZ="Asia/Tokyo").stdout.strip() == "2026-11-29T00:00:00Z"
+    told = run(["when", now, "--tz", "Europe/Paris", "tomorrow 9am"], tmp_path, TZ="Asia/Tokyo")
+    assert told.stdout.strip() == "2026-11-29T08:00:00Z"
 
 
 async def test_a_key_infinipost_refuses_stops_the_bot_at_start_with_one_line(tmp_path: Path) -> None:
@@ -241,6 +252,20 @@ def test_the_sandbox_on_a_port_in_use_says_so_in_one_line(tmp_path: Path) -> Non
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
     assert line.startswith(f"infinipost-bot: cannot listen on 127.0.0.1:{port}")
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--port", "99999"], "99999 is not a port; ports run from 0 (any free one) to 65535"),
+        (["--host", "no-such-host.invalid"], "`no-such-host.invalid` is no address of this machine; pass --host"),
+    ],
+)
+def test_a_sandbox_address_that_cannot_be_is_refused_in_one_line(tmp_path: Path, args: list[str], says: str) -> None:
+    result = run(["sandbox", *args], tmp_path)
+    assert result.returncode == 2
+    assert says in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_at_a_waiting_preview_the_console_takes_everyday_answers(tmp_path: Path) -> None:
