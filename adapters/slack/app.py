@@ -26,6 +26,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
@@ -45,6 +46,16 @@ from bot.media.download import file_hosts
 from bot.model import Attachment, Caller, Command, MediaSource, Place, PostDraft, Reply
 
 logger = logging.getLogger(__name__)
+
+
+def _not_the_token_note(record: logging.LogRecord) -> bool:
+    """Bolt reads SLACK_BOT_TOKEN from the environment itself and, given our client too, warns on every start
+    that the token will be unused: true, and nothing for the operator to do."""
+    return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_BOLT_LOGGER = logging.getLogger("slack_bolt")
+_BOLT_LOGGER.addFilter(_not_the_token_note)
 
 SHORTCUT_CALLBACK = "schedule_as_post"
 REPLAY_WINDOW = 6 * 60  # seconds: Slack's five minutes of timestamp tolerance, and a margin
@@ -94,7 +105,7 @@ class SlackAdapter:
             client=self.client,
             signing_secret=secret,
             request_verification_enabled=not settings.slack_socket_mode,
-            logger=logging.getLogger("slack_bolt"),
+            logger=_BOLT_LOGGER,
         )
         self.people = SlackPeople(self.client, admins=settings.slack_admin_users, posters=settings.slack_poster_users)
         self.messenger = SlackMessenger(self.client)
@@ -233,7 +244,10 @@ class SlackAdapter:
             logger.warning("auth.test failed (%s); requests are refused until it answers", error_code(exc))
             return
         except (aiohttp.ClientError, TimeoutError) as exc:
-            logger.warning("auth.test failed (%s); requests are refused until it answers", type(exc).__name__)
+            logger.warning(
+                "Cannot reach Slack to check SLACK_BOT_TOKEN (%s); its requests are refused until it answers",
+                type(exc).__name__,
+            )
             return
         if identity.get("is_enterprise_install"):
             self.core.ctx.places.allow(PLATFORM, organizations=[str(identity.get("enterprise_id") or "")])

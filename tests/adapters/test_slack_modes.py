@@ -60,6 +60,7 @@ async def test_http_mode_as_a_real_process(tmp_path: Path, fake_slack: FakeSlack
             f"Slack HTTP mode: listening on http://127.0.0.1:{port}/slack/events; Slack must reach it at "
             "BOT_PUBLIC_URL (not set)"
         ).encode() in bot.stderr
+        assert b"will be unused" not in bot.stderr  # Bolt's note about the token: nothing for the operator to do
 
 
 async def test_replays_are_refused_by_a_real_process_even_after_a_restart(
