@@ -7,6 +7,7 @@ anything else is logged with its traceback and becomes a fixed apology, so no st
 from __future__ import annotations
 
 import asyncio
+import difflib
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -18,7 +19,7 @@ from bot.context import Context, time_limit
 from bot.dates import parse_when
 from bot.errors import BadCommand, BotError, NotSetUp, OutOfTime
 from bot.model import Caller, Command, Place, PostDraft, PostForm, Reply
-from bot.texts import COMMANDS, help_text
+from bot.texts import COMMANDS, clip, help_text
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ class Core:
             return refused
         try:
             if handler is None:
-                raise BadCommand(f"I don't know `/{command.name}`. Try /help.")
+                raise _unknown(command.name)
             if name != "post" and len(command.text) > MAX_ARGUMENTS:  # /post has its own, larger limit
                 raise BadCommand(f"That is {len(command.text):,} characters; `/{name}` takes at most {MAX_ARGUMENTS}.")
             reply = await self._within_time_limit(handler, command, name)
@@ -168,3 +169,12 @@ class Core:
         except Exception as exc:
             logger.exception("building the /post form failed")
             raise BotError(GENERIC_ERROR) from exc
+
+
+def _unknown(name: str) -> BadCommand:
+    """`/pots`, `\\post`: the command most likely meant, else /help."""
+    meant = name.lower().lstrip("\\/")
+    if meant not in HANDLERS:
+        meant = next(iter(difflib.get_close_matches(meant, COMMANDS, n=1, cutoff=0.75)), "")
+    shown = clip(name.replace("`", "'"), 30)
+    return BadCommand(f"I don't know `/{shown}`." + (f" Did you mean `/{meant}`?" if meant else " Try /help."))
