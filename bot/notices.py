@@ -212,7 +212,8 @@ def _scheduled(n: Notice, style: Style) -> str:
         f"{'for ' + _when(n, style) if n.scheduled_time else 'to go out right away'} "
         f"(request #{n.request_id}):"
     )
-    return f"{head}\n{_items(n, style, marks=n.kind is NoticeKind.UPDATED)}{_caption(n, style)}"
+    rendering = any(PostStatus.from_api(item.status) is PostStatus.PENDING_RENDER for item in n.items)
+    return f"{head}\n{_items(n, style, marks=n.kind is NoticeKind.UPDATED or rendering)}{_caption(n, style)}"
 
 
 def _posted(n: Notice, style: Style) -> str:

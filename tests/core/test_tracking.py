@@ -94,6 +94,9 @@ async def test_a_rendering_post_is_checked_until_rendered_not_only_from_its_time
 ) -> None:
     await chat.say("/post https://e.com/render-1.jpg https://e.com/render-2.jpg to acc_1 in 2 hours")
     assert "· Demo TikTok · rendering ·" in (await chat.say("/posts")).text
+    await chat.core.ctx.outbox.flush()
+    assert "Demo TikTok (@demo) on TikTok `post_" in chat.channel[0].text
+    assert chat.channel[0].text.endswith("— ⏳ rendering")  # the announcement says it is rendering
     for _ in range(3):  # the sandbox renders for three minutes
         clock.advance(minutes=1)
         await cycle(chat)
