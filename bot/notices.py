@@ -197,6 +197,10 @@ def _caption(n: Notice, style: Style) -> str:
     return "".join(f"\n> {line}" for line in style.text(caption).splitlines())
 
 
+def _accounts(n: Notice, style: Style) -> str:
+    return ", ".join(style.text(item.account) for item in n.items)
+
+
 def _items(n: Notice, style: Style, *, marks: bool) -> str:
     lines = []
     for item in n.items:
@@ -217,12 +221,12 @@ def _scheduled(n: Notice, style: Style) -> str:
 
 
 def _posted(n: Notice, style: Style) -> str:
-    accounts = ", ".join(style.text(i.account) for i in n.items)
+    accounts = _accounts(n, style)
     return f"✅ Live now on {accounts} (request #{n.request_id})."
 
 
 def _failed(n: Notice, style: Style) -> str:
-    accounts = ", ".join(style.text(i.account) for i in n.items)
+    accounts = _accounts(n, style)
     return (
         f"❌ {style.mention(n.author_id, n.author_name)} the {_what(n)} for {accounts}, due {_when(n, style)}, "
         f"failed at Infinipost (request #{n.request_id}). Infinipost does not say why; check the media link "
@@ -231,7 +235,7 @@ def _failed(n: Notice, style: Style) -> str:
 
 
 def _delayed(n: Notice, style: Style) -> str:
-    accounts = ", ".join(style.text(i.account) for i in n.items)
+    accounts = _accounts(n, style)
     return (
         f"⚠️ The post for {accounts} was due {_when(n, style)} and is not live yet, as far as I can tell "
         f"(request #{n.request_id}). I will say here when it is."
@@ -248,7 +252,7 @@ def _adopted(n: Notice, style: Style) -> str:
 def _not_created(n: Notice, style: Style) -> str:
     return (
         f"⚠️ {style.mention(n.author_id, n.author_name)} your {_what(n)} for "
-        f"{', '.join(style.text(i.account) for i in n.items)} (request #{n.request_id}) was probably not "
+        f"{_accounts(n, style)} (request #{n.request_id}) was probably not "
         "created: Infinipost has no such post. You can send the command again."
     )
 
@@ -267,7 +271,7 @@ def _unclear(n: Notice, style: Style) -> str:
 def _not_sent(n: Notice, style: Style) -> str:
     return (
         f"⚠️ {style.mention(n.author_id, n.author_name)} your {_what(n)} for "
-        f"{', '.join(style.text(i.account) for i in n.items)} (request #{n.request_id}) was not sent: the bot "
+        f"{_accounts(n, style)} (request #{n.request_id}) was not sent: the bot "
         "stopped while it was fetching the files. Nothing was posted; you can send the command again."
     )
 
@@ -275,7 +279,7 @@ def _not_sent(n: Notice, style: Style) -> str:
 def _send_interrupted(n: Notice, style: Style) -> str:
     return (
         f"⚠️ {style.mention(n.author_id, n.author_name)} the bot stopped while sending your {_what(n)} for "
-        f"{', '.join(style.text(i.account) for i in n.items)} (request #{n.request_id}). I am checking with "
+        f"{_accounts(n, style)} (request #{n.request_id}). I am checking with "
         "Infinipost whether it was created and will say so here; please do not send it again yet."
     )
 
@@ -283,7 +287,7 @@ def _send_interrupted(n: Notice, style: Style) -> str:
 def _missing(n: Notice, style: Style) -> str:
     return (
         f"❓ {style.mention(n.author_id, n.author_name)} Infinipost no longer has the {_what(n)} for "
-        f"{', '.join(style.text(i.account) for i in n.items)}, due {_when(n, style)} (request #{n.request_id}). "
+        f"{_accounts(n, style)}, due {_when(n, style)} (request #{n.request_id}). "
         "It was not cancelled through the bot; check Infinipost, and schedule it again if it should still go out."
     )
 
