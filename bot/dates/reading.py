@@ -39,6 +39,7 @@ class Reading:
     now: bool = False
     weekday: int | None = None
     weekday_next: bool = False  # "next friday": not today
+    weekday_this: bool = False  # "this friday": today's or this week's, never a week on
     weekend: bool = False
     day_shift: int | None = None  # today 0, tomorrow 1, the day after tomorrow 2
     day: int | None = None
@@ -109,6 +110,7 @@ class _Parts:
         self.words: list[str] = []
         self.day_word: str | None = None  # how dateparser is told today, tomorrow...
         self.date_order: DateOrder | None = None
+        self.minutes_before = 0  # `quarter to 7`: counted back from the hour named
 
     def add(self, piece: Piece) -> None:
         handler = getattr(self, f"_{piece.kind}", None)
@@ -198,10 +200,11 @@ class _Parts:
         self._set("month_shift", piece.value, piece)
 
     def _weekday(self, piece: Piece) -> None:
-        weekday, is_next = piece.value
+        weekday, qualifier = piece.value
         self._set("weekday", weekday, piece)
-        self.parts["weekday_next"] = is_next
-        self.words.append(("next " if is_next else "") + WEEKDAY_NAMES[weekday])
+        self.parts["weekday_next"] = qualifier == "next"
+        self.parts["weekday_this"] = qualifier.startswith("this")
+        self.words.append(("next " if qualifier == "next" else "") + WEEKDAY_NAMES[weekday])
 
     def _weekend(self, piece: Piece) -> None:
         self._set("weekend", True, piece)
@@ -254,6 +257,9 @@ class _Parts:
             raise PhraseProblem(f"`{piece.text}` is not a time of day", examples=())
         if direction in ("past", "after"):
             clock = Clock(hour, minutes, half=half, bare=half is None)
+        elif half is None and hour < 12:  # `quarter to 1`: the am/pm rules of the hour named, then counted back
+            clock = Clock(hour, 0, bare=True)
+            self.minutes_before = minutes
         else:  # quarter to 6pm is 5:45pm; quarter to 1pm is 12:45pm
             before = 12 if hour == 1 else hour - 1
             if half is not None and hour == 12:
@@ -299,7 +305,7 @@ class _Parts:
         if self.amounts:
             self._check_duration_alone()
         if "year" in parts and "day" not in parts:
-            raise PhraseProblem(f"`{self.said['year']}` in `{self.phrase}` is a year without a date")
+            raise self._year_alone(self.said["year"])
         if "month" in parts and "day" not in parts:
             raise PhraseProblem(f"`{self.said['month']}` in `{self.phrase}` is a month without a day")
         if "month_shift" in parts and ("day" not in parts or "month" in parts):
@@ -309,6 +315,9 @@ class _Parts:
                 examples=tuple(f"the {day} of {said.split()[-2]} month 9am" for day in ("1st", "15th")),
             )
         clock, half, small_hours = self._clock_time()
+        if clock is not None and self.minutes_before:
+            hour, minute = divmod(clock[0] * 60 + clock[1] - self.minutes_before, 60)
+            clock, half = (hour, minute), ("am" if hour < 12 else "pm")
         words = list(self.words)
         if small_hours and self.said.get("day_shift") == "tonight":  # `midnight tonight`: the coming one
             del parts["day_shift"]
@@ -324,6 +333,7 @@ class _Parts:
             phrase=self.phrase,
             weekday=parts.get("weekday"),
             weekday_next=parts.get("weekday_next", False),
+            weekday_this=parts.get("weekday_this", False),
             weekend=parts.get("weekend", False),
             day_shift=parts.get("day_shift"),
             day=parts.get("day"),
@@ -342,16 +352,38 @@ class _Parts:
             for_dateparser=tuple(words),
         )
 
+    def _year_alone(self, written: str) -> PhraseProblem:
+        """`tomorrow 2030`: a year with no date, or half past eight in the evening?"""
+        hour, minute = int(written[:2]), int(written[2:])
+        if hour > 23 or minute > 59 or self.clock is not None:
+            return PhraseProblem(f"`{written}` in `{self.phrase}` is a year without a date")
+        clock = f"{hour:02d}:{minute:02d}"
+        return PhraseProblem(
+            f"`{written}` in `{self.phrase}` could be the year {written} or {clock}; write a time as `{clock}`",
+            examples=_rewritten(self.text, written, clock),
+        )
+
     def _check_duration_alone(self) -> None:
         anchors = [self.said[p] for p in ("day_shift", "weekday", "weekend", "day", "month") if p in self.said]
         sub_day = any(unit in SUB_DAY_UNITS for unit, _ in self.amounts)
         if self.clock is not None and sub_day:
             anchors.append(self.clock[1])
+        duration = self.said["amounts"]
         if anchors:
-            duration = self.said["amounts"]
             raise PhraseProblem(
                 f"`{duration}` and `{anchors[0]}` are two different times; give one",
                 examples=(*_rewritten(self.text, duration, ""), duration),
+            )
+        if self.halves and self.clock is None:  # `in 2 days in the morning`: at what time of it?
+            half, written = self.halves[0]
+            if sub_day:
+                raise PhraseProblem(
+                    f"`{duration}` and `{written}` are two different times; give one", examples=(duration,)
+                )
+            clock = "9am" if half == MORNING else "7pm" if half == EVENING else "3pm"
+            raise PhraseProblem(
+                f"`{written}` beside `{duration}` needs a time of day",
+                examples=(f"{duration} {clock}",),
             )
 
     def _clock_time(self) -> tuple[tuple[int, int] | None, Half | None, bool]:
@@ -376,12 +408,14 @@ class _Parts:
         elif word_half and not clock.word and 1 <= hour <= 11 and not clock.plain_24h:
             hour += 12 if word_half != MORNING else 0
         elif (clock.bare or not clock.plain_24h) and 1 <= hour <= 6 and not clock.word:
-            minutes = f":{clock.minute:02d}" if clock.minute else ""
+            early, minute = divmod(hour * 60 + clock.minute - self.minutes_before, 60)  # `quarter to 1`: 00:45
+            minutes = f":{minute:02d}" if minute else ""
+            twelve_hour = f"{early % 12 or 12}{minutes}"
             # `half past 4` -> `half past 4am`; `5 o'clock`, `5:30`, `5h30` -> `5am`, `5:30am`
-            as_written = written if re.search(r"past|after|to|before", written) else f"{hour}{minutes}"
+            as_written = written if re.search(r"past|after|to|before", written) else f"{early}{minutes}"
             raise PhraseProblem(
-                f"`{written}` could be {hour:02d}:{clock.minute:02d} or {hour + 12}:{clock.minute:02d}; "
-                f"write `{hour}{minutes}am`, `{hour}{minutes}pm` or `{hour + 12}:{clock.minute:02d}`",
+                f"`{written}` could be {early:02d}:{minute:02d} or {early + 12}:{minute:02d}; "
+                f"write `{twelve_hour}am`, `{twelve_hour}pm` or `{early + 12}:{minute:02d}`",
                 examples=_rewritten(self.text, written, f"{as_written}am", f"{as_written}pm"),
             )
         if hour == 24 and clock.minute == 0 and not clock.half:

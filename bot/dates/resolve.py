@@ -7,14 +7,19 @@
 - A day of the month alone (`the 3rd`) is the next such date: this month's while it is ahead, else the next month
   that has one; one that passed within the last week, and `the 3rd of this month` once passed, are refused.
 - A date without a year is this year's while it is ahead; once passed, it is next year's when that is at most
-  92 days away (`jan 3` or `feb 1` written in December), and refused otherwise.
+  92 days away (`jan 3`, `feb 1`, or `feb 29` before a leap year, written in December), and refused
+  otherwise.
+- `this saturday` is today's on a Saturday: once its time has passed it is refused, not moved a week on.
 - `in 2 hours` is elapsed time, two real hours across a clock change; `in 2 days` is on the wall calendar.
+- `today` or `tomorrow` beside a zone whose date differs from the caller's right now is asked about: whose?
+- A stated year more than one away is refused before any arithmetic.
 - A weekday or a day word beside a date must agree with it; `midnight` or `12:30am` beside a day is asked
   about, since it could start or end that day (`midnight tonight` is the coming one).
 """
 
 from __future__ import annotations
 
+from calendar import isleap
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -43,6 +48,7 @@ def resolve(reading: Reading, *, now: datetime, own: ZoneInfo) -> datetime:
     clock change) or where it has no time of day."""
     tz = reading.zone or own
     local_now = now.astimezone(tz).replace(microsecond=0)
+    _check_year(reading, local_now)
     if sum(amount * _MOST_DAYS[unit] for unit, amount in reading.amounts) > _TOO_FAR:
         raise PhraseProblem(
             f"`{reading.said['amounts']}` is more than a year ahead; posts can be scheduled up to a year ahead"
@@ -62,11 +68,42 @@ def resolve(reading: Reading, *, now: datetime, own: ZoneInfo) -> datetime:
             examples=tuple(f"{reading.phrase} {clock}" for clock in ("9am", "3pm", "8pm")),
         )
     clock = time(*reading.clock)
+    _check_calendars(reading, now=now, own=own, zone=tz, clock=clock)
     day = _day(reading, local_now=local_now, clock=clock)
     _check_weekday(reading, day)
     instant = localise(datetime.combine(day, clock), tz, reading.phrase, abbreviation=reading.zone_abbreviation)
     _check_stated(reading, instant.astimezone(tz))
     return instant.astimezone(UTC)
+
+
+def _check_year(reading: Reading, local_now: datetime) -> None:
+    """A stated year far from now is refused before any date arithmetic (which stops at the year 9999)."""
+    if reading.year is None or local_now.year - 1 <= reading.year <= local_now.year + 1:
+        return
+    when = (
+        "more than a year ahead; posts can be scheduled up to a year ahead"
+        if reading.year > local_now.year
+        else ("long past; give a future time")
+    )
+    raise PhraseProblem(f"`{reading.phrase}` is in {reading.year}, {when}", examples=())
+
+
+def _check_calendars(reading: Reading, *, now: datetime, own: ZoneInfo, zone: tzinfo, clock: time) -> None:
+    """`tomorrow 9am ET` at 10pm in Los Angeles: tomorrow on whose calendar? Where the caller's date and the
+    named zone's differ right now, the two days are asked about, not picked."""
+    if reading.zone is None or reading.day_shift is None:
+        return
+    own_today, zone_today = now.astimezone(own).date(), now.astimezone(zone).date()
+    if own_today == zone_today:
+        return
+    shift = timedelta(days=reading.day_shift)
+    said, zone_said = reading.said["day_shift"], reading.said["zone"]
+    hour_minute = f"{clock.hour:02d}:{clock.minute:02d}"
+    raise PhraseProblem(
+        f"`{said}` is {_long(own_today + shift)} on your calendar but {_long(zone_today + shift)} in "
+        f"{zone_name(zone)}; name the date",
+        examples=tuple(f"{_short(today + shift)} {hour_minute} {zone_said}" for today in (own_today, zone_today)),
+    )
 
 
 def _day(reading: Reading, *, local_now: datetime, clock: time) -> date:
@@ -135,6 +172,15 @@ def _by_weekday(reading: Reading, *, today: date, ahead: Callable[[date], bool])
         if days == 0 and reading.weekday_next:
             days = 7
         day = today + timedelta(days=days)
+        if days == 0 and reading.weekday_this and not ahead(day):
+            written, name = reading.said["weekday"], WEEKDAY_NAMES[weekday][:3]
+            raise PhraseProblem(
+                f"`{written} {reading.said['clock']}` was earlier today; give a future time",
+                examples=(
+                    f"tomorrow {_without(reading.phrase, written)}",
+                    reading.phrase.replace(written, f"next {name}", 1),
+                ),
+            )
         return day if ahead(day) else day + timedelta(days=7)
     return today if ahead(today) else today + timedelta(days=1)
 
@@ -160,6 +206,9 @@ def _dated(reading: Reading, *, today: date, ahead: Callable[[date], bool]) -> d
     assert reading.day is not None
     assert reading.month is not None
     year = reading.year or today.year
+    leap_day_ahead = not isleap(year) and isleap(year + 1) and date(year + 1, 2, 29) - today <= _NEW_YEAR_AHEAD
+    if reading.year is None and (reading.month, reading.day) == (2, 29) and leap_day_ahead:
+        return date(year + 1, 2, 29)  # `feb 29` written in the December before a leap year
     day = _date_or_problem(year, reading.month, reading.day, reading, year_stated=reading.year is not None)
     if reading.year is None and not ahead(day):
         if day == today:

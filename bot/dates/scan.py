@@ -81,7 +81,12 @@ def normalise(phrase: str) -> str:
     text = re.sub(r"\b(\d+)\s*,\s*(\d{1,2})(?=\s*(?:h|hrs?|hours?|m|mins?|minutes?)\b)", r"\1.\2", text)
     text = re.sub(r"\b(\d+) and a half (hours?|minutes?|mins?)\b", r"\1.5 \2", text)  # 2 and a half hours
     text = " ".join(text.split())
-    return re.sub(r"(?<=[a-z])\.$", "", text)  # a full stop after a word, not the one of `16.07.`
+    text = re.sub(r"(?<=[a-z])\.$", "", text)  # a full stop after a word, not the one of `16.07.`
+    # ... nor after a clock time that can be no day.month date (`at 9.30.`, `at 9:30.`)
+    clock = re.search(r"\b(\d{1,2})([.:])(\d{2})\.$", text)
+    if clock and (clock[2] == ":" or _dotted_shape(clock[1], clock[3]) == "clock"):
+        text = text[:-1]
+    return text
 
 
 # --- the scanner: each pattern, tried in order at each position, places one run of words ---------------------
@@ -141,8 +146,11 @@ _pattern(
 )
 _pattern("clock", rf"(\d{{1,2}})\s*{_AMPM}", lambda m: Clock(int(m[1]), 0, half=_half(m[2])))
 _pattern("clock", rf"(\d{{1,2}})(\d{{2}})\s*{_AMPM}", lambda m: Clock(int(m[1]), int(m[2]), half=_half(m[3])))  # 930am
-_pattern(  # 0930, 1800, 2100 hrs
-    "clock", r"([01]\d|2[1-3])([0-5]\d)(?:\s*(?:hrs|hours|h))?", lambda m: Clock(int(m[1]), int(m[2]), plain_24h=True)
+_pattern(  # 2000 hrs, 0930 hours: with its unit, even 20xx is a clock time, not a year
+    "clock", r"([01]\d|2[0-3])([0-5]\d)\s*(?:hrs|hours|h)", lambda m: Clock(int(m[1]), int(m[2]), plain_24h=True)
+)
+_pattern(  # 0930, 1800, 2100
+    "clock", r"([01]\d|2[1-3])([0-5]\d)", lambda m: Clock(int(m[1]), int(m[2]), plain_24h=True)
 )
 _pattern(
     "duration",
@@ -174,7 +182,7 @@ _pattern("weekend", r"(?:this\s+|the\s+)?weekend")
 _pattern(
     "weekday",
     rf"(?:(this coming|this|next|coming)\s+)?({alternation(WEEKDAYS)})\.?",
-    lambda m: (WEEKDAYS[m[2]], m[1] == "next"),
+    lambda m: (WEEKDAYS[m[2]], m[1] or ""),
 )
 _pattern("month_shift", r"(?:of\s+)?(this|next)\s+month", lambda m: 0 if m[1] == "this" else 1)
 _pattern("month", rf"({alternation(MONTHS)})\.?", lambda m: MONTHS[m[1]])
@@ -210,9 +218,32 @@ def scan(text: str, *, phrase: str, own: ZoneInfo, year: int) -> list[Piece]:
                     unplaced=True,
                 )
             raise PhraseProblem(f"I could not place `{word}` in `{phrase}`", unplaced=True)
+        if piece.kind == "duration" and pieces and pieces[-1].text in _NOT_FROM_NOW:
+            raise _not_from_now(pieces[-1].text, piece, text=text)
         pieces.append(piece)
         pos = piece.end
     return pieces
+
+
+_NOT_FROM_NOW = ("at", "@", "by", "for")  # `at 20 hrs`, `for 2 hours`: no duration from now
+
+
+def _not_from_now(before: str, duration: Piece, *, text: str) -> PhraseProblem:
+    """`for 2 hours` says how long; `at 20 hrs` is most likely a clock time. Neither is read as `in 2 hours`."""
+    written = f"{before} {duration.text}"
+    from_now = f"in {duration.text}"
+    if before == "for":
+        return PhraseProblem(
+            f"`{written}` says how long, not when; to post that long from now, write `{from_now}`",
+            examples=(text.replace(written, from_now, 1),),
+        )
+    whole = re.fullmatch(r"(\d{1,2})\s*(?:hrs?|hours?|h)", duration.text)
+    clock = f"{int(whole[1]):02d}:00" if whole and int(whole[1]) <= 23 else None
+    could_be = f"{clock} or " if clock else ""
+    return PhraseProblem(
+        f"`{written}` could be {could_be}{duration.text} from now; say which",
+        examples=tuple(text.replace(written, option, 1) for option in (clock, from_now) if option),
+    )
 
 
 def _piece_at(text: str, pos: int, *, own: ZoneInfo, year: int) -> Piece | None:

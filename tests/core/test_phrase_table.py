@@ -1,4 +1,4 @@
-"""Time phrases as people type them, read in 17 zones at pinned moments: the table this reader is held to.
+"""Time phrases as people type them, read in 19 zones at pinned moments: the table this reader is held to.
 
 Each block is one caller: a zone (half-hour and 45-minute offsets, both hemispheres, no daylight saving, +14),
 a pinned "now" (daylight-saving eves, Dec 31 late evening, Feb 28/29, month ends) and, where given, the
@@ -219,7 +219,7 @@ TABLE: dict[tuple[str, str, str | None], str] = {
         tomorrow 3am      | Sun 2026-03-08 03:00
         in 5 hours        | Sun 2026-03-08 04:00
         in 1 day          | Sun 2026-03-08 22:00
-        tomorrow 9am UTC  | Mon 2026-03-09 05:00
+        tomorrow 9am UTC  | ? on your calendar
         9am UTC           | Sun 2026-03-08 05:00
         the 15th 2pm      | Sun 2026-03-15 14:00
         sat the 12th 10am | ? not a Saturday
@@ -402,6 +402,38 @@ TABLE: dict[tuple[str, str, str | None], str] = {
         9am IST          | ? names several time zones
         tomorrow 9am UTC | Sun 2026-11-29 09:00
         in 2 hours       | Sat 2026-11-28 12:00
+    """,
+    ("Europe/London", "2026-12-05T12:00", "en-GB"): """
+        at 2000 hrs                    | Sat 2026-12-05 20:00
+        2030 hours                     | Sat 2026-12-05 20:30
+        2000 hrs tomorrow              | Sun 2026-12-06 20:00
+        at 20 hrs                      | ? could be 20:00 or 20 hrs from now
+        for 2 hours                    | ? says how long, not when
+        tomorrow at 18 hrs             | ? could be 18:00
+        tomorrow 2030                  | ? could be the year 2030 or 20:30
+        tomorrow at 9.30.              | Sun 2026-12-06 09:30
+        this sat 10am                  | ? was earlier today
+        this sat 3pm                   | Sat 2026-12-05 15:00
+        sat 10am                       | Sat 2026-12-12 10:00
+        in 2 days in the morning       | ? needs a time of day
+        in 3 days evening              | ? needs a time of day
+        in 2 hours in the evening      | ? two different times
+        quarter to 1                   | ? could be 00:45 or 12:45
+        quarter to 7                   | Sun 2026-12-06 06:45
+        quarter to 7 tonight           | Sat 2026-12-05 18:45
+        quarter to 12 tonight          | Sat 2026-12-05 23:45
+        9999-12-31 11:59pm             | ? more than a year ahead
+        0001-01-01 1am +5              | ? long past
+    """,
+    ("America/Los_Angeles", "2026-12-05T22:00", "en-US"): """
+        tomorrow 9am ET                | ? on your calendar
+        today 9pm America/New_York     | ? on your calendar
+        9am ET                         | Sun 2026-12-06 06:00
+        tomorrow 9am                   | Sun 2026-12-06 09:00
+    """,
+    ("Europe/London", "2027-12-05T12:00", "en-GB"): """
+        feb 29 9am                     | Tue 2028-02-29 09:00
+        29/2 9am                       | Tue 2028-02-29 09:00
     """,
     ("Asia/Shanghai", "2026-11-28T10:00", None): """
         tomorrow 9am | Sun 2026-11-29 09:00
