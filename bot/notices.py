@@ -79,6 +79,7 @@ class NoticeItem:
     status: str
     post_id: str | None = None
     request_id: int | None = None
+    due: str | None = None  # this post's own time, where it is not the notice's (one of a request rescheduled)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,16 +140,22 @@ def notice_for(
 ) -> NewNotice:
     """A notice about `posts` of a stored request, ready to be written to the outbox."""
     request = stored.request
+    scheduled = None  # "right away" posts keep saying so
+    if request.scheduled_time is not None:
+        scheduled = min((p.scheduled_time for p in posts if p.scheduled_time), default=request.scheduled_time)
     if posts:
         items = tuple(
-            NoticeItem(account=p.account_label, status=p.status.value, post_id=p.id, request_id=stored.id)
+            NoticeItem(
+                account=p.account_label,
+                status=p.status.value,
+                post_id=p.id,
+                request_id=stored.id,
+                due=to_db_time(p.scheduled_time) if scheduled and p.scheduled_time not in (None, scheduled) else None,
+            )
             for p in posts
         )
     else:
         items = tuple(NoticeItem(account=a.label, status=stored.state, request_id=stored.id) for a in request.accounts)
-    scheduled = None  # "right away" posts keep saying so
-    if request.scheduled_time is not None:
-        scheduled = next((p.scheduled_time for p in posts if p.scheduled_time), request.scheduled_time)
     notice = Notice(
         kind=kind,
         request_id=stored.id,
@@ -206,7 +213,9 @@ def _items(n: Notice, style: Style, *, marks: bool) -> str:
     for item in n.items:
         mark = _STATUS_MARK.get(PostStatus.from_api(item.status), item.status) if marks else ""
         ident = f" `{item.post_id}`" if item.post_id else ""
-        lines.append(f"• {style.text(item.account)}{ident}{' — ' + mark if mark else ''}")
+        due = from_db_time(item.due)
+        own_time = f" for {style.time(due)}" if due else ""
+        lines.append(f"• {style.text(item.account)}{ident}{own_time}{' — ' + mark if mark else ''}")
     return "\n".join(lines)
 
 

@@ -185,6 +185,11 @@ def describe(stored: StoredRequest, posts: list[StoredPost], tz: ZoneInfo) -> st
     shown_when = format_local(when, tz) if when else "right away"
     caption = f"“{clip(' '.join((request.caption or '').split()), 40)}”" if request.caption else "(no caption)"
     names = {a.id: a.name or a.username or a.id for a in request.accounts}
+    for post in posts:  # one post of the request rescheduled: its own time beside its account
+        if when and post.scheduled_time and post.scheduled_time != when and not post.status.is_final:
+            names[post.account_id] = (
+                f"{names.get(post.account_id, post.account_label)} (at {_short(post.scheduled_time, tz)})"
+            )
     statuses = {post.status for post in posts}
     if stored.state in STATE_TEXT or len(statuses) != 1:
         accounts = ", ".join(names.values())
@@ -199,6 +204,11 @@ def describe(stored: StoredRequest, posts: list[StoredPost], tz: ZoneInfo) -> st
             STATUS_TEXT[posts[0].status],
         )
     return f"#{stored.id} · {shown_when} · {accounts} · {status} · {caption}"
+
+
+def _short(instant: datetime, tz: ZoneInfo) -> str:
+    local = instant.astimezone(tz)
+    return f"{local:%a} {local.day} {local:%b %H:%M}"
 
 
 def _when(stored: StoredRequest, posts: list[StoredPost]) -> datetime | None:

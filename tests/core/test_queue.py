@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.runtime import start_runtime
+from bot.runtime import Runtime, start_runtime
 from bot.sandbox import SandboxServer
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.chat import ChatHarness
@@ -75,6 +75,21 @@ async def test_a_rescheduled_request_shows_and_sorts_by_its_new_time(chat: ChatH
     lines = (await chat.say("/posts")).text.splitlines()
     assert lines[1].startswith("#2 · Fri 4 December 2026, 09:00 EST")
     assert lines[2].startswith("#1 · Sat 5 December 2026, 17:00 EST")
+
+
+async def test_one_post_of_a_request_moved_shows_its_own_time(chat: ChatHarness, runtime: Runtime) -> None:
+    await schedule(chat, "at tomorrow 9am", "two-accounts", to="acc_123, acc_456")
+    tiktok = next(p for p in (await runtime.ctx.storage.posts_of([1]))[1] if p.account_id == "acc_123")
+    moved = await chat.say(f"/reschedule {tiktok.id} tomorrow 6pm")
+    assert not moved.error, moved.text
+    line = (await chat.say("/posts")).text.splitlines()[1]
+    assert line.startswith("#1 · Sun 29 November 2026, 09:00 EST (America/New_York) · ")
+    assert "Brand TikTok (at Sun 29 Nov 18:00)" in line
+    assert "Brand Instagram ·" in line or "Brand Instagram," in line
+    announcement = chat.channel[-1].text  # the edited announcement: the moved post beside its own time
+    assert "for 2026-11-29T14:00Z" in announcement.splitlines()[0]
+    assert f"`{tiktok.id}` for 2026-11-29T23:00Z — ⏳ scheduled" in announcement
+    assert next(line for line in announcement.splitlines() if "Brand Instagram" in line).count(" for ") == 0
 
 
 async def test_posts_more_without_a_list_says_what_to_do(chat: ChatHarness) -> None:
