@@ -283,10 +283,18 @@ class _PostParser:
         if not self.accounts and last - first < 3 and not any("to" in (t.key, t.word) for t in later):
             ways.append(f"if it names accounts: `/post {clip(' '.join((before, 'to', stray, after)).strip(), 300)}`")
         if self.caption is None:
-            ways.append(f"if it is the caption: `/post {clip(f'{before} {after}'.strip(), 300)} -- {clip(stray, 300)}`")
+            rest, caption = f"{before} {after}".strip(), stray
+            if self._all_placed_but(later):  # `… tomorrow 9am new video now live`: all of it is the caption
+                rest, caption = before, self.text[start:].strip()
+            ways.append(f"if it is the caption: `/post {clip(rest, 300)} -- {clip(caption, 300)}`")
         if not ways:
             return BadCommand(f"I don't understand `{_short(token.text)}` there. {USAGE}")
         return BadCommand(f"I don't understand `{_short(stray)}` there; " + "; ".join(ways))
+
+    def _all_placed_but(self, later: list[Token]) -> bool:
+        """Whether the command has its accounts and its time, and nothing after the stray words carries a link or a
+        `key:value`: then words such as `now`, `video` or `sound` there are the caption's, not clauses."""
+        return bool(self.accounts) and (self.when is not None or self.now) and not any(t.is_url or t.key for t in later)
 
     def _slides(self, value: Token) -> None:
         if value.text not in {str(seconds) for seconds in SLIDE_SECONDS}:

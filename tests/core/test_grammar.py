@@ -160,6 +160,20 @@ def test_words_after_the_time_are_refused_with_the_command_written_right() -> No
     assert "`/post https://e.com/v.mp4 to acc_1 tomorrow 9am -- big news`" in keywordless.value.user_message
 
 
+@pytest.mark.parametrize(
+    "caption",
+    ["new video now live", "we go live in 2 hours", "Launch day sound on", "our new slideshow to see", "great video"],
+)
+def test_a_caption_without_its_dashes_is_suggested_whole_even_where_it_holds_keywords(caption: str) -> None:
+    command = "https://e.com/v.mp4 to acc_1 tomorrow 9am"
+    with pytest.raises(BadCommand) as refused:
+        parse_post(f"{command} {caption}")
+    suggested = f"{command} -- {caption}"
+    assert f"if it is the caption: `/post {suggested}`" in refused.value.user_message
+    draft = parse_post(suggested)  # the suggestion is itself accepted, the caption whole
+    assert (draft.accounts, draft.when, draft.caption) == (("acc_1",), "tomorrow 9am", caption)
+
+
 def test_words_where_accounts_go_are_refused_with_both_ways_to_write_them() -> None:
     with pytest.raises(BadCommand) as refused:
         parse_post("https://e.com/v.mp4 acc_1 tomorrow 9am")  # `to` forgotten
