@@ -59,12 +59,12 @@ def parse_link(url: str) -> Link:
         port = authority.removeprefix(f"[{written}]" if authority.startswith("[") else written).removeprefix(":")
         if port and not port.isdigit():
             raise BadLink(f"{shown} is not a valid link: its port `{clip(port, 20)}` is not a number.") from None
-        raise BadLink(f"{shown} is not a valid link: `{clip(written, 40)}` is not a host name.") from None
+        raise BadLink(f"{shown} is not a valid link: `{clip(written, 40)}` is not a host name; {RULE}.") from None
     host = parsed.raw_host.decode("ascii", "replace").lower()
     if not host:
         raise BadLink(f"{shown} has no host name: {RULE}.")
     if not _valid_host(host):
-        raise BadLink(f"{shown} is not a valid link: `{clip(written, 40)}` is not a host name.")
+        raise BadLink(f"{shown} is not a valid link: `{clip(written, 40)}` is not a host name; {RULE}.")
     if written.lower() != reads_as:
         # Another program reading the link (Infinipost's fetcher) may not rewrite it the same way.
         raise BadLink(

@@ -87,6 +87,10 @@ async def test_a_sound_on_a_post_with_instagram_accounts_is_called_out(previewin
         "/post ftp://e.com/v.mp4 to acc_1 in 1 hour",
         "/post https://e.com/v.mp4 to acc_1 sound ftp://e.com/a.mp3 in 1 hour",
         "/post https://e.com/v.mp4 to acc_1 sound https:// in 1 hour",
+        "/post http://... to acc_1 in 1 hour",
+        "/post https://e.com/v.mp4 to acc_1 sound http://... in 1 hour",
+        "/post e.com/v.mp4 to acc_1 in 1 hour",
+        "/post www.example.com to acc_1 in 1 hour",
     ],
 )
 async def test_one_rule_for_links_and_the_refusal_states_it(
