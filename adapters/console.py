@@ -42,6 +42,7 @@ def console_caller(*, machine_zone: str | None = None) -> Caller:
         display_name=user,
         is_admin=True,
         profile_timezone=machine_zone,  # the terminal's "profile": the clock of the machine it runs on
+        profile_timezone_source="this machine's zone",
         local_files=True,  # the person at this terminal may post files from this disk
     )
 
@@ -118,7 +119,7 @@ class ConsoleAdapter:
             # Only the newest question can be answered here, so the one it replaces is dropped, and said to be.
             self._pending_token = None
             await self.core.handle(Command(name="discard", caller=self.caller, text=earlier))
-            print(f"(The earlier {earlier_kind} was dropped; this one replaces it.)", file=self._out, flush=True)
+            self._note(f"(The earlier {earlier_kind} was dropped; this one replaces it.)")
         self.render(reply)
         await self.core.ctx.outbox.flush()  # notices right after the reply that caused them
         return reply
@@ -132,13 +133,13 @@ class ConsoleAdapter:
             token, self._pending_token = self._pending_token, None
             name = "confirm" if answer in _YES else "discard"
             return Command(name=name, caller=self.caller, text=token)
-        if answer in _YES | _NO:
-            print("Nothing is waiting for a yes or no. Send a /post to get a preview.", file=self._out, flush=True)
+        if answer in _YES | _NO and not (text.startswith("/") and answer in COMMANDS):  # `/cancel` is a command
+            self._note("Nothing is waiting for a yes or no. Send a /post to get a preview.")
             return None
         # Any whitespace ends the command's name: a no-break space pasted from a web page as well.
         name, *rest = text.lstrip("/").split(maxsplit=1)
         if self._pending_token and name.lower() not in COMMANDS:
-            print(f"A {self._waiting()} is waiting: type {self._answers()} (or send another command).", file=self._out)
+            self._note(f"A {self._waiting()} is waiting: type {self._answers()} (or send another command).")
             return None
         # `\n` typed in a line is a line break: a terminal line cannot hold a real one.
         return Command(name=name.lower(), caller=self.caller, text="".join(rest).strip().replace("\\n", "\n"))
@@ -149,6 +150,10 @@ class ConsoleAdapter:
             self._pending_token, self._pending_labels = reply.confirm_token, reply.confirm_labels
             asking = "Send it? " if self._waiting() == "preview" else ""
             print(f"{asking}Type {self._answers()}.", file=self._out, flush=True)
+
+    def _note(self, text: str) -> None:
+        """A line of the console's own, marked as the core's replies are when nothing is really posted."""
+        print(("[sandbox] " if self.core.ctx.sandbox else "") + text, file=self._out, flush=True)
 
     def _waiting(self) -> str:
         return "preview" if self._pending_labels == PREVIEW_LABELS else "question"

@@ -159,7 +159,9 @@ async def timezone(ctx: Context, command: Command) -> Reply:
         return Reply(text=f"Your time zone is now {name}. It is {format_local(ctx.clock(), tz)} there.")
     own = await ctx.storage.user_timezone(caller)
     tz = await ctx.zone_of(caller)
-    source = "you set it" if own else ("from your profile" if caller.profile_timezone else "the bot's default")
+    source = (
+        "you set it" if own else (caller.profile_timezone_source if caller.profile_timezone else "the bot's default")
+    )
     return Reply(
         text=f"Your times are read in {tz.key} ({source}); it is {format_local(ctx.clock(), tz)} there. "
         "Change it with `/timezone Europe/Paris` (any IANA zone name)."

@@ -120,6 +120,8 @@ def test_the_console_reads_times_in_the_machines_zone_and_says_so(tmp_path: Path
     assert result.returncode == 0, result.stderr
     assert "Times are read in Asia/Tokyo (this machine's zone" in result.stderr
     assert "09:00 JST (Asia/Tokyo)" in result.stdout
+    asked = run(["console"], tmp_path, stdin="/timezone\n", TZ="Asia/Tokyo")
+    assert "Your times are read in Asia/Tokyo (this machine's zone)" in asked.stdout
     chosen = run(["console"], tmp_path, stdin="/timezone\n", TZ="Asia/Tokyo", BOT_DEFAULT_TIMEZONE="Europe/Paris")
     assert "Times are read in Europe/Paris (BOT_DEFAULT_TIMEZONE" in chosen.stderr
     assert "Your times are read in Europe/Paris" in chosen.stdout
@@ -177,11 +179,19 @@ def test_a_new_preview_replaces_the_one_waiting_for_yes(tmp_path: Path) -> None:
     )
     result = run(["console"], tmp_path, stdin=script + "\n")
     assert result.returncode == 0, result.stderr
-    assert "Nothing is waiting for a yes or no." in result.stdout
-    assert "The earlier preview was dropped; this one replaces it." in result.stdout
+    assert "[sandbox] Nothing is waiting for a yes or no." in result.stdout
+    assert "[sandbox] (The earlier preview was dropped; this one replaces it.)" in result.stdout
     with sqlite3.connect(tmp_path / "data" / "bot.db") as db:
         states = [row[0] for row in db.execute("SELECT state FROM requests ORDER BY id")]
     assert states == ["discarded", "sent"]
+
+
+def test_cancel_alone_with_nothing_waiting_is_the_cancel_command(tmp_path: Path) -> None:
+    result = run(["console"], tmp_path, stdin="/cancel\ncancel\n")
+    assert result.returncode == 0, result.stderr
+    first, second = [line for line in result.stdout.splitlines() if line.startswith("[sandbox]")]
+    assert first.startswith("[sandbox] `/cancel` takes one post ID or request number")
+    assert second == "[sandbox] Nothing is waiting for a yes or no. Send a /post to get a preview."
 
 
 def test_run_without_a_terminal_or_platform_exits_naming_the_variables(tmp_path: Path) -> None:
