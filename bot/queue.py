@@ -138,7 +138,7 @@ async def list_posts(ctx: Context, command: Command) -> Reply:
     if unread:
         lines.insert(0, f"Infinipost did not answer about {unread} post(s); their statuses are as last seen.")
     for stored in requests:
-        line = describe(stored, posts.get(stored.id, []), tz)
+        line = describe(stored, posts.get(stored.id, []), tz, late_from=ctx.clock() - ctx.settings.delay_alert)
         lines.append(line if ctx.storage.is_ours(stored) else f"{line} · {ELSEWHERE}")
     shown = (listing.page - 1) * PAGE + len(requests)
     more = None
@@ -177,7 +177,7 @@ def _nothing(listing: Listing, total: int) -> str:
     return f"Nothing matches `/posts {listing.arguments}` in this channel. `/posts` lists them all."
 
 
-def describe(stored: StoredRequest, posts: list[StoredPost], tz: ZoneInfo) -> str:
+def describe(stored: StoredRequest, posts: list[StoredPost], tz: ZoneInfo, *, late_from: datetime) -> str:
     """One line a request: when (its posts' own time, so a rescheduled one shows its new time), the accounts,
     the status, and the start of the caption."""
     request = stored.request
@@ -190,20 +190,26 @@ def describe(stored: StoredRequest, posts: list[StoredPost], tz: ZoneInfo) -> st
             names[post.account_id] = (
                 f"{names.get(post.account_id, post.account_label)} (at {_short(post.scheduled_time, tz)})"
             )
-    statuses = {post.status for post in posts}
+    statuses = {_status(post, late_from) for post in posts}
     if stored.state in STATE_TEXT or len(statuses) != 1:
         accounts = ", ".join(names.values())
         status = (
             STATE_TEXT.get(stored.state)
-            or "; ".join(f"{names.get(p.account_id, p.account_label)} {STATUS_TEXT[p.status]}" for p in posts)
+            or "; ".join(f"{names.get(p.account_id, p.account_label)} {_status(p, late_from)}" for p in posts)
             or "no posts"
         )
     else:
         accounts, status = (
             ", ".join(names.get(p.account_id, p.account_label) for p in posts),
-            STATUS_TEXT[posts[0].status],
+            _status(posts[0], late_from),
         )
     return f"#{stored.id} · {shown_when} · {accounts} · {status} · {caption}"
+
+
+def _status(post: StoredPost, late_from: datetime) -> str:
+    """A post's status; one still waiting BOT_DELAY_ALERT_MINUTES after its time says so, as the channel was told."""
+    late = not post.status.is_final and post.scheduled_time is not None and post.scheduled_time < late_from
+    return f"{STATUS_TEXT[post.status]}, ⚠️ past its time and not live yet" if late else STATUS_TEXT[post.status]
 
 
 def _short(instant: datetime, tz: ZoneInfo) -> str:

@@ -92,6 +92,17 @@ async def test_one_post_of_a_request_moved_shows_its_own_time(chat: ChatHarness,
     assert next(line for line in announcement.splitlines() if "Brand Instagram" in line).count(" for ") == 0
 
 
+async def test_a_post_still_waiting_well_after_its_time_is_marked_late(chat: ChatHarness, clock: FakeClock) -> None:
+    await schedule(chat, "in 5 minutes", "stuck")  # the sandbox's switch: this post never goes live
+    await schedule(chat, "in 3 days", "later")
+    clock.advance(minutes=6)
+    on_time = (await chat.say("/posts refresh")).text.splitlines()[1]
+    assert on_time.endswith("· Demo TikTok · scheduled · “stuck”")  # just past its time: not yet called late
+    clock.advance(minutes=10)  # past BOT_DELAY_ALERT_MINUTES (10) after its time
+    late = (await chat.say("/posts refresh")).text.splitlines()[1]
+    assert late.endswith("· Demo TikTok · scheduled, ⚠️ past its time and not live yet · “stuck”")
+
+
 async def test_posts_more_without_a_list_says_what_to_do(chat: ChatHarness) -> None:
     reply = await chat.say("/posts more")
     assert reply.error
