@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -13,7 +13,7 @@ from babel.core import get_global
 from bot.accounts import describe_known, names_account, resolve_accounts
 from bot.context import Context
 from bot.dates import format_local, reads_as_time, zone
-from bot.dates.zones import PLACES, REGIONS, known_first
+from bot.dates.zones import PLACES, REGIONS, abbreviation_meanings, known_first
 from bot.errors import BadCommand, InvalidTime, NotAllowed
 from bot.grammar import RESERVED_WORDS
 from bot.model import Account, Command, Reply
@@ -204,6 +204,9 @@ def zone_choices(prefix: str, *, limit: int = 25) -> list[str]:
     """Zone names matching what someone has typed so far, for autocompletion."""
     needle = prefix.strip().lower().replace(" ", "_")
     likely = [_ABBREVIATIONS[needle]] if needle in _ABBREVIATIONS else []
+    named = abbreviation_meanings(datetime.now(UTC).year).get(needle.upper(), frozenset()) & _current_zones()
+    if named:  # `est`: the zones that go by it, not every name holding those letters (`Europe/Bucharest`)
+        return (likely + sorted(named - set(likely), key=known_first))[:limit]
     return (likely + sorted(z for z in _current_zones() if needle in z.lower() and z not in likely))[:limit]
 
 
