@@ -28,7 +28,7 @@ from bot.dates.reading import assemble
 from bot.dates.resolve import resolve
 from bot.dates.scan import normalise, scan
 from bot.dates.words import MONTH_NAMES
-from bot.dates.zones import abbreviation_meanings, ambiguity, zone
+from bot.dates.zones import abbreviation_meanings, check_zone, zone
 from bot.errors import InvalidTime
 
 __all__ = [
@@ -67,9 +67,15 @@ def _instant(phrase: str, *, now: datetime, tz: ZoneInfo, locale: str | None) ->
     if reading.now:
         return None
     instant = resolve(reading, now=now, own=tz)
-    shown = reading.zone.utcoffset(instant) if reading.zone else None
-    if any(ZoneInfo(key).utcoffset(instant) != shown for key in reading.zone_alternatives):
-        raise ambiguity(reading.zone_abbreviation or "", (*reading.zone_alternatives, str(reading.zone)), instant, text)
+    if reading.zone is not None:
+        check_zone(
+            reading.zone,
+            alternatives=reading.zone_alternatives,
+            abbreviation=reading.zone_abbreviation,
+            written=reading.said.get("zone", ""),
+            instant=instant,
+            text=text,
+        )
     part = crosscheck.disagreement(reading, instant, now=now, own=tz)
     if part is not None:
         raise PhraseProblem(f"I could not be sure of {part} in `{written}`; write it out plainly")

@@ -1,15 +1,25 @@
 """Zones as people write them in a phrase, and the country a zone is in.
 
 Read: IANA names (`Europe/London`) and their cities (`new york time`), `UTC`/`GMT` with or without an offset
-(`UTC+2`, `GMT -5`), bare offsets (`+3`, `-0500`, `+05:30`), North American region words (`ET`, `pacific`,
-`eastern time`) and the abbreviations listed in ABBREVIATIONS. A named zone is read on its own clock, daylight
-saving and all: `9am PST` in July is 9am in Los Angeles, not a fixed -08:00 nobody keeps then.
+(`UTC+2`, `GMT -5`: `GMT` is UTC, all year), bare offsets (`+3`, `-0500`, `+05:30`), region words (`eastern`,
+`pacific time`, `ET`, `us central`) and the abbreviations listed in ABBREVIATIONS.
 
-An abbreviation stands for the zones that use it: the tz database's (every zone that uses the name in winter or
-in summer) plus the ones people use that the database writes as an offset (`BST` for Bangladesh, `EST` for
-eastern Australia). The caller's own zone settles it when it is one of them, then the zones of the caller's
-country. Where several zones remain, they must show the same clock at the instant the phrase means; otherwise
-the phrase is asked about.
+The rule: a zone word stands for every zone it may mean to the caller, and an abbreviation also for the offset
+it names (`PST` is UTC-8). At the instant the phrase means, those zones must keep one clock, and that clock
+must be the abbreviation's offset; otherwise the bot asks, naming the alternatives. So `9am PST` in January is
+9am in Los Angeles, and in July (when Los Angeles keeps PDT) it is asked about: Los Angeles, or UTC-8? Where a
+zone of the same country keeps the abbreviation all year, that zone is offered instead of the bare offset
+(`AEST`: Sydney, or Brisbane).
+
+What a word may mean:
+- An abbreviation: the tz database's zones that use it in winter or in summer, plus the ones people give it that
+  the database writes as an offset (`BST` for Bangladesh, `EST` for eastern Australia). The caller's own zone
+  settles it when it is one of them, then the zones of the caller's country, then of their continent.
+- A region word: the US region (`eastern` is New York's clock) and, for a caller in Australia or Europe, the
+  region of that name there too (Sydney's, or Eastern European time); `us eastern` and the letters `ET`, `CT`,
+  `MT`, `PT` mean the US region only. `... standard time` and `... daylight time` name the region's winter or
+  summer abbreviation (`EST`, `EDT`). Where the caller's own zone keeps the region's clock (Phoenix for
+  `mountain`, Brisbane for `eastern`), the own zone is meant.
 """
 
 from __future__ import annotations
@@ -27,6 +37,7 @@ import pytz
 from babel.core import get_global
 
 from bot.dates.problem import PhraseProblem
+from bot.dates.words import MONTH_NAMES
 from bot.errors import InvalidTime
 
 # The abbreviations read as zones. Others that the tz database has are also ordinary words (`EAT`, `CAT`,
@@ -61,7 +72,7 @@ _WELL_KNOWN = (
     "Asia/Shanghai", "Asia/Kolkata", "Asia/Manila", "Asia/Dhaka", "Europe/Dublin", "Asia/Jerusalem",
     "America/Havana", "America/Halifax", "Asia/Riyadh", "Asia/Dubai", "Pacific/Pago_Pago", "America/Phoenix",
 )  # fmt: skip
-# Region words: the region's local time, daylight saving and all.
+# Region words: the US region's local time, daylight saving and all, for everyone.
 REGIONS = {
     "et": "America/New_York",
     "eastern": "America/New_York",
@@ -72,12 +83,9 @@ REGIONS = {
     "pt": "America/Los_Angeles",
     "pacific": "America/Los_Angeles",
 }
-# Eastern, central and western Australia, for people whose zone is in Australia.
-_AUSTRALIAN_REGIONS = {
-    "eastern": "Australia/Sydney",
-    "central": "Australia/Adelaide",
-    "western": "Australia/Perth",
-}
+# What the region words also mean to people whose zone is in Australia, or in Europe.
+_AUSTRALIAN_REGIONS = {"eastern": "Australia/Sydney", "central": "Australia/Adelaide", "western": "Australia/Perth"}
+_EUROPEAN_REGIONS = {"eastern": "Europe/Athens", "central": "Europe/Paris"}
 # Places people name a zone by that are not a tz database city.
 PLACES = {
     "uk": "Europe/London", "britain": "Europe/London", "england": "Europe/London",
@@ -96,10 +104,11 @@ _IANA = re.compile(r"[a-z]+(?:/[a-z0-9_+-]+)+" + _END)
 _UTC_OFFSET = re.compile(r"(utc|gmt)(?:\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?)?" + _END)
 _OFFSET = re.compile(r"([+-])(\d{1,2})(?::?(\d{2}))?" + _END)
 _REGION = re.compile(
-    r"(?:us\s+)?(eastern|central|mountain|pacific|western)(?:\s+(?:standard\s+|daylight\s+)?time)?" + _END
+    r"(us\s+)?(eastern|central|mountain|pacific|western)(?:\s+(?:(standard|daylight)\s+)?time)?" + _END
     + r"|\((et|ct|mt|pt)\)" + _END
     + r"|(et|ct|mt|pt)\.?" + _END
 )  # fmt: skip
+_LETTERS = {"et": "eastern", "ct": "central", "mt": "mountain", "pt": "pacific"}  # the US regions' own letters
 _ABBREVIATION = re.compile(r"\(?([a-z]{2,5})\)?" + _END)
 _PLACE = re.compile(rf"({'|'.join(sorted(PLACES, key=len, reverse=True))})(?:\s+time)?" + _END)
 _EXAMPLE_ZONES = "`America/New_York`, `Europe/London` or `Asia/Tokyo`"
@@ -150,14 +159,15 @@ def _zone_at(text: str, pos: int, *, own: ZoneInfo, year: int) -> ZoneMatch | No
         word, sign, hours, minutes = found.groups()
         if sign:
             return ZoneMatch(_fixed(sign, hours, minutes, found.group(0)), found.end())
-        if word.upper() in _names_of(own, year):  # GMT in London is London's clock, summer time and all
-            return ZoneMatch(own, found.end(), abbreviation=word.upper())
-        return ZoneMatch(UTC, found.end())
+        return ZoneMatch(UTC, found.end())  # GMT is +0 all year, in London too
     if found := _OFFSET.match(text, pos):
         sign, hours, minutes = found.groups()
         return ZoneMatch(_fixed(sign, hours, minutes, found.group(0)), found.end())
     if found := _REGION.match(text, pos):
-        return _region(next(group for group in found.groups() if group), found.end(), own=own, year=year)
+        us, word, kind, paren, letters = found.groups()
+        if word is None:
+            us, word = "us", _LETTERS[paren or letters]
+        return _region(word, found.end(), us=bool(us), kind=kind, own=own, year=year)
     if found := _city_pattern().match(text, pos):
         return ZoneMatch(ZoneInfo(_cities()[found.group(1)]), found.end())
     if found := _PLACE.match(text, pos):
@@ -167,17 +177,44 @@ def _zone_at(text: str, pos: int, *, own: ZoneInfo, year: int) -> ZoneMatch | No
     return None
 
 
-def _region(word: str, end: int, *, own: ZoneInfo, year: int) -> ZoneMatch | None:
-    """`eastern`, `pacific`, `ET`...: North America's regions, or Australia's for someone whose zone is there; the
-    caller's own zone where it keeps that region's standard time (Phoenix for `mountain`, Brisbane for
-    `eastern`)."""
-    key = _AUSTRALIAN_REGIONS.get(word) if country_of(own.key) == "AU" else REGIONS.get(word)
-    if key is None:
+def _region(word: str, end: int, *, us: bool, kind: str | None, own: ZoneInfo, year: int) -> ZoneMatch | None:
+    """`eastern`, `pacific time`, `ET`, `us central`: the US region's zone and, unless the words say US, the
+    region of that name in the caller's part of the world. The caller's own zone where it keeps that region's
+    clock (Phoenix for `mountain`, Brisbane for `eastern`). `standard time` or `daylight time` names the region's
+    winter or summer abbreviation, whose offset is then checked like any abbreviation's."""
+    local = {}
+    if not us and country_of(own.key) == "AU":
+        local = _AUSTRALIAN_REGIONS
+    elif not us and own.key.startswith("Europe/"):
+        local = _EUROPEAN_REGIONS
+    regions = [key for key in (local.get(word), REGIONS.get(word)) if key]
+    if not regions:
         return None
+    meanings = list(dict.fromkeys(own.key if _keeps_clock(own, key, year) else key for key in regions))
+    abbreviation = _season_name(ZoneInfo(regions[0]), year, daylight=kind == "daylight") if kind else None
+    return ZoneMatch(ZoneInfo(meanings[0]), end, alternatives=tuple(meanings[1:]), abbreviation=abbreviation)
+
+
+def _keeps_clock(own: ZoneInfo, key: str, year: int) -> bool:
+    """Whether the caller's own zone keeps region `key`'s clock: in winter and summer, or (in the same country)
+    its standard time all year."""
     region = ZoneInfo(key)
-    if country_of(key) == country_of(own.key) and _standard_offsets(region, year) == _standard_offsets(own, year):
-        return ZoneMatch(own, end)
-    return ZoneMatch(region, end)
+    if all(_offset_on(own, year, month) == _offset_on(region, year, month) for month in (1, 7)):
+        return True
+    return country_of(key) == country_of(own.key) and _standard_offsets(region, year) == _standard_offsets(own, year)
+
+
+def _offset_on(tz: tzinfo, year: int, month: int) -> timedelta | None:
+    return datetime(year, month, 1, 12, tzinfo=tz).utcoffset()
+
+
+def _season_name(tz: ZoneInfo, year: int, *, daylight: bool) -> str | None:
+    """The abbreviation a zone goes by in its winter (standard) or summer (daylight) time."""
+    for month in (1, 7):
+        moment = datetime(year, month, 1, 12, tzinfo=tz)
+        if bool(moment.dst()) == daylight:
+            return str(moment.tzname()).upper()
+    return None
 
 
 def _standard_offsets(tz: ZoneInfo, year: int) -> set[timedelta]:
@@ -252,18 +289,100 @@ def _prominent(zones: set[str], year: int) -> list[str]:
     return sorted(chosen, key=known_first)
 
 
-def ambiguity(abbreviation: str, zones: tuple[str, ...], instant: datetime, text: str) -> PhraseProblem:
-    """The question for an abbreviation whose zones do not agree at the instant meant."""
-    by_offset: dict[timedelta | None, str] = {}
-    for key in sorted(zones, key=known_first):
-        by_offset.setdefault(instant.astimezone(ZoneInfo(key)).utcoffset(), key)
-    places = list(by_offset.values())
-    written = next((w for w in (abbreviation.lower(), f"({abbreviation.lower()})") if w in text), abbreviation)
-    return PhraseProblem(
-        f"`{abbreviation}` names several time zones ({', '.join(places[:4])}); write the zone itself, or set your "
-        "own zone with `/timezone` and leave the zone out",
-        examples=tuple(text.replace(written, key, 1) for key in places[:2]),
+def check_zone(
+    zone: tzinfo,
+    *,
+    alternatives: tuple[str, ...],
+    abbreviation: str | None,
+    written: str,
+    instant: datetime,
+    text: str,
+) -> None:
+    """Raises PhraseProblem unless the zone words of a phrase name one clock at the instant meant: the zones
+    they may stand for keep the same offset then, and an abbreviation's offset is the one kept (`PST` is UTC-8,
+    so not in July).
+
+    Args:
+        zone: where the phrase was read; alternatives: other zones its words may stand for.
+        abbreviation: the abbreviation stated (`PST`), if any; written: the zone words as the phrase has them.
+        instant: the instant the phrase was read as; text: the phrase, normalised, for the examples.
+    """
+    if not isinstance(zone, ZoneInfo):
+        return  # an offset (`+3`, `UTC`) is its own clock
+    bare = written.removeprefix("in ").strip("()")
+    offsets = {key: instant.astimezone(ZoneInfo(key)).utcoffset() for key in (zone.key, *alternatives)}
+    if len(set(offsets.values())) > 1:
+        by_offset: dict[timedelta | None, str] = {}
+        for key in sorted(offsets, key=known_first):
+            by_offset.setdefault(offsets[key], key)
+        places = list(by_offset.values())
+        name = abbreviation if abbreviation and abbreviation.lower() == bare else bare
+        raise PhraseProblem(
+            f"`{name}` names several time zones ({', '.join(places[:4])}); write the zone itself, or set your own "
+            "zone with `/timezone` and leave the zone out",
+            examples=tuple(_rewrite(text, written, key) for key in places[:2]),
+        )
+    if abbreviation is None:
+        return
+    stated = _offset_named(abbreviation, zone.key, instant.year)
+    local = instant.astimezone(zone)
+    if stated is None or local.utcoffset() == stated:
+        return
+    keeping = _keeping_all_year(abbreviation, stated, country_of(zone.key), instant.year)
+    also = f"; {_place(keeping)} keeps {abbreviation} all year" if keeping else ""
+    name = f"`{abbreviation}`" if bare == abbreviation.lower() else f"`{bare}` ({abbreviation})"
+    raise PhraseProblem(
+        f"{name} is {_utc(stated)}, but on {local:%a} {local.day} {MONTH_NAMES[local.month - 1].title()} "
+        f"{local.year} {_place(zone.key)} keeps {local.tzname()} ({_utc(local.utcoffset())}){also}; say which",
+        examples=(_rewrite(text, written, zone.key), _rewrite(text, written, keeping or _utc(stated))),
     )
+
+
+def _place(key: str) -> str:
+    return key.split("/")[-1].replace("_", " ")
+
+
+def _rewrite(text: str, written: str, zone_name: str) -> str:
+    """The phrase with another zone in place of the one written."""
+    return re.sub(rf"(?<![\w/]){re.escape(written)}(?![\w/])", zone_name, text, count=1)
+
+
+def _utc(offset: timedelta | None) -> str:
+    """`UTC-8`, `UTC+9:30`, `UTC+0`: an offset as the phrase reader takes it back."""
+    minutes = int((offset or timedelta()).total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def _offset_named(name: str, key: str, year: int) -> timedelta | None:
+    """The offset abbreviation `name` stands for in zone `key`: the zone's own when it goes by that name (`EST` in
+    New York, -5), its standard time when people give it that name (`EST` in Sydney, +10), else the name's in
+    the best known zone that goes by it (`MDT`, -6, for Phoenix, which keeps no summer time)."""
+    others = sorted(abbreviation_meanings(year).get(name, frozenset()) - {key}, key=known_first)
+    return next((offset for other in (key, *others) if (offset := _offset_in(name, other, year)) is not None), None)
+
+
+def _offset_in(name: str, key: str, year: int) -> timedelta | None:
+    tz = ZoneInfo(key)
+    for month in (1, 7):
+        moment = datetime(year, month, 1, 12, tzinfo=tz)
+        if str(moment.tzname()).upper() == name:
+            return moment.utcoffset()
+    if (name, key) in _SPOKEN_MEANINGS:
+        moment = datetime(year, 1, 1, 12, tzinfo=tz)
+        return (moment.utcoffset() or timedelta()) - (moment.dst() or timedelta())
+    return None
+
+
+def _keeping_all_year(name: str, offset: timedelta, country: str | None, year: int) -> str | None:
+    """A zone of `country` that goes by `name` and keeps `offset` all year (Brisbane for `AEST`), if one does."""
+    if country is None:
+        return None
+    for key in sorted(abbreviation_meanings(year).get(name, frozenset()), key=known_first):
+        if country_of(key) == country and all(_offset_on(ZoneInfo(key), year, month) == offset for month in (1, 7)):
+            return key
+    return None
 
 
 def known_first(key: str) -> tuple[int, str]:

@@ -245,7 +245,7 @@ def test_an_unknown_abbreviation_is_told_as_a_zone_the_bot_does_not_know() -> No
     [
         ("tomorrow 9am IST", datetime(2026, 2, 28, 12, 0), "Asia/Kolkata", "2026-03-01T03:30:00Z"),
         ("tomorrow 9am CST", datetime(2026, 11, 28, 18, 0), "Asia/Shanghai", "2026-11-29T01:00:00Z"),
-        ("tomorrow 9am EST", datetime(2026, 7, 10, 10, 0), "America/New_York", "2026-07-11T13:00:00Z"),
+        ("tomorrow 9am EDT", datetime(2026, 7, 10, 10, 0), "America/New_York", "2026-07-11T13:00:00Z"),
         ("9am ET tomorrow", datetime(2026, 7, 10, 10, 0), "America/Los_Angeles", "2026-07-11T13:00:00Z"),
         ("tomorrow 9am (PT)", datetime(2026, 7, 10, 10, 0), "America/New_York", "2026-07-11T16:00:00Z"),
     ],
@@ -281,7 +281,71 @@ def test_the_zone_abbreviation_says_which_of_the_two_times_the_clocks_pass_twice
     assert "`nov 1 1:30am EDT`" in message
 
 
-def test_a_named_zone_is_read_on_its_own_clock_in_every_season() -> None:
+def test_a_region_word_is_read_on_its_own_clock_in_every_season() -> None:
     july = datetime(2026, 7, 15, 10, 0)
-    assert when("9am PST", july) == when("9am pacific", july) == "2026-07-15T16:00:00Z"  # 9am in Los Angeles
+    assert when("9am pacific", july) == when("9am PDT", july) == "2026-07-15T16:00:00Z"  # 9am in Los Angeles
+    assert when("9am pacific", SATURDAY_10AM) == when("9am PST", SATURDAY_10AM) == "2026-11-28T17:00:00Z"
     assert "`MST` names several time zones" in refused("9am MST", july)  # Denver keeps summer time, Phoenix not
+
+
+def test_an_abbreviation_whose_offset_the_zone_does_not_keep_that_day_is_asked_about() -> None:
+    los_angeles = ZoneInfo("America/Los_Angeles")
+    spring_forward_eve = datetime(2027, 3, 13, 22, 0)
+    message = refused("tomorrow 9am PST", spring_forward_eve, los_angeles)
+    assert "`PST` is UTC-8, but on Sun 14 March 2027 Los Angeles keeps PDT (UTC-7); say which" in message
+    assert "`tomorrow 9am America/Los_Angeles` or `tomorrow 9am UTC-8`" in message
+    assert when("tomorrow 9am America/Los_Angeles", spring_forward_eve, los_angeles) == "2027-03-14T16:00:00Z"
+    assert when("tomorrow 9am UTC-8", spring_forward_eve, los_angeles) == "2027-03-14T17:00:00Z"
+    assert "`EST` is UTC-5, but on Wed 15 July 2026 New York keeps EDT" in refused("9am EST", datetime(2026, 7, 15, 8))
+
+
+def test_a_place_that_keeps_the_abbreviation_all_year_is_offered_beside_the_region() -> None:
+    adelaide, december = ZoneInfo("Australia/Adelaide"), datetime(2026, 12, 5, 12, 0)
+    message = refused("9am AEST", december, adelaide)  # Sydney keeps AEDT then; Brisbane AEST
+    assert "`9am Australia/Sydney` or `9am Australia/Brisbane`" in message
+    assert when("9am Australia/Brisbane", december, adelaide) == "2026-12-05T23:00:00Z"
+    assert "`9am Australia/Adelaide` or `9am Australia/Darwin`" in refused("9am ACST", december, adelaide)
+
+
+def test_gmt_is_utc_all_year_even_in_london() -> None:
+    london, december = ZoneInfo("Europe/London"), datetime(2026, 12, 5, 12, 0)
+    assert when("jun 1 2027 9am GMT", december, london) == "2027-06-01T09:00:00Z"
+    assert "`BST` is UTC+1, but on Sun 6 December 2026 London keeps GMT (UTC+0)" in refused("9am BST", december, london)
+
+
+def test_us_before_a_region_means_the_us_region_wherever_the_caller_is() -> None:
+    sydney, december = ZoneInfo("Australia/Sydney"), datetime(2026, 12, 5, 12, 0)
+    assert when("9am us eastern", december, sydney) == "2026-12-05T14:00:00Z"  # 9am in New York, not Sydney
+    assert when("9am us central", december, ZoneInfo("Europe/Berlin")) == "2026-12-05T15:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("zone", "phrase", "meanings"),
+    [
+        ("Australia/Adelaide", "9am eastern", ("America/New_York", "Australia/Sydney")),
+        ("Australia/Adelaide", "9am central", ("America/Chicago", "Australia/Adelaide")),
+        ("Europe/Berlin", "9am central", ("America/Chicago", "Europe/Berlin")),
+        ("Europe/Helsinki", "9am eastern", ("America/New_York", "Europe/Helsinki")),
+    ],
+)
+def test_a_region_word_with_two_meanings_for_the_caller_is_asked_about(
+    zone: str, phrase: str, meanings: tuple[str, str]
+) -> None:
+    message = refused(phrase, datetime(2026, 12, 5, 12, 0), ZoneInfo(zone))
+    assert "names several time zones" in message
+    assert " or ".join(f"`9am {key}`" for key in meanings) in message
+
+
+@pytest.mark.parametrize(
+    ("phrase", "expected"),
+    [
+        ("2pm pacific", "2026-12-05T22:00:00Z"),
+        ("9am mountain", "2026-12-05T16:00:00Z"),
+        ("9am ET", "2026-12-05T14:00:00Z"),
+        ("9am PT", "2026-12-05T17:00:00Z"),
+        ("9am CT", "2026-12-05T15:00:00Z"),
+        ("9am western", "2026-12-06T01:00:00Z"),  # Perth: the only western there is for an Australian
+    ],
+)
+def test_a_region_word_with_one_meaning_for_an_australian_is_read(phrase: str, expected: str) -> None:
+    assert when(phrase, datetime(2026, 12, 5, 12, 0), ZoneInfo("Australia/Adelaide")) == expected

@@ -4,6 +4,7 @@
 - No phrase, however odd, gets anything but an answer or a question back (never a traceback).
 - `in N minutes` is exactly N x 60 seconds of elapsed time, across any clock change.
 - Every example a question back suggests is itself accepted.
+- An abbreviation that is accepted is what a zone going by that name shows at the instant meant.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 
 from bot.dates import parse_when
 from bot.dates.words import DAY_WORDS, FILLERS, HALF_OF_DAY_WORDS, MONTHS, UNITS, VAGUE, WEEKDAYS
+from bot.dates.zones import ABBREVIATIONS, abbreviation_meanings
 from bot.errors import InvalidTime
 
 ZONES = [
@@ -134,3 +136,24 @@ def test_in_n_minutes_is_exactly_n_minutes_of_elapsed_time(minutes: int, now: da
         return
     assert isinstance(result, datetime)
     assert result - now.replace(microsecond=0) == timedelta(minutes=minutes)
+
+
+@given(st.sampled_from(sorted(ABBREVIATIONS - {"UTC", "GMT"})), moments, zones)
+@settings(max_examples=600, deadline=None)
+def test_an_accepted_abbreviation_is_the_name_its_zone_goes_by_at_that_instant(
+    name: str, now: datetime, zone: str
+) -> None:
+    result = _read(f"tomorrow 9am {name}", now, zone)
+    if isinstance(result, InvalidTime):
+        for example in result.examples:
+            assert not isinstance(_read(example, now, zone), InvalidTime), (name, example)
+        return
+    assert isinstance(result, datetime)
+
+    def shows_it(key: str) -> bool:
+        local = result.astimezone(ZoneInfo(key))
+        goes_by = str(local.tzname()).upper() == name
+        spoken = not local.dst() and name not in {str(local.replace(month=m).tzname()).upper() for m in (1, 7)}
+        return (local.hour, local.minute) == (9, 0) and (goes_by or spoken)  # `EST` for Sydney: its standard time
+
+    assert any(shows_it(key) for key in abbreviation_meanings(now.year)[name]), (name, now, zone, result)

@@ -1,4 +1,4 @@
-"""Time phrases as people type them, read in 19 zones at pinned moments: the table this reader is held to.
+"""Time phrases as people type them, read in 22 zones at pinned moments: the table this reader is held to.
 
 Each block is one caller: a zone (half-hour and 45-minute offsets, both hemispheres, no daylight saving, +14),
 a pinned "now" (daylight-saving eves, Dec 31 late evening, Feb 28/29, month ends) and, where given, the
@@ -248,7 +248,7 @@ TABLE: dict[tuple[str, str, str | None], str] = {
         4/5 10am          | Mon 2026-05-04 10:00
         13/4 10am         | Mon 2026-04-13 10:00
         9am AEST          | Sun 2026-04-05 09:00
-        9am AEDT          | Sun 2026-04-05 09:00
+        9am AEDT          | ? `AEDT` is UTC+11, but on Sun 5 April 2026 Sydney keeps AEST
         9am UTC           | Sun 2026-04-05 19:00
         friday 17:30      | Fri 2026-04-10 17:30
         sat the 12th 10am | ? not a Saturday
@@ -277,7 +277,7 @@ TABLE: dict[tuple[str, str, str | None], str] = {
         3/1 9am           | Sun 2027-01-03 09:00
         1/3 9am           | Mon 2027-03-01 09:00
         tomorrow 00:00    | Fri 2027-01-01 00:00
-        9am BST           | Fri 2027-01-01 09:00
+        9am BST           | ? `BST` is UTC+1, but on Fri 1 January 2027 London keeps GMT
         9am GMT           | Fri 2027-01-01 09:00
         the 1st 9am       | Fri 2027-01-01 09:00
         the 15th 2pm      | Fri 2027-01-15 14:00
@@ -379,7 +379,7 @@ TABLE: dict[tuple[str, str, str | None], str] = {
         29.03. 9:00     | Sun 2026-03-29 09:00
         1.4.2026 9:00   | Wed 2026-04-01 09:00
         2/4 9am         | Thu 2026-04-02 09:00
-        9am CET         | Sun 2026-03-29 09:00
+        9am CET         | ? `CET` is UTC+1, but on Sun 29 March 2026 Berlin keeps CEST
         9am CEST        | Sun 2026-03-29 09:00
     """,
     ("America/Los_Angeles", "2026-12-31T22:00", None): """
@@ -443,9 +443,9 @@ TABLE: dict[tuple[str, str, str | None], str] = {
         9am PST      | ? names several time zones
     """,
     ("America/Chicago", "2026-07-10T10:00", None): """
-        9am CST         | Sat 2026-07-11 09:00
+        9am CST         | ? `CST` is UTC-6, but on Sat 11 July 2026 Chicago keeps CDT
         9am CDT         | Sat 2026-07-11 09:00
-        9am EST         | Sat 2026-07-11 08:00
+        9am EST         | ? `EST` is UTC-5, but on Sat 11 July 2026 New York keeps EDT
         9am central     | Sat 2026-07-11 09:00
         3/4/2027 9am    | Thu 2027-03-04 09:00
         next friday 9am | Fri 2026-07-17 09:00
@@ -455,7 +455,7 @@ TABLE: dict[tuple[str, str, str | None], str] = {
     ("Australia/Adelaide", "2026-10-03T20:00", None): """
         tomorrow 9am    | Sun 2026-10-04 09:00
         tomorrow 2:30am | ? does not exist
-        9am ACST        | Sun 2026-10-04 09:00
+        9am ACST        | ? Darwin keeps ACST all year
         in 7 hours      | Sun 2026-10-04 04:00
     """,
     ("Africa/Johannesburg", "2026-05-31T23:00", None): """
@@ -474,15 +474,18 @@ TABLE: dict[tuple[str, str, str | None], str] = {
         this weekend 9am  | ? has passed; name the day
     """,
     ("America/New_York", "2026-07-15T10:00", None): """
-        9am PST     | Wed 2026-07-15 12:00
-        9am pacific | Wed 2026-07-15 12:00
-        9am CST     | Thu 2026-07-16 10:00
-        9am MST     | ? names several time zones
-        9am EST     | Thu 2026-07-16 09:00
+        9am PST                   | ? `PST` is UTC-8, but on Wed 15 July 2026 Los Angeles keeps PDT
+        9am PDT                   | Wed 2026-07-15 12:00
+        9am pacific               | Wed 2026-07-15 12:00
+        9am CST                   | ? `CST` is UTC-6
+        9am MST                   | ? names several time zones
+        9am EST                   | ? `EST` is UTC-5, but on Thu 16 July 2026 New York keeps EDT
+        9am eastern standard time | ? `eastern standard time` (EST) is UTC-5
+        9am eastern daylight time | Thu 2026-07-16 09:00
     """,
     ("Europe/London", "2026-07-15T07:00", None): """
-        9am CET | Wed 2026-07-15 08:00
-        9am GMT | Wed 2026-07-15 09:00
+        9am CET | ? `CET` is UTC+1, but on Wed 15 July 2026 Paris keeps CEST
+        9am GMT | Wed 2026-07-15 10:00
         9am UTC | Wed 2026-07-15 10:00
     """,
     ("Australia/Brisbane", "2026-07-15T10:00", None): """
@@ -504,6 +507,73 @@ TABLE: dict[tuple[str, str, str | None], str] = {
     """,
     ("Asia/Jerusalem", "2026-07-15T10:00", None): """
         9am IDT | Thu 2026-07-16 09:00
+    """,
+    ("Australia/Sydney", "2026-12-05T12:00", None): """
+        9am us eastern   | Sun 2026-12-06 01:00
+        9am ET           | Sun 2026-12-06 01:00
+        2pm pacific      | Sun 2026-12-06 09:00
+        9am eastern      | ? `eastern` names several time zones (America/New_York, Australia/Sydney)
+        9am eastern time | ? names several time zones
+        9am AEDT         | Sun 2026-12-06 09:00
+        9am AEST         | ? Brisbane keeps AEST all year
+        9am EST          | ? `EST` is UTC+10, but on Sun 6 December 2026 Sydney keeps AEDT (UTC+11)
+    """,
+    ("Australia/Adelaide", "2026-12-05T12:00", None): """
+        2pm pacific               | Sun 2026-12-06 08:30
+        9am mountain              | Sun 2026-12-06 02:30
+        9am ET                    | Sun 2026-12-06 00:30
+        9am PT                    | Sun 2026-12-06 03:30
+        9am CT                    | Sun 2026-12-06 01:30
+        9am MT                    | Sun 2026-12-06 02:30
+        9am us central            | Sun 2026-12-06 01:30
+        9am western               | Sun 2026-12-06 11:30
+        9am eastern               | ? `eastern` names several time zones (America/New_York, Australia/Sydney)
+        9am central               | ? `central` names several time zones (America/Chicago, Australia/Adelaide)
+        9am eastern standard time | ? names several time zones
+        9am ACDT                  | Sun 2026-12-06 09:00
+        9am AEST                  | ? `AEST` is UTC+10, but on Sun 6 December 2026 Sydney keeps AEDT (UTC+11)
+        9am ACST                  | ? `ACST` is UTC+9:30, but on Sun 6 December 2026 Adelaide keeps ACDT (UTC+10:30)
+    """,
+    ("Europe/Berlin", "2026-12-05T12:00", None): """
+        9am central    | ? `central` names several time zones (America/Chicago, Europe/Berlin)
+        9am eastern    | ? `eastern` names several time zones (America/New_York, Europe/Athens)
+        9am us central | Sat 2026-12-05 16:00
+        9am CT         | Sat 2026-12-05 16:00
+        9am pacific    | Sat 2026-12-05 18:00
+        9am CET        | Sun 2026-12-06 09:00
+        9am CEST       | ? `CEST` is UTC+2, but on Sun 6 December 2026 Berlin keeps CET (UTC+1)
+    """,
+    ("Europe/Helsinki", "2026-12-05T12:00", None): """
+        9am eastern    | ? `eastern` names several time zones (America/New_York, Europe/Helsinki)
+        9am us eastern | Sat 2026-12-05 16:00
+        9am EET        | Sun 2026-12-06 09:00
+    """,
+    ("Europe/London", "2026-12-05T12:00", None): """
+        jun 1 2027 9am GMT | Tue 2027-06-01 10:00
+        jun 1 2027 9am BST | Tue 2027-06-01 09:00
+        9am GMT            | Sun 2026-12-06 09:00
+        9am UTC+1          | Sun 2026-12-06 08:00
+        9am BST            | ? `BST` is UTC+1, but on Sun 6 December 2026 London keeps GMT (UTC+0)
+        9am CEST           | ? `CEST` is UTC+2, but on Sun 6 December 2026 Paris keeps CET (UTC+1)
+        9am eastern        | ? names several time zones
+    """,
+    ("America/Los_Angeles", "2027-03-13T22:00", None): """
+        tomorrow 9am PST                   | ? `PST` is UTC-8, but on Sun 14 March 2027 Los Angeles keeps PDT (UTC-7)
+        tomorrow 9am pacific standard time | ? `pacific standard time` (PST) is UTC-8
+        tomorrow 9am PDT                   | Sun 2027-03-14 09:00
+        tomorrow 9am pacific               | Sun 2027-03-14 09:00
+        tomorrow 9am UTC-8                 | Sun 2027-03-14 10:00
+    """,
+    ("America/Denver", "2026-07-05T12:00", None): """
+        9am MST                    | ? Phoenix keeps MST all year
+        9am mountain standard time | ? `mountain standard time` (MST) is UTC-7
+        9am MDT                    | Mon 2026-07-06 09:00
+        9am mountain               | Mon 2026-07-06 09:00
+    """,
+    ("America/Phoenix", "2026-07-05T12:00", None): """
+        9am mountain      | Mon 2026-07-06 09:00
+        9am mountain time | Mon 2026-07-06 09:00
+        9am MST           | Mon 2026-07-06 09:00
     """,
     ("Europe/Berlin", "2026-11-28T10:00", "de"): """
         10.12       | ? could be 10:12 or 10 December
