@@ -69,6 +69,9 @@ EVENTS_PATH = "/slack/events"
 _BUTTON_COMMANDS = {blocks.CONFIRM_ACTION: "confirm", blocks.DISCARD_ACTION: "discard", blocks.MORE_ACTION: "posts"}
 # What auth.test answers for a token Slack will never take.
 _TOKEN_REFUSALS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"})
+# What apps.connections.open answers for an app-level token that will never open a connection: also a bot or
+# user token put there (not_allowed_token_type), or one without connections:write (missing_scope).
+_APP_TOKEN_REFUSALS = _TOKEN_REFUSALS | {"not_allowed_token_type", "missing_scope", "no_permission", "access_denied"}
 BOT_EVENTS = ("app_uninstalled", "tokens_revoked")  # so that the logs say why Slack stopped answering
 SLACK_FILE_HOSTS = ("slack.com", ".slack.com", "slack-files.com", ".slack-edge.com")
 
@@ -223,7 +226,8 @@ class SlackAdapter:
 
     async def check_token(self) -> None:
         """At start-up: stop with one sentence if Slack refuses SLACK_BOT_TOKEN (and learn the operator's
-        workspace while at it). A Slack that does not answer is only warned about."""
+        workspace while at it), or, in Socket Mode, SLACK_APP_TOKEN. A Slack that does not answer is only warned
+        about."""
         try:
             await self._name_the_operators_workspace(raise_refusal=True)
         except SlackApiError as exc:
@@ -231,6 +235,26 @@ class SlackAdapter:
                 f"Slack refused SLACK_BOT_TOKEN ({error_code(exc)}); copy the Bot User OAuth Token "
                 "(xoxb-...) from your Slack app's OAuth & Permissions page."
             ) from exc
+        if self.settings.slack_app_token is not None:
+            await self._check_app_token(self.settings.slack_app_token.get_secret_value())
+
+    async def _check_app_token(self, token: str) -> None:
+        """Asks for a Socket Mode connection once: slack_sdk would retry a refused app token for ever. The address
+        Slack gives is left unused; the connection asks for its own."""
+        try:
+            await self.client.apps_connections_open(app_token=token)
+        except SlackApiError as exc:
+            if error_code(exc) in _APP_TOKEN_REFUSALS:
+                raise BotError(
+                    f"Slack refused SLACK_APP_TOKEN ({error_code(exc)}); copy an app-level token (xapp-...) with "
+                    "the connections:write scope from your Slack app's Basic Information page (App-Level Tokens)."
+                ) from exc
+            logger.warning("apps.connections.open failed (%s); Socket Mode keeps trying to connect", error_code(exc))
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            logger.warning(
+                "Cannot reach Slack to check SLACK_APP_TOKEN (%s); Socket Mode keeps trying to connect",
+                type(exc).__name__,
+            )
 
     async def _name_the_operators_workspace(self, *, raise_refusal: bool = False) -> None:
         """The bot token's workspace (its whole org, for an org-wide install) is the operator's, from auth.test."""

@@ -151,6 +151,36 @@ async def test_a_token_slack_refuses_stops_run_with_one_line(tmp_path: Path, fak
     assert wrong not in stderr
 
 
+@pytest.mark.parametrize(
+    ("app_token", "error"),
+    [
+        ("xapp-revoked", "invalid_auth"),
+        (BOT_TOKEN, "not_allowed_token_type"),  # the bot token pasted in the wrong place
+    ],
+)
+async def test_an_app_token_slack_refuses_stops_run_with_one_line(
+    tmp_path: Path, fake_slack: FakeSlack, app_token: str, error: str
+) -> None:
+    """slack_sdk would ask for a Socket Mode connection every 10 seconds for ever, with a traceback each time."""
+    if error == "invalid_auth":
+        fake_slack.fail("apps.connections.open", error, times=100)
+    env = clean_env(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_APP_TOKEN=app_token,
+        SLACK_API_URL=fake_slack.base_url,
+        BOT_HTTP_PORT=str(free_port()),
+    )
+    code, _, stderr = await run_until_exit(tmp_path, "run", env=env, timeout=20)
+    assert code == 1
+    assert [line for line in stderr.splitlines() if line.startswith("infinipost-bot:")] == [
+        f"infinipost-bot: Slack refused SLACK_APP_TOKEN ({error}); copy an app-level token (xapp-...) with the "
+        "connections:write scope from your Slack app's Basic Information page (App-Level Tokens)."
+    ]
+    assert "Traceback" not in stderr
+    assert app_token not in stderr
+    assert [c.method for c in fake_slack.calls].count("apps.connections.open") == 1
+
+
 async def test_run_on_a_port_in_use_stops_with_one_line(tmp_path: Path, fake_slack: FakeSlack) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
