@@ -57,6 +57,40 @@ def _not_the_token_note(record: logging.LogRecord) -> bool:
 _BOLT_LOGGER = logging.getLogger("slack_bolt")
 _BOLT_LOGGER.addFilter(_not_the_token_note)
 
+SOCKET_RETRY_SECONDS = 10  # slack_sdk waits its ping interval between two tries to connect
+
+
+def _one_line_socket_errors(record: logging.LogRecord) -> bool:
+    """slack_sdk's Socket Mode client tries to connect for ever, every SOCKET_RETRY_SECONDS, and logs each failure
+    twice over several lines, once with a traceback: one line a try says it, with what Slack answered. Its other
+    records (a listener that failed, say) keep their traceback."""
+    message = record.getMessage()
+    if message.startswith("Failed to retrieve WSS URL"):
+        return False  # the failure it raises is logged next, by whoever tried to connect
+    if message.startswith("Failed to connect") and record.exc_info:
+        record.msg = "Socket Mode cannot connect to Slack (%s); trying again in %s seconds"
+        record.args = (_socket_failure(record.exc_info[1]), SOCKET_RETRY_SECONDS)
+        record.exc_info, record.exc_text = None, None
+        record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+    elif message.startswith("Failed to check the current session"):  # a reconnection that failed
+        record.msg, record.args = " ".join(message.split()), ()
+    return True
+
+
+def _socket_failure(exc: BaseException | None) -> str:
+    """What Slack answered, or why it could not be asked; slack_sdk itself fails (AttributeError) on reading an
+    answer that is not JSON, with Slack's answer as the context."""
+    cause = exc
+    while cause is not None and not isinstance(cause, SlackApiError):
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(cause, SlackApiError):
+        return f"apps.connections.open answered {error_code(cause)}"
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
+
+
+_SOCKET_LOGGER = logging.getLogger("slack_sdk.socket_mode")
+_SOCKET_LOGGER.addFilter(_one_line_socket_errors)
+
 SHORTCUT_CALLBACK = "schedule_as_post"
 REPLAY_WINDOW = 6 * 60  # seconds: Slack's five minutes of timestamp tolerance, and a margin
 MAX_STAMP_DIGITS = 12  # a Unix time in seconds has 10 digits until the year 2286
@@ -179,7 +213,12 @@ class SlackAdapter:
 
     async def start_socket_mode(self) -> None:
         assert self.settings.slack_app_token is not None
-        self._socket = AsyncSocketModeHandler(self.app, self.settings.slack_app_token.get_secret_value())
+        self._socket = AsyncSocketModeHandler(
+            self.app,
+            self.settings.slack_app_token.get_secret_value(),
+            logger=_SOCKET_LOGGER,
+            ping_interval=SOCKET_RETRY_SECONDS,
+        )
         await self._socket.connect_async()  # type: ignore[no-untyped-call]
 
     async def stop(self) -> None:
