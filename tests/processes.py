@@ -42,7 +42,12 @@ async def run_until_exit(
         sys.executable, "-m", "bot", *args, cwd=cwd, env=env,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(stdin), timeout)
+    try:
+        out, err = await asyncio.wait_for(process.communicate(stdin), timeout)
+    finally:
+        if process.returncode is None:  # it hangs: SIGKILL, as it may not heed SIGTERM
+            process.kill()
+            await process.wait()
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
 

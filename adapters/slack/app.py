@@ -57,6 +57,40 @@ def _not_the_token_note(record: logging.LogRecord) -> bool:
 _BOLT_LOGGER = logging.getLogger("slack_bolt")
 _BOLT_LOGGER.addFilter(_not_the_token_note)
 
+SOCKET_RETRY_SECONDS = 10  # slack_sdk waits its ping interval between two tries to connect
+
+
+def _one_line_socket_errors(record: logging.LogRecord) -> bool:
+    """slack_sdk's Socket Mode client tries to connect for ever, every SOCKET_RETRY_SECONDS, and logs each failure
+    twice over several lines, once with a traceback: one line a try says it, with what Slack answered. Its other
+    records (a listener that failed, say) keep their traceback."""
+    message = record.getMessage()
+    if message.startswith("Failed to retrieve WSS URL"):
+        return False  # the failure it raises is logged next, by whoever tried to connect
+    if message.startswith("Failed to connect") and record.exc_info:
+        record.msg = "Socket Mode cannot connect to Slack (%s); trying again in %s seconds"
+        record.args = (_socket_failure(record.exc_info[1]), SOCKET_RETRY_SECONDS)
+        record.exc_info, record.exc_text = None, None
+        record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+    elif message.startswith("Failed to check the current session"):  # a reconnection that failed
+        record.msg, record.args = " ".join(message.split()), ()
+    return True
+
+
+def _socket_failure(exc: BaseException | None) -> str:
+    """What Slack answered, or why it could not be asked; slack_sdk itself fails (AttributeError) on reading an
+    answer that is not JSON, with Slack's answer as the context."""
+    cause = exc
+    while cause is not None and not isinstance(cause, SlackApiError):
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(cause, SlackApiError):
+        return f"apps.connections.open answered {error_code(cause)}"
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
+
+
+_SOCKET_LOGGER = logging.getLogger("slack_sdk.socket_mode")
+_SOCKET_LOGGER.addFilter(_one_line_socket_errors)
+
 SHORTCUT_CALLBACK = "schedule_as_post"
 REPLAY_WINDOW = 6 * 60  # seconds: Slack's five minutes of timestamp tolerance, and a margin
 MAX_STAMP_DIGITS = 12  # a Unix time in seconds has 10 digits until the year 2286
@@ -69,6 +103,9 @@ EVENTS_PATH = "/slack/events"
 _BUTTON_COMMANDS = {blocks.CONFIRM_ACTION: "confirm", blocks.DISCARD_ACTION: "discard", blocks.MORE_ACTION: "posts"}
 # What auth.test answers for a token Slack will never take.
 _TOKEN_REFUSALS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"})
+# What apps.connections.open answers for an app-level token that will never open a connection: also a bot or
+# user token put there (not_allowed_token_type), or one without connections:write (missing_scope).
+_APP_TOKEN_REFUSALS = _TOKEN_REFUSALS | {"not_allowed_token_type", "missing_scope", "no_permission", "access_denied"}
 BOT_EVENTS = ("app_uninstalled", "tokens_revoked")  # so that the logs say why Slack stopped answering
 SLACK_FILE_HOSTS = ("slack.com", ".slack.com", "slack-files.com", ".slack-edge.com")
 
@@ -176,7 +213,12 @@ class SlackAdapter:
 
     async def start_socket_mode(self) -> None:
         assert self.settings.slack_app_token is not None
-        self._socket = AsyncSocketModeHandler(self.app, self.settings.slack_app_token.get_secret_value())
+        self._socket = AsyncSocketModeHandler(
+            self.app,
+            self.settings.slack_app_token.get_secret_value(),
+            logger=_SOCKET_LOGGER,
+            ping_interval=SOCKET_RETRY_SECONDS,
+        )
         await self._socket.connect_async()  # type: ignore[no-untyped-call]
 
     async def stop(self) -> None:
@@ -223,7 +265,8 @@ class SlackAdapter:
 
     async def check_token(self) -> None:
         """At start-up: stop with one sentence if Slack refuses SLACK_BOT_TOKEN (and learn the operator's
-        workspace while at it). A Slack that does not answer is only warned about."""
+        workspace while at it), or, in Socket Mode, SLACK_APP_TOKEN. A Slack that does not answer is only warned
+        about."""
         try:
             await self._name_the_operators_workspace(raise_refusal=True)
         except SlackApiError as exc:
@@ -231,6 +274,26 @@ class SlackAdapter:
                 f"Slack refused SLACK_BOT_TOKEN ({error_code(exc)}); copy the Bot User OAuth Token "
                 "(xoxb-...) from your Slack app's OAuth & Permissions page."
             ) from exc
+        if self.settings.slack_app_token is not None:
+            await self._check_app_token(self.settings.slack_app_token.get_secret_value())
+
+    async def _check_app_token(self, token: str) -> None:
+        """Asks for a Socket Mode connection once: slack_sdk would retry a refused app token for ever. The address
+        Slack gives is left unused; the connection asks for its own."""
+        try:
+            await self.client.apps_connections_open(app_token=token)
+        except SlackApiError as exc:
+            if error_code(exc) in _APP_TOKEN_REFUSALS:
+                raise BotError(
+                    f"Slack refused SLACK_APP_TOKEN ({error_code(exc)}); copy an app-level token (xapp-...) with "
+                    "the connections:write scope from your Slack app's Basic Information page (App-Level Tokens)."
+                ) from exc
+            logger.warning("apps.connections.open failed (%s); Socket Mode keeps trying to connect", error_code(exc))
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            logger.warning(
+                "Cannot reach Slack to check SLACK_APP_TOKEN (%s); Socket Mode keeps trying to connect",
+                type(exc).__name__,
+            )
 
     async def _name_the_operators_workspace(self, *, raise_refusal: bool = False) -> None:
         """The bot token's workspace (its whole org, for an org-wide install) is the operator's, from auth.test."""

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
+import signal
 import socket
+import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -149,6 +154,84 @@ async def test_a_token_slack_refuses_stops_run_with_one_line(tmp_path: Path, fak
     ]
     assert "Traceback" not in stderr
     assert wrong not in stderr
+
+
+@pytest.mark.parametrize(
+    ("app_token", "error"),
+    [
+        ("xapp-revoked", "invalid_auth"),
+        (BOT_TOKEN, "not_allowed_token_type"),  # the bot token pasted in the wrong place
+    ],
+)
+async def test_an_app_token_slack_refuses_stops_run_with_one_line(
+    tmp_path: Path, fake_slack: FakeSlack, app_token: str, error: str
+) -> None:
+    """slack_sdk would ask for a Socket Mode connection every 10 seconds for ever, with a traceback each time."""
+    if error == "invalid_auth":
+        fake_slack.fail("apps.connections.open", error, times=100)
+    env = clean_env(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_APP_TOKEN=app_token,
+        SLACK_API_URL=fake_slack.base_url,
+        BOT_HTTP_PORT=str(free_port()),
+    )
+    code, _, stderr = await run_until_exit(tmp_path, "run", env=env, timeout=20)
+    assert code == 1
+    assert [line for line in stderr.splitlines() if line.startswith("infinipost-bot:")] == [
+        f"infinipost-bot: Slack refused SLACK_APP_TOKEN ({error}); copy an app-level token (xapp-...) with the "
+        "connections:write scope from your Slack app's Basic Information page (App-Level Tokens)."
+    ]
+    assert "Traceback" not in stderr
+    assert app_token not in stderr
+    assert [c.method for c in fake_slack.calls].count("apps.connections.open") == 1
+
+
+@pytest.mark.parametrize("cause", ["slack answers 500", "nothing listens"])
+async def test_a_signal_stops_run_while_socket_mode_cannot_connect(
+    tmp_path: Path, fake_slack: FakeSlack, cause: str
+) -> None:
+    """A Slack that cannot be reached is tried again every 10 seconds, in one log line each time, and SIGTERM or
+    SIGINT still ends the process at once, although start-up is waiting for the connection."""
+    if cause == "slack answers 500":
+        fake_slack.fail_plain("apps.connections.open", 500, times=100)
+        slack_api_url, signum = fake_slack.base_url, signal.SIGTERM
+    else:
+        slack_api_url, signum = f"http://127.0.0.1:{free_port()}/api/", signal.SIGINT
+    env = clean_env(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_APP_TOKEN=APP_TOKEN,
+        SLACK_API_URL=slack_api_url,
+        BOT_HTTP_PORT=str(free_port()),
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stderr is not None
+    said = b""
+    try:
+        async with asyncio.timeout(20):
+            while b"Socket Mode cannot connect to Slack" not in said:
+                line = await process.stderr.readline()
+                assert line, f"the bot exited with {await process.wait()}: {said.decode()}"
+                said += line
+        process.send_signal(signum)
+        signalled = time.monotonic()
+        _, rest = await asyncio.wait_for(process.communicate(), 10)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert time.monotonic() - signalled < 5
+    assert process.returncode == 0
+    stderr = (said + rest).decode()
+    assert "Traceback" not in stderr
+    assert all(re.match(r"\d{4}-\d\d-\d\d ", line) for line in stderr.splitlines()), stderr  # one line each
+    failures = [line for line in stderr.splitlines() if "Socket Mode cannot connect to Slack" in line]
+    reason = "apps.connections.open answered http_500" if cause == "slack answers 500" else "ClientConnectorError"
+    assert reason in failures[0]
+    assert BOT_TOKEN not in stderr
+    assert APP_TOKEN not in stderr
 
 
 async def test_run_on_a_port_in_use_stops_with_one_line(tmp_path: Path, fake_slack: FakeSlack) -> None:

@@ -188,6 +188,9 @@ def build_app(fake: FakeSlack) -> web.Application:
         if not authorization.startswith(("Bearer xoxb-", "Bearer xoxp-", "Bearer xapp-")):
             call.accepted = False
             return web.json_response({"ok": False, "error": "not_authed"})
+        if method == "apps.connections.open" and not authorization.startswith("Bearer xapp-"):
+            call.accepted = False  # only an app-level token opens a Socket Mode connection
+            return web.json_response({"ok": False, "error": "not_allowed_token_type"})
         pending = fake.failures.get(method)
         if pending:
             call.accepted = False
