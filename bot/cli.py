@@ -128,10 +128,10 @@ def _port(written: str) -> int:
 
 
 async def _sandbox(host: str, port: int, state: Path | None) -> int:
-    from bot.sandbox import SANDBOX_KEY, SandboxServer
+    from bot.sandbox import SANDBOX_KEY, SandboxServer, state_option
 
     try:
-        async with SandboxServer(host=host, port=port, state_file=state) as sandbox:
+        async with SandboxServer(host=host, port=port, state_file=state_option(state) if state else None) as sandbox:
             print(
                 f"Infinipost sandbox API on {sandbox.url}\n"
                 f"Point the bot at it: INFINIPOST_API_URL={sandbox.url} INFINIPOST_API_KEY={SANDBOX_KEY}",
@@ -141,7 +141,7 @@ async def _sandbox(host: str, port: int, state: Path | None) -> int:
     except socket.gaierror:
         print(f"infinipost-bot: `{host}` is no address of this machine; pass --host, e.g. 127.0.0.1", file=sys.stderr)
         return 2
-    except OSError as exc:  # the port: nothing else in there touches the network or the disk
+    except OSError as exc:  # the port: the state file's failures come as StorageError
         print(
             f"infinipost-bot: cannot listen on {host}:{port} ({exc.strerror}); pass another --port or --host",
             file=sys.stderr,

@@ -24,7 +24,7 @@ from bot.media.download import download_client
 from bot.media.store import LocalStore, MediaStore, S3Store, load_secret
 from bot.outbox import Outbox
 from bot.recovery import settle_unfinished
-from bot.sandbox import SANDBOX_KEY, SandboxServer
+from bot.sandbox import SANDBOX_KEY, SandboxServer, state_beside
 from bot.tracking import Tracker
 from bot.web import WebServer
 from storage.sqlite import Storage
@@ -90,7 +90,7 @@ async def start_runtime(
         sandbox = None
         if settings.api_key is None:
             # Beside the database, so that a restart finds the sandbox's posts where the bot's records say they are.
-            state_file = settings.database.parent / "sandbox.db"
+            state_file = state_beside(settings.database)
             sandbox = await stack.enter_async_context(SandboxServer(clock=clock, state_file=state_file))
             base_url, key = sandbox.url, SANDBOX_KEY
         else:

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from bot.web import start_site
+from storage.files import DatabaseFile, prepare
 
 logger = logging.getLogger(__name__)
 
@@ -119,16 +120,42 @@ class Received:
     authorization: str
 
 
+def state_beside(database: Path) -> DatabaseFile:
+    """The sandbox's file beside BOT_DATABASE, where `infinipost-bot run` and the console keep its posts."""
+    return DatabaseFile(
+        path=database.parent / "sandbox.db",
+        name="The sandbox's file beside BOT_DATABASE",
+        noun="the sandbox's file",
+        fix="move it away, or set BOT_DATABASE to a file in another folder",
+        fix_access="let the bot write it, or set BOT_DATABASE to a file in another folder",
+    )
+
+
+def state_option(path: Path) -> DatabaseFile:
+    """The sandbox's file as `infinipost-bot sandbox --state` names it."""
+    return DatabaseFile(
+        path=path,
+        name="--state",
+        noun="the sandbox's file",
+        fix="pass --state a new file or the sandbox's own one",
+        fix_access="pass --state a file the sandbox may write",
+    )
+
+
 class PostFile(MutableMapping[str, dict[str, Any]]):
     """The sandbox's posts, kept in a SQLite file: each post is saved when it is created or changes."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None)  # autocommit: one statement per change
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # a sandbox: a power cut may lose the last post, no more
-        self._db.execute("CREATE TABLE IF NOT EXISTS posts (id TEXT PRIMARY KEY, seq INTEGER, post TEXT NOT NULL)")
-        rows = self._db.execute("SELECT id, post FROM posts ORDER BY seq").fetchall()
+    def __init__(self, file: DatabaseFile) -> None:
+        prepare(file)  # refused in one sentence, as BOT_DATABASE is; created private, since posts hold captions
+        self._db = sqlite3.connect(file.path, isolation_level=None)  # autocommit: one statement per change
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")  # a sandbox: a power cut may lose the last post, no more
+            self._db.execute("CREATE TABLE IF NOT EXISTS posts (id TEXT PRIMARY KEY, seq INTEGER, post TEXT NOT NULL)")
+            rows = self._db.execute("SELECT id, post FROM posts ORDER BY seq").fetchall()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise file.refusal(exc) from exc
         self._posts: dict[str, dict[str, Any]] = {post_id: json.loads(post) for post_id, post in rows}
 
     def save(self, post: dict[str, Any]) -> None:
@@ -213,7 +240,7 @@ class SandboxServer:
         host: str = "127.0.0.1",
         port: int = 0,
         clock: Callable[[], datetime] | None = None,
-        state_file: Path | None = None,
+        state_file: DatabaseFile | None = None,
     ) -> None:
         self._file = PostFile(state_file) if state_file else None
         posts: MutableMapping[str, dict[str, Any]] = self._file if self._file is not None else {}

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -23,6 +22,7 @@ import aiosqlite
 
 from bot.errors import StorageError
 from bot.model import Caller, ChannelRef, MessageRef, PostRequest, PostStatus
+from storage.files import bot_database, prepare
 from storage.migrations import migrate
 from storage.records import (
     ChannelSettings,
@@ -108,14 +108,9 @@ class Storage:
         """Open (creating it and its folder if need be) and migrate the database. Raises StorageError with one
         sentence saying what to fix: a folder, a file that is not SQLite, a place the bot cannot write."""
         in_memory = str(path) == ":memory:"  # a second connection would be a second database
+        file = bot_database(Path(path))
         if not in_memory:
-            try:
-                _create_private(Path(path))
-            except OSError as exc:
-                raise StorageError(
-                    f"Cannot create the database at {path} ({exc.strerror}); set BOT_DATABASE to a file the bot "
-                    "may write."
-                ) from exc
+            await asyncio.to_thread(prepare, file)
         db: aiosqlite.Connection | None = None
         try:
             db = await _connect(path)
@@ -124,13 +119,7 @@ class Storage:
         except sqlite3.DatabaseError as exc:
             if db is not None:
                 await db.close()
-            if "not a database" in str(exc):
-                raise StorageError(
-                    f"BOT_DATABASE ({path}) is not an SQLite database; point it at a new file or the bot's own one."
-                ) from exc
-            raise StorageError(
-                f"Cannot use the database at {path} ({exc}); set BOT_DATABASE to a file the bot may write."
-            ) from exc
+            raise file.refusal(exc) from exc
         return cls(db, clock=clock, api=api, legacy_api=legacy_api, once_db=once_db)
 
     async def close(self) -> None:
@@ -911,16 +900,6 @@ async def _connect(path: Path | str) -> aiosqlite.Connection:
         await db.close()  # its thread would otherwise keep the process alive
         raise
     return db
-
-
-def _create_private(path: Path) -> None:
-    """The database and its folder are readable by the bot's own user only."""
-    if path.is_dir():
-        raise StorageError(f"BOT_DATABASE ({path}) is a folder; point it at a file, such as data/bot.db.")
-    if not path.parent.exists():
-        path.parent.mkdir(parents=True, mode=0o700)
-    if not path.exists():
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def _post_state(post: StoredPost) -> tuple[Any, ...]:

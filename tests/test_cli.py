@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import socket
 import sqlite3
+import stat
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -239,7 +244,7 @@ def test_slack_manifest_for_socket_mode_needs_no_urls(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("database", "says"),
     [
-        ("a-folder", "BOT_DATABASE (a-folder) is a folder; point it at a file"),
+        ("a-folder", "BOT_DATABASE (a-folder) is a folder; point it at a new file or the bot's own one."),
         ("notes.txt", "BOT_DATABASE (notes.txt) is not an SQLite database"),
         ("/proc/no/such/bot.db", "Cannot create the database at /proc/no/such/bot.db"),
     ],
@@ -251,6 +256,79 @@ def test_a_database_setting_the_bot_cannot_use_is_one_line_at_start(tmp_path: Pa
     assert result.returncode == 1
     [line] = result.stderr.strip().splitlines()
     assert line.startswith(f"infinipost-bot: {says}")
+
+
+@contextmanager
+def read_only(path: Path) -> Iterator[None]:
+    """`path` read-only, even to root, whom a mode of 0400 does not stop: immutable then (chattr +i)."""
+    path.chmod(0o400)
+    if os.geteuid() != 0:
+        yield
+        return
+    chattr = shutil.which("chattr")
+    if chattr is None or subprocess.run([chattr, "+i", path], capture_output=True, check=False).returncode:
+        pytest.skip("as root, a file is read-only only when immutable, and chattr +i is not possible here")
+    try:
+        yield
+    finally:
+        subprocess.run([chattr, "-i", path], check=True)
+
+
+@pytest.mark.parametrize(
+    ("file", "says"),
+    [
+        (
+            "bot.db",
+            "Cannot use the database at data/bot.db (attempt to write a readonly database); set BOT_DATABASE to a "
+            "file the bot may write.",
+        ),
+        (
+            "sandbox.db",
+            "Cannot use the sandbox's file at data/sandbox.db (attempt to write a readonly database); let the bot "
+            "write it, or set BOT_DATABASE to a file in another folder.",
+        ),
+    ],
+)
+def test_a_database_the_bot_may_not_write_is_one_line_at_start(tmp_path: Path, file: str, says: str) -> None:
+    """SQLite opens such a file without a word and fails at the first write: a /post, long after start-up."""
+    assert run(["console"], tmp_path, stdin="/help\n").returncode == 0
+    with read_only(tmp_path / "data" / file):
+        result = run(["console"], tmp_path, stdin="/post https://e.com/v.mp4 to acc_1 in 1 hour\nyes\n")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [f"infinipost-bot: {says}"]
+
+
+@pytest.mark.parametrize(("there", "says"), [("a folder", "is a folder"), ("a text file", "is not an SQLite database")])
+def test_a_sandbox_file_the_bot_cannot_use_is_one_line_at_start(tmp_path: Path, there: str, says: str) -> None:
+    sandbox_db = tmp_path / "data" / "sandbox.db"
+    sandbox_db.mkdir(parents=True)
+    if there == "a text file":
+        sandbox_db.rmdir()
+        sandbox_db.write_text("shopping list\n" * 200)
+    result = run(["console"], tmp_path, stdin="/help\n")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"infinipost-bot: The sandbox's file beside BOT_DATABASE (data/sandbox.db) {says}; move it away, or set "
+        "BOT_DATABASE to a file in another folder."
+    ]
+
+
+def test_a_sandbox_state_option_the_sandbox_cannot_use_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "posts").mkdir()
+    result = run(["sandbox", "--port", "0", "--state", "posts"], tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "infinipost-bot: --state (posts) is a folder; pass --state a new file or the sandbox's own one."
+    ]
+
+
+def test_the_sandbox_file_is_readable_by_the_bots_user_only(tmp_path: Path) -> None:
+    """It holds the captions of every post tried in the sandbox, as the bot's own database does."""
+    result = run(["console"], tmp_path, stdin="/post https://e.com/v.mp4 to acc_1 in 1 hour -- hi\nyes\n")
+    assert result.returncode == 0, result.stderr
+    files = sorted((tmp_path / "data").glob("sandbox.db*"))
+    assert tmp_path / "data" / "sandbox.db" in files
+    assert {f.name: stat.S_IMODE(f.stat().st_mode) for f in files} == {f.name: 0o600 for f in files}
 
 
 def test_the_sandbox_on_a_port_in_use_says_so_in_one_line(tmp_path: Path) -> None:
