@@ -115,6 +115,12 @@ class Outbox:
     def wake(self) -> None:
         self._wake.set()
 
+    def register(self, platform: str, messenger: Messenger) -> None:
+        """A chat platform's adapter is ready to deliver: notices left waiting for it (by a restart) go now,
+        not at the worker's next idle wake-up."""
+        self.messengers[platform] = messenger
+        self.wake()
+
     async def run(self) -> None:
         while True:
             self._wake.clear()

@@ -249,7 +249,7 @@ class DiscordAdapter:
             raise DiscordUnavailable(
                 f"Could not reach Discord at {self.settings.discord_api_url or DEFAULT_API_URL}."
             ) from exc
-        self.core.ctx.outbox.messengers[PLATFORM] = self.messenger
+        self.core.ctx.outbox.register(PLATFORM, self.messenger)
         self.core.ctx.outbox.wake()
 
     async def start(self, *, on_failure: Callable[[], None] | None = None) -> None:

@@ -404,6 +404,24 @@ async def test_new_messages_in_one_channel_are_paced_to_the_platform_rate(
     assert requests == {"C1": ["1", "2", "3", "4", "5"], "C2": ["6"]}  # in order, none lost
 
 
+async def test_notices_waiting_for_a_platform_go_as_soon_as_its_adapter_is_ready(
+    chat: ChatHarness, runtime: Runtime, clock: FakeClock
+) -> None:
+    runtime.ctx.outbox.messengers.clear()  # as after a restart: the worker runs before any adapter is ready
+    await chat.say("/post https://e.com/v.mp4 to acc_1 in 1 hour")
+    worker = asyncio.create_task(runtime.ctx.outbox.run())
+    try:
+        await asyncio.sleep(0.3)  # the worker has found nothing it can deliver, and waits (up to 30 s)
+        assert chat.channel == []
+        runtime.ctx.outbox.register("memory", chat.messenger)
+        async with asyncio.timeout(2):
+            while not chat.channel:
+                await asyncio.sleep(0.02)
+        assert "scheduled a video" in chat.channel[0].text
+    finally:
+        worker.cancel()
+
+
 async def test_a_notice_survives_a_restart_between_the_change_and_its_delivery(
     tmp_path: Path, sandbox: SandboxServer, clock: FakeClock
 ) -> None:
