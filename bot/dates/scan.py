@@ -71,7 +71,7 @@ class Piece:
 
 
 def normalise(phrase: str) -> str:
-    text = phrase.lower().replace("’", "'").replace("‘", "'").replace("–", "-").replace("—", "-")
+    text = phrase.lower().replace("’", "'").replace("‘", "'").replace("–", "-").replace("—", "-").replace("−", "-")
     text = re.sub(r"(?<![a-z])([ap])\.\s?m\b\.?", r"\1m", text)  # a.m. -> am, 9a.m. -> 9am
     text = re.sub(r"\b(\d{1,3}),(\d{3})\b", r"\1\2", text)  # 1,000 minutes: a thousands separator
     text = re.sub(r"[!?]+", " ", text).replace(",", " , ")

@@ -405,6 +405,7 @@ TABLE: dict[tuple[str, str, str | None], str] = {
     """,
     ("Europe/London", "2026-12-05T12:00", "en-GB"): """
         at 2000 hrs                    | Sat 2026-12-05 20:00
+        9am UTC−5                      | Sat 2026-12-05 14:00
         2030 hours                     | Sat 2026-12-05 20:30
         2000 hrs tomorrow              | Sun 2026-12-06 20:00
         at 20 hrs                      | ? could be 20:00 or 20 hrs from now
