@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.dates.order import DateOrder
 from bot.dates.problem import PhraseProblem
-from bot.dates.scan import QUANTITY, Clock, Half, Piece, place_numbers
+from bot.dates.scan import QUANTITY, Clock, Half, Piece, hours_or_clock, place_numbers
 from bot.dates.words import (
     EVENING,
     HOURS_OF,
@@ -227,12 +227,7 @@ class _Parts:
 
     def _hours_alone(self, piece: Piece) -> None:
         hours = piece.value
-        clock = f"{hours}am" if 1 <= hours <= 12 else f"{hours:02d}:00"
-        duration = f"{hours} hour{'s' if hours != 1 else ''}"
-        raise PhraseProblem(
-            f"`{piece.text}` could be {duration} from now, or {hours:02d}:00; say which",
-            examples=_rewritten(self.text, piece.text, f"in {duration}", clock),
-        )
+        raise hours_or_clock(piece.text, f"{hours} hour{'s' if hours != 1 else ''}", hours, text=self.text)
 
     def _clock(self, piece: Piece) -> None:
         clock, second = piece.value if isinstance(piece.value, tuple) else (piece.value, None)

@@ -83,7 +83,7 @@ def _check_year(reading: Reading, local_now: datetime) -> None:
     when = (
         "more than a year ahead; posts can be scheduled up to a year ahead"
         if reading.year > local_now.year
-        else ("long past; give a future time")
+        else "long past; give a future time"
     )
     raise PhraseProblem(f"`{reading.phrase}` is in {reading.year}, {when}", examples=())
 
@@ -97,12 +97,11 @@ def _check_calendars(reading: Reading, *, now: datetime, own: ZoneInfo, zone: tz
     if own_today == zone_today:
         return
     shift = timedelta(days=reading.day_shift)
-    said, zone_said = reading.said["day_shift"], reading.said["zone"]
-    hour_minute = f"{clock.hour:02d}:{clock.minute:02d}"
+    said = reading.said["day_shift"]
     raise PhraseProblem(
         f"`{said}` is {_long(own_today + shift)} on your calendar but {_long(zone_today + shift)} in "
         f"{zone_name(zone)}; name the date",
-        examples=tuple(f"{_short(today + shift)} {hour_minute} {zone_said}" for today in (own_today, zone_today)),
+        examples=tuple(_on(today + shift, clock, reading) for today in (own_today, zone_today)),
     )
 
 
@@ -152,17 +151,17 @@ def _which_night(reading: Reading, plain: Reading, *, local_now: datetime, clock
         night = _day(plain, local_now=local_now, clock=time(23, 59)) + timedelta(days=1)
     except PhraseProblem:
         return PhraseProblem(f"`{written}` beside a day could be early that day or in the night after it")
-    zone = f" {reading.said['zone']}" if "zone" in reading.said else ""
-    hour_minute = f"{clock.hour:02d}:{clock.minute:02d}"
     return PhraseProblem(
         f"`{written}` beside a day could be early that day or in the night after it; say which",
-        examples=tuple(f"{_short(d)} {hour_minute}{zone}" for d in (early, night)),
+        examples=tuple(_on(d, clock, reading) for d in (early, night)),
     )
 
 
-def _short(day: date) -> str:
-    """`sat 5 dec 2026`: a date as a phrase that names it whatever today is."""
-    return f"{WEEKDAY_NAMES[day.weekday()][:3]} {day.day} {MONTH_NAMES[day.month - 1][:3]} {day.year}"
+def _on(day: date, clock: time, reading: Reading) -> str:
+    """`sat 5 dec 2026 09:00 PST`: a date and time as a phrase that names them whatever today is, in the zone the
+    phrase wrote."""
+    weekday, month = WEEKDAY_NAMES[day.weekday()][:3], MONTH_NAMES[day.month - 1][:3]
+    return f"{weekday} {day.day} {month} {day.year} {clock:%H:%M}{_written_zone(reading)}"
 
 
 def _by_weekday(reading: Reading, *, today: date, ahead: Callable[[date], bool]) -> date:
@@ -310,10 +309,7 @@ def _same_weekday_elsewhere(reading: Reading, day: date, weekday: int) -> tuple[
         except ValueError:
             continue
         if candidate.weekday() == weekday:
-            hour, minute = reading.clock
-            name = WEEKDAY_NAMES[weekday][:3]
-            month = MONTH_NAMES[candidate.month - 1][:3]
-            return (f"{name} {candidate.day} {month} {candidate.year} {hour:02d}:{minute:02d}{_written_zone(reading)}",)
+            return (_on(candidate, time(*reading.clock), reading),)
     return ()
 
 

@@ -70,8 +70,12 @@ class Piece:
     value: Any = None
 
 
+# Curly quotes, dashes and the minus sign, as phones and copied text write them
+_PLAIN_CHARACTERS = str.maketrans({"’": "'", "‘": "'", "–": "-", "—": "-", "−": "-"})
+
+
 def normalise(phrase: str) -> str:
-    text = phrase.lower().replace("’", "'").replace("‘", "'").replace("–", "-").replace("—", "-").replace("−", "-")
+    text = phrase.lower().translate(_PLAIN_CHARACTERS)
     text = re.sub(r"(?<![a-z])([ap])\.\s?m\b\.?", r"\1m", text)  # a.m. -> am, 9a.m. -> 9am
     text = re.sub(r"\b(\d{1,3}),(\d{3})\b", r"\1\2", text)  # 1,000 minutes: a thousands separator
     text = re.sub(r"[!?]+", " ", text).replace(",", " , ")
@@ -238,11 +242,22 @@ def _not_from_now(before: str, duration: Piece, *, text: str) -> PhraseProblem:
             examples=(text.replace(written, from_now, 1),),
         )
     whole = re.fullmatch(r"(\d{1,2})\s*(?:hrs?|hours?|h)", duration.text)
-    clock = f"{int(whole[1]):02d}:00" if whole and int(whole[1]) <= 23 else None
-    could_be = f"{clock} or " if clock else ""
+    return hours_or_clock(written, duration.text, int(whole[1]) if whole else None, text=text)
+
+
+def hours_or_clock(written: str, duration: str, hours: int | None, *, text: str) -> PhraseProblem:
+    """`2h`, `at 20 hrs`: that many hours from now, or that hour of the day? Asked about, with both written out."""
+    clock = None if hours is None or hours > 23 else f"{hours}am" if 1 <= hours <= 12 else f"{hours:02d}:00"
+    question = (
+        f"`{written}` could be {duration} from now, or {hours:02d}:00; say which"
+        if clock
+        else f"`{written}` is no time of day; for {duration} from now, write `in {duration}`"
+    )
     return PhraseProblem(
-        f"`{written}` could be {could_be}{duration.text} from now; say which",
-        examples=tuple(text.replace(written, option, 1) for option in (clock, from_now) if option),
+        question,
+        examples=tuple(
+            " ".join(text.replace(written, option, 1).split()) for option in (f"in {duration}", clock) if option
+        ),
     )
 
 

@@ -408,9 +408,9 @@ TABLE: dict[tuple[str, str, str | None], str] = {
         9am UTC−5                      | Sat 2026-12-05 14:00
         2030 hours                     | Sat 2026-12-05 20:30
         2000 hrs tomorrow              | Sun 2026-12-06 20:00
-        at 20 hrs                      | ? could be 20:00 or 20 hrs from now
+        at 20 hrs                      | ? could be 20 hrs from now, or 20:00
         for 2 hours                    | ? says how long, not when
-        tomorrow at 18 hrs             | ? could be 18:00
+        tomorrow at 18 hrs             | ? could be 18 hrs from now, or 18:00
         tomorrow 2030                  | ? could be the year 2030 or 20:30
         tomorrow at 9.30.              | Sun 2026-12-06 09:30
         this sat 10am                  | ? was earlier today
