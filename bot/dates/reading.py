@@ -110,7 +110,6 @@ class _Parts:
         self.words: list[str] = []
         self.day_word: str | None = None  # how dateparser is told today, tomorrow...
         self.date_order: DateOrder | None = None
-        self.minutes_before = 0  # `quarter to 7`: counted back from the hour named
 
     def add(self, piece: Piece) -> None:
         handler = getattr(self, f"_{piece.kind}", None)
@@ -253,8 +252,7 @@ class _Parts:
         if direction in ("past", "after"):
             clock = Clock(hour, minutes, half=half, bare=half is None)
         elif half is None and hour < 12:  # `quarter to 1`: the am/pm rules of the hour named, then counted back
-            clock = Clock(hour, 0, bare=True)
-            self.minutes_before = minutes
+            clock = Clock(hour, 0, bare=True, before=minutes)
         else:  # quarter to 6pm is 5:45pm; quarter to 1pm is 12:45pm
             before = 12 if hour == 1 else hour - 1
             if half is not None and hour == 12:
@@ -310,9 +308,6 @@ class _Parts:
                 examples=tuple(f"the {day} of {said.split()[-2]} month 9am" for day in ("1st", "15th")),
             )
         clock, half, small_hours = self._clock_time()
-        if clock is not None and self.minutes_before:
-            hour, minute = divmod(clock[0] * 60 + clock[1] - self.minutes_before, 60)
-            clock, half = (hour, minute), ("am" if hour < 12 else "pm")
         words = list(self.words)
         if small_hours and self.said.get("day_shift") == "tonight":  # `midnight tonight`: the coming one
             del parts["day_shift"]
@@ -403,7 +398,7 @@ class _Parts:
         elif word_half and not clock.word and 1 <= hour <= 11 and not clock.plain_24h:
             hour += 12 if word_half != MORNING else 0
         elif (clock.bare or not clock.plain_24h) and 1 <= hour <= 6 and not clock.word:
-            early, minute = divmod(hour * 60 + clock.minute - self.minutes_before, 60)  # `quarter to 1`: 00:45
+            early, minute = divmod(hour * 60 + clock.minute - clock.before, 60)  # `quarter to 1`: 00:45
             minutes = f":{minute:02d}" if minute else ""
             twelve_hour = f"{early % 12 or 12}{minutes}"
             # `half past 4` -> `half past 4am`; `5 o'clock`, `5:30`, `5h30` -> `5am`, `5:30am`
@@ -419,7 +414,8 @@ class _Parts:
             raise PhraseProblem(f"`{written}` is not a time of day", examples=())
         if word_half and hour not in HOURS_OF[word_half]:
             raise self._half_mismatch(written)
-        return (hour, clock.minute), ("am" if hour < 12 else "pm"), False
+        hour, minute = divmod(hour * 60 + clock.minute - clock.before, 60)
+        return (hour, minute), ("am" if hour < 12 else "pm"), False
 
     def _half_mismatch(self, written: str) -> PhraseProblem:
         word = self.halves[0][1]

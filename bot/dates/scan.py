@@ -57,6 +57,7 @@ class Clock:
     bare: bool = False  # an hour alone, or one counted from (`at 10`, `10 o'clock`, `half past 4`)
     plain_24h: bool = False  # `05:30`, `17:30`: plainly a 24-hour clock (a leading zero, or past 12)
     word: str | None = None  # noon, midnight
+    before: int = 0  # minutes before the hour written: `quarter to 7` is 7 less 15
 
 
 @dataclass(frozen=True)
