@@ -73,7 +73,7 @@ async def _start(settings: Settings, stack: AsyncExitStack, stop: asyncio.Event)
         else:
             slack.mount(web.app)
             slack_http_path = EVENTS_PATH
-            logger.info("Slack: HTTP mode at POST /slack/events on port %s", settings.http_port)
+            logger.info("Slack: HTTP mode at POST %s on port %s", EVENTS_PATH, settings.http_port)
     discord_bot = None
     if settings.discord_configured:
         from adapters.discord import DiscordAdapter

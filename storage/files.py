@@ -6,7 +6,6 @@ that is not SQLite, a place the bot cannot create or write.
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 from contextlib import closing
@@ -14,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import StorageError
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True)
