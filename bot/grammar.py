@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from bot.dates import reads_as_time
 from bot.errors import BadCommand
-from bot.links import RULE
+from bot.links import RULE, without_scheme
 from bot.model import SLIDE_SECONDS, ContentType, PostDraft
 from bot.texts import clip
 
@@ -178,8 +178,8 @@ class _PostParser:
             self.content_type = "video" if keyword == "video" else "slideshow"
         elif _looks_like_path(token.text) and not token.quoted:
             self.media.append(token.text)
-        elif _LINK_WITHOUT_SCHEME.match(token.text) and not token.quoted:
-            raise BadCommand(f"`{_short(token.text)}` is not a web link: {RULE}.")
+        elif not token.quoted and (refusal := without_scheme(token.text)):
+            raise refusal
         elif not token.quoted and token.key is None and self.when is None and self._time_run(self.pos - 1):
             self.pos -= 1  # a time with no keyword before it: `tomorrow 9am`
             self._time_words([])
@@ -302,10 +302,6 @@ class _PostParser:
         if value.text not in {str(seconds) for seconds in SLIDE_SECONDS}:
             raise BadCommand(f"`slides` takes 4, 6 or 8 (seconds per slide), not `{_short(value.text)}`.")
         self.slides = int(value.text)
-
-
-# `e.com/v.mp4`, `www.example.com`: a link without its https://
-_LINK_WITHOUT_SCHEME = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?::\d+)?/\S*$|www\.\S+$", re.IGNORECASE)
 
 
 def _looks_like_path(word: str) -> bool:

@@ -22,6 +22,8 @@ RULE = "a link is https:// (or http://) and a host name, e.g. `https://cdn.examp
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+# `e.com/v.mp4`, `www.example.com`: a link written without its https://
+_SCHEMELESS = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?::\d+)?/\S*$|www\.\S+$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,7 +44,7 @@ class Link:
 
 def parse_link(url: str) -> Link:
     """The link, if it is an http(s) address that can be fetched; otherwise BadLink, saying what is wrong."""
-    shown = "`" + clip(url.replace("`", "'"), 80) + "`"
+    shown = _shown(url)
     if len(url) > MAX_LINK:
         raise BadLink(f"{shown} is {len(url):,} characters long; a link may have at most {MAX_LINK:,}.")
     scheme, separator, rest = url.partition("://")
@@ -74,6 +76,15 @@ def parse_link(url: str) -> Link:
     if parsed.port is not None and not 0 < parsed.port < 65536:
         raise BadLink(f"{shown} is not a valid link: its port {parsed.port} is not between 1 and 65535.")
     return Link(url=url, scheme=parsed.scheme, host=host, port=parsed.port)
+
+
+def without_scheme(word: str) -> BadLink | None:
+    """The refusal for a word that is a link written without its https:// (`e.com/v.mp4`); None for any other."""
+    return BadLink(f"{_shown(word)} is not a web link: {RULE}.") if _SCHEMELESS.match(word) else None
+
+
+def _shown(url: str) -> str:
+    return "`" + clip(url.replace("`", "'"), 80) + "`"
 
 
 def _written_host(authority: str) -> str:
