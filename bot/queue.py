@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.accounts import resolve_accounts
@@ -19,7 +19,7 @@ from bot.dates import format_local
 from bot.errors import ApiAuthError, ApiError, ApiNotFound, BadCommand
 from bot.model import Caller, Command, PostStatus, RemotePost, Reply
 from bot.texts import clip
-from bot.tracking import record_remote
+from bot.tracking import is_late, record_remote
 from storage.records import RequestState, StoredPost, StoredRequest
 
 logger = logging.getLogger(__name__)
@@ -138,7 +138,7 @@ async def list_posts(ctx: Context, command: Command) -> Reply:
     if unread:
         lines.insert(0, f"Infinipost did not answer about {unread} post(s); their statuses are as last seen.")
     for stored in requests:
-        line = describe(stored, posts.get(stored.id, []), tz, late_from=ctx.clock() - ctx.settings.delay_alert)
+        line = describe(stored, posts.get(stored.id, []), tz, now=ctx.clock(), delay=ctx.settings.delay_alert)
         lines.append(line if ctx.storage.is_ours(stored) else f"{line} · {ELSEWHERE}")
     shown = (listing.page - 1) * PAGE + len(requests)
     more = None
@@ -177,7 +177,7 @@ def _nothing(listing: Listing, total: int) -> str:
     return f"Nothing matches `/posts {listing.arguments}` in this channel. `/posts` lists them all."
 
 
-def describe(stored: StoredRequest, posts: list[StoredPost], tz: ZoneInfo, *, late_from: datetime) -> str:
+def describe(stored: StoredRequest, posts: list[StoredPost], tz: ZoneInfo, *, now: datetime, delay: timedelta) -> str:
     """One line a request: when (its posts' own time, so a rescheduled one shows its new time), the accounts,
     the status, and the start of the caption."""
     request = stored.request
@@ -190,26 +190,28 @@ def describe(stored: StoredRequest, posts: list[StoredPost], tz: ZoneInfo, *, la
             names[post.account_id] = (
                 f"{names.get(post.account_id, post.account_label)} (at {_short(post.scheduled_time, tz)})"
             )
-    statuses = {_status(post, late_from) for post in posts}
+    status_of = {post.id: _status(post, now=now, delay=delay) for post in posts}
+    statuses = set(status_of.values())
     if stored.state in STATE_TEXT or len(statuses) != 1:
         accounts = ", ".join(names.values())
         status = (
             STATE_TEXT.get(stored.state)
-            or "; ".join(f"{names.get(p.account_id, p.account_label)} {_status(p, late_from)}" for p in posts)
+            or "; ".join(f"{names.get(p.account_id, p.account_label)} {status_of[p.id]}" for p in posts)
             or "no posts"
         )
     else:
         accounts, status = (
             ", ".join(names.get(p.account_id, p.account_label) for p in posts),
-            _status(posts[0], late_from),
+            status_of[posts[0].id],
         )
     return f"#{stored.id} · {shown_when} · {accounts} · {status} · {caption}"
 
 
-def _status(post: StoredPost, late_from: datetime) -> str:
-    """A post's status; one still waiting BOT_DELAY_ALERT_MINUTES after its time says so, as the channel was told."""
-    late = not post.status.is_final and post.scheduled_time is not None and post.scheduled_time < late_from
-    return f"{STATUS_TEXT[post.status]}, ⚠️ past its time and not live yet" if late else STATUS_TEXT[post.status]
+def _status(post: StoredPost, *, now: datetime, delay: timedelta) -> str:
+    """A post's status; one late as the tracker counts it says so, as the channel was told."""
+    if is_late(post, now=now, delay=delay):
+        return f"{STATUS_TEXT[post.status]}, ⚠️ past its time and not live yet"
+    return STATUS_TEXT[post.status]
 
 
 def _short(instant: datetime, tz: ZoneInfo) -> str:

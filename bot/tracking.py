@@ -101,13 +101,13 @@ async def _record(ctx: Context, observed: Sequence[tuple[StoredPost, RemotePost 
 
 
 def _late(post: StoredPost, *, now: datetime, delay: timedelta) -> bool:
-    """Not live `delay` after its time, and not yet warned about."""
-    return (
-        not post.status.is_final
-        and not post.delay_warned
-        and post.scheduled_time is not None
-        and now - post.scheduled_time >= delay
-    )
+    """Late, and not yet warned about."""
+    return is_late(post, now=now, delay=delay) and not post.delay_warned
+
+
+def is_late(post: StoredPost, *, now: datetime, delay: timedelta) -> bool:
+    """Not live `delay` (BOT_DELAY_ALERT_MINUTES) after its time, as far as the bot has heard."""
+    return not post.status.is_final and post.scheduled_time is not None and now - post.scheduled_time >= delay
 
 
 def _observed(before: StoredPost, remote: RemotePost | None) -> StoredPost:
