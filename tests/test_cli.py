@@ -22,6 +22,13 @@ from tests.processes import clean_env, run_until_exit
 BOT = [sys.executable, "-m", "bot"]
 
 
+def console(cwd: Path, *lines: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """The console fed `lines` as typed, to the end of its input: a session that must end with exit status 0."""
+    result = run(["console"], cwd, stdin="".join(f"{line}\n" for line in lines), **env)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 def run(args: list[str], cwd: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
     clean = clean_env(BOT_HTTP_PORT="0")  # the console serves media links; any free port will do
     return subprocess.run(
@@ -84,23 +91,20 @@ def test_when_refuses_a_now_without_offset(tmp_path: Path) -> None:
 
 
 def test_scripted_console_schedules_and_lists_against_the_sandbox(tmp_path: Path) -> None:
-    script = "\n".join(
-        [
-            "/post https://cdn.example.com/v.mp4 to acc_123, acc_456 at tomorrow noon -- Check this out #viral",
-            "yes",
-            '/post https://e.com/1.jpg https://e.com/2.jpg to acc_1 in 2 hours slides 6 "Swipe 👉"',
-            "yes",
-            "/post https://e.com/v.mp4 to acc_1 now",
-            "yes",
-            "/post https://e.com/v.mp4 to acc_1 sound https://e.com/a.mp3 on friday 9am -- hi",
-            "yes",
-            "/posts",
-            "/cancel #1",
-            "yes",
-        ]
+    result = console(
+        tmp_path,
+        "/post https://cdn.example.com/v.mp4 to acc_123, acc_456 at tomorrow noon -- Check this out #viral",
+        "yes",
+        '/post https://e.com/1.jpg https://e.com/2.jpg to acc_1 in 2 hours slides 6 "Swipe 👉"',
+        "yes",
+        "/post https://e.com/v.mp4 to acc_1 now",
+        "yes",
+        "/post https://e.com/v.mp4 to acc_1 sound https://e.com/a.mp3 on friday 9am -- hi",
+        "yes",
+        "/posts",
+        "/cancel #1",
+        "yes",
     )
-    result = run(["console"], tmp_path, stdin=script + "\n")
-    assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Traceback" not in out + result.stderr
     assert "sandbox" in result.stderr  # the banner line
@@ -121,8 +125,7 @@ def test_scripted_console_schedules_and_lists_against_the_sandbox(tmp_path: Path
 
 
 def test_the_console_reads_times_in_the_machines_zone_and_says_so(tmp_path: Path) -> None:
-    result = run(["console"], tmp_path, stdin="/post https://e.com/v.mp4 to acc_1 at tomorrow 9am\n", TZ="Asia/Tokyo")
-    assert result.returncode == 0, result.stderr
+    result = console(tmp_path, "/post https://e.com/v.mp4 to acc_1 at tomorrow 9am", TZ="Asia/Tokyo")
     assert "Times are read in Asia/Tokyo (this machine's zone" in result.stderr
     assert "09:00 JST (Asia/Tokyo)" in result.stdout
     asked = run(["console"], tmp_path, stdin="/timezone\n", TZ="Asia/Tokyo")
@@ -160,12 +163,10 @@ async def test_a_key_infinipost_refuses_stops_the_bot_at_start_with_one_line(tmp
 
 
 def test_the_sandbox_keeps_its_posts_across_a_restart_of_the_bot(tmp_path: Path) -> None:
-    first = run(["console"], tmp_path, stdin="/post https://e.com/v.mp4 to acc_1 at tomorrow noon -- hi\nyes\n")
-    assert first.returncode == 0, first.stderr
+    first = console(tmp_path, "/post https://e.com/v.mp4 to acc_1 at tomorrow noon -- hi", "yes")
     assert "[sandbox] Scheduled" in first.stdout
     assert (tmp_path / "data" / "sandbox.db").exists()  # beside the bot's own database
-    again = run(["console"], tmp_path, stdin="/posts refresh\n")
-    assert again.returncode == 0, again.stderr
+    again = console(tmp_path, "/posts refresh")
     assert "scheduled" in again.stdout
     assert "cancelled" not in again.stdout
     assert "not found" not in again.stdout
@@ -174,16 +175,13 @@ def test_the_sandbox_keeps_its_posts_across_a_restart_of_the_bot(tmp_path: Path)
 
 
 def test_a_new_preview_replaces_the_one_waiting_for_yes(tmp_path: Path) -> None:
-    script = "\n".join(
-        [
-            "yes",
-            "/post https://e.com/a.mp4 to acc_1 in 1 hour -- first",
-            "/post https://e.com/b.mp4 to acc_1 in 2 hours -- second",
-            "yes",
-        ]
+    result = console(
+        tmp_path,
+        "yes",
+        "/post https://e.com/a.mp4 to acc_1 in 1 hour -- first",
+        "/post https://e.com/b.mp4 to acc_1 in 2 hours -- second",
+        "yes",
     )
-    result = run(["console"], tmp_path, stdin=script + "\n")
-    assert result.returncode == 0, result.stderr
     assert "[sandbox] Nothing is waiting for a yes or no." in result.stdout
     assert "[sandbox] (The earlier preview was dropped; this one replaces it.)" in result.stdout
     with sqlite3.connect(tmp_path / "data" / "bot.db") as db:
@@ -192,8 +190,7 @@ def test_a_new_preview_replaces_the_one_waiting_for_yes(tmp_path: Path) -> None:
 
 
 def test_cancel_alone_with_nothing_waiting_is_the_cancel_command(tmp_path: Path) -> None:
-    result = run(["console"], tmp_path, stdin="/cancel\ncancel\n")
-    assert result.returncode == 0, result.stderr
+    result = console(tmp_path, "/cancel", "cancel")
     first, second = [line for line in result.stdout.splitlines() if line.startswith("[sandbox]")]
     assert first.startswith("[sandbox] `/cancel` takes one post ID or request number")
     assert second == "[sandbox] Nothing is waiting for a yes or no. Send a /post to get a preview."
@@ -324,8 +321,7 @@ def test_a_sandbox_state_option_the_sandbox_cannot_use_is_one_line(tmp_path: Pat
 
 def test_the_sandbox_file_is_readable_by_the_bots_user_only(tmp_path: Path) -> None:
     """It holds the captions of every post tried in the sandbox, as the bot's own database does."""
-    result = run(["console"], tmp_path, stdin="/post https://e.com/v.mp4 to acc_1 in 1 hour -- hi\nyes\n")
-    assert result.returncode == 0, result.stderr
+    console(tmp_path, "/post https://e.com/v.mp4 to acc_1 in 1 hour -- hi", "yes")
     files = sorted((tmp_path / "data").glob("sandbox.db*"))
     assert tmp_path / "data" / "sandbox.db" in files
     assert {f.name: stat.S_IMODE(f.stat().st_mode) for f in files} == {f.name: 0o600 for f in files}
@@ -357,18 +353,15 @@ def test_a_sandbox_address_that_cannot_be_is_refused_in_one_line(tmp_path: Path,
 
 
 def test_at_a_waiting_preview_the_console_takes_everyday_answers(tmp_path: Path) -> None:
-    script = "\n".join(
-        [
-            "/post https://e.com/v.mp4 to acc_1 in 1 hour -- Line one\\nLine two",
-            "maybe later",
-            "sure",
-            "/post https://e.com/w.mp4 to acc_1 in 2 hours -- second",
-            "cancel",
-            "sure",
-        ]
+    result = console(
+        tmp_path,
+        "/post https://e.com/v.mp4 to acc_1 in 1 hour -- Line one\\nLine two",
+        "maybe later",
+        "sure",
+        "/post https://e.com/w.mp4 to acc_1 in 2 hours -- second",
+        "cancel",
+        "sure",
     )
-    result = run(["console"], tmp_path, stdin=script + "\n")
-    assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "A preview is waiting: type yes to schedule it, or no to drop it" in out
     assert "I don't know" not in out
@@ -381,17 +374,14 @@ def test_at_a_waiting_preview_the_console_takes_everyday_answers(tmp_path: Path)
 
 
 def test_a_waiting_cancel_question_is_named_as_such_and_answered_with_a_slash_too(tmp_path: Path) -> None:
-    script = "\n".join(
-        [
-            "/post https://e.com/v.mp4 to acc_1, acc_123 in 1 hour -- two posts",
-            "/ok",
-            "/cancel\u00a0#1",  # a no-break space pasted from a web page
-            "what now",
-            "/ok",
-        ]
+    result = console(
+        tmp_path,
+        "/post https://e.com/v.mp4 to acc_1, acc_123 in 1 hour -- two posts",
+        "/ok",
+        "/cancel\u00a0#1",  # a no-break space pasted from a web page
+        "what now",
+        "/ok",
     )
-    result = run(["console"], tmp_path, stdin=script + "\n")
-    assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.count("[sandbox] Scheduled") == 1
     assert "A question is waiting: type yes to cancel them, or no to keep them" in out
