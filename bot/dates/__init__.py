@@ -27,7 +27,7 @@ from bot.dates.problem import PhraseProblem
 from bot.dates.reading import assemble
 from bot.dates.resolve import resolve
 from bot.dates.scan import normalise, scan
-from bot.dates.words import MONTH_NAMES
+from bot.dates.words import MONTH_NAMES, long_date
 from bot.dates.zones import abbreviation_meanings, check_zone, zone
 from bot.errors import InvalidTime
 
@@ -126,9 +126,7 @@ def format_local(instant: datetime, tz: ZoneInfo) -> str:
     `Sun 29 November 2026, 12:00 EST (America/New_York)`."""
     local = instant.astimezone(tz)
     zone_name = f" ({tz.key})" if tz.key != local.tzname() else ""  # not "UTC (UTC)"
-    return (
-        f"{local:%a} {local.day} {MONTH_NAMES[local.month - 1].title()} {local:%Y, %H:%M} {local.tzname()}{zone_name}"
-    )
+    return f"{long_date(local)}, {local:%H:%M} {local.tzname()}{zone_name}"
 
 
 def to_utc_iso(instant: datetime) -> str:

@@ -29,7 +29,7 @@ from dateutil.relativedelta import relativedelta
 
 from bot.dates.problem import PhraseProblem
 from bot.dates.reading import Reading
-from bot.dates.words import MONTH_NAMES, WEEKDAY_NAMES
+from bot.dates.words import MONTH_NAMES, WEEKDAY_NAMES, long_date
 
 _SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600}
 # At most, in days, what each unit can add: a duration past a year is refused before it is computed.
@@ -99,7 +99,7 @@ def _check_calendars(reading: Reading, *, now: datetime, own: ZoneInfo, zone: tz
     shift = timedelta(days=reading.day_shift)
     said = reading.said["day_shift"]
     raise PhraseProblem(
-        f"`{said}` is {_long(own_today + shift)} on your calendar but {_long(zone_today + shift)} in "
+        f"`{said}` is {long_date(own_today + shift)} on your calendar but {long_date(zone_today + shift)} in "
         f"{zone_name(zone)}; name the date",
         examples=tuple(_on(today + shift, clock, reading) for today in (own_today, zone_today)),
     )
@@ -127,7 +127,7 @@ def _day(reading: Reading, *, local_now: datetime, clock: time) -> date:
         shifted = today + timedelta(days=reading.day_shift)
         said = reading.said["day_shift"]
         raise PhraseProblem(
-            f"`{said}` is {_long(shifted)}, not {_long(day)}; say which you mean",
+            f"`{said}` is {long_date(shifted)}, not {long_date(day)}; say which you mean",
             examples=(_without(reading.phrase, said), _without(reading.phrase, *_date_words(reading))),
         )
     return day
@@ -219,7 +219,7 @@ def _dated(reading: Reading, *, today: date, ahead: Callable[[date], bool]) -> d
         if next_year is not None and next_year - today <= _NEW_YEAR_AHEAD:
             return next_year
         raise PhraseProblem(
-            f"{_long(day)} has already passed this year; if you mean next year, add the year",
+            f"{long_date(day)} has already passed this year; if you mean next year, add the year",
             examples=(f"{reading.phrase} {year + 1}",),
         )
     return day
@@ -231,7 +231,7 @@ def _day_of_month(reading: Reading, *, today: date, ahead: Callable[[date], bool
         month = date(today.year, today.month, 1) + relativedelta(months=reading.month_shift)
         day = _date_or_problem(month.year, month.month, reading.day, reading, year_stated=True)
         if not ahead(day):
-            raise PhraseProblem(f"{_long(day)} has already passed", examples=())
+            raise PhraseProblem(f"{long_date(day)} has already passed", examples=())
         return day
     try:
         this_month = date(today.year, today.month, reading.day)
@@ -242,7 +242,7 @@ def _day_of_month(reading: Reading, *, today: date, ahead: Callable[[date], bool
         weekday = reading.weekday
         same_weekday = _same_weekday_elsewhere(reading, this_month, weekday) if weekday is not None else ()
         raise PhraseProblem(  # plainly this month's, and it has passed: not silently next month's
-            f"{_long(this_month)} has already passed; for next month's, name the month",
+            f"{long_date(this_month)} has already passed; for next month's, name the month",
             examples=same_weekday or (_with_month(reading, coming),),
         )
     return coming
@@ -290,7 +290,8 @@ def _check_weekday(reading: Reading, day: date) -> None:
     written = reading.said.get("weekday") or reading.said.get("weekend", "")
     other = day.weekday()
     raise PhraseProblem(
-        f"{_long(day)} is a {WEEKDAY_NAMES[other].title()}, not a {WEEKDAY_NAMES[stated].title()}; say which you mean",
+        f"{long_date(day)} is a {WEEKDAY_NAMES[other].title()}, not a {WEEKDAY_NAMES[stated].title()}; "
+        "say which you mean",
         examples=(
             reading.phrase.replace(written, WEEKDAY_NAMES[other][:3], 1),
             *_same_weekday_elsewhere(reading, day, stated),
@@ -334,7 +335,7 @@ def localise(wall: datetime, tz: tzinfo, phrase: str, *, abbreviation: str | Non
     aware = wall.replace(tzinfo=tz)
     if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != wall:
         raise PhraseProblem(
-            f"{wall:%H:%M} on {_long(wall.date())} does not exist in {zone_name(tz)}: the clocks change then; "
+            f"{wall:%H:%M} on {long_date(wall.date())} does not exist in {zone_name(tz)}: the clocks change then; "
             "pick another time",
             examples=(),
         )
@@ -348,7 +349,7 @@ def localise(wall: datetime, tz: tzinfo, phrase: str, *, abbreviation: str | Non
     day = f"{MONTH_NAMES[wall.month - 1][:3]} {wall.day}"
     clock = f"{wall.hour % 12 or 12}:{wall:%M}{'am' if wall.hour < 12 else 'pm'}"
     raise PhraseProblem(
-        f"{wall:%H:%M} on {_long(wall.date())} happens twice in {zone_name(tz)}: the clocks go back then; say "
+        f"{wall:%H:%M} on {long_date(wall.date())} happens twice in {zone_name(tz)}: the clocks go back then; say "
         f"which, `{names[0]}` or `{names[1]}`",
         examples=tuple(f"{day} {clock} {name}" for name in names),
     )
@@ -356,7 +357,3 @@ def localise(wall: datetime, tz: tzinfo, phrase: str, *, abbreviation: str | Non
 
 def zone_name(tz: tzinfo) -> str:
     return tz.key if isinstance(tz, ZoneInfo) else str(tz.tzname(None))
-
-
-def _long(day: date) -> str:
-    return f"{day:%a} {day.day} {MONTH_NAMES[day.month - 1].title()} {day.year}"

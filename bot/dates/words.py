@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import date
 
 WEEKDAYS: dict[str, int] = {
     **dict.fromkeys(("mon", "monday"), 0),
@@ -38,6 +39,12 @@ MONTH_NAMES = (
     "january", "february", "march", "april", "may", "june",
     "july", "august", "september", "october", "november", "december",
 )  # fmt: skip
+
+
+def long_date(day: date) -> str:
+    """`Sat 5 December 2026`: a date as the bot writes it back, the month spelled out so that it is hard to misread."""
+    return f"{day:%a} {day.day} {MONTH_NAMES[day.month - 1].title()} {day.year}"
+
 
 # Days counted from today.
 DAY_WORDS: dict[str, int] = {

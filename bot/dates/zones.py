@@ -37,7 +37,7 @@ import pytz
 from babel.core import get_global
 
 from bot.dates.problem import PhraseProblem
-from bot.dates.words import MONTH_NAMES
+from bot.dates.words import long_date
 from bot.errors import InvalidTime
 
 # The abbreviations read as zones. Others that the tz database has are also ordinary words (`EAT`, `CAT`,
@@ -332,8 +332,8 @@ def check_zone(
     also = f"; {_place(keeping)} keeps {abbreviation} all year" if keeping else ""
     name = f"`{abbreviation}`" if bare == abbreviation.lower() else f"`{bare}` ({abbreviation})"
     raise PhraseProblem(
-        f"{name} is {_utc(stated)}, but on {local:%a} {local.day} {MONTH_NAMES[local.month - 1].title()} "
-        f"{local.year} {_place(zone.key)} keeps {local.tzname()} ({_utc(local.utcoffset())}){also}; say which",
+        f"{name} is {_utc(stated)}, but on {long_date(local)} {_place(zone.key)} keeps {local.tzname()} "
+        f"({_utc(local.utcoffset())}){also}; say which",
         examples=(_rewrite(text, written, zone.key), _rewrite(text, written, keeping or _utc(stated))),
     )
 
