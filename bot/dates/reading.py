@@ -25,6 +25,7 @@ from bot.dates.words import (
     UNITS,
     VAGUE_EXAMPLES,
     WEEKDAY_NAMES,
+    rewritten,
 )
 from bot.dates.zones import ZoneMatch, utc_offset
 
@@ -166,7 +167,7 @@ class _Parts:
             raise PhraseProblem(
                 f"`{piece.text}` could be {first} {MONTH_NAMES[second - 1].title()} or "
                 f"{MONTH_NAMES[first - 1].title()} {second}; write the month as a word",
-                examples=_rewritten(
+                examples=rewritten(
                     self.text,
                     piece.text,
                     f"{first} {MONTH_NAMES[second - 1][:3]}{after}",
@@ -238,7 +239,7 @@ class _Parts:
             minute = f"{clock.hour:02d}:{clock.minute:02d}"
             raise PhraseProblem(
                 f"`{piece.text}` gives seconds; posts go out to the minute",
-                examples=_rewritten(self.text, piece.text, minute),
+                examples=rewritten(self.text, piece.text, minute),
             )
         if clock.half and clock.hour == 0:
             raise PhraseProblem(f"`{piece.text}` is not a time of day; write `12{clock.half}`", examples=())
@@ -350,7 +351,7 @@ class _Parts:
         clock = f"{hour:02d}:{minute:02d}"
         return PhraseProblem(
             f"`{written}` in `{self.phrase}` could be the year {written} or {clock}; write a time as `{clock}`",
-            examples=_rewritten(self.text, written, clock),
+            examples=rewritten(self.text, written, clock),
         )
 
     def _check_duration_alone(self) -> None:
@@ -362,7 +363,7 @@ class _Parts:
         if anchors:
             raise PhraseProblem(
                 f"`{duration}` and `{anchors[0]}` are two different times; give one",
-                examples=(*_rewritten(self.text, duration, ""), duration),
+                examples=(*rewritten(self.text, duration, ""), duration),
             )
         if self.halves and self.clock is None:  # `in 2 days in the morning`: at what time of it?
             half, written = self.halves[0]
@@ -406,7 +407,7 @@ class _Parts:
             raise PhraseProblem(
                 f"`{written}` could be {early:02d}:{minute:02d} or {early + 12}:{minute:02d}; "
                 f"write `{twelve_hour}am`, `{twelve_hour}pm` or `{early + 12}:{minute:02d}`",
-                examples=_rewritten(self.text, written, f"{as_written}am", f"{as_written}pm"),
+                examples=rewritten(self.text, written, f"{as_written}am", f"{as_written}pm"),
             )
         if hour == 24 and clock.minute == 0 and not clock.half:
             raise PhraseProblem(f"`{written}` is not a time of day; write `00:00` with the next day, or `23:59`")
@@ -451,8 +452,3 @@ _PART_NAMES = {
     "month_shift": "the month",
     "zone": "the time zone",
 }
-
-
-def _rewritten(text: str, written: str, *replacements: str) -> tuple[str, ...]:
-    """The phrase with `written` replaced by each of `replacements`, as examples of what to write instead."""
-    return tuple(" ".join(text.replace(written, replacement, 1).split()) for replacement in replacements)

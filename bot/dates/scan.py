@@ -26,6 +26,7 @@ from bot.dates.words import (
     VAGUE,
     WEEKDAYS,
     alternation,
+    rewritten,
 )
 from bot.dates.zones import match_zone
 
@@ -240,7 +241,7 @@ def _not_from_now(before: str, duration: Piece, *, text: str) -> PhraseProblem:
     if before == "for":
         return PhraseProblem(
             f"`{written}` says how long, not when; to post that long from now, write `{from_now}`",
-            examples=(text.replace(written, from_now, 1),),
+            examples=rewritten(text, written, from_now),
         )
     whole = re.fullmatch(r"(\d{1,2})\s*(?:hrs?|hours?|h)", duration.text)
     return hours_or_clock(written, duration.text, int(whole[1]) if whole else None, text=text)
@@ -256,9 +257,7 @@ def hours_or_clock(written: str, duration: str, hours: int | None, *, text: str)
     )
     return PhraseProblem(
         question,
-        examples=tuple(
-            " ".join(text.replace(written, option, 1).split()) for option in (f"in {duration}", clock) if option
-        ),
+        examples=rewritten(text, written, *(option for option in (f"in {duration}", clock) if option)),
     )
 
 

@@ -41,6 +41,11 @@ MONTH_NAMES = (
 )  # fmt: skip
 
 
+def rewritten(text: str, written: str, *replacements: str) -> tuple[str, ...]:
+    """The phrase with `written` replaced by each of `replacements`, as examples of what to write instead."""
+    return tuple(" ".join(text.replace(written, replacement, 1).split()) for replacement in replacements)
+
+
 def long_date(day: date) -> str:
     """`Sat 5 December 2026`: a date as the bot writes it back, the month spelled out so that it is hard to misread."""
     return f"{day:%a} {day.day} {MONTH_NAMES[day.month - 1].title()} {day.year}"
