@@ -68,7 +68,7 @@ async def sandbox_process() -> AsyncIterator[str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot",
+        "app",
         "sandbox",
         "--port",
         str(port),

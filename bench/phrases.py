@@ -45,7 +45,7 @@ from pathlib import Path
 started = time.perf_counter()
 from bot.config import Settings
 from bot.model import Caller, Command
-from bot.runtime import start_runtime
+from app.runtime import start_runtime
 
 async def main():
     with tempfile.TemporaryDirectory() as work:

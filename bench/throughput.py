@@ -10,10 +10,10 @@ from pathlib import Path
 
 import httpx
 
+from app.runtime import start_runtime
 from bench.common import Row, sandbox_process
 from bot.config import Settings
 from bot.model import Caller, Command
-from bot.runtime import start_runtime
 
 COMMANDS = 2000
 CONCURRENCY = 32

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import httpx
 
+from app.runtime import start_runtime
 from bot.config import Settings
 from bot.model import Account, Caller, PostRequest, PostStatus
-from bot.runtime import start_runtime
 from bot.tracking import Tracker
 from storage.records import RequestState, StoredPost
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from app.runtime import Runtime, start_runtime
 from bot.config import Settings
-from bot.runtime import Runtime, start_runtime
 from bot.sandbox import SandboxServer
 from tests.fakes.chat import ChatHarness
 

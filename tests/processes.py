@@ -36,10 +36,10 @@ def clean_env(**settings: str) -> dict[str, str]:
 async def run_until_exit(
     cwd: Path, *args: str, env: dict[str, str], stdin: bytes = b"", timeout: float = 60
 ) -> tuple[int, str, str]:
-    """`python -m bot <args>` until it exits by itself, as at a start-up that must stop: (exit code, stdout,
+    """`python -m app <args>` until it exits by itself, as at a start-up that must stop: (exit code, stdout,
     stderr)."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, cwd=cwd, env=env,
+        sys.executable, "-m", "app", *args, cwd=cwd, env=env,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
@@ -53,7 +53,7 @@ async def run_until_exit(
 
 
 class BotProcess:
-    """`python -m bot run` in `cwd`, its HTTP port answering before `start()` returns."""
+    """`python -m app run` in `cwd`, its HTTP port answering before `start()` returns."""
 
     def __init__(self, cwd: Path, port: int, *, open_files: int | None = None, **settings: str) -> None:
         """`open_files`: the process's limit on open files (its soft and hard RLIMIT_NOFILE), as on a host."""
@@ -67,7 +67,7 @@ class BotProcess:
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "bot",
+            "app",
             "run",
             cwd=self.cwd,
             env=self.env,

@@ -19,7 +19,7 @@ import pytest
 from bot.sandbox import SandboxServer
 from tests.processes import clean_env, run_until_exit
 
-BOT = [sys.executable, "-m", "bot"]
+BOT = [sys.executable, "-m", "app"]
 
 
 def console(cwd: Path, *lines: str, **env: str) -> subprocess.CompletedProcess[str]:

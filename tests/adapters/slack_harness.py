@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 
 from adapters.slack import SlackAdapter
+from app.runtime import Runtime, start_runtime
 from bot.config import Settings
-from bot.runtime import Runtime, start_runtime
 from bot.sandbox import SandboxServer
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, interaction, sign, slash_command

@@ -27,13 +27,13 @@ from adapters.discord.components import FORM_EXPIRED
 from adapters.discord.embeds import DESCRIPTION_LIMIT, TOTAL_LIMIT, reply_message
 from adapters.discord.invite import PERMISSIONS, application_id, invite_url
 from adapters.discord.people import DiscordPeople
+from app.runtime import Runtime, start_runtime
 from bot import core
 from bot.config import Settings
 from bot.errors import BotError, DeliveryError, NotSetUp
 from bot.model import Account, ChannelRef, MessageRef, PostForm, Reply
 from bot.notices import Notice, NoticeItem, NoticeKind
 from bot.posting import UPLOADS_AT_ONCE
-from bot.runtime import Runtime, start_runtime
 from bot.sandbox import Fault, SandboxServer
 from bot.tracking import Tracker
 from tests.conftest import FakeClock, make_settings

@@ -83,7 +83,7 @@ async def test_run_as_a_real_process_over_the_gateway(tmp_path: Path, fake_disco
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "bot",
+            "app",
             "run",
             cwd=tmp_path,
             env=env,
@@ -185,7 +185,7 @@ async def test_a_refused_token_stops_run_with_a_clear_message(tmp_path: Path, fa
 
 def invite(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot", "discord-invite", *args],
+        [sys.executable, "-m", "app", "discord-invite", *args],
         cwd=tmp_path,
         env=clean_env(**env),
         capture_output=True,

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from adapters.slack import SlackAdapter
-from bot.runtime import start_runtime
+from app.runtime import start_runtime
 from bot.sandbox import SandboxServer
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack, running_fake_slack, sign, slash_command
@@ -204,7 +204,7 @@ async def test_a_signal_stops_run_while_socket_mode_cannot_connect(
         BOT_HTTP_PORT=str(free_port()),
     )
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+        sys.executable, "-m", "app", "run", cwd=tmp_path, env=env,
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert process.stderr is not None

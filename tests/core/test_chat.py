@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from app.runtime import Runtime, start_runtime
 from bot.config import Settings
 from bot.errors import NotSetUp
 from bot.model import PostDraft
-from bot.runtime import Runtime, start_runtime
 from bot.sandbox import Fault, SandboxServer
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.chat import ChatHarness

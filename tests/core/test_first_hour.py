@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.runtime import start_runtime
+from app.runtime import start_runtime
 from bot.sandbox import SandboxServer
 from bot.texts import COMMAND_EXAMPLES, COMMANDS
 from tests.conftest import FakeClock, make_settings

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from app.runtime import Runtime, start_runtime
 from bot.outbox import Outbox
-from bot.runtime import Runtime, start_runtime
 from bot.sandbox import Fault, SandboxServer
 from bot.tracking import Tracker
 from tests.conftest import FakeClock, make_settings

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from adapters.console import ConsoleAdapter
-from bot.runtime import Runtime, start_runtime
+from app.runtime import Runtime, start_runtime
 from bot.sandbox import SandboxServer
 from tests.conftest import FakeClock, make_settings
 from tests.media.files import MP4, image

@@ -11,8 +11,8 @@ import sys
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING
 
+from app.runtime import check_api_key, start_runtime
 from bot.config import Settings
-from bot.runtime import check_api_key, start_runtime
 
 if TYPE_CHECKING:
     from adapters.discord import DiscordAdapter  # imported when Discord is configured: an optional extra

@@ -184,7 +184,7 @@ def _banner(settings: Settings, zone_name: str, *, machine: bool) -> str:
 
 async def _console(settings: Settings, *, interactive: bool) -> int:
     from adapters.console import ConsoleAdapter, stdin_lines
-    from bot.runtime import check_api_key, start_runtime
+    from app.runtime import check_api_key, start_runtime
 
     async with AsyncExitStack() as stack:
         runtime = await stack.enter_async_context(start_runtime(settings))
@@ -246,7 +246,7 @@ def _run(settings: Settings) -> int:
             except ValueError as exc:
                 print(f"infinipost-bot: {exc}", file=sys.stderr)
                 return 2
-        from adapters.serve import serve
+        from app.serve import serve
 
         return asyncio.run(serve(settings))
     if not sys.stdin.isatty():
