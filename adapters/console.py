@@ -96,7 +96,7 @@ class ConsoleAdapter:
         self._pending_token: str | None = None
         self._pending_labels = PREVIEW_LABELS
         self.messenger = ConsoleMessenger(out, lambda: core.ctx.zone_of(self.caller))
-        core.ctx.outbox.register(PLATFORM, self.messenger)
+        core.attach(PLATFORM, self.messenger)
 
     async def run(self, read_line: Callable[[], Awaitable[str]]) -> None:
         """Handle lines until end of input or `quit`, then deliver what is still due."""

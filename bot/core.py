@@ -19,6 +19,7 @@ from bot.context import Context, time_limit
 from bot.dates import parse_when
 from bot.errors import BadCommand, BotError, NotSetUp, OutOfTime
 from bot.model import Caller, Command, Place, PostDraft, PostForm, Reply
+from bot.outbox import Messenger
 from bot.texts import COMMANDS, clip, help_text
 
 logger = logging.getLogger(__name__)
@@ -91,6 +92,14 @@ class Core:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+
+    def attach(self, platform: str, messenger: Messenger) -> None:
+        """A chat platform can deliver its notices from now on: those left waiting for it (by a restart) go now."""
+        self.ctx.outbox.register(platform, messenger)
+
+    def detach(self, platform: str) -> None:
+        """A chat platform is stopping: its notices wait in the database for the next start."""
+        self.ctx.outbox.messengers.pop(platform, None)
 
     async def handle(self, command: Command) -> Reply:
         name = command.name.lower().lstrip("/")

@@ -249,8 +249,7 @@ class DiscordAdapter:
             raise DiscordUnavailable(
                 f"Could not reach Discord at {self.settings.discord_api_url or DEFAULT_API_URL}."
             ) from exc
-        self.core.ctx.outbox.register(PLATFORM, self.messenger)
-        self.core.ctx.outbox.wake()
+        self.core.attach(PLATFORM, self.messenger)
 
     async def start(self, *, on_failure: Callable[[], None] | None = None) -> None:
         """Log in, then keep the gateway connection in the background; `on_failure` runs if it ends for good."""
@@ -269,7 +268,7 @@ class DiscordAdapter:
 
     async def stop(self) -> None:
         self._stopping = True
-        self.core.ctx.outbox.messengers.pop(PLATFORM, None)
+        self.core.detach(PLATFORM)
         await self.client.close()
         if self._gateway is not None:
             _, pending = await asyncio.wait({self._gateway}, timeout=5)

@@ -146,7 +146,7 @@ class SlackAdapter:
         )
         self.people = SlackPeople(self.client, admins=settings.slack_admin_users, posters=settings.slack_poster_users)
         self.messenger = SlackMessenger(self.client)
-        core.ctx.outbox.register(PLATFORM, self.messenger)
+        core.attach(PLATFORM, self.messenger)
         self._socket: AsyncSocketModeHandler | None = None
         self._verifier = SignatureVerifier(secret) if secret else None
         # Acks must not queue behind a burst of work: at most this many commands are worked on at once.

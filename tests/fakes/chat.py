@@ -72,7 +72,7 @@ class ChatHarness:
         self.core = core
         core.ctx.places.allow(PLATFORM, workspaces=["T1"])
         self.messenger = MemoryMessenger()
-        core.ctx.outbox.register(PLATFORM, self.messenger)
+        core.attach(PLATFORM, self.messenger)
 
     def caller(self, user: str = "U1", *, channel: str = "C1", **extra: Any) -> Caller:
         values: dict[str, Any] = {
