@@ -15,7 +15,7 @@ from app.runtime import check_api_key, start_runtime
 from bot.config import Settings
 
 if TYPE_CHECKING:
-    from adapters.discord import DiscordAdapter  # imported when Discord is configured: an optional extra
+    from adapters.discord.app import DiscordAdapter  # imported when Discord is configured: an optional extra
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +61,8 @@ async def _start(settings: Settings, stack: AsyncExitStack, stop: asyncio.Event)
     web = runtime.web  # routes are added before it starts: Slack's, beside the media links
     slack_http_path = None
     if settings.slack_configured:
-        from adapters.slack import SlackAdapter
-        from adapters.slack.app import EVENTS_PATH
+        from adapters.slack.app import SlackAdapter
+        from adapters.slack.names import EVENTS_PATH
 
         slack = SlackAdapter(runtime.core, settings)
         stack.push_async_callback(slack.stop)
@@ -76,7 +76,7 @@ async def _start(settings: Settings, stack: AsyncExitStack, stop: asyncio.Event)
             logger.info("Slack: HTTP mode at POST %s on port %s", EVENTS_PATH, settings.http_port)
     discord_bot = None
     if settings.discord_configured:
-        from adapters.discord import DiscordAdapter
+        from adapters.discord.app import DiscordAdapter
 
         discord_bot = DiscordAdapter(runtime.core, settings)
         stack.push_async_callback(discord_bot.stop)

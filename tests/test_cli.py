@@ -238,6 +238,25 @@ def test_slack_manifest_for_socket_mode_needs_no_urls(tmp_path: Path) -> None:
     assert all("url" not in c for c in manifest["features"]["slash_commands"])
 
 
+def test_slack_manifest_works_without_the_slack_extra(tmp_path: Path) -> None:
+    """The manifest is what a person pastes before installing anything for Slack: it needs no chat library."""
+    code = (
+        "import sys\n"
+        "for name in ('slack_bolt', 'slack_sdk', 'discord'):\n"
+        "    sys.modules[name] = None\n"
+        "from app.cli import main\n"
+        "sys.exit(main(['slack-manifest']))\n"
+    )
+    env = clean_env(BOT_PUBLIC_URL="https://bot.example.com")
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads(result.stdout)
+    assert manifest["settings"]["event_subscriptions"]["request_url"] == "https://bot.example.com/slack/events"
+    assert manifest["features"]["shortcuts"][0]["callback_id"] == "schedule_as_post"
+
+
 @pytest.mark.parametrize(
     ("database", "says"),
     [

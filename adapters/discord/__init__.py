@@ -1,5 +1,4 @@
-"""Discord: application commands with attachment options, a message command with a form, embeds and buttons."""
+"""Discord: application commands with attachment options, a message command with a form, embeds and buttons.
 
-from adapters.discord.app import DiscordAdapter
-
-__all__ = ["DiscordAdapter"]
+Nothing is imported here, so that the settings and the invite link work without the Discord extra installed.
+"""

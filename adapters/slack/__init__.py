@@ -1,5 +1,4 @@
-"""Slack: slash commands, a message shortcut, a modal with uploads, Block Kit replies and notices."""
+"""Slack: slash commands, a message shortcut, a modal with uploads, Block Kit replies and notices.
 
-from adapters.slack.app import SlackAdapter
-
-__all__ = ["SlackAdapter"]
+Nothing is imported here, so that the manifest and the settings work without the Slack extra installed.
+"""

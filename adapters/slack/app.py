@@ -36,6 +36,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import blocks
 from adapters.slack.messenger import SlackMessenger
+from adapters.slack.names import BOT_EVENTS, EVENTS_PATH, SHORTCUT_CALLBACK
 from adapters.slack.people import PLATFORM, SlackPeople
 from adapters.slack.refusals import answer, error_code
 from bot.api import MAX_IN_FLIGHT
@@ -91,13 +92,11 @@ def _socket_failure(exc: BaseException | None) -> str:
 _SOCKET_LOGGER = logging.getLogger("slack_sdk.socket_mode")
 _SOCKET_LOGGER.addFilter(_one_line_socket_errors)
 
-SHORTCUT_CALLBACK = "schedule_as_post"
 REPLAY_WINDOW = 6 * 60  # seconds: Slack's five minutes of timestamp tolerance, and a margin
 MAX_STAMP_DIGITS = 12  # a Unix time in seconds has 10 digits until the year 2286
 FIELD_CHECK_BUDGET = 1.0  # seconds a form submission may spend checking its time, well within Slack's 3
 SENT_FORM_MEMORY = 30 * 60.0  # seconds a sent form is remembered, so that a second Submit does not post twice
 WORKERS = MAX_IN_FLIGHT  # as many as the Infinipost client has calls in flight
-EVENTS_PATH = "/slack/events"
 # The command each button runs, with the button's value as its text: the page a More button names is replaced
 # by the next one, a question by its answer.
 _BUTTON_COMMANDS = {blocks.CONFIRM_ACTION: "confirm", blocks.DISCARD_ACTION: "discard", blocks.MORE_ACTION: "posts"}
@@ -106,7 +105,6 @@ _TOKEN_REFUSALS = frozenset({"invalid_auth", "not_authed", "account_inactive", "
 # What apps.connections.open answers for an app-level token that will never open a connection: also a bot or
 # user token put there (not_allowed_token_type), or one without connections:write (missing_scope).
 _APP_TOKEN_REFUSALS = _TOKEN_REFUSALS | {"not_allowed_token_type", "missing_scope", "no_permission", "access_denied"}
-BOT_EVENTS = ("app_uninstalled", "tokens_revoked")  # so that the logs say why Slack stopped answering
 SLACK_FILE_HOSTS = ("slack.com", ".slack.com", "slack-files.com", ".slack-edge.com")
 
 NO_FILES = (

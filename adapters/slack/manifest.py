@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.slack.app import BOT_EVENTS, EVENTS_PATH, SHORTCUT_CALLBACK
+from adapters.slack.names import BOT_EVENTS, EVENTS_PATH, SHORTCUT_CALLBACK
 from bot.config import Settings
 from bot.texts import COMMANDS
 

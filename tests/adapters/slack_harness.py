@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from adapters.slack import SlackAdapter
+from adapters.slack.app import SlackAdapter
 from app.runtime import Runtime, start_runtime
 from bot.config import Settings
 from bot.sandbox import SandboxServer

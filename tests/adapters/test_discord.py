@@ -21,8 +21,8 @@ import httpx
 import pytest
 from discord.gateway import DiscordWebSocket
 
-from adapters.discord import DiscordAdapter, components
-from adapters.discord.app import BUSY, NO_FILES, STALE_COMMAND, account_choices, to_draft
+from adapters.discord import components
+from adapters.discord.app import BUSY, NO_FILES, STALE_COMMAND, DiscordAdapter, account_choices, to_draft
 from adapters.discord.components import FORM_EXPIRED
 from adapters.discord.embeds import DESCRIPTION_LIMIT, TOTAL_LIMIT, reply_message
 from adapters.discord.invite import PERMISSIONS, application_id, invite_url

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
-from adapters.slack import SlackAdapter
+from adapters.slack.app import SlackAdapter
 from app.runtime import start_runtime
 from bot.sandbox import SandboxServer
 from tests.conftest import FakeClock, make_settings

@@ -1,0 +1,8 @@
+"""The names the Slack app's manifest and the adapter must agree on. No Slack library is imported here, so that
+`infinipost-bot slack-manifest` works without the Slack extra installed."""
+
+from __future__ import annotations
+
+EVENTS_PATH = "/slack/events"  # commands, interactivity and events, in HTTP mode
+SHORTCUT_CALLBACK = "schedule_as_post"
+BOT_EVENTS = ("app_uninstalled", "tokens_revoked")  # so that the logs say why Slack stopped answering
