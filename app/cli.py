@@ -17,7 +17,8 @@ from pathlib import Path
 import tzlocal
 from pydantic import ValidationError
 
-from bot.config import Settings, describe_settings_error
+from app.settings import Settings
+from bot.config import describe_settings_error
 from bot.dates import parse_when, to_utc_iso, zone
 from bot.errors import BotError
 

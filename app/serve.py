@@ -12,7 +12,7 @@ from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING
 
 from app.runtime import check_api_key, start_runtime
-from bot.config import Settings
+from app.settings import Settings
 
 if TYPE_CHECKING:
     from adapters.discord.app import DiscordAdapter  # imported when Discord is configured: an optional extra

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -17,27 +16,23 @@ from bot.errors import InvalidTime
 DEFAULT_API_URL = "https://api.infinipost.co/v1"
 
 
-def _split_list(value: Any) -> Any:
+def split_list(value: Any) -> Any:
     """Comma- or space-separated lists, as people write them in `.env` files."""
     if isinstance(value, str):
         return tuple(part for part in value.replace(",", " ").split() if part)
     return value
 
 
-_IDS = re.compile(r"^\d+(?:\s+\d+)+$")
-
-
-def _split_names(value: Any) -> Any:
-    """Comma-separated names that may contain spaces ("Social Team, 1234567890"); IDs may be space-separated too,
-    as every other list setting allows ("123 456")."""
-    if isinstance(value, str):
-        parts = (part.strip() for part in value.split(","))
-        return tuple(name for part in parts if part for name in (part.split() if _IDS.match(part) else [part]))
-    return value
+def url_setting(value: str | None) -> str | None:
+    """A URL setting as the bot uses it: http(s)://, or ws(s):// for a gateway, without a trailing slash."""
+    if value is not None and not value.startswith(("http://", "https://", "ws://", "wss://")):
+        raise ValueError("must be an http(s):// (or, for the gateway, ws(s)://) URL")
+    return value.rstrip("/") if value else value
 
 
 class Settings(BaseSettings):
-    """Every setting of the bot. `.env.example` lists and explains each one."""
+    """The core's settings. Each chat platform adds its own section in its adapter package (SLACK_*, DISCORD_*),
+    and the app composes them all into the one object it reads. `.env.example` lists and explains each one."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True, env_ignore_empty=True)
 
@@ -50,24 +45,6 @@ class Settings(BaseSettings):
     http_host: str = Field("0.0.0.0", validation_alias="BOT_HTTP_HOST")  # noqa: S104 - it must be reachable
     http_port: int = Field(3000, validation_alias="BOT_HTTP_PORT", ge=0, le=65535)
     public_url: str | None = Field(None, validation_alias="BOT_PUBLIC_URL")
-
-    # Slack
-    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
-    slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
-    slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
-    slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
-    slack_poster_users: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="SLACK_POSTER_USERS")
-    slack_admin_users: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="SLACK_ADMIN_USERS")
-
-    # Discord
-    discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN")
-    discord_guild_ids: Annotated[tuple[int, ...], NoDecode] = Field((), validation_alias="DISCORD_GUILD_IDS")
-    discord_allowed_guild_ids: Annotated[tuple[int, ...], NoDecode] = Field(
-        (), validation_alias="DISCORD_ALLOWED_GUILD_IDS"
-    )
-    discord_api_url: str | None = Field(None, validation_alias="DISCORD_API_URL")
-    discord_gateway_url: str | None = Field(None, validation_alias="DISCORD_GATEWAY_URL")
-    discord_poster_roles: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="DISCORD_POSTER_ROLES")
 
     # Media uploaded in chat, re-hosted where Infinipost can fetch it
     media_store: Literal["local", "s3"] = Field("local", validation_alias="BOT_MEDIA_STORE")
@@ -93,22 +70,10 @@ class Settings(BaseSettings):
     confirm_posts: bool = Field(True, validation_alias="BOT_CONFIRM_POSTS")
     log_level: str | None = Field(None, validation_alias="BOT_LOG_LEVEL")  # None: INFO, or WARNING in the console
 
-    @field_validator(
-        "accounts",
-        "slack_poster_users",
-        "slack_admin_users",
-        "discord_guild_ids",
-        "discord_allowed_guild_ids",
-        mode="before",
-    )
+    @field_validator("accounts", mode="before")
     @classmethod
     def _lists(cls, value: Any) -> Any:
-        return _split_list(value)
-
-    @field_validator("discord_poster_roles", mode="before")
-    @classmethod
-    def _names(cls, value: Any) -> Any:
-        return _split_names(value)
+        return split_list(value)
 
     @field_validator("default_timezone")
     @classmethod
@@ -121,21 +86,10 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an IANA time zone name such as Europe/Paris") from exc
         return value
 
-    @field_validator(
-        "api_url", "public_url", "discord_api_url", "discord_gateway_url", "s3_endpoint_url", "s3_public_url"
-    )
+    @field_validator("api_url", "public_url", "s3_endpoint_url", "s3_public_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://", "ws://", "wss://")):
-            raise ValueError("must be an http(s):// (or, for the gateway, ws(s)://) URL")
-        return value.rstrip("/") if value else value
-
-    @field_validator("slack_api_url")
-    @classmethod
-    def _slack_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/") + "/"
+        return url_setting(value)
 
     @property
     def poll_interval(self) -> timedelta:
@@ -146,35 +100,8 @@ class Settings(BaseSettings):
         return timedelta(minutes=self.delay_alert_minutes)
 
     @property
-    def slack_configured(self) -> bool:
-        return self.slack_bot_token is not None
-
-    @property
-    def slack_socket_mode(self) -> bool:
-        return self.slack_app_token is not None
-
-    def check_slack(self) -> None:
-        """Raise a ValueError naming what is missing for Slack to start."""
-        if self.slack_bot_token is None:
-            raise ValueError("SLACK_BOT_TOKEN is not set")
-        if self.slack_app_token is None and self.slack_signing_secret is None:
-            raise ValueError(
-                "Slack needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode on BOT_HTTP_PORT)"
-            )
-
-    @property
     def media_keep_days_delta(self) -> timedelta:
         return timedelta(days=self.media_keep_days)
-
-    @property
-    def discord_configured(self) -> bool:
-        return self.discord_token is not None
-
-    @property
-    def discord_servers(self) -> tuple[int, ...]:
-        """The servers whose members may use the bot (and the operator's API key): those the commands are
-        registered in, and those allowed besides when the commands are registered globally."""
-        return tuple(dict.fromkeys(self.discord_guild_ids + self.discord_allowed_guild_ids))
 
     @property
     def api_identity(self) -> str:

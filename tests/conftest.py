@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from app.runtime import Runtime, start_runtime
-from bot.config import Settings
+from app.settings import Settings
 from bot.sandbox import SandboxServer
 from tests.fakes.chat import ChatHarness
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.config import Settings
+from app.settings import Settings
 from bot.texts import COMMANDS
 
 ROOT = Path(__file__).resolve().parents[1]

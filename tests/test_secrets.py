@@ -93,7 +93,7 @@ async def test_the_api_key_is_sent_only_as_the_bearer_header(
 
 
 def test_settings_never_show_secrets() -> None:
-    from bot.config import Settings
+    from app.settings import Settings
 
     settings = Settings(_env_file=None, **SECRETS)
     assert leaks(repr(settings)) == []

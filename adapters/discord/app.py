@@ -32,7 +32,7 @@ from adapters.discord.components import (
 from adapters.discord.embeds import Rendered, reply_message
 from adapters.discord.messenger import DiscordMessenger
 from adapters.discord.people import PLATFORM, DiscordPeople, place_of
-from bot.config import Settings
+from adapters.discord.settings import DiscordSettings
 from bot.core import GENERIC_ERROR, Core
 from bot.errors import BotError
 from bot.media.download import file_hosts
@@ -63,7 +63,7 @@ BUSY = "Discord took too long to answer, so the form could not open. Pick “Sch
 Interaction = discord.Interaction[DiscordClient]
 
 
-def use_endpoints(settings: Settings) -> None:
+def use_endpoints(settings: DiscordSettings) -> None:
     """Point discord.py at DISCORD_API_URL and DISCORD_GATEWAY_URL (a proxy or a test double), or at Discord.
 
     discord.py has no public setting for either: both are class attributes it reads (so this applies to every
@@ -204,7 +204,7 @@ class _Tree(app_commands.CommandTree[DiscordClient]):
 class DiscordAdapter:
     """The bot's Discord application around the core: `start()` it, and `stop()` it on the way out."""
 
-    def __init__(self, core: Core, settings: Settings) -> None:
+    def __init__(self, core: Core, settings: DiscordSettings) -> None:
         if settings.discord_token is None:
             raise ValueError("DISCORD_TOKEN is not set")
         self._token = settings.discord_token.get_secret_value()

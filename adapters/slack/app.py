@@ -39,8 +39,8 @@ from adapters.slack.messenger import SlackMessenger
 from adapters.slack.names import BOT_EVENTS, EVENTS_PATH, SHORTCUT_CALLBACK
 from adapters.slack.people import PLATFORM, SlackPeople
 from adapters.slack.refusals import answer, error_code
+from adapters.slack.settings import SlackSettings
 from bot.api import MAX_IN_FLIGHT
-from bot.config import Settings
 from bot.core import GENERIC_ERROR, HANDLERS, Core
 from bot.errors import BotError
 from bot.media.download import file_hosts
@@ -125,7 +125,7 @@ def command_name(slash: str) -> str:
 class SlackAdapter:
     """One workspace's Slack app around the core. `mount()` it on the bot's web server, or `start_socket_mode()`."""
 
-    def __init__(self, core: Core, settings: Settings, *, client: AsyncWebClient | None = None) -> None:
+    def __init__(self, core: Core, settings: SlackSettings, *, client: AsyncWebClient | None = None) -> None:
         settings.check_slack()
         assert settings.slack_bot_token is not None
         self._token = settings.slack_bot_token.get_secret_value()

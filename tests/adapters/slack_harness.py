@@ -12,7 +12,7 @@ import httpx
 
 from adapters.slack.app import SlackAdapter
 from app.runtime import Runtime, start_runtime
-from bot.config import Settings
+from app.settings import Settings
 from bot.sandbox import SandboxServer
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, interaction, sign, slash_command

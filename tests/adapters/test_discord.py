@@ -28,8 +28,8 @@ from adapters.discord.embeds import DESCRIPTION_LIMIT, TOTAL_LIMIT, reply_messag
 from adapters.discord.invite import PERMISSIONS, application_id, invite_url
 from adapters.discord.people import DiscordPeople
 from app.runtime import Runtime, start_runtime
+from app.settings import Settings
 from bot import core
-from bot.config import Settings
 from bot.errors import BotError, DeliveryError, NotSetUp
 from bot.model import Account, ChannelRef, MessageRef, PostForm, Reply
 from bot.notices import Notice, NoticeItem, NoticeKind
