@@ -240,16 +240,17 @@ def _discord_invite(settings: Settings, *, client_id: int | None) -> int:
 
 
 def _run(settings: Settings) -> int:
-    if settings.slack_configured or settings.discord_configured:
-        if settings.slack_configured:
-            try:
-                settings.check_slack()
-            except ValueError as exc:
-                print(f"infinipost-bot: {exc}", file=sys.stderr)
-                return 2
-        from app.serve import serve
+    from app.platforms import configured_platforms
+    from app.serve import serve
 
-        return asyncio.run(serve(settings))
+    if platforms := configured_platforms(settings):
+        try:
+            for platform in platforms:
+                platform.check(settings)
+        except ValueError as exc:
+            print(f"infinipost-bot: {exc}", file=sys.stderr)
+            return 2
+        return asyncio.run(serve(settings, platforms))
     if not sys.stdin.isatty():
         print(NOTHING_TO_RUN, file=sys.stderr)
         return 2
