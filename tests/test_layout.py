@@ -1,22 +1,78 @@
-"""Project-wide promises: the core never needs a chat library; every command and setting is documented."""
+"""Project-wide promises: each layer imports only what it may, the core never needs a chat library, and every
+command and setting is documented."""
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from app.settings import Settings
 from bot.texts import COMMANDS
 
 ROOT = Path(__file__).resolve().parents[1]
+CHAT_LIBRARIES = ("discord", "slack_bolt", "slack_sdk")
+# What each package must not import, by top-level name. The app (the composition root) may import everything;
+# aiohttp is allowed everywhere.
+FORBIDDEN = {
+    "bot": ("adapters", "storage", "app", "sandbox", *CHAT_LIBRARIES),
+    "storage": ("adapters", "app"),
+    "adapters": ("storage", "app"),
+}
+# The core's imports of storage that its own ports are replacing; remove each one as it goes, until none is left.
+KNOWN_STORAGE_IMPORTS = {
+    ("bot/context.py", "storage.sqlite"),
+    ("bot/manage.py", "storage.records"),
+    ("bot/media/service.py", "storage.sqlite"),
+    ("bot/notices.py", "storage.records"),
+    ("bot/outbox.py", "storage.records"),
+    ("bot/outbox.py", "storage.sqlite"),
+    ("bot/posting.py", "storage.records"),
+    ("bot/queue.py", "storage.records"),
+    ("bot/recovery.py", "storage.records"),
+    ("bot/sandbox.py", "storage.files"),
+    ("bot/tracking.py", "storage.records"),
+}
+
+
+def imports(package: str) -> Iterator[tuple[str, str]]:
+    """(file, imported module) for every import statement in `package`, those inside functions included: a lazy
+    import is still a dependency."""
+    for path in sorted((ROOT / package).rglob("*.py")):
+        file = path.relative_to(ROOT)
+        here = file.with_suffix("").parts[:-1]  # the package a relative import starts from
+        for node in ast.walk(ast.parse(path.read_text(), str(file))):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    yield file.as_posix(), alias.name
+            elif isinstance(node, ast.ImportFrom):
+                base = ".".join(here[: len(here) - node.level + 1]) if node.level else ""
+                yield file.as_posix(), ".".join(part for part in (base, node.module) if part)
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_each_layer_imports_only_what_it_may(package: str) -> None:
+    wrong = [
+        f"{file} imports {module}"
+        for file, module in imports(package)
+        if module.split(".")[0] in FORBIDDEN[package] and (file, module) not in KNOWN_STORAGE_IMPORTS
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_import_check_reads_imports_inside_functions() -> None:
+    assert ("app/cli.py", "adapters.console") in set(imports("app"))  # imported in `_console` only
 
 
 def test_core_and_storage_import_without_chat_libraries() -> None:
     code = (
         "import sys\n"
-        "for name in ('discord', 'slack_bolt', 'slack_sdk'):\n"
+        f"for name in {CHAT_LIBRARIES}:\n"
         "    sys.modules[name] = None\n"
         "import pkgutil, importlib, bot, storage\n"
         "for package in (bot, storage):\n"
