@@ -13,7 +13,7 @@ import httpx
 from adapters.slack import SlackAdapter
 from bot.config import Settings
 from bot.runtime import Runtime, start_runtime
-from bot.sandbox import SandboxServer
+from sandbox import SandboxServer
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, interaction, sign, slash_command
 from tests.processes import free_port
