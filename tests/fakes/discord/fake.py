@@ -1,12 +1,6 @@
-"""A fake Discord on 127.0.0.1: the REST API the bot calls, and the gateway websocket.
-
-It answers in the shapes Discord documents (JSON with a Content-Type of exactly `application/json`, error bodies
-`{"message", "code"}`, interaction callbacks with `?with_response=1` answered `{"interaction", "resource"}`),
-tracks interactions the way Discord does (one initial response each; follow-ups fill a deferred "thinking"
-message; `@original` is the message a button sits on), and records every request. Tests build gateway
-`INTERACTION_CREATE` payloads with it and either feed them to the client's own parser or dispatch them over the
-gateway.
-"""
+"""FakeDiscord: what the fake Discord holds (users, roles, messages, interactions, files, recorded requests), and
+what tests do with it: set it up, make the messages, attachments and interactions Discord would, make it fail or
+slow down, and look at what the bot sent."""
 
 from __future__ import annotations
 
@@ -14,41 +8,37 @@ import asyncio
 import base64
 import inspect
 import itertools
-import json
 import re
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
-from bot.web import start_site
-
-APP_ID = 1100000000000000001  # the application, and its bot user
-BOT_TOKEN = (
-    base64.b64encode(str(APP_ID).encode()).decode().rstrip("=") + ".GqJk2c.not-a-real-token_0123456789abcdefghij"
+from tests.fakes.discord.payloads import (
+    ADMIN,
+    ALICE,
+    APP_ID,
+    BOB,
+    BOT_TOKEN,
+    CHANNEL_ID,
+    DISCORD_EPOCH_MS,
+    EPHEMERAL,
+    GUILD_ID,
+    MANAGE_GUILD,
+    MEMBER_PERMISSIONS,
+    POSTER_ROLE,
+    POSTER_ROLE_ID,
+    bot_user,
+    channel_object,
+    guild_object,
+    json_response,
+    member_object,
+    role_object,
+    user_object,
 )
-GUILD_ID = 1200000000000000001
-STRANGER_GUILD = 1200000000000000999  # a server someone else added the bot to; the operator never named it
-CHANNEL_ID = 1300000000000000001
-ALICE = 1400000000000000001  # has the poster role
-BOB = 1400000000000000002  # no role, no permission
-ADMIN = 1400000000000000003  # Manage Server
-POSTER_ROLE_ID = 1500000000000000001
-POSTER_ROLE = "Social Team"  # role names may have spaces
-
-# Permission bits (Discord's "permissions" strings): what members commonly have, and Manage Server on top.
-MEMBER_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 31) | (1 << 38)
-MANAGE_GUILD = 1 << 5
-EPHEMERAL = 1 << 6
-LOADING = 1 << 7
-DISCORD_EPOCH_MS = 1420070400000
-ANSWER_WITHIN = 3.0  # seconds Discord waits for an interaction's first answer
-TOKEN_LIFETIME = 15 * 60.0  # seconds an interaction token takes follow-ups and edits
-JSON = "application/json"
 
 
 @dataclass
@@ -73,7 +63,7 @@ class Failure:
     def response(self) -> web.Response:
         if isinstance(self.body, str):
             return web.Response(text=self.body, status=self.status, headers=self.headers)
-        return _json(self.body, self.status, self.headers)
+        return json_response(self.body, self.status, self.headers)
 
 
 @dataclass
@@ -90,17 +80,6 @@ class Interaction:
     response: int | None = None  # the callback type the bot answered with
     original: int | None = None  # the message `@original` means
     loading: bool = False  # a deferred "thinking" message that the first follow-up fills in
-
-
-def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    # Exactly `application/json`: discord.py compares the header as a whole (no `; charset=utf-8`).
-    return web.Response(
-        body=json.dumps(data).encode(), status=status, headers={"Content-Type": JSON, **(headers or {})}
-    )
-
-
-def _error(status: int, code: int, message: str) -> web.Response:
-    return _json({"message": message, "code": code}, status)
 
 
 def _template(path: str) -> re.Pattern[str]:
@@ -135,8 +114,8 @@ class FakeDiscord:
 
     def __post_init__(self) -> None:
         self.roles = [
-            _role(GUILD_ID, "@everyone", position=0, permissions=MEMBER_PERMISSIONS),
-            _role(POSTER_ROLE_ID, POSTER_ROLE, position=1, permissions=0),
+            role_object(GUILD_ID, "@everyone", position=0, permissions=MEMBER_PERMISSIONS),
+            role_object(POSTER_ROLE_ID, POSTER_ROLE, position=1, permissions=0),
         ]
         self.add_user(ALICE, "alice", "Alice", roles=[POSTER_ROLE_ID])
         self.add_user(BOB, "bob", "Bob")
@@ -186,7 +165,7 @@ class FakeDiscord:
 
     def add_role(self, role_id: int, name: str) -> dict[str, Any]:
         """A role in the server, as anyone with Manage Roles can make one (any name, even all digits)."""
-        role = _role(role_id, name, position=len(self.roles), permissions=0)
+        role = role_object(role_id, name, position=len(self.roles), permissions=0)
         self.roles.append(role)
         return role
 
@@ -256,131 +235,24 @@ class FakeDiscord:
             await asyncio.sleep(0.02)
         raise AssertionError(f"timed out waiting; requests so far: {[(r.method, r.path) for r in self.requests]}")
 
+    async def hold(self, method: str, path: str) -> None:
+        """Wait out the delays a test asked for on this request, using each up."""
+        for delay in self.delays:
+            if delay.method == method and delay.pattern.match(path) and delay.times > 0:
+                delay.times -= 1
+                await asyncio.sleep(delay.seconds)
+
     # Objects as Discord writes them
 
     def user(self, user_id: int) -> dict[str, Any]:
-        if user_id == APP_ID:
-            return {
-                "id": str(APP_ID),
-                "username": "Infinipost",
-                "global_name": None,
-                "avatar": None,
-                "discriminator": "4821",
-                "public_flags": 0,
-                "flags": 0,
-                "bot": True,
-                "banner": None,
-                "accent_color": None,
-                "avatar_decoration_data": None,
-                "primary_guild": None,
-            }
-        person = self.users[user_id]
-        return {
-            "id": str(user_id),
-            "username": person["username"],
-            "global_name": person["global_name"],
-            "avatar": None,
-            "discriminator": "0",
-            "public_flags": 0,
-            "flags": 0,
-            "banner": None,
-            "accent_color": None,
-            "avatar_decoration_data": None,
-            "primary_guild": None,
-            "collectibles": None,
-        }
+        return bot_user() if user_id == APP_ID else user_object(user_id, self.users[user_id])
 
     def member(self, user_id: int) -> dict[str, Any]:
-        person = self.users[user_id]
-        return {
-            "user": self.user(user_id),
-            "roles": [str(r) for r in person["roles"]],
-            "permissions": str(person["permissions"]),
-            "nick": None,
-            "avatar": None,
-            "banner": None,
-            "joined_at": "2025-03-01T09:00:00.000000+00:00",
-            "premium_since": None,
-            "deaf": False,
-            "mute": False,
-            "pending": False,
-            "flags": 0,
-            "communication_disabled_until": None,
-            "unusual_dm_activity_until": None,
-        }
-
-    def channel(self, channel_id: int = CHANNEL_ID, *, guild: int = GUILD_ID) -> dict[str, Any]:
-        return {
-            "id": str(channel_id),
-            "type": 0,
-            "guild_id": str(guild),
-            "name": "social",
-            "position": 0,
-            "permission_overwrites": [],
-            "nsfw": False,
-            "topic": None,
-            "last_message_id": None,
-            "rate_limit_per_user": 0,
-            "parent_id": None,
-            "flags": 0,
-        }
+        return member_object(self.user(user_id), self.users[user_id])
 
     def guild(self) -> dict[str, Any]:
         """The GUILD_CREATE payload: the server with its roles and channels."""
-        return {
-            "id": str(GUILD_ID),
-            "name": "Creators",
-            "icon": None,
-            "splash": None,
-            "discovery_splash": None,
-            "banner": None,
-            "description": None,
-            "owner_id": str(ADMIN),
-            "afk_channel_id": None,
-            "afk_timeout": 300,
-            "verification_level": 1,
-            "default_message_notifications": 1,
-            "explicit_content_filter": 2,
-            "roles": self.roles,
-            "emojis": [],
-            "stickers": [],
-            "features": [],
-            "mfa_level": 0,
-            "application_id": None,
-            "system_channel_id": str(CHANNEL_ID),
-            "system_channel_flags": 0,
-            "rules_channel_id": None,
-            "public_updates_channel_id": None,
-            "safety_alerts_channel_id": None,
-            "vanity_url_code": None,
-            "premium_tier": 0,
-            "premium_subscription_count": 0,
-            "preferred_locale": "en-US",
-            "nsfw_level": 0,
-            "premium_progress_bar_enabled": False,
-            "max_members": 500000,
-            "max_video_channel_users": 25,
-            "joined_at": "2026-01-10T12:00:00.000000+00:00",
-            "large": False,
-            "unavailable": False,
-            "member_count": 4,
-            "voice_states": [],
-            "members": [],
-            "channels": [self.channel()],
-            "threads": [],
-            "presences": [],
-            "stage_instances": [],
-            "guild_scheduled_events": [],
-            "soundboard_sounds": [],
-        }
-
-    def rest_guild(self) -> dict[str, Any]:
-        """The server as `GET /guilds/{id}` gives it: GUILD_CREATE without what only the gateway sends."""
-        gateway_only = {
-            "joined_at", "large", "unavailable", "member_count", "voice_states", "members", "channels", "threads",
-            "presences", "stage_instances", "guild_scheduled_events", "soundboard_sounds",
-        }  # fmt: skip
-        return {key: value for key, value in self.guild().items() if key not in gateway_only}
+        return guild_object(self.roles)
 
     def message(
         self,
@@ -474,7 +346,7 @@ class FakeDiscord:
             "data": data,
             "guild": {"id": str(guild), "locale": "en-US", "features": []},
             "guild_id": str(guild),
-            "channel": self.channel(guild=guild),
+            "channel": channel_object(guild=guild),
             "channel_id": str(CHANNEL_ID),
             "member": self.member(user),
             "token": token,
@@ -556,406 +428,5 @@ class FakeDiscord:
             components.append({"type": 18, "id": index * 2 - 1, "component": filled})
         return self._interaction(5, {"custom_id": modal["custom_id"], "components": components}, user=user)
 
-    # The gateway
 
-    def ready(self) -> dict[str, Any]:
-        return {
-            "v": 10,
-            "user": {**self.user(APP_ID), "verified": True, "mfa_enabled": False, "email": None},
-            "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
-            "session_id": "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6",
-            "resume_gateway_url": self.gateway_url,
-            "application": {"id": str(APP_ID), "flags": 0},
-            "private_channels": [],
-            "presences": [],
-            "relationships": [],
-            "guild_join_requests": [],
-            "geo_ordered_rtc_regions": ["rotterdam"],
-            "session_type": "normal",
-            "auth": {},
-            "user_settings": {},
-            "_trace": ['["gateway-prd-test",{"micros":1200}]'],
-        }
-
-
-def _age(snowflake: int) -> float:
-    """Seconds since Discord made this ID: its top bits are the milliseconds since the Discord epoch."""
-    return time.time() - ((snowflake >> 22) + DISCORD_EPOCH_MS) / 1000
-
-
-def _role(role_id: int, name: str, *, position: int, permissions: int) -> dict[str, Any]:
-    return {
-        "id": str(role_id),
-        "name": name,
-        "description": None,
-        "color": 0,
-        "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
-        "hoist": False,
-        "icon": None,
-        "unicode_emoji": None,
-        "position": position,
-        "permissions": str(permissions),
-        "managed": False,
-        "mentionable": False,
-        "flags": 0,
-    }
-
-
-_NAME = re.compile(r"^[-_'\w]{1,32}$")
-
-
-def _command_problems(command: dict[str, Any]) -> list[str]:
-    """What Discord refuses in a command: names, lengths and counts from its application command limits."""
-    name, kind = command.get("name", ""), command.get("type", 1)
-    problems = []
-    if kind == 1:
-        if not _NAME.match(name) or name != name.lower():
-            problems.append(f"{name}: invalid name")
-        if not 1 <= len(command.get("description", "")) <= 100:
-            problems.append(f"{name}: description must be 1-100 characters")
-    elif not 1 <= len(name) <= 32:
-        problems.append(f"{name}: context menu names are 1-32 characters")
-    options = command.get("options", [])
-    if len(options) > 25:
-        problems.append(f"{name}: more than 25 options")
-    seen_optional = False
-    for option in options:
-        lowercase = option["name"] == option["name"].lower()
-        if not (_NAME.match(option["name"]) and lowercase and 1 <= len(option.get("description", "")) <= 100):
-            problems.append(f"{name}.{option['name']}: invalid name or description")
-        if option.get("required") and seen_optional:
-            problems.append(f"{name}.{option['name']}: required options must come first")
-        seen_optional = seen_optional or not option.get("required")
-        choices = option.get("choices") or []
-        if len(choices) > 25 or any(not 1 <= len(c["name"]) <= 100 for c in choices):
-            problems.append(f"{name}.{option['name']}: invalid choices")
-        if choices and option.get("autocomplete"):
-            problems.append(f"{name}.{option['name']}: autocomplete cannot have choices")
-    return problems
-
-
-def _merge(message: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
-    """A message edit: the fields present replace the old ones."""
-    for key in ("content", "embeds", "components", "attachments"):
-        if key in body:
-            message[key] = body[key] if body[key] is not None else ([] if key != "content" else "")
-    message["edited_timestamp"] = "2026-11-28T15:00:01.000000+00:00"
-    return message
-
-
-def build_app(fake: FakeDiscord) -> web.Application:
-    def interaction_by_token(token: str) -> Interaction | None:
-        return next((i for i in fake.interactions.values() if i.payload["token"] == token), None)
-
-    def interaction_message(entry: Interaction, body: dict[str, Any], *, flags: int) -> dict[str, Any]:
-        """A response or follow-up: sent by the application's webhook, naming the interaction it answers."""
-        payload = entry.payload
-        metadata = {
-            "id": payload["id"],
-            "type": payload["type"],
-            "user": payload["member"]["user"],
-            "authorizing_integration_owners": payload["authorizing_integration_owners"],
-        }
-        return fake.message(
-            channel_id=int(payload["channel_id"]),
-            author=APP_ID,
-            content=body.get("content") or "",
-            embeds=body.get("embeds") or [],
-            components=body.get("components") or [],
-            flags=flags,
-            kind=20 if payload["type"] == 2 else 19,
-            extra={"webhook_id": str(APP_ID), "application_id": str(APP_ID), "interaction_metadata": metadata},
-        )
-
-    async def callback(request: web.Request, path: str, body: Any) -> web.Response:
-        _, _, interaction_id, token, _ = path.split("/")
-        entry = fake.interactions.get(int(interaction_id))
-        if entry is None or entry.payload["token"] != token or _age(int(interaction_id)) > ANSWER_WITHIN:
-            return _error(404, 10062, "Unknown interaction")  # also what a first answer after 3 seconds gets
-        if entry.response is not None:
-            return _error(400, 40060, "Interaction has already been acknowledged.")
-        kind = int(body["type"])
-        entry.response = kind
-        data = body.get("data") or {}
-        answer: dict[str, Any] = {"interaction": {"id": interaction_id, "type": entry.payload["type"]}}
-        if kind in (4, 5):
-            flags = int(data.get("flags") or 0) | (LOADING if kind == 5 else 0)
-            message = interaction_message(entry, data if kind == 4 else {}, flags=flags)
-            entry.original, entry.loading = int(message["id"]), kind == 5
-            answer["interaction"].update(
-                response_message_id=message["id"],
-                response_message_loading=kind == 5,
-                response_message_ephemeral=bool(flags & EPHEMERAL),
-            )
-            answer["resource"] = {"type": kind, "message": message}
-        elif kind in (6, 7):
-            entry.original = int(entry.payload["message"]["id"])
-            if kind == 7:
-                answer["resource"] = {"type": 7, "message": _merge(fake.messages[entry.original], data)}
-        if request.query.get("with_response") not in ("1", "true"):
-            return web.Response(status=204)
-        return _json(answer)
-
-    async def webhook(request: web.Request, path: str, body: Any) -> web.Response:
-        parts = path.split("/")
-        entry = interaction_by_token(parts[3])
-        if entry is None or int(parts[2]) != APP_ID or entry.response is None:
-            return _error(404, 10015, "Unknown Webhook")
-        if _age(int(entry.payload["id"])) > TOKEN_LIFETIME:
-            return _error(401, 50027, "Invalid Webhook Token")
-        if len(parts) == 4 and request.method == "POST":
-            if entry.loading and entry.original is not None:
-                entry.loading = False
-                message = fake.messages[entry.original]
-                message["flags"] &= ~LOADING
-                message = _merge(message, body)
-            else:
-                message = interaction_message(entry, body, flags=int(body.get("flags") or 0))
-            return _json(message) if request.query.get("wait") in ("1", "true") else web.Response(status=204)
-        if len(parts) == 6 and parts[4] == "messages":
-            message_id = entry.original if parts[5] == "@original" else int(parts[5])
-            if message_id not in fake.messages:
-                return _error(404, 10008, "Unknown Message")
-            if request.method == "PATCH":
-                if entry.loading and message_id == entry.original:  # the "thinking" message gets its answer
-                    entry.loading = False
-                    fake.messages[message_id]["flags"] &= ~LOADING
-                return _json(_merge(fake.messages[message_id], body))
-            return _json(fake.messages[message_id])
-        return _error(405, 0, "405: Method Not Allowed")
-
-    async def rest(request: web.Request, path: str, body: Any) -> web.Response | None:
-        method = request.method
-        if (method, path) == ("GET", "/users/@me"):
-            return _json({**fake.user(APP_ID), "verified": True, "mfa_enabled": False, "email": None})
-        if (method, path) == ("GET", "/oauth2/applications/@me"):
-            return _json(
-                {
-                    "id": str(APP_ID),
-                    "name": "Infinipost",
-                    "icon": None,
-                    "description": "",
-                    "summary": "",
-                    "type": None,
-                    "bot_public": False,
-                    "bot_require_code_grant": False,
-                    "verify_key": "9f0c5d1e" * 8,
-                    "flags": 0,
-                    "owner": fake.user(ADMIN),
-                    "team": None,
-                    "hook": True,
-                    "guild_id": None,
-                    "redirect_uris": [],
-                    "interactions_endpoint_url": None,
-                    "role_connections_verification_url": None,
-                    "tags": [],
-                    "install_params": {"scopes": ["bot", "applications.commands"], "permissions": "0"},
-                    "integration_types_config": {"0": {}},
-                    "approximate_guild_count": 1,
-                    "bot": fake.user(APP_ID),
-                }
-            )
-        match = re.fullmatch(r"/applications/(\d+)(?:/guilds/(\d+))?/commands", path)
-        if match and method == "PUT":
-            guild = int(match[2]) if match[2] else None
-            if int(match[1]) != APP_ID or (guild is not None and guild != GUILD_ID):
-                return _error(403, 50001, "Missing Access")
-            problems = [problem for command in body for problem in _command_problems(command)]
-            if problems:
-                return _json({"message": "Invalid Form Body", "code": 50035, "errors": problems}, 400)
-            registered = []
-            for command in body:
-                entry = {
-                    **command,
-                    "id": str(fake.snowflake()),
-                    "application_id": str(APP_ID),
-                    "version": str(fake.snowflake()),
-                    "type": command.get("type", 1),
-                    "description": command.get("description", ""),
-                    "default_member_permissions": command.get("default_member_permissions"),
-                    "nsfw": command.get("nsfw", False),
-                }
-                if guild:
-                    entry["guild_id"] = str(guild)
-                registered.append(entry)
-            fake.commands[guild] = registered
-            return _json(registered)
-        match = re.fullmatch(r"/channels/(\d+)/messages", path)
-        if match and method == "GET":  # history, newest first
-            found = [m for m in fake.messages.values() if m["channel_id"] == match[1]]
-            return _json(list(reversed(found))[: int(request.query.get("limit", "50"))])
-        if match and method == "POST":
-            channel_id = int(match[1])
-            nonce = body.get("nonce")
-            if nonce and body.get("enforce_nonce"):  # the same author and nonce again: the message it made
-                for earlier in fake.messages.values():
-                    if earlier.get("nonce") == nonce and earlier["channel_id"] == match[1]:
-                        return _json(earlier)
-            extra: dict[str, Any] = {"nonce": nonce} if nonce else {}
-            reference = body.get("message_reference")
-            kind = 0
-            if reference:
-                kind = 19
-                referenced = fake.messages.get(int(reference["message_id"]))
-                if referenced is None and reference.get("fail_if_not_exists", True):
-                    return _error(400, 50035, "Invalid Form Body")
-                extra.update(message_reference={"type": 0, **reference}, referenced_message=referenced)
-            message = fake.message(
-                channel_id=channel_id,
-                author=APP_ID,
-                content=body.get("content") or "",
-                embeds=body.get("embeds") or [],
-                components=body.get("components") or [],
-                kind=kind,
-                extra=extra,
-            )
-            return _json(message)
-        match = re.fullmatch(r"/channels/(\d+)/messages/(\d+)", path)
-        if match and method == "PATCH":
-            message = fake.messages.get(int(match[2]))
-            if message is None or message["channel_id"] != match[1]:
-                return _error(404, 10008, "Unknown Message")
-            return _json(_merge(message, body))
-        if (method, path) == ("POST", "/users/@me/channels"):
-            recipient = int(body["recipient_id"])
-            if recipient not in fake.users:
-                return _error(400, 50035, "Invalid Form Body")
-            channel_id = fake.dm_channels.setdefault(recipient, fake.snowflake())
-            return _json(
-                {
-                    "id": str(channel_id),
-                    "type": 1,
-                    "last_message_id": None,
-                    "flags": 0,
-                    "recipients": [fake.user(recipient)],
-                }
-            )
-        if (method, path) == ("GET", f"/guilds/{GUILD_ID}"):
-            return _json(fake.rest_guild())
-        match = re.fullmatch(rf"/guilds/{GUILD_ID}/members/(\d+)", path)
-        if match and method == "GET":
-            if int(match[1]) not in fake.users:
-                return _error(404, 10007, "Unknown Member")
-            return _json(fake.member(int(match[1])))
-        return None
-
-    async def api(request: web.Request) -> web.StreamResponse:
-        path = "/" + request.match_info["tail"]
-        raw = await request.read()
-        body = json.loads(raw) if raw and request.content_type == JSON else None
-        authorization = request.headers.get("Authorization", "")
-        fake.requests.append(Request(request.method, path, dict(request.query), body, authorization))
-        for delay in fake.delays:
-            if delay.method == request.method and delay.pattern.match(path) and delay.times > 0:
-                delay.times -= 1
-                await asyncio.sleep(delay.seconds)
-        for failure in fake.failures:
-            if failure.method == request.method and failure.pattern.match(path) and failure.times > 0:
-                failure.times -= 1
-                if failure.after_handling:
-                    await handle(request, path, body, authorization)
-                return failure.response()
-        return await handle(request, path, body, authorization)
-
-    async def handle(request: web.Request, path: str, body: Any, authorization: str) -> web.Response:
-        if path.startswith("/interactions/") and path.endswith("/callback") and request.method == "POST":
-            return await callback(request, path, body)
-        if path.startswith("/webhooks/"):
-            return await webhook(request, path, body)
-        if authorization != f"Bot {BOT_TOKEN}":
-            return _error(401, 0, "401: Unauthorized")
-        answer = await rest(request, path, body)
-        if answer is None:
-            fake.unmatched.append(f"{request.method} {path}")
-            return _error(404, 0, "404: Not Found")
-        return answer
-
-    async def gateway(request: web.Request) -> web.WebSocketResponse:
-        socket = web.WebSocketResponse()
-        await socket.prepare(request)
-        sequence = itertools.count(1)
-
-        async def dispatch(event: str, data: dict[str, Any]) -> None:
-            await socket.send_str(json.dumps({"op": 0, "t": event, "s": next(sequence), "d": data}))
-
-        async def writer() -> None:
-            while True:
-                event, data = await fake.dispatches.get()
-                await dispatch(event, data)
-
-        await socket.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None}))
-        writing: asyncio.Task[None] | None = None
-        try:
-            async for frame in socket:
-                if frame.type is not WSMsgType.TEXT:
-                    continue
-                message = json.loads(frame.data)
-                if message["op"] == 1:
-                    fake.heartbeats += 1
-                    await socket.send_str(json.dumps({"op": 11, "d": None, "s": None, "t": None}))
-                elif message["op"] == 2:
-                    fake.identifies.append(message["d"])
-                    if message["d"].get("token") != BOT_TOKEN:
-                        await socket.close(code=4004, message=b"Authentication failed.")
-                        break
-                    if fake.identify_close is not None:
-                        await socket.close(code=fake.identify_close, message=b"Disallowed intent(s).")
-                        break
-                    await dispatch("READY", fake.ready())
-                    await dispatch("GUILD_CREATE", fake.guild())
-                    writing = asyncio.create_task(writer())
-        finally:
-            if writing is not None:
-                writing.cancel()
-        return socket
-
-    async def cdn(request: web.Request) -> web.StreamResponse:
-        """Discord's CDN: a signed link serves its file until the `ex` time it carries, then 404."""
-        fake.downloads.append(request.path)
-        fake.downloading += 1
-        fake.most_downloads_at_once = max(fake.most_downloads_at_once, fake.downloading)
-        try:
-            return await serve_file(request)
-        finally:
-            fake.downloading -= 1
-
-    async def serve_file(request: web.Request) -> web.StreamResponse:
-        gone = web.Response(status=404, text="This content is no longer available.")
-        expiry, signature = request.query.get("ex", ""), request.query.get("hm", "")
-        attachment_id = int(request.match_info["attachment"])
-        for delay in fake.delays:
-            if delay.method == request.method and delay.pattern.match(request.path) and delay.times > 0:
-                delay.times -= 1
-                await asyncio.sleep(delay.seconds)
-        fault = fake.file_faults.get(attachment_id)
-        if fault is not None:
-            status, location = fault
-            return web.Response(status=status, headers={"Location": location} if location else None)
-        stored = fake.files.get(attachment_id)
-        if stored is None or not signature or not expiry or int(expiry, 16) < time.time():
-            return gone
-        if attachment_id not in fake.trickles:
-            return web.Response(body=stored[0], content_type=stored[1])
-        response = web.StreamResponse(headers={"Content-Type": stored[1], "Content-Length": str(len(stored[0]))})
-        await response.prepare(request)
-        for start in range(0, len(stored[0]), 64):
-            await response.write(stored[0][start : start + 64])
-            await asyncio.sleep(fake.trickles[attachment_id])
-        await response.write_eof()
-        return response
-
-    app = web.Application()
-    app.router.add_route("*", "/api/v10/{tail:.*}", api)
-    app.router.add_get("/{folder:(ephemeral-)?attachments}/{channel:[0-9]+}/{attachment:[0-9]+}/{name}", cdn)
-    app.router.add_get("/gateway", gateway)
-    return app
-
-
-@asynccontextmanager
-async def running_fake_discord() -> AsyncIterator[FakeDiscord]:
-    fake = FakeDiscord()
-    runner, fake.port = await start_site(build_app(fake), host="127.0.0.1", port=0)
-    try:
-        yield fake
-    finally:
-        await runner.cleanup()
+FAKE = web.AppKey("fake", FakeDiscord)
