@@ -25,7 +25,7 @@ run: $(RUN_STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy bot storage adapters app
+	$(BIN)/mypy bot storage adapters app sandbox
 
 test: lint
 	$(BIN)/pytest

@@ -129,7 +129,7 @@ def _port(written: str) -> int:
 
 
 async def _sandbox(host: str, port: int, state: Path | None) -> int:
-    from bot.sandbox import SANDBOX_KEY, SandboxServer, state_option
+    from sandbox import SANDBOX_KEY, SandboxServer, state_option
 
     try:
         async with SandboxServer(host=host, port=port, state_file=state_option(state) if state else None) as sandbox:

@@ -24,9 +24,9 @@ from bot.media.download import download_client
 from bot.media.store import LocalStore, MediaStore, S3Store, load_secret
 from bot.outbox import Outbox
 from bot.recovery import settle_unfinished
-from bot.sandbox import SANDBOX_KEY, SandboxServer, state_beside
 from bot.tracking import Tracker
 from bot.web import WebServer
+from sandbox import SANDBOX_KEY, SandboxServer, state_beside
 from storage.sqlite import Storage
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from pathlib import Path
 import aiohttp
 
 from bench.common import Row, ms, percentile
-from bot.sandbox import SandboxServer
+from sandbox import SandboxServer
 from tests.fakes.slack import FakeSlack, running_fake_slack, sign, slash_command
 from tests.processes import BotProcess, open_slow_connections, post_oversized_bodies, rss_mb
 

@@ -17,7 +17,7 @@ import aiohttp
 import httpx
 
 from bench.common import Row, percentile
-from bot.sandbox import Fault, SandboxServer
+from sandbox import Fault, SandboxServer
 from tests.fakes.slack import running_fake_slack, sign, slash_command
 from tests.processes import BotProcess, clean_env, free_port
 

@@ -14,7 +14,7 @@ import pytest
 
 from app.runtime import Runtime, start_runtime
 from app.settings import Settings
-from bot.sandbox import SandboxServer
+from sandbox import SandboxServer
 from tests.fakes.chat import ChatHarness
 
 _PREFIXES = ("BOT_", "DISCORD_", "SLACK_", "INFINIPOST_", "AWS_")

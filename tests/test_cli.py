@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import SandboxServer
+from sandbox import SandboxServer
 from tests.processes import clean_env, run_until_exit
 
 BOT = [sys.executable, "-m", "app"]

@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.sandbox import SandboxServer
 from bot.tracking import Tracker
+from sandbox import SandboxServer
 from tests.adapters.slack_harness import slack_settings, start_bot
 from tests.conftest import FakeClock
 from tests.fakes.slack import interaction, running_fake_slack, view_submission

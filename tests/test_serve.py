@@ -15,7 +15,7 @@ from app.platforms import PlatformEntry
 from app.serve import serve
 from app.settings import Settings
 from bot.core import Core
-from bot.sandbox import SandboxServer
+from sandbox import SandboxServer
 from tests.conftest import make_settings
 from tests.fakes.chat import MemoryMessenger
 

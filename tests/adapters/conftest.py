@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import SandboxServer
+from sandbox import SandboxServer
 from tests.adapters.slack_harness import SlackBot, slack_settings, start_bot
 from tests.conftest import FakeClock
 from tests.fakes.slack import FakeSlack

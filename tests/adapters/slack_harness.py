@@ -13,7 +13,7 @@ import httpx
 from adapters.slack.app import SlackAdapter
 from app.runtime import Runtime, start_runtime
 from app.settings import Settings
-from bot.sandbox import SandboxServer
+from sandbox import SandboxServer
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, interaction, sign, slash_command
 from tests.processes import free_port

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.sandbox import Fault, SandboxServer
+from sandbox import Fault, SandboxServer
 from tests.fakes.discord import ALICE, CHANNEL_ID, POSTER_ROLE_ID, FakeDiscord, running_fake_discord
 from tests.fakes.slack import FakeSlack, running_fake_slack, sign, slash_command
 from tests.media.files import MP4

@@ -34,8 +34,8 @@ from bot.errors import BotError, DeliveryError, NotSetUp
 from bot.model import Account, ChannelRef, MessageRef, PostForm, Reply
 from bot.notices import Notice, NoticeItem, NoticeKind
 from bot.posting import UPLOADS_AT_ONCE
-from bot.sandbox import Fault, SandboxServer
 from bot.tracking import Tracker
+from sandbox import Fault, SandboxServer
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.discord import (
     ADMIN,

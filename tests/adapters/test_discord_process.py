@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from bot.errors import NotSetUp
-from bot.sandbox import SandboxServer
+from sandbox import SandboxServer
 from tests.fakes.discord import (
     ADMIN,
     ALICE,

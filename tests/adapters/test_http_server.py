@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.sandbox import SandboxServer
 from bot.web import ACCEPT_EXHAUSTED, BODY_SECONDS, HEADER_SECONDS, WebServer
+from sandbox import SandboxServer
 from tests.fakes.slack import FakeSlack, running_fake_slack, sign, slash_command
 from tests.processes import (
     SLOW_BODY,

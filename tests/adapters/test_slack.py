@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from bot.core import GENERIC_ERROR
-from bot.sandbox import Fault, SandboxServer
 from bot.tracking import Tracker
+from sandbox import Fault, SandboxServer
 from tests.adapters.slack_harness import SlackBot, slack_settings, start_bot
 from tests.conftest import FakeClock
 from tests.fakes.slack import (

@@ -17,7 +17,7 @@ import pytest
 
 from adapters.slack.app import SlackAdapter
 from app.runtime import start_runtime
-from bot.sandbox import SandboxServer
+from sandbox import SandboxServer
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack, running_fake_slack, sign, slash_command
 from tests.processes import BotProcess, clean_env, free_port, run_until_exit

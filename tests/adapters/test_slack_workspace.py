@@ -12,7 +12,7 @@ import pytest
 
 from adapters.slack.blocks import CONFIRM_ACTION
 from bot.errors import NotSetUp
-from bot.sandbox import SandboxServer
+from sandbox import SandboxServer
 from tests.adapters.slack_harness import SlackBot, slack_settings, start_bot
 from tests.conftest import FakeClock
 from tests.fakes.slack import FakeSlack, block_action, message_shortcut, running_fake_slack, slash_command

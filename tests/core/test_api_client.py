@@ -19,7 +19,7 @@ from bot.errors import (
     ApiUnconfirmed,
 )
 from bot.model import Account, PostRequest, PostStatus
-from bot.sandbox import SandboxServer
+from sandbox import SandboxServer
 
 REQUEST = PostRequest(
     accounts=(Account(id="acc_123", platform="tiktok"),),

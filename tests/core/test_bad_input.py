@@ -17,7 +17,7 @@ from bot.core import GENERIC_ERROR
 from bot.dates import parse_when
 from bot.errors import BadCommand, InvalidTime
 from bot.grammar import parse_post
-from bot.sandbox import SandboxServer
+from sandbox import SandboxServer
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.chat import ChatHarness
 

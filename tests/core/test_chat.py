@@ -10,7 +10,7 @@ from app.runtime import Runtime, start_runtime
 from bot.config import Settings
 from bot.errors import NotSetUp
 from bot.model import PostDraft
-from bot.sandbox import Fault, SandboxServer
+from sandbox import Fault, SandboxServer
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.chat import ChatHarness
 

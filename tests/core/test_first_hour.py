@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from app.runtime import start_runtime
-from bot.sandbox import SandboxServer
 from bot.texts import COMMAND_EXAMPLES, COMMANDS
+from sandbox import SandboxServer
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.chat import ChatHarness
 

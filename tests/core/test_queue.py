@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.runtime import Runtime, start_runtime
-from bot.sandbox import SandboxServer
+from sandbox import SandboxServer
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.chat import ChatHarness
 

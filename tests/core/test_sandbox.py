@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.sandbox import SandboxServer
+from sandbox import SandboxServer
 
 KEY = {"Authorization": "Bearer sk_test_raw"}
 VIDEO = {"accountIds": ["acc_1"], "contentType": "video", "contentUrl": "https://e.com/v.mp4"}

@@ -10,8 +10,8 @@ import pytest
 
 from app.runtime import Runtime, start_runtime
 from bot.outbox import Outbox
-from bot.sandbox import Fault, SandboxServer
 from bot.tracking import Tracker
+from sandbox import Fault, SandboxServer
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.chat import ChatHarness
 

@@ -13,7 +13,7 @@ import pytest
 
 from adapters.console import ConsoleAdapter
 from app.runtime import Runtime, start_runtime
-from bot.sandbox import SandboxServer
+from sandbox import SandboxServer
 from tests.conftest import FakeClock, make_settings
 from tests.media.files import MP4, image
 from tests.processes import free_port
