@@ -16,9 +16,9 @@ import httpx
 
 from bot.config import Settings
 from bot.model import Account, Caller, PostRequest, PostStatus
+from bot.records import RequestState, StoredPost
 from bot.runtime import start_runtime
 from bot.tracking import Tracker
-from storage.records import RequestState, StoredPost
 
 TRACKED = 10_000
 DUE = 100

@@ -20,8 +20,8 @@ from bot.errors import (
 )
 from bot.model import Caller, Command, ContentType, PostStatus, Reply
 from bot.queue import STATUS_TEXT
+from bot.records import RequestState, StoredPost, StoredRequest
 from bot.tracking import announcement_update
-from storage.records import RequestState, StoredPost, StoredRequest
 
 logger = logging.getLogger(__name__)
 

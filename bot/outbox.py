@@ -21,7 +21,7 @@ from typing import Protocol
 from bot.errors import DeliveryError
 from bot.model import ChannelRef, MessageRef
 from bot.notices import PLACEMENT, Notice, NoticeKind
-from storage.records import StoredNotice
+from bot.records import StoredNotice
 from storage.sqlite import Storage
 
 logger = logging.getLogger(__name__)

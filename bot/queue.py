@@ -18,9 +18,9 @@ from bot.context import Context
 from bot.dates import format_local
 from bot.errors import ApiAuthError, ApiError, ApiNotFound, BadCommand
 from bot.model import Caller, Command, PostStatus, RemotePost, Reply
+from bot.records import RequestState, StoredPost, StoredRequest
 from bot.texts import clip
 from bot.tracking import is_late, record_remote
-from storage.records import RequestState, StoredPost, StoredRequest
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import logging
 
 from bot.context import Context
 from bot.notices import NoticeKind, notice_for
-from storage.records import RequestState
+from bot.records import RequestState
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from bot.context import Context
 from bot.errors import ApiError, ApiNotFound, ApiUnavailable
 from bot.model import Account, PostRequest, PostStatus, RemotePost
 from bot.notices import NoticeKind, notice_for
-from storage.records import NewNotice, RequestState, StoredPost, StoredRequest
+from bot.records import NewNotice, RequestState, StoredPost, StoredRequest
 
 logger = logging.getLogger(__name__)
 

@@ -22,9 +22,7 @@ import aiosqlite
 
 from bot.errors import StorageError
 from bot.model import Caller, ChannelRef, MessageRef, PostRequest, PostStatus
-from storage.files import bot_database, prepare
-from storage.migrations import migrate
-from storage.records import (
+from bot.records import (
     ChannelSettings,
     NewNotice,
     RequestState,
@@ -32,13 +30,10 @@ from storage.records import (
     StoredNotice,
     StoredPost,
     StoredRequest,
-    from_db_time,
-    ref_from_json,
-    ref_to_json,
-    request_from_json,
-    request_to_json,
-    to_db_time,
 )
+from storage.files import bot_database, prepare
+from storage.migrations import migrate
+from storage.records import from_db_time, ref_from_json, ref_to_json, request_from_json, request_to_json, to_db_time
 
 logger = logging.getLogger(__name__)
 

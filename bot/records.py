@@ -1,0 +1,102 @@
+"""The core's own records: what it keeps about requests, posts, notices, channels and media, whatever stores them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.model import ChannelRef, MessageRef, PostRequest, PostStatus
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredRequest:
+    """One /post as asked, with where it came from and how far it got."""
+
+    id: int
+    channel: ChannelRef
+    user_id: str
+    user_name: str
+    command_text: str
+    request: PostRequest
+    state: str
+    confirm_token: str | None
+    error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    announcement: MessageRef | None
+    reconcile_attempts: int = 0
+    api: str = ""  # the Infinipost it went to: "sandbox" or the API's URL ("" if made before that was kept)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredPost:
+    """One Infinipost post (one account) of a request, with the status the bot last saw."""
+
+    id: str
+    request_id: int
+    account_id: str
+    account_label: str
+    status: PostStatus
+    scheduled_time: datetime | None
+    posted_at: datetime | None
+    next_check_at: datetime | None = None  # when the tracker asks Infinipost next; None: no longer tracked
+    checks: int = 0  # checks since it was due without reaching a final state (the tracker's backoff)
+    delay_warned: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredNotice:
+    id: int
+    channel: ChannelRef
+    kind: str
+    request_id: int | None
+    attempts: int
+    payload: str = ""  # the Notice as JSON; read only for notices about to be delivered
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChannelSettings:
+    default_accounts: tuple[str, ...] = ()
+    allowed_accounts: tuple[str, ...] | None = None  # None: every known account
+
+    def allows(self, account_id: str) -> bool:
+        """Whether this channel may post to the account."""
+        return self.allowed_accounts is None or account_id in self.allowed_accounts
+
+
+class RequestState:
+    """The life of a stored request. Every request is stored before the API call and completed after it.
+
+    A request with uploads is stored as `received` before they are fetched (its uploads named by their file
+    names), so that a crash while fetching leaves a trace: after a restart it becomes `not_sent` and its author
+    is told. Once its uploads are in, it moves on like any other request.
+    """
+
+    RECEIVED = "received"
+    NOT_SENT = "not_sent"
+    AWAITING_CONFIRMATION = "awaiting_confirmation"
+    DISCARDED = "discarded"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNCONFIRMED = "unconfirmed"
+    NOT_CREATED = "not_created"
+    UNCLEAR = "unclear"  # several posts at Infinipost could be an unconfirmed create's: none was taken
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewNotice:
+    """A notice to write in the same transaction as the change that causes it."""
+
+    channel: ChannelRef
+    kind: str
+    request_id: int | None
+    payload: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredMedia:
+    key: str
+    sha256: str
+    content_type: str
+    size: int
