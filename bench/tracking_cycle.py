@@ -58,7 +58,7 @@ async def main(url: str) -> None:
             request = PostRequest(accounts=(account,), content_type="video", media_urls=("https://e.com/v.mp4",))
             for first in range(0, TRACKED, PER_REQUEST):
                 request_id = (
-                    await storage.save_request(caller, command_text="bench", request=request, state="sending")
+                    await storage.requests.save(caller, command_text="bench", request=request, state="sending")
                 ).id
                 posts = []
                 for n in range(first, first + PER_REQUEST):
@@ -76,7 +76,7 @@ async def main(url: str) -> None:
                             next_check_at=when,
                         )
                     )
-                await storage.finish_request(request_id, state=RequestState.SENT, posts=posts)
+                await storage.requests.finish(request_id, state=RequestState.SENT, posts=posts)
             assert await storage.tracked_count() == TRACKED
             CountingTransport.requests = 0
             cpu, wall = time.process_time(), time.perf_counter()

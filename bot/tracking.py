@@ -75,7 +75,7 @@ async def record_remote(ctx: Context, observed: Sequence[tuple[StoredPost, Remot
 
 async def _record(ctx: Context, observed: Sequence[tuple[StoredPost, RemotePost | None]]) -> int:
     # Compare with what is stored now, not with what the caller read earlier: news is told once.
-    fresh = await ctx.storage.posts_by_id([post.id for post, _ in observed])
+    fresh = await ctx.storage.posts.by_ids([post.id for post, _ in observed])
     # A post cancelled (or settled) since it was read keeps its final state, whatever the answer said.
     observed = [(fresh[post.id], remote) for post, remote in observed if not fresh[post.id].status.is_final]
     now = ctx.clock()
@@ -94,7 +94,7 @@ async def _record(ctx: Context, observed: Sequence[tuple[StoredPost, RemotePost 
             delayed.append(after)
         updated.append(replace(after, next_check_at=next_check(after, now=now, settings=ctx.settings)))
     notices = await _notices(ctx, changed, delayed)
-    await ctx.storage.update_posts(updated, notices=notices)
+    await ctx.storage.posts.update(updated, notices=notices)
     if notices:
         ctx.outbox.wake()
     return len(changed)
@@ -135,7 +135,7 @@ async def _notices(
         late[post.request_id].append(post)
     notices: list[NewNotice] = []
     for request_id in sorted(by_request.keys() | late.keys()):
-        stored = await ctx.storage.get_request(request_id)
+        stored = await ctx.storage.requests.get(request_id)
         if stored is None:
             continue
         pairs = by_request.get(request_id, [])
@@ -157,7 +157,7 @@ async def _notices(
 
 async def announcement_update(ctx: Context, stored: StoredRequest, changed: Sequence[StoredPost]) -> NewNotice:
     """The request's announcement rewritten with every one of its posts, `changed` as they are now."""
-    current = {p.id: p for p in (await ctx.storage.posts_of([stored.id]))[stored.id]}
+    current = {p.id: p for p in (await ctx.storage.posts.of_requests([stored.id]))[stored.id]}
     current.update({p.id: p for p in changed})
     return notice_for(NoticeKind.UPDATED, stored, list(current.values()), sandbox=ctx.sandbox)
 
@@ -211,7 +211,7 @@ class Tracker:
 
     async def cycle(self) -> Cycle:
         now = self.ctx.clock()
-        due = await self.ctx.storage.due_posts(now, limit=DUE_BATCH)
+        due = await self.ctx.storage.posts.due(now, limit=DUE_BATCH)
         observed: list[tuple[StoredPost, RemotePost | None]] = []
         retry_later: list[StoredPost] = []
         quiet = (self._quiet_until - now).total_seconds() if self._quiet_until and self._quiet_until > now else 0.0
@@ -250,7 +250,7 @@ class Tracker:
     async def _back_off(self, posts: list[StoredPost], *, extra: timedelta) -> None:
         now, settings = self.ctx.clock(), self.ctx.settings
         async with self.ctx.tracking_lock:  # as stored now: a /cancel meanwhile must not be undone
-            fresh = await self.ctx.storage.posts_by_id([p.id for p in posts])
+            fresh = await self.ctx.storage.posts.by_ids([p.id for p in posts])
             later: list[StoredPost] = []
             delayed: list[StoredPost] = []
             for post in fresh.values():
@@ -267,7 +267,7 @@ class Tracker:
                     at = min(at, max(now, post.scheduled_time + settings.delay_alert))  # warned on time, unread
                 later.append(replace(post, next_check_at=at))
             notices = await _notices(self.ctx, [], delayed) if delayed else []
-            await self.ctx.storage.update_posts(later, notices=notices)
+            await self.ctx.storage.posts.update(later, notices=notices)
         if notices:
             self.ctx.outbox.wake()
 
@@ -276,11 +276,11 @@ class Tracker:
     async def reconcile(self) -> int:
         """Look for the posts of creates whose outcome was unknown; adopt them, or say they were not created."""
         # A create left `sending` this long did not die in flight: its outcome just could not be stored.
-        stuck = await self.ctx.storage.interrupted_to_unconfirmed(before=self.ctx.clock() - STUCK_SENDING)
+        stuck = await self.ctx.storage.requests.interrupted_to_unconfirmed(before=self.ctx.clock() - STUCK_SENDING)
         if stuck:
             logger.warning("requests %s were stuck sending; looking for their posts", stuck)
         settled = 0
-        for stored in await self.ctx.storage.due_reconciliations(self.ctx.clock()):
+        for stored in await self.ctx.storage.requests.due_reconciliations(self.ctx.clock()):
             try:
                 settled += await self._reconcile(stored)
             except ApiError:
@@ -329,13 +329,13 @@ class Tracker:
             state, error = RequestState.UNCLEAR, "several posts at Infinipost could be it"
         else:
             state, error = RequestState.NOT_CREATED, "not created at Infinipost"
-        await self.ctx.storage.finish_request(stored.id, state=state, error=error, posts=found, notices=notices)
+        await self.ctx.storage.requests.finish(stored.id, state=state, error=error, posts=found, notices=notices)
         self.ctx.outbox.wake()
         return True
 
     async def _try_later(self, stored: StoredRequest) -> None:
         step = RECONCILE_DELAYS[min(stored.reconcile_attempts, len(RECONCILE_DELAYS) - 1)]
-        await self.ctx.storage.reconcile_later(stored.id, at=self.ctx.clock() + step)
+        await self.ctx.storage.requests.reconcile_later(stored.id, at=self.ctx.clock() + step)
 
     async def _candidates(self, stored: StoredRequest, account_id: str) -> list[RemotePost]:
         """The account's posts that could be this request: same caption and time, the same content wherever
@@ -353,7 +353,7 @@ class Tracker:
             if remote.content_urls and remote.content_urls != request.media_urls:
                 continue
             candidates.append(remote)
-        known = await self.ctx.storage.known_post_ids([c.id for c in candidates])
+        known = await self.ctx.storage.posts.known_ids([c.id for c in candidates])
         return [c for c in candidates if c.id not in known]
 
 

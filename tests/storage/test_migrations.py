@@ -73,10 +73,12 @@ async def test_a_one_time_key_is_new_once_until_it_expires(tmp_path: Path, where
     path = tmp_path / "bot.db" if where == "file" else ":memory:"
     async with await Storage.open(path) as storage:
         keys = ["a", "b", "a", "c", "a", "b"]
-        firsts = await asyncio.gather(*(storage.remember_once(k, until=later, now=now) for k in keys))
+        firsts = await asyncio.gather(*(storage.once_keys.remember(k, until=later, now=now) for k in keys))
         assert firsts == [True, True, False, True, False, False]
-        assert not await storage.remember_once("a", until=later, now=now + timedelta(minutes=5))
-        assert await storage.remember_once("a", until=later + timedelta(minutes=6), now=later + timedelta(seconds=1))
+        assert not await storage.once_keys.remember("a", until=later, now=now + timedelta(minutes=5))
+        assert await storage.once_keys.remember(
+            "a", until=later + timedelta(minutes=6), now=later + timedelta(seconds=1)
+        )
     if where == "file":
         async with await Storage.open(path) as reopened:  # kept across a restart
-            assert not await reopened.remember_once("a", until=later, now=later + timedelta(minutes=1))
+            assert not await reopened.once_keys.remember("a", until=later, now=later + timedelta(minutes=1))
