@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
@@ -55,8 +56,11 @@ async def accounts(ctx: Context, command: Command) -> Reply:
         if action != "allow":
             await _check_allowed(ctx, command, resolved)
         chosen = tuple(a.id for a in resolved)
+    current = await ctx.storage.preferences.channel_settings(command.caller.channel)
     if action == "allow":
-        dropped = await ctx.storage.preferences.set_channel_allowed(command.caller, None if lifting else chosen)
+        restricted = current.allowing_only(None if lifting else chosen)
+        await ctx.storage.preferences.save_channel_settings(command.caller, restricted)
+        dropped = [a for a in current.default_accounts if a not in restricted.default_accounts]
         text = (
             "This channel may post to every account."
             if lifting
@@ -66,7 +70,7 @@ async def accounts(ctx: Context, command: Command) -> Reply:
             listed = ", ".join(f"`{a}`" for a in dropped)
             text += f" {listed} {'is no longer a default' if len(dropped) == 1 else 'are no longer defaults'} here."
         return Reply(text=text)
-    await ctx.storage.preferences.set_channel_defaults(command.caller, chosen)
+    await ctx.storage.preferences.save_channel_settings(command.caller, replace(current, default_accounts=chosen))
     if clearing:
         return Reply(text="This channel has no default accounts now; each /post must say `to ...`.")
     return Reply(text=f"Posts from this channel go to {', '.join(f'`{a}`' for a in chosen)} unless they say `to`.")

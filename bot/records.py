@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -62,6 +63,13 @@ class ChannelSettings:
     def allows(self, account_id: str) -> bool:
         """Whether this channel may post to the account."""
         return self.allowed_accounts is None or account_id in self.allowed_accounts
+
+    def allowing_only(self, account_ids: Sequence[str] | None) -> ChannelSettings:
+        """The channel restricted to `account_ids` (None or none: every account again). Its defaults it may no
+        longer post to are dropped, so that a /post naming no account never goes where it is not allowed."""
+        allowed = tuple(account_ids) if account_ids else None
+        kept = tuple(a for a in self.default_accounts if allowed is None or a in allowed)
+        return ChannelSettings(default_accounts=kept, allowed_accounts=allowed)
 
 
 class RequestState:

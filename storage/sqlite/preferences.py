@@ -7,7 +7,7 @@ bot is the database's only user).
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.model import Caller, ChannelRef
@@ -75,18 +75,8 @@ class SqlitePreferences:
         )
         return settings
 
-    async def set_channel_defaults(self, caller: Caller, account_ids: Sequence[str]) -> None:
-        current = await self.channel_settings(caller.channel)
-        await self._save_channel(caller, tuple(account_ids), current.allowed_accounts)
-
-    async def set_channel_allowed(self, caller: Caller, account_ids: Sequence[str] | None) -> tuple[str, ...]:
-        current = await self.channel_settings(caller.channel)
-        allowed = tuple(account_ids) if account_ids else None
-        kept = tuple(a for a in current.default_accounts if allowed is None or a in allowed)
-        await self._save_channel(caller, kept, allowed)
-        return tuple(a for a in current.default_accounts if a not in kept)
-
-    async def _save_channel(self, caller: Caller, defaults: tuple[str, ...], allowed: tuple[str, ...] | None) -> None:
+    async def save_channel_settings(self, caller: Caller, settings: ChannelSettings) -> None:
+        defaults, allowed = settings.default_accounts, settings.allowed_accounts
         async with self._db.transaction() as db:
             await db.execute(
                 "INSERT INTO channel_settings (platform, workspace_id, channel_id, default_accounts, "
