@@ -6,18 +6,15 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 import aiosqlite
 
-from bot.model import ChannelRef
-from bot.records import RequestState, StoredRequest
 from storage.files import bot_database, prepare
 from storage.migrations import migrate
 from storage.sqlite.connection import Database, connect, utc_now
@@ -26,7 +23,7 @@ from storage.sqlite.notices import SqliteNoticeQueue
 from storage.sqlite.once_keys import SqliteOnceKeys
 from storage.sqlite.posts import SqlitePosts
 from storage.sqlite.preferences import SqlitePreferences
-from storage.sqlite.requests import _REQUEST_COLUMNS, SqliteRequests, _request
+from storage.sqlite.requests import SqliteRequests
 
 __all__ = ["Storage"]
 
@@ -92,49 +89,3 @@ class Storage:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
-
-    # Read only by tests, the benchmark, or nobody
-
-    async def requests_in_state(self, state: str) -> list[StoredRequest]:
-        rows = await self._database.rows(
-            f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE state = ? ORDER BY id",
-            (state,),
-        )
-        return [_request(row) for row in rows]
-
-    async def channel_requests(self, channel: ChannelRef, *, limit: int) -> list[StoredRequest]:
-        """The channel's latest sent or pending requests, newest first."""
-        rows = await self._database.rows(
-            f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE platform = ? AND workspace_id = ? "
-            "AND channel_id = ? AND state NOT IN (?, ?) ORDER BY id DESC LIMIT ?",
-            (
-                channel.platform,
-                channel.workspace_id,
-                channel.channel_id,
-                RequestState.AWAITING_CONFIRMATION,
-                RequestState.DISCARDED,
-                limit,
-            ),
-        )
-        return [_request(row) for row in rows]
-
-    async def tracked_count(self) -> int:
-        row = await self._database.row("SELECT COUNT(*) AS n FROM posts WHERE next_check_at IS NOT NULL")
-        return int(row["n"]) if row else 0
-
-    async def audit_entries(self, *, limit: int = 100) -> list[dict[str, Any]]:
-        rows = await self._database.rows(
-            "SELECT at, platform, workspace_id, channel_id, user_id, action, request_id, detail "
-            "FROM audit_log ORDER BY id DESC LIMIT ?",
-            (limit,),
-        )
-        return [{**dict(row), "detail": json.loads(row["detail"])} for row in rows]
-
-    async def notice_states(self) -> list[tuple[int, str, str]]:
-        """(id, kind, state) of every notice, oldest first: for tests and diagnostics."""
-        rows = await self._database.rows("SELECT id, kind, state FROM notices ORDER BY id")
-        return [(int(r["id"]), str(r["kind"]), str(r["state"])) for r in rows]
-
-    async def integrity_ok(self) -> bool:
-        row = await self._database.row("PRAGMA integrity_check")
-        return bool(row and row[0] == "ok")

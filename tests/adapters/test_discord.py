@@ -37,6 +37,7 @@ from bot.runtime import Runtime, start_runtime
 from bot.sandbox import Fault, SandboxServer
 from bot.tracking import Tracker
 from tests.conftest import FakeClock, make_settings
+from tests.database import audit_entries, channel_request_ids
 from tests.fakes.discord import (
     ADMIN,
     ALICE,
@@ -933,12 +934,13 @@ async def test_a_server_the_operator_did_not_name_gets_one_sentence_and_nothing_
     assert bot.creates() == []
     assert [r for r in bot.sandbox.state.received if r.path.startswith("/v1/")] == []  # not even the accounts
     assert (
-        await bot.runtime.ctx.storage.channel_requests(
-            ChannelRef(platform="discord", workspace_id=str(STRANGER_GUILD), channel_id=str(CHANNEL_ID)), limit=5
+        channel_request_ids(
+            bot.runtime.ctx.settings.database,
+            ChannelRef(platform="discord", workspace_id=str(STRANGER_GUILD), channel_id=str(CHANNEL_ID)),
         )
         == []
     )
-    assert await bot.runtime.ctx.storage.audit_entries() == []
+    assert audit_entries(bot.runtime.ctx.settings.database) == []
 
 
 async def test_a_server_the_operator_did_not_name_gets_no_account_choices_and_no_form(bot: DiscordBot) -> None:

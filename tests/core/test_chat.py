@@ -12,6 +12,7 @@ from bot.model import PostDraft
 from bot.runtime import Runtime, start_runtime
 from bot.sandbox import Fault, SandboxServer
 from tests.conftest import FakeClock, make_settings
+from tests.database import audit_entries
 from tests.fakes.chat import ChatHarness
 
 
@@ -89,7 +90,7 @@ async def test_schedule_is_announced_in_the_channel_and_stored(chat: ChatHarness
     assert stored.announcement is not None  # kept for later status updates in its thread
     posts = (await storage.posts.of_requests([1]))[1]
     assert [p.account_id for p in posts] == ["acc_123", "acc_456"]
-    [audit] = await storage.audit_entries()
+    [audit] = audit_entries(runtime.ctx.settings.database)
     assert audit["action"] == "schedule"
     assert audit["detail"]["posts"] == [p.id for p in posts]
 
@@ -292,7 +293,7 @@ async def test_posts_cancel_and_reschedule(chat: ChatHarness, sandbox: SandboxSe
 
     again = await chat.say("/cancel #1")
     assert "Nothing to cancel" in again.text
-    actions = [e["action"] for e in await runtime.ctx.storage.audit_entries()]
+    actions = [e["action"] for e in audit_entries(runtime.ctx.settings.database)]
     assert actions[:2] == ["reschedule", "cancel"]
 
 
@@ -573,7 +574,7 @@ async def test_only_the_places_the_operator_named_are_served(
         await runtime.core.post_form(stranger)
     assert await runtime.core.time_problem(stranger, "tomorrow 9am") == NotSetUp.default_message
     assert [r for r in sandbox.state.received if r.path.startswith("/v1/")] == []
-    assert await runtime.ctx.storage.audit_entries() == []
+    assert audit_entries(runtime.ctx.settings.database) == []
     # The same organization is not enough unless the whole organization was named (a Slack org-wide install).
     grid = chat.caller("U9", workspace_id="T9", organization_id="E1")
     assert (await chat.say("/help", caller=grid)).text == NotSetUp.default_message

@@ -13,6 +13,7 @@ from bot.runtime import Runtime, start_runtime
 from bot.sandbox import Fault, SandboxServer
 from bot.tracking import Tracker
 from tests.conftest import FakeClock, make_settings
+from tests.database import notice_states
 from tests.fakes.chat import ChatHarness
 
 
@@ -467,7 +468,7 @@ async def test_a_coalesced_notice_cut_off_mid_delivery_is_not_sent_again(
         again.messenger.messages = channel.messages  # the same channel, seen by the new process
         await restarted.ctx.outbox.flush()
         assert len([m for m in again.messenger.messages if m.text.startswith("✅ 2 posts are live now")]) == 1
-        assert {state for _, _, state in await restarted.ctx.storage.notice_states()} == {"delivered"}
+        assert {state for _, state in notice_states(settings.database)} == {"delivered"}
 
 
 async def test_posts_made_in_the_sandbox_are_not_tracked_against_the_real_api(

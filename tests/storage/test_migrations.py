@@ -13,6 +13,7 @@ import pytest
 
 from storage.migrations import MIGRATIONS, migrate
 from storage.sqlite import Storage
+from tests.database import integrity_ok
 
 
 def tables(path: Path) -> set[str]:
@@ -22,8 +23,9 @@ def tables(path: Path) -> set[str]:
 
 async def test_fresh_database_gets_every_migration_recorded(tmp_path: Path) -> None:
     path = tmp_path / "data" / "bot.db"
-    async with await Storage.open(path) as storage:
-        assert await storage.integrity_ok()
+    async with await Storage.open(path):
+        pass
+    assert integrity_ok(path)
     assert {"requests", "posts", "audit_log", "notices", "_migrations"} <= tables(path)
     with sqlite3.connect(path) as db:
         applied = [row[0] for row in db.execute("SELECT name FROM _migrations ORDER BY name")]
