@@ -41,9 +41,9 @@ from bot.model import (
     Reply,
 )
 from bot.notices import NoticeKind, notice_for
+from bot.post_status import RECONCILE_DELAYS, confusable, tracked_post
 from bot.records import RequestState, StoredRequest
 from bot.texts import clip, fields_text, request_fields
-from bot.tracking import RECONCILE_DELAYS, confusable, tracked_post
 
 logger = logging.getLogger(__name__)
 

@@ -18,9 +18,10 @@ from bot.context import Context
 from bot.dates import format_local
 from bot.errors import ApiAuthError, ApiError, ApiNotFound, BadCommand
 from bot.model import Caller, Command, PostStatus, RemotePost, Reply
+from bot.post_status import is_late
 from bot.records import RequestState, StoredPost, StoredRequest
 from bot.texts import clip
-from bot.tracking import is_late, record_remote
+from bot.tracking import record_remote
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""Following posts until they are live: what Infinipost says about them, and what the channel is told.
+"""The tracker: following posts until they are live, what Infinipost says about them, and what the channel is
+told. The rules it follows about a post's status are in `bot.post_status`.
 
 Infinipost has no webhooks, so the tracker asks about a post only once its scheduled time has come, then on a
 backoff until it is posted or failed: its cost grows with the posts that are due, not with all posts ever
@@ -15,55 +16,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from bot.config import Settings
 from bot.context import Context
 from bot.errors import ApiError, ApiNotFound, ApiUnavailable
-from bot.model import Account, PostRequest, PostStatus, RemotePost
+from bot.model import Account, PostStatus, RemotePost
 from bot.notices import NoticeKind, notice_for
+from bot.post_status import MAX_BACKOFF, RECONCILE_DELAYS, is_late, next_check, same_time, tracked_post
 from bot.records import NewNotice, RequestState, StoredPost, StoredRequest
 
 logger = logging.getLogger(__name__)
 
-MAX_BACKOFF = timedelta(hours=1)
 DUE_BATCH = 500
 CONCURRENCY = 8
-# When to look again for the posts of a create whose outcome was unknown; after the last, they were not created.
-RECONCILE_DELAYS = tuple(timedelta(seconds=s) for s in (30, 60, 120, 240, 480, 900))
 SCAN_LIMIT = 300  # posts of one account looked at per attempt
 STUCK_SENDING = timedelta(minutes=10)  # far beyond the client's timeout
-
-
-def tracked_post(
-    stored: StoredRequest, remote: RemotePost, label: str, *, now: datetime, settings: Settings
-) -> StoredPost:
-    """A post Infinipost made for a request, as it is stored and tracked from now on."""
-    post = StoredPost(
-        id=remote.id,
-        request_id=stored.id,
-        account_id=remote.account_id,
-        account_label=label,
-        status=remote.status if remote.status is not PostStatus.UNKNOWN else PostStatus.SCHEDULED,
-        scheduled_time=remote.scheduled_time or stored.request.scheduled_time,
-        posted_at=remote.posted_at,
-    )
-    return replace(post, next_check_at=next_check(post, now=now, settings=settings))
-
-
-def next_check(post: StoredPost, *, now: datetime, settings: Settings) -> datetime | None:
-    """When to ask about a post again: never once final, at its time while it waits, then backing off, but
-    never past the moment it becomes late (BOT_DELAY_ALERT_MINUTES after its time) before that was warned about."""
-    poll, delay = settings.poll_interval, settings.delay_alert
-    if post.status.is_final:
-        return None
-    ahead = post.scheduled_time is not None and post.scheduled_time > now
-    if post.status is PostStatus.PENDING_RENDER and ahead:
-        return now + poll  # a render is followed every round until its time; one that outlasts it, backing off
-    if ahead:
-        return post.scheduled_time
-    wait: timedelta = min(MAX_BACKOFF, poll * 2 ** min(post.checks, 12))
-    if not post.delay_warned and post.scheduled_time is not None and post.scheduled_time + delay > now:
-        return min(now + wait, post.scheduled_time + delay)
-    return now + wait
 
 
 async def record_remote(ctx: Context, observed: Sequence[tuple[StoredPost, RemotePost | None]]) -> int:
@@ -103,11 +68,6 @@ async def _record(ctx: Context, observed: Sequence[tuple[StoredPost, RemotePost 
 def _late(post: StoredPost, *, now: datetime, delay: timedelta) -> bool:
     """Late, and not yet warned about."""
     return is_late(post, now=now, delay=delay) and not post.delay_warned
-
-
-def is_late(post: StoredPost, *, now: datetime, delay: timedelta) -> bool:
-    """Not live `delay` (BOT_DELAY_ALERT_MINUTES) after its time, as far as the bot has heard."""
-    return not post.status.is_final and post.scheduled_time is not None and now - post.scheduled_time >= delay
 
 
 def _observed(before: StoredPost, remote: RemotePost | None) -> StoredPost:
@@ -347,7 +307,7 @@ class Tracker:
             seen += 1
             if seen > SCAN_LIMIT:
                 break
-            if (remote.caption or "") != (request.caption or "") or not _same_time(stored, remote.scheduled_time):
+            if (remote.caption or "") != (request.caption or "") or not same_time(stored, remote.scheduled_time):
                 continue
             # Another request's post has other content: taking it would lose this one and repeat that one.
             if remote.content_urls and remote.content_urls != request.media_urls:
@@ -376,25 +336,3 @@ def _unclear_notice(
         for remote in candidates
     ]
     return notice_for(NoticeKind.UNCLEAR, unknown, posts, sandbox=sandbox)
-
-
-def confusable(pending: StoredRequest, request: PostRequest, *, now: datetime) -> bool:
-    """Whether looking for `pending`'s posts could find the post of `request`, were it sent now: the same
-    content for an account in common, at a time that cannot be told apart."""
-    if pending.request.media_urls != request.media_urls:
-        return False
-    if not {a.id for a in pending.request.accounts} & {a.id for a in request.accounts}:
-        return False
-    # A post for "now" is scheduled for when Infinipost receives it.
-    return _same_time(pending, request.scheduled_time or now)
-
-
-def _same_time(stored: StoredRequest, scheduled: datetime | None) -> bool:
-    """Whether a post scheduled then could be the request's."""
-    wanted = stored.request.scheduled_time
-    if scheduled is None:
-        return wanted is None
-    if wanted is not None:
-        return abs(scheduled - wanted) < timedelta(minutes=1)
-    # "Now" posts are scheduled for when Infinipost received them.
-    return stored.created_at - timedelta(minutes=2) <= scheduled <= stored.created_at + timedelta(hours=1)
