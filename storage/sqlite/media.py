@@ -21,6 +21,8 @@ async def link_media(db: aiosqlite.Connection, request_id: int, keys: Sequence[s
 
 
 class SqliteMediaIndex:
+    """The `MediaIndex` port (bot/ports.py) over the shared connection."""
+
     def __init__(self, database: Database) -> None:
         self._db = database
 

@@ -40,6 +40,8 @@ async def enqueue(db: aiosqlite.Connection, notices: Iterable[NewNotice], *, at:
 
 
 class SqliteNoticeQueue:
+    """The `NoticeQueue` port (bot/ports.py) over the shared connection."""
+
     def __init__(self, database: Database) -> None:
         self._db = database
 

@@ -26,9 +26,11 @@ ONCE_BATCH = 500  # one-time keys written in one statement, far below SQLite's l
 
 
 class SqliteOnceKeys:
-    """Args:
-    connection: the keys' own connection, or the shared one (for `:memory:`, where a second connection would
-        be a second database) with its lock, to take turns.
+    """The `OnceKeys` port (bot/ports.py).
+
+    Args:
+        connection: the keys' own connection, or the shared one (for `:memory:`, where a second connection would
+            be a second database) with its lock, to take turns.
     """
 
     def __init__(self, connection: aiosqlite.Connection, *, lock: asyncio.Lock) -> None:

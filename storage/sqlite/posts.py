@@ -21,6 +21,8 @@ POST_COLUMNS = (
 
 
 class SqlitePosts:
+    """The `Posts` port (bot/ports.py) over the shared connection."""
+
     def __init__(self, database: Database) -> None:
         self._db = database
 

@@ -20,6 +20,8 @@ SETTINGS_CACHE_SIZE = 10_000
 
 
 class SqlitePreferences:
+    """The `Preferences` port (bot/ports.py) over the shared connection."""
+
     def __init__(self, database: Database) -> None:
         self._db = database
         self._cache: dict[tuple[str, ...], Any] = {}

@@ -24,6 +24,8 @@ _REQUEST_COLUMNS = (
 
 
 class SqliteRequests:
+    """The `Requests` port (bot/ports.py) over the shared connection."""
+
     def __init__(self, database: Database) -> None:
         self._db = database
 
