@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 import resource
+import sqlite3
 import sys
 import tempfile
 import time
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,8 +19,8 @@ import httpx
 from app.runtime import start_runtime
 from bot.config import Settings
 from bot.model import Account, Caller, PostRequest, PostStatus
+from bot.records import RequestState, StoredPost
 from bot.tracking import Tracker
-from storage.records import RequestState, StoredPost
 
 TRACKED = 10_000
 DUE = 100
@@ -58,7 +60,7 @@ async def main(url: str) -> None:
             request = PostRequest(accounts=(account,), content_type="video", media_urls=("https://e.com/v.mp4",))
             for first in range(0, TRACKED, PER_REQUEST):
                 request_id = (
-                    await storage.save_request(caller, command_text="bench", request=request, state="sending")
+                    await storage.requests.save(caller, command_text="bench", request=request, state="sending")
                 ).id
                 posts = []
                 for n in range(first, first + PER_REQUEST):
@@ -76,8 +78,10 @@ async def main(url: str) -> None:
                             next_check_at=when,
                         )
                     )
-                await storage.finish_request(request_id, state=RequestState.SENT, posts=posts)
-            assert await storage.tracked_count() == TRACKED
+                await storage.requests.finish(request_id, state=RequestState.SENT, posts=posts)
+            with closing(sqlite3.connect(settings.database)) as db:
+                [(tracked,)] = db.execute("SELECT COUNT(*) FROM posts WHERE next_check_at IS NOT NULL").fetchall()
+            assert tracked == TRACKED
             CountingTransport.requests = 0
             cpu, wall = time.process_time(), time.perf_counter()
             cycle = await Tracker(runtime.ctx).cycle()

@@ -19,13 +19,13 @@ from bot.media import MediaService
 from bot.model import Caller
 from bot.outbox import Outbox
 from bot.places import Places
-from storage.sqlite import Storage
+from bot.ports import Store
 
 
 @dataclass(frozen=True, kw_only=True)
 class Context:
     settings: Settings
-    storage: Storage
+    storage: Store
     api: InfinipostClient
     accounts: AccountDirectory
     outbox: Outbox
@@ -47,7 +47,7 @@ class Context:
 
     async def zone_of(self, caller: Caller) -> ZoneInfo:
         """The caller's zone: their own setting, else their platform profile's, else the bot's default."""
-        for name in (await self.storage.user_timezone(caller), caller.profile_timezone):
+        for name in (await self.storage.preferences.user_timezone(caller), caller.profile_timezone):
             if name:
                 try:
                     return zone(name)

@@ -165,7 +165,7 @@ class Core:
     async def first_sighting(self, key: str, *, until: datetime, now: datetime) -> bool:
         """Whether a one-time key (a signed request's signature) is seen for the first time. It is remembered in
         the database until `until`, so that a request replayed after a restart is refused too."""
-        return await self.ctx.storage.remember_once(key, until=until, now=now)
+        return await self.ctx.storage.once_keys.remember(key, until=until, now=now)
 
     async def post_form(self, caller: Caller) -> PostForm:
         """The accounts a /post form offers in the caller's channel. Raises BotError with a user message."""

@@ -20,8 +20,8 @@ from bot.errors import (
 )
 from bot.model import Caller, Command, ContentType, PostStatus, Reply
 from bot.queue import STATUS_TEXT
+from bot.records import RequestState, StoredPost, StoredRequest
 from bot.tracking import announcement_update
-from storage.records import RequestState, StoredPost, StoredRequest
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ async def _cancel(ctx: Context, caller: Caller, stored: StoredRequest, pending: 
     if cancelled:
         after = [replace(p, status=PostStatus.CANCELLED, next_check_at=None) for p in cancelled]
         async with ctx.tracking_lock:
-            await ctx.storage.update_posts(
+            await ctx.storage.posts.update(
                 after,
                 audit=(caller, "cancel", stored.id, {"posts": [p.id for p in cancelled]}),
                 notices=[await announcement_update(ctx, stored, after)],
@@ -155,7 +155,7 @@ async def reschedule(ctx: Context, command: Command) -> Reply:
         )
     if moved:
         async with ctx.tracking_lock:
-            await ctx.storage.update_posts(
+            await ctx.storage.posts.update(
                 moved,
                 audit=(
                     command.caller,
@@ -187,7 +187,7 @@ async def _renewed_links(
         new_key, new_url = await ctx.media.relink(key, until=until)
         urls.append(new_url)
         renewed.append(new_key)
-    await ctx.storage.link_media(stored.id, renewed)
+    await ctx.storage.media.link(stored.id, renewed)
     return request.content_type, tuple(urls)
 
 
@@ -197,15 +197,15 @@ async def _target(ctx: Context, target: str, caller: Caller, *, verb: str) -> tu
     is_number = number.isascii() and number.isdigit()  # "²" is a digit to str.isdigit, but no number
     stored: StoredRequest | None
     if target.startswith("#") or is_number:
-        stored = await ctx.storage.get_request(int(number)) if is_number and len(number) < 18 else None
-        posts = (await ctx.storage.posts_of([stored.id]))[stored.id] if stored else []
+        stored = await ctx.storage.requests.get(int(number)) if is_number and len(number) < 18 else None
+        posts = (await ctx.storage.posts.of_requests([stored.id]))[stored.id] if stored else []
     else:
-        post = await ctx.storage.get_post(target)
-        stored = await ctx.storage.get_request(post.request_id) if post else None
+        post = await ctx.storage.posts.get(target)
+        stored = await ctx.storage.requests.get(post.request_id) if post else None
         posts = [post] if post else []
     if stored is None or stored.channel.workspace_id != caller.workspace_id:
         raise UsageError(f"I have no post `{target}`. `/posts` lists this channel's posts with their IDs.")
-    if not ctx.storage.is_ours(stored):
+    if not ctx.storage.requests.is_ours(stored):
         where = "the sandbox" if stored.api == "sandbox" else "another Infinipost (or with another API key)"
         raise UsageError(f"Request #{stored.id} was made in {where}, not the Infinipost the bot uses now.")
     if stored.user_id != caller.user_id and not caller.is_admin:

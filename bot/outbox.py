@@ -21,8 +21,8 @@ from typing import Protocol
 from bot.errors import DeliveryError
 from bot.model import ChannelRef, MessageRef
 from bot.notices import PLACEMENT, Notice, NoticeKind
-from storage.records import StoredNotice
-from storage.sqlite import Storage
+from bot.ports import Store
+from bot.records import StoredNotice
 
 logger = logging.getLogger(__name__)
 
@@ -97,13 +97,14 @@ class Outbox:
 
     def __init__(
         self,
-        storage: Storage,
+        storage: Store,
         *,
         clock: Callable[[], datetime],
         messengers: Mapping[str, Messenger] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._storage = storage
+        self._notices = storage.notices
+        self._requests = storage.requests
         self._clock = clock
         self.messengers: dict[str, Messenger] = dict(messengers or {})
         self._wake = asyncio.Event()
@@ -137,7 +138,7 @@ class Outbox:
             # than each new notice waking a round that can send nothing.
             await asyncio.sleep(self._paced_for)
             return
-        next_at = await self._storage.next_notice_time(platforms=tuple(self.messengers))
+        next_at = await self._notices.next_time(platforms=tuple(self.messengers))
         timeout = 30.0
         if next_at is not None:
             timeout = min(timeout, max(0.05, (next_at - self._clock()).total_seconds()))
@@ -154,7 +155,7 @@ class Outbox:
             await self._recover_interrupted()
             by_channel: dict[ChannelRef, list[StoredNotice]] = defaultdict(list)
             # Other platforms' notices wait in the outbox for a process that runs them.
-            due = await self._storage.due_notices(self._clock(), platforms=tuple(self.messengers), limit=DUE_LIMIT)
+            due = await self._notices.due(self._clock(), platforms=tuple(self.messengers), limit=DUE_LIMIT)
             for stored in due:
                 by_channel[stored.channel].append(stored)
             delivered = 0
@@ -164,7 +165,7 @@ class Outbox:
                 if wait and all(PLACEMENT.get(NoticeKind(n.kind)) != "edit" for n in waiting):
                     self._note_pacing(wait)
                     continue  # nothing for this channel may go yet: not even worth reading
-                items = [(s, Notice.from_json(s.payload)) for s in await self._storage.with_payloads(waiting)]
+                items = [(s, Notice.from_json(s.payload)) for s in await self._notices.with_payloads(waiting)]
                 delivered += await self._flush_channel(channel, await self._drop_superseded(items))
             return delivered
 
@@ -174,32 +175,32 @@ class Outbox:
     async def _recover_interrupted(self) -> None:
         """Notices an earlier process was delivering when it died: delivered if the platform has them, else due
         again. Never sent blindly twice."""
-        for stored in await self._storage.notices_in_flight():
+        for stored in await self._notices.in_flight():
             messenger = self.messengers.get(stored.channel.platform)
             if stored.id in self._handed_over or messenger is None:
                 continue
             notice = Notice.from_json(stored.payload)
-            request = await self._storage.get_request(notice.request_id)
+            request = await self._requests.get(notice.request_id)
             announcement = request.announcement if request else None
             found = None
             if notice.placement != "edit":  # an edit repeated is harmless
                 thread = announcement if notice.placement == "thread" else None
                 found = await messenger.find(stored.channel, stored.id, thread=thread)
             if found is None:
-                await self._storage.notices_retry(
+                await self._notices.retry(
                     [stored.id], at=self._clock(), error="interrupted", give_up=False, count=False
                 )
             else:
                 logger.info("notice %s was delivered before the restart", stored.id)
                 announced = (notice.request_id, found) if notice.kind is NoticeKind.SCHEDULED else None
-                await self._storage.notices_delivered([stored.id], announcement=announced)
+                await self._notices.delivered([stored.id], announcement=announced)
 
     async def _drop_superseded(self, items: list[Item]) -> list[Item]:
         """An announcement edit shows every post's current state, so only the newest edit of each is needed."""
         newest = {notice.request_id: stored.id for stored, notice in items if notice.kind is NoticeKind.UPDATED}
         stale = [s.id for s, n in items if n.kind is NoticeKind.UPDATED and newest[n.request_id] != s.id]
         if stale:
-            await self._storage.notices_delivered(stale)
+            await self._notices.delivered(stale)
         return [(s, n) for s, n in items if s.id not in stale]
 
     async def _flush_channel(self, channel: ChannelRef, items: list[Item]) -> int:
@@ -217,17 +218,17 @@ class Outbox:
 
     async def _deliver(self, group: list[Item], messenger: Messenger) -> int:
         stored, notice = group[0]
-        request = await self._storage.get_request(notice.request_id)
+        request = await self._requests.get(notice.request_id)
         announcement = request.announcement if request else None
         if len(group) == 1 and notice.placement in ("edit", "thread") and announcement is None:
-            if await self._storage.announcement_pending(notice.request_id):
+            if await self._notices.announcement_pending(notice.request_id):
                 await self._postpone(stored)  # it will have somewhere to go once the announcement is out
                 return 0
             if notice.placement == "edit":
-                await self._storage.notices_delivered([stored.id])  # there is no announcement to edit
+                await self._notices.delivered([stored.id])  # there is no announcement to edit
                 return 0
         ids = [s.id for s, _ in group]
-        await self._storage.notices_sending(ids)
+        await self._notices.sending(ids)
         self._handed_over.update(ids)
         try:
             return await self._hand_over(group, messenger, announcement)
@@ -260,11 +261,11 @@ class Outbox:
             logger.exception("delivering notice(s) %s failed", ids)
             await self._retry(group, type(exc).__name__, retryable=True, after=None)
             return 0
-        await self._storage.notices_delivered(ids, announcement=announced)
+        await self._notices.delivered(ids, announcement=announced)
         return len(group)
 
     async def _postpone(self, stored: StoredNotice) -> None:
-        await self._storage.notices_retry(
+        await self._notices.retry(
             [stored.id],
             at=self._clock() + WAIT_FOR_ANNOUNCEMENT,
             error="waiting for the announcement",
@@ -298,7 +299,7 @@ class Outbox:
             )
         else:
             logger.info("notice(s) %s will be retried in %s: %s", ids, wait, error)
-        await self._storage.notices_retry(ids, at=self._clock() + wait, error=error, give_up=give_up)
+        await self._notices.retry(ids, at=self._clock() + wait, error=error, give_up=give_up)
         return give_up
 
 

@@ -41,9 +41,9 @@ from bot.model import (
     Reply,
 )
 from bot.notices import NoticeKind, notice_for
+from bot.post_status import RECONCILE_DELAYS, confusable, tracked_post
+from bot.records import RequestState, StoredRequest
 from bot.texts import clip, fields_text, request_fields
-from bot.tracking import RECONCILE_DELAYS, confusable, tracked_post
-from storage.records import RequestState, StoredRequest
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ async def post(ctx: Context, command: Command) -> Reply:
     if checked.uploads:
         # Stored before the uploads are fetched, which can take minutes: if the bot stops meanwhile, the request
         # is still there after the restart, and its author is told it was not sent.
-        received = await ctx.storage.save_request(
+        received = await ctx.storage.requests.save(
             caller, command_text=text, request=checked.as_received(), state=RequestState.RECEIVED
         )
     try:
@@ -82,7 +82,7 @@ async def post(ctx: Context, command: Command) -> Reply:
         # Refused, or out of time: forgotten like any refused command. Stopped with the bot: kept for the restart.
         stopping = isinstance(exc, asyncio.CancelledError) and not out_of_time()
         if received is not None and not stopping:
-            await ctx.storage.drop_received(received.id)
+            await ctx.storage.requests.drop_received(received.id)
         raise
     run_to_the_end()  # what follows may reach Infinipost, and is never cut short
     confirm_token = secrets.token_urlsafe(16) if ctx.settings.confirm_posts else None
@@ -92,14 +92,14 @@ async def post(ctx: Context, command: Command) -> Reply:
             await _hold_back_look_alikes(ctx, request)  # nor is a preview shown of what could not be sent
         except UsageError:
             if received is not None:
-                await ctx.storage.drop_received(received.id)
+                await ctx.storage.requests.drop_received(received.id)
             raise
         if received is None:
-            stored = await ctx.storage.save_request(
+            stored = await ctx.storage.requests.save(
                 caller, command_text=text, request=request, state=state, confirm_token=confirm_token
             )
         else:
-            await ctx.storage.ready_request(received.id, request=request, state=state, confirm_token=confirm_token)
+            await ctx.storage.requests.ready(received.id, request=request, state=state, confirm_token=confirm_token)
             stored = replace(received, request=request, state=state, confirm_token=confirm_token)
     if confirm_token is None:
         return await send(ctx, stored, caller=caller, tz=tz)
@@ -116,7 +116,7 @@ async def _hold_back_look_alikes(ctx: Context, request: PostRequest, *, own_id: 
     """Refuse a request that could not be told apart from one whose create outcome is still unknown: if that one
     was created, sending this would post it twice, and looking for that one's post could take this one's."""
     now = ctx.clock()
-    for pending in await ctx.storage.unsettled_requests():
+    for pending in await ctx.storage.requests.unsettled():
         if pending.id != own_id and confusable(pending, request, now=now):
             ids = {a.id for a in request.accounts}
             shared = ", ".join(a.label for a in pending.request.accounts if a.id in ids)
@@ -291,7 +291,7 @@ def media_kind(name: str, content_type: str | None = None) -> MediaKind | None:
 
 
 async def _accounts(ctx: Context, draft: PostDraft, caller: Caller) -> tuple[Account, ...]:
-    settings = await ctx.storage.channel_settings(caller.channel)
+    settings = await ctx.storage.preferences.channel_settings(caller.channel)
     known = await ctx.accounts.all()
     names = draft.accounts or settings.default_accounts
     if not names:
@@ -299,7 +299,7 @@ async def _accounts(ctx: Context, draft: PostDraft, caller: Caller) -> tuple[Acc
             "Say which accounts to post to, e.g. `to acc_123`: this channel has no default accounts "
             f"(an admin can set them with `/accounts default ...`). {describe_known(known)}"
         )
-    aliases = await ctx.storage.aliases(caller.platform, caller.workspace_id)
+    aliases = await ctx.storage.preferences.aliases(caller.platform, caller.workspace_id)
     accounts = resolve_accounts(names, known=known, aliases=aliases, caption_given=draft.caption is not None)
     refused = [a for a in accounts if not settings.allows(a.id)]
     if refused:
@@ -312,7 +312,7 @@ async def _accounts(ctx: Context, draft: PostDraft, caller: Caller) -> tuple[Acc
 
 async def form(ctx: Context, caller: Caller) -> PostForm:
     """The choices a /post form shows in this channel."""
-    settings = await ctx.storage.channel_settings(caller.channel)
+    settings = await ctx.storage.preferences.channel_settings(caller.channel)
     known = [a for a in await ctx.accounts.all() if a.is_ready and settings.allows(a.id)]
     ids = {a.id for a in known}
     return PostForm(accounts=tuple(known), defaults=tuple(d for d in settings.default_accounts if d in ids))
@@ -332,7 +332,7 @@ async def send(ctx: Context, stored: StoredRequest, *, caller: Caller, tz: ZoneI
         logger.warning("request %s: create outcome unknown (%s)", request_id, exc.status or "no answer")
         return await _unconfirmed(ctx, stored, caller, exc.user_message)
     except ApiError as exc:
-        await ctx.storage.finish_request(
+        await ctx.storage.requests.finish(
             request_id, state=RequestState.FAILED, error=exc.user_message, audit=(caller, "schedule_failed", {})
         )
         return Reply(text=f"Nothing was scheduled. {exc.user_message}", error=True)
@@ -354,7 +354,7 @@ async def send(ctx: Context, stored: StoredRequest, *, caller: Caller, tz: ZoneI
     ]
     sent = replace(stored, state=RequestState.SENT)
     try:
-        await ctx.storage.finish_request(
+        await ctx.storage.requests.finish(
             request_id,
             state=RequestState.SENT,
             posts=posts,
@@ -395,7 +395,7 @@ def _by_account(remote: list[RemotePost], accounts: Sequence[Account]) -> list[R
 
 async def _unconfirmed(ctx: Context, stored: StoredRequest, caller: Caller, message: str) -> Reply:
     try:
-        await ctx.storage.finish_request(
+        await ctx.storage.requests.finish(
             stored.id,
             state=RequestState.UNCONFIRMED,
             error=message,
@@ -416,7 +416,7 @@ async def confirm(ctx: Context, command: Command) -> Reply:
     scheduled = stored.request.scheduled_time
     expired = now - stored.created_at > PREVIEW_LIFETIME
     if expired or (scheduled is not None and scheduled <= now):
-        await ctx.storage.move_request(
+        await ctx.storage.requests.move(
             stored.id, from_state=RequestState.AWAITING_CONFIRMATION, to_state=RequestState.DISCARDED
         )
         reason = "This preview has expired" if expired else "The time you picked passed while the preview waited"
@@ -426,15 +426,15 @@ async def confirm(ctx: Context, command: Command) -> Reply:
         try:
             await _hold_back_look_alikes(ctx, stored.request, own_id=stored.id)
         except UsageError:
-            await ctx.storage.move_request(
+            await ctx.storage.requests.move(
                 stored.id, from_state=RequestState.AWAITING_CONFIRMATION, to_state=RequestState.DISCARDED
             )
             raise
-        moved = await ctx.storage.move_request(
+        moved = await ctx.storage.requests.move(
             stored.id, from_state=RequestState.AWAITING_CONFIRMATION, to_state=RequestState.SENDING
         )
     if not moved:
-        refreshed = await ctx.storage.get_request(stored.id)
+        refreshed = await ctx.storage.requests.get(stored.id)
         return _already_handled(refreshed or stored)
     sending = replace(stored, state=RequestState.SENDING)
     return await send(ctx, sending, caller=command.caller, tz=await ctx.zone_of(command.caller))
@@ -443,7 +443,7 @@ async def confirm(ctx: Context, command: Command) -> Reply:
 async def discard(ctx: Context, command: Command) -> Reply:
     """The Cancel button (or `no`) on a preview."""
     stored = await _preview(ctx, command)
-    if await ctx.storage.move_request(
+    if await ctx.storage.requests.move(
         stored.id, from_state=RequestState.AWAITING_CONFIRMATION, to_state=RequestState.DISCARDED
     ):
         return Reply(text=f"Dropped request #{stored.id}. Nothing was sent.")
@@ -451,7 +451,7 @@ async def discard(ctx: Context, command: Command) -> Reply:
 
 
 async def _preview(ctx: Context, command: Command) -> StoredRequest:
-    stored = await ctx.storage.request_by_token(command.text.strip())
+    stored = await ctx.storage.requests.by_token(command.text.strip())
     if stored is None:
         raise UsageError("That preview is no longer available. Send the /post command again.")
     caller = command.caller

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
@@ -50,13 +51,16 @@ async def accounts(ctx: Context, command: Command) -> Reply:
     chosen: tuple[str, ...] = ()
     if not (lifting or clearing):
         known = await ctx.accounts.all()
-        aliases = await ctx.storage.aliases(command.caller.platform, command.caller.workspace_id)
+        aliases = await ctx.storage.preferences.aliases(command.caller.platform, command.caller.workspace_id)
         resolved = resolve_accounts(names, known=known, aliases=aliases)
         if action != "allow":
             await _check_allowed(ctx, command, resolved)
         chosen = tuple(a.id for a in resolved)
+    current = await ctx.storage.preferences.channel_settings(command.caller.channel)
     if action == "allow":
-        dropped = await ctx.storage.set_channel_allowed(command.caller, None if lifting else chosen)
+        restricted = current.allowing_only(None if lifting else chosen)
+        await ctx.storage.preferences.save_channel_settings(command.caller, restricted)
+        dropped = [a for a in current.default_accounts if a not in restricted.default_accounts]
         text = (
             "This channel may post to every account."
             if lifting
@@ -66,7 +70,7 @@ async def accounts(ctx: Context, command: Command) -> Reply:
             listed = ", ".join(f"`{a}`" for a in dropped)
             text += f" {listed} {'is no longer a default' if len(dropped) == 1 else 'are no longer defaults'} here."
         return Reply(text=text)
-    await ctx.storage.set_channel_defaults(command.caller, chosen)
+    await ctx.storage.preferences.save_channel_settings(command.caller, replace(current, default_accounts=chosen))
     if clearing:
         return Reply(text="This channel has no default accounts now; each /post must say `to ...`.")
     return Reply(text=f"Posts from this channel go to {', '.join(f'`{a}`' for a in chosen)} unless they say `to`.")
@@ -74,8 +78,8 @@ async def accounts(ctx: Context, command: Command) -> Reply:
 
 async def _list(ctx: Context, command: Command) -> Reply:
     known = await ctx.accounts.all()
-    settings = await ctx.storage.channel_settings(command.caller.channel)
-    aliases = await ctx.storage.aliases(command.caller.platform, command.caller.workspace_id)
+    settings = await ctx.storage.preferences.channel_settings(command.caller.channel)
+    aliases = await ctx.storage.preferences.aliases(command.caller.platform, command.caller.workspace_id)
     if not known:
         return Reply(text=describe_known(known))
     lines = ["Accounts:"]
@@ -95,7 +99,7 @@ async def _list(ctx: Context, command: Command) -> Reply:
 
 async def _check_allowed(ctx: Context, command: Command, accounts: Sequence[Account]) -> None:
     """Refuse defaults the channel's allow-list forbids: every /post naming no account would be refused."""
-    channel = await ctx.storage.channel_settings(command.caller.channel)
+    channel = await ctx.storage.preferences.channel_settings(command.caller.channel)
     refused = [a.label for a in accounts if not channel.allows(a.id)]
     if refused:
         raise NotAllowed(
@@ -111,15 +115,16 @@ async def _alias(ctx: Context, command: Command, words: list[str]) -> Reply:
         raise BadCommand(_ALIAS_USAGE)
     alias, target = words[0].lstrip("@"), words[1]  # `to @launch` finds `launch`: posts drop a leading @
     if target.lower() == "none":
-        removed = await ctx.storage.set_alias(command.caller, words[0], None)  # as listed, even an old `@name`
-        if not removed and not await ctx.storage.set_alias(command.caller, alias, None):
+        # As listed, even an old `@name`.
+        removed = await ctx.storage.preferences.set_alias(command.caller, words[0], None)
+        if not removed and not await ctx.storage.preferences.set_alias(command.caller, alias, None):
             raise BadCommand(f"There is no alias `{alias}`, so nothing changed. `/accounts` lists the aliases.")
         return Reply(text=f"Removed the alias `{alias}`.")
     known = await ctx.accounts.all()
     _check_alias(alias, known)
     (account,) = resolve_accounts([target], known=known, aliases={})
-    aliases = await ctx.storage.aliases(command.caller.platform, command.caller.workspace_id)
-    await ctx.storage.set_alias(command.caller, alias, account.id)
+    aliases = await ctx.storage.preferences.aliases(command.caller.platform, command.caller.workspace_id)
+    await ctx.storage.preferences.set_alias(command.caller, alias, account.id)
     text = f"`{alias}` now means {account.label} (`{account.id}`)"
     for name, before in aliases.items():
         if name != alias and name.lower() == alias.lower():
@@ -149,15 +154,15 @@ async def timezone(ctx: Context, command: Command) -> Reply:
     caller = command.caller
     argument = command.text.strip()
     if argument.lower() in ("reset", "clear", "default"):
-        await ctx.storage.set_user_timezone(caller, None)
+        await ctx.storage.preferences.set_user_timezone(caller, None)
         tz = await ctx.zone_of(caller)
         return Reply(text=f"Your own zone setting is cleared; your times are read in {tz.key}.")
     if argument:
         name = canonical_zone(argument, now=ctx.clock())
         tz = zone(name)
-        await ctx.storage.set_user_timezone(caller, name)
+        await ctx.storage.preferences.set_user_timezone(caller, name)
         return Reply(text=f"Your time zone is now {name}. It is {format_local(ctx.clock(), tz)} there.")
-    own = await ctx.storage.user_timezone(caller)
+    own = await ctx.storage.preferences.user_timezone(caller)
     tz = await ctx.zone_of(caller)
     source = (
         "you set it" if own else (caller.profile_timezone_source if caller.profile_timezone else "the bot's default")

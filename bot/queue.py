@@ -18,9 +18,10 @@ from bot.context import Context
 from bot.dates import format_local
 from bot.errors import ApiAuthError, ApiError, ApiNotFound, BadCommand
 from bot.model import Caller, Command, PostStatus, RemotePost, Reply
+from bot.post_status import is_late
+from bot.records import RequestState, StoredPost, StoredRequest
 from bot.texts import clip
-from bot.tracking import is_late, record_remote
-from storage.records import RequestState, StoredPost, StoredRequest
+from bot.tracking import record_remote
 
 logger = logging.getLogger(__name__)
 
@@ -109,13 +110,13 @@ async def list_posts(ctx: Context, command: Command) -> Reply:
     account_id = None
     if listing.account:
         known = await ctx.accounts.all()
-        aliases = await ctx.storage.aliases(caller.platform, caller.workspace_id)
+        aliases = await ctx.storage.preferences.aliases(caller.platform, caller.workspace_id)
         (account,) = resolve_accounts([listing.account], known=known, aliases=aliases)
         account_id = account.id
     tz = await ctx.zone_of(caller)
 
     async def page() -> tuple[list[StoredRequest], int, dict[int, list[StoredPost]]]:
-        requests, total = await ctx.storage.channel_queue(
+        requests, total = await ctx.storage.requests.channel_queue(
             caller.channel,
             view=listing.view,
             user_id=caller.user_id if listing.mine else None,
@@ -123,12 +124,13 @@ async def list_posts(ctx: Context, command: Command) -> Reply:
             limit=PAGE,
             offset=(listing.page - 1) * PAGE,
         )
-        return requests, total, await ctx.storage.posts_of([r.id for r in requests])
+        return requests, total, await ctx.storage.posts.of_requests([r.id for r in requests])
 
     requests, total, posts = await page()
     unread = 0
     if listing.refresh:  # then the page again: news moves posts from upcoming to recent
-        ours = [r.id for r in requests if ctx.storage.is_ours(r)]  # another Infinipost's posts are not asked about
+        # Another Infinipost's posts are not asked about.
+        ours = [r.id for r in requests if ctx.storage.requests.is_ours(r)]
         unread = await refresh(ctx, [p for r in ours for p in posts.get(r, []) if not p.status.is_final])
         requests, total, posts = await page()
     ctx.listings[_whose(caller)] = f"{listing.arguments} page {listing.page}"
@@ -139,7 +141,7 @@ async def list_posts(ctx: Context, command: Command) -> Reply:
         lines.insert(0, f"Infinipost did not answer about {unread} post(s); their statuses are as last seen.")
     for stored in requests:
         line = describe(stored, posts.get(stored.id, []), tz, now=ctx.clock(), delay=ctx.settings.delay_alert)
-        lines.append(line if ctx.storage.is_ours(stored) else f"{line} · {ELSEWHERE}")
+        lines.append(line if ctx.storage.requests.is_ours(stored) else f"{line} · {ELSEWHERE}")
     shown = (listing.page - 1) * PAGE + len(requests)
     more = None
     if shown < total:

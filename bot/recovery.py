@@ -11,17 +11,17 @@ import logging
 
 from bot.context import Context
 from bot.notices import NoticeKind, notice_for
-from storage.records import RequestState
+from bot.records import RequestState
 
 logger = logging.getLogger(__name__)
 
 
 async def settle_unfinished(ctx: Context) -> None:
     """Run once at start-up, before anything else uses the database."""
-    for stored in await ctx.storage.unfinished_requests():
+    for stored in await ctx.storage.requests.unfinished():
         if stored.state == RequestState.RECEIVED:
             logger.warning("request %s was stopped while fetching its uploads: not sent", stored.id)
-            await ctx.storage.finish_request(
+            await ctx.storage.requests.finish(
                 stored.id,
                 state=RequestState.NOT_SENT,
                 error="the bot stopped while fetching its files",
@@ -29,7 +29,7 @@ async def settle_unfinished(ctx: Context) -> None:
             )
         else:
             logger.warning("request %s was interrupted during its create call: now unconfirmed", stored.id)
-            await ctx.storage.finish_request(
+            await ctx.storage.requests.finish(
                 stored.id,
                 state=RequestState.UNCONFIRMED,
                 error="interrupted during the create call",

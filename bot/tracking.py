@@ -1,4 +1,5 @@
-"""Following posts until they are live: what Infinipost says about them, and what the channel is told.
+"""The tracker: following posts until they are live, what Infinipost says about them, and what the channel is
+told. The rules it follows about a post's status are in `bot.post_status`.
 
 Infinipost has no webhooks, so the tracker asks about a post only once its scheduled time has come, then on a
 backoff until it is posted or failed: its cost grows with the posts that are due, not with all posts ever
@@ -15,55 +16,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from bot.config import Settings
 from bot.context import Context
 from bot.errors import ApiError, ApiNotFound, ApiUnavailable
-from bot.model import Account, PostRequest, PostStatus, RemotePost
+from bot.model import Account, PostStatus, RemotePost
 from bot.notices import NoticeKind, notice_for
-from storage.records import NewNotice, RequestState, StoredPost, StoredRequest
+from bot.post_status import MAX_BACKOFF, RECONCILE_DELAYS, is_late, next_check, same_time, tracked_post
+from bot.records import NewNotice, RequestState, StoredPost, StoredRequest
 
 logger = logging.getLogger(__name__)
 
-MAX_BACKOFF = timedelta(hours=1)
 DUE_BATCH = 500
 CONCURRENCY = 8
-# When to look again for the posts of a create whose outcome was unknown; after the last, they were not created.
-RECONCILE_DELAYS = tuple(timedelta(seconds=s) for s in (30, 60, 120, 240, 480, 900))
 SCAN_LIMIT = 300  # posts of one account looked at per attempt
 STUCK_SENDING = timedelta(minutes=10)  # far beyond the client's timeout
-
-
-def tracked_post(
-    stored: StoredRequest, remote: RemotePost, label: str, *, now: datetime, settings: Settings
-) -> StoredPost:
-    """A post Infinipost made for a request, as it is stored and tracked from now on."""
-    post = StoredPost(
-        id=remote.id,
-        request_id=stored.id,
-        account_id=remote.account_id,
-        account_label=label,
-        status=remote.status if remote.status is not PostStatus.UNKNOWN else PostStatus.SCHEDULED,
-        scheduled_time=remote.scheduled_time or stored.request.scheduled_time,
-        posted_at=remote.posted_at,
-    )
-    return replace(post, next_check_at=next_check(post, now=now, settings=settings))
-
-
-def next_check(post: StoredPost, *, now: datetime, settings: Settings) -> datetime | None:
-    """When to ask about a post again: never once final, at its time while it waits, then backing off, but
-    never past the moment it becomes late (BOT_DELAY_ALERT_MINUTES after its time) before that was warned about."""
-    poll, delay = settings.poll_interval, settings.delay_alert
-    if post.status.is_final:
-        return None
-    ahead = post.scheduled_time is not None and post.scheduled_time > now
-    if post.status is PostStatus.PENDING_RENDER and ahead:
-        return now + poll  # a render is followed every round until its time; one that outlasts it, backing off
-    if ahead:
-        return post.scheduled_time
-    wait: timedelta = min(MAX_BACKOFF, poll * 2 ** min(post.checks, 12))
-    if not post.delay_warned and post.scheduled_time is not None and post.scheduled_time + delay > now:
-        return min(now + wait, post.scheduled_time + delay)
-    return now + wait
 
 
 async def record_remote(ctx: Context, observed: Sequence[tuple[StoredPost, RemotePost | None]]) -> int:
@@ -75,7 +40,7 @@ async def record_remote(ctx: Context, observed: Sequence[tuple[StoredPost, Remot
 
 async def _record(ctx: Context, observed: Sequence[tuple[StoredPost, RemotePost | None]]) -> int:
     # Compare with what is stored now, not with what the caller read earlier: news is told once.
-    fresh = await ctx.storage.posts_by_id([post.id for post, _ in observed])
+    fresh = await ctx.storage.posts.by_ids([post.id for post, _ in observed])
     # A post cancelled (or settled) since it was read keeps its final state, whatever the answer said.
     observed = [(fresh[post.id], remote) for post, remote in observed if not fresh[post.id].status.is_final]
     now = ctx.clock()
@@ -94,7 +59,7 @@ async def _record(ctx: Context, observed: Sequence[tuple[StoredPost, RemotePost 
             delayed.append(after)
         updated.append(replace(after, next_check_at=next_check(after, now=now, settings=ctx.settings)))
     notices = await _notices(ctx, changed, delayed)
-    await ctx.storage.update_posts(updated, notices=notices)
+    await ctx.storage.posts.update(updated, notices=notices)
     if notices:
         ctx.outbox.wake()
     return len(changed)
@@ -103,11 +68,6 @@ async def _record(ctx: Context, observed: Sequence[tuple[StoredPost, RemotePost 
 def _late(post: StoredPost, *, now: datetime, delay: timedelta) -> bool:
     """Late, and not yet warned about."""
     return is_late(post, now=now, delay=delay) and not post.delay_warned
-
-
-def is_late(post: StoredPost, *, now: datetime, delay: timedelta) -> bool:
-    """Not live `delay` (BOT_DELAY_ALERT_MINUTES) after its time, as far as the bot has heard."""
-    return not post.status.is_final and post.scheduled_time is not None and now - post.scheduled_time >= delay
 
 
 def _observed(before: StoredPost, remote: RemotePost | None) -> StoredPost:
@@ -135,7 +95,7 @@ async def _notices(
         late[post.request_id].append(post)
     notices: list[NewNotice] = []
     for request_id in sorted(by_request.keys() | late.keys()):
-        stored = await ctx.storage.get_request(request_id)
+        stored = await ctx.storage.requests.get(request_id)
         if stored is None:
             continue
         pairs = by_request.get(request_id, [])
@@ -157,7 +117,7 @@ async def _notices(
 
 async def announcement_update(ctx: Context, stored: StoredRequest, changed: Sequence[StoredPost]) -> NewNotice:
     """The request's announcement rewritten with every one of its posts, `changed` as they are now."""
-    current = {p.id: p for p in (await ctx.storage.posts_of([stored.id]))[stored.id]}
+    current = {p.id: p for p in (await ctx.storage.posts.of_requests([stored.id]))[stored.id]}
     current.update({p.id: p for p in changed})
     return notice_for(NoticeKind.UPDATED, stored, list(current.values()), sandbox=ctx.sandbox)
 
@@ -211,7 +171,7 @@ class Tracker:
 
     async def cycle(self) -> Cycle:
         now = self.ctx.clock()
-        due = await self.ctx.storage.due_posts(now, limit=DUE_BATCH)
+        due = await self.ctx.storage.posts.due(now, limit=DUE_BATCH)
         observed: list[tuple[StoredPost, RemotePost | None]] = []
         retry_later: list[StoredPost] = []
         quiet = (self._quiet_until - now).total_seconds() if self._quiet_until and self._quiet_until > now else 0.0
@@ -250,7 +210,7 @@ class Tracker:
     async def _back_off(self, posts: list[StoredPost], *, extra: timedelta) -> None:
         now, settings = self.ctx.clock(), self.ctx.settings
         async with self.ctx.tracking_lock:  # as stored now: a /cancel meanwhile must not be undone
-            fresh = await self.ctx.storage.posts_by_id([p.id for p in posts])
+            fresh = await self.ctx.storage.posts.by_ids([p.id for p in posts])
             later: list[StoredPost] = []
             delayed: list[StoredPost] = []
             for post in fresh.values():
@@ -267,7 +227,7 @@ class Tracker:
                     at = min(at, max(now, post.scheduled_time + settings.delay_alert))  # warned on time, unread
                 later.append(replace(post, next_check_at=at))
             notices = await _notices(self.ctx, [], delayed) if delayed else []
-            await self.ctx.storage.update_posts(later, notices=notices)
+            await self.ctx.storage.posts.update(later, notices=notices)
         if notices:
             self.ctx.outbox.wake()
 
@@ -276,11 +236,11 @@ class Tracker:
     async def reconcile(self) -> int:
         """Look for the posts of creates whose outcome was unknown; adopt them, or say they were not created."""
         # A create left `sending` this long did not die in flight: its outcome just could not be stored.
-        stuck = await self.ctx.storage.interrupted_to_unconfirmed(before=self.ctx.clock() - STUCK_SENDING)
+        stuck = await self.ctx.storage.requests.interrupted_to_unconfirmed(before=self.ctx.clock() - STUCK_SENDING)
         if stuck:
             logger.warning("requests %s were stuck sending; looking for their posts", stuck)
         settled = 0
-        for stored in await self.ctx.storage.due_reconciliations(self.ctx.clock()):
+        for stored in await self.ctx.storage.requests.due_reconciliations(self.ctx.clock()):
             try:
                 settled += await self._reconcile(stored)
             except ApiError:
@@ -329,13 +289,13 @@ class Tracker:
             state, error = RequestState.UNCLEAR, "several posts at Infinipost could be it"
         else:
             state, error = RequestState.NOT_CREATED, "not created at Infinipost"
-        await self.ctx.storage.finish_request(stored.id, state=state, error=error, posts=found, notices=notices)
+        await self.ctx.storage.requests.finish(stored.id, state=state, error=error, posts=found, notices=notices)
         self.ctx.outbox.wake()
         return True
 
     async def _try_later(self, stored: StoredRequest) -> None:
         step = RECONCILE_DELAYS[min(stored.reconcile_attempts, len(RECONCILE_DELAYS) - 1)]
-        await self.ctx.storage.reconcile_later(stored.id, at=self.ctx.clock() + step)
+        await self.ctx.storage.requests.reconcile_later(stored.id, at=self.ctx.clock() + step)
 
     async def _candidates(self, stored: StoredRequest, account_id: str) -> list[RemotePost]:
         """The account's posts that could be this request: same caption and time, the same content wherever
@@ -347,13 +307,13 @@ class Tracker:
             seen += 1
             if seen > SCAN_LIMIT:
                 break
-            if (remote.caption or "") != (request.caption or "") or not _same_time(stored, remote.scheduled_time):
+            if (remote.caption or "") != (request.caption or "") or not same_time(stored, remote.scheduled_time):
                 continue
             # Another request's post has other content: taking it would lose this one and repeat that one.
             if remote.content_urls and remote.content_urls != request.media_urls:
                 continue
             candidates.append(remote)
-        known = await self.ctx.storage.known_post_ids([c.id for c in candidates])
+        known = await self.ctx.storage.posts.known_ids([c.id for c in candidates])
         return [c for c in candidates if c.id not in known]
 
 
@@ -376,25 +336,3 @@ def _unclear_notice(
         for remote in candidates
     ]
     return notice_for(NoticeKind.UNCLEAR, unknown, posts, sandbox=sandbox)
-
-
-def confusable(pending: StoredRequest, request: PostRequest, *, now: datetime) -> bool:
-    """Whether looking for `pending`'s posts could find the post of `request`, were it sent now: the same
-    content for an account in common, at a time that cannot be told apart."""
-    if pending.request.media_urls != request.media_urls:
-        return False
-    if not {a.id for a in pending.request.accounts} & {a.id for a in request.accounts}:
-        return False
-    # A post for "now" is scheduled for when Infinipost receives it.
-    return _same_time(pending, request.scheduled_time or now)
-
-
-def _same_time(stored: StoredRequest, scheduled: datetime | None) -> bool:
-    """Whether a post scheduled then could be the request's."""
-    wanted = stored.request.scheduled_time
-    if scheduled is None:
-        return wanted is None
-    if wanted is not None:
-        return abs(scheduled - wanted) < timedelta(minutes=1)
-    # "Now" posts are scheduled for when Infinipost received them.
-    return stored.created_at - timedelta(minutes=2) <= scheduled <= stored.created_at + timedelta(hours=1)

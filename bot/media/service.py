@@ -20,7 +20,7 @@ from bot.media.download import download
 from bot.media.sniff import convert_to_jpeg, sniff
 from bot.media.store import MediaStore
 from bot.model import Attachment
-from storage.sqlite import Storage
+from bot.ports import Store
 
 logger = logging.getLogger(__name__)
 
@@ -41,14 +41,14 @@ class MediaService:
         self,
         *,
         store: MediaStore,
-        storage: Storage,
+        storage: Store,
         http: httpx.AsyncClient,
         work_dir: Path,
         max_bytes: int,
         clock: Callable[[], datetime],
     ) -> None:
         self.store = store
-        self._storage = storage
+        self._index = storage.media
         self._http = http
         self._work_dir = work_dir
         self._max_bytes = max_bytes
@@ -72,7 +72,7 @@ class MediaService:
             key = self.store.key_for(digest, kind.extension, until=until)
             if not await self.store.exists(key):
                 await self.store.put(path, key, content_type=kind.content_type)
-            await self._storage.save_media(key, sha256=digest, content_type=kind.content_type, size=size)
+            await self._index.save(key, sha256=digest, content_type=kind.content_type, size=size)
             return Rehosted(key=key, url=self.store.link(key, until=until), kind=kind.kind)
         finally:
             for temp in temp_files:
@@ -80,24 +80,22 @@ class MediaService:
 
     async def relink(self, key: str, *, until: datetime) -> tuple[str, str]:
         """A fresh link to stored media that lasts until `until`; returns (key, url), the key possibly new."""
-        media = await self._storage.media(key)
+        media = await self._index.get(key)
         if media is None:
             raise MediaRejected("That post's media is no longer stored; cancel it and schedule it again.")
         wanted = self.store.key_for(media.sha256, Path(key).suffix, until=until)
         if wanted != key:
             await self.store.copy(key, wanted)
-            await self._storage.save_media(
-                wanted, sha256=media.sha256, content_type=media.content_type, size=media.size
-            )
+            await self._index.save(wanted, sha256=media.sha256, content_type=media.content_type, size=media.size)
         return wanted, self.store.link(wanted, until=until)
 
     async def clean_up(self, *, keep: timedelta) -> int:
         """Delete media whose posts are all done (posted, failed, cancelled) for longer than `keep`."""
         now = self._clock()
-        keys = await self._storage.disposable_media(done_before=now - keep, orphan_before=now - ORPHAN_AGE)
+        keys = await self._index.disposable(done_before=now - keep, orphan_before=now - ORPHAN_AGE)
         for key in keys:
             await self.store.delete(key)
-        await self._storage.forget_media(keys)
+        await self._index.forget(keys)
         if keys:
             logger.info("deleted %d media file(s) no longer needed", len(keys))
         return len(keys)
@@ -113,7 +111,7 @@ class MediaService:
 
     async def sweep(self) -> int:
         """At start-up: remove stored files that no media record refers to."""
-        known = await self._storage.media_keys()
+        known = await self._index.keys()
         stray = (await self.store.keys()) - known
         for key in stray:
             await self.store.delete(key)

@@ -37,6 +37,7 @@ from bot.posting import UPLOADS_AT_ONCE
 from bot.tracking import Tracker
 from sandbox import Fault, SandboxServer
 from tests.conftest import FakeClock, make_settings
+from tests.database import audit_entries, channel_request_ids
 from tests.fakes.discord import (
     ADMIN,
     ALICE,
@@ -173,7 +174,7 @@ async def bot(
 
 async def announced(bot: DiscordBot, request_id: int = 1) -> MessageRef:
     async def stored() -> MessageRef | None:
-        request = await bot.runtime.ctx.storage.get_request(request_id)
+        request = await bot.runtime.ctx.storage.requests.get(request_id)
         return request.announcement if request else None
 
     ref: MessageRef = await bot.fake.wait_for(stored)
@@ -341,7 +342,7 @@ async def test_post_is_deferred_then_scheduled_and_announced_in_the_channel(bot:
     assert "\\*now\\*" in description
     assert post.body["allowed_mentions"] == {"parse": [], "users": [ALICE]}  # only the author, ever
     assert ref == MessageRef(channel_id=str(CHANNEL_ID), message_id=bot.fake.channel_messages()[0]["id"])
-    stored = await bot.runtime.ctx.storage.get_request(1)
+    stored = await bot.runtime.ctx.storage.requests.get(1)
     assert stored is not None
     assert (stored.channel.platform, stored.channel.workspace_id, stored.user_id, stored.user_name) == (
         "discord",
@@ -644,7 +645,7 @@ async def test_a_command_that_outlasts_the_time_limit_is_stopped_with_a_message(
         "(links are quicker than uploads)."
     )
     assert bot.creates() == []
-    assert await bot.runtime.ctx.storage.get_request(1) is None  # nothing stored, as for any refused command
+    assert await bot.runtime.ctx.storage.requests.get(1) is None  # nothing stored, as for any refused command
     await bot.fake.wait_for(lambda: not list((bot.runtime.ctx.settings.media_dir / ".incoming").iterdir()))
 
 
@@ -874,7 +875,7 @@ async def test_a_preview_of_uploads_is_scheduled_with_the_uploads(
     async with start_bot(settings, fake_discord, sandbox, clock) as bot:
         video = fake_discord.attachment("launch.mp4", "video/mp4", MP4)
         preview, _ = await preview_of(bot, media1=video, accounts="acc_1", when="friday 9am")
-        stored = await bot.runtime.ctx.storage.get_request(1)
+        stored = await bot.runtime.ctx.storage.requests.get(1)
         assert stored is not None
         assert (stored.state, stored.request.media_keys != ("",)) == ("awaiting_confirmation", True)
         press = bot.interact(fake_discord.press(preview, "Schedule"))
@@ -933,12 +934,13 @@ async def test_a_server_the_operator_did_not_name_gets_one_sentence_and_nothing_
     assert bot.creates() == []
     assert [r for r in bot.sandbox.state.received if r.path.startswith("/v1/")] == []  # not even the accounts
     assert (
-        await bot.runtime.ctx.storage.channel_requests(
-            ChannelRef(platform="discord", workspace_id=str(STRANGER_GUILD), channel_id=str(CHANNEL_ID)), limit=5
+        channel_request_ids(
+            bot.runtime.ctx.settings.database,
+            ChannelRef(platform="discord", workspace_id=str(STRANGER_GUILD), channel_id=str(CHANNEL_ID)),
         )
         == []
     )
-    assert await bot.runtime.ctx.storage.audit_entries() == []
+    assert audit_entries(bot.runtime.ctx.settings.database) == []
 
 
 async def test_a_server_the_operator_did_not_name_gets_no_account_choices_and_no_form(bot: DiscordBot) -> None:

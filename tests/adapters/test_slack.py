@@ -69,7 +69,7 @@ async def test_post_is_acked_at_once_then_scheduled_and_announced(slack: SlackBo
     assert "&lt;!channel&gt;" in text  # user text can never ping the channel
 
     async def announced() -> Any:
-        stored = await slack.runtime.ctx.storage.get_request(1)
+        stored = await slack.runtime.ctx.storage.requests.get(1)
         return stored if stored and stored.announcement else None
 
     stored = await slack.fake.wait_for(announced)
@@ -115,7 +115,7 @@ async def test_cancel_and_reschedule_update_the_announcement(slack: SlackBot) ->
     assert "Cancelled" in (await slack.reply(3))["text"]
     updates = await slack.fake.wait_for(lambda: len(slack.fake.of("chat.update")) >= 2 and slack.fake.of("chat.update"))
     assert "cancelled" in updates[-1]["text"]
-    stored = await slack.runtime.ctx.storage.get_request(1)
+    stored = await slack.runtime.ctx.storage.requests.get(1)
     assert stored is not None
     assert stored.announcement is not None
     assert {u["ts"] for u in updates} == {stored.announcement.message_id}
@@ -258,8 +258,8 @@ async def test_a_signature_is_remembered_as_long_as_its_timestamp_lets_a_replay_
     gone = datetime.fromtimestamp(stamp + 3600, UTC)
     storage = slack.runtime.ctx.storage
     key = f"slack:{headers['X-Slack-Signature']}"
-    assert not await storage.remember_once(key, until=gone, now=replay_still_passes)
-    assert await storage.remember_once(key, until=gone, now=gone)  # forgotten once no replay could pass
+    assert not await storage.once_keys.remember(key, until=gone, now=replay_still_passes)
+    assert await storage.once_keys.remember(key, until=gone, now=gone)  # forgotten once no replay could pass
 
 
 @pytest.mark.parametrize("header", ["X-Slack-Request-Timestamp", "X-Slack-Signature"])
@@ -497,7 +497,7 @@ async def test_lifecycle_notices_reach_the_announcement_thread(slack: SlackBot, 
 
 
 async def _announced(slack: SlackBot) -> Any:
-    stored = await slack.runtime.ctx.storage.get_request(1)
+    stored = await slack.runtime.ctx.storage.requests.get(1)
     return stored if stored and stored.announcement else None
 
 

@@ -15,6 +15,7 @@ from bot.errors import NotSetUp
 from sandbox import SandboxServer
 from tests.adapters.slack_harness import SlackBot, slack_settings, start_bot
 from tests.conftest import FakeClock
+from tests.database import audit_entries
 from tests.fakes.slack import FakeSlack, block_action, message_shortcut, running_fake_slack, slash_command
 from tests.media.files import MP4
 
@@ -59,7 +60,7 @@ async def test_a_command_from_another_workspace_gets_one_sentence_and_nothing_mo
     assert response.json()["text"] == NotSetUp.default_message
     assert response.json()["response_type"] == "ephemeral"
     touched_nothing(slack)
-    assert await slack.runtime.ctx.storage.audit_entries() == []
+    assert audit_entries(slack.runtime.ctx.settings.database) == []
 
 
 async def test_a_command_from_another_grid_org_is_refused_too(slack: SlackBot) -> None:

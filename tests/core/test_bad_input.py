@@ -19,6 +19,7 @@ from bot.errors import BadCommand, InvalidTime
 from bot.grammar import parse_post
 from sandbox import SandboxServer
 from tests.conftest import FakeClock, make_settings
+from tests.database import channel_request_ids
 from tests.fakes.chat import ChatHarness
 
 KEYWORDS = [
@@ -174,12 +175,12 @@ def test_the_core_answers_anything_with_one_user_message(
     chat_loop: tuple[asyncio.Runner, ChatHarness], text: str
 ) -> None:
     runner, chat = chat_loop
-    storage = chat.core.ctx.storage
-    before = runner.run(storage.channel_requests(chat.caller_channel, limit=10_000))
+    database = chat.core.ctx.settings.database
+    before = channel_request_ids(database, chat.caller_channel)
     reply = runner.run(chat.say("/post " + text))
     assert reply.text.strip()
     assert reply.text != GENERIC_ERROR  # a refusal, never a crash
-    after = runner.run(storage.channel_requests(chat.caller_channel, limit=10_000))
+    after = channel_request_ids(database, chat.caller_channel)
     if reply.error:
         assert len(after) == len(before)  # nothing stored for a refused command
     else:

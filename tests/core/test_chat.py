@@ -12,6 +12,7 @@ from bot.errors import NotSetUp
 from bot.model import PostDraft
 from sandbox import Fault, SandboxServer
 from tests.conftest import FakeClock, make_settings
+from tests.database import audit_entries
 from tests.fakes.chat import ChatHarness
 
 
@@ -81,15 +82,15 @@ async def test_schedule_is_announced_in_the_channel_and_stored(chat: ChatHarness
     assert "Brand Instagram (@brand-ig) on Instagram" in announcement.text
     assert "We're live! #launch" in announcement.text
     storage = runtime.ctx.storage
-    stored = await storage.get_request(1)
+    stored = await storage.requests.get(1)
     assert stored is not None
     assert stored.state == "sent"
     assert stored.user_id == "U1"
     assert stored.channel.channel_id == "C1"
     assert stored.announcement is not None  # kept for later status updates in its thread
-    posts = (await storage.posts_of([1]))[1]
+    posts = (await storage.posts.of_requests([1]))[1]
     assert [p.account_id for p in posts] == ["acc_123", "acc_456"]
-    [audit] = await storage.audit_entries()
+    [audit] = audit_entries(runtime.ctx.settings.database)
     assert audit["action"] == "schedule"
     assert audit["detail"]["posts"] == [p.id for p in posts]
 
@@ -179,7 +180,7 @@ async def test_bad_commands_get_one_clear_message_and_nothing_is_sent_or_stored(
     assert expected in reply.text
     assert "Traceback" not in reply.text
     assert creates(sandbox) == []
-    assert await runtime.ctx.storage.get_request(1) is None
+    assert await runtime.ctx.storage.requests.get(1) is None
 
 
 MALFORMED_LINKS = {
@@ -214,7 +215,7 @@ async def test_a_malformed_link_is_named_with_what_is_wrong_and_nothing_is_sent(
     assert reply.error
     assert problem in reply.text
     assert creates(sandbox) == []
-    assert await runtime.ctx.storage.get_request(1) is None
+    assert await runtime.ctx.storage.requests.get(1) is None
 
 
 @pytest.mark.parametrize(
@@ -254,7 +255,7 @@ async def test_infinipost_refusal_reaches_the_user_and_is_stored_as_failed(
     reply = await chat.say("/post https://e.com/v.mp4 to acc_456 at 9am -- x")
     assert reply.error
     assert reply.text == "Nothing was scheduled. Infinipost refused it: Account acc_456 not found."
-    stored = await runtime.ctx.storage.get_request(1)
+    stored = await runtime.ctx.storage.requests.get(1)
     assert stored is not None
     assert stored.state == "failed"
     assert chat.channel == []
@@ -268,7 +269,7 @@ async def test_posts_cancel_and_reschedule(chat: ChatHarness, sandbox: SandboxSe
         "#1 · Sun 29 November 2026, 12:00 EST (America/New_York) · Brand TikTok, Brand Instagram · scheduled · “first”",
         "#2 · Fri 4 December 2026, 09:00 EST (America/New_York) · Demo TikTok · scheduled · “second”",
     ]
-    posts = await runtime.ctx.storage.posts_of([1, 2])
+    posts = await runtime.ctx.storage.posts.of_requests([1, 2])
     first_ids = [p.id for p in posts[1]]
 
     refused = await chat.say("/cancel #1", caller=chat.caller("U2"))
@@ -292,13 +293,13 @@ async def test_posts_cancel_and_reschedule(chat: ChatHarness, sandbox: SandboxSe
 
     again = await chat.say("/cancel #1")
     assert "Nothing to cancel" in again.text
-    actions = [e["action"] for e in await runtime.ctx.storage.audit_entries()]
+    actions = [e["action"] for e in audit_entries(runtime.ctx.settings.database)]
     assert actions[:2] == ["reschedule", "cancel"]
 
 
 async def test_cancelling_one_post_keeps_the_others_in_the_announcement(chat: ChatHarness, runtime: Runtime) -> None:
     await chat.say("/post https://e.com/v.mp4 to acc_123, acc_1 at tomorrow noon -- two accounts")
-    brand, demo = (await runtime.ctx.storage.posts_of([1]))[1]
+    brand, demo = (await runtime.ctx.storage.posts.of_requests([1]))[1]
     reply = await chat.say(f"/cancel `{brand.id}`")  # as copied from the bot's own reply, backticks and all
     assert reply.text == f"Cancelled `{brand.id}` ({brand.account_label})."
     edited = chat.channel[-1]
@@ -410,7 +411,7 @@ async def test_an_alias_made_before_an_account_of_that_name_is_ambiguous(
     chat: ChatHarness, sandbox: SandboxServer
 ) -> None:
     # As if `demo` had been made an alias before Infinipost had an account with that username.
-    await chat.core.ctx.storage.set_alias(chat.caller("U9", is_admin=True), "demo", "acc_456")
+    await chat.core.ctx.storage.preferences.set_alias(chat.caller("U9", is_admin=True), "demo", "acc_456")
     reply = await chat.say("/post https://e.com/v.mp4 to demo at 9am")
     assert reply.error
     assert "`demo` could mean `acc_1` (Demo TikTok" in reply.text
@@ -573,7 +574,7 @@ async def test_only_the_places_the_operator_named_are_served(
         await runtime.core.post_form(stranger)
     assert await runtime.core.time_problem(stranger, "tomorrow 9am") == NotSetUp.default_message
     assert [r for r in sandbox.state.received if r.path.startswith("/v1/")] == []
-    assert await runtime.ctx.storage.audit_entries() == []
+    assert audit_entries(runtime.ctx.settings.database) == []
     # The same organization is not enough unless the whole organization was named (a Slack org-wide install).
     grid = chat.caller("U9", workspace_id="T9", organization_id="E1")
     assert (await chat.say("/help", caller=grid)).text == NotSetUp.default_message

@@ -70,9 +70,9 @@ async def settle(chat: ChatHarness, clock: FakeClock) -> None:
 async def agreement(runtime: Runtime, sandbox: SandboxServer) -> None:
     """Every post Infinipost has is stored, with its status; nothing stored that Infinipost lacks."""
     storage = runtime.ctx.storage
-    request = await storage.get_request(1)
+    request = await storage.requests.get(1)
     assert request is not None
-    stored = {p.id: p for p in (await storage.posts_of([1]))[1]}
+    stored = {p.id: p for p in (await storage.posts.of_requests([1]))[1]}
     remote = {post_id: sandbox.state.settle(post) for post_id, post in sandbox.state.posts.items()}
     assert set(stored) == set(remote)
     for post_id, post in stored.items():
@@ -161,7 +161,7 @@ async def test_posts_answered_without_their_account_ids_are_matched_by_order(
         f"• Demo TikTok (@demo) on TikTok: `{made['acc_1']}`",
         f"• Brand Instagram (@brand-ig) on Instagram: `{made['acc_456']}`",
     ]  # and never "Infinipost made no post for ...; schedule those again"
-    stored = (await runtime.ctx.storage.posts_of([1]))[1]
+    stored = (await runtime.ctx.storage.posts.of_requests([1]))[1]
     assert {p.account_id: p.id for p in stored} == made
 
 

@@ -79,7 +79,7 @@ async def test_a_rescheduled_request_shows_and_sorts_by_its_new_time(chat: ChatH
 
 async def test_one_post_of_a_request_moved_shows_its_own_time(chat: ChatHarness, runtime: Runtime) -> None:
     await schedule(chat, "at tomorrow 9am", "two-accounts", to="acc_123, acc_456")
-    tiktok = next(p for p in (await runtime.ctx.storage.posts_of([1]))[1] if p.account_id == "acc_123")
+    tiktok = next(p for p in (await runtime.ctx.storage.posts.of_requests([1]))[1] if p.account_id == "acc_123")
     moved = await chat.say(f"/reschedule {tiktok.id} tomorrow 6pm")
     assert not moved.error, moved.text
     line = (await chat.say("/posts")).text.splitlines()[1]
@@ -125,7 +125,7 @@ async def test_pointing_the_bot_at_another_infinipost_never_rewrites_earlier_pos
             refused = await chat.say("/cancel #1")
             assert refused.error
             assert "was made in the sandbox, not the Infinipost the bot uses now" in refused.text
-            [post] = (await runtime.ctx.storage.posts_of([1]))[1]
+            [post] = (await runtime.ctx.storage.posts.of_requests([1]))[1]
             assert post.status == "scheduled"
         assert not [r for r in real.state.received if r.path.startswith("/v1/posts/")]  # never asked about it
         again = make_settings(tmp_path, api_key="sk_live_other", api_url=real.url)  # same URL, another key

@@ -13,6 +13,7 @@ from bot.outbox import Outbox
 from bot.tracking import Tracker
 from sandbox import Fault, SandboxServer
 from tests.conftest import FakeClock, make_settings
+from tests.database import notice_states
 from tests.fakes.chat import ChatHarness
 
 
@@ -142,16 +143,16 @@ async def test_a_created_but_unconfirmed_post_is_found_and_adopted(
     sandbox.state.faults = [Fault(kind="malformed", route="create")]  # created, but the answer is unreadable
     reply = await chat.say("/post https://e.com/v.mp4 to acc_1 in 2 hours -- maybe")
     assert "did not confirm whether it created the post" in reply.text
-    stored = await runtime.ctx.storage.get_request(1)
+    stored = await runtime.ctx.storage.requests.get(1)
     assert stored is not None
     assert stored.state == "unconfirmed"
     assert chat.channel == []
     clock.advance(seconds=31)
     await cycle(chat)
-    stored = await runtime.ctx.storage.get_request(1)
+    stored = await runtime.ctx.storage.requests.get(1)
     assert stored is not None
     assert stored.state == "sent"
-    posts = (await runtime.ctx.storage.posts_of([1]))[1]
+    posts = (await runtime.ctx.storage.posts.of_requests([1]))[1]
     assert [p.id for p in posts] == list(sandbox.state.posts)
     announcement, adopted = chat.channel
     assert "scheduled a video" in announcement.text
@@ -172,7 +173,7 @@ async def test_an_unconfirmed_post_that_was_never_created_is_reported_plainly(
     assert notice.text.startswith("⚠️ <@U1> your video for Demo TikTok")
     assert "was probably not created" in notice.text
     assert "You can send the command again" in notice.text
-    stored = await runtime.ctx.storage.get_request(1)
+    stored = await runtime.ctx.storage.requests.get(1)
     assert stored is not None
     assert stored.state == "not_created"
     assert [r.path for r in sandbox.state.received if r.method == "POST"] == ["/v1/posts"]  # asked once
@@ -208,14 +209,14 @@ async def test_look_alike_requests_each_keep_their_own_post(
         assert again.text.startswith("Nothing was sent: request #2 has the same media for Demo TikTok (@demo)")
         await settle_unconfirmed(chat, clock)
         storage = runtime.ctx.storage
-        posts = await storage.posts_of([1, 2, 3])
+        posts = await storage.posts.of_requests([1, 2, 3])
         assert posts == {1: [], 2: posts[2], 3: []}
         assert [p.id for p in posts[2]] == [made["postId"]]  # A has its own post
-        assert [(r.id, r.state) for r in [await storage.get_request(1), await storage.get_request(2)] if r] == [
+        assert [(r.id, r.state) for r in [await storage.requests.get(1), await storage.requests.get(2)] if r] == [
             (1, "not_created"),
             (2, "sent"),
         ]
-        assert await storage.get_request(3) is None  # the held-back one was not even stored
+        assert await storage.requests.get(3) is None  # the held-back one was not even stored
         told = [m.text for m in chat.channel]
         assert any("(request #1) was probably not created" in t for t in told)
         assert any("Request #2 was created at Infinipost after all" in t for t in told)
@@ -241,7 +242,7 @@ async def test_a_look_alike_of_a_create_whose_outcome_is_unknown_is_held_back_un
         )
         confirmed_late = await chat.say(f"confirm {early}")  # previewed before #1's outcome became unknown
         assert confirmed_late.text.startswith("Nothing was sent: request #1")
-        stored = await runtime.ctx.storage.get_request(2)
+        stored = await runtime.ctx.storage.requests.get(2)
         assert stored is not None
         assert stored.state == "discarded"
         other = await chat.say("/post https://e.com/other.mp4 to acc_123 in 2 hours")  # other media: not held
@@ -262,10 +263,10 @@ async def test_several_posts_that_could_be_an_unconfirmed_create_are_none_of_the
     sandbox.state.posts["post_dashboard"] = twin
     clock.advance(seconds=31)
     await cycle(chat)
-    stored = await runtime.ctx.storage.get_request(1)
+    stored = await runtime.ctx.storage.requests.get(1)
     assert stored is not None
     assert stored.state == "unclear"
-    assert (await runtime.ctx.storage.posts_of([1]))[1] == []
+    assert (await runtime.ctx.storage.posts.of_requests([1]))[1] == []
     [notice] = chat.channel
     assert notice.text.startswith("⚠️ <@U1> I cannot tell whether your video (request #1) was created.")
     assert f"• Demo TikTok (@demo) on TikTok `{made['postId']}`" in notice.text
@@ -287,7 +288,7 @@ async def test_a_post_listed_without_its_content_is_matched_on_caption_and_time(
     await chat.say("/post https://e.com/v.mp4 to acc_1 in 2 hours -- no content listed")
     clock.advance(seconds=31)
     await cycle(chat)
-    stored = await runtime.ctx.storage.get_request(1)
+    stored = await runtime.ctx.storage.requests.get(1)
     assert stored is not None
     assert stored.state == "sent"
 
@@ -467,7 +468,7 @@ async def test_a_coalesced_notice_cut_off_mid_delivery_is_not_sent_again(
         again.messenger.messages = channel.messages  # the same channel, seen by the new process
         await restarted.ctx.outbox.flush()
         assert len([m for m in again.messenger.messages if m.text.startswith("✅ 2 posts are live now")]) == 1
-        assert {state for _, _, state in await restarted.ctx.storage.notice_states()} == {"delivered"}
+        assert {state for _, state in notice_states(settings.database)} == {"delivered"}
 
 
 async def test_posts_made_in_the_sandbox_are_not_tracked_against_the_real_api(

@@ -108,7 +108,7 @@ async def test_refused_uploads_name_the_file_and_store_nothing(
     assert reply.error
     assert "`notes.mp4` is not a video or an image" in reply.text
     assert creates(sandbox) == []
-    assert await runtime.ctx.storage.get_request(1) is None
+    assert await runtime.ctx.storage.requests.get(1) is None
     for path in (tmp_path / "nothing.mp4", tmp_path):  # missing, and a folder
         missing = await adapter.handle_line(f"/post {path} video to acc_1 in 1 hour")
         assert missing is not None

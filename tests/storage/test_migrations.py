@@ -13,6 +13,7 @@ import pytest
 
 from storage.migrations import MIGRATIONS, migrate
 from storage.sqlite import Storage
+from tests.database import integrity_ok
 
 
 def tables(path: Path) -> set[str]:
@@ -22,8 +23,9 @@ def tables(path: Path) -> set[str]:
 
 async def test_fresh_database_gets_every_migration_recorded(tmp_path: Path) -> None:
     path = tmp_path / "data" / "bot.db"
-    async with await Storage.open(path) as storage:
-        assert await storage.integrity_ok()
+    async with await Storage.open(path):
+        pass
+    assert integrity_ok(path)
     assert {"requests", "posts", "audit_log", "notices", "_migrations"} <= tables(path)
     with sqlite3.connect(path) as db:
         applied = [row[0] for row in db.execute("SELECT name FROM _migrations ORDER BY name")]
@@ -73,10 +75,12 @@ async def test_a_one_time_key_is_new_once_until_it_expires(tmp_path: Path, where
     path = tmp_path / "bot.db" if where == "file" else ":memory:"
     async with await Storage.open(path) as storage:
         keys = ["a", "b", "a", "c", "a", "b"]
-        firsts = await asyncio.gather(*(storage.remember_once(k, until=later, now=now) for k in keys))
+        firsts = await asyncio.gather(*(storage.once_keys.remember(k, until=later, now=now) for k in keys))
         assert firsts == [True, True, False, True, False, False]
-        assert not await storage.remember_once("a", until=later, now=now + timedelta(minutes=5))
-        assert await storage.remember_once("a", until=later + timedelta(minutes=6), now=later + timedelta(seconds=1))
+        assert not await storage.once_keys.remember("a", until=later, now=now + timedelta(minutes=5))
+        assert await storage.once_keys.remember(
+            "a", until=later + timedelta(minutes=6), now=later + timedelta(seconds=1)
+        )
     if where == "file":
         async with await Storage.open(path) as reopened:  # kept across a restart
-            assert not await reopened.remember_once("a", until=later, now=later + timedelta(minutes=1))
+            assert not await reopened.once_keys.remember("a", until=later, now=later + timedelta(minutes=1))

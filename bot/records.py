@@ -1,76 +1,12 @@
-"""Rows as the core sees them, and the (de)serialisation of what is stored as JSON."""
+"""The core's own records: what it keeps about requests, posts, notices, channels and media, whatever stores them."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
-from bot.model import Account, ChannelRef, MessageRef, PostRequest, PostStatus
-
-
-def to_db_time(value: datetime | None) -> str | None:
-    """Fixed-width UTC text, so that string order is time order in SQL."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def from_db_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def request_to_json(request: PostRequest) -> str:
-    return json.dumps(
-        {
-            "accounts": [
-                {
-                    "id": a.id,
-                    "platform": a.platform,
-                    "name": a.name,
-                    "username": a.username,
-                    "status": a.status,
-                }
-                for a in request.accounts
-            ],
-            "contentType": request.content_type,
-            "mediaUrls": list(request.media_urls),
-            "caption": request.caption,
-            "soundUrl": request.sound_url,
-            "slideDuration": request.slide_duration,
-            "scheduledTime": to_db_time(request.scheduled_time),
-            "mediaKeys": list(request.media_keys),
-        },
-        ensure_ascii=False,
-    )
-
-
-def request_from_json(text: str) -> PostRequest:
-    data: dict[str, Any] = json.loads(text)
-    return PostRequest(
-        accounts=tuple(Account(**a) for a in data["accounts"]),
-        content_type=data["contentType"],
-        media_urls=tuple(data["mediaUrls"]),
-        caption=data.get("caption"),
-        sound_url=data.get("soundUrl"),
-        slide_duration=data.get("slideDuration"),
-        scheduled_time=from_db_time(data.get("scheduledTime")),
-        media_keys=tuple(data.get("mediaKeys") or ()),
-    )
-
-
-def ref_to_json(ref: MessageRef | None) -> str | None:
-    return json.dumps({"channel": ref.channel_id, "message": ref.message_id}) if ref else None
-
-
-def ref_from_json(text: str | None) -> MessageRef | None:
-    if not text:
-        return None
-    data = json.loads(text)
-    return MessageRef(channel_id=data["channel"], message_id=data["message"])
+from bot.model import ChannelRef, MessageRef, PostRequest, PostStatus
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -127,6 +63,13 @@ class ChannelSettings:
     def allows(self, account_id: str) -> bool:
         """Whether this channel may post to the account."""
         return self.allowed_accounts is None or account_id in self.allowed_accounts
+
+    def allowing_only(self, account_ids: Sequence[str] | None) -> ChannelSettings:
+        """The channel restricted to `account_ids` (None or none: every account again). Its defaults it may no
+        longer post to are dropped, so that a /post naming no account never goes where it is not allowed."""
+        allowed = tuple(account_ids) if account_ids else None
+        kept = tuple(a for a in self.default_accounts if allowed is None or a in allowed)
+        return ChannelSettings(default_accounts=kept, allowed_accounts=allowed)
 
 
 class RequestState:

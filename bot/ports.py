@@ -1,0 +1,232 @@
+"""What the core needs from its database, named after the domain: one port per aggregate, and a `Store` that
+holds them all. `storage/` implements them; the core sees nothing else of it.
+
+A change and the notices (and audit row) it causes are written in one transaction: the methods that take
+`notices=` or `audit=` promise that, so that a crash never leaves a change untold or a notice about nothing.
+An audit row is only ever written with the change it records, so audit has no port of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from bot.model import Caller, ChannelRef, MessageRef, PostRequest
+from bot.records import ChannelSettings, NewNotice, StoredMedia, StoredNotice, StoredPost, StoredRequest
+
+# Who did what to which request, and the details: written in the same transaction as the change.
+RequestAudit = tuple[Caller, str, dict[str, Any]]
+PostAudit = tuple[Caller, str, int | None, dict[str, Any]]
+
+
+class Requests(Protocol):
+    """Each /post as asked, from before its create call to its outcome."""
+
+    def is_ours(self, stored: StoredRequest) -> bool:
+        """Whether a request was made through the Infinipost (URL and key) this process uses."""
+        ...
+
+    async def save(
+        self,
+        caller: Caller,
+        *,
+        command_text: str,
+        request: PostRequest,
+        state: str,
+        confirm_token: str | None = None,
+    ) -> StoredRequest:
+        """Store a request before anything is sent, either awaiting confirmation or about to be sent."""
+        ...
+
+    async def ready(
+        self, request_id: int, *, request: PostRequest, state: str, confirm_token: str | None = None
+    ) -> None:
+        """A received request whose uploads are in: its complete request, and what happens next."""
+        ...
+
+    async def drop_received(self, request_id: int) -> None:
+        """Forget a received request that was refused (or cut short) before anything was sent."""
+        ...
+
+    async def get(self, request_id: int) -> StoredRequest | None: ...
+
+    async def by_token(self, token: str) -> StoredRequest | None: ...
+
+    async def move(self, request_id: int, *, from_state: str, to_state: str) -> bool:
+        """Change a request's state only if it is still in `from_state`: a second click does nothing."""
+        ...
+
+    async def finish(
+        self,
+        request_id: int,
+        *,
+        state: str,
+        error: str | None = None,
+        posts: Sequence[StoredPost] = (),
+        audit: RequestAudit | None = None,
+        notices: Iterable[NewNotice] = (),
+        reconcile_at: datetime | None = None,
+    ) -> None:
+        """Record the outcome of the create call, its posts, audit row and notices, all in one transaction.
+        `reconcile_at`: when to look for an unconfirmed request's posts."""
+        ...
+
+    async def unfinished(self) -> list[StoredRequest]:
+        """At start-up: requests the last process left receiving their uploads, or sending to this Infinipost."""
+        ...
+
+    async def unsettled(self) -> list[StoredRequest]:
+        """Requests whose create is under way or whose outcome is unknown, made through this Infinipost."""
+        ...
+
+    async def interrupted_to_unconfirmed(self, *, before: datetime | None = None) -> list[int]:
+        """Requests left `sending`, older than `before` if given, become unconfirmed; their ids."""
+        ...
+
+    async def due_reconciliations(self, now: datetime) -> list[StoredRequest]: ...
+
+    async def reconcile_later(self, request_id: int, *, at: datetime) -> None: ...
+
+    async def channel_queue(
+        self,
+        channel: ChannelRef,
+        *,
+        view: str = "all",
+        user_id: str | None = None,
+        account_id: str | None = None,
+        limit: int,
+        offset: int = 0,
+    ) -> tuple[list[StoredRequest], int]:
+        """A page of the channel's requests as a queue (`all`, `upcoming`, `past` or `failed`), and how many
+        there are in all."""
+        ...
+
+
+class Posts(Protocol):
+    """The Infinipost posts of each request, with the status the bot last saw and the tracker's schedule."""
+
+    async def of_requests(self, request_ids: Sequence[int]) -> dict[int, list[StoredPost]]: ...
+
+    async def by_ids(self, post_ids: Sequence[str]) -> dict[str, StoredPost]: ...
+
+    async def get(self, post_id: str) -> StoredPost | None: ...
+
+    async def known_ids(self, post_ids: Sequence[str]) -> set[str]: ...
+
+    async def update(
+        self,
+        changes: Sequence[StoredPost],
+        *,
+        audit: PostAudit | None = None,
+        notices: Iterable[NewNotice] = (),
+    ) -> None:
+        """Write posts as they now are (status, times, tracking), with their audit row and notices, at once."""
+        ...
+
+    async def due(self, now: datetime, *, limit: int) -> list[StoredPost]:
+        """Posts of this Infinipost the tracker should ask about now, soonest first."""
+        ...
+
+
+class Preferences(Protocol):
+    """What people and channels chose: a person's zone, a channel's accounts, a workspace's aliases."""
+
+    async def user_timezone(self, caller: Caller) -> str | None: ...
+
+    async def set_user_timezone(self, caller: Caller, timezone: str | None) -> None: ...
+
+    async def channel_settings(self, channel: ChannelRef) -> ChannelSettings: ...
+
+    async def save_channel_settings(self, caller: Caller, settings: ChannelSettings) -> None: ...
+
+    async def aliases(self, platform: str, workspace_id: str) -> dict[str, str]: ...
+
+    async def set_alias(self, caller: Caller, alias: str, account_id: str | None) -> bool:
+        """Name an account for this workspace (`None` removes the alias), in any case. Returns whether there
+        was such an alias before."""
+        ...
+
+
+class MediaIndex(Protocol):
+    """The media the bot stored, and which requests use them, so that clean-up keeps what is still needed."""
+
+    async def save(self, key: str, *, sha256: str, content_type: str, size: int) -> None: ...
+
+    async def get(self, key: str) -> StoredMedia | None: ...
+
+    async def keys(self) -> set[str]: ...
+
+    async def link(self, request_id: int, keys: Sequence[str]) -> None: ...
+
+    async def disposable(self, *, done_before: datetime, orphan_before: datetime) -> list[str]:
+        """Media no request needs any more: every request using it finished before `done_before`, or no
+        request ever used it and it is older than `orphan_before`."""
+        ...
+
+    async def forget(self, keys: Sequence[str]) -> None: ...
+
+
+class NoticeQueue(Protocol):
+    """The outbox: notices written with the changes that cause them, then delivered by one worker."""
+
+    async def due(self, now: datetime, *, platforms: Sequence[str], limit: int = 100) -> list[StoredNotice]:
+        """Pending notices whose time has come, for the chat platforms this process runs."""
+        ...
+
+    async def with_payloads(self, notices: Sequence[StoredNotice]) -> list[StoredNotice]:
+        """The same notices, their payloads read: only for those about to go out."""
+        ...
+
+    async def next_time(self, *, platforms: Sequence[str]) -> datetime | None: ...
+
+    async def sending(self, notice_ids: Sequence[int]) -> None:
+        """Mark notices as handed to the platform: if the process dies now, the next one must check first."""
+        ...
+
+    async def in_flight(self) -> list[StoredNotice]: ...
+
+    async def delivered(self, notice_ids: Sequence[int], *, announcement: tuple[int, MessageRef] | None = None) -> None:
+        """Mark notices delivered, with the reference of the announcement they were, in one transaction."""
+        ...
+
+    async def retry(
+        self, notice_ids: Sequence[int], *, at: datetime, error: str, give_up: bool, count: bool = True
+    ) -> None:
+        """Try again at `at` (counting an attempt unless `count` is False), or give up for good."""
+        ...
+
+    async def announcement_pending(self, request_id: int) -> bool: ...
+
+
+class OnceKeys(Protocol):
+    """Keys remembered for a while, so that a platform's retry of one event is handled once."""
+
+    async def remember(self, key: str, *, until: datetime, now: datetime) -> bool:
+        """Remember `key` until `until`: True the first time, False while it is remembered. `now` is the clock
+        the key's lifetime is counted in, which may not be the bot's."""
+        ...
+
+
+class Store(Protocol):
+    """Everything the core keeps, one port per aggregate."""
+
+    @property
+    def requests(self) -> Requests: ...
+
+    @property
+    def posts(self) -> Posts: ...
+
+    @property
+    def preferences(self) -> Preferences: ...
+
+    @property
+    def media(self) -> MediaIndex: ...
+
+    @property
+    def notices(self) -> NoticeQueue: ...
+
+    @property
+    def once_keys(self) -> OnceKeys: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,130 @@
+"""The notice outbox: notices written with the changes that cause them (`enqueue`), then delivered."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime
+
+import aiosqlite
+
+from bot.model import ChannelRef, MessageRef
+from bot.records import NewNotice, StoredNotice
+from storage.sqlite.connection import Database, marks
+from storage.sqlite.encoding import from_db_time, ref_to_json, to_db_time
+
+_NOTICE_COLUMNS = "id, platform, workspace_id, channel_id, kind, request_id, attempts"
+
+
+async def enqueue(db: aiosqlite.Connection, notices: Iterable[NewNotice], *, at: datetime) -> None:
+    """Write notices in the caller's transaction, due at once."""
+    now = to_db_time(at)
+    await db.executemany(
+        "INSERT INTO notices (created_at, platform, workspace_id, channel_id, kind, request_id, payload, "
+        "next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                now,
+                n.channel.platform,
+                n.channel.workspace_id,
+                n.channel.channel_id,
+                n.kind,
+                n.request_id,
+                n.payload,
+                now,
+            )
+            for n in notices
+        ],
+    )
+
+
+class SqliteNoticeQueue:
+    """The `NoticeQueue` port (bot/ports.py) over the shared connection."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def due(self, now: datetime, *, platforms: Sequence[str], limit: int = 100) -> list[StoredNotice]:
+        if not platforms:
+            return []
+        rows = await self._db.rows(
+            f"SELECT {_NOTICE_COLUMNS} FROM notices WHERE state = 'pending' AND next_attempt_at <= ? "
+            f"AND platform IN ({marks(platforms)}) ORDER BY id LIMIT ?",
+            (to_db_time(now), *platforms, limit),
+        )
+        return [_notice(row) for row in rows]
+
+    async def with_payloads(self, notices: Sequence[StoredNotice]) -> list[StoredNotice]:
+        # Payloads are read only for the notices about to go out, so that a long queue of paced notices costs
+        # little to look at.
+        if not notices:
+            return []
+        rows = await self._db.rows(
+            f"SELECT id, payload FROM notices WHERE id IN ({marks(notices)})", [n.id for n in notices]
+        )
+        payloads = {int(row["id"]): str(row["payload"]) for row in rows}
+        return [replace(n, payload=payloads[n.id]) for n in notices if n.id in payloads]
+
+    async def next_time(self, *, platforms: Sequence[str]) -> datetime | None:
+        if not platforms:
+            return None
+        row = await self._db.row(
+            "SELECT MIN(next_attempt_at) AS at FROM notices WHERE state = 'pending' "
+            f"AND platform IN ({marks(platforms)})",
+            tuple(platforms),
+        )
+        return from_db_time(row["at"]) if row else None
+
+    async def delivered(self, notice_ids: Sequence[int], *, announcement: tuple[int, MessageRef] | None = None) -> None:
+        async with self._db.transaction() as db:
+            if announcement:
+                await db.execute(
+                    "UPDATE requests SET announcement_ref = ? WHERE id = ?",
+                    (ref_to_json(announcement[1]), announcement[0]),
+                )
+            await db.executemany(
+                "UPDATE notices SET state = 'delivered', delivered_at = ?, attempts = attempts + 1 "
+                "WHERE id = ? AND state IN ('pending', 'sending')",
+                [(to_db_time(self._db.now()), i) for i in notice_ids],
+            )
+
+    async def retry(
+        self, notice_ids: Sequence[int], *, at: datetime, error: str, give_up: bool, count: bool = True
+    ) -> None:
+        async with self._db.transaction() as db:
+            await db.executemany(
+                "UPDATE notices SET attempts = attempts + ?, next_attempt_at = ?, last_error = ?, state = ? "
+                "WHERE id = ? AND state IN ('pending', 'sending')",
+                [(int(count), to_db_time(at), error[:500], "dead" if give_up else "pending", i) for i in notice_ids],
+            )
+
+    async def announcement_pending(self, request_id: int) -> bool:
+        row = await self._db.row(
+            "SELECT 1 FROM notices WHERE request_id = ? AND kind = 'scheduled' AND state IN ('pending', 'sending')",
+            (request_id,),
+        )
+        return row is not None
+
+    async def sending(self, notice_ids: Sequence[int]) -> None:
+        async with self._db.transaction() as db:
+            await db.executemany(
+                "UPDATE notices SET state = 'sending' WHERE id = ? AND state = 'pending'", [(i,) for i in notice_ids]
+            )
+
+    async def in_flight(self) -> list[StoredNotice]:
+        rows = await self._db.rows(
+            f"SELECT {_NOTICE_COLUMNS}, payload FROM notices WHERE state = 'sending' ORDER BY id"
+        )
+        return [_notice(row) for row in rows]
+
+
+def _notice(row: sqlite3.Row) -> StoredNotice:
+    return StoredNotice(
+        id=int(row["id"]),
+        channel=ChannelRef(platform=row["platform"], workspace_id=row["workspace_id"], channel_id=row["channel_id"]),
+        kind=row["kind"],
+        request_id=row["request_id"],
+        payload=row["payload"] if "payload" in row.keys() else "",  # noqa: SIM118 - sqlite3.Row has no `in`
+        attempts=int(row["attempts"]),
+    )
