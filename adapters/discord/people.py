@@ -28,10 +28,10 @@ def place_of(interaction: discord.Interaction[Any]) -> Place | None:
 class DiscordPeople:
     """Builds the neutral Caller from an interaction.
 
-    Admins are members with Manage Server (Administrator implies it). Only admins and members with a role in
-    DISCORD_POSTER_ROLES may schedule posts: an all-digit entry is a role ID and matches only that role's ID (a
-    role *named* with those digits is not it); any other entry matches role names, in any case. Discord exposes
-    no time zone, so `profile_timezone` is always None: people set theirs with /timezone.
+    Admins are members with Manage Server (Administrator implies it). Posters are members with a role in
+    DISCORD_POSTER_ROLES (the core lets admins post as well): an all-digit entry is a role ID and matches only
+    that role's ID (a role *named* with those digits is not it); any other entry matches role names, in any case.
+    Discord exposes no time zone, so `profile_timezone` is always None: people set theirs with /timezone.
     """
 
     def __init__(self, *, poster_roles: Sequence[str] = (), monotonic: Callable[[], float] = time.monotonic) -> None:
@@ -54,7 +54,7 @@ class DiscordPeople:
             user_id=str(member.id),
             display_name=member.display_name,
             is_admin=is_admin,
-            may_post=is_admin or await self._has_poster_role(interaction.client, member),
+            is_poster=await self._has_poster_role(interaction.client, member),
             profile_timezone=None,
             locale=interaction.locale.value,
         )

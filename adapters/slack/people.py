@@ -32,8 +32,8 @@ class _Profile:
 class SlackPeople:
     """Builds the neutral Caller from Slack's own facts (`users.info`), cached for a few minutes.
 
-    Admins are workspace admins and owners, plus SLACK_ADMIN_USERS. When SLACK_POSTER_USERS is set, only the
-    users and user groups it lists (and admins) may schedule posts.
+    Admins are workspace admins and owners, plus SLACK_ADMIN_USERS. Posters are the users and user groups that
+    SLACK_POSTER_USERS lists, or everyone when it lists none; the core decides from these facts who may post.
     """
 
     def __init__(
@@ -69,7 +69,7 @@ class SlackPeople:
             user_id=user_id,
             display_name=profile.name,
             is_admin=is_admin,
-            may_post=is_admin or await self._may_post(user_id),
+            is_poster=await self._is_poster(user_id),
             profile_timezone=profile.timezone,
             organization_id=organization_id,
             locale=profile.locale,
@@ -95,7 +95,7 @@ class SlackPeople:
         self._profiles[user_id] = (self._monotonic(), profile)
         return profile
 
-    async def _may_post(self, user_id: str) -> bool:
+    async def _is_poster(self, user_id: str) -> bool:
         if not self._posters or user_id in self._posters:
             return True
         for group in (g for g in self._posters if g.startswith("S")):
