@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from cachetools import TTLCache
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -19,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 CACHE_SECONDS = 600.0
+CACHE_SIZE = 10_000  # people, and user groups: far more than one workspace asks about in ten minutes
 
 
 @dataclass(frozen=True)
@@ -47,9 +49,8 @@ class SlackPeople:
         self._client = client
         self._admins = set(admins)
         self._posters = set(posters)
-        self._monotonic = monotonic
-        self._profiles: dict[str, tuple[float, _Profile]] = {}
-        self._groups: dict[str, tuple[float, frozenset[str]]] = {}
+        self._profiles: TTLCache[str, _Profile, float] = TTLCache(CACHE_SIZE, CACHE_SECONDS, timer=monotonic)
+        self._groups: TTLCache[str, frozenset[str], float] = TTLCache(CACHE_SIZE, CACHE_SECONDS, timer=monotonic)
 
     async def caller(
         self,
@@ -77,8 +78,8 @@ class SlackPeople:
 
     async def _profile(self, user_id: str, fallback_name: str) -> _Profile:
         cached = self._profiles.get(user_id)
-        if cached and self._monotonic() - cached[0] < CACHE_SECONDS:
-            return cached[1]
+        if cached is not None:
+            return cached
         try:
             response = await self._client.users_info(user=user_id, include_locale=True)
             user: dict[str, Any] = response.get("user") or {}
@@ -92,7 +93,7 @@ class SlackPeople:
             is_admin=bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")),
             locale=user.get("locale"),
         )
-        self._profiles[user_id] = (self._monotonic(), profile)
+        self._profiles[user_id] = profile
         return profile
 
     async def _is_poster(self, user_id: str) -> bool:
@@ -105,15 +106,15 @@ class SlackPeople:
 
     async def _group_members(self, group_id: str) -> frozenset[str]:
         cached = self._groups.get(group_id)
-        if cached and self._monotonic() - cached[0] < CACHE_SECONDS:
-            return cached[1]
+        if cached is not None:
+            return cached
         try:
             response = await self._client.usergroups_users_list(usergroup=group_id)
             members = frozenset(response.get("users") or ())
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
             logger.warning("usergroups.users.list failed for %s: %s", group_id, _why(exc))
             return frozenset()  # not cached: asked again next time
-        self._groups[group_id] = (self._monotonic(), members)
+        self._groups[group_id] = members
         return members
 
 
