@@ -33,13 +33,13 @@ from adapters.discord.embeds import Rendered, reply_message
 from adapters.discord.messenger import DiscordMessenger
 from adapters.discord.people import PLATFORM, DiscordPeople, place_of
 from bot.config import Settings
-from bot.core import GENERIC_ERROR, Core
+from bot.core import Core
 from bot.errors import BotError
 from bot.media.download import file_hosts
 from bot.model import SLIDE_SECONDS, Attachment, Command, MediaSource, PostDraft, PostForm, Reply
 from bot.preferences import zone_choices
 from bot.queue import LISTING_WORDS
-from bot.texts import COMMANDS, clip
+from bot.texts import COMMANDS, busy, clip, no_files, stale_command
 
 logger = logging.getLogger(__name__)
 
@@ -52,13 +52,10 @@ INTENTS = discord.Intents(guilds=True)
 RATE_LIMIT_WAIT = 10.0  # longer waits fail the call, and the outbox retries the notice later
 ANSWER_BUDGET = 2.0  # of Discord's 3 seconds, for answers that cannot be deferred
 CHOICE_LIMIT = 100
-NO_FILES = (
-    "That message has no files. Use “Schedule as post” on a message with a video or images, or use /post with "
-    "the `media1` (attachment) or `url` option."
-)
-STALE_COMMAND = "Discord showed you an older version of this command. Try again in a minute."
+NO_FILES = no_files("use /post with the `media1` (attachment) or `url` option")
+STALE_COMMAND = stale_command("Discord")
 ALREADY_ACKNOWLEDGED = 40060  # Discord's error code for a second initial response to one interaction
-BUSY = "Discord took too long to answer, so the form could not open. Pick “Schedule as post” again."
+BUSY = busy("Discord")
 
 Interaction = discord.Interaction[DiscordClient]
 
@@ -192,13 +189,11 @@ class _Tree(app_commands.CommandTree[DiscordClient]):
             return
         if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
             logger.info("Discord sent a command this bot does not have in that form: %s", error)
-            text = STALE_COMMAND
-        else:
-            logger.error(
-                "Discord command /%s failed", interaction.command.name if interaction.command else "?", exc_info=error
-            )
-            text = GENERIC_ERROR
-        await _answer(interaction, Reply(text=text, error=True))
+            await _answer(interaction, Reply(text=STALE_COMMAND, error=True))
+            return
+        failure = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        name = interaction.command.name if interaction.command else "?"
+        await _answer(interaction, Core.failure_reply(failure, during=f"Discord command /{name}"))
 
 
 class DiscordAdapter:
@@ -476,7 +471,11 @@ class DiscordAdapter:
             return
 
         async def submitted(submission: discord.Interaction[Any], values: dict[str, str]) -> None:
-            draft = to_draft(accounts=values["accounts"], when=values["when"], caption=values["caption"])
+            try:
+                draft = to_draft(accounts=values["accounts"], when=values["when"], caption=values["caption"])
+            except BotError as exc:
+                await _answer(submission, Core.failure_reply(exc, during="the post form"))
+                return
             await self._run(submission, "post", draft=draft, attachments=attachments)
 
         form = ScheduleForm(accounts=defaults, on_submit=submitted, open_forms=self.client.open_forms)

@@ -38,12 +38,12 @@ from adapters.slack import blocks
 from adapters.slack.messenger import SlackMessenger
 from adapters.slack.people import PLATFORM, SlackPeople
 from adapters.slack.refusals import answer, error_code
-from bot.api import MAX_IN_FLIGHT
 from bot.config import Settings
-from bot.core import GENERIC_ERROR, HANDLERS, Core
+from bot.core import Core
 from bot.errors import BotError
 from bot.media.download import file_hosts
 from bot.model import Attachment, Caller, Command, MediaSource, Place, PostDraft, Reply
+from bot.texts import COMMANDS, FORM_FAILED, no_files
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +96,6 @@ REPLAY_WINDOW = 6 * 60  # seconds: Slack's five minutes of timestamp tolerance, 
 MAX_STAMP_DIGITS = 12  # a Unix time in seconds has 10 digits until the year 2286
 FIELD_CHECK_BUDGET = 1.0  # seconds a form submission may spend checking its time, well within Slack's 3
 SENT_FORM_MEMORY = 30 * 60.0  # seconds a sent form is remembered, so that a second Submit does not post twice
-WORKERS = MAX_IN_FLIGHT  # as many as the Infinipost client has calls in flight
 EVENTS_PATH = "/slack/events"
 # The command each button runs, with the button's value as its text: the page a More button names is replaced
 # by the next one, a question by its answer.
@@ -109,17 +108,13 @@ _APP_TOKEN_REFUSALS = _TOKEN_REFUSALS | {"not_allowed_token_type", "missing_scop
 BOT_EVENTS = ("app_uninstalled", "tokens_revoked")  # so that the logs say why Slack stopped answering
 SLACK_FILE_HOSTS = ("slack.com", ".slack.com", "slack-files.com", ".slack-edge.com")
 
-NO_FILES = (
-    "That message has no files. Use “Schedule as post” on a message with a video or images, "
-    "or type `/post <link> to <account> at <time>`."
-)
-FORM_FAILED = "I could not open the form in time. Try again, or type `/post <link> to <account> at <time> -- caption`."
+NO_FILES = no_files("type `/post <link> to <account> at <time>`")
 
 
 def command_name(slash: str) -> str:
     """`/post` -> `post`; a workspace's prefixed name such as `/ip-post` -> `post` too."""
     name = slash.lstrip("/").lower()
-    if name not in HANDLERS:
+    if name not in COMMANDS:
         name = re.split(r"[-_.]", name)[-1]
     return name
 
@@ -149,8 +144,6 @@ class SlackAdapter:
         core.ctx.outbox.register(PLATFORM, self.messenger)
         self._socket: AsyncSocketModeHandler | None = None
         self._verifier = SignatureVerifier(secret) if secret else None
-        # Acks must not queue behind a burst of work: at most this many commands are worked on at once.
-        self._work = asyncio.Semaphore(WORKERS)
         self._session: aiohttp.ClientSession | None = None  # one connection pool for every response_url
         self._verdicts: dict[str, tuple[float, asyncio.Future[bool]]] = {}  # per submission: left alone by its ack?
         self._sent_forms: dict[str, float] = {}  # view IDs of forms sent on, and when
@@ -313,9 +306,9 @@ class SlackAdapter:
             )
             return
         if identity.get("is_enterprise_install"):
-            self.core.ctx.places.allow(PLATFORM, organizations=[str(identity.get("enterprise_id") or "")])
+            self.core.serve(PLATFORM, organizations=[str(identity.get("enterprise_id") or "")])
         else:
-            self.core.ctx.places.allow(PLATFORM, workspaces=[str(identity.get("team_id") or "")])
+            self.core.serve(PLATFORM, workspaces=[str(identity.get("team_id") or "")])
         self._workspace_named = True
 
     async def _command(self, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -328,10 +321,9 @@ class SlackAdapter:
                 metadata = {"channel": body["channel_id"], "response_url": response_url}
                 await self._open_form(client, body["trigger_id"], who, metadata, response_url)
                 return
-            async with self._work:
-                caller = await self._caller(*who)
-                reply = await self.core.handle(Command(name=name, text=text, caller=caller))
-                await self._respond(response_url, blocks.reply_message(reply))
+            caller = await self._caller(*who)
+            reply = await self.core.handle(Command(name=name, text=text, caller=caller))
+            await self._respond(response_url, blocks.reply_message(reply))
 
     async def _shortcut(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         message = body.get("message") or {}
@@ -430,7 +422,7 @@ class SlackAdapter:
         self._sent_forms = {v: t for v, t in self._sent_forms.items() if now - t < SENT_FORM_MEMORY}
         self._sent_forms[str(view.get("id"))] = now
         metadata = _metadata(view)
-        async with self._or_apologise(metadata.get("response_url") or ""), self._work:
+        async with self._or_apologise(metadata.get("response_url") or ""):
             caller = await self._form_caller(body)
             values = view.get("state", {}).get("values", {})
             uploads = _value(values, "files").get("files") or []
@@ -451,7 +443,7 @@ class SlackAdapter:
         user = body["user"]
         team = user.get("team_id") or (body.get("team") or {}).get("id", "")
         channel = (body.get("channel") or {}).get("id", "")
-        async with self._or_apologise(str(body.get("response_url") or "")), self._work:
+        async with self._or_apologise(str(body.get("response_url") or "")):
             caller = await self._caller(team, user["id"], channel, user.get("username", ""), _organization(body))
             reply = await self.core.handle(Command(name=name, text=str(action.get("value", "")), caller=caller))
             message = blocks.reply_message(reply)
@@ -464,10 +456,10 @@ class SlackAdapter:
         """Whatever fails after the ack, the person who asked hears back rather than waiting forever."""
         try:
             yield
-        except Exception:
-            logger.exception("a Slack listener failed")
+        except Exception as exc:
+            reply = self.core.failure_reply(exc, during="a Slack listener")
             with contextlib.suppress(Exception):
-                await self._respond(response_url, blocks.reply_message(Reply(text=GENERIC_ERROR, error=True)))
+                await self._respond(response_url, blocks.reply_message(reply))
 
     async def _form_caller(self, body: dict[str, Any]) -> Caller:
         """Who submitted a form, in the channel it was opened from."""

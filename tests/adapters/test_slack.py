@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.core import GENERIC_ERROR
 from bot.sandbox import Fault, SandboxServer
+from bot.texts import GENERIC_ERROR
 from bot.tracking import Tracker
 from tests.adapters.slack_harness import SlackBot, slack_settings, start_bot
 from tests.conftest import FakeClock

@@ -12,12 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core import GENERIC_ERROR
 from bot.dates import parse_when
 from bot.errors import BadCommand, InvalidTime
 from bot.grammar import parse_post
 from bot.runtime import start_runtime
 from bot.sandbox import SandboxServer
+from bot.texts import GENERIC_ERROR
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.chat import ChatHarness
 
