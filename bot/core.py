@@ -5,7 +5,7 @@ becomes its user message, and anything else is logged with its traceback and bec
 stack trace reaches a chat. Adapters that fail outside a command answer through the same `failure_reply`.
 
 What adapters use, and nothing else: `handle`, `refusal`, `post_form`, `time_problem`, `first_sighting`,
-`serve`, `zone_of`, `said`, `deliver_notices` and `failure_reply`.
+`first_submission`, `serve`, `zone_of`, `said`, `deliver_notices` and `failure_reply`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import manage, posting, preferences, queue
@@ -38,6 +38,8 @@ COMMAND_TIME_LIMIT = 10 * 60.0
 _SENDING = frozenset({"post", "confirm"})
 # Control characters (but tab and newline) that would be stored, sent to Infinipost and echoed into terminals.
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# How long a sent form is remembered, so that a second Submit (after a slow answer, or a restart) posts nothing.
+FORM_MEMORY = timedelta(days=1)
 
 Handler = Callable[[Context, Command], Awaitable[Reply]]
 
@@ -191,6 +193,14 @@ class Core:
         """Whether a one-time key (a signed request's signature) is seen for the first time. It is remembered in
         the database until `until`, so that a request replayed after a restart is refused too."""
         return await self.ctx.storage.remember_once(key, until=until, now=now)
+
+    async def first_submission(self, form: str) -> bool:
+        """Whether a form (by the platform's ID of it, with the platform's name) is submitted for the first time.
+        Only then is it sent on: a second Submit of the same form, also after a restart, posts nothing."""
+        # Counted on the wall clock, as every one-time key is (a Slack signature's lifetime is): keys counted on
+        # two clocks in one store would expire each other.
+        now = datetime.now(UTC)
+        return await self.ctx.storage.remember_once(f"form:{form}", until=now + FORM_MEMORY, now=now)
 
     async def post_form(self, caller: Caller) -> PostForm:
         """The accounts a /post form offers in the caller's channel. Raises BotError with a user message."""

@@ -16,6 +16,7 @@ GENERIC_ERROR = "Sorry, something went wrong on my side and nothing was changed.
 # Before every reply and notice of a bot that posts to the built-in sandbox API, not to Infinipost.
 SANDBOX_PREFIX = "[sandbox] "
 FORM_FAILED = "I could not open the form in time. Try again, or type `/post <link> to <account> at <time> -- caption`."
+FORM_ALREADY_SENT = "This form was sent already; its answer is on its way."
 
 
 def no_files(other_way: str) -> str:

@@ -39,7 +39,7 @@ from bot.media.download import file_hosts
 from bot.model import SLIDE_SECONDS, Attachment, Command, MediaSource, PostDraft, PostForm, Reply
 from bot.preferences import zone_choices
 from bot.queue import LISTING_WORDS
-from bot.texts import COMMANDS, busy, clip, no_files, stale_command
+from bot.texts import COMMANDS, FORM_ALREADY_SENT, busy, clip, no_files, stale_command
 
 logger = logging.getLogger(__name__)
 
@@ -471,6 +471,10 @@ class DiscordAdapter:
             return
 
         async def submitted(submission: discord.Interaction[Any], values: dict[str, str]) -> None:
+            # Submitted again while the first is still being handled (its answer was slow): that one answers.
+            if not await self.core.first_submission(f"{PLATFORM}:{form.custom_id}"):
+                await _answer(submission, Reply(text=FORM_ALREADY_SENT))
+                return
             try:
                 draft = to_draft(accounts=values["accounts"], when=values["when"], caption=values["caption"])
             except BotError as exc:

@@ -95,7 +95,6 @@ SHORTCUT_CALLBACK = "schedule_as_post"
 REPLAY_WINDOW = 6 * 60  # seconds: Slack's five minutes of timestamp tolerance, and a margin
 MAX_STAMP_DIGITS = 12  # a Unix time in seconds has 10 digits until the year 2286
 FIELD_CHECK_BUDGET = 1.0  # seconds a form submission may spend checking its time, well within Slack's 3
-SENT_FORM_MEMORY = 30 * 60.0  # seconds a sent form is remembered, so that a second Submit does not post twice
 EVENTS_PATH = "/slack/events"
 # The command each button runs, with the button's value as its text: the page a More button names is replaced
 # by the next one, a question by its answer.
@@ -146,7 +145,6 @@ class SlackAdapter:
         self._verifier = SignatureVerifier(secret) if secret else None
         self._session: aiohttp.ClientSession | None = None  # one connection pool for every response_url
         self._verdicts: dict[str, tuple[float, asyncio.Future[bool]]] = {}  # per submission: left alone by its ack?
-        self._sent_forms: dict[str, float] = {}  # view IDs of forms sent on, and when
         self._workspace_named = False
         self._refusals: set[asyncio.Task[bool]] = set()
         self._register()
@@ -372,9 +370,9 @@ class SlackAdapter:
     async def _ack_submission(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
         """A time that cannot be read is shown beside its field, so the form stays open with what was typed. A form
         already sent is closed without being sent again: after a slow answer Slack keeps it open and says it had
-        trouble, and the person presses Submit a second time."""
-        already_sent = str(body["view"].get("id")) in self._sent_forms
-        problem = None if already_sent else await self._time_problem(body)
+        trouble, and the person presses Submit a second time (perhaps to a restarted bot)."""
+        problem = await self._time_problem(body)
+        already_sent = problem is None and not await self._first_submission(body)
         verdict = self._verdict(body)
         if not verdict.done():
             verdict.set_result(already_sent or problem is not None)  # True: the lazy listener leaves it alone
@@ -382,6 +380,15 @@ class SlackAdapter:
             await ack()
         else:
             await ack(response_action="errors", errors={"when": blocks.field_error(problem)})
+
+    async def _first_submission(self, body: dict[str, Any]) -> bool:
+        """Whether this form is sent on for the first time; remembered by the core from now on. Never raises: a
+        form that cannot be checked is sent (a missed double is better than a lost post)."""
+        try:
+            return await self.core.first_submission(f"{PLATFORM}:{body['view'].get('id')}")
+        except Exception:
+            logger.warning("could not check whether a form was sent already", exc_info=True)
+            return True
 
     async def _time_problem(self, body: dict[str, Any]) -> str | None:
         """What is wrong with the form's time, if that can be told in time; never raises."""
@@ -418,9 +425,6 @@ class SlackAdapter:
             self._verdicts.pop(_submission_key(body), None)
         if left_alone:
             return
-        now = time.monotonic()
-        self._sent_forms = {v: t for v, t in self._sent_forms.items() if now - t < SENT_FORM_MEMORY}
-        self._sent_forms[str(view.get("id"))] = now
         metadata = _metadata(view)
         async with self._or_apologise(metadata.get("response_url") or ""):
             caller = await self._form_caller(body)

@@ -35,6 +35,7 @@ from bot.notices import Notice, NoticeItem, NoticeKind
 from bot.posting import UPLOADS_AT_ONCE
 from bot.runtime import Runtime, start_runtime
 from bot.sandbox import Fault, SandboxServer
+from bot.texts import FORM_ALREADY_SENT
 from bot.tracking import Tracker
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.discord import (
@@ -788,6 +789,22 @@ async def test_a_form_submitted_after_it_timed_out_is_told_it_expired(
     submitted = bot.interact(bot.fake.submit(form, {"accounts": "acc_1", "when": "9am"}))
     assert (await bot.callback(submitted))["data"]["content"] == FORM_EXPIRED
     assert bot.creates() == []
+
+
+async def test_a_form_submitted_again_while_the_first_is_handled_posts_once(bot: DiscordBot) -> None:
+    bot.sandbox.state.faults = [Fault(kind="latency", route="create", seconds=0.5)]
+    form = await open_form(bot)
+    first = bot.interact(bot.fake.submit(form, {"accounts": "acc_1", "when": "9am"}))
+    assert (await bot.callback(first))["type"] == 5
+    second = bot.interact(bot.fake.submit(form, {"accounts": "acc_1", "when": "9am"}))
+    callback = await bot.callback(second)
+    assert (callback["type"], callback["data"]["flags"], callback["data"]["content"]) == (
+        4,
+        EPHEMERAL,
+        FORM_ALREADY_SENT,
+    )
+    assert "Scheduled" in text_of((await bot.answer(first)).body)
+    assert len(bot.creates()) == 1
 
 
 async def test_message_command_on_a_message_without_files_explains_at_once(bot: DiscordBot) -> None:
