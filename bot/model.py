@@ -236,7 +236,9 @@ class MessageRef:
 
 @dataclass(frozen=True, kw_only=True)
 class PostForm:
-    """What a /post form offers: the accounts this channel may use, with its defaults preselected."""
+    """What a /post form offers: the accounts this channel may use, with its defaults preselected, and the
+    workspace's aliases of those accounts."""
 
     accounts: tuple[Account, ...]
     defaults: tuple[str, ...]
+    aliases: tuple[tuple[str, str], ...] = ()  # (alias, account ID)

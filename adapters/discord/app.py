@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -32,9 +31,11 @@ from adapters.discord.components import (
 from adapters.discord.embeds import Rendered, reply_message
 from adapters.discord.messenger import DiscordMessenger
 from adapters.discord.people import PLATFORM, DiscordPeople, place_of
+from bot.accounts import names_account
 from bot.config import Settings
 from bot.core import Core
 from bot.errors import BotError
+from bot.grammar import account_list, media_list
 from bot.media.download import file_hosts
 from bot.model import SLIDE_SECONDS, Attachment, Command, MediaSource, PostDraft, PostForm, Reply
 from bot.preferences import zone_choices
@@ -71,10 +72,6 @@ def use_endpoints(settings: Settings) -> None:
     DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url or DEFAULT_GATEWAY_URL)
 
 
-def split_accounts(text: str | None) -> tuple[str, ...]:
-    return tuple(part for part in re.split(r"[,\s]+", text or "") if part)
-
-
 def to_draft(
     *,
     accounts: str | None = None,
@@ -85,10 +82,11 @@ def to_draft(
     slide_duration: int | None = None,
     content_type: Literal["video", "slideshow"] | None = None,
 ) -> PostDraft:
-    """Typed /post options as the neutral draft the core checks; the caption is kept exactly as typed."""
+    """Typed /post options as the neutral draft the core checks; the caption is kept exactly as typed. Raises
+    BadCommand for an accounts option with a quote never closed."""
     return PostDraft(
-        media=tuple((url or "").split()),
-        accounts=split_accounts(accounts),
+        media=media_list(url or ""),
+        accounts=account_list(accounts or ""),
         when=(when or "").strip() or None,
         sound_url=(sound or "").strip() or None,
         slides=slide_duration,
@@ -97,26 +95,57 @@ def to_draft(
     )
 
 
-_LAST_NAME = re.compile(r"(?P<head>.*[,\s])?(?P<last>[^,\s]*)", re.DOTALL)
+# Quotes that may open a name with spaces in it, as the core's account lists read them.
+_OPENING_QUOTES = "\"“”„'‘’«"
 
 
 def account_choices(form: PostForm, typed: str) -> list[app_commands.Choice[str]]:
-    """Completions for the account being typed, after those already typed; the channel's defaults first."""
-    match = _LAST_NAME.fullmatch(typed)
-    head, last = (match["head"] or "", match["last"]) if match else ("", typed)
-    chosen = split_accounts(head)
-    prefix = ", ".join(chosen) + ", " if chosen else ""
+    """Completions for the account being typed, after those already typed: the channel's accounts (its defaults
+    first), then the workspace's aliases of them."""
+    chosen, last = _typed_so_far(typed)
+    prefix = "".join(f"{_as_typed(name)}, " for name in chosen)
+    aliases = dict(form.aliases)
+    taken = {key.lower().lstrip("@") for key in chosen}
+    taken_ids = {aliases.get(key, key) for key in taken}
     needle = last.lower().lstrip("@")
-    ordered = sorted(form.accounts, key=lambda account: account.id not in form.defaults)
-    choices = []
-    for account in ordered:
+    offered: list[tuple[str, str]] = []  # (what is shown, what is typed)
+    for account in sorted(form.accounts, key=lambda account: account.id not in form.defaults):
         names = (account.id, account.name, account.username)
-        if account.id in chosen or (needle and not any(needle in name.lower() for name in names)):
+        if account.id in taken_ids or any(names_account(key, account) for key in taken):
             continue
-        value = prefix + account.id
+        if not needle or any(needle in name.lower() for name in names):
+            offered.append((account.label, account.id))
+    labels = {account.id: account.label for account in form.accounts}
+    for alias, account_id in form.aliases:
+        if account_id not in taken_ids and alias.lower() not in taken and needle in alias.lower():
+            offered.append((f"{alias}: {labels[account_id]}", alias))
+    choices = []
+    for shown, name in offered:
+        value = prefix + _as_typed(name)
         if len(value) <= CHOICE_LIMIT:
-            choices.append(app_commands.Choice(name=clip(prefix + account.label, CHOICE_LIMIT), value=value))
+            choices.append(app_commands.Choice(name=clip(prefix + shown, CHOICE_LIMIT), value=value))
     return choices[:25]
+
+
+def _typed_so_far(typed: str) -> tuple[tuple[str, ...], str]:
+    """The accounts an accounts option names in full, and the start of the one being typed (empty after a comma
+    or a space), read as the core reads the whole option."""
+    try:
+        names = account_list(typed)
+    except BotError:  # a quote is open: the name being typed starts after it
+        opening = max(
+            (i for i, char in enumerate(typed) if char in _OPENING_QUOTES and typed[i - 1 : i].strip() == ""),
+            default=0,
+        )
+        return _typed_so_far(typed[:opening] + ",")[0], typed[opening + 1 :]
+    if not names or typed[-1:].isspace() or typed.endswith(","):
+        return names, ""
+    return names[:-1], names[-1]
+
+
+def _as_typed(name: str) -> str:
+    """An account name as an accounts option takes it: quoted if it holds a space or a comma."""
+    return f'"{name}"' if any(char.isspace() or char == "," for char in name) else name
 
 
 def timezone_choices(typed: str) -> list[app_commands.Choice[str]]:

@@ -41,6 +41,7 @@ from adapters.slack.refusals import answer, error_code
 from bot.config import Settings
 from bot.core import Core
 from bot.errors import BotError
+from bot.grammar import media_list
 from bot.media.download import file_hosts
 from bot.model import Attachment, Caller, Command, MediaSource, Place, PostDraft, Reply
 from bot.texts import COMMANDS, FORM_FAILED, no_files
@@ -625,7 +626,7 @@ def form_draft(values: dict[str, Any]) -> PostDraft:
     slides = (_value(values, "slides").get("selected_option") or {}).get("value")
     links = str(_value(values, "links").get("value") or "")
     return PostDraft(
-        media=tuple(line.strip() for line in links.replace(",", "\n").splitlines() if line.strip()),
+        media=media_list(links),
         accounts=accounts,
         when=(str(_value(values, "when").get("value") or "").strip() or None),
         sound_url=_value(values, "sound").get("value") or None,

@@ -30,6 +30,7 @@ from adapters.discord.people import DiscordPeople
 from bot import core
 from bot.config import Settings
 from bot.errors import BotError, DeliveryError, NotSetUp
+from bot.grammar import parse_post
 from bot.model import Account, ChannelRef, MessageRef, PostForm, Reply
 from bot.notices import Notice, NoticeItem, NoticeKind
 from bot.posting import UPLOADS_AT_ONCE
@@ -688,6 +689,18 @@ async def test_accounts_autocomplete_puts_the_channel_defaults_first(bot: Discor
     assert [c["value"] for c in choices] == ["acc_1", "acc_123", "acc_456"]
 
 
+async def test_accounts_autocomplete_offers_aliases_too(bot: DiscordBot) -> None:
+    await bot.run("accounts", user=ADMIN, arguments="alias launch acc_456")
+    payload = bot.interact(bot.fake.autocomplete("post", "accounts", accounts="acc_123, lau"))
+    assert (await bot.callback(payload))["data"]["choices"] == [
+        {"name": "acc_123, launch: Brand Instagram (@brand-ig) on Instagram", "value": "acc_123, launch"}
+    ]
+    chosen = bot.interact(bot.fake.autocomplete("post", "accounts", accounts="launch, "))
+    offered = [c["value"] for c in (await bot.callback(chosen))["data"]["choices"]]
+    assert "launch, acc_456" not in offered  # the account the alias names is chosen already
+    assert "launch, acc_123" in offered
+
+
 async def test_timezone_autocomplete_offers_zone_names(bot: DiscordBot) -> None:
     payload = bot.interact(bot.fake.autocomplete("timezone", "zone", zone="paris"))
     assert await bot.callback(payload) == {
@@ -1158,6 +1171,19 @@ def test_long_replies_become_embeds_within_discord_limits() -> None:
     assert len(embed.fields) <= 25
     assert all(len(f.value or "") <= 1024 for f in embed.fields)
     assert len(embed) <= TOTAL_LIMIT
+
+
+async def test_an_accounts_option_takes_quoted_names_with_spaces(bot: DiscordBot) -> None:
+    said = await bot.run("post", url="https://e.com/v.mp4", accounts='"Brand Instagram", acc_123', when="9am")
+    assert "Scheduled" in said, said
+    assert bot.creates()[0]["accountIds"] == ["acc_456", "acc_123"]
+
+
+@pytest.mark.parametrize(
+    "accounts", ['"Brand TikTok", acc_1', "acc_1,acc_2  brand", "acc_1 and acc_2", "“Brand Instagram” @brand-tiktok"]
+)
+def test_an_accounts_option_is_read_as_the_post_commands_accounts(accounts: str) -> None:
+    assert to_draft(accounts=accounts).accounts == parse_post(f"https://e.com/v.mp4 to {accounts}").accounts
 
 
 def test_typed_options_become_a_draft() -> None:
