@@ -90,7 +90,7 @@ class ConsoleAdapter:
     ) -> None:
         self.core = core
         self.caller = console_caller(machine_zone=machine_zone)
-        core.ctx.places.allow(PLATFORM, workspaces=[self.caller.workspace_id])  # the operator's own terminal
+        core.serve(PLATFORM, workspaces=[self.caller.workspace_id])  # the operator's own terminal
         self._out = out
         self._interactive = interactive
         self._pending_token: str | None = None

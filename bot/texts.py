@@ -17,6 +17,8 @@ GENERIC_ERROR = "Sorry, something went wrong on my side and nothing was changed.
 SANDBOX_PREFIX = "[sandbox] "
 FORM_FAILED = "I could not open the form in time. Try again, or type `/post <link> to <account> at <time> -- caption`."
 FORM_ALREADY_SENT = "This form was sent already; its answer is on its way."
+FORM_EXPIRED = "This form has expired; pick “Schedule as post” again."
+CHECKING_POST = "⏳ Checking your post…"  # said at once, while a typed /post is checked and sent
 
 
 def no_files(other_way: str) -> str:

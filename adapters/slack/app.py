@@ -44,7 +44,7 @@ from bot.errors import BotError
 from bot.grammar import media_list
 from bot.media.download import file_hosts
 from bot.model import Attachment, Caller, Command, MediaSource, Place, PostDraft, Reply
-from bot.texts import COMMANDS, FORM_FAILED, no_files
+from bot.texts import CHECKING_POST, COMMANDS, FORM_FAILED, no_files
 
 logger = logging.getLogger(__name__)
 
@@ -589,7 +589,7 @@ async def _ack(ack: Callable[..., Awaitable[None]]) -> None:
 
 async def _ack_command(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
     if command_name(str(body.get("command", ""))) == "post" and str(body.get("text") or "").strip():
-        await ack(text="⏳ Checking your post…")
+        await ack(text=CHECKING_POST)
     else:
         await ack()
 

@@ -23,7 +23,6 @@ from discord.gateway import DiscordWebSocket
 
 from adapters.discord import DiscordAdapter, components
 from adapters.discord.app import BUSY, NO_FILES, STALE_COMMAND, account_choices, to_draft
-from adapters.discord.components import FORM_EXPIRED
 from adapters.discord.embeds import DESCRIPTION_LIMIT, TOTAL_LIMIT, reply_message
 from adapters.discord.invite import PERMISSIONS, application_id, invite_url
 from adapters.discord.people import DiscordPeople
@@ -36,7 +35,7 @@ from bot.notices import Notice, NoticeItem, NoticeKind
 from bot.posting import UPLOADS_AT_ONCE
 from bot.runtime import Runtime, start_runtime
 from bot.sandbox import Fault, SandboxServer
-from bot.texts import FORM_ALREADY_SENT
+from bot.texts import FORM_ALREADY_SENT, FORM_EXPIRED
 from bot.tracking import Tracker
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.discord import (
