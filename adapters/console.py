@@ -90,12 +90,12 @@ class ConsoleAdapter:
     ) -> None:
         self.core = core
         self.caller = console_caller(machine_zone=machine_zone)
-        core.ctx.places.allow(PLATFORM, workspaces=[self.caller.workspace_id])  # the operator's own terminal
+        core.serve(PLATFORM, workspaces=[self.caller.workspace_id])  # the operator's own terminal
         self._out = out
         self._interactive = interactive
         self._pending_token: str | None = None
         self._pending_labels = PREVIEW_LABELS
-        self.messenger = ConsoleMessenger(out, lambda: core.ctx.zone_of(self.caller))
+        self.messenger = ConsoleMessenger(out, lambda: core.zone_of(self.caller))
         core.attach(PLATFORM, self.messenger)
 
     async def run(self, read_line: Callable[[], Awaitable[str]]) -> None:
@@ -107,7 +107,7 @@ class ConsoleAdapter:
             if not line or line.strip().lower() in _QUIT:
                 break
             await self.handle_line(line)
-        await self.core.ctx.outbox.flush()
+        await self.core.deliver_notices()
 
     async def handle_line(self, line: str) -> Reply | None:
         command = self.to_command(line)
@@ -121,7 +121,7 @@ class ConsoleAdapter:
             await self.core.handle(Command(name="discard", caller=self.caller, text=earlier))
             self._note(f"(The earlier {earlier_kind} was dropped; this one replaces it.)")
         self.render(reply)
-        await self.core.ctx.outbox.flush()  # notices right after the reply that caused them
+        await self.core.deliver_notices()  # notices right after the reply that caused them
         return reply
 
     def to_command(self, line: str) -> Command | None:
@@ -153,7 +153,7 @@ class ConsoleAdapter:
 
     def _note(self, text: str) -> None:
         """A line of the console's own, marked as the core's replies are when nothing is really posted."""
-        print(("[sandbox] " if self.core.ctx.sandbox else "") + text, file=self._out, flush=True)
+        print(self.core.said(text), file=self._out, flush=True)
 
     def _waiting(self) -> str:
         return "preview" if self._pending_labels == PREVIEW_LABELS else "question"

@@ -11,6 +11,8 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 
+from cachetools import TTLCache
+
 from bot.api import InfinipostClient
 from bot.errors import ApiError, ApiNotFound, ApiProtocolError, ApiUnavailable, BadCommand, UnknownAccount
 from bot.model import Account
@@ -34,26 +36,27 @@ class AccountDirectory:
     ) -> None:
         self._api = api
         self._configured = tuple(configured_ids)
-        self._monotonic = monotonic
-        self._cached: list[Account] | None = None
-        self._fetched_at = 0.0
+        self._fresh: TTLCache[str, list[Account], float] = TTLCache(maxsize=1, ttl=CACHE_SECONDS, timer=monotonic)
+        self._last: list[Account] | None = None  # however old: better than nothing while Infinipost is away
         self._warned = False  # that Infinipost does not list accounts: said once, not at every refresh
 
     async def all(self) -> list[Account]:
-        if self._cached is not None and self._monotonic() - self._fetched_at < CACHE_SECONDS:
-            return self._cached
+        fresh = self._fresh.get("all")
+        if fresh is not None:
+            return fresh
         try:
             accounts = await self._fetch()
         except ApiUnavailable:
-            if self._cached is None:
+            if self._last is None:
                 raise
             logger.warning("Infinipost unreachable; using the account list from earlier")
-            return self._cached
-        self._cached, self._fetched_at = accounts, self._monotonic()
+            return self._last
+        self._fresh["all"] = self._last = accounts
         return accounts
 
     def forget(self) -> None:
-        self._cached = None
+        self._fresh.clear()
+        self._last = None
 
     async def _fetch(self) -> list[Account]:
         try:

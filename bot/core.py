@@ -1,7 +1,11 @@
-"""The one entry point every adapter calls: `await core.handle(command) -> Reply`.
+"""The one entry point every adapter calls: `await core.handle(command) -> Reply`, and the little else they ask.
 
-It routes a neutral Command to its handler and is the error boundary: a BotError becomes its user message, and
-anything else is logged with its traceback and becomes a fixed apology, so no stack trace reaches a chat.
+It routes a neutral Command to its handler, admits only so many at once, and is the error boundary: a BotError
+becomes its user message, and anything else is logged with its traceback and becomes a fixed apology, so no
+stack trace reaches a chat. Adapters that fail outside a command answer through the same `failure_reply`.
+
+What adapters use, and nothing else: `handle`, `refusal`, `post_form`, `time_problem`, `first_sighting`,
+`first_submission`, `serve`, `zone_of`, `said`, `deliver_notices` and `failure_reply`.
 """
 
 from __future__ import annotations
@@ -10,22 +14,22 @@ import asyncio
 import difflib
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot import manage, posting, preferences, queue
+from bot.api import MAX_IN_FLIGHT
 from bot.context import Context, time_limit
 from bot.dates import parse_when
 from bot.errors import BadCommand, BotError, NotSetUp, OutOfTime
 from bot.model import Caller, Command, Place, PostDraft, PostForm, Reply
 from bot.outbox import Messenger
-from bot.texts import COMMANDS, clip, help_text
+from bot.texts import COMMANDS, GENERIC_ERROR, SANDBOX_PREFIX, clip, help_text
 
 logger = logging.getLogger(__name__)
 
-GENERIC_ERROR = "Sorry, something went wrong on my side and nothing was changed. Please try again."
-SANDBOX_PREFIX = "[sandbox] "
 
 MAX_ARGUMENTS = 500
 # One limit for all of a command's work, downloads included: well inside the 15 minutes a Discord interaction
@@ -35,6 +39,8 @@ COMMAND_TIME_LIMIT = 10 * 60.0
 _SENDING = frozenset({"post", "confirm"})
 # Control characters (but tab and newline) that would be stored, sent to Infinipost and echoed into terminals.
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# How long a sent form is remembered, so that a second Submit (after a slow answer, or a restart) posts nothing.
+FORM_MEMORY = timedelta(days=1)
 
 Handler = Callable[[Context, Command], Awaitable[Reply]]
 
@@ -88,10 +94,18 @@ assert set(COMMANDS) <= set(HANDLERS)
 
 
 class Core:
-    """The platform-neutral bot."""
+    """The platform-neutral bot.
 
-    def __init__(self, ctx: Context) -> None:
+    Args:
+        ctx: what the handlers need.
+        max_in_flight: commands worked on at once, on every platform together; more wait their turn, so that a
+            burst of work cannot starve the adapters' acknowledgements. As many as the Infinipost client has calls
+            in flight: more could only queue there.
+    """
+
+    def __init__(self, ctx: Context, *, max_in_flight: int = MAX_IN_FLIGHT) -> None:
         self.ctx = ctx
+        self._admission = asyncio.Semaphore(max_in_flight)
 
     def attach(self, platform: str, messenger: Messenger) -> None:
         """A chat platform can deliver its notices from now on: those left waiting for it (by a restart) go now."""
@@ -114,20 +128,14 @@ class Core:
             if name != "post" and len(command.text) > MAX_ARGUMENTS:  # /post has its own, larger limit
                 raise BadCommand(f"That is {len(command.text):,} characters; `/{name}` takes at most {MAX_ARGUMENTS}.")
             reply = await self._within_time_limit(handler, command, name)
-        except BotError as exc:
-            logger.info("/%s refused: %s", command.name, type(exc).__name__)
-            reply = Reply(text=exc.user_message, error=True)
-        except Exception:
-            logger.exception("/%s failed", command.name)
-            reply = Reply(text=GENERIC_ERROR, error=True)
-        if self.ctx.sandbox:
-            reply = replace(reply, text=SANDBOX_PREFIX + reply.text, sandbox=True)
-        return reply
+        except Exception as exc:
+            reply = self.failure_reply(exc, during=f"/{command.name}")
+        return self._marked(reply)
 
     async def _within_time_limit(self, handler: Handler, command: Command, name: str) -> Reply:
         limit: asyncio.Timeout | None = None
         try:
-            async with time_limit(COMMAND_TIME_LIMIT) as limit:
+            async with time_limit(COMMAND_TIME_LIMIT) as limit, self._admission:
                 return await handler(self.ctx, command)
         except TimeoutError as exc:
             if limit is None or not limit.expired():
@@ -142,12 +150,40 @@ class Core:
             limit_text = f"{seconds / 60:g} minutes" if seconds >= 60 else f"{seconds:g} seconds"
             raise OutOfTime(f"That took longer than {limit_text}, so I stopped it. {after}") from exc
 
+    @staticmethod
+    def failure_reply(error: Exception, *, during: str) -> Reply:
+        """The one answer to a failure, for the core and for adapters that fail outside a command: a BotError's
+        own words; anything else is a bug, logged with its traceback and answered with a fixed apology.
+
+        Args:
+            error: what was raised.
+            during: what was being done, for the log (`/post`, `a Slack listener`).
+        """
+        if isinstance(error, BotError):
+            logger.info("%s refused: %s", during, type(error).__name__)
+            return Reply(text=error.user_message, error=True)
+        logger.error("%s failed", during, exc_info=error)
+        return Reply(text=GENERIC_ERROR, error=True)
+
+    def _marked(self, reply: Reply) -> Reply:
+        if self.ctx.sandbox:
+            return replace(reply, text=SANDBOX_PREFIX + reply.text, sandbox=True)
+        return reply
+
+    def said(self, text: str) -> str:
+        """A sentence of an adapter's own, marked as the core's replies are when nothing is really posted."""
+        return (SANDBOX_PREFIX if self.ctx.sandbox else "") + text
+
     def refusal(self, place: Place) -> Reply | None:
         """The one answer for a place the operator did not name; None where the bot serves. Adapters ask this
         first, so that such a request gets that sentence and nothing else: no choices, no form, no preview."""
         if self.ctx.places.serves(place):
             return None
         return Reply(text=NotSetUp.default_message, error=True)
+
+    def serve(self, platform: str, *, workspaces: Iterable[str] = (), organizations: Iterable[str] = ()) -> None:
+        """Serve these workspaces (servers) or whole organizations of a platform, as the operator set them up."""
+        self.ctx.places.allow(platform, workspaces=workspaces, organizations=organizations)
 
     async def time_problem(self, caller: Caller, phrase: str) -> str | None:
         """What is wrong with a form's time phrase, to show beside the field before the form closes; None if it
@@ -167,6 +203,14 @@ class Core:
         the database until `until`, so that a request replayed after a restart is refused too."""
         return await self.ctx.storage.once_keys.remember(key, until=until, now=now)
 
+    async def first_submission(self, form: str) -> bool:
+        """Whether a form (by the platform's ID of it, with the platform's name) is submitted for the first time.
+        Only then is it sent on: a second Submit of the same form, also after a restart, posts nothing."""
+        # Counted on the wall clock, as every one-time key is (a Slack signature's lifetime is): keys counted on
+        # two clocks in one store would expire each other.
+        now = datetime.now(UTC)
+        return await self.ctx.storage.once_keys.remember(f"form:{form}", until=now + FORM_MEMORY, now=now)
+
     async def post_form(self, caller: Caller) -> PostForm:
         """The accounts a /post form offers in the caller's channel. Raises BotError with a user message."""
         if not self.ctx.places.serves(caller.place):
@@ -176,8 +220,15 @@ class Core:
         except BotError:
             raise
         except Exception as exc:
-            logger.exception("building the /post form failed")
-            raise BotError(GENERIC_ERROR) from exc
+            raise BotError(self.failure_reply(exc, during="building the /post form").text) from exc
+
+    async def zone_of(self, caller: Caller) -> ZoneInfo:
+        """The zone the caller's times are read and shown in."""
+        return await self.ctx.zone_of(caller)
+
+    async def deliver_notices(self) -> None:
+        """Deliver the channel notices that are due now, rather than at the outbox worker's next round."""
+        await self.ctx.outbox.flush()
 
 
 def _unknown(name: str) -> BadCommand:

@@ -11,6 +11,7 @@ only opens at the start of a word (so "don't" needs no escaping), and nothing in
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.dates import reads_as_time
@@ -69,8 +70,9 @@ def _ends_word(text: str, i: int) -> bool:
     return i == len(text) or text[i].isspace() or (text[i] == "," and (i + 1 == len(text) or text[i + 1].isspace()))
 
 
-def tokenize(text: str) -> tuple[list[Token], str | None]:
-    """Split command text into tokens; the raw text after an unquoted `--` is returned as the caption."""
+def tokenize(text: str, *, clauses: bool = True) -> tuple[list[Token], str | None]:
+    """Split command text into tokens; the raw text after an unquoted `--` is returned as the caption. Without
+    `clauses` (a field that holds one thing), neither `key:` nor `--` means anything: only quotes do."""
     tokens: list[Token] = []
     i, n = 0, len(text)
     while i < n:
@@ -79,7 +81,7 @@ def tokenize(text: str) -> tuple[list[Token], str | None]:
             continue
         key = None
         start = i
-        match = _KEY_PREFIX.match(text, i) if text[i].isalpha() else None
+        match = _KEY_PREFIX.match(text, i) if clauses and text[i].isalpha() else None
         if match and match.group(1).lower() in _KEYS:
             key = match.group(1).lower()
             i = match.end()
@@ -102,11 +104,41 @@ def tokenize(text: str) -> tuple[list[Token], str | None]:
         while end < n and not text[end].isspace():
             end += 1
         word = text[i:end]
-        if word in _CAPTION_MARKS and key is None:
+        if clauses and word in _CAPTION_MARKS and key is None:
             return tokens, text[end:].strip()
         tokens.append(Token(word, key=key, start=start))
         i = end
     return tokens, None
+
+
+def account_list(text: str) -> tuple[str, ...]:
+    """The accounts a form's or an option's accounts field names, read as `/post … to <accounts>` reads them:
+    separated by commas, spaces or `and`, a quoted name holding spaces (`"Brand TikTok", acc_1`). Raises
+    BadCommand for a quote never closed."""
+    tokens, _ = tokenize(text, clauses=False)
+    return account_names(tokens)
+
+
+def account_names(tokens: Iterable[Token]) -> tuple[str, ...]:
+    """The account names in the tokens of a list: a quoted one whole, others split at commas; `and` joins."""
+    names: list[str] = []
+    for token in tokens:
+        names += [token.text] if token.quoted else token.text.split(",")
+    return tuple(name.strip() for name in names if name.strip() and name.strip().lower() != "and")
+
+
+# A comma between two links written together: `https://e.com/1.jpg,https://e.com/2.jpg`. Other commas belong to
+# the link (image services put them in paths: `w_400,h_300`).
+_LINK_AFTER_COMMA = re.compile(r",+(?=[a-z][a-z0-9+.-]*://)", re.IGNORECASE)
+
+
+def media_list(text: str) -> tuple[str, ...]:
+    """The media links (or, on the console, paths) a field or one word of `/post` names: separated by spaces,
+    line breaks, or commas before the next link; a comma at the end of one is the list's, not the link's."""
+    items: list[str] = []
+    for word in text.split():
+        items += (item.rstrip(",") for item in _LINK_AFTER_COMMA.split(word))
+    return tuple(item for item in items if item)
 
 
 def parse_post(text: str) -> PostDraft:
@@ -158,7 +190,7 @@ class _PostParser:
         if token.key == "caption" or (token.quoted and token.key is None):
             self._set_caption(token if token.key is None else self._value(token, "caption"))
         elif token.is_url and token.key is None:
-            self.media.append(token.text)
+            self.media.extend(media_list(token.text))
         elif keyword == "to":
             self._accounts(token)
         elif keyword in _TIME_KEYWORDS:
@@ -177,7 +209,7 @@ class _PostParser:
                 raise BadCommand("Say `video` or `slideshow`, not both.")
             self.content_type = "video" if keyword == "video" else "slideshow"
         elif _looks_like_path(token.text) and not token.quoted:
-            self.media.append(token.text)
+            self.media.extend(media_list(token.text))
         elif not token.quoted and (refusal := without_scheme(token.text)):
             raise refusal
         elif not token.quoted and token.key is None and self.when is None and self._time_run(self.pos - 1):
@@ -205,22 +237,23 @@ class _PostParser:
         return token.quoted or token.key is not None or token.is_url or token.word in _CLAUSE_KEYWORDS
 
     def _accounts(self, token: Token) -> None:
-        names: list[str] = []
+        taken: list[Token] = []
         if token.key and token.text:
-            names += [token.text] if token.quoted else token.text.split(",")
-        expecting = not names or token.text.endswith(",")  # a name is due: right after `to`, a comma or `and`
+            taken.append(Token(token.text, quoted=token.quoted))
+        # A name is due right after `to`, a comma or `and`.
+        expecting = not taken or token.text.endswith(",")
         while self.pos < len(self.tokens):
             upcoming = self.tokens[self.pos]
             if upcoming.quoted and upcoming.key is None and expecting:
-                names.append(self._take().text)  # a quoted name may hold spaces: `to "Brand TikTok", acc_1`
+                taken.append(self._take())  # a quoted name may hold spaces: `to "Brand TikTok", acc_1`
                 expecting = False
                 continue
-            if self._ends_clause(upcoming) or (names and self.when is None and self._time_run(self.pos)):
+            if self._ends_clause(upcoming) or (taken and self.when is None and self._time_run(self.pos)):
                 break  # `to acc_1 tomorrow 9am`, `to acc_1, tomorrow 9am`: no keyword is needed after the accounts
-            word = self._take().text
-            names += word.split(",")
-            expecting = word.endswith(",") or word.lower() == "and"
-        names = [name.strip() for name in names if name.strip() and name.strip().lower() != "and"]
+            word = self._take()
+            taken.append(word)
+            expecting = word.text.endswith(",") or word.text.lower() == "and"
+        names = account_names(taken)
         if not names:
             raise BadCommand("`to` needs at least one account, e.g. `to acc_123, acc_456`.")
         self.accounts.extend(names)

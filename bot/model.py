@@ -62,12 +62,18 @@ class Caller:
     user_id: str
     display_name: str
     is_admin: bool = False
-    may_post: bool = True
+    # Named a poster by the platform's own settings (a listed user or group, a role), or where none are listed.
+    is_poster: bool = True
     profile_timezone: str | None = None  # the platform's own idea of the user's zone, when it has one
     profile_timezone_source: str = "from your profile"  # where that zone comes from, as `/timezone` says it
     locale: str | None = None  # the user's language and region on the platform (`en-GB`): how they write dates
     local_files: bool = False  # may name files on the bot's own disk as media (the console's user only)
     organization_id: str | None = None  # the Enterprise Grid org of a Slack workspace
+
+    @property
+    def may_post(self) -> bool:
+        """Who may schedule posts: an admin always, anyone else when named a poster."""
+        return self.is_admin or self.is_poster
 
     @property
     def place(self) -> Place:
@@ -230,7 +236,9 @@ class MessageRef:
 
 @dataclass(frozen=True, kw_only=True)
 class PostForm:
-    """What a /post form offers: the accounts this channel may use, with its defaults preselected."""
+    """What a /post form offers: the accounts this channel may use, with its defaults preselected, and the
+    workspace's aliases of those accounts."""
 
     accounts: tuple[Account, ...]
     defaults: tuple[str, ...]
+    aliases: tuple[tuple[str, str], ...] = ()  # (alias, account ID)

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from bot.model import ChannelRef, PostStatus
 from bot.records import NewNotice, StoredPost, StoredRequest
-from bot.texts import clip
+from bot.texts import SANDBOX_PREFIX, clip
 
 
 def _time_text(value: datetime | None) -> str | None:
@@ -197,7 +197,7 @@ def render(notices: Sequence[Notice], style: Style) -> str:
     """The text of one message carrying one notice, or several of one kind coalesced into one."""
     first = notices[0]
     body = _render_many(notices, style) if len(notices) > 1 else _RENDERERS[first.kind](first, style)
-    return ("[sandbox] " if first.sandbox else "") + body
+    return (SANDBOX_PREFIX if first.sandbox else "") + body
 
 
 def _what(n: Notice) -> str:

@@ -315,7 +315,12 @@ async def form(ctx: Context, caller: Caller) -> PostForm:
     settings = await ctx.storage.preferences.channel_settings(caller.channel)
     known = [a for a in await ctx.accounts.all() if a.is_ready and settings.allows(a.id)]
     ids = {a.id for a in known}
-    return PostForm(accounts=tuple(known), defaults=tuple(d for d in settings.default_accounts if d in ids))
+    aliases = await ctx.storage.preferences.aliases(caller.platform, caller.workspace_id)
+    return PostForm(
+        accounts=tuple(known),
+        defaults=tuple(d for d in settings.default_accounts if d in ids),
+        aliases=tuple(sorted((alias, account_id) for alias, account_id in aliases.items() if account_id in ids)),
+    )
 
 
 async def send(ctx: Context, stored: StoredRequest, *, caller: Caller, tz: ZoneInfo) -> Reply:

@@ -1,4 +1,8 @@
-"""Words the bot says in more than one place: the command list, help, and how a request is described."""
+"""Words the bot says: the command list, help, how a request is described, and the sentences every adapter shares.
+
+Adapters take their sentences from here rather than writing their own, so that one wording serves every platform
+(a platform's own name, or its own way to do something, is passed in).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,31 @@ from zoneinfo import ZoneInfo
 
 from bot.dates import format_local
 from bot.model import PostRequest
+
+# Anything that fails for a reason the person cannot fix: never the error's own text.
+GENERIC_ERROR = "Sorry, something went wrong on my side and nothing was changed. Please try again."
+# Before every reply and notice of a bot that posts to the built-in sandbox API, not to Infinipost.
+SANDBOX_PREFIX = "[sandbox] "
+FORM_FAILED = "I could not open the form in time. Try again, or type `/post <link> to <account> at <time> -- caption`."
+FORM_ALREADY_SENT = "This form was sent already; its answer is on its way."
+FORM_EXPIRED = "This form has expired; pick “Schedule as post” again."
+CHECKING_POST = "⏳ Checking your post…"  # said at once, while a typed /post is checked and sent
+
+
+def no_files(other_way: str) -> str:
+    """“Schedule as post” on a message without files; `other_way`: how to post by command on that platform."""
+    return f"That message has no files. Use “Schedule as post” on a message with a video or images, or {other_way}."
+
+
+def busy(platform: str) -> str:
+    """The platform did not answer in time for a form to open."""
+    return f"{platform} took too long to answer, so the form could not open. Pick “Schedule as post” again."
+
+
+def stale_command(platform: str) -> str:
+    """The platform sent a command in a shape this bot no longer declares."""
+    return f"{platform} showed you an older version of this command. Try again in a minute."
+
 
 # name -> (usage, what it does). The adapters register exactly these commands.
 COMMANDS: dict[str, tuple[str, str]] = {

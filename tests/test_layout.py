@@ -54,6 +54,19 @@ def test_the_import_check_reads_imports_inside_functions() -> None:
     assert ("app/cli.py", "adapters.console") in set(imports("app"))  # imported in `_console` only
 
 
+def test_adapters_use_only_the_cores_public_surface() -> None:
+    """Adapters translate: they call the Core's methods and never reach into its context (storage, outbox,
+    places) or its handler table."""
+    reaching = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in sorted((ROOT / "adapters").rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if (isinstance(node, ast.Attribute) and node.attr == "ctx")
+        or (isinstance(node, ast.ImportFrom) and node.module == "bot.core" and {a.name for a in node.names} - {"Core"})
+    ]
+    assert not reaching, reaching
+
+
 def test_core_and_storage_import_without_chat_libraries() -> None:
     code = (
         "import sys\n"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -33,13 +32,15 @@ from adapters.discord.embeds import Rendered, reply_message
 from adapters.discord.messenger import DiscordMessenger
 from adapters.discord.people import PLATFORM, DiscordPeople, place_of
 from adapters.discord.settings import DiscordSettings
-from bot.core import GENERIC_ERROR, Core
+from bot.accounts import names_account
+from bot.core import Core
 from bot.errors import BotError
+from bot.grammar import account_list, media_list
 from bot.media.download import file_hosts
 from bot.model import SLIDE_SECONDS, Attachment, Command, MediaSource, PostDraft, PostForm, Reply
 from bot.preferences import zone_choices
 from bot.queue import LISTING_WORDS
-from bot.texts import COMMANDS, clip
+from bot.texts import COMMANDS, FORM_ALREADY_SENT, busy, clip, no_files, stale_command
 
 logger = logging.getLogger(__name__)
 
@@ -52,13 +53,10 @@ INTENTS = discord.Intents(guilds=True)
 RATE_LIMIT_WAIT = 10.0  # longer waits fail the call, and the outbox retries the notice later
 ANSWER_BUDGET = 2.0  # of Discord's 3 seconds, for answers that cannot be deferred
 CHOICE_LIMIT = 100
-NO_FILES = (
-    "That message has no files. Use “Schedule as post” on a message with a video or images, or use /post with "
-    "the `media1` (attachment) or `url` option."
-)
-STALE_COMMAND = "Discord showed you an older version of this command. Try again in a minute."
+NO_FILES = no_files("use /post with the `media1` (attachment) or `url` option")
+STALE_COMMAND = stale_command("Discord")
 ALREADY_ACKNOWLEDGED = 40060  # Discord's error code for a second initial response to one interaction
-BUSY = "Discord took too long to answer, so the form could not open. Pick “Schedule as post” again."
+BUSY = busy("Discord")
 
 Interaction = discord.Interaction[DiscordClient]
 
@@ -74,10 +72,6 @@ def use_endpoints(settings: DiscordSettings) -> None:
     DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url or DEFAULT_GATEWAY_URL)
 
 
-def split_accounts(text: str | None) -> tuple[str, ...]:
-    return tuple(part for part in re.split(r"[,\s]+", text or "") if part)
-
-
 def to_draft(
     *,
     accounts: str | None = None,
@@ -88,10 +82,11 @@ def to_draft(
     slide_duration: int | None = None,
     content_type: Literal["video", "slideshow"] | None = None,
 ) -> PostDraft:
-    """Typed /post options as the neutral draft the core checks; the caption is kept exactly as typed."""
+    """Typed /post options as the neutral draft the core checks; the caption is kept exactly as typed. Raises
+    BadCommand for an accounts option with a quote never closed."""
     return PostDraft(
-        media=tuple((url or "").split()),
-        accounts=split_accounts(accounts),
+        media=media_list(url or ""),
+        accounts=account_list(accounts or ""),
         when=(when or "").strip() or None,
         sound_url=(sound or "").strip() or None,
         slides=slide_duration,
@@ -100,26 +95,57 @@ def to_draft(
     )
 
 
-_LAST_NAME = re.compile(r"(?P<head>.*[,\s])?(?P<last>[^,\s]*)", re.DOTALL)
+# Quotes that may open a name with spaces in it, as the core's account lists read them.
+_OPENING_QUOTES = "\"“”„'‘’«"
 
 
 def account_choices(form: PostForm, typed: str) -> list[app_commands.Choice[str]]:
-    """Completions for the account being typed, after those already typed; the channel's defaults first."""
-    match = _LAST_NAME.fullmatch(typed)
-    head, last = (match["head"] or "", match["last"]) if match else ("", typed)
-    chosen = split_accounts(head)
-    prefix = ", ".join(chosen) + ", " if chosen else ""
+    """Completions for the account being typed, after those already typed: the channel's accounts (its defaults
+    first), then the workspace's aliases of them."""
+    chosen, last = _typed_so_far(typed)
+    prefix = "".join(f"{_as_typed(name)}, " for name in chosen)
+    aliases = dict(form.aliases)
+    taken = {key.lower().lstrip("@") for key in chosen}
+    taken_ids = {aliases.get(key, key) for key in taken}
     needle = last.lower().lstrip("@")
-    ordered = sorted(form.accounts, key=lambda account: account.id not in form.defaults)
-    choices = []
-    for account in ordered:
+    offered: list[tuple[str, str]] = []  # (what is shown, what is typed)
+    for account in sorted(form.accounts, key=lambda account: account.id not in form.defaults):
         names = (account.id, account.name, account.username)
-        if account.id in chosen or (needle and not any(needle in name.lower() for name in names)):
+        if account.id in taken_ids or any(names_account(key, account) for key in taken):
             continue
-        value = prefix + account.id
+        if not needle or any(needle in name.lower() for name in names):
+            offered.append((account.label, account.id))
+    labels = {account.id: account.label for account in form.accounts}
+    for alias, account_id in form.aliases:
+        if account_id not in taken_ids and alias.lower() not in taken and needle in alias.lower():
+            offered.append((f"{alias}: {labels[account_id]}", alias))
+    choices = []
+    for shown, name in offered:
+        value = prefix + _as_typed(name)
         if len(value) <= CHOICE_LIMIT:
-            choices.append(app_commands.Choice(name=clip(prefix + account.label, CHOICE_LIMIT), value=value))
+            choices.append(app_commands.Choice(name=clip(prefix + shown, CHOICE_LIMIT), value=value))
     return choices[:25]
+
+
+def _typed_so_far(typed: str) -> tuple[tuple[str, ...], str]:
+    """The accounts an accounts option names in full, and the start of the one being typed (empty after a comma
+    or a space), read as the core reads the whole option."""
+    try:
+        names = account_list(typed)
+    except BotError:  # a quote is open: the name being typed starts after it
+        opening = max(
+            (i for i, char in enumerate(typed) if char in _OPENING_QUOTES and typed[i - 1 : i].strip() == ""),
+            default=0,
+        )
+        return _typed_so_far(typed[:opening] + ",")[0], typed[opening + 1 :]
+    if not names or typed[-1:].isspace() or typed.endswith(","):
+        return names, ""
+    return names[:-1], names[-1]
+
+
+def _as_typed(name: str) -> str:
+    """An account name as an accounts option takes it: quoted if it holds a space or a comma."""
+    return f'"{name}"' if any(char.isspace() or char == "," for char in name) else name
 
 
 def timezone_choices(typed: str) -> list[app_commands.Choice[str]]:
@@ -192,13 +218,11 @@ class _Tree(app_commands.CommandTree[DiscordClient]):
             return
         if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
             logger.info("Discord sent a command this bot does not have in that form: %s", error)
-            text = STALE_COMMAND
-        else:
-            logger.error(
-                "Discord command /%s failed", interaction.command.name if interaction.command else "?", exc_info=error
-            )
-            text = GENERIC_ERROR
-        await _answer(interaction, Reply(text=text, error=True))
+            await _answer(interaction, Reply(text=STALE_COMMAND, error=True))
+            return
+        failure = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        name = interaction.command.name if interaction.command else "?"
+        await _answer(interaction, Core.failure_reply(failure, during=f"Discord command /{name}"))
 
 
 class DiscordAdapter:
@@ -219,7 +243,7 @@ class DiscordAdapter:
             allowed_mentions=discord.AllowedMentions.none(),
         )
         self.tree = _Tree(self.client)
-        core.ctx.places.allow(PLATFORM, workspaces=[str(server) for server in settings.discord_servers])
+        core.serve(PLATFORM, workspaces=[str(server) for server in settings.discord_servers])
         if not settings.discord_servers:
             logger.warning(
                 "Discord: no server may use the bot: list the operator's servers in DISCORD_GUILD_IDS "
@@ -475,7 +499,15 @@ class DiscordAdapter:
             return
 
         async def submitted(submission: discord.Interaction[Any], values: dict[str, str]) -> None:
-            draft = to_draft(accounts=values["accounts"], when=values["when"], caption=values["caption"])
+            # Submitted again while the first is still being handled (its answer was slow): that one answers.
+            if not await self.core.first_submission(f"{PLATFORM}:{form.custom_id}"):
+                await _answer(submission, Reply(text=FORM_ALREADY_SENT))
+                return
+            try:
+                draft = to_draft(accounts=values["accounts"], when=values["when"], caption=values["caption"])
+            except BotError as exc:
+                await _answer(submission, Core.failure_reply(exc, during="the post form"))
+                return
             await self._run(submission, "post", draft=draft, attachments=attachments)
 
         form = ScheduleForm(accounts=defaults, on_submit=submitted, open_forms=self.client.open_forms)

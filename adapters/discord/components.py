@@ -13,6 +13,7 @@ import aiohttp
 import discord
 
 from bot.model import Reply
+from bot.texts import FORM_EXPIRED
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +23,6 @@ PREVIEW_TEMPLATE = re.compile(
 FORM_PREFIX = "post:form:"
 MORE_LIMIT = 64  # characters of a More button's encoded `/posts` arguments, within Discord's 100 for a custom_id
 FORM_TIMEOUT = 3600.0  # a form left open longer than this is forgotten, and its submission told it expired
-FORM_EXPIRED = "This form has expired; pick “Schedule as post” again."
 # What answering an interaction can fail with: Discord's refusals, the network, and discord.py reading an error
 # body that is not JSON (its interaction client indexes Cloudflare's HTML 429 page as if it were JSON: TypeError).
 ANSWER_FAILURES = (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError, TypeError)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import discord
+from cachetools import TTLCache
 
 from bot.errors import NotAllowed
 from bot.model import Caller, Place
@@ -16,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 PLATFORM = "discord"
 CACHE_SECONDS = 60.0  # a server's roles read over REST: a renamed or deleted role stops counting within a minute
+CACHE_SIZE = 100  # servers: the operator names a handful
 
 
 def place_of(interaction: discord.Interaction[Any]) -> Place | None:
@@ -28,18 +30,17 @@ def place_of(interaction: discord.Interaction[Any]) -> Place | None:
 class DiscordPeople:
     """Builds the neutral Caller from an interaction.
 
-    Admins are members with Manage Server (Administrator implies it). Only admins and members with a role in
-    DISCORD_POSTER_ROLES may schedule posts: an all-digit entry is a role ID and matches only that role's ID (a
-    role *named* with those digits is not it); any other entry matches role names, in any case. Discord exposes
-    no time zone, so `profile_timezone` is always None: people set theirs with /timezone.
+    Admins are members with Manage Server (Administrator implies it). Posters are members with a role in
+    DISCORD_POSTER_ROLES (the core lets admins post as well): an all-digit entry is a role ID and matches only
+    that role's ID (a role *named* with those digits is not it); any other entry matches role names, in any case.
+    Discord exposes no time zone, so `profile_timezone` is always None: people set theirs with /timezone.
     """
 
     def __init__(self, *, poster_roles: Sequence[str] = (), monotonic: Callable[[], float] = time.monotonic) -> None:
         entries = [role.strip() for role in poster_roles if role.strip()]
         self._role_ids = {int(entry) for entry in entries if entry.isascii() and entry.isdigit()}
         self._role_names = {entry.lower() for entry in entries if not (entry.isascii() and entry.isdigit())}
-        self._monotonic = monotonic
-        self._guilds: dict[int, tuple[float, discord.Guild]] = {}
+        self._guilds: TTLCache[int, discord.Guild, float] = TTLCache(CACHE_SIZE, CACHE_SECONDS, timer=monotonic)
 
     async def caller(self, interaction: discord.Interaction[Any]) -> Caller:
         member = interaction.user
@@ -54,7 +55,7 @@ class DiscordPeople:
             user_id=str(member.id),
             display_name=member.display_name,
             is_admin=is_admin,
-            may_post=is_admin or await self._has_poster_role(interaction.client, member),
+            is_poster=await self._has_poster_role(interaction.client, member),
             profile_timezone=None,
             locale=interaction.locale.value,
         )
@@ -84,12 +85,12 @@ class DiscordPeople:
 
     async def _fetched_guild(self, client: discord.Client, guild_id: int) -> discord.Guild | None:
         cached = self._guilds.get(guild_id)
-        if cached and self._monotonic() - cached[0] < CACHE_SECONDS:
-            return cached[1]
+        if cached is not None:
+            return cached
         try:
             guild = await client.fetch_guild(guild_id, with_counts=False)
         except discord.HTTPException as exc:
             logger.warning("could not read the roles of server %s (HTTP %s); no role counts", guild_id, exc.status)
             return None
-        self._guilds[guild_id] = (self._monotonic(), guild)
+        self._guilds[guild_id] = guild
         return guild

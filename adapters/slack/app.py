@@ -40,11 +40,12 @@ from adapters.slack.names import BOT_EVENTS, EVENTS_PATH, SHORTCUT_CALLBACK
 from adapters.slack.people import PLATFORM, SlackPeople
 from adapters.slack.refusals import answer, error_code
 from adapters.slack.settings import SlackSettings
-from bot.api import MAX_IN_FLIGHT
-from bot.core import GENERIC_ERROR, HANDLERS, Core
+from bot.core import Core
 from bot.errors import BotError
+from bot.grammar import media_list
 from bot.media.download import file_hosts
 from bot.model import Attachment, Caller, Command, MediaSource, Place, PostDraft, Reply
+from bot.texts import CHECKING_POST, COMMANDS, FORM_FAILED, no_files
 
 logger = logging.getLogger(__name__)
 
@@ -95,8 +96,6 @@ _SOCKET_LOGGER.addFilter(_one_line_socket_errors)
 REPLAY_WINDOW = 6 * 60  # seconds: Slack's five minutes of timestamp tolerance, and a margin
 MAX_STAMP_DIGITS = 12  # a Unix time in seconds has 10 digits until the year 2286
 FIELD_CHECK_BUDGET = 1.0  # seconds a form submission may spend checking its time, well within Slack's 3
-SENT_FORM_MEMORY = 30 * 60.0  # seconds a sent form is remembered, so that a second Submit does not post twice
-WORKERS = MAX_IN_FLIGHT  # as many as the Infinipost client has calls in flight
 # The command each button runs, with the button's value as its text: the page a More button names is replaced
 # by the next one, a question by its answer.
 _BUTTON_COMMANDS = {blocks.CONFIRM_ACTION: "confirm", blocks.DISCARD_ACTION: "discard", blocks.MORE_ACTION: "posts"}
@@ -107,17 +106,13 @@ _TOKEN_REFUSALS = frozenset({"invalid_auth", "not_authed", "account_inactive", "
 _APP_TOKEN_REFUSALS = _TOKEN_REFUSALS | {"not_allowed_token_type", "missing_scope", "no_permission", "access_denied"}
 SLACK_FILE_HOSTS = ("slack.com", ".slack.com", "slack-files.com", ".slack-edge.com")
 
-NO_FILES = (
-    "That message has no files. Use “Schedule as post” on a message with a video or images, "
-    "or type `/post <link> to <account> at <time>`."
-)
-FORM_FAILED = "I could not open the form in time. Try again, or type `/post <link> to <account> at <time> -- caption`."
+NO_FILES = no_files("type `/post <link> to <account> at <time>`")
 
 
 def command_name(slash: str) -> str:
     """`/post` -> `post`; a workspace's prefixed name such as `/ip-post` -> `post` too."""
     name = slash.lstrip("/").lower()
-    if name not in HANDLERS:
+    if name not in COMMANDS:
         name = re.split(r"[-_.]", name)[-1]
     return name
 
@@ -147,11 +142,8 @@ class SlackAdapter:
         core.attach(PLATFORM, self.messenger)
         self._socket: AsyncSocketModeHandler | None = None
         self._verifier = SignatureVerifier(secret) if secret else None
-        # Acks must not queue behind a burst of work: at most this many commands are worked on at once.
-        self._work = asyncio.Semaphore(WORKERS)
         self._session: aiohttp.ClientSession | None = None  # one connection pool for every response_url
         self._verdicts: dict[str, tuple[float, asyncio.Future[bool]]] = {}  # per submission: left alone by its ack?
-        self._sent_forms: dict[str, float] = {}  # view IDs of forms sent on, and when
         self._workspace_named = False
         self._refusals: set[asyncio.Task[bool]] = set()
         self._register()
@@ -311,9 +303,9 @@ class SlackAdapter:
             )
             return
         if identity.get("is_enterprise_install"):
-            self.core.ctx.places.allow(PLATFORM, organizations=[str(identity.get("enterprise_id") or "")])
+            self.core.serve(PLATFORM, organizations=[str(identity.get("enterprise_id") or "")])
         else:
-            self.core.ctx.places.allow(PLATFORM, workspaces=[str(identity.get("team_id") or "")])
+            self.core.serve(PLATFORM, workspaces=[str(identity.get("team_id") or "")])
         self._workspace_named = True
 
     async def _command(self, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -326,10 +318,9 @@ class SlackAdapter:
                 metadata = {"channel": body["channel_id"], "response_url": response_url}
                 await self._open_form(client, body["trigger_id"], who, metadata, response_url)
                 return
-            async with self._work:
-                caller = await self._caller(*who)
-                reply = await self.core.handle(Command(name=name, text=text, caller=caller))
-                await self._respond(response_url, blocks.reply_message(reply))
+            caller = await self._caller(*who)
+            reply = await self.core.handle(Command(name=name, text=text, caller=caller))
+            await self._respond(response_url, blocks.reply_message(reply))
 
     async def _shortcut(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         message = body.get("message") or {}
@@ -378,9 +369,9 @@ class SlackAdapter:
     async def _ack_submission(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
         """A time that cannot be read is shown beside its field, so the form stays open with what was typed. A form
         already sent is closed without being sent again: after a slow answer Slack keeps it open and says it had
-        trouble, and the person presses Submit a second time."""
-        already_sent = str(body["view"].get("id")) in self._sent_forms
-        problem = None if already_sent else await self._time_problem(body)
+        trouble, and the person presses Submit a second time (perhaps to a restarted bot)."""
+        problem = await self._time_problem(body)
+        already_sent = problem is None and not await self._first_submission(body)
         verdict = self._verdict(body)
         if not verdict.done():
             verdict.set_result(already_sent or problem is not None)  # True: the lazy listener leaves it alone
@@ -388,6 +379,15 @@ class SlackAdapter:
             await ack()
         else:
             await ack(response_action="errors", errors={"when": blocks.field_error(problem)})
+
+    async def _first_submission(self, body: dict[str, Any]) -> bool:
+        """Whether this form is sent on for the first time; remembered by the core from now on. Never raises: a
+        form that cannot be checked is sent (a missed double is better than a lost post)."""
+        try:
+            return await self.core.first_submission(f"{PLATFORM}:{body['view'].get('id')}")
+        except Exception:
+            logger.warning("could not check whether a form was sent already", exc_info=True)
+            return True
 
     async def _time_problem(self, body: dict[str, Any]) -> str | None:
         """What is wrong with the form's time, if that can be told in time; never raises."""
@@ -424,11 +424,8 @@ class SlackAdapter:
             self._verdicts.pop(_submission_key(body), None)
         if left_alone:
             return
-        now = time.monotonic()
-        self._sent_forms = {v: t for v, t in self._sent_forms.items() if now - t < SENT_FORM_MEMORY}
-        self._sent_forms[str(view.get("id"))] = now
         metadata = _metadata(view)
-        async with self._or_apologise(metadata.get("response_url") or ""), self._work:
+        async with self._or_apologise(metadata.get("response_url") or ""):
             caller = await self._form_caller(body)
             values = view.get("state", {}).get("values", {})
             uploads = _value(values, "files").get("files") or []
@@ -449,7 +446,7 @@ class SlackAdapter:
         user = body["user"]
         team = user.get("team_id") or (body.get("team") or {}).get("id", "")
         channel = (body.get("channel") or {}).get("id", "")
-        async with self._or_apologise(str(body.get("response_url") or "")), self._work:
+        async with self._or_apologise(str(body.get("response_url") or "")):
             caller = await self._caller(team, user["id"], channel, user.get("username", ""), _organization(body))
             reply = await self.core.handle(Command(name=name, text=str(action.get("value", "")), caller=caller))
             message = blocks.reply_message(reply)
@@ -462,10 +459,10 @@ class SlackAdapter:
         """Whatever fails after the ack, the person who asked hears back rather than waiting forever."""
         try:
             yield
-        except Exception:
-            logger.exception("a Slack listener failed")
+        except Exception as exc:
+            reply = self.core.failure_reply(exc, during="a Slack listener")
             with contextlib.suppress(Exception):
-                await self._respond(response_url, blocks.reply_message(Reply(text=GENERIC_ERROR, error=True)))
+                await self._respond(response_url, blocks.reply_message(reply))
 
     async def _form_caller(self, body: dict[str, Any]) -> Caller:
         """Who submitted a form, in the channel it was opened from."""
@@ -590,7 +587,7 @@ async def _ack(ack: Callable[..., Awaitable[None]]) -> None:
 
 async def _ack_command(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
     if command_name(str(body.get("command", ""))) == "post" and str(body.get("text") or "").strip():
-        await ack(text="⏳ Checking your post…")
+        await ack(text=CHECKING_POST)
     else:
         await ack()
 
@@ -627,7 +624,7 @@ def form_draft(values: dict[str, Any]) -> PostDraft:
     slides = (_value(values, "slides").get("selected_option") or {}).get("value")
     links = str(_value(values, "links").get("value") or "")
     return PostDraft(
-        media=tuple(line.strip() for line in links.replace(",", "\n").splitlines() if line.strip()),
+        media=media_list(links),
         accounts=accounts,
         when=(str(_value(values, "when").get("value") or "").strip() or None),
         sound_url=_value(values, "sound").get("value") or None,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from cachetools import TTLCache
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -19,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 CACHE_SECONDS = 600.0
+CACHE_SIZE = 10_000  # people, and user groups: far more than one workspace asks about in ten minutes
 
 
 @dataclass(frozen=True)
@@ -32,8 +34,8 @@ class _Profile:
 class SlackPeople:
     """Builds the neutral Caller from Slack's own facts (`users.info`), cached for a few minutes.
 
-    Admins are workspace admins and owners, plus SLACK_ADMIN_USERS. When SLACK_POSTER_USERS is set, only the
-    users and user groups it lists (and admins) may schedule posts.
+    Admins are workspace admins and owners, plus SLACK_ADMIN_USERS. Posters are the users and user groups that
+    SLACK_POSTER_USERS lists, or everyone when it lists none; the core decides from these facts who may post.
     """
 
     def __init__(
@@ -47,9 +49,8 @@ class SlackPeople:
         self._client = client
         self._admins = set(admins)
         self._posters = set(posters)
-        self._monotonic = monotonic
-        self._profiles: dict[str, tuple[float, _Profile]] = {}
-        self._groups: dict[str, tuple[float, frozenset[str]]] = {}
+        self._profiles: TTLCache[str, _Profile, float] = TTLCache(CACHE_SIZE, CACHE_SECONDS, timer=monotonic)
+        self._groups: TTLCache[str, frozenset[str], float] = TTLCache(CACHE_SIZE, CACHE_SECONDS, timer=monotonic)
 
     async def caller(
         self,
@@ -69,7 +70,7 @@ class SlackPeople:
             user_id=user_id,
             display_name=profile.name,
             is_admin=is_admin,
-            may_post=is_admin or await self._may_post(user_id),
+            is_poster=await self._is_poster(user_id),
             profile_timezone=profile.timezone,
             organization_id=organization_id,
             locale=profile.locale,
@@ -77,8 +78,8 @@ class SlackPeople:
 
     async def _profile(self, user_id: str, fallback_name: str) -> _Profile:
         cached = self._profiles.get(user_id)
-        if cached and self._monotonic() - cached[0] < CACHE_SECONDS:
-            return cached[1]
+        if cached is not None:
+            return cached
         try:
             response = await self._client.users_info(user=user_id, include_locale=True)
             user: dict[str, Any] = response.get("user") or {}
@@ -92,10 +93,10 @@ class SlackPeople:
             is_admin=bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")),
             locale=user.get("locale"),
         )
-        self._profiles[user_id] = (self._monotonic(), profile)
+        self._profiles[user_id] = profile
         return profile
 
-    async def _may_post(self, user_id: str) -> bool:
+    async def _is_poster(self, user_id: str) -> bool:
         if not self._posters or user_id in self._posters:
             return True
         for group in (g for g in self._posters if g.startswith("S")):
@@ -105,15 +106,15 @@ class SlackPeople:
 
     async def _group_members(self, group_id: str) -> frozenset[str]:
         cached = self._groups.get(group_id)
-        if cached and self._monotonic() - cached[0] < CACHE_SECONDS:
-            return cached[1]
+        if cached is not None:
+            return cached
         try:
             response = await self._client.usergroups_users_list(usergroup=group_id)
             members = frozenset(response.get("users") or ())
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
             logger.warning("usergroups.users.list failed for %s: %s", group_id, _why(exc))
             return frozenset()  # not cached: asked again next time
-        self._groups[group_id] = (self._monotonic(), members)
+        self._groups[group_id] = members
         return members
 
 

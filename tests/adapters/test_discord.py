@@ -23,7 +23,6 @@ from discord.gateway import DiscordWebSocket
 
 from adapters.discord import components
 from adapters.discord.app import BUSY, NO_FILES, STALE_COMMAND, DiscordAdapter, account_choices, to_draft
-from adapters.discord.components import FORM_EXPIRED
 from adapters.discord.embeds import DESCRIPTION_LIMIT, TOTAL_LIMIT, reply_message
 from adapters.discord.invite import PERMISSIONS, application_id, invite_url
 from adapters.discord.people import DiscordPeople
@@ -31,9 +30,11 @@ from app.runtime import Runtime, start_runtime
 from app.settings import Settings
 from bot import core
 from bot.errors import BotError, DeliveryError, NotSetUp
+from bot.grammar import parse_post
 from bot.model import Account, ChannelRef, MessageRef, PostForm, Reply
 from bot.notices import Notice, NoticeItem, NoticeKind
 from bot.posting import UPLOADS_AT_ONCE
+from bot.texts import FORM_ALREADY_SENT, FORM_EXPIRED
 from bot.tracking import Tracker
 from sandbox import Fault, SandboxServer
 from tests.conftest import FakeClock, make_settings
@@ -688,6 +689,18 @@ async def test_accounts_autocomplete_puts_the_channel_defaults_first(bot: Discor
     assert [c["value"] for c in choices] == ["acc_1", "acc_123", "acc_456"]
 
 
+async def test_accounts_autocomplete_offers_aliases_too(bot: DiscordBot) -> None:
+    await bot.run("accounts", user=ADMIN, arguments="alias launch acc_456")
+    payload = bot.interact(bot.fake.autocomplete("post", "accounts", accounts="acc_123, lau"))
+    assert (await bot.callback(payload))["data"]["choices"] == [
+        {"name": "acc_123, launch: Brand Instagram (@brand-ig) on Instagram", "value": "acc_123, launch"}
+    ]
+    chosen = bot.interact(bot.fake.autocomplete("post", "accounts", accounts="launch, "))
+    offered = [c["value"] for c in (await bot.callback(chosen))["data"]["choices"]]
+    assert "launch, acc_456" not in offered  # the account the alias names is chosen already
+    assert "launch, acc_123" in offered
+
+
 async def test_timezone_autocomplete_offers_zone_names(bot: DiscordBot) -> None:
     payload = bot.interact(bot.fake.autocomplete("timezone", "zone", zone="paris"))
     assert await bot.callback(payload) == {
@@ -789,6 +802,22 @@ async def test_a_form_submitted_after_it_timed_out_is_told_it_expired(
     submitted = bot.interact(bot.fake.submit(form, {"accounts": "acc_1", "when": "9am"}))
     assert (await bot.callback(submitted))["data"]["content"] == FORM_EXPIRED
     assert bot.creates() == []
+
+
+async def test_a_form_submitted_again_while_the_first_is_handled_posts_once(bot: DiscordBot) -> None:
+    bot.sandbox.state.faults = [Fault(kind="latency", route="create", seconds=0.5)]
+    form = await open_form(bot)
+    first = bot.interact(bot.fake.submit(form, {"accounts": "acc_1", "when": "9am"}))
+    assert (await bot.callback(first))["type"] == 5
+    second = bot.interact(bot.fake.submit(form, {"accounts": "acc_1", "when": "9am"}))
+    callback = await bot.callback(second)
+    assert (callback["type"], callback["data"]["flags"], callback["data"]["content"]) == (
+        4,
+        EPHEMERAL,
+        FORM_ALREADY_SENT,
+    )
+    assert "Scheduled" in text_of((await bot.answer(first)).body)
+    assert len(bot.creates()) == 1
 
 
 async def test_message_command_on_a_message_without_files_explains_at_once(bot: DiscordBot) -> None:
@@ -1143,6 +1172,19 @@ def test_long_replies_become_embeds_within_discord_limits() -> None:
     assert len(embed.fields) <= 25
     assert all(len(f.value or "") <= 1024 for f in embed.fields)
     assert len(embed) <= TOTAL_LIMIT
+
+
+async def test_an_accounts_option_takes_quoted_names_with_spaces(bot: DiscordBot) -> None:
+    said = await bot.run("post", url="https://e.com/v.mp4", accounts='"Brand Instagram", acc_123', when="9am")
+    assert "Scheduled" in said, said
+    assert bot.creates()[0]["accountIds"] == ["acc_456", "acc_123"]
+
+
+@pytest.mark.parametrize(
+    "accounts", ['"Brand TikTok", acc_1', "acc_1,acc_2  brand", "acc_1 and acc_2", "“Brand Instagram” @brand-tiktok"]
+)
+def test_an_accounts_option_is_read_as_the_post_commands_accounts(accounts: str) -> None:
+    assert to_draft(accounts=accounts).accounts == parse_post(f"https://e.com/v.mp4 to {accounts}").accounts
 
 
 def test_typed_options_become_a_draft() -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.core import GENERIC_ERROR
+from bot.texts import GENERIC_ERROR
 from bot.tracking import Tracker
 from sandbox import Fault, SandboxServer
 from tests.adapters.slack_harness import SlackBot, slack_settings, start_bot
@@ -424,6 +424,27 @@ async def test_a_form_submitted_again_after_a_slow_answer_is_not_sent_twice(slac
     await slack.interact(view_submission(values, metadata))  # a new form is a new post
     await slack.reply(2)
     assert len(slack.creates()) == 2
+
+
+async def test_a_form_submitted_again_after_a_restart_is_not_sent_twice(
+    tmp_path: Path, fake_slack: FakeSlack, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    settings = slack_settings(tmp_path, fake_slack, sandbox)
+    values = {
+        "accounts": {"accounts": {"selected_options": [{"value": "acc_1"}]}},
+        "when": {"when": {"value": "in 2 hours"}},
+        "links": {"links": {"value": "https://e.com/v.mp4"}},
+    }
+    metadata = json.dumps({"channel": "C1", "response_url": fake_slack.response_url("restart")})
+    async with start_bot(settings, fake_slack, sandbox, clock) as slack:
+        await slack.interact(view_submission(values, metadata, view_id="V9"))
+        assert "Scheduled for" in (await slack.reply())["text"]
+    async with start_bot(settings, fake_slack, sandbox, clock) as restarted:
+        again = await restarted.interact(view_submission(values, metadata, view_id="V9"))
+        assert (again.status_code, again.content) == (200, b"")  # the form closes, and nothing more
+        await restarted.interact(view_submission(values, metadata))  # a new form is a new post
+        await restarted.reply(2)
+        assert len(restarted.creates()) == 2
 
 
 async def test_without_a_public_url_uploads_are_refused_before_anything_is_downloaded(

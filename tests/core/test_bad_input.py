@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.runtime import start_runtime
-from bot.core import GENERIC_ERROR
 from bot.dates import parse_when
 from bot.errors import BadCommand, InvalidTime
 from bot.grammar import parse_post
+from bot.texts import GENERIC_ERROR
 from sandbox import SandboxServer
 from tests.conftest import FakeClock, make_settings
 from tests.database import channel_request_ids

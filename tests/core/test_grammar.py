@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.errors import BadCommand
-from bot.grammar import parse_post, tokenize
+from bot.grammar import media_list, parse_post, tokenize
 from bot.model import PostDraft
 
 
@@ -182,3 +182,18 @@ def test_words_where_accounts_go_are_refused_with_both_ways_to_write_them() -> N
         "if it is the caption: `/post https://e.com/v.mp4 tomorrow 9am -- acc_1`"
     )
     assert parse_post("https://e.com/v.mp4 for acc_1 tomorrow 9am").accounts == ("acc_1",)  # as people say it
+
+
+@pytest.mark.parametrize(
+    ("written", "media"),
+    [
+        ("https://e.com/1.jpg https://e.com/2.jpg", ("https://e.com/1.jpg", "https://e.com/2.jpg")),
+        ("https://e.com/1.jpg, https://e.com/2.jpg", ("https://e.com/1.jpg", "https://e.com/2.jpg")),
+        ("https://e.com/1.jpg,https://e.com/2.jpg", ("https://e.com/1.jpg", "https://e.com/2.jpg")),
+        ("https://e.com/1.jpg\nhttps://e.com/2.jpg", ("https://e.com/1.jpg", "https://e.com/2.jpg")),
+        ("https://img.example.com/w_400,h_300/v.jpg", ("https://img.example.com/w_400,h_300/v.jpg",)),
+    ],
+)
+def test_a_media_list_reads_alike_in_a_field_and_in_the_post_command(written: str, media: tuple[str, ...]) -> None:
+    assert media_list(written) == media
+    assert parse_post(f"{written} to acc_1").media == media

@@ -70,7 +70,7 @@ class ChatHarness:
 
     def __init__(self, core: Core) -> None:
         self.core = core
-        core.ctx.places.allow(PLATFORM, workspaces=["T1"])
+        core.serve(PLATFORM, workspaces=["T1"])
         self.messenger = MemoryMessenger()
         core.attach(PLATFORM, self.messenger)
 
@@ -91,7 +91,7 @@ class ChatHarness:
         reply = await self.core.handle(
             Command(name=name, text=rest.strip(), caller=caller or self.caller(), draft=draft)
         )
-        await self.core.ctx.outbox.flush()
+        await self.core.deliver_notices()
         return reply
 
     @property
