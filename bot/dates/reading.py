@@ -3,6 +3,10 @@ am or pm, zone, duration), checked against each other; a phrase whose parts cann
 
 This is the second, independent reading that dateparser's answer is checked against (see `bot.dates`). It never
 looks at the calendar: what the parts mean on a given day is `bot.dates.resolve`'s business.
+
+It is longer than our other modules on purpose: the rules of how one part may combine with another (a weekday
+with a date, an hour with a clock word, a duration with a time) read each other's state, and split across files
+they could only be checked by jumping between them.
 """
 
 from __future__ import annotations

@@ -20,6 +20,9 @@ What a word may mean:
   `MT`, `PT` mean the US region only. `... standard time` and `... daylight time` name the region's winter or
   summer abbreviation (`EST`, `EDT`). Where the caller's own zone keeps the region's clock (Phoenix for
   `mountain`, Brisbane for `eastern`), the own zone is meant.
+
+Reading a zone word and checking what it may mean are kept in one module, a little over our usual length: both
+rest on the same tables (abbreviations, regions, places) and on the same view of the tz database.
 """
 
 from __future__ import annotations

@@ -6,11 +6,10 @@ import asyncio
 import io
 import time
 
-from bot.runtime import Runtime
-from bot.sandbox import Fault, SandboxServer
-
 from adapters.console import ConsoleAdapter
+from app.runtime import Runtime
 from bot.core import Core
+from sandbox import Fault, SandboxServer
 
 
 async def test_the_console_works_on_no_more_commands_at_once_than_the_core_admits(

@@ -33,7 +33,7 @@ from bot.errors import BotError, DeliveryError, NotSetUp
 from bot.grammar import parse_post
 from bot.model import Account, ChannelRef, MessageRef, PostForm, Reply
 from bot.notices import Notice, NoticeItem, NoticeKind
-from bot.posting import UPLOADS_AT_ONCE
+from bot.post_checks import UPLOADS_AT_ONCE
 from bot.texts import FORM_ALREADY_SENT, FORM_EXPIRED
 from bot.tracking import Tracker
 from sandbox import Fault, SandboxServer
