@@ -4,8 +4,8 @@ It routes a neutral Command to its handler, admits only so many at once, and is 
 becomes its user message, and anything else is logged with its traceback and becomes a fixed apology, so no
 stack trace reaches a chat. Adapters that fail outside a command answer through the same `failure_reply`.
 
-What adapters use, and nothing else: `attach`, `detach`, `handle`, `refusal`, `post_form`, `time_problem`, `first_sighting`,
-`first_submission`, `serve`, `zone_of`, `said`, `deliver_notices` and `failure_reply`.
+What adapters use, and nothing else: `attach`, `detach`, `handle`, `refusal`, `post_form`, `time_problem`,
+`first_sighting`, `first_submission`, `serve`, `zone_of`, `said`, `deliver_notices` and `failure_reply`.
 """
 
 from __future__ import annotations

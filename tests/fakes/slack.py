@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import inspect
 import itertools
 import json
 import time
@@ -21,6 +20,7 @@ from urllib.parse import parse_qsl, urlencode
 from aiohttp import web
 
 from bot.web import start_site
+from tests.fakes.waiting import wait_until
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
@@ -100,15 +100,7 @@ class FakeSlack:
 
     async def wait_for(self, condition: Callable[[], Any], timeout: float = 10.0) -> Any:
         """Wait until `condition()` (sync or async) is truthy: listeners run after the ack."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            result = condition()
-            if inspect.isawaitable(result):
-                result = await result
-            if result:
-                return result
-            await asyncio.sleep(0.02)
-        raise AssertionError(f"timed out waiting; calls so far: {[c.method for c in self.calls]}")
+        return await wait_until(condition, timeout=timeout, so_far=lambda: [c.method for c in self.calls])
 
 
 def _answer(fake: FakeSlack, method: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import inspect
 import itertools
 import re
 import secrets
@@ -39,6 +38,7 @@ from tests.fakes.discord.payloads import (
     role_object,
     user_object,
 )
+from tests.fakes.waiting import wait_until
 
 
 @dataclass
@@ -225,15 +225,7 @@ class FakeDiscord:
 
     async def wait_for(self, condition: Callable[[], Any], timeout: float = 10.0) -> Any:
         """Wait until `condition()` (sync or async) is truthy: the bot works after acknowledging."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            result = condition()
-            if inspect.isawaitable(result):
-                result = await result
-            if result:
-                return result
-            await asyncio.sleep(0.02)
-        raise AssertionError(f"timed out waiting; requests so far: {[(r.method, r.path) for r in self.requests]}")
+        return await wait_until(condition, timeout=timeout, so_far=lambda: [(r.method, r.path) for r in self.requests])
 
     async def hold(self, method: str, path: str) -> None:
         """Wait out the delays a test asked for on this request, using each up."""
