@@ -10,6 +10,8 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from cachetools import LRUCache
+
 from bot.model import Caller, ChannelRef
 from bot.records import ChannelSettings
 from storage.sqlite.audit import write_audit
@@ -24,12 +26,11 @@ class SqlitePreferences:
 
     def __init__(self, database: Database) -> None:
         self._db = database
-        self._cache: dict[tuple[str, ...], Any] = {}
+        # The least recently read go first, so that a busy workspace's settings stay in memory.
+        self._cache: LRUCache[tuple[str, ...], Any] = LRUCache(maxsize=SETTINGS_CACHE_SIZE)
 
     async def _cached(self, key: tuple[str, ...], load: Callable[[], Awaitable[Any]]) -> Any:
         if key not in self._cache:
-            if len(self._cache) > SETTINGS_CACHE_SIZE:
-                self._cache.clear()
             self._cache[key] = await load()
         return self._cache[key]
 
