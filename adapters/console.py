@@ -19,7 +19,7 @@ from bot.core import Core
 from bot.dates import format_local
 from bot.model import PREVIEW_LABELS, Caller, ChannelRef, Command, MessageRef, Reply
 from bot.notices import Notice, Style, render
-from bot.texts import COMMANDS
+from bot.texts import COMMANDS, NOTHING_TO_ANSWER, answers_for, still_waiting
 
 logger = logging.getLogger(__name__)
 
@@ -134,12 +134,12 @@ class ConsoleAdapter:
             name = "confirm" if answer in _YES else "discard"
             return Command(name=name, caller=self.caller, text=token)
         if answer in _YES | _NO and not (text.startswith("/") and answer in COMMANDS):  # `/cancel` is a command
-            self._note("Nothing is waiting for a yes or no. Send a /post to get a preview.")
+            self._note(NOTHING_TO_ANSWER)
             return None
         # Any whitespace ends the command's name: a no-break space pasted from a web page as well.
         name, *rest = text.lstrip("/").split(maxsplit=1)
         if self._pending_token and name.lower() not in COMMANDS:
-            self._note(f"A {self._waiting()} is waiting: type {self._answers()} (or send another command).")
+            self._note(still_waiting(self._waiting(), self._answers()))
             return None
         # `\n` typed in a line is a line break: a terminal line cannot hold a real one.
         return Command(name=name.lower(), caller=self.caller, text="".join(rest).strip().replace("\\n", "\n"))
@@ -159,10 +159,7 @@ class ConsoleAdapter:
         return "preview" if self._pending_labels == PREVIEW_LABELS else "question"
 
     def _answers(self) -> str:
-        if self._waiting() == "preview":
-            return "yes to schedule it, or no to drop it"
-        yes, no = self._pending_labels
-        return f"yes to {yes.lower()}, or no to {no.lower()}"
+        return answers_for(None if self._waiting() == "preview" else self._pending_labels)
 
 
 async def stdin_lines() -> str:

@@ -31,6 +31,22 @@ def busy(platform: str) -> str:
     return f"{platform} took too long to answer, so the form could not open. Pick “Schedule as post” again."
 
 
+NOTHING_TO_ANSWER = "Nothing is waiting for a yes or no. Send a /post to get a preview."
+
+
+def answers_for(labels: tuple[str, str] | None) -> str:
+    """How to answer a preview (`labels` None) or a question with typed words, where there are no buttons."""
+    if labels is None:
+        return "yes to schedule it, or no to drop it"
+    yes, no = labels
+    return f"yes to {yes.lower()}, or no to {no.lower()}"
+
+
+def still_waiting(what: str, answers: str) -> str:
+    """Something other than an answer was typed while a preview or a question (`what`) waits for one."""
+    return f"A {what} is waiting: type {answers} (or send another command)."
+
+
 def stale_command(platform: str) -> str:
     """The platform sent a command in a shape this bot no longer declares."""
     return f"{platform} showed you an older version of this command. Try again in a minute."
