@@ -22,10 +22,12 @@ import pytest
 from discord.gateway import DiscordWebSocket
 
 from adapters.discord import components
-from adapters.discord.app import BUSY, NO_FILES, STALE_COMMAND, DiscordAdapter, account_choices, to_draft
+from adapters.discord.autocomplete import account_choices
+from adapters.discord.commands import BUSY, NO_FILES, STALE_COMMAND, DiscordAdapter
 from adapters.discord.embeds import DESCRIPTION_LIMIT, TOTAL_LIMIT, reply_message
 from adapters.discord.invite import PERMISSIONS, application_id, invite_url
 from adapters.discord.people import DiscordPeople
+from adapters.discord.translation import to_draft
 from app.runtime import Runtime, start_runtime
 from app.settings import Settings
 from bot import core
