@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from adapters.discord.commands import DiscordAdapter
+from adapters.discord.app import DiscordAdapter
 from adapters.discord.people import PLATFORM
 from adapters.discord.settings import DiscordSettings
 from bot.core import Core
