@@ -1,4 +1,4 @@
-"""The Discord adapter: discord.py's Client and CommandTree, translating interactions to the core's Command and back.
+"""The Discord adapter: discord.py's client and command tree around the core, from start-up to shutdown.
 
 Commands, buttons and form submissions are deferred at once (Discord allows 3 seconds; the interaction token then
 lives 15 minutes) and answered, when the work is done, by editing the deferred message: the private "thinking"
@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 import aiohttp
 import discord
@@ -19,46 +19,23 @@ import yarl
 from discord import app_commands
 from discord.gateway import DiscordWebSocket
 
-from adapters.discord.components import (
-    ANSWER_FAILURES,
-    DiscordClient,
-    PreviewButton,
-    ScheduleForm,
-    more_arguments,
-    reply_view,
-    why,
-)
-from adapters.discord.embeds import Rendered, reply_message
+from adapters.discord.commands import AnsweringTree, SlashCommands
+from adapters.discord.components import DiscordClient, PreviewButton
+from adapters.discord.dispatch import Dispatcher
+from adapters.discord.message_command import MessageCommand
 from adapters.discord.messenger import DiscordMessenger
-from adapters.discord.people import PLATFORM, DiscordPeople, place_of
+from adapters.discord.people import PLATFORM, DiscordPeople
 from adapters.discord.settings import DiscordSettings
-from bot.accounts import names_account
 from bot.core import Core
 from bot.errors import BotError
-from bot.grammar import account_list, media_list
-from bot.media.download import file_hosts
-from bot.model import SLIDE_SECONDS, Attachment, Command, MediaSource, PostDraft, PostForm, Reply
-from bot.preferences import zone_choices
-from bot.queue import LISTING_WORDS
-from bot.texts import COMMANDS, FORM_ALREADY_SENT, busy, clip, no_files, stale_command
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://discord.com/api/v10"
 DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
-DISCORD_FILE_HOSTS = ("cdn.discordapp.com", "media.discordapp.net")
-MESSAGE_COMMAND = "Schedule as post"
 # Guild events keep the role cache current for DISCORD_POSTER_ROLES; nothing privileged is needed.
 INTENTS = discord.Intents(guilds=True)
 RATE_LIMIT_WAIT = 10.0  # longer waits fail the call, and the outbox retries the notice later
-ANSWER_BUDGET = 2.0  # of Discord's 3 seconds, for answers that cannot be deferred
-CHOICE_LIMIT = 100
-NO_FILES = no_files("use /post with the `media1` (attachment) or `url` option")
-STALE_COMMAND = stale_command("Discord")
-ALREADY_ACKNOWLEDGED = 40060  # Discord's error code for a second initial response to one interaction
-BUSY = busy("Discord")
-
-Interaction = discord.Interaction[DiscordClient]
 
 
 def use_endpoints(settings: DiscordSettings) -> None:
@@ -72,157 +49,10 @@ def use_endpoints(settings: DiscordSettings) -> None:
     DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url or DEFAULT_GATEWAY_URL)
 
 
-def to_draft(
-    *,
-    accounts: str | None = None,
-    when: str | None = None,
-    caption: str | None = None,
-    url: str | None = None,
-    sound: str | None = None,
-    slide_duration: int | None = None,
-    content_type: Literal["video", "slideshow"] | None = None,
-) -> PostDraft:
-    """Typed /post options as the neutral draft the core checks; the caption is kept exactly as typed. Raises
-    BadCommand for an accounts option with a quote never closed."""
-    return PostDraft(
-        media=media_list(url or ""),
-        accounts=account_list(accounts or ""),
-        when=(when or "").strip() or None,
-        sound_url=(sound or "").strip() or None,
-        slides=slide_duration,
-        content_type=content_type,
-        caption=caption or None,
-    )
-
-
-# Quotes that may open a name with spaces in it, as the core's account lists read them.
-_OPENING_QUOTES = "\"“”„'‘’«"
-
-
-def account_choices(form: PostForm, typed: str) -> list[app_commands.Choice[str]]:
-    """Completions for the account being typed, after those already typed: the channel's accounts (its defaults
-    first), then the workspace's aliases of them."""
-    chosen, last = _typed_so_far(typed)
-    prefix = "".join(f"{_as_typed(name)}, " for name in chosen)
-    aliases = dict(form.aliases)
-    taken = {key.lower().lstrip("@") for key in chosen}
-    taken_ids = {aliases.get(key, key) for key in taken}
-    needle = last.lower().lstrip("@")
-    offered: list[tuple[str, str]] = []  # (what is shown, what is typed)
-    for account in sorted(form.accounts, key=lambda account: account.id not in form.defaults):
-        names = (account.id, account.name, account.username)
-        if account.id in taken_ids or any(names_account(key, account) for key in taken):
-            continue
-        if not needle or any(needle in name.lower() for name in names):
-            offered.append((account.label, account.id))
-    labels = {account.id: account.label for account in form.accounts}
-    for alias, account_id in form.aliases:
-        if account_id not in taken_ids and alias.lower() not in taken and needle in alias.lower():
-            offered.append((f"{alias}: {labels[account_id]}", alias))
-    choices = []
-    for shown, name in offered:
-        value = prefix + _as_typed(name)
-        if len(value) <= CHOICE_LIMIT:
-            choices.append(app_commands.Choice(name=clip(prefix + shown, CHOICE_LIMIT), value=value))
-    return choices[:25]
-
-
-def _typed_so_far(typed: str) -> tuple[tuple[str, ...], str]:
-    """The accounts an accounts option names in full, and the start of the one being typed (empty after a comma
-    or a space), read as the core reads the whole option."""
-    try:
-        names = account_list(typed)
-    except BotError:  # a quote is open: the name being typed starts after it
-        opening = max(
-            (i for i, char in enumerate(typed) if char in _OPENING_QUOTES and typed[i - 1 : i].strip() == ""),
-            default=0,
-        )
-        return _typed_so_far(typed[:opening] + ",")[0], typed[opening + 1 :]
-    if not names or typed[-1:].isspace() or typed.endswith(","):
-        return names, ""
-    return names[:-1], names[-1]
-
-
-def _as_typed(name: str) -> str:
-    """An account name as an accounts option takes it: quoted if it holds a space or a comma."""
-    return f'"{name}"' if any(char.isspace() or char == "," for char in name) else name
-
-
-def timezone_choices(typed: str) -> list[app_commands.Choice[str]]:
-    choices = [app_commands.Choice(name=name, value=name) for name in zone_choices(typed)]
-    if typed.strip() and "reset".startswith(typed.strip().lower()):
-        choices.insert(0, app_commands.Choice(name="reset (back to the server's default zone)", value="reset"))
-    return choices[:25]
-
-
 class DiscordUnavailable(BotError):
     """Discord refused or could not be reached at start-up."""
 
     default_message = "Discord could not be reached, or refused the bot. Check DISCORD_TOKEN and DISCORD_API_URL."
-
-
-class Refused(app_commands.CheckFailure):
-    """An interaction answered with one sentence before its command runs."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
-
-
-# What each option type must arrive as; discord.py passes values on without checking them.
-_OPTION_VALUES: dict[discord.AppCommandOptionType, tuple[type, ...]] = {
-    discord.AppCommandOptionType.string: (str,),
-    discord.AppCommandOptionType.integer: (int,),
-    discord.AppCommandOptionType.number: (int, float),
-    discord.AppCommandOptionType.boolean: (bool,),
-    discord.AppCommandOptionType.attachment: (discord.Attachment,),
-}
-_OPTION_WORDS = {
-    discord.AppCommandOptionType.string: "text",
-    discord.AppCommandOptionType.integer: "a whole number",
-    discord.AppCommandOptionType.number: "a number",
-    discord.AppCommandOptionType.boolean: "true or false",
-}
-
-
-def malformed_option(interaction: discord.Interaction[Any]) -> str | None:
-    """What is wrong with an option of a slash command, said plainly; None when every option is as declared."""
-    command = interaction.command
-    if not isinstance(command, app_commands.Command):
-        return None
-    values = dict(iter(interaction.namespace))  # a Namespace answers any attribute, `keys` too: not a mapping
-    for parameter in command.parameters:
-        name = parameter.display_name
-        if name not in values:
-            continue
-        value, kind = values[name], parameter.type
-        wanted = _OPTION_VALUES.get(kind, ())
-        if kind is discord.AppCommandOptionType.attachment and not isinstance(value, discord.Attachment):
-            return f"`{name}` came without its file. Attach the file again and send the command once more."
-        wrong_bool = isinstance(value, bool) and kind is not discord.AppCommandOptionType.boolean
-        if wanted and (not isinstance(value, wanted) or wrong_bool):
-            return (
-                f"`{name}` takes {_OPTION_WORDS.get(kind, 'another kind of value')}, and Discord sent something "
-                "else. Discord may be showing you an older version of this command; try again in a minute."
-            )
-        if parameter.choices and value not in {choice.value for choice in parameter.choices}:
-            listed = ", ".join(choice.name for choice in parameter.choices)
-            return f"`{name}` takes one of: {listed}. Pick one from the list Discord shows."
-    return None
-
-
-class _Tree(app_commands.CommandTree[DiscordClient]):
-    async def on_error(self, interaction: Interaction, error: app_commands.AppCommandError, /) -> None:
-        if isinstance(error, Refused):
-            await _answer(interaction, Reply(text=error.text, error=True))
-            return
-        if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
-            logger.info("Discord sent a command this bot does not have in that form: %s", error)
-            await _answer(interaction, Reply(text=STALE_COMMAND, error=True))
-            return
-        failure = error.original if isinstance(error, app_commands.CommandInvokeError) else error
-        name = interaction.command.name if interaction.command else "?"
-        await _answer(interaction, Core.failure_reply(failure, during=f"Discord command /{name}"))
 
 
 class DiscordAdapter:
@@ -236,27 +66,31 @@ class DiscordAdapter:
         self.settings = settings
         use_endpoints(settings)
         _quiet_library_logs()
+        self.dispatcher = Dispatcher(
+            core,
+            people=DiscordPeople(poster_roles=settings.discord_poster_roles),
+            api_url=settings.discord_api_url,
+        )
         self.client = DiscordClient(
-            on_preview=self._press,
+            on_preview=self.dispatcher.press,
             intents=INTENTS,
             max_ratelimit_timeout=RATE_LIMIT_WAIT,
             allowed_mentions=discord.AllowedMentions.none(),
         )
-        self.tree = _Tree(self.client)
+        self.tree = AnsweringTree(self.client)
+        self.slash_commands = SlashCommands(self.dispatcher)
+        self.message_command = MessageCommand(self.dispatcher, open_forms=self.client.open_forms)
         core.serve(PLATFORM, workspaces=[str(server) for server in settings.discord_servers])
         if not settings.discord_servers:
             logger.warning(
                 "Discord: no server may use the bot: list the operator's servers in DISCORD_GUILD_IDS "
                 "(or, with the commands registered globally, in DISCORD_ALLOWED_GUILD_IDS)"
             )
-        self.people = DiscordPeople(poster_roles=settings.discord_poster_roles)
         self.messenger = DiscordMessenger(self.client)
         self.failed = False
         self._gateway: asyncio.Task[None] | None = None
         self._stopping = False
         self._register()
-
-    # Lifecycle
 
     async def login(self) -> None:
         """Log in over REST, register the commands, and take over the channel notices of Discord channels."""
@@ -321,281 +155,14 @@ class DiscordAdapter:
             logger.info("Discord: %d commands registered in server %s", len(synced), guild_id)
 
     def _register(self) -> None:
-        post: app_commands.Command[Any, ..., None] = app_commands.Command(
-            name="post", description=_describe("post"), callback=self.post
-        )
-        post.autocomplete("accounts")(self._account_choices)
-        timezone: app_commands.Command[Any, ..., None] = app_commands.Command(
-            name="timezone", description=_describe("timezone"), callback=self.timezone
-        )
-        timezone.autocomplete("zone")(self._zone_choices)
-        posts: app_commands.Command[Any, ..., None] = app_commands.Command(
-            name="posts", description=_describe("posts"), callback=self.posts
-        )
-        posts.autocomplete("account")(self._account_choices)
-        commands: list[app_commands.Command[Any, ..., None] | app_commands.ContextMenu] = [post, timezone, posts]
-        for name, callback in (
-            ("cancel", self.cancel),
-            ("reschedule", self.reschedule),
-            ("accounts", self.accounts),
-            ("help", self.help),
-        ):
-            commands.append(app_commands.Command(name=name, description=_describe(name), callback=callback))
-        commands.append(app_commands.ContextMenu(name=MESSAGE_COMMAND, callback=self.schedule_message))
+        commands: list[app_commands.Command[Any, ..., None] | app_commands.ContextMenu] = [
+            *self.slash_commands.build(),
+            self.message_command.menu(),
+        ]
         for command in commands:
-            command.add_check(self._admissible)
+            command.add_check(self.slash_commands.admissible)
             self.tree.add_command(command)
         self.client.add_dynamic_items(PreviewButton)
-
-    async def _admissible(self, interaction: Interaction) -> bool:
-        """Before any command runs: a server the operator did not name is refused, and so is an option that came
-        in a shape the command does not declare (discord.py hands such values on as they are)."""
-        refused = self._refusal(interaction)
-        if refused is not None:
-            raise Refused(refused.text)
-        problem = malformed_option(interaction)
-        if problem is not None:
-            raise Refused(problem)
-        return True
-
-    # Application commands
-
-    @app_commands.guild_only()
-    @app_commands.rename(content_type="type")
-    @app_commands.describe(
-        accounts="Accounts to post to, separated by commas (empty: this channel's defaults)",
-        when="When, in your time zone: tomorrow 9am, friday 17:30, in 2 hours (empty: now)",
-        caption="The caption, exactly as it should appear",
-        media1="The video, or the first image of a slideshow",
-        url="Public links to the video or images, separated by spaces",
-        sound="A public link to an audio file to play with it",
-        slide_duration="Seconds each image of a slideshow is shown",
-        content_type="Video or slideshow, when the files or links do not tell",
-        **{f"media{n}": f"Image {n} of a slideshow" for n in range(2, 11)},
-    )
-    @app_commands.choices(slide_duration=[app_commands.Choice(name=f"{n} seconds", value=n) for n in SLIDE_SECONDS])
-    async def post(
-        self,
-        interaction: Interaction,
-        accounts: str | None = None,
-        when: str | None = None,
-        caption: str | None = None,
-        media1: discord.Attachment | None = None,
-        url: str | None = None,
-        sound: str | None = None,
-        slide_duration: int | None = None,
-        content_type: Literal["video", "slideshow"] | None = None,
-        media2: discord.Attachment | None = None,
-        media3: discord.Attachment | None = None,
-        media4: discord.Attachment | None = None,
-        media5: discord.Attachment | None = None,
-        media6: discord.Attachment | None = None,
-        media7: discord.Attachment | None = None,
-        media8: discord.Attachment | None = None,
-        media9: discord.Attachment | None = None,
-        media10: discord.Attachment | None = None,
-    ) -> None:
-        files = (media1, media2, media3, media4, media5, media6, media7, media8, media9, media10)
-        draft = to_draft(
-            accounts=accounts,
-            when=when,
-            caption=caption,
-            url=url,
-            sound=sound,
-            slide_duration=slide_duration,
-            content_type=content_type,
-        )
-        attachments = tuple(self.to_attachment(file) for file in files if file is not None)
-        await self._run(interaction, "post", draft=draft, attachments=attachments)
-
-    @app_commands.guild_only()
-    @app_commands.describe(
-        show="Only upcoming, past or failed posts, only yours, or the next page",
-        account="Only this account's posts",
-        refresh="Ask Infinipost for each post's status first",
-    )
-    @app_commands.choices(show=[app_commands.Choice(name=word, value=word) for word in LISTING_WORDS])
-    async def posts(
-        self, interaction: Interaction, show: str | None = None, account: str | None = None, refresh: bool = False
-    ) -> None:
-        words = (show, account, "refresh" if refresh else None)
-        await self._run(interaction, "posts", text=" ".join(word for word in words if word))
-
-    @app_commands.guild_only()
-    @app_commands.describe(target="A post ID, or #request number (see /posts)")
-    async def cancel(self, interaction: Interaction, target: str) -> None:
-        await self._run(interaction, "cancel", text=target)
-
-    @app_commands.guild_only()
-    @app_commands.describe(
-        target="A post ID, or #request number (see /posts)", when="The new time, e.g. friday 9am, in 2 hours"
-    )
-    async def reschedule(self, interaction: Interaction, target: str, when: str) -> None:
-        await self._run(interaction, "reschedule", text=f"{target} {when}")
-
-    @app_commands.guild_only()
-    @app_commands.describe(
-        arguments="Empty: list them. Admins: default <accounts> | alias <name> <account> | allow <accounts|all>"
-    )
-    async def accounts(self, interaction: Interaction, arguments: str | None = None) -> None:
-        await self._run(interaction, "accounts", text=arguments or "")
-
-    @app_commands.guild_only()
-    @app_commands.describe(zone="An IANA zone such as Europe/Paris, or reset; empty: show yours")
-    async def timezone(self, interaction: Interaction, zone: str | None = None) -> None:
-        await self._run(interaction, "timezone", text=zone or "")
-
-    @app_commands.guild_only()
-    @app_commands.describe(command="One command to explain")
-    @app_commands.choices(command=[app_commands.Choice(name=name, value=name) for name in COMMANDS])
-    async def help(self, interaction: Interaction, command: str | None = None) -> None:
-        await self._run(interaction, "help", text=command or "")
-
-    async def _account_choices(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        if self._refusal(interaction) is not None or not isinstance(current, str):
-            return []
-        try:
-            async with asyncio.timeout(ANSWER_BUDGET):  # reading the member's roles may need Discord's REST API
-                caller = await self.people.caller(interaction)
-                form = await self.core.post_form(caller)
-        except (BotError, TimeoutError):
-            return []
-        return account_choices(form, current)
-
-    async def _zone_choices(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return timezone_choices(current) if isinstance(current, str) else []
-
-    # The message command and its form
-
-    @app_commands.guild_only()
-    async def schedule_message(self, interaction: Interaction, message: discord.Message) -> None:
-        """Apps → Schedule as post: a form for accounts, time and caption, then the message's files are posted."""
-        attachments = tuple(self.to_attachment(file) for file in message.attachments)
-        if not attachments:
-            await _answer(interaction, Reply(text=NO_FILES, error=True))
-            return
-        # One deadline for everything before the form: reading the member's roles may need Discord's REST API.
-        deadline = asyncio.get_running_loop().time() + ANSWER_BUDGET
-        try:
-            async with asyncio.timeout_at(deadline):
-                caller = await self.people.caller(interaction)
-        except TimeoutError:
-            await _answer(interaction, Reply(text=BUSY, error=True))
-            return
-        except BotError as exc:
-            await _answer(interaction, Reply(text=exc.user_message, error=True))
-            return
-        if not caller.may_post:
-            # Refused before the form rather than after it; the core words the refusal.
-            await self._run(interaction, "post", draft=PostDraft(), attachments=attachments)
-            return
-        try:
-            async with asyncio.timeout_at(deadline):
-                defaults = ", ".join((await self.core.post_form(caller)).defaults)
-        except TimeoutError:
-            defaults = ""  # the form must open within 3 seconds; empty accounts mean the defaults anyway
-        except BotError as exc:
-            await _answer(interaction, Reply(text=exc.user_message, error=True))
-            return
-
-        async def submitted(submission: discord.Interaction[Any], values: dict[str, str]) -> None:
-            # Submitted again while the first is still being handled (its answer was slow): that one answers.
-            if not await self.core.first_submission(f"{PLATFORM}:{form.custom_id}"):
-                await _answer(submission, Reply(text=FORM_ALREADY_SENT))
-                return
-            try:
-                draft = to_draft(accounts=values["accounts"], when=values["when"], caption=values["caption"])
-            except BotError as exc:
-                await _answer(submission, Core.failure_reply(exc, during="the post form"))
-                return
-            await self._run(submission, "post", draft=draft, attachments=attachments)
-
-        form = ScheduleForm(accounts=defaults, on_submit=submitted, open_forms=self.client.open_forms)
-        try:
-            await interaction.response.send_modal(form)
-        except ANSWER_FAILURES as exc:
-            form.close()
-            logger.warning("Discord: could not open the post form (%s)", why(exc))
-        except BaseException:
-            form.close()
-            raise
-
-    # Buttons
-
-    async def _press(self, interaction: discord.Interaction[Any], *, action: str, author_id: int, token: str) -> None:
-        """Schedule / Cancel on a preview: the author's preview becomes the result; anyone else is told privately."""
-        refused = self._refusal(interaction)
-        if refused is not None:
-            await _answer(interaction, refused)
-            return
-        own = interaction.user.id == author_id
-        if not await _defer(interaction, update=own):
-            return
-        if action == "more":  # the next page of `/posts`, for whoever presses it
-            await _fill(interaction, await self._handle(interaction, "posts", text=more_arguments(token)))
-            return
-        await _fill(interaction, await self._handle(interaction, action, text=token))
-
-    # Translation
-
-    async def _run(
-        self,
-        interaction: discord.Interaction[Any],
-        name: str,
-        *,
-        text: str = "",
-        draft: PostDraft | None = None,
-        attachments: tuple[Attachment, ...] = (),
-    ) -> None:
-        refused = self._refusal(interaction)  # a form's submission comes here without a command's checks
-        if refused is not None:
-            await _answer(interaction, refused)
-            return
-        if await _defer(interaction):
-            await _fill(
-                interaction, await self._handle(interaction, name, text=text, draft=draft, attachments=attachments)
-            )
-
-    def _refusal(self, interaction: discord.Interaction[Any]) -> Reply | None:
-        """The core's answer to a server the operator did not name, given before anything else is done."""
-        place = place_of(interaction)
-        return self.core.refusal(place) if place is not None else None
-
-    async def _handle(
-        self,
-        interaction: discord.Interaction[Any],
-        name: str,
-        *,
-        text: str = "",
-        draft: PostDraft | None = None,
-        attachments: tuple[Attachment, ...] = (),
-    ) -> Reply:
-        try:
-            caller = await self.people.caller(interaction)
-        except BotError as exc:
-            return Reply(text=exc.user_message, error=True)
-        return await self.core.handle(
-            Command(name=name, caller=caller, text=text, draft=draft, attachments=attachments)
-        )
-
-    def to_attachment(self, file: discord.Attachment) -> Attachment:
-        """A Discord file as an Attachment. Its signed CDN link expires, so the core fetches it while handling."""
-        return Attachment(
-            filename=file.filename,
-            url=file.url,
-            content_type=file.content_type,
-            size=file.size,
-            source=self.file_source(),
-        )
-
-    def file_source(self) -> MediaSource:
-        """Discord's CDN links are signed and need no token; they are fetched from Discord's file hosts only."""
-        hosts = file_hosts(DISCORD_FILE_HOSTS, api_url=self.settings.discord_api_url, api_host="discord.com")
-        return MediaSource(allowed_hosts=hosts, bearer_token=None)
-
-
-def _describe(name: str) -> str:
-    return clip(COMMANDS[name][1], 100)
 
 
 def _quiet_library_logs() -> None:
@@ -606,52 +173,3 @@ def _quiet_library_logs() -> None:
     # The bot never joins voice channels, so the missing voice libraries are not worth a warning at each start.
     discord.VoiceClient.warn_nacl = False
     discord.VoiceClient.warn_dave = False
-
-
-async def _defer(interaction: discord.Interaction[Any], *, update: bool = False) -> bool:
-    """Acknowledge within Discord's 3 seconds: "thinking", privately; or, for a button, as an update of its message."""
-    try:
-        if update:
-            await interaction.response.defer()
-        else:
-            await interaction.response.defer(ephemeral=True, thinking=True)
-    except ANSWER_FAILURES as exc:
-        if isinstance(exc, discord.HTTPException) and exc.code == ALREADY_ACKNOWLEDGED:
-            # discord.py sent the callback again after a lost answer, and Discord had taken the first one.
-            logger.info("Discord: an interaction was already acknowledged; going on")
-            return True
-        # 10062 "Unknown interaction": the 3 seconds were over; nothing can reach the user any more.
-        logger.warning("Discord: could not acknowledge an interaction (%s)", why(exc))
-        return False
-    return True
-
-
-async def _fill(interaction: discord.Interaction[Any], reply: Reply) -> None:
-    """The answer after a deferral becomes the deferred message itself: the private "thinking" message, or the
-    preview whose button was pressed (its buttons then go, unless the answer brings its own)."""
-    rendered = reply_message(reply)
-    view = reply_view(interaction.user.id, reply)
-    try:
-        await interaction.edit_original_response(
-            content=rendered.content, embeds=rendered.embeds, view=view, allowed_mentions=rendered.mentions
-        )
-    except ANSWER_FAILURES as exc:
-        logger.warning("Discord: could not send an answer (%s)", why(exc))
-
-
-async def _answer(interaction: discord.Interaction[Any], reply: Reply) -> None:
-    """Answer privately, whether or not the interaction was acknowledged already."""
-    if interaction.response.is_done():
-        await _fill(interaction, reply)
-        return
-    rendered = reply_message(reply)
-    try:
-        await interaction.response.send_message(
-            content=_content(rendered), embeds=rendered.embeds, ephemeral=True, allowed_mentions=rendered.mentions
-        )
-    except ANSWER_FAILURES as exc:
-        logger.warning("Discord: could not send an answer (%s)", why(exc))
-
-
-def _content(rendered: Rendered) -> str:
-    return rendered.content if rendered.content is not None else discord.utils.MISSING

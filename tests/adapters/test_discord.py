@@ -22,10 +22,14 @@ import pytest
 from discord.gateway import DiscordWebSocket
 
 from adapters.discord import components
-from adapters.discord.app import BUSY, NO_FILES, STALE_COMMAND, DiscordAdapter, account_choices, to_draft
+from adapters.discord.app import DiscordAdapter
+from adapters.discord.autocomplete import account_choices
+from adapters.discord.commands import STALE_COMMAND
 from adapters.discord.embeds import DESCRIPTION_LIMIT, TOTAL_LIMIT, reply_message
 from adapters.discord.invite import PERMISSIONS, application_id, invite_url
+from adapters.discord.message_command import BUSY, NO_FILES
 from adapters.discord.people import DiscordPeople
+from adapters.discord.translation import to_draft
 from app.runtime import Runtime, start_runtime
 from app.settings import Settings
 from bot import core
@@ -652,7 +656,9 @@ async def test_a_command_that_outlasts_the_time_limit_is_stopped_with_a_message(
 
 async def test_attachments_are_fetched_only_from_discord_hosts(bot: DiscordBot) -> None:
     data = bot.fake.attachment("clip.mp4", "video/mp4", MP4)
-    attachment = bot.adapter.to_attachment(discord.Attachment(data=data, state=bot.adapter.client._connection))
+    attachment = bot.adapter.dispatcher.to_attachment(
+        discord.Attachment(data=data, state=bot.adapter.client._connection)
+    )
     assert (attachment.filename, attachment.url, attachment.content_type, attachment.size) == (
         "clip.mp4",
         data["url"],
@@ -1083,7 +1089,7 @@ async def test_roles_read_over_rest_are_read_again_after_a_minute(
     settings = discord_settings(tmp_path, fake_discord, sandbox)
     async with start_bot(settings, fake_discord, sandbox, clock, guild_cached=False) as bot:
         seconds = [0.0]
-        bot.adapter.people = DiscordPeople(poster_roles=(POSTER_ROLE,), monotonic=lambda: seconds[0])
+        bot.adapter.dispatcher.people = DiscordPeople(poster_roles=(POSTER_ROLE,), monotonic=lambda: seconds[0])
         assert "Scheduled" in await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", when="9am")
         fake_discord.roles[1]["name"] = "Former Social Team"  # renamed while the gateway had not sent the server
         seconds[0] = 61.0

@@ -1,0 +1,96 @@
+"""Every Discord interaction's way to the core and back: refused for a server the operator did not name, or
+deferred, handed to the core as a Command with its caller, and answered by editing the deferred message."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+
+from adapters.discord.components import DiscordClient, more_arguments
+from adapters.discord.people import DiscordPeople, place_of
+from adapters.discord.responses import answer, defer, fill
+from adapters.discord.translation import to_attachment
+from bot.core import Core
+from bot.errors import BotError
+from bot.model import Attachment, Command, PostDraft, Reply
+
+logger = logging.getLogger(__name__)
+
+ANSWER_BUDGET = 2.0  # of Discord's 3 seconds, for answers that cannot be deferred
+
+Interaction = discord.Interaction[DiscordClient]
+
+
+class Dispatcher:
+    """Runs the core's commands for the slash commands, the post form and the preview's buttons.
+
+    Args:
+        core: the bot's core.
+        people: who is calling: a member's roles, read from the gateway's cache or Discord's REST API.
+        api_url: DISCORD_API_URL, whose host may serve attached files too (see `to_attachment`).
+    """
+
+    def __init__(self, core: Core, *, people: DiscordPeople, api_url: str | None) -> None:
+        self.core = core
+        self.people = people
+        self._api_url = api_url
+
+    async def run(
+        self,
+        interaction: discord.Interaction[Any],
+        name: str,
+        *,
+        text: str = "",
+        draft: PostDraft | None = None,
+        attachments: tuple[Attachment, ...] = (),
+    ) -> None:
+        refused = self.refusal(interaction)  # a form's submission comes here without a command's checks
+        if refused is not None:
+            await answer(interaction, refused)
+            return
+        if await defer(interaction):
+            await fill(
+                interaction, await self._handle(interaction, name, text=text, draft=draft, attachments=attachments)
+            )
+
+    async def press(self, interaction: discord.Interaction[Any], *, action: str, author_id: int, token: str) -> None:
+        """Schedule / Cancel on a preview: the author's preview becomes the result; anyone else is told privately."""
+        refused = self.refusal(interaction)
+        if refused is not None:
+            await answer(interaction, refused)
+            return
+        own = interaction.user.id == author_id
+        if not await defer(interaction, update=own):
+            return
+        if action == "more":  # the next page of `/posts`, for whoever presses it
+            await fill(interaction, await self._handle(interaction, "posts", text=more_arguments(token)))
+            return
+        await fill(interaction, await self._handle(interaction, action, text=token))
+
+    def refusal(self, interaction: discord.Interaction[Any]) -> Reply | None:
+        """The core's answer to a server the operator did not name, given before anything else is done."""
+        place = place_of(interaction)
+        return self.core.refusal(place) if place is not None else None
+
+    def to_attachment(self, file: discord.Attachment) -> Attachment:
+        """A Discord file as an Attachment, fetched from Discord's file hosts (or DISCORD_API_URL's) only."""
+        return to_attachment(file, api_url=self._api_url)
+
+    async def _handle(
+        self,
+        interaction: discord.Interaction[Any],
+        name: str,
+        *,
+        text: str = "",
+        draft: PostDraft | None = None,
+        attachments: tuple[Attachment, ...] = (),
+    ) -> Reply:
+        try:
+            caller = await self.people.caller(interaction)
+        except BotError as exc:
+            return Reply(text=exc.user_message, error=True)
+        return await self.core.handle(
+            Command(name=name, caller=caller, text=text, draft=draft, attachments=attachments)
+        )
