@@ -47,6 +47,27 @@ def still_waiting(what: str, answers: str) -> str:
     return f"A {what} is waiting: type {answers} (or send another command)."
 
 
+NOT_IN_DIRECT_MESSAGES = "Use the bot's commands in a server channel, not in direct messages."
+
+
+def option_without_file(option: str) -> str:
+    """A command's file option arrived without its file."""
+    return f"`{option}` came without its file. Attach the file again and send the command once more."
+
+
+def option_of_another_kind(option: str, wanted: str, platform: str) -> str:
+    """A command's option arrived as another kind of value than declared (`wanted`: "a number", ...)."""
+    return (
+        f"`{option}` takes {wanted}, and {platform} sent something else. {platform} may be showing you an older "
+        "version of this command; try again in a minute."
+    )
+
+
+def option_not_a_choice(option: str, choices: str, platform: str) -> str:
+    """A command's option holds a value that is not among its choices."""
+    return f"`{option}` takes one of: {choices}. Pick one from the list {platform} shows."
+
+
 def stale_command(platform: str) -> str:
     """The platform sent a command in a shape this bot no longer declares."""
     return f"{platform} showed you an older version of this command. Try again in a minute."

@@ -12,6 +12,7 @@ from cachetools import TTLCache
 
 from bot.errors import NotAllowed
 from bot.model import Caller, Place
+from bot.texts import NOT_IN_DIRECT_MESSAGES
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class DiscordPeople:
     async def caller(self, interaction: discord.Interaction[Any]) -> Caller:
         member = interaction.user
         if interaction.guild_id is None or interaction.channel_id is None or not isinstance(member, discord.Member):
-            raise NotAllowed("Use the bot's commands in a server channel, not in direct messages.")
+            raise NotAllowed(NOT_IN_DIRECT_MESSAGES)
         permissions = interaction.permissions
         is_admin = permissions.administrator or permissions.manage_guild
         return Caller(

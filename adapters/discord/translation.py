@@ -12,6 +12,7 @@ from discord import app_commands
 from bot.grammar import account_list, media_list
 from bot.media.download import file_hosts
 from bot.model import Attachment, MediaSource, PostDraft
+from bot.texts import option_not_a_choice, option_of_another_kind, option_without_file
 
 logger = logging.getLogger(__name__)
 
@@ -70,16 +71,13 @@ def malformed_option(interaction: discord.Interaction[Any]) -> str | None:
         value, kind = values[name], parameter.type
         wanted = _OPTION_VALUES.get(kind, ())
         if kind is discord.AppCommandOptionType.attachment and not isinstance(value, discord.Attachment):
-            return f"`{name}` came without its file. Attach the file again and send the command once more."
+            return option_without_file(name)
         wrong_bool = isinstance(value, bool) and kind is not discord.AppCommandOptionType.boolean
         if wanted and (not isinstance(value, wanted) or wrong_bool):
-            return (
-                f"`{name}` takes {_OPTION_WORDS.get(kind, 'another kind of value')}, and Discord sent something "
-                "else. Discord may be showing you an older version of this command; try again in a minute."
-            )
+            return option_of_another_kind(name, _OPTION_WORDS.get(kind, "another kind of value"), "Discord")
         if parameter.choices and value not in {choice.value for choice in parameter.choices}:
             listed = ", ".join(choice.name for choice in parameter.choices)
-            return f"`{name}` takes one of: {listed}. Pick one from the list Discord shows."
+            return option_not_a_choice(name, listed, "Discord")
     return None
 
 
