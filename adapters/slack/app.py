@@ -8,14 +8,12 @@ runs afterwards in a lazy listener and answers through the payload's `response_u
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import re
 import time
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,13 +30,13 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import blocks
 from adapters.slack.messenger import SlackMessenger
 from adapters.slack.names import BOT_EVENTS, EVENTS_PATH, SHORTCUT_CALLBACK
 from adapters.slack.people import PLATFORM, SlackPeople
 from adapters.slack.refusals import answer, error_code
+from adapters.slack.responses import Responder
 from adapters.slack.settings import SlackSettings
 from bot.core import Core
 from bot.errors import BotError
@@ -139,13 +137,12 @@ class SlackAdapter:
         )
         self.people = SlackPeople(self.client, admins=settings.slack_admin_users, posters=settings.slack_poster_users)
         self.messenger = SlackMessenger(self.client)
+        self.responder = Responder(core)
         core.attach(PLATFORM, self.messenger)
         self._socket: AsyncSocketModeHandler | None = None
         self._verifier = SignatureVerifier(secret) if secret else None
-        self._session: aiohttp.ClientSession | None = None  # one connection pool for every response_url
         self._verdicts: dict[str, tuple[float, asyncio.Future[bool]]] = {}  # per submission: left alone by its ack?
         self._workspace_named = False
-        self._refusals: set[asyncio.Task[bool]] = set()
         self._register()
 
     # Lifecycle
@@ -212,8 +209,7 @@ class SlackAdapter:
         await self._socket.connect_async()  # type: ignore[no-untyped-call]
 
     async def stop(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        await self.responder.close()
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
 
@@ -248,9 +244,7 @@ class SlackAdapter:
             return BoltResponse(status=200, body=json.dumps(message), headers={"content-type": "application/json"})
         response_url = str(body.get("response_url") or "")
         if response_url:
-            task = asyncio.create_task(self._respond(response_url, message))
-            self._refusals.add(task)
-            task.add_done_callback(self._refusals.discard)
+            self.responder.respond_soon(response_url, message)
         return BoltResponse(status=200, body="")
 
     async def check_token(self) -> None:
@@ -313,14 +307,14 @@ class SlackAdapter:
         text = str(body.get("text") or "").strip()
         response_url = str(body.get("response_url") or "")
         who = (body["team_id"], body["user_id"], body["channel_id"], body.get("user_name", ""), _organization(body))
-        async with self._or_apologise(response_url):
+        async with self.responder.or_apologise(response_url):
             if name == "post" and not text:
                 metadata = {"channel": body["channel_id"], "response_url": response_url}
                 await self._open_form(client, body["trigger_id"], who, metadata, response_url)
                 return
             caller = await self._caller(*who)
             reply = await self.core.handle(Command(name=name, text=text, caller=caller))
-            await self._respond(response_url, blocks.reply_message(reply))
+            await self.responder.respond(response_url, blocks.reply_message(reply))
 
     async def _shortcut(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         message = body.get("message") or {}
@@ -329,9 +323,9 @@ class SlackAdapter:
         channel = (body.get("channel") or {}).get("id", "")
         response_url = str(body.get("response_url") or "")
         who = (team, body["user"]["id"], channel, body["user"].get("username", ""), _organization(body))
-        async with self._or_apologise(response_url):
+        async with self.responder.or_apologise(response_url):
             if not files:
-                await self._respond(response_url, blocks.reply_message(Reply(text=NO_FILES, error=True)))
+                await self.responder.respond(response_url, blocks.reply_message(Reply(text=NO_FILES, error=True)))
                 return
             metadata = {"channel": channel, "response_url": response_url, "files": [f["id"] for f in files]}
             await self._open_form(client, body["trigger_id"], who, metadata, response_url, message_files=len(files))
@@ -352,7 +346,7 @@ class SlackAdapter:
             opened = await client.views_open(trigger_id=trigger_id, view=blocks.loading_view(metadata))
         except SlackApiError as exc:
             logger.warning("views.open failed: %s", error_code(exc))
-            await self._respond(response_url, blocks.reply_message(Reply(text=FORM_FAILED, error=True)))
+            await self.responder.respond(response_url, blocks.reply_message(Reply(text=FORM_FAILED, error=True)))
             return
         view = opened["view"]
         try:
@@ -364,7 +358,7 @@ class SlackAdapter:
             await client.views_update(view_id=view["id"], hash=view.get("hash"), view=content)
         except SlackApiError as exc:  # the form stays on "Loading…": say so where the command was typed
             logger.warning("views.update failed: %s", error_code(exc))
-            await self._respond(response_url, blocks.reply_message(Reply(text=FORM_FAILED, error=True)))
+            await self.responder.respond(response_url, blocks.reply_message(Reply(text=FORM_FAILED, error=True)))
 
     async def _ack_submission(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
         """A time that cannot be read is shown beside its field, so the form stays open with what was typed. A form
@@ -425,7 +419,7 @@ class SlackAdapter:
         if left_alone:
             return
         metadata = _metadata(view)
-        async with self._or_apologise(metadata.get("response_url") or ""):
+        async with self.responder.or_apologise(metadata.get("response_url") or ""):
             caller = await self._form_caller(body)
             values = view.get("state", {}).get("values", {})
             uploads = _value(values, "files").get("files") or []
@@ -438,7 +432,7 @@ class SlackAdapter:
             else:
                 command = Command(name="post", caller=caller, draft=form_draft(values), attachments=attachments)
                 reply = await self.core.handle(command)
-            await self._answer(client, caller, metadata.get("response_url"), reply)
+            await self.responder.answer(client, caller, metadata.get("response_url"), reply)
 
     async def _button(self, body: dict[str, Any]) -> None:
         action = body["actions"][0]
@@ -446,23 +440,13 @@ class SlackAdapter:
         user = body["user"]
         team = user.get("team_id") or (body.get("team") or {}).get("id", "")
         channel = (body.get("channel") or {}).get("id", "")
-        async with self._or_apologise(str(body.get("response_url") or "")):
+        async with self.responder.or_apologise(str(body.get("response_url") or "")):
             caller = await self._caller(team, user["id"], channel, user.get("username", ""), _organization(body))
             reply = await self.core.handle(Command(name=name, text=str(action.get("value", "")), caller=caller))
             message = blocks.reply_message(reply)
-            await self._respond(str(body.get("response_url") or ""), {"replace_original": True, **message})
+            await self.responder.respond(str(body.get("response_url") or ""), {"replace_original": True, **message})
 
     # Translation helpers
-
-    @asynccontextmanager
-    async def _or_apologise(self, response_url: str) -> AsyncIterator[None]:
-        """Whatever fails after the ack, the person who asked hears back rather than waiting forever."""
-        try:
-            yield
-        except Exception as exc:
-            reply = self.core.failure_reply(exc, during="a Slack listener")
-            with contextlib.suppress(Exception):
-                await self._respond(response_url, blocks.reply_message(reply))
 
     async def _form_caller(self, body: dict[str, Any]) -> Caller:
         """Who submitted a form, in the channel it was opened from."""
@@ -503,29 +487,6 @@ class SlackAdapter:
         """Slack files are fetched with the bot token, from Slack's own file hosts only."""
         hosts = file_hosts(SLACK_FILE_HOSTS, api_url=self.settings.slack_api_url, api_host="slack.com")
         return MediaSource(allowed_hosts=hosts, bearer_token=self._token, token_hosts=hosts)
-
-    async def _respond(self, response_url: str, message: dict[str, Any]) -> bool:
-        """Post to a response_url (30 minutes, 5 uses); True if Slack took it."""
-        if not response_url:
-            return False
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        answer = await AsyncWebhookClient(response_url, session=self._session).send_dict(message)
-        if answer.status_code != 200:
-            logger.info("response_url refused the answer (%s)", answer.status_code)
-        return answer.status_code == 200
-
-    async def _answer(self, client: AsyncWebClient, caller: Caller, response_url: str | None, reply: Reply) -> None:
-        """Answer a form submission privately: through the original response_url, else ephemerally, else by DM."""
-        message = blocks.reply_message(reply)
-        if response_url and await self._respond(response_url, message):
-            return
-        message.pop("response_type", None)
-        try:
-            await client.chat_postEphemeral(channel=caller.channel_id, user=caller.user_id, **message)
-        except SlackApiError as exc:
-            logger.info("ephemeral answer refused (%s); sending a direct message", error_code(exc))
-            await client.chat_postMessage(channel=caller.user_id, **message)
 
 
 class _FileUnavailable(BotError):
