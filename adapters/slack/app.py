@@ -12,26 +12,20 @@ import json
 import logging
 import re
 import time
-import traceback
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
-from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
-from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
-from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import blocks
+from adapters.slack.connection import BOLT_LOGGER, HttpEndpoint, bolt_failed, socket_mode_handler
 from adapters.slack.messenger import SlackMessenger
 from adapters.slack.names import BOT_EVENTS, EVENTS_PATH, SHORTCUT_CALLBACK
 from adapters.slack.people import PLATFORM, SlackPeople
@@ -48,51 +42,6 @@ from bot.texts import CHECKING_POST, COMMANDS, FORM_FAILED, no_files
 logger = logging.getLogger(__name__)
 
 
-def _not_the_token_note(record: logging.LogRecord) -> bool:
-    """Bolt reads SLACK_BOT_TOKEN from the environment itself and, given our client too, warns on every start
-    that the token will be unused: true, and nothing for the operator to do."""
-    return record.getMessage() != warning_client_prioritized_and_token_skipped()
-
-
-_BOLT_LOGGER = logging.getLogger("slack_bolt")
-_BOLT_LOGGER.addFilter(_not_the_token_note)
-
-SOCKET_RETRY_SECONDS = 10  # slack_sdk waits its ping interval between two tries to connect
-
-
-def _one_line_socket_errors(record: logging.LogRecord) -> bool:
-    """slack_sdk's Socket Mode client tries to connect for ever, every SOCKET_RETRY_SECONDS, and logs each failure
-    twice over several lines, once with a traceback: one line a try says it, with what Slack answered. Its other
-    records (a listener that failed, say) keep their traceback."""
-    message = record.getMessage()
-    if message.startswith("Failed to retrieve WSS URL"):
-        return False  # the failure it raises is logged next, by whoever tried to connect
-    if message.startswith("Failed to connect") and record.exc_info:
-        record.msg = "Socket Mode cannot connect to Slack (%s); trying again in %s seconds"
-        record.args = (_socket_failure(record.exc_info[1]), SOCKET_RETRY_SECONDS)
-        record.exc_info, record.exc_text = None, None
-        record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
-    elif message.startswith("Failed to check the current session"):  # a reconnection that failed
-        record.msg, record.args = " ".join(message.split()), ()
-    return True
-
-
-def _socket_failure(exc: BaseException | None) -> str:
-    """What Slack answered, or why it could not be asked; slack_sdk itself fails (AttributeError) on reading an
-    answer that is not JSON, with Slack's answer as the context."""
-    cause = exc
-    while cause is not None and not isinstance(cause, SlackApiError):
-        cause = cause.__cause__ or cause.__context__
-    if isinstance(cause, SlackApiError):
-        return f"apps.connections.open answered {error_code(cause)}"
-    return " ".join(f"{type(exc).__name__}: {exc}".split())
-
-
-_SOCKET_LOGGER = logging.getLogger("slack_sdk.socket_mode")
-_SOCKET_LOGGER.addFilter(_one_line_socket_errors)
-
-REPLAY_WINDOW = 6 * 60  # seconds: Slack's five minutes of timestamp tolerance, and a margin
-MAX_STAMP_DIGITS = 12  # a Unix time in seconds has 10 digits until the year 2286
 FIELD_CHECK_BUDGET = 1.0  # seconds a form submission may spend checking its time, well within Slack's 3
 # The command each button runs, with the button's value as its text: the page a More button names is replaced
 # by the next one, a question by its answer.
@@ -133,14 +82,14 @@ class SlackAdapter:
             client=self.client,
             signing_secret=secret,
             request_verification_enabled=not settings.slack_socket_mode,
-            logger=_BOLT_LOGGER,
+            logger=BOLT_LOGGER,
         )
         self.people = SlackPeople(self.client, admins=settings.slack_admin_users, posters=settings.slack_poster_users)
         self.messenger = SlackMessenger(self.client)
         self.responder = Responder(core)
         core.attach(PLATFORM, self.messenger)
         self._socket: AsyncSocketModeHandler | None = None
-        self._verifier = SignatureVerifier(secret) if secret else None
+        self._endpoint = HttpEndpoint(self.app, core, signing_secret=secret)
         self._verdicts: dict[str, tuple[float, asyncio.Future[bool]]] = {}  # per submission: left alone by its ack?
         self._workspace_named = False
         self._register()
@@ -149,63 +98,11 @@ class SlackAdapter:
 
     def mount(self, app: web.Application) -> None:
         """Serve Slack's HTTP mode (commands, interactivity and events) at POST /slack/events."""
-        app.router.add_post(EVENTS_PATH, self._http)
-
-    async def _http(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        refusal = await self._refusal(request, body)
-        if refusal is not None:
-            return refusal
-        try:
-            bolt_request = AsyncBoltRequest(
-                body=body.decode(),
-                query=request.query_string,
-                headers=request.headers,  # type: ignore[arg-type]
-            )
-        except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
-            return _malformed(exc)
-        try:
-            response = await self.app.async_dispatch(bolt_request)
-        except Exception as exc:  # bolt's own error handling failed on the payload that made it fail
-            if not _raised_in_bolt(exc):
-                raise
-            return _malformed(exc)
-        return await to_aiohttp_response(response)
-
-    async def _refusal(self, request: web.Request, body: bytes) -> web.Response | None:
-        """401 unless the request is signed by Slack, recently, and seen for the first time; 400 for a body Slack
-        never sends. The signature is checked here on exactly the values bolt checks again, and every signature
-        is remembered until a replay of its request could no longer pass the timestamp check."""
-        assert self._verifier is not None
-        repeated = {name for name in request.headers if name.lower().startswith("x-slack-")}
-        if any(len(request.headers.getall(name)) > 1 for name in repeated):
-            logger.warning("refused a Slack request with a signing header given twice")
-            return _unauthorized()
-        stamp = request.headers.get("X-Slack-Request-Timestamp", "")
-        signature = request.headers.get("X-Slack-Signature", "")
-        if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= MAX_STAMP_DIGITS and signature.isascii()):
-            return _unauthorized()
-        try:
-            text = body.decode()
-        except UnicodeDecodeError as exc:
-            return _malformed(exc)  # Slack sends UTF-8, so nobody signed this
-        if not self._verifier.is_valid(text, stamp, signature):
-            return _unauthorized()
-        now = time.time()  # the clock the verifier judges timestamps by
-        until = datetime.fromtimestamp(int(stamp) + REPLAY_WINDOW, UTC)
-        if not await self.core.first_sighting(f"slack:{signature}", until=until, now=datetime.fromtimestamp(now, UTC)):
-            logger.warning("refused a replayed Slack request")
-            return _unauthorized()
-        return None
+        app.router.add_post(EVENTS_PATH, self._endpoint.handle)
 
     async def start_socket_mode(self) -> None:
         assert self.settings.slack_app_token is not None
-        self._socket = AsyncSocketModeHandler(
-            self.app,
-            self.settings.slack_app_token.get_secret_value(),
-            logger=_SOCKET_LOGGER,
-            ping_interval=SOCKET_RETRY_SECONDS,
-        )
+        self._socket = socket_mode_handler(self.app, self.settings.slack_app_token.get_secret_value())
         await self._socket.connect_async()  # type: ignore[no-untyped-call]
 
     async def stop(self) -> None:
@@ -225,7 +122,7 @@ class SlackAdapter:
         self.app.action(blocks.MORE_ACTION)(ack=_ack, lazy=[self._button])
         for event in BOT_EVENTS:
             self.app.event(event)(_lost_access)
-        self.app.error(_failed)
+        self.app.error(bolt_failed)
 
     async def _only_the_operators_workspace(
         self, body: dict[str, Any], context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
@@ -505,32 +402,6 @@ class _FileUnavailable(BotError):
             )
         else:
             super().__init__(f"I could not read the Slack file {name} ({code}). Share it again and retry.")
-
-
-def _unauthorized() -> web.Response:
-    return web.Response(status=401, text="invalid request")
-
-
-def _malformed(exc: Exception) -> web.Response:
-    """A body Slack never sends: refused in one log line, as bolt would otherwise fail on it with a 500."""
-    logger.warning("refused a Slack request whose body Slack would not send (%s)", type(exc).__name__)
-    return web.Response(status=400, text="malformed request")
-
-
-async def _failed(error: Exception) -> BoltResponse | None:
-    """bolt failing to read a signed payload is a body Slack never sends (a 400); anything else is a bug here,
-    logged with its traceback (a 500)."""
-    if _raised_in_bolt(error):
-        _malformed(error)
-        return BoltResponse(status=400, body="malformed request")
-    logger.error("a Slack listener failed", exc_info=error)
-    return None
-
-
-def _raised_in_bolt(error: Exception) -> bool:
-    """Whether slack-bolt itself raised it, reading a payload: fields Slack always sends were missing."""
-    frames = traceback.extract_tb(error.__traceback__)
-    return bool(frames) and "slack_bolt" in Path(frames[-1].filename).parts
 
 
 async def _lost_access(body: dict[str, Any]) -> None:
