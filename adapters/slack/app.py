@@ -15,12 +15,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.async_context import AsyncBoltContext
-from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -32,11 +29,12 @@ from adapters.slack.people import PLATFORM, SlackPeople
 from adapters.slack.refusals import answer, error_code
 from adapters.slack.responses import Responder
 from adapters.slack.settings import SlackSettings
+from adapters.slack.workspace import OperatorsWorkspace
 from bot.core import Core
 from bot.errors import BotError
 from bot.grammar import media_list
 from bot.media.download import file_hosts
-from bot.model import Attachment, Caller, Command, MediaSource, Place, PostDraft, Reply
+from bot.model import Attachment, Caller, Command, MediaSource, PostDraft, Reply
 from bot.texts import CHECKING_POST, COMMANDS, FORM_FAILED, no_files
 
 logger = logging.getLogger(__name__)
@@ -46,11 +44,6 @@ FIELD_CHECK_BUDGET = 1.0  # seconds a form submission may spend checking its tim
 # The command each button runs, with the button's value as its text: the page a More button names is replaced
 # by the next one, a question by its answer.
 _BUTTON_COMMANDS = {blocks.CONFIRM_ACTION: "confirm", blocks.DISCARD_ACTION: "discard", blocks.MORE_ACTION: "posts"}
-# What auth.test answers for a token Slack will never take.
-_TOKEN_REFUSALS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"})
-# What apps.connections.open answers for an app-level token that will never open a connection: also a bot or
-# user token put there (not_allowed_token_type), or one without connections:write (missing_scope).
-_APP_TOKEN_REFUSALS = _TOKEN_REFUSALS | {"not_allowed_token_type", "missing_scope", "no_permission", "access_denied"}
 SLACK_FILE_HOSTS = ("slack.com", ".slack.com", "slack-files.com", ".slack-edge.com")
 
 NO_FILES = no_files("type `/post <link> to <account> at <time>`")
@@ -87,11 +80,11 @@ class SlackAdapter:
         self.people = SlackPeople(self.client, admins=settings.slack_admin_users, posters=settings.slack_poster_users)
         self.messenger = SlackMessenger(self.client)
         self.responder = Responder(core)
+        self.workspace = OperatorsWorkspace(core, self.client, responder=self.responder)
         core.attach(PLATFORM, self.messenger)
         self._socket: AsyncSocketModeHandler | None = None
         self._endpoint = HttpEndpoint(self.app, core, signing_secret=secret)
         self._verdicts: dict[str, tuple[float, asyncio.Future[bool]]] = {}  # per submission: left alone by its ack?
-        self._workspace_named = False
         self._register()
 
     # Lifecycle
@@ -113,7 +106,7 @@ class SlackAdapter:
     # Listeners
 
     def _register(self) -> None:
-        self.app.use(self._only_the_operators_workspace)
+        self.app.use(self.workspace.only_the_operators)
         self.app.command(re.compile(r"^/.+"))(ack=_ack_command, lazy=[self._command])
         self.app.shortcut(SHORTCUT_CALLBACK)(ack=_ack, lazy=[self._shortcut])
         self.app.view_submission(blocks.FORM_CALLBACK)(ack=self._ack_submission, lazy=[self._submission])
@@ -124,80 +117,9 @@ class SlackAdapter:
             self.app.event(event)(_lost_access)
         self.app.error(bolt_failed)
 
-    async def _only_the_operators_workspace(
-        self, body: dict[str, Any], context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
-    ) -> BoltResponse | None:
-        """A signed request from another workspace or Enterprise Grid org gets the core's refusal and nothing more:
-        no listener runs, no user is looked up. Events from elsewhere are acknowledged and ignored."""
-        await self._name_the_operators_workspace()
-        refused = self.core.refusal(
-            Place(platform=PLATFORM, workspace_id=context.team_id or "", organization_id=context.enterprise_id)
-        )
-        if refused is None:
-            await next()
-            return None
-        message = blocks.reply_message(refused)
-        if body.get("command"):  # shown at once, as the command's own answer
-            return BoltResponse(status=200, body=json.dumps(message), headers={"content-type": "application/json"})
-        response_url = str(body.get("response_url") or "")
-        if response_url:
-            self.responder.respond_soon(response_url, message)
-        return BoltResponse(status=200, body="")
-
     async def check_token(self) -> None:
-        """At start-up: stop with one sentence if Slack refuses SLACK_BOT_TOKEN (and learn the operator's
-        workspace while at it), or, in Socket Mode, SLACK_APP_TOKEN. A Slack that does not answer is only warned
-        about."""
-        try:
-            await self._name_the_operators_workspace(raise_refusal=True)
-        except SlackApiError as exc:
-            raise BotError(
-                f"Slack refused SLACK_BOT_TOKEN ({error_code(exc)}); copy the Bot User OAuth Token "
-                "(xoxb-...) from your Slack app's OAuth & Permissions page."
-            ) from exc
-        if self.settings.slack_app_token is not None:
-            await self._check_app_token(self.settings.slack_app_token.get_secret_value())
-
-    async def _check_app_token(self, token: str) -> None:
-        """Asks for a Socket Mode connection once: slack_sdk would retry a refused app token for ever. The address
-        Slack gives is left unused; the connection asks for its own."""
-        try:
-            await self.client.apps_connections_open(app_token=token)
-        except SlackApiError as exc:
-            if error_code(exc) in _APP_TOKEN_REFUSALS:
-                raise BotError(
-                    f"Slack refused SLACK_APP_TOKEN ({error_code(exc)}); copy an app-level token (xapp-...) with "
-                    "the connections:write scope from your Slack app's Basic Information page (App-Level Tokens)."
-                ) from exc
-            logger.warning("apps.connections.open failed (%s); Socket Mode keeps trying to connect", error_code(exc))
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            logger.warning(
-                "Cannot reach Slack to check SLACK_APP_TOKEN (%s); Socket Mode keeps trying to connect",
-                type(exc).__name__,
-            )
-
-    async def _name_the_operators_workspace(self, *, raise_refusal: bool = False) -> None:
-        """The bot token's workspace (its whole org, for an org-wide install) is the operator's, from auth.test."""
-        if self._workspace_named:
-            return
-        try:
-            identity = await self.client.auth_test()
-        except SlackApiError as exc:
-            if raise_refusal and error_code(exc) in _TOKEN_REFUSALS:
-                raise
-            logger.warning("auth.test failed (%s); requests are refused until it answers", error_code(exc))
-            return
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            logger.warning(
-                "Cannot reach Slack to check SLACK_BOT_TOKEN (%s); its requests are refused until it answers",
-                type(exc).__name__,
-            )
-            return
-        if identity.get("is_enterprise_install"):
-            self.core.serve(PLATFORM, organizations=[str(identity.get("enterprise_id") or "")])
-        else:
-            self.core.serve(PLATFORM, workspaces=[str(identity.get("team_id") or "")])
-        self._workspace_named = True
+        """At start-up: stop with one sentence if Slack refuses SLACK_BOT_TOKEN or, in Socket Mode, SLACK_APP_TOKEN."""
+        await self.workspace.check_tokens(self.settings.slack_app_token)
 
     async def _command(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         name = command_name(str(body.get("command", "")))
