@@ -23,18 +23,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import blocks
 from adapters.slack.connection import BOLT_LOGGER, HttpEndpoint, bolt_failed, socket_mode_handler
+from adapters.slack.files import file_source, to_attachment
 from adapters.slack.messenger import SlackMessenger
 from adapters.slack.names import BOT_EVENTS, EVENTS_PATH, SHORTCUT_CALLBACK
 from adapters.slack.people import PLATFORM, SlackPeople
-from adapters.slack.refusals import answer, error_code
+from adapters.slack.refusals import error_code
 from adapters.slack.responses import Responder
 from adapters.slack.settings import SlackSettings
 from adapters.slack.workspace import OperatorsWorkspace
 from bot.core import Core
 from bot.errors import BotError
 from bot.grammar import media_list
-from bot.media.download import file_hosts
-from bot.model import Attachment, Caller, Command, MediaSource, PostDraft, Reply
+from bot.model import Caller, Command, MediaSource, PostDraft, Reply
 from bot.texts import CHECKING_POST, COMMANDS, FORM_FAILED, no_files
 
 logger = logging.getLogger(__name__)
@@ -44,7 +44,6 @@ FIELD_CHECK_BUDGET = 1.0  # seconds a form submission may spend checking its tim
 # The command each button runs, with the button's value as its text: the page a More button names is replaced
 # by the next one, a question by its answer.
 _BUTTON_COMMANDS = {blocks.CONFIRM_ACTION: "confirm", blocks.DISCARD_ACTION: "discard", blocks.MORE_ACTION: "posts"}
-SLACK_FILE_HOSTS = ("slack.com", ".slack.com", "slack-files.com", ".slack-edge.com")
 
 NO_FILES = no_files("type `/post <link> to <account> at <time>`")
 
@@ -245,7 +244,7 @@ class SlackAdapter:
             files = [f for f in uploads if isinstance(f, dict) and f.get("id")]
             files += [{"id": file_id} for file_id in metadata.get("files", [])]  # a message's, by ID only
             try:
-                attachments = tuple([await self._attachment(client, file) for file in files])
+                attachments = tuple([await to_attachment(client, file, source=self._file_source()) for file in files])
             except BotError as exc:
                 reply = Reply(text=exc.user_message, error=True)
             else:
@@ -267,6 +266,9 @@ class SlackAdapter:
 
     # Translation helpers
 
+    def _file_source(self) -> MediaSource:
+        return file_source(api_url=self.settings.slack_api_url, bot_token=self._token)
+
     async def _form_caller(self, body: dict[str, Any]) -> Caller:
         """Who submitted a form, in the channel it was opened from."""
         user = body["user"]
@@ -285,45 +287,6 @@ class SlackAdapter:
             fallback_name=name,
             organization_id=organization_id,
         )
-
-    async def _attachment(self, client: AsyncWebClient, file: dict[str, Any]) -> Attachment:
-        """A Slack file as an Attachment: as the submission describes it, or, when that has no link to it (a file
-        of a message, a Slack Connect stub), as `files.info` does."""
-        if not (file.get("url_private_download") or file.get("url_private")):
-            try:
-                file = (await client.files_info(file=str(file["id"])))["file"]
-            except SlackApiError as exc:
-                raise _FileUnavailable(str(file.get("name") or file["id"]), exc) from exc
-        return Attachment(
-            filename=str(file.get("name") or file["id"]),
-            url=str(file.get("url_private_download") or file.get("url_private") or ""),
-            content_type=file.get("mimetype"),
-            size=file.get("size"),
-            source=self.file_source(),
-        )
-
-    def file_source(self) -> MediaSource:
-        """Slack files are fetched with the bot token, from Slack's own file hosts only."""
-        hosts = file_hosts(SLACK_FILE_HOSTS, api_url=self.settings.slack_api_url, api_host="slack.com")
-        return MediaSource(allowed_hosts=hosts, bearer_token=self._token, token_hosts=hosts)
-
-
-class _FileUnavailable(BotError):
-    def __init__(self, name: str, exc: SlackApiError) -> None:
-        code = error_code(exc)
-        if code == "missing_scope":
-            needed = str(answer(exc).get("needed") or "files:read")
-            super().__init__(
-                f"I could not read the Slack file {name}: the app lacks the `{needed}` permission. Ask whoever "
-                "runs the bot to add it to the Slack app and reinstall the app, then retry."
-            )
-        elif code in ("file_not_found", "not_in_channel"):  # Slack says so of files in channels the bot is not in
-            super().__init__(
-                f"I could not read the Slack file {name}: it was deleted, or it is in a channel I am not in. "
-                "Invite me to the channel (`/invite` and my name) or share the file again, and retry."
-            )
-        else:
-            super().__init__(f"I could not read the Slack file {name} ({code}). Share it again and retry.")
 
 
 async def _lost_access(body: dict[str, Any]) -> None:
