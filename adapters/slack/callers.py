@@ -12,6 +12,7 @@ Who = tuple[str, str, str, str, str | None]
 
 
 async def find_caller(people: SlackPeople, who: Who) -> Caller:
+    """The Caller for a payload's sender, with the name, zone and rights SlackPeople knows them by."""
     team_id, user_id, channel_id, name, organization_id = who
     return await people.caller(
         team_id=team_id,
