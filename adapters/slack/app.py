@@ -3,118 +3,28 @@
 Every command, shortcut, button and form submission is acknowledged at once (Slack allows 3 seconds); the work
 runs afterwards in a lazy listener and answers through the payload's `response_url`. Modals open from the
 `trigger_id` before anything slow happens and are filled in with `views.update`.
+
+SlackAdapter only puts the parts together: connection.py (HTTP endpoint, Socket Mode), workspace.py (tokens, the
+operator's workspace), listeners.py (commands, shortcut, buttons), form.py (the /post modal) and responses.py.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
-import logging
-import re
-import time
-import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
-
-import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.async_context import AsyncBoltContext
-from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
-from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError
-from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from adapters.slack import blocks
+from adapters.slack.connection import BOLT_LOGGER, HttpEndpoint, socket_mode_handler
+from adapters.slack.form import PostModal
+from adapters.slack.listeners import SlackListeners
 from adapters.slack.messenger import SlackMessenger
-from adapters.slack.names import BOT_EVENTS, EVENTS_PATH, SHORTCUT_CALLBACK
+from adapters.slack.names import EVENTS_PATH
 from adapters.slack.people import PLATFORM, SlackPeople
-from adapters.slack.refusals import answer, error_code
+from adapters.slack.responses import Responder
 from adapters.slack.settings import SlackSettings
+from adapters.slack.workspace import OperatorsWorkspace
 from bot.core import Core
-from bot.errors import BotError
-from bot.grammar import media_list
-from bot.media.download import file_hosts
-from bot.model import Attachment, Caller, Command, MediaSource, Place, PostDraft, Reply
-from bot.texts import CHECKING_POST, COMMANDS, FORM_FAILED, no_files
-
-logger = logging.getLogger(__name__)
-
-
-def _not_the_token_note(record: logging.LogRecord) -> bool:
-    """Bolt reads SLACK_BOT_TOKEN from the environment itself and, given our client too, warns on every start
-    that the token will be unused: true, and nothing for the operator to do."""
-    return record.getMessage() != warning_client_prioritized_and_token_skipped()
-
-
-_BOLT_LOGGER = logging.getLogger("slack_bolt")
-_BOLT_LOGGER.addFilter(_not_the_token_note)
-
-SOCKET_RETRY_SECONDS = 10  # slack_sdk waits its ping interval between two tries to connect
-
-
-def _one_line_socket_errors(record: logging.LogRecord) -> bool:
-    """slack_sdk's Socket Mode client tries to connect for ever, every SOCKET_RETRY_SECONDS, and logs each failure
-    twice over several lines, once with a traceback: one line a try says it, with what Slack answered. Its other
-    records (a listener that failed, say) keep their traceback."""
-    message = record.getMessage()
-    if message.startswith("Failed to retrieve WSS URL"):
-        return False  # the failure it raises is logged next, by whoever tried to connect
-    if message.startswith("Failed to connect") and record.exc_info:
-        record.msg = "Socket Mode cannot connect to Slack (%s); trying again in %s seconds"
-        record.args = (_socket_failure(record.exc_info[1]), SOCKET_RETRY_SECONDS)
-        record.exc_info, record.exc_text = None, None
-        record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
-    elif message.startswith("Failed to check the current session"):  # a reconnection that failed
-        record.msg, record.args = " ".join(message.split()), ()
-    return True
-
-
-def _socket_failure(exc: BaseException | None) -> str:
-    """What Slack answered, or why it could not be asked; slack_sdk itself fails (AttributeError) on reading an
-    answer that is not JSON, with Slack's answer as the context."""
-    cause = exc
-    while cause is not None and not isinstance(cause, SlackApiError):
-        cause = cause.__cause__ or cause.__context__
-    if isinstance(cause, SlackApiError):
-        return f"apps.connections.open answered {error_code(cause)}"
-    return " ".join(f"{type(exc).__name__}: {exc}".split())
-
-
-_SOCKET_LOGGER = logging.getLogger("slack_sdk.socket_mode")
-_SOCKET_LOGGER.addFilter(_one_line_socket_errors)
-
-REPLAY_WINDOW = 6 * 60  # seconds: Slack's five minutes of timestamp tolerance, and a margin
-MAX_STAMP_DIGITS = 12  # a Unix time in seconds has 10 digits until the year 2286
-FIELD_CHECK_BUDGET = 1.0  # seconds a form submission may spend checking its time, well within Slack's 3
-# The command each button runs, with the button's value as its text: the page a More button names is replaced
-# by the next one, a question by its answer.
-_BUTTON_COMMANDS = {blocks.CONFIRM_ACTION: "confirm", blocks.DISCARD_ACTION: "discard", blocks.MORE_ACTION: "posts"}
-# What auth.test answers for a token Slack will never take.
-_TOKEN_REFUSALS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"})
-# What apps.connections.open answers for an app-level token that will never open a connection: also a bot or
-# user token put there (not_allowed_token_type), or one without connections:write (missing_scope).
-_APP_TOKEN_REFUSALS = _TOKEN_REFUSALS | {"not_allowed_token_type", "missing_scope", "no_permission", "access_denied"}
-SLACK_FILE_HOSTS = ("slack.com", ".slack.com", "slack-files.com", ".slack-edge.com")
-
-NO_FILES = no_files("type `/post <link> to <account> at <time>`")
-
-
-def command_name(slash: str) -> str:
-    """`/post` -> `post`; a workspace's prefixed name such as `/ip-post` -> `post` too."""
-    name = slash.lstrip("/").lower()
-    if name not in COMMANDS:
-        name = re.split(r"[-_.]", name)[-1]
-    return name
 
 
 class SlackAdapter:
@@ -123,511 +33,47 @@ class SlackAdapter:
     def __init__(self, core: Core, settings: SlackSettings, *, client: AsyncWebClient | None = None) -> None:
         settings.check_slack()
         assert settings.slack_bot_token is not None
-        self._token = settings.slack_bot_token.get_secret_value()
+        token = settings.slack_bot_token.get_secret_value()
         self.core = core
         self.settings = settings
         # No shared session here: bolt deep-copies the client into every lazy listener, and a session cannot be.
         # No automatic retries: a chat.postMessage retried after a dropped connection can post twice; the outbox
         # retries notices itself, after checking whether the first one arrived.
-        self.client = client or AsyncWebClient(token=self._token, base_url=settings.slack_api_url, retry_handlers=[])
+        self.client = client or AsyncWebClient(token=token, base_url=settings.slack_api_url, retry_handlers=[])
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
         self.app = AsyncApp(
             client=self.client,
             signing_secret=secret,
             request_verification_enabled=not settings.slack_socket_mode,
-            logger=_BOLT_LOGGER,
+            logger=BOLT_LOGGER,
         )
         self.people = SlackPeople(self.client, admins=settings.slack_admin_users, posters=settings.slack_poster_users)
         self.messenger = SlackMessenger(self.client)
+        self.responder = Responder(core)
+        self.workspace = OperatorsWorkspace(core, self.client, responder=self.responder)
+        self.form = PostModal(core, settings, people=self.people, responder=self.responder, bot_token=token)
         core.attach(PLATFORM, self.messenger)
         self._socket: AsyncSocketModeHandler | None = None
-        self._verifier = SignatureVerifier(secret) if secret else None
-        self._session: aiohttp.ClientSession | None = None  # one connection pool for every response_url
-        self._verdicts: dict[str, tuple[float, asyncio.Future[bool]]] = {}  # per submission: left alone by its ack?
-        self._workspace_named = False
-        self._refusals: set[asyncio.Task[bool]] = set()
-        self._register()
-
-    # Lifecycle
+        self._endpoint = HttpEndpoint(self.app, core, signing_secret=secret)
+        listeners = SlackListeners(
+            core, people=self.people, responder=self.responder, form=self.form, workspace=self.workspace
+        )
+        listeners.register(self.app)
 
     def mount(self, app: web.Application) -> None:
         """Serve Slack's HTTP mode (commands, interactivity and events) at POST /slack/events."""
-        app.router.add_post(EVENTS_PATH, self._http)
+        app.router.add_post(EVENTS_PATH, self._endpoint.handle)
 
-    async def _http(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        refusal = await self._refusal(request, body)
-        if refusal is not None:
-            return refusal
-        try:
-            bolt_request = AsyncBoltRequest(
-                body=body.decode(),
-                query=request.query_string,
-                headers=request.headers,  # type: ignore[arg-type]
-            )
-        except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
-            return _malformed(exc)
-        try:
-            response = await self.app.async_dispatch(bolt_request)
-        except Exception as exc:  # bolt's own error handling failed on the payload that made it fail
-            if not _raised_in_bolt(exc):
-                raise
-            return _malformed(exc)
-        return await to_aiohttp_response(response)
-
-    async def _refusal(self, request: web.Request, body: bytes) -> web.Response | None:
-        """401 unless the request is signed by Slack, recently, and seen for the first time; 400 for a body Slack
-        never sends. The signature is checked here on exactly the values bolt checks again, and every signature
-        is remembered until a replay of its request could no longer pass the timestamp check."""
-        assert self._verifier is not None
-        repeated = {name for name in request.headers if name.lower().startswith("x-slack-")}
-        if any(len(request.headers.getall(name)) > 1 for name in repeated):
-            logger.warning("refused a Slack request with a signing header given twice")
-            return _unauthorized()
-        stamp = request.headers.get("X-Slack-Request-Timestamp", "")
-        signature = request.headers.get("X-Slack-Signature", "")
-        if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= MAX_STAMP_DIGITS and signature.isascii()):
-            return _unauthorized()
-        try:
-            text = body.decode()
-        except UnicodeDecodeError as exc:
-            return _malformed(exc)  # Slack sends UTF-8, so nobody signed this
-        if not self._verifier.is_valid(text, stamp, signature):
-            return _unauthorized()
-        now = time.time()  # the clock the verifier judges timestamps by
-        until = datetime.fromtimestamp(int(stamp) + REPLAY_WINDOW, UTC)
-        if not await self.core.first_sighting(f"slack:{signature}", until=until, now=datetime.fromtimestamp(now, UTC)):
-            logger.warning("refused a replayed Slack request")
-            return _unauthorized()
-        return None
+    async def check_token(self) -> None:
+        """At start-up: stop with one sentence if Slack refuses SLACK_BOT_TOKEN or, in Socket Mode, SLACK_APP_TOKEN."""
+        await self.workspace.check_tokens(self.settings.slack_app_token)
 
     async def start_socket_mode(self) -> None:
         assert self.settings.slack_app_token is not None
-        self._socket = AsyncSocketModeHandler(
-            self.app,
-            self.settings.slack_app_token.get_secret_value(),
-            logger=_SOCKET_LOGGER,
-            ping_interval=SOCKET_RETRY_SECONDS,
-        )
+        self._socket = socket_mode_handler(self.app, self.settings.slack_app_token.get_secret_value())
         await self._socket.connect_async()  # type: ignore[no-untyped-call]
 
     async def stop(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        await self.responder.close()
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
-
-    # Listeners
-
-    def _register(self) -> None:
-        self.app.use(self._only_the_operators_workspace)
-        self.app.command(re.compile(r"^/.+"))(ack=_ack_command, lazy=[self._command])
-        self.app.shortcut(SHORTCUT_CALLBACK)(ack=_ack, lazy=[self._shortcut])
-        self.app.view_submission(blocks.FORM_CALLBACK)(ack=self._ack_submission, lazy=[self._submission])
-        self.app.action(blocks.CONFIRM_ACTION)(ack=_ack, lazy=[self._button])
-        self.app.action(blocks.DISCARD_ACTION)(ack=_ack, lazy=[self._button])
-        self.app.action(blocks.MORE_ACTION)(ack=_ack, lazy=[self._button])
-        for event in BOT_EVENTS:
-            self.app.event(event)(_lost_access)
-        self.app.error(_failed)
-
-    async def _only_the_operators_workspace(
-        self, body: dict[str, Any], context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
-    ) -> BoltResponse | None:
-        """A signed request from another workspace or Enterprise Grid org gets the core's refusal and nothing more:
-        no listener runs, no user is looked up. Events from elsewhere are acknowledged and ignored."""
-        await self._name_the_operators_workspace()
-        refused = self.core.refusal(
-            Place(platform=PLATFORM, workspace_id=context.team_id or "", organization_id=context.enterprise_id)
-        )
-        if refused is None:
-            await next()
-            return None
-        message = blocks.reply_message(refused)
-        if body.get("command"):  # shown at once, as the command's own answer
-            return BoltResponse(status=200, body=json.dumps(message), headers={"content-type": "application/json"})
-        response_url = str(body.get("response_url") or "")
-        if response_url:
-            task = asyncio.create_task(self._respond(response_url, message))
-            self._refusals.add(task)
-            task.add_done_callback(self._refusals.discard)
-        return BoltResponse(status=200, body="")
-
-    async def check_token(self) -> None:
-        """At start-up: stop with one sentence if Slack refuses SLACK_BOT_TOKEN (and learn the operator's
-        workspace while at it), or, in Socket Mode, SLACK_APP_TOKEN. A Slack that does not answer is only warned
-        about."""
-        try:
-            await self._name_the_operators_workspace(raise_refusal=True)
-        except SlackApiError as exc:
-            raise BotError(
-                f"Slack refused SLACK_BOT_TOKEN ({error_code(exc)}); copy the Bot User OAuth Token "
-                "(xoxb-...) from your Slack app's OAuth & Permissions page."
-            ) from exc
-        if self.settings.slack_app_token is not None:
-            await self._check_app_token(self.settings.slack_app_token.get_secret_value())
-
-    async def _check_app_token(self, token: str) -> None:
-        """Asks for a Socket Mode connection once: slack_sdk would retry a refused app token for ever. The address
-        Slack gives is left unused; the connection asks for its own."""
-        try:
-            await self.client.apps_connections_open(app_token=token)
-        except SlackApiError as exc:
-            if error_code(exc) in _APP_TOKEN_REFUSALS:
-                raise BotError(
-                    f"Slack refused SLACK_APP_TOKEN ({error_code(exc)}); copy an app-level token (xapp-...) with "
-                    "the connections:write scope from your Slack app's Basic Information page (App-Level Tokens)."
-                ) from exc
-            logger.warning("apps.connections.open failed (%s); Socket Mode keeps trying to connect", error_code(exc))
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            logger.warning(
-                "Cannot reach Slack to check SLACK_APP_TOKEN (%s); Socket Mode keeps trying to connect",
-                type(exc).__name__,
-            )
-
-    async def _name_the_operators_workspace(self, *, raise_refusal: bool = False) -> None:
-        """The bot token's workspace (its whole org, for an org-wide install) is the operator's, from auth.test."""
-        if self._workspace_named:
-            return
-        try:
-            identity = await self.client.auth_test()
-        except SlackApiError as exc:
-            if raise_refusal and error_code(exc) in _TOKEN_REFUSALS:
-                raise
-            logger.warning("auth.test failed (%s); requests are refused until it answers", error_code(exc))
-            return
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            logger.warning(
-                "Cannot reach Slack to check SLACK_BOT_TOKEN (%s); its requests are refused until it answers",
-                type(exc).__name__,
-            )
-            return
-        if identity.get("is_enterprise_install"):
-            self.core.serve(PLATFORM, organizations=[str(identity.get("enterprise_id") or "")])
-        else:
-            self.core.serve(PLATFORM, workspaces=[str(identity.get("team_id") or "")])
-        self._workspace_named = True
-
-    async def _command(self, body: dict[str, Any], client: AsyncWebClient) -> None:
-        name = command_name(str(body.get("command", "")))
-        text = str(body.get("text") or "").strip()
-        response_url = str(body.get("response_url") or "")
-        who = (body["team_id"], body["user_id"], body["channel_id"], body.get("user_name", ""), _organization(body))
-        async with self._or_apologise(response_url):
-            if name == "post" and not text:
-                metadata = {"channel": body["channel_id"], "response_url": response_url}
-                await self._open_form(client, body["trigger_id"], who, metadata, response_url)
-                return
-            caller = await self._caller(*who)
-            reply = await self.core.handle(Command(name=name, text=text, caller=caller))
-            await self._respond(response_url, blocks.reply_message(reply))
-
-    async def _shortcut(self, body: dict[str, Any], client: AsyncWebClient) -> None:
-        message = body.get("message") or {}
-        files = [f for f in message.get("files") or () if isinstance(f, dict) and f.get("id")]
-        team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", "")
-        channel = (body.get("channel") or {}).get("id", "")
-        response_url = str(body.get("response_url") or "")
-        who = (team, body["user"]["id"], channel, body["user"].get("username", ""), _organization(body))
-        async with self._or_apologise(response_url):
-            if not files:
-                await self._respond(response_url, blocks.reply_message(Reply(text=NO_FILES, error=True)))
-                return
-            metadata = {"channel": channel, "response_url": response_url, "files": [f["id"] for f in files]}
-            await self._open_form(client, body["trigger_id"], who, metadata, response_url, message_files=len(files))
-
-    async def _open_form(
-        self,
-        client: AsyncWebClient,
-        trigger_id: str,
-        who: tuple[str, str, str, str, str | None],
-        metadata: dict[str, Any],
-        response_url: str,
-        *,
-        message_files: int = 0,
-    ) -> None:
-        """The form opens first, from the trigger_id that expires in 3 seconds; then it is filled in."""
-        metadata["confirm"] = self.settings.confirm_posts
-        try:
-            opened = await client.views_open(trigger_id=trigger_id, view=blocks.loading_view(metadata))
-        except SlackApiError as exc:
-            logger.warning("views.open failed: %s", error_code(exc))
-            await self._respond(response_url, blocks.reply_message(Reply(text=FORM_FAILED, error=True)))
-            return
-        view = opened["view"]
-        try:
-            form = await self.core.post_form(await self._caller(*who))
-            content = blocks.post_modal(form, metadata, message_files=message_files)
-        except BotError as exc:
-            content = blocks.error_view(exc.user_message)
-        try:
-            await client.views_update(view_id=view["id"], hash=view.get("hash"), view=content)
-        except SlackApiError as exc:  # the form stays on "Loading…": say so where the command was typed
-            logger.warning("views.update failed: %s", error_code(exc))
-            await self._respond(response_url, blocks.reply_message(Reply(text=FORM_FAILED, error=True)))
-
-    async def _ack_submission(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
-        """A time that cannot be read is shown beside its field, so the form stays open with what was typed. A form
-        already sent is closed without being sent again: after a slow answer Slack keeps it open and says it had
-        trouble, and the person presses Submit a second time (perhaps to a restarted bot)."""
-        problem = await self._time_problem(body)
-        already_sent = problem is None and not await self._first_submission(body)
-        verdict = self._verdict(body)
-        if not verdict.done():
-            verdict.set_result(already_sent or problem is not None)  # True: the lazy listener leaves it alone
-        if problem is None:
-            await ack()
-        else:
-            await ack(response_action="errors", errors={"when": blocks.field_error(problem)})
-
-    async def _first_submission(self, body: dict[str, Any]) -> bool:
-        """Whether this form is sent on for the first time; remembered by the core from now on. Never raises: a
-        form that cannot be checked is sent (a missed double is better than a lost post)."""
-        try:
-            return await self.core.first_submission(f"{PLATFORM}:{body['view'].get('id')}")
-        except Exception:
-            logger.warning("could not check whether a form was sent already", exc_info=True)
-            return True
-
-    async def _time_problem(self, body: dict[str, Any]) -> str | None:
-        """What is wrong with the form's time, if that can be told in time; never raises."""
-        phrase = str(_value(body["view"].get("state", {}).get("values", {}), "when").get("value") or "")
-        if not phrase.strip():
-            return None
-        try:
-            async with asyncio.timeout(FIELD_CHECK_BUDGET):
-                return await self.core.time_problem(await self._form_caller(body), phrase)
-        except (BotError, TimeoutError):
-            return None  # the submission goes ahead, and its answer says what is wrong
-        except Exception:
-            logger.warning("could not check a form's time before acknowledging it", exc_info=True)
-            return None
-
-    def _verdict(self, body: dict[str, Any]) -> asyncio.Future[bool]:
-        """Whether the ack kept this submission's form open (or closed it as already sent). slack-bolt runs the
-        lazy listener alongside the ack, so the listener waits for this before doing anything."""
-        now = time.monotonic()
-        for key, (made, _) in list(self._verdicts.items()):
-            if now - made > 60:  # never waited for: its listener gave up first
-                del self._verdicts[key]
-        _, verdict = self._verdicts.setdefault(_submission_key(body), (now, asyncio.get_running_loop().create_future()))
-        return verdict
-
-    async def _submission(self, body: dict[str, Any], client: AsyncWebClient) -> None:
-        view = body["view"]
-        try:
-            async with asyncio.timeout(FIELD_CHECK_BUDGET * 3):
-                left_alone = await asyncio.shield(self._verdict(body))
-        except TimeoutError:
-            left_alone = False  # the ack never decided: answer as if the form had closed
-        finally:
-            self._verdicts.pop(_submission_key(body), None)
-        if left_alone:
-            return
-        metadata = _metadata(view)
-        async with self._or_apologise(metadata.get("response_url") or ""):
-            caller = await self._form_caller(body)
-            values = view.get("state", {}).get("values", {})
-            uploads = _value(values, "files").get("files") or []
-            files = [f for f in uploads if isinstance(f, dict) and f.get("id")]
-            files += [{"id": file_id} for file_id in metadata.get("files", [])]  # a message's, by ID only
-            try:
-                attachments = tuple([await self._attachment(client, file) for file in files])
-            except BotError as exc:
-                reply = Reply(text=exc.user_message, error=True)
-            else:
-                command = Command(name="post", caller=caller, draft=form_draft(values), attachments=attachments)
-                reply = await self.core.handle(command)
-            await self._answer(client, caller, metadata.get("response_url"), reply)
-
-    async def _button(self, body: dict[str, Any]) -> None:
-        action = body["actions"][0]
-        name = _BUTTON_COMMANDS[action["action_id"]]
-        user = body["user"]
-        team = user.get("team_id") or (body.get("team") or {}).get("id", "")
-        channel = (body.get("channel") or {}).get("id", "")
-        async with self._or_apologise(str(body.get("response_url") or "")):
-            caller = await self._caller(team, user["id"], channel, user.get("username", ""), _organization(body))
-            reply = await self.core.handle(Command(name=name, text=str(action.get("value", "")), caller=caller))
-            message = blocks.reply_message(reply)
-            await self._respond(str(body.get("response_url") or ""), {"replace_original": True, **message})
-
-    # Translation helpers
-
-    @asynccontextmanager
-    async def _or_apologise(self, response_url: str) -> AsyncIterator[None]:
-        """Whatever fails after the ack, the person who asked hears back rather than waiting forever."""
-        try:
-            yield
-        except Exception as exc:
-            reply = self.core.failure_reply(exc, during="a Slack listener")
-            with contextlib.suppress(Exception):
-                await self._respond(response_url, blocks.reply_message(reply))
-
-    async def _form_caller(self, body: dict[str, Any]) -> Caller:
-        """Who submitted a form, in the channel it was opened from."""
-        user = body["user"]
-        channel = _metadata(body["view"]).get("channel", "")
-        return await self._caller(
-            user.get("team_id", ""), user["id"], channel, user.get("name", ""), _organization(body)
-        )
-
-    async def _caller(
-        self, team_id: str, user_id: str, channel_id: str, name: str, organization_id: str | None = None
-    ) -> Caller:
-        return await self.people.caller(
-            team_id=team_id,
-            user_id=user_id,
-            channel_id=channel_id,
-            fallback_name=name,
-            organization_id=organization_id,
-        )
-
-    async def _attachment(self, client: AsyncWebClient, file: dict[str, Any]) -> Attachment:
-        """A Slack file as an Attachment: as the submission describes it, or, when that has no link to it (a file
-        of a message, a Slack Connect stub), as `files.info` does."""
-        if not (file.get("url_private_download") or file.get("url_private")):
-            try:
-                file = (await client.files_info(file=str(file["id"])))["file"]
-            except SlackApiError as exc:
-                raise _FileUnavailable(str(file.get("name") or file["id"]), exc) from exc
-        return Attachment(
-            filename=str(file.get("name") or file["id"]),
-            url=str(file.get("url_private_download") or file.get("url_private") or ""),
-            content_type=file.get("mimetype"),
-            size=file.get("size"),
-            source=self.file_source(),
-        )
-
-    def file_source(self) -> MediaSource:
-        """Slack files are fetched with the bot token, from Slack's own file hosts only."""
-        hosts = file_hosts(SLACK_FILE_HOSTS, api_url=self.settings.slack_api_url, api_host="slack.com")
-        return MediaSource(allowed_hosts=hosts, bearer_token=self._token, token_hosts=hosts)
-
-    async def _respond(self, response_url: str, message: dict[str, Any]) -> bool:
-        """Post to a response_url (30 minutes, 5 uses); True if Slack took it."""
-        if not response_url:
-            return False
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        answer = await AsyncWebhookClient(response_url, session=self._session).send_dict(message)
-        if answer.status_code != 200:
-            logger.info("response_url refused the answer (%s)", answer.status_code)
-        return answer.status_code == 200
-
-    async def _answer(self, client: AsyncWebClient, caller: Caller, response_url: str | None, reply: Reply) -> None:
-        """Answer a form submission privately: through the original response_url, else ephemerally, else by DM."""
-        message = blocks.reply_message(reply)
-        if response_url and await self._respond(response_url, message):
-            return
-        message.pop("response_type", None)
-        try:
-            await client.chat_postEphemeral(channel=caller.channel_id, user=caller.user_id, **message)
-        except SlackApiError as exc:
-            logger.info("ephemeral answer refused (%s); sending a direct message", error_code(exc))
-            await client.chat_postMessage(channel=caller.user_id, **message)
-
-
-class _FileUnavailable(BotError):
-    def __init__(self, name: str, exc: SlackApiError) -> None:
-        code = error_code(exc)
-        if code == "missing_scope":
-            needed = str(answer(exc).get("needed") or "files:read")
-            super().__init__(
-                f"I could not read the Slack file {name}: the app lacks the `{needed}` permission. Ask whoever "
-                "runs the bot to add it to the Slack app and reinstall the app, then retry."
-            )
-        elif code in ("file_not_found", "not_in_channel"):  # Slack says so of files in channels the bot is not in
-            super().__init__(
-                f"I could not read the Slack file {name}: it was deleted, or it is in a channel I am not in. "
-                "Invite me to the channel (`/invite` and my name) or share the file again, and retry."
-            )
-        else:
-            super().__init__(f"I could not read the Slack file {name} ({code}). Share it again and retry.")
-
-
-def _unauthorized() -> web.Response:
-    return web.Response(status=401, text="invalid request")
-
-
-def _malformed(exc: Exception) -> web.Response:
-    """A body Slack never sends: refused in one log line, as bolt would otherwise fail on it with a 500."""
-    logger.warning("refused a Slack request whose body Slack would not send (%s)", type(exc).__name__)
-    return web.Response(status=400, text="malformed request")
-
-
-async def _failed(error: Exception) -> BoltResponse | None:
-    """bolt failing to read a signed payload is a body Slack never sends (a 400); anything else is a bug here,
-    logged with its traceback (a 500)."""
-    if _raised_in_bolt(error):
-        _malformed(error)
-        return BoltResponse(status=400, body="malformed request")
-    logger.error("a Slack listener failed", exc_info=error)
-    return None
-
-
-def _raised_in_bolt(error: Exception) -> bool:
-    """Whether slack-bolt itself raised it, reading a payload: fields Slack always sends were missing."""
-    frames = traceback.extract_tb(error.__traceback__)
-    return bool(frames) and "slack_bolt" in Path(frames[-1].filename).parts
-
-
-async def _lost_access(body: dict[str, Any]) -> None:
-    event = body.get("event") or {}
-    logger.error(
-        "Slack says %s for workspace %s: the bot can no longer answer there until it is reinstalled",
-        event.get("type"),
-        body.get("team_id"),
-    )
-
-
-async def _ack(ack: Callable[..., Awaitable[None]]) -> None:
-    await ack()
-
-
-async def _ack_command(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
-    if command_name(str(body.get("command", ""))) == "post" and str(body.get("text") or "").strip():
-        await ack(text=CHECKING_POST)
-    else:
-        await ack()
-
-
-def _organization(body: dict[str, Any]) -> str | None:
-    """The Enterprise Grid org a request comes from, where each kind of payload says it."""
-    enterprise = body.get("enterprise")
-    if isinstance(enterprise, dict) and enterprise.get("id"):
-        return str(enterprise["id"])
-    team = body.get("team")
-    found = body.get("enterprise_id") or (team.get("enterprise_id") if isinstance(team, dict) else None)
-    return str(found) if found else None
-
-
-def _submission_key(body: dict[str, Any]) -> str:
-    """One form submission: each has its own trigger_id."""
-    return str(body.get("trigger_id") or body["view"].get("id"))
-
-
-def _metadata(view: dict[str, Any]) -> dict[str, Any]:
-    """What the bot put in a form's private_metadata when it opened it."""
-    metadata: dict[str, Any] = json.loads(view.get("private_metadata") or "{}")
-    return metadata
-
-
-def _value(values: dict[str, Any], block_id: str) -> dict[str, Any]:
-    element: dict[str, Any] = (values.get(block_id) or {}).get(block_id) or {}
-    return element
-
-
-def form_draft(values: dict[str, Any]) -> PostDraft:
-    """The /post modal's state, as the neutral draft the core checks."""
-    accounts = tuple(o["value"] for o in _value(values, "accounts").get("selected_options") or ())
-    slides = (_value(values, "slides").get("selected_option") or {}).get("value")
-    links = str(_value(values, "links").get("value") or "")
-    return PostDraft(
-        media=media_list(links),
-        accounts=accounts,
-        when=(str(_value(values, "when").get("value") or "").strip() or None),
-        sound_url=_value(values, "sound").get("value") or None,
-        slides=int(slides) if slides else None,
-        caption=_value(values, "caption").get("value") or None,
-    )

@@ -1,0 +1,33 @@
+"""Who sent a Slack payload, as each kind of payload says it, and the Caller the core hears from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.slack.people import SlackPeople
+from bot.model import Caller
+
+# Workspace, user, channel, display name and Enterprise Grid org (if any), as a payload gives them.
+Who = tuple[str, str, str, str, str | None]
+
+
+async def find_caller(people: SlackPeople, who: Who) -> Caller:
+    """The Caller for a payload's sender, with the name, zone and rights SlackPeople knows them by."""
+    team_id, user_id, channel_id, name, organization_id = who
+    return await people.caller(
+        team_id=team_id,
+        user_id=user_id,
+        channel_id=channel_id,
+        fallback_name=name,
+        organization_id=organization_id,
+    )
+
+
+def organization(body: dict[str, Any]) -> str | None:
+    """The Enterprise Grid org a request comes from, where each kind of payload says it."""
+    enterprise = body.get("enterprise")
+    if isinstance(enterprise, dict) and enterprise.get("id"):
+        return str(enterprise["id"])
+    team = body.get("team")
+    found = body.get("enterprise_id") or (team.get("enterprise_id") if isinstance(team, dict) else None)
+    return str(found) if found else None

@@ -1,0 +1,57 @@
+"""Slack files as the core's Attachments: where they may be fetched from, with the bot token, and why one cannot
+be read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.refusals import answer, error_code
+from bot.errors import BotError
+from bot.media.download import file_hosts
+from bot.model import Attachment, MediaSource
+
+SLACK_FILE_HOSTS = ("slack.com", ".slack.com", "slack-files.com", ".slack-edge.com")
+
+
+def file_source(*, api_url: str, bot_token: str) -> MediaSource:
+    """Slack files are fetched with the bot token, from Slack's own file hosts only."""
+    hosts = file_hosts(SLACK_FILE_HOSTS, api_url=api_url, api_host="slack.com")
+    return MediaSource(allowed_hosts=hosts, bearer_token=bot_token, token_hosts=hosts)
+
+
+async def to_attachment(client: AsyncWebClient, file: dict[str, Any], *, source: MediaSource) -> Attachment:
+    """A Slack file as an Attachment: as the submission describes it, or, when that has no link to it (a file
+    of a message, a Slack Connect stub), as `files.info` does."""
+    if not (file.get("url_private_download") or file.get("url_private")):
+        try:
+            file = (await client.files_info(file=str(file["id"])))["file"]
+        except SlackApiError as exc:
+            raise _FileUnavailable(str(file.get("name") or file["id"]), exc) from exc
+    return Attachment(
+        filename=str(file.get("name") or file["id"]),
+        url=str(file.get("url_private_download") or file.get("url_private") or ""),
+        content_type=file.get("mimetype"),
+        size=file.get("size"),
+        source=source,
+    )
+
+
+class _FileUnavailable(BotError):
+    def __init__(self, name: str, exc: SlackApiError) -> None:
+        code = error_code(exc)
+        if code == "missing_scope":
+            needed = str(answer(exc).get("needed") or "files:read")
+            super().__init__(
+                f"I could not read the Slack file {name}: the app lacks the `{needed}` permission. Ask whoever "
+                "runs the bot to add it to the Slack app and reinstall the app, then retry."
+            )
+        elif code in ("file_not_found", "not_in_channel"):  # Slack says so of files in channels the bot is not in
+            super().__init__(
+                f"I could not read the Slack file {name}: it was deleted, or it is in a channel I am not in. "
+                "Invite me to the channel (`/invite` and my name) or share the file again, and retry."
+            )
+        else:
+            super().__init__(f"I could not read the Slack file {name} ({code}). Share it again and retry.")

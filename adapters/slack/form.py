@@ -1,0 +1,194 @@
+"""The /post modal: opened from a command or the message shortcut, and its submission acknowledged within Slack's
+3 seconds (with the time's field error, if any) before a lazy listener posts it.
+
+slack-bolt runs the lazy listener alongside the ack, not after it: the ack leaves a verdict for its submission,
+and the listener waits for it before doing anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import blocks
+from adapters.slack.callers import Who, find_caller, organization
+from adapters.slack.files import file_source, to_attachment
+from adapters.slack.people import PLATFORM, SlackPeople
+from adapters.slack.refusals import error_code
+from adapters.slack.responses import Responder
+from adapters.slack.settings import SlackSettings
+from bot.core import Core
+from bot.errors import BotError
+from bot.grammar import media_list
+from bot.model import Caller, Command, PostDraft, Reply
+from bot.texts import FORM_FAILED
+
+logger = logging.getLogger(__name__)
+
+FIELD_CHECK_BUDGET = 1.0  # seconds a form submission may spend checking its time, well within Slack's 3
+
+
+class PostModal:
+    """Opens the /post form and sees each submission through its ack and its lazy part."""
+
+    def __init__(
+        self, core: Core, settings: SlackSettings, *, people: SlackPeople, responder: Responder, bot_token: str
+    ) -> None:
+        self.core = core
+        self.settings = settings
+        self.people = people
+        self.responder = responder
+        self._bot_token = bot_token
+        self._verdicts: dict[str, tuple[float, asyncio.Future[bool]]] = {}  # per submission: left alone by its ack?
+
+    async def open(
+        self,
+        client: AsyncWebClient,
+        *,
+        trigger_id: str,
+        who: Who,
+        metadata: dict[str, Any],
+        response_url: str,
+        message_files: int = 0,
+    ) -> None:
+        """The form opens first, from the trigger_id that expires in 3 seconds; then it is filled in."""
+        metadata["confirm"] = self.settings.confirm_posts
+        try:
+            opened = await client.views_open(trigger_id=trigger_id, view=blocks.loading_view(metadata))
+        except SlackApiError as exc:
+            logger.warning("views.open failed: %s", error_code(exc))
+            await self.responder.respond(response_url, blocks.reply_message(Reply(text=FORM_FAILED, error=True)))
+            return
+        view = opened["view"]
+        try:
+            form = await self.core.post_form(await find_caller(self.people, who))
+            content = blocks.post_modal(form, metadata, message_files=message_files)
+        except BotError as exc:
+            content = blocks.error_view(exc.user_message)
+        try:
+            await client.views_update(view_id=view["id"], hash=view.get("hash"), view=content)
+        except SlackApiError as exc:  # the form stays on "Loading…": say so where the command was typed
+            logger.warning("views.update failed: %s", error_code(exc))
+            await self.responder.respond(response_url, blocks.reply_message(Reply(text=FORM_FAILED, error=True)))
+
+    async def acknowledge(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+        """The submission's ack. A time that cannot be read is shown beside its field, so the form stays open with
+        what was typed. A form already sent is closed without being sent again: after a slow answer Slack keeps it
+        open and says it had trouble, and the person presses Submit a second time (perhaps to a restarted bot)."""
+        problem = await self._time_problem(body)
+        already_sent = problem is None and not await self._first_submission(body)
+        verdict = self._verdict(body)
+        if not verdict.done():
+            verdict.set_result(already_sent or problem is not None)  # True: the lazy listener leaves it alone
+        if problem is None:
+            await ack()
+        else:
+            await ack(response_action="errors", errors={"when": blocks.field_error(problem)})
+
+    async def submit(self, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """The submission's lazy part: once its ack let the form close, the post goes to the core and the answer
+        to whoever sent it."""
+        view = body["view"]
+        try:
+            async with asyncio.timeout(FIELD_CHECK_BUDGET * 3):
+                left_alone = await asyncio.shield(self._verdict(body))
+        except TimeoutError:
+            left_alone = False  # the ack never decided: answer as if the form had closed
+        finally:
+            self._verdicts.pop(_submission_key(body), None)
+        if left_alone:
+            return
+        metadata = _metadata(view)
+        async with self.responder.or_apologise(metadata.get("response_url") or ""):
+            caller = await self._form_caller(body)
+            values = view.get("state", {}).get("values", {})
+            uploads = _value(values, "files").get("files") or []
+            files = [f for f in uploads if isinstance(f, dict) and f.get("id")]
+            files += [{"id": file_id} for file_id in metadata.get("files", [])]  # a message's, by ID only
+            try:
+                source = file_source(api_url=self.settings.slack_api_url, bot_token=self._bot_token)
+                attachments = tuple([await to_attachment(client, file, source=source) for file in files])
+            except BotError as exc:
+                reply = Reply(text=exc.user_message, error=True)
+            else:
+                command = Command(name="post", caller=caller, draft=form_draft(values), attachments=attachments)
+                reply = await self.core.handle(command)
+            await self.responder.answer(client, caller, metadata.get("response_url"), reply)
+
+    async def _first_submission(self, body: dict[str, Any]) -> bool:
+        """Whether this form is sent on for the first time; remembered by the core from now on. Never raises: a
+        form that cannot be checked is sent (a missed double is better than a lost post)."""
+        try:
+            return await self.core.first_submission(f"{PLATFORM}:{body['view'].get('id')}")
+        except Exception:
+            logger.warning("could not check whether a form was sent already", exc_info=True)
+            return True
+
+    async def _time_problem(self, body: dict[str, Any]) -> str | None:
+        """What is wrong with the form's time, if that can be told in time; never raises."""
+        phrase = str(_value(body["view"].get("state", {}).get("values", {}), "when").get("value") or "")
+        if not phrase.strip():
+            return None
+        try:
+            async with asyncio.timeout(FIELD_CHECK_BUDGET):
+                return await self.core.time_problem(await self._form_caller(body), phrase)
+        except (BotError, TimeoutError):
+            return None  # the submission goes ahead, and its answer says what is wrong
+        except Exception:
+            logger.warning("could not check a form's time before acknowledging it", exc_info=True)
+            return None
+
+    def _verdict(self, body: dict[str, Any]) -> asyncio.Future[bool]:
+        """Whether the ack kept this submission's form open (or closed it as already sent). slack-bolt runs the
+        lazy listener alongside the ack, so the listener waits for this before doing anything."""
+        now = time.monotonic()
+        for key, (made, _) in list(self._verdicts.items()):
+            if now - made > 60:  # never waited for: its listener gave up first
+                del self._verdicts[key]
+        _, verdict = self._verdicts.setdefault(_submission_key(body), (now, asyncio.get_running_loop().create_future()))
+        return verdict
+
+    async def _form_caller(self, body: dict[str, Any]) -> Caller:
+        """Who submitted a form, in the channel it was opened from."""
+        user = body["user"]
+        channel = _metadata(body["view"]).get("channel", "")
+        who = (user.get("team_id", ""), user["id"], channel, user.get("name", ""), organization(body))
+        return await find_caller(self.people, who)
+
+
+def _submission_key(body: dict[str, Any]) -> str:
+    """One form submission: each has its own trigger_id."""
+    return str(body.get("trigger_id") or body["view"].get("id"))
+
+
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """What the bot put in a form's private_metadata when it opened it."""
+    metadata: dict[str, Any] = json.loads(view.get("private_metadata") or "{}")
+    return metadata
+
+
+def _value(values: dict[str, Any], block_id: str) -> dict[str, Any]:
+    element: dict[str, Any] = (values.get(block_id) or {}).get(block_id) or {}
+    return element
+
+
+def form_draft(values: dict[str, Any]) -> PostDraft:
+    """The /post modal's state, as the neutral draft the core checks."""
+    accounts = tuple(o["value"] for o in _value(values, "accounts").get("selected_options") or ())
+    slides = (_value(values, "slides").get("selected_option") or {}).get("value")
+    links = str(_value(values, "links").get("value") or "")
+    return PostDraft(
+        media=media_list(links),
+        accounts=accounts,
+        when=(str(_value(values, "when").get("value") or "").strip() or None),
+        sound_url=_value(values, "sound").get("value") or None,
+        slides=int(slides) if slides else None,
+        caption=_value(values, "caption").get("value") or None,
+    )

@@ -1,0 +1,74 @@
+"""Answers after the ack: to a payload's `response_url`, else ephemerally, else by direct message."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from adapters.slack import blocks
+from adapters.slack.refusals import error_code
+from bot.core import Core
+from bot.model import Caller, Reply
+
+logger = logging.getLogger(__name__)
+
+
+class Responder:
+    """Posts the bot's answers where Slack lets it answer the person who asked, through one connection pool."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self._session: aiohttp.ClientSession | None = None  # one connection pool for every response_url
+        self._pending: set[asyncio.Task[bool]] = set()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def respond(self, response_url: str, message: dict[str, Any]) -> bool:
+        """Post to a response_url (30 minutes, 5 uses); True if Slack took it."""
+        if not response_url:
+            return False
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        answer = await AsyncWebhookClient(response_url, session=self._session).send_dict(message)
+        if answer.status_code != 200:
+            logger.info("response_url refused the answer (%s)", answer.status_code)
+        return answer.status_code == 200
+
+    def respond_soon(self, response_url: str, message: dict[str, Any]) -> None:
+        """Post to a response_url in the background, the task kept until it is done so that it is not collected."""
+        task = asyncio.create_task(self.respond(response_url, message))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def answer(self, client: AsyncWebClient, caller: Caller, response_url: str | None, reply: Reply) -> None:
+        """Answer a form submission privately: through the original response_url, else ephemerally, else by DM."""
+        message = blocks.reply_message(reply)
+        if response_url and await self.respond(response_url, message):
+            return
+        message.pop("response_type", None)
+        try:
+            await client.chat_postEphemeral(channel=caller.channel_id, user=caller.user_id, **message)
+        except SlackApiError as exc:
+            logger.info("ephemeral answer refused (%s); sending a direct message", error_code(exc))
+            await client.chat_postMessage(channel=caller.user_id, **message)
+
+    @asynccontextmanager
+    async def or_apologise(self, response_url: str) -> AsyncIterator[None]:
+        """Whatever fails after the ack, the person who asked hears back rather than waiting forever."""
+        try:
+            yield
+        except Exception as exc:
+            reply = self.core.failure_reply(exc, during="a Slack listener")
+            with contextlib.suppress(Exception):
+                await self.respond(response_url, blocks.reply_message(reply))
