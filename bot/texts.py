@@ -68,6 +68,27 @@ def option_not_a_choice(option: str, choices: str, platform: str) -> str:
     return f"`{option}` takes one of: {choices}. Pick one from the list {platform} shows."
 
 
+def file_needs_permission(platform: str, name: str, permission: str) -> str:
+    """The platform will not hand over an uploaded file: the bot's app lacks `permission`."""
+    return (
+        f"I could not read the {platform} file {name}: the app lacks the `{permission}` permission. Ask whoever "
+        f"runs the bot to add it to the {platform} app and reinstall the app, then retry."
+    )
+
+
+def file_out_of_reach(platform: str, name: str, invite: str) -> str:
+    """An uploaded file was deleted, or is where the bot is not; `invite`: how to bring the bot there."""
+    return (
+        f"I could not read the {platform} file {name}: it was deleted, or it is in a channel I am not in. "
+        f"Invite me to the channel ({invite}) or share the file again, and retry."
+    )
+
+
+def file_unreadable(platform: str, name: str, code: str) -> str:
+    """The platform refused an uploaded file for a reason of its own (`code`)."""
+    return f"I could not read the {platform} file {name} ({code}). Share it again and retry."
+
+
 def stale_command(platform: str) -> str:
     """The platform sent a command in a shape this bot no longer declares."""
     return f"{platform} showed you an older version of this command. Try again in a minute."

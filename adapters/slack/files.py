@@ -12,6 +12,7 @@ from adapters.slack.refusals import answer, error_code
 from bot.errors import BotError
 from bot.media.download import file_hosts
 from bot.model import Attachment, MediaSource
+from bot.texts import file_needs_permission, file_out_of_reach, file_unreadable
 
 SLACK_FILE_HOSTS = ("slack.com", ".slack.com", "slack-files.com", ".slack-edge.com")
 
@@ -44,14 +45,8 @@ class _FileUnavailable(BotError):
         code = error_code(exc)
         if code == "missing_scope":
             needed = str(answer(exc).get("needed") or "files:read")
-            super().__init__(
-                f"I could not read the Slack file {name}: the app lacks the `{needed}` permission. Ask whoever "
-                "runs the bot to add it to the Slack app and reinstall the app, then retry."
-            )
+            super().__init__(file_needs_permission("Slack", name, needed))
         elif code in ("file_not_found", "not_in_channel"):  # Slack says so of files in channels the bot is not in
-            super().__init__(
-                f"I could not read the Slack file {name}: it was deleted, or it is in a channel I am not in. "
-                "Invite me to the channel (`/invite` and my name) or share the file again, and retry."
-            )
+            super().__init__(file_out_of_reach("Slack", name, "`/invite` and my name"))
         else:
-            super().__init__(f"I could not read the Slack file {name} ({code}). Share it again and retry.")
+            super().__init__(file_unreadable("Slack", name, code))
