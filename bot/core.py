@@ -41,6 +41,7 @@ _SENDING = frozenset({"post", "confirm"})
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # How long a sent form is remembered, so that a second Submit (after a slow answer, or a restart) posts nothing.
 FORM_MEMORY = timedelta(days=1)
+FORM_CHECK_BUDGET = 1.0  # seconds, of the three a platform gives to answer a form's submission
 
 Handler = Callable[[Context, Command], Awaitable[Reply]]
 
@@ -205,11 +206,20 @@ class Core:
 
     async def first_submission(self, form: str) -> bool:
         """Whether a form (by the platform's ID of it, with the platform's name) is submitted for the first time.
-        Only then is it sent on: a second Submit of the same form, also after a restart, posts nothing."""
+        Only then is it sent on: a second Submit of the same form, also after a restart, posts nothing.
+
+        Asked while the platform's three seconds to answer the submission run, so it never takes longer than
+        FORM_CHECK_BUDGET and never raises: a form that cannot be checked in time counts as new (a missed double
+        Submit is better than a lost post)."""
         # Counted on the wall clock, as every one-time key is (a Slack signature's lifetime is): keys counted on
         # two clocks in one store would expire each other.
         now = datetime.now(UTC)
-        return await self.ctx.storage.once_keys.remember(f"form:{form}", until=now + FORM_MEMORY, now=now)
+        try:
+            async with asyncio.timeout(FORM_CHECK_BUDGET):
+                return await self.ctx.storage.once_keys.remember(f"form:{form}", until=now + FORM_MEMORY, now=now)
+        except Exception:
+            logger.warning("could not check whether a form was sent already; sending it", exc_info=True)
+            return True
 
     async def post_form(self, caller: Caller) -> PostForm:
         """The accounts a /post form offers in the caller's channel. Raises BotError with a user message."""

@@ -83,7 +83,10 @@ class PostModal:
         what was typed. A form already sent is closed without being sent again: after a slow answer Slack keeps it
         open and says it had trouble, and the person presses Submit a second time (perhaps to a restarted bot)."""
         problem = await self._time_problem(body)
-        already_sent = problem is None and not await self._first_submission(body)
+        view_id = body["view"].get("id")  # Slack always sends one; without it there is nothing to remember
+        already_sent = bool(
+            problem is None and view_id and not await self.core.first_submission(f"{PLATFORM}:{view_id}")
+        )
         verdict = self._verdict(body)
         if not verdict.done():
             verdict.set_result(already_sent or problem is not None)  # True: the lazy listener leaves it alone
@@ -121,15 +124,6 @@ class PostModal:
                 command = Command(name="post", caller=caller, draft=form_draft(values), attachments=attachments)
                 reply = await self.core.handle(command)
             await self.responder.answer(client, caller, metadata.get("response_url"), reply)
-
-    async def _first_submission(self, body: dict[str, Any]) -> bool:
-        """Whether this form is sent on for the first time; remembered by the core from now on. Never raises: a
-        form that cannot be checked is sent (a missed double is better than a lost post)."""
-        try:
-            return await self.core.first_submission(f"{PLATFORM}:{body['view'].get('id')}")
-        except Exception:
-            logger.warning("could not check whether a form was sent already", exc_info=True)
-            return True
 
     async def _time_problem(self, body: dict[str, Any]) -> str | None:
         """What is wrong with the form's time, if that can be told in time; never raises."""
