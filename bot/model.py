@@ -62,7 +62,8 @@ class Caller:
     user_id: str
     display_name: str
     is_admin: bool = False
-    # Named a poster by the platform's own settings (a listed user or group, a role), or where none are listed.
+    # Named a poster as the platform's own settings say (a listed user or group, a role): on Slack everyone when
+    # none are listed, on Discord nobody but admins. The default serves callers that are never asked (the console).
     is_poster: bool = True
     profile_timezone: str | None = None  # the platform's own idea of the user's zone, when it has one
     profile_timezone_source: str = "from your profile"  # where that zone comes from, as `/timezone` says it

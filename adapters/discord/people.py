@@ -56,7 +56,8 @@ class DiscordPeople:
             user_id=str(member.id),
             display_name=member.display_name,
             is_admin=is_admin,
-            is_poster=await self._has_poster_role(interaction.client, member),
+            # An admin may post whatever the roles say: no lookup for them.
+            is_poster=is_admin or await self._has_poster_role(interaction.client, member),
             profile_timezone=None,
             locale=interaction.locale.value,
         )
