@@ -94,9 +94,13 @@ def tokenize(text: str, *, clauses: bool = True) -> tuple[list[Token], str | Non
             # apostrophe, not the end of the caption.
             end = next((j for j in range(i + 1, n) if text[j] in closers and _ends_word(text, j + 1)), -1)
             if end < 0:
-                raise BadCommand(
-                    f"A quote ({text[i]}) is never closed. Put the caption between two quotes, or after ` -- `."
+                # A field of its own (`clauses=False`) holds names only: no caption to speak of.
+                how = (
+                    "Put the caption between two quotes, or after ` -- `"
+                    if clauses
+                    else ('Put a name with spaces between two quotes: `"Brand TikTok", acc_1`')
                 )
+                raise BadCommand(f"A quote ({text[i]}) is never closed. {how}.")
             tokens.append(Token(text[i + 1 : end], quoted=True, key=key, start=start))
             i = end + 1
             continue

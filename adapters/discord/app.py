@@ -87,7 +87,6 @@ class DiscordAdapter:
                 "(or, with the commands registered globally, in DISCORD_ALLOWED_GUILD_IDS)"
             )
         self.messenger = DiscordMessenger(self.client)
-        self.failed = False
         self._gateway: asyncio.Task[None] | None = None
         self._stopping = False
         self._register()
@@ -119,7 +118,6 @@ class DiscordAdapter:
         if self._stopping or task.cancelled() or task.exception() is None:
             return
         error = task.exception()
-        self.failed = True
         logger.error("Discord: the gateway connection ended for good (%s: %s)", type(error).__name__, error)
         if on_failure is not None:
             on_failure()

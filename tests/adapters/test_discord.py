@@ -308,7 +308,6 @@ async def test_a_gateway_that_refuses_the_bot_for_good_stops_it(
             await asyncio.wait_for(ended.wait(), 10)
         finally:
             await adapter.stop()
-        assert adapter.failed
         assert len(fake_discord.identifies) == 1  # no reconnect loop against a refusal no retry can fix
         assert "the gateway connection ended for good (PrivilegedIntentsRequired" in caplog.text
 
@@ -1191,6 +1190,16 @@ async def test_an_accounts_option_takes_quoted_names_with_spaces(bot: DiscordBot
 )
 def test_an_accounts_option_is_read_as_the_post_commands_accounts(accounts: str) -> None:
     assert to_draft(accounts=accounts).accounts == parse_post(f"https://e.com/v.mp4 to {accounts}").accounts
+
+
+async def test_an_accounts_option_with_a_quote_never_closed_says_how_to_quote_a_name(bot: DiscordBot) -> None:
+    payload = bot.interact(bot.fake.slash("post", url="https://e.com/v.mp4", accounts='"Brand Instagram, acc_1'))
+    callback = await bot.callback(payload)
+    assert callback["type"] == 4  # answered at once: the options cannot be read
+    said = callback["data"]["content"]
+    assert 'A quote (") is never closed. Put a name with spaces between two quotes' in said, said
+    assert "caption" not in said  # the option holds names only
+    assert bot.creates() == []
 
 
 def test_typed_options_become_a_draft() -> None:
