@@ -83,4 +83,5 @@ async def _start(
     # collections during a burst of commands do not walk it again and again.
     gc.freeze()
     api = "the built-in sandbox" if runtime.sandbox else settings.api_url
-    logger.info("infinipost-bot ready (Infinipost: %s; HTTP on port %s)", api, web.port)
+    names = ", ".join(platform.name for platform in started)
+    logger.info("infinipost-bot ready: %s (Infinipost: %s; HTTP on port %s)", names, api, web.port)

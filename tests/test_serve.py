@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 from aiohttp import web
 
 from app.platforms import PlatformEntry
@@ -60,8 +62,9 @@ class ThirdPlatform:
 
 
 async def test_a_new_platform_is_served_and_its_failure_ends_run_with_status_1(
-    tmp_path: Path, sandbox: SandboxServer
+    tmp_path: Path, sandbox: SandboxServer, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="app.serve")
     settings = make_settings(tmp_path, api_key="sk_test_key", api_url=sandbox.url, http_host="127.0.0.1", http_port=0)
     built: list[ThirdPlatform] = []
 
@@ -77,3 +80,4 @@ async def test_a_new_platform_is_served_and_its_failure_ends_run_with_status_1(
     assert status == 1
     assert platform.steps == ["start", "mount", "listening", "stop"]
     assert platform.answer == "hello"
+    assert "infinipost-bot ready: third (" in caplog.text  # the operator sees which platforms run

@@ -5,8 +5,6 @@ Discord shows at most 25 choices of at most 100 characters each, and must have t
 
 from __future__ import annotations
 
-import logging
-
 from discord import app_commands
 
 from bot.accounts import names_account
@@ -15,8 +13,6 @@ from bot.grammar import account_list
 from bot.model import PostForm
 from bot.preferences import zone_choices
 from bot.texts import clip
-
-logger = logging.getLogger(__name__)
 
 CHOICE_LIMIT = 100
 # Quotes that may open a name with spaces in it, as the core's account lists read them.

@@ -3,7 +3,6 @@ deferred, handed to the core as a Command with its caller, and answered by editi
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import discord
@@ -15,8 +14,6 @@ from adapters.discord.translation import to_attachment
 from bot.core import Core
 from bot.errors import BotError
 from bot.model import Attachment, Command, PostDraft, Reply
-
-logger = logging.getLogger(__name__)
 
 ANSWER_BUDGET = 2.0  # of Discord's 3 seconds, for answers that cannot be deferred
 

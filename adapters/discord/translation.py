@@ -3,7 +3,6 @@ sentence for an option that did not arrive as the command declares it."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Literal
 
 import discord
@@ -13,8 +12,6 @@ from bot.grammar import account_list, media_list
 from bot.media.download import file_hosts
 from bot.model import Attachment, MediaSource, PostDraft
 from bot.texts import option_not_a_choice, option_of_another_kind, option_without_file
-
-logger = logging.getLogger(__name__)
 
 DISCORD_FILE_HOSTS = ("cdn.discordapp.com", "media.discordapp.net")
 

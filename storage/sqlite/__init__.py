@@ -1,4 +1,5 @@
-"""The bot's SQLite database (aiosqlite): one module per aggregate, over one connection (`Database`).
+"""The bot's SQLite database (aiosqlite): one module per aggregate, over one connection (`Database`), but for the
+one-time keys, which have their own so that Slack's acknowledgements never queue behind other writes.
 
 `Storage` assembles them into the core's `Store` port; open it with `await Storage.open(path)`.
 """
