@@ -18,6 +18,9 @@ SANDBOX_PREFIX = "[sandbox] "
 FORM_FAILED = "I could not open the form in time. Try again, or type `/post <link> to <account> at <time> -- caption`."
 FORM_ALREADY_SENT = "This form was sent already; its answer is on its way."
 FORM_EXPIRED = "This form has expired; pick “Schedule as post” again."
+# What a form's or an option's time field shows as examples, on every platform.
+WHEN_EXAMPLES = "tomorrow 9am, friday 17:30, in 2 hours"
+NO_ACCOUNT_READY = "No account is ready for posting here."  # a /post form with no account to offer
 CHECKING_POST = "⏳ Checking your post…"  # said at once, while a typed /post is checked and sent
 
 

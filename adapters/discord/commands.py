@@ -22,7 +22,7 @@ from bot.core import Core
 from bot.errors import BotError
 from bot.model import SLIDE_SECONDS, Reply
 from bot.queue import LISTING_WORDS
-from bot.texts import COMMANDS, clip, stale_command
+from bot.texts import COMMANDS, WHEN_EXAMPLES, clip, stale_command
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class SlashCommands:
     @app_commands.rename(content_type="type")
     @app_commands.describe(
         accounts="Accounts to post to, separated by commas (empty: this channel's defaults)",
-        when="When, in your time zone: tomorrow 9am, friday 17:30, in 2 hours (empty: now)",
+        when=f"When, in your time zone: {WHEN_EXAMPLES} (empty: now)",
         caption="The caption, exactly as it should appear",
         media1="The video, or the first image of a slideshow",
         url="Public links to the video or images, separated by spaces",

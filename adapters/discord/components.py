@@ -13,7 +13,7 @@ import aiohttp
 import discord
 
 from bot.model import Reply
-from bot.texts import FORM_EXPIRED
+from bot.texts import FORM_EXPIRED, WHEN_EXAMPLES
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ class ScheduleForm(discord.ui.Modal):
             custom_id="accounts", default=accounts or None, required=False, max_length=400
         )
         self.when: discord.ui.TextInput[ScheduleForm] = discord.ui.TextInput(
-            custom_id="when", placeholder="tomorrow 9am, friday 17:30, in 2 hours", required=False, max_length=100
+            custom_id="when", placeholder=WHEN_EXAMPLES, required=False, max_length=100
         )
         self.caption: discord.ui.TextInput[ScheduleForm] = discord.ui.TextInput(
             custom_id="caption", style=discord.TextStyle.paragraph, required=False, max_length=2200

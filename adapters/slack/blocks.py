@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.model import PostForm, Reply
 from bot.notices import Notice, Style, render
-from bot.texts import clip
+from bot.texts import NO_ACCOUNT_READY, WHEN_EXAMPLES, clip
 
 CONFIRM_ACTION = "post_confirm"
 DISCARD_ACTION = "post_discard"
@@ -136,7 +136,7 @@ def post_modal(form: PostForm, metadata: dict[str, Any], *, message_files: int =
         noun = "file" if message_files == 1 else "files"
         blocks.append(_context(f"📎 Posting the {message_files} {noun} of the message you picked."))
     blocks += [
-        _input("accounts", "Accounts", accounts) if options else _context("No account is ready for posting here."),
+        _input("accounts", "Accounts", accounts) if options else _context(NO_ACCOUNT_READY),
         _input(
             "caption",
             "Caption",
@@ -149,7 +149,7 @@ def post_modal(form: PostForm, metadata: dict[str, Any], *, message_files: int =
             {
                 "type": "plain_text_input",
                 "action_id": "when",
-                "placeholder": {"type": "plain_text", "text": "tomorrow 9am, friday 17:30, in 2 hours… (empty: now)"},
+                "placeholder": {"type": "plain_text", "text": f"{WHEN_EXAMPLES}… (empty: now)"},
             },
             optional=True,
             hint="Read in your time zone; see /timezone.",
