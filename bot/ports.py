@@ -13,7 +13,15 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.model import Caller, ChannelRef, MessageRef, PostRequest
-from bot.records import ChannelSettings, NewNotice, StoredMedia, StoredNotice, StoredPost, StoredRequest
+from bot.records import (
+    ChannelSettings,
+    NewNotice,
+    OutboxBacklog,
+    StoredMedia,
+    StoredNotice,
+    StoredPost,
+    StoredRequest,
+)
 
 # Who did what to which request, and the details: written in the same transaction as the change.
 RequestAudit = tuple[Caller, str, dict[str, Any]]
@@ -128,6 +136,11 @@ class Posts(Protocol):
         """Posts of this Infinipost the tracker should ask about now, soonest first."""
         ...
 
+    async def next_check_time(self) -> datetime | None:
+        """When the tracker is next due to ask about a post of this Infinipost (None: none is tracked); in the
+        past when it is behind."""
+        ...
+
 
 class Preferences(Protocol):
     """What people and channels chose: a person's zone, a channel's accounts, a workspace's aliases."""
@@ -198,6 +211,11 @@ class NoticeQueue(Protocol):
 
     async def announcement_pending(self, request_id: int) -> bool: ...
 
+    async def backlog(self, now: datetime, *, platforms: Sequence[str]) -> OutboxBacklog:
+        """The notices for these platforms not yet delivered (nor given up on): how many are due at `now` or
+        being handed over, and when the oldest of them was written."""
+        ...
+
 
 class OnceKeys(Protocol):
     """Keys remembered for a while, so that a platform's retry of one event is handled once."""
@@ -228,5 +246,9 @@ class Store(Protocol):
 
     @property
     def once_keys(self) -> OnceKeys: ...
+
+    async def ping(self) -> None:
+        """Ask the database a trivial question; StorageError if it cannot answer."""
+        ...
 
     async def close(self) -> None: ...

@@ -56,6 +56,14 @@ class StoredNotice:
 
 
 @dataclass(frozen=True, kw_only=True)
+class OutboxBacklog:
+    """The notices not yet delivered: how many are due now, and when the oldest of them all was written."""
+
+    due: int
+    oldest: datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
 class ChannelSettings:
     default_accounts: tuple[str, ...] = ()
     allowed_accounts: tuple[str, ...] | None = None  # None: every known account

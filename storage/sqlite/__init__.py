@@ -16,6 +16,7 @@ from typing import Self
 
 import aiosqlite
 
+from bot.errors import StorageError
 from storage.files import bot_database, prepare
 from storage.migrations import migrate
 from storage.sqlite.connection import Database, connect, utc_now
@@ -77,6 +78,12 @@ class Storage:
                 await db.close()
             raise file.refusal(exc) from exc
         return cls(Database(db, clock=clock, api=api, legacy_api=legacy_api), once_db=once_db)
+
+    async def ping(self) -> None:
+        try:
+            await self._database.row("SELECT 1 FROM sqlite_master LIMIT 1")
+        except ValueError as exc:  # aiosqlite's word for a connection already closed
+            raise StorageError() from exc
 
     async def close(self) -> None:
         if self._once_db is not None:

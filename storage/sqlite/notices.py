@@ -10,7 +10,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.model import ChannelRef, MessageRef
-from bot.records import NewNotice, StoredNotice
+from bot.records import NewNotice, OutboxBacklog, StoredNotice
 from storage.sqlite.connection import Database, marks
 from storage.sqlite.encoding import from_db_time, ref_to_json, to_db_time
 
@@ -105,6 +105,21 @@ class SqliteNoticeQueue:
             (request_id,),
         )
         return row is not None
+
+    async def backlog(self, now: datetime, *, platforms: Sequence[str]) -> OutboxBacklog:
+        if not platforms:
+            return OutboxBacklog(due=0, oldest=None)
+        # One branch per state, each matching a partial index: delivered notices stay in the table, and a scrape
+        # must not read them all.
+        row = await self._db.row(
+            "SELECT COALESCE(SUM(state = 'sending' OR next_attempt_at <= ?), 0) AS due, MIN(created_at) AS oldest "
+            "FROM (SELECT state, next_attempt_at, created_at, platform FROM notices WHERE state = 'pending' "
+            "UNION ALL SELECT state, next_attempt_at, created_at, platform FROM notices WHERE state = 'sending') "
+            f"WHERE platform IN ({marks(platforms)})",
+            (to_db_time(now), *platforms),
+        )
+        assert row is not None  # an aggregate always has its row
+        return OutboxBacklog(due=int(row["due"]), oldest=from_db_time(row["oldest"]))
 
     async def sending(self, notice_ids: Sequence[int]) -> None:
         async with self._db.transaction() as db:

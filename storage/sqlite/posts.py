@@ -81,6 +81,16 @@ class SqlitePosts:
         )
         return [_post(row) for row in rows]
 
+    async def next_check_time(self) -> datetime | None:
+        # Along the index of tracked posts, earliest first, until one of this Infinipost's is found: each scrape
+        # asks this, and `IN (SELECT ...)` would list every request ever made first.
+        row = await self._db.row(
+            "SELECT next_check_at FROM posts WHERE next_check_at IS NOT NULL AND EXISTS "
+            f"(SELECT 1 FROM requests WHERE requests.id = posts.request_id AND {OURS}) ORDER BY next_check_at LIMIT 1",
+            self._db.ours,
+        )
+        return from_db_time(row["next_check_at"]) if row else None
+
 
 def post_state(post: StoredPost) -> tuple[Any, ...]:
     """The columns a post's status and tracking live in, in the order of POST_COLUMNS after its first four."""
