@@ -16,7 +16,6 @@ from typing import Self
 
 import aiosqlite
 
-from bot.errors import StorageError
 from storage.files import bot_database, prepare
 from storage.migrations import migrate
 from storage.sqlite.connection import Database, connect, utc_now
@@ -80,10 +79,7 @@ class Storage:
         return cls(Database(db, clock=clock, api=api, legacy_api=legacy_api), once_db=once_db)
 
     async def ping(self) -> None:
-        try:
-            await self._database.row("SELECT 1 FROM sqlite_master LIMIT 1")
-        except ValueError as exc:  # aiosqlite's word for a connection already closed
-            raise StorageError() from exc
+        await self._database.row("SELECT 1 FROM sqlite_master LIMIT 1")
 
     async def close(self) -> None:
         if self._once_db is not None:

@@ -73,7 +73,7 @@ class Database:
             try:
                 async with self.connection.execute(sql, params) as cursor:
                     return list(await cursor.fetchall())
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, ValueError) as exc:  # ValueError: aiosqlite's word for a closed connection
                 logger.exception("database read failed")
                 raise StorageError() from exc
 
