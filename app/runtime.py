@@ -22,7 +22,9 @@ from bot.errors import ApiAuthError, ApiError, BotError
 from bot.media import MediaService
 from bot.media.download import download_client
 from bot.media.store import LocalStore, MediaStore, S3Store, load_secret
+from bot.metrics import Metrics
 from bot.outbox import Outbox
+from bot.probes import Probes
 from bot.recovery import settle_unfinished
 from bot.tracking import Tracker
 from bot.web import WebServer
@@ -95,9 +97,15 @@ async def start_runtime(
             base_url, key = sandbox.url, SANDBOX_KEY
         else:
             base_url, key = settings.api_url, settings.api_key.get_secret_value()
+        metrics = Metrics()
         api = await stack.enter_async_context(
             InfinipostClient(
-                base_url=base_url, api_key=key, transport=transport, timeout=api_timeout, backoff=api_backoff
+                base_url=base_url,
+                api_key=key,
+                transport=transport,
+                timeout=api_timeout,
+                backoff=api_backoff,
+                metrics=metrics,
             )
         )
         outbox = Outbox(storage, clock=clock)
@@ -122,7 +130,9 @@ async def start_runtime(
             outbox=outbox,
             media=media,
             clock=clock,
+            metrics=metrics,
         )
+        Probes(ctx).mount(web.app)
         await settle_unfinished(ctx)
         warm_up()
         runtime = Runtime(core=Core(ctx), sandbox=sandbox, web=web)

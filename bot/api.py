@@ -31,6 +31,7 @@ from bot.errors import (
     ApiUnavailable,
     ApiUnconfirmed,
 )
+from bot.metrics import ApiErrorKind, Metrics
 from bot.model import Account, ContentType, PostRequest, PostStatus, RemotePost
 
 logger = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class InfinipostClient:
         transport: an httpx transport, for tests (`httpx.MockTransport`).
         attempts: how many times a call that is safe to repeat is tried.
         sleep: how to wait between attempts (tests pass a fake).
+        metrics: where failed calls are counted, by kind.
     """
 
     def __init__(
@@ -83,6 +85,7 @@ class InfinipostClient:
         attempts: int = 4,
         backoff: float = 0.5,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        metrics: Metrics | None = None,
     ) -> None:
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/",
@@ -96,6 +99,7 @@ class InfinipostClient:
         self._attempts = max(1, attempts)
         self._backoff = backoff
         self._sleep = sleep
+        self._metrics = metrics or Metrics()
 
     async def __aenter__(self) -> Self:
         return self
@@ -129,9 +133,9 @@ class InfinipostClient:
         try:
             posts = [_post(item) for item in data["posts"]]
         except (KeyError, TypeError, ValueError) as exc:
-            raise ApiUnconfirmed() from exc
+            raise self._unreadable(ApiUnconfirmed()) from exc
         if not posts:
-            raise ApiUnconfirmed()
+            raise self._unreadable(ApiUnconfirmed())
         return posts
 
     async def check_key(self) -> None:
@@ -143,7 +147,7 @@ class InfinipostClient:
         try:
             return _post(data.get("post", data) if isinstance(data, dict) else data)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ApiProtocolError() from exc
+            raise self._unreadable(ApiProtocolError()) from exc
 
     async def list_posts(self, **filters: str) -> AsyncIterator[RemotePost]:
         """`GET /posts`, every page, newest first as the API orders them."""
@@ -158,7 +162,7 @@ class InfinipostClient:
         # Not repeated once it may have arrived: a second delete would report the first one's posts as missing.
         data = await self._request("DELETE", "posts", json={"postIds": post_ids}, repeatable=False)
         if not isinstance(data, dict):
-            raise ApiProtocolError()
+            raise self._unreadable(ApiProtocolError())
         deleted = tuple(str(x) for x in data.get("deleted") or ())
         failed: dict[str, str] = {}
         for entry in data.get("failed") or ():
@@ -194,7 +198,7 @@ class InfinipostClient:
         try:
             return _post(data.get("post", data) if isinstance(data, dict) else data)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ApiProtocolError() from exc
+            raise self._unreadable(ApiProtocolError()) from exc
 
     # Accounts
 
@@ -203,14 +207,14 @@ class InfinipostClient:
         try:
             return [_account(item) async for item in self._pages("accounts", {})]
         except (KeyError, TypeError, ValueError) as exc:
-            raise ApiProtocolError() from exc
+            raise self._unreadable(ApiProtocolError()) from exc
 
     async def get_account(self, account_id: str) -> Account:
         data = await self._request("GET", f"accounts/{account_id}")
         try:
             return _account(data.get("account", data))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ApiProtocolError() from exc
+            raise self._unreadable(ApiProtocolError()) from exc
 
     # The chokepoint
 
@@ -225,13 +229,18 @@ class InfinipostClient:
             else:
                 items = data.get("data", data.get(path)) if isinstance(data, dict) else None
             if not isinstance(items, list):
-                raise ApiProtocolError()
+                raise self._unreadable(ApiProtocolError())
             for item in items:
                 if isinstance(item, dict):
                     yield item
             cursor = data.get("nextCursor")
             if not data.get("hasMore") or not cursor:
                 return
+
+    def _unreadable(self, error: ApiError) -> ApiError:
+        """An answer whose shape the endpoint cannot read: counted, then raised by the caller."""
+        self._metrics.api_error("unreadable")
+        return error
 
     async def _request(
         self,
@@ -249,10 +258,12 @@ class InfinipostClient:
                     response = await self._http.request(method, path, json=json, params=params)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # Nothing reached the server, so even a create may be tried again.
+                self._metrics.api_error("connection")
                 error: ApiError = ApiUnavailable()
                 error.__cause__ = exc
             except httpx.TransportError as exc:
                 logger.warning("%s /%s: %s after sending", method, path, type(exc).__name__)
+                self._metrics.api_error("timeout" if isinstance(exc, httpx.TimeoutException) else "connection")
                 if not repeatable:
                     raise ApiUnconfirmed() from exc
                 error = ApiUnavailable()
@@ -266,8 +277,13 @@ class InfinipostClient:
                     (time.monotonic() - started) * 1000,
                 )
                 if response.is_success:
-                    return _json(response, repeatable=repeatable)
+                    try:
+                        return _json(response, repeatable=repeatable)
+                    except ApiError:
+                        self._metrics.api_error("unreadable")
+                        raise
                 error = _error_from(response)
+                self._metrics.api_error(_kind(error))
                 if not repeatable and response.status_code >= 500:
                     raise ApiUnconfirmed(status=response.status_code) from error
                 if not repeatable or not isinstance(error, ApiUnavailable):
@@ -276,6 +292,19 @@ class InfinipostClient:
                 raise error
             await self._sleep(error.retry_after or self._backoff * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
+
+
+def _kind(error: ApiError) -> ApiErrorKind:
+    """The kind an error answer is counted as; the status tells an overloaded Infinipost from a broken one."""
+    if isinstance(error, ApiAuthError):
+        return "auth"
+    if isinstance(error, ApiNotFound):
+        return "not_found"
+    if error.status == 429 or error.code == "rate_limited":
+        return "rate_limited"
+    if isinstance(error, ApiUnavailable):
+        return "server"
+    return "rejected"
 
 
 def _json(response: httpx.Response, *, repeatable: bool) -> Any:

@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.dates import zone
 from bot.errors import InvalidTime
 from bot.media import MediaService
+from bot.metrics import Metrics
 from bot.model import Caller
 from bot.outbox import Outbox
 from bot.places import Places
@@ -32,6 +33,7 @@ class Context:
     media: MediaService
     clock: Callable[[], datetime]
     places: Places = field(default_factory=Places)
+    metrics: Metrics = field(default_factory=Metrics)  # the same the API client counts into
     # Each person's last `/posts` in each channel, for `/posts more`: a page is for them, not for the channel.
     listings: dict[tuple[str, str, str, str], str] = field(default_factory=dict)  # -> its `/posts` arguments
     # `/cancel` questions waiting for an answer: token -> (what to cancel, who asked, when)

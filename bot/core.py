@@ -24,6 +24,7 @@ from bot.api import MAX_IN_FLIGHT
 from bot.context import Context, time_limit
 from bot.dates import parse_when
 from bot.errors import BadCommand, BotError, NotSetUp, OutOfTime
+from bot.metrics import UNKNOWN_COMMAND, CommandOutcome
 from bot.model import Caller, Command, Place, PostDraft, PostForm, Reply
 from bot.outbox import Messenger
 from bot.texts import COMMANDS, GENERIC_ERROR, SANDBOX_PREFIX, clip, help_text
@@ -120,9 +121,12 @@ class Core:
         name = command.name.lower().lstrip("/")
         handler = HANDLERS.get(name)
         command = replace(command, text=readable(command.text), draft=_readable_draft(command.draft))
+        counted = name if handler is not None else UNKNOWN_COMMAND
         refused = self.refusal(command.caller.place)
         if refused is not None:
+            self.ctx.metrics.command_handled(counted, "refused")
             return refused
+        outcome: CommandOutcome = "ok"
         try:
             if handler is None:
                 raise _unknown(command.name)
@@ -131,6 +135,11 @@ class Core:
             reply = await self._within_time_limit(handler, command, name)
         except Exception as exc:
             reply = self.failure_reply(exc, during=f"/{command.name}")
+            outcome = "refused" if isinstance(exc, BotError) else "failed"
+        else:
+            if reply.error:  # told why it could not be done, without an exception (a create Infinipost refused)
+                outcome = "refused"
+        self.ctx.metrics.command_handled(counted, outcome)
         return self._marked(reply)
 
     async def _within_time_limit(self, handler: Handler, command: Command, name: str) -> Reply:

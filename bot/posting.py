@@ -137,6 +137,7 @@ async def send(ctx: Context, stored: StoredRequest, *, caller: Caller, tz: ZoneI
         logger.warning("request %s: create outcome unknown (%s)", request_id, exc.status or "no answer")
         return await _unconfirmed(ctx, stored, caller, exc.user_message)
     except ApiError as exc:
+        ctx.metrics.create_sent("refused")
         await ctx.storage.requests.finish(
             request_id, state=RequestState.FAILED, error=exc.user_message, audit=(caller, "schedule_failed", {})
         )
@@ -152,6 +153,7 @@ async def send(ctx: Context, stored: StoredRequest, *, caller: Caller, tz: ZoneI
             ", ".join(p.id for p in remote) or "none",
         )
         return await _unconfirmed(ctx, stored, caller, ApiUnconfirmed.default_message)
+    ctx.metrics.create_sent("created")
     labels = {account.id: account.label for account in request.accounts}
     now = ctx.clock()
     posts = [
@@ -199,6 +201,7 @@ def _by_account(remote: list[RemotePost], accounts: Sequence[Account]) -> list[R
 
 
 async def _unconfirmed(ctx: Context, stored: StoredRequest, caller: Caller, message: str) -> Reply:
+    ctx.metrics.create_sent("unconfirmed")
     try:
         await ctx.storage.requests.finish(
             stored.id,
