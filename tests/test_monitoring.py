@@ -52,7 +52,7 @@ class Bot:
 @pytest.fixture
 async def bot(tmp_path: Path, sandbox: SandboxServer, clock: FakeClock) -> AsyncIterator[Bot]:
     settings = make_settings(tmp_path, api_key="sk_test_key", api_url=sandbox.url, http_host="127.0.0.1", http_port=0)
-    async with start_runtime(settings, clock=clock, workers=False, api_backoff=0.01) as runtime:
+    async with start_runtime(settings, clock=clock, workers=False, api_timeout=1.0, api_backoff=0.01) as runtime:
         chat = ChatHarness(runtime.core)
         async with runtime.web, httpx.AsyncClient(base_url=f"http://127.0.0.1:{runtime.web.port}") as http:
             yield Bot(runtime, chat, http)
@@ -109,6 +109,23 @@ async def test_metrics_count_commands_creates_and_infinipost_errors(bot: Bot, sa
     text = (await bot.http.get("/metrics")).text
     for private in ("launch caption", "U1", "user-U1", "acc_1", "sk_test_key", "e.com"):
         assert private not in text
+
+
+async def test_failed_reads_are_counted_by_kind_each_attempt(bot: Bot, sandbox: SandboxServer) -> None:
+    sandbox.state.faults = [
+        Fault(kind="timeout_after_create", route="read", seconds=2, times=1),  # no answer: tried again, and
+        Fault(kind="malformed", route="read", times=1),  # an answer that is not JSON: not tried again
+    ]
+    await bot.chat.say("/accounts")
+    sandbox.state.faults = [Fault(kind="status", route="read", status=401, times=1)]
+    await bot.chat.say("/accounts")
+
+    samples = await bot.scrape()
+
+    assert samples[api_error("timeout")] == 1
+    assert samples[api_error("unreadable")] == 1
+    assert samples[api_error("auth")] == 1
+    assert samples[api_error("server")] == 0
 
 
 async def test_the_outbox_backlog_and_the_tracker_lag_are_read_at_scrape_time(bot: Bot, clock: FakeClock) -> None:
