@@ -24,7 +24,7 @@ def _split_names(value: Any) -> Any:
 
 def _whole_number(value: Any) -> int | None:
     """A setting's whole number of 0 or more, or None when it is not one ("2", 2; not "two", "-1", 1.5, True)."""
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         return int(value.strip())
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
