@@ -210,6 +210,30 @@ def test_bad_settings_are_named_without_a_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"DISCORD_SHARD_COUNT": "0"}, "DISCORD_SHARD_COUNT: must be the total number of shards, a whole number"),
+        ({"DISCORD_SHARD_COUNT": "two"}, "DISCORD_SHARD_COUNT: must be the total number of shards, a whole number"),
+        ({"DISCORD_SHARD_IDS": "0,1"}, "DISCORD_SHARD_IDS: needs DISCORD_SHARD_COUNT, the total number of shards"),
+        (
+            {"DISCORD_SHARD_COUNT": "2", "DISCORD_SHARD_IDS": "1,2"},
+            "DISCORD_SHARD_IDS: has shard 2, but DISCORD_SHARD_COUNT=2 numbers the shards 0 to 1",
+        ),
+        ({"DISCORD_SHARD_COUNT": "2", "DISCORD_SHARD_IDS": "1,1"}, "DISCORD_SHARD_IDS: lists shard 1 twice"),
+        ({"DISCORD_SHARD_COUNT": "2", "DISCORD_SHARD_IDS": "first"}, "DISCORD_SHARD_IDS: must be shard numbers"),
+    ],
+)
+def test_bad_shard_settings_stop_run_with_one_line_naming_the_setting(
+    tmp_path: Path, env: dict[str, str], says: str
+) -> None:
+    result = run(["run"], tmp_path, DISCORD_TOKEN="x", **env)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[0] == "infinipost-bot: bad settings"
+    [line] = result.stderr.splitlines()[1:]
+    assert line.startswith(says)
+
+
 @pytest.mark.parametrize("line", ["/post", "/post https://e.com/v.mp4 to acc_1 at yesterday 9am", "/nonsense"])
 def test_console_errors_are_single_messages(tmp_path: Path, line: str) -> None:
     result = run(["console"], tmp_path, stdin=line + "\n")

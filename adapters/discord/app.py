@@ -20,7 +20,7 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 
 from adapters.discord.commands import AnsweringTree, SlashCommands
-from adapters.discord.components import DiscordClient, PreviewButton
+from adapters.discord.components import DiscordClient, PreviewButton, PreviewHandler, ShardedDiscordClient
 from adapters.discord.dispatch import Dispatcher
 from adapters.discord.message_command import MessageCommand
 from adapters.discord.messenger import DiscordMessenger
@@ -71,12 +71,7 @@ class DiscordAdapter:
             people=DiscordPeople(poster_roles=settings.discord_poster_roles),
             api_url=settings.discord_api_url,
         )
-        self.client = DiscordClient(
-            on_preview=self.dispatcher.press,
-            intents=INTENTS,
-            max_ratelimit_timeout=RATE_LIMIT_WAIT,
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
+        self.client = _client(settings, on_preview=self.dispatcher.press)
         self.tree = AnsweringTree(self.client)
         self.slash_commands = SlashCommands(self.dispatcher)
         self.message_command = MessageCommand(self.dispatcher, open_forms=self.client.open_forms)
@@ -109,8 +104,16 @@ class DiscordAdapter:
         self.core.attach(PLATFORM, self.messenger)
 
     async def start(self, *, on_failure: Callable[[], None] | None = None) -> None:
-        """Log in, then keep the gateway connection in the background; `on_failure` runs if it ends for good."""
+        """Log in, then keep the gateway connection in the background (one per shard this process runs, when
+        sharded); `on_failure` runs if it ends for good."""
         await self.login()
+        if self.settings.discord_shard_count is not None:
+            shards = self.settings.discord_shard_ids or range(self.settings.discord_shard_count)
+            logger.info(
+                "Discord: connecting shards %s of %d",
+                ", ".join(map(str, shards)),
+                self.settings.discord_shard_count,
+            )
         self._gateway = asyncio.create_task(self.client.connect(reconnect=True), name="discord-gateway")
         self._gateway.add_done_callback(lambda task: self._gateway_ended(task, on_failure))
 
@@ -133,7 +136,12 @@ class DiscordAdapter:
             await asyncio.gather(self._gateway, return_exceptions=True)
 
     async def _sync(self) -> None:
-        """Guild commands appear at once in DISCORD_GUILD_IDS; global ones can take Discord up to an hour."""
+        """Guild commands appear at once in DISCORD_GUILD_IDS; global ones can take Discord up to an hour.
+
+        This runs once per process, at login over REST, whatever the number of shards: the commands belong to the
+        application, not to a gateway connection. With several replicas, each replica still syncs: harmless, as
+        every one puts the same commands, but redundant until a single gateway holder is chosen among them.
+        """
         if not self.settings.discord_guild_ids:
             synced = await self.tree.sync()
             logger.info("Discord: %d commands registered globally", len(synced))
@@ -161,6 +169,21 @@ class DiscordAdapter:
             command.add_check(self.slash_commands.admissible)
             self.tree.add_command(command)
         self.client.add_dynamic_items(PreviewButton)
+
+
+def _client(settings: DiscordSettings, *, on_preview: PreviewHandler) -> DiscordClient:
+    """One gateway connection, as discord.py's plain client keeps it; or, with DISCORD_SHARD_COUNT, its sharded
+    client, connecting only the shards in DISCORD_SHARD_IDS (all of them when empty)."""
+    options: dict[str, Any] = {
+        "on_preview": on_preview,
+        "intents": INTENTS,
+        "max_ratelimit_timeout": RATE_LIMIT_WAIT,
+        "allowed_mentions": discord.AllowedMentions.none(),
+    }
+    if settings.discord_shard_count is None:
+        return DiscordClient(**options)
+    shard_ids = list(settings.discord_shard_ids) or None
+    return ShardedDiscordClient(**options, shard_count=settings.discord_shard_count, shard_ids=shard_ids)
 
 
 def _quiet_library_logs() -> None:

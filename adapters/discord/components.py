@@ -65,6 +65,11 @@ class DiscordClient(discord.Client):
             logger.warning("Discord: could not answer an expired form (%s)", why(exc))
 
 
+class ShardedDiscordClient(DiscordClient, discord.AutoShardedClient):
+    """The same client over several gateway connections, one per shard (DISCORD_SHARD_COUNT, DISCORD_SHARD_IDS),
+    as discord.py's AutoShardedClient runs them; everything else is shared by the shards."""
+
+
 class PreviewButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=PREVIEW_TEMPLATE):
     """The yes or no button of a question (Schedule or Cancel on a preview, Cancel them or Keep them under a
     `/cancel`). Everything needed is in the custom_id, so it works after a restart."""

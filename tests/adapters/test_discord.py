@@ -289,6 +289,7 @@ async def test_discord_py_takes_the_rest_and_gateway_urls_from_the_settings(
             await adapter.stop()
     assert fake_discord.calls("GET", "/users/@me")  # REST, at DISCORD_API_URL
     assert fake_discord.identifies[0]["token"] == BOT_TOKEN
+    assert "shard" not in fake_discord.identifies[0]  # unsharded unless DISCORD_SHARD_COUNT is set
 
 
 async def test_a_gateway_that_refuses_the_bot_for_good_stops_it(
@@ -310,6 +311,60 @@ async def test_a_gateway_that_refuses_the_bot_for_good_stops_it(
             await adapter.stop()
         assert len(fake_discord.identifies) == 1  # no reconnect loop against a refusal no retry can fix
         assert "the gateway connection ended for good (PrivilegedIntentsRequired" in caplog.text
+
+
+async def help_over_the_gateway(fake: FakeDiscord, adapter: DiscordAdapter) -> str:
+    """Once every shard is ready, `/help` in the server sent over the gateway: the text of the bot's answer."""
+    await asyncio.wait_for(adapter.client.wait_until_ready(), 15)
+    payload = fake.slash("help")
+    await fake.dispatches.put(("INTERACTION_CREATE", payload))
+    [callback] = await fake.wait_for(lambda: fake.callbacks(payload))
+    assert callback == {"type": 5, "data": {"flags": EPHEMERAL}}
+    [answer] = await fake.wait_for(lambda: fake.answers(payload))
+    return text_of(answer.body)
+
+
+async def test_a_replica_given_one_shard_identifies_once_with_it_and_answers_its_servers(
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    settings = discord_settings(
+        tmp_path,
+        fake_discord,
+        sandbox,
+        discord_gateway_url=fake_discord.gateway_url,
+        discord_shard_count=2,
+        discord_shard_ids=(1,),  # the server's: (GUILD_ID >> 22) % 2
+    )
+    async with start_runtime(settings, clock=clock) as runtime:
+        adapter = DiscordAdapter(runtime.core, settings)
+        try:
+            await adapter.start()
+            assert "/reschedule" in await help_over_the_gateway(fake_discord, adapter)
+            guild = adapter.client.get_guild(GUILD_ID)
+            assert guild is not None
+            assert guild.shard_id == 1
+        finally:
+            await adapter.stop()
+    assert [identify["shard"] for identify in fake_discord.identifies] == [[1, 2]]
+    assert len(fake_discord.calls("PUT", f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands")) == 1
+
+
+async def test_a_shard_count_alone_runs_every_shard_and_registers_the_commands_once(
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    """discord.py waits 5 seconds before each IDENTIFY after the first, as Discord allows one per 5 seconds."""
+    settings = discord_settings(
+        tmp_path, fake_discord, sandbox, discord_gateway_url=fake_discord.gateway_url, discord_shard_count=2
+    )
+    async with start_runtime(settings, clock=clock) as runtime:
+        adapter = DiscordAdapter(runtime.core, settings)
+        try:
+            await adapter.start()
+            assert "/reschedule" in await help_over_the_gateway(fake_discord, adapter)
+        finally:
+            await adapter.stop()
+    assert [identify["shard"] for identify in fake_discord.identifies] == [[0, 2], [1, 2]]
+    assert len(fake_discord.calls("PUT", f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands")) == 1
 
 
 # Commands

@@ -173,6 +173,32 @@ async def test_a_post_from_a_server_nobody_listed_creates_nothing(tmp_path: Path
             assert db.execute("SELECT COUNT(*) FROM requests").fetchone()[0] == 0
 
 
+async def test_a_replica_runs_the_shards_its_settings_give_it(tmp_path: Path, fake_discord: FakeDiscord) -> None:
+    fake = fake_discord
+    process = BotProcess(
+        tmp_path,
+        free_port(),
+        **fake.process_settings(),
+        DISCORD_SHARD_COUNT="2",
+        DISCORD_SHARD_IDS="1",
+        BOT_LOG_LEVEL="INFO",
+    )
+    await process.start()
+    try:
+        await fake.wait_for(lambda: fake.identifies)
+        payload = fake.slash("help")  # from the server, which is on shard 1
+        await fake.dispatches.put(("INTERACTION_CREATE", payload))
+        [callback] = await fake.wait_for(lambda: fake.callbacks(payload))
+        assert callback == {"type": 5, "data": {"flags": EPHEMERAL}}
+        [answer] = await fake.wait_for(lambda: fake.answers(payload))
+        assert "/reschedule" in answer.body["content"]
+    finally:
+        assert await process.stop() == 0
+    assert [identify["shard"] for identify in fake.identifies] == [[1, 2]]
+    assert len(fake.calls("PUT", f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands")) == 1
+    assert "Discord: connecting shards 1 of 2" in process.stderr.decode()
+
+
 async def test_a_refused_token_stops_run_with_a_clear_message(tmp_path: Path, fake_discord: FakeDiscord) -> None:
     wrong = BOT_TOKEN[:-6] + "wrong1"
     env = clean_env(DISCORD_TOKEN=wrong, DISCORD_API_URL=fake_discord.api_url, BOT_HTTP_PORT=str(free_port()))

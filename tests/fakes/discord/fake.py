@@ -10,7 +10,7 @@ import itertools
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,7 +109,9 @@ class FakeDiscord:
     identifies: list[dict[str, Any]] = field(default_factory=list)
     identify_close: int | None = None  # a close code to answer IDENTIFY with (4014: disallowed intents)
     heartbeats: int = 0
+    # Events to send over the gateway, each to the session of its server's shard (see `gateway`)
     dispatches: asyncio.Queue[tuple[str, dict[str, Any]]] = field(default_factory=asyncio.Queue)
+    sessions: dict[int, Callable[[str, dict[str, Any]], Awaitable[None]]] = field(default_factory=dict)  # by shard
     _serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:

@@ -230,12 +230,13 @@ def dm_channel_object(channel_id: int, recipient: dict[str, Any]) -> dict[str, A
     }
 
 
-def ready_object(gateway_url: str) -> dict[str, Any]:
-    """The READY event's data, which tells the bot who it is and which servers it is in."""
-    return {
+def ready_object(gateway_url: str, *, shard: list[int] | None = None, guilds: bool = True) -> dict[str, Any]:
+    """The READY event's data, which tells the bot who it is and which servers it is in (`guilds`: whether the
+    server is on this session's shard), and says back the shard it identified with, if any."""
+    ready: dict[str, Any] = {
         "v": 10,
         "user": {**bot_user(), "verified": True, "mfa_enabled": False, "email": None},
-        "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
+        "guilds": [{"id": str(GUILD_ID), "unavailable": True}] if guilds else [],
         "session_id": "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6",
         "resume_gateway_url": gateway_url,
         "application": {"id": str(APP_ID), "flags": 0},
@@ -249,6 +250,9 @@ def ready_object(gateway_url: str) -> dict[str, Any]:
         "user_settings": {},
         "_trace": ['["gateway-prd-test",{"micros":1200}]'],
     }
+    if shard is not None:
+        ready["shard"] = shard
+    return ready
 
 
 def edited(message: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
