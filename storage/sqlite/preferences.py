@@ -1,7 +1,8 @@
 """People's zones, channels' accounts and workspaces' aliases.
 
-They are read by every command and written only through this object, so they are kept in memory once read (the
-bot is the database's only user).
+They are read by every command, so they are kept in memory once read. A change made here is seen at once; one
+made by another process on the same database (a second replica) within SETTINGS_FRESH_SECONDS, when what was
+read expires.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from cachetools import LRUCache
+from cachetools import TTLCache
 
 from bot.model import Caller, ChannelRef
 from bot.records import ChannelSettings
@@ -19,6 +20,7 @@ from storage.sqlite.connection import Database
 from storage.sqlite.encoding import to_db_time
 
 SETTINGS_CACHE_SIZE = 10_000
+SETTINGS_FRESH_SECONDS = 2.0  # how stale another process's change may be seen: a read per key at most this often
 
 
 class SqlitePreferences:
@@ -26,8 +28,8 @@ class SqlitePreferences:
 
     def __init__(self, database: Database) -> None:
         self._db = database
-        # The least recently read go first, so that a busy workspace's settings stay in memory.
-        self._cache: LRUCache[tuple[str, ...], Any] = LRUCache(maxsize=SETTINGS_CACHE_SIZE)
+        # When full, the least recently read go first, so that a busy workspace's settings stay in memory.
+        self._cache: TTLCache[tuple[str, ...], Any, float] = TTLCache(SETTINGS_CACHE_SIZE, SETTINGS_FRESH_SECONDS)
 
     async def _cached(self, key: tuple[str, ...], load: Callable[[], Awaitable[Any]]) -> Any:
         if key not in self._cache:
