@@ -86,7 +86,11 @@ async def start_runtime(
     """
     async with AsyncExitStack() as stack:
         storage = await Storage.open(
-            settings.database, clock=clock, api=settings.api_identity, legacy_api=settings.api_url
+            settings.database,
+            clock=clock,
+            api=settings.api_identity,
+            legacy_api=settings.api_url,
+            replica=settings.replica_id,
         )
         stack.push_async_callback(storage.close)
         sandbox = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import socket
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -65,6 +66,8 @@ class Settings(BaseSettings):
 
     # Behaviour
     database: Path = Field(Path("data/bot.db"), validation_alias="BOT_DATABASE")
+    # Which replica this is, when several share the database: the same across its restarts, different between them
+    replica_id: str = Field(default_factory=socket.gethostname, validation_alias="BOT_REPLICA_ID", min_length=1)
     # None: UTC on chat platforms; in the console, the zone of the machine it runs on
     default_timezone: str | None = Field(None, validation_alias="BOT_DEFAULT_TIMEZONE")
     confirm_posts: bool = Field(True, validation_alias="BOT_CONFIRM_POSTS")

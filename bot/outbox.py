@@ -5,6 +5,9 @@ taught us (an announcement's message reference), so a crash before that delivers
 crash after it never repeats it. Per channel, new messages are paced to the platform's rate (Slack: about one a
 second), and a burst of notices of one kind becomes one message that lists them. Failures are retried with
 backoff; a refusal no retry can fix is logged, dropped, and told to the author when it was their announcement.
+
+Replicas sharing the database each run an outbox: a notice is claimed (moved to `sending` with the replica's id
+and an expiry) before it goes, so each is delivered once, and a channel another replica is delivering to waits.
 """
 
 from __future__ import annotations
@@ -175,7 +178,9 @@ class Outbox:
     async def _recover_interrupted(self) -> None:
         """Notices an earlier process was delivering when it died: delivered if the platform has them, else due
         again. Never sent blindly twice."""
-        for stored in await self._notices.in_flight():
+        # Only notices whose claim expired (their replica died) or this replica's own: never another live
+        # replica's delivery.
+        for stored in await self._notices.claim_in_flight(platforms=tuple(self.messengers)):
             messenger = self.messengers.get(stored.channel.platform)
             if stored.id in self._handed_over or messenger is None:
                 continue
@@ -213,10 +218,14 @@ class Outbox:
                 if wait:
                     self._note_pacing(wait)
                     break  # the rest of this channel waits its turn, in order
-            delivered += await self._deliver(group, messenger)
+            went = await self._deliver(group, messenger)
+            if went is None:
+                break  # another replica is delivering this channel: the rest waits, in order, for a later round
+            delivered += went
         return delivered
 
-    async def _deliver(self, group: list[Item], messenger: Messenger) -> int:
+    async def _deliver(self, group: list[Item], messenger: Messenger) -> int | None:
+        """Deliver one group; how many went, or None when another replica holds (some of) its notices."""
         stored, notice = group[0]
         request = await self._requests.get(notice.request_id)
         announcement = request.announcement if request else None
@@ -227,13 +236,17 @@ class Outbox:
             if notice.placement == "edit":
                 await self._notices.delivered([stored.id])  # there is no announcement to edit
                 return 0
-        ids = [s.id for s, _ in group]
-        await self._notices.sending(ids)
+        claimed = await self._notices.claim_for_sending([s.id for s, _ in group])
+        if not claimed:
+            return None
+        mine = [item for item in group if item[0].id in claimed]
+        ids = [s.id for s, _ in mine]
         self._handed_over.update(ids)
         try:
-            return await self._hand_over(group, messenger, announcement)
+            went = await self._hand_over(mine, messenger, announcement)
         finally:
             self._handed_over.difference_update(ids)  # settled, one way or the other
+        return went if len(mine) == len(group) else None
 
     async def _hand_over(self, group: list[Item], messenger: Messenger, announcement: MessageRef | None) -> int:
         stored, notice = group[0]

@@ -4,6 +4,16 @@ holds them all. `storage/` implements them; the core sees nothing else of it.
 A change and the notices (and audit row) it causes are written in one transaction: the methods that take
 `notices=` or `audit=` promise that, so that a crash never leaves a change untold or a notice about nothing.
 An audit row is only ever written with the change it records, so audit has no port of its own.
+
+Several replicas may share one database. Work that must be done once (asking Infinipost about a due post,
+reconciling an unconfirmed request, delivering a notice, settling a request a dead process left half-way) is
+CLAIMED before it is done: one atomic step picks rows that are due and free, and stamps them with this replica's
+id and an expiry (now + the store's lease), and returns them. A row is free when it has no claim, its claim has
+expired, or the claim is this replica's own (a replica keeps its id across restarts, so it takes back what its
+predecessor held at once). Two replicas claiming at the same moment get disjoint rows; PostgreSQL does this with
+`UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING ...`. Recording the work's outcome through
+the ordinary write (`Posts.update`, `Requests.finish`, `reconcile_later`, `NoticeQueue.delivered`/`retry`) clears
+the claim; a replica that dies leaves its claims to expire, and then another replica takes the work.
 """
 
 from __future__ import annotations
@@ -44,7 +54,9 @@ class Requests(Protocol):
         state: str,
         confirm_token: str | None = None,
     ) -> StoredRequest:
-        """Store a request before anything is sent, either awaiting confirmation or about to be sent."""
+        """Store a request before anything is sent, either awaiting confirmation or about to be sent. A request
+        saved (`save`, `ready`, `move`) into `received` or `sending` is claimed by this replica for the lease: it is
+        this replica's work, which another's start-up leaves alone until the claim expires."""
         ...
 
     async def ready(
@@ -62,7 +74,8 @@ class Requests(Protocol):
     async def by_token(self, token: str) -> StoredRequest | None: ...
 
     async def move(self, request_id: int, *, from_state: str, to_state: str) -> bool:
-        """Change a request's state only if it is still in `from_state`: a second click does nothing."""
+        """Change a request's state only if it is still in `from_state`: a second click does nothing. Moved to
+        `sending`, it is claimed by this replica; moved anywhere else, its claim is cleared."""
         ...
 
     async def finish(
@@ -76,12 +89,14 @@ class Requests(Protocol):
         notices: Iterable[NewNotice] = (),
         reconcile_at: datetime | None = None,
     ) -> None:
-        """Record the outcome of the create call, its posts, audit row and notices, all in one transaction.
-        `reconcile_at`: when to look for an unconfirmed request's posts."""
+        """Record the outcome of the create call, its posts, audit row and notices, all in one transaction, and
+        clear the request's claim. `reconcile_at`: when to look for an unconfirmed request's posts."""
         ...
 
-    async def unfinished(self) -> list[StoredRequest]:
-        """At start-up: requests the last process left receiving their uploads, or sending to this Infinipost."""
+    async def claim_unfinished(self) -> list[StoredRequest]:
+        """At start-up: claim and return the requests left receiving their uploads, or sending to this
+        Infinipost, that are free (no claim, an expired one, or this replica's own from before its restart).
+        One another live replica holds (it is fetching or sending it now) is not returned."""
         ...
 
     async def unsettled(self) -> list[StoredRequest]:
@@ -89,12 +104,18 @@ class Requests(Protocol):
         ...
 
     async def interrupted_to_unconfirmed(self, *, before: datetime | None = None) -> list[int]:
-        """Requests left `sending`, older than `before` if given, become unconfirmed; their ids."""
+        """Requests left `sending` become unconfirmed, in one atomic step; their ids. Only those whose claim has
+        expired, or (unclaimed, or this replica's own) that last changed before `before` if given: never one
+        another live replica is sending."""
         ...
 
-    async def due_reconciliations(self, now: datetime) -> list[StoredRequest]: ...
+    async def claim_reconciliations(self, now: datetime) -> list[StoredRequest]:
+        """Claim and return the unconfirmed requests whose reconciliation is due at `now` and that are free."""
+        ...
 
-    async def reconcile_later(self, request_id: int, *, at: datetime) -> None: ...
+    async def reconcile_later(self, request_id: int, *, at: datetime) -> None:
+        """Look again at `at`, counting an attempt; clears the claim."""
+        ...
 
     async def channel_queue(
         self,
@@ -129,11 +150,13 @@ class Posts(Protocol):
         audit: PostAudit | None = None,
         notices: Iterable[NewNotice] = (),
     ) -> None:
-        """Write posts as they now are (status, times, tracking), with their audit row and notices, at once."""
+        """Write posts as they now are (status, times, tracking), with their audit row and notices, at once;
+        their claims are cleared."""
         ...
 
-    async def due(self, now: datetime, *, limit: int) -> list[StoredPost]:
-        """Posts of this Infinipost the tracker should ask about now, soonest first."""
+    async def claim_due(self, now: datetime, *, limit: int) -> list[StoredPost]:
+        """Claim and return up to `limit` posts of this Infinipost the tracker should ask about now and that are
+        free, soonest first: two replicas' rounds never ask about one post twice."""
         ...
 
     async def next_check_time(self) -> datetime | None:
@@ -193,20 +216,27 @@ class NoticeQueue(Protocol):
 
     async def next_time(self, *, platforms: Sequence[str]) -> datetime | None: ...
 
-    async def sending(self, notice_ids: Sequence[int]) -> None:
-        """Mark notices as handed to the platform: if the process dies now, the next one must check first."""
+    async def claim_for_sending(self, notice_ids: Sequence[int]) -> list[int]:
+        """Claim pending notices for delivery, marking them as handed to the platform (if the process dies now,
+        whoever takes them must check first); the ids claimed. A notice another replica claimed is not, nor one
+        while an earlier notice of its channel is held by another live replica, so a channel keeps its order."""
         ...
 
-    async def in_flight(self) -> list[StoredNotice]: ...
+    async def claim_in_flight(self, *, platforms: Sequence[str]) -> list[StoredNotice]:
+        """Claim and return, with payloads, the notices of these platforms caught mid-delivery that are free: whose
+        claim expired (the replica died) or is this replica's own. Never one another live replica is delivering."""
+        ...
 
     async def delivered(self, notice_ids: Sequence[int], *, announcement: tuple[int, MessageRef] | None = None) -> None:
-        """Mark notices delivered, with the reference of the announcement they were, in one transaction."""
+        """Mark notices delivered, with the reference of the announcement they were, in one transaction. Only
+        pending ones or this replica's claims; clears the claim."""
         ...
 
     async def retry(
         self, notice_ids: Sequence[int], *, at: datetime, error: str, give_up: bool, count: bool = True
     ) -> None:
-        """Try again at `at` (counting an attempt unless `count` is False), or give up for good."""
+        """Try again at `at` (counting an attempt unless `count` is False), or give up for good. Only pending
+        notices or this replica's claims; clears the claim."""
         ...
 
     async def announcement_pending(self, request_id: int) -> bool: ...

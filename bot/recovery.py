@@ -3,6 +3,9 @@
 A request stopped while its uploads were being fetched was never sent: it becomes `not_sent`, and its author is
 told to send it again. One stopped during its create call may or may not exist at Infinipost: it becomes
 unconfirmed for the tracker to look for, and its author is told not to send it again yet.
+
+With several replicas on one database, only requests whose claim has expired (or that this replica held before its
+restart) are settled: one another live replica is fetching or sending right now is its own business.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 async def settle_unfinished(ctx: Context) -> None:
     """Run once at start-up, before anything else uses the database."""
-    for stored in await ctx.storage.requests.unfinished():
+    for stored in await ctx.storage.requests.claim_unfinished():
         if stored.state == RequestState.RECEIVED:
             logger.warning("request %s was stopped while fetching its uploads: not sent", stored.id)
             await ctx.storage.requests.finish(

@@ -171,7 +171,9 @@ class Tracker:
 
     async def cycle(self) -> Cycle:
         now = self.ctx.clock()
-        due = await self.ctx.storage.posts.due(now, limit=DUE_BATCH)
+        # Claimed, so that another replica's round at the same moment asks about other posts; recording each
+        # post's outcome (or backing it off) clears its claim.
+        due = await self.ctx.storage.posts.claim_due(now, limit=DUE_BATCH)
         observed: list[tuple[StoredPost, RemotePost | None]] = []
         retry_later: list[StoredPost] = []
         quiet = (self._quiet_until - now).total_seconds() if self._quiet_until and self._quiet_until > now else 0.0
@@ -240,7 +242,7 @@ class Tracker:
         if stuck:
             logger.warning("requests %s were stuck sending; looking for their posts", stuck)
         settled = 0
-        for stored in await self.ctx.storage.requests.due_reconciliations(self.ctx.clock()):
+        for stored in await self.ctx.storage.requests.claim_reconciliations(self.ctx.clock()):
             try:
                 settled += await self._reconcile(stored)
             except ApiError:

@@ -166,6 +166,19 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             "CREATE INDEX seen_once_by_expiry ON seen_once (expires_at)",
         ),
     ),
+    (
+        "0008_claims",
+        (
+            # Several replicas on one database: a row being worked on names the replica that claimed it and until
+            # when. Another replica takes it only once the claim has expired (a replica that died holds none).
+            "ALTER TABLE posts ADD COLUMN claimed_by TEXT",
+            "ALTER TABLE posts ADD COLUMN claimed_until TEXT",
+            "ALTER TABLE requests ADD COLUMN claimed_by TEXT",
+            "ALTER TABLE requests ADD COLUMN claimed_until TEXT",
+            "ALTER TABLE notices ADD COLUMN claimed_by TEXT",
+            "ALTER TABLE notices ADD COLUMN claimed_until TEXT",
+        ),
+    ),
 ]
 
 

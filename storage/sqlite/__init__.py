@@ -7,9 +7,10 @@ one-time keys, which have their own so that Slack's acknowledgements never queue
 from __future__ import annotations
 
 import asyncio
+import socket
 import sqlite3
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -18,7 +19,7 @@ import aiosqlite
 
 from storage.files import bot_database, prepare
 from storage.migrations import migrate
-from storage.sqlite.connection import Database, connect, utc_now
+from storage.sqlite.connection import DEFAULT_LEASE, Database, connect, utc_now
 from storage.sqlite.media import SqliteMediaIndex
 from storage.sqlite.notices import SqliteNoticeQueue
 from storage.sqlite.once_keys import SqliteOnceKeys
@@ -55,6 +56,8 @@ class Storage:
         clock: Callable[[], datetime] = utc_now,
         api: str = "",
         legacy_api: str | None = None,
+        replica: str | None = None,
+        lease: timedelta = DEFAULT_LEASE,
     ) -> Self:
         """Open (creating it and its folder if need be) and migrate the database. Raises StorageError with one
         sentence saying what to fix: a folder, a file that is not SQLite, a place the bot cannot write.
@@ -62,6 +65,8 @@ class Storage:
         Args:
             api: the Infinipost this process talks to, which its requests are stamped with.
             legacy_api: the stamp its requests had before API keys were told apart.
+            replica: the id this replica's claims carry (default: the host's name), the same across its restarts.
+            lease: how long a claim lasts if its work is never recorded.
         """
         in_memory = str(path) == ":memory:"  # a second connection would be a second database
         file = bot_database(Path(path))
@@ -76,7 +81,15 @@ class Storage:
             if db is not None:
                 await db.close()
             raise file.refusal(exc) from exc
-        return cls(Database(db, clock=clock, api=api, legacy_api=legacy_api), once_db=once_db)
+        database = Database(
+            db,
+            clock=clock,
+            api=api,
+            legacy_api=legacy_api,
+            replica=socket.gethostname() if replica is None else replica,
+            lease=lease,
+        )
+        return cls(database, once_db=once_db)
 
     async def ping(self) -> None:
         await self._database.row("SELECT 1 FROM sqlite_master LIMIT 1")

@@ -11,19 +11,27 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
 from bot.errors import StorageError
+from storage.sqlite.encoding import to_db_time
 
 logger = logging.getLogger(__name__)
 
 # Requests made through this process's Infinipost (its own stamp, or the URL alone it was stamped with before
 # keys were told apart), or before the API was recorded at all. Takes the two values of `Database.ours`.
 OURS = "(api IN (?, ?) OR api = '')"
+
+# A claim this replica may take: nobody's, expired at `?` (now), or its own (left by its predecessor of the same
+# id, or by one of its own rounds that stopped half-way). Takes (now, replica).
+CLAIMABLE = "(claimed_until IS NULL OR claimed_until <= ? OR claimed_by = ?)"
+
+# Claims last this long unless the work is recorded sooner: far beyond a tracker round, a delivery, a create call.
+DEFAULT_LEASE = timedelta(minutes=10)
 
 
 def utc_now() -> datetime:
@@ -37,6 +45,9 @@ class Database:
         api: the Infinipost this process talks to ("sandbox" or a URL). Requests are stamped with it, and only
             its own are tracked, so that trying the sandbox and then the real API in one database cannot mix them.
         legacy_api: the stamp this Infinipost's requests had before keys were told apart (its URL alone).
+        replica: this replica's id, which its claims are stamped with. It must differ between replicas that run
+            at once, and stays the same across restarts of one, so that a restart takes back its own claims at once.
+        lease: how long a claim lasts when its work is not recorded (the replica died, or its round stopped).
     """
 
     def __init__(
@@ -46,12 +57,21 @@ class Database:
         clock: Callable[[], datetime] = utc_now,
         api: str = "",
         legacy_api: str | None = None,
+        replica: str = "",
+        lease: timedelta = DEFAULT_LEASE,
     ) -> None:
         self.connection = connection
         self.lock = asyncio.Lock()
         self.now = clock
         self.api = api
         self.ours = (api, legacy_api or api)
+        self.replica = replica
+        self.lease = lease
+
+    def claim(self) -> tuple[str, str, str]:
+        """(now, this replica, until when a claim made now lasts), as stored."""
+        now = self.now()
+        return stamp(now), self.replica, stamp(now + self.lease)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -67,6 +87,11 @@ class Database:
             except sqlite3.Error as exc:
                 logger.exception("database write failed")
                 raise StorageError() from exc
+
+    async def returning(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """The rows a write `... RETURNING` statement changed, in a transaction of its own: how claims are made."""
+        async with self.transaction() as db, db.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
 
     async def rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         async with self.lock:
@@ -92,6 +117,12 @@ async def connect(path: Path | str) -> aiosqlite.Connection:
         await db.close()  # its thread would otherwise keep the process alive
         raise
     return db
+
+
+def stamp(at: datetime) -> str:
+    text = to_db_time(at)
+    assert text is not None
+    return text
 
 
 def marks(values: Sequence[Any]) -> str:

@@ -11,10 +11,14 @@ import aiosqlite
 
 from bot.model import ChannelRef, MessageRef
 from bot.records import NewNotice, OutboxBacklog, StoredNotice
-from storage.sqlite.connection import Database, marks
+from storage.sqlite.connection import CLAIMABLE, Database, marks
 from storage.sqlite.encoding import from_db_time, ref_to_json, to_db_time
 
 _NOTICE_COLUMNS = "id, platform, workspace_id, channel_id, kind, request_id, attempts"
+
+# A notice this replica may settle: waiting, or handed over by this replica (not one another replica is sending).
+# Takes the replica.
+_MINE = "(state = 'pending' OR (state = 'sending' AND claimed_by = ?))"
 
 
 async def enqueue(db: aiosqlite.Connection, notices: Iterable[NewNotice], *, at: datetime) -> None:
@@ -84,9 +88,9 @@ class SqliteNoticeQueue:
                     (ref_to_json(announcement[1]), announcement[0]),
                 )
             await db.executemany(
-                "UPDATE notices SET state = 'delivered', delivered_at = ?, attempts = attempts + 1 "
-                "WHERE id = ? AND state IN ('pending', 'sending')",
-                [(to_db_time(self._db.now()), i) for i in notice_ids],
+                "UPDATE notices SET state = 'delivered', delivered_at = ?, attempts = attempts + 1, "
+                f"claimed_by = NULL, claimed_until = NULL WHERE id = ? AND {_MINE}",
+                [(to_db_time(self._db.now()), i, self._db.replica) for i in notice_ids],
             )
 
     async def retry(
@@ -94,9 +98,12 @@ class SqliteNoticeQueue:
     ) -> None:
         async with self._db.transaction() as db:
             await db.executemany(
-                "UPDATE notices SET attempts = attempts + ?, next_attempt_at = ?, last_error = ?, state = ? "
-                "WHERE id = ? AND state IN ('pending', 'sending')",
-                [(int(count), to_db_time(at), error[:500], "dead" if give_up else "pending", i) for i in notice_ids],
+                "UPDATE notices SET attempts = attempts + ?, next_attempt_at = ?, last_error = ?, state = ?, "
+                f"claimed_by = NULL, claimed_until = NULL WHERE id = ? AND {_MINE}",
+                [
+                    (int(count), to_db_time(at), error[:500], "dead" if give_up else "pending", i, self._db.replica)
+                    for i in notice_ids
+                ],
             )
 
     async def announcement_pending(self, request_id: int) -> bool:
@@ -121,17 +128,33 @@ class SqliteNoticeQueue:
         assert row is not None  # an aggregate always has its row
         return OutboxBacklog(due=int(row["due"]), oldest=from_db_time(row["oldest"]))
 
-    async def sending(self, notice_ids: Sequence[int]) -> None:
-        async with self._db.transaction() as db:
-            await db.executemany(
-                "UPDATE notices SET state = 'sending' WHERE id = ? AND state = 'pending'", [(i,) for i in notice_ids]
-            )
-
-    async def in_flight(self) -> list[StoredNotice]:
-        rows = await self._db.rows(
-            f"SELECT {_NOTICE_COLUMNS}, payload FROM notices WHERE state = 'sending' ORDER BY id"
+    async def claim_for_sending(self, notice_ids: Sequence[int]) -> list[int]:
+        # One statement under SQLite's write lock. A notice goes only while no earlier notice of its channel is
+        # being handed over by another live replica, so that a channel's notices keep their order. (PostgreSQL
+        # needs the channel locked for that check too, e.g. a transaction-level advisory lock on it.)
+        at, replica, until = self._db.claim()
+        rows = await self._db.returning(
+            "UPDATE notices SET state = 'sending', claimed_by = ?, claimed_until = ? "
+            f"WHERE id IN ({marks(notice_ids)}) AND state = 'pending' AND NOT EXISTS (SELECT 1 FROM notices "
+            "AS earlier WHERE earlier.state = 'sending' AND earlier.id < notices.id "
+            "AND earlier.platform = notices.platform AND earlier.workspace_id = notices.workspace_id "
+            "AND earlier.channel_id = notices.channel_id AND earlier.claimed_by IS NOT ? "
+            "AND earlier.claimed_until > ?) RETURNING id",
+            (replica, until, *notice_ids, replica, at),
         )
-        return [_notice(row) for row in rows]
+        return sorted(int(row["id"]) for row in rows)
+
+    async def claim_in_flight(self, *, platforms: Sequence[str]) -> list[StoredNotice]:
+        # Most rounds find nothing: a read along the partial index first, so that they take no write lock.
+        if not platforms or await self._db.row("SELECT 1 FROM notices WHERE state = 'sending' LIMIT 1") is None:
+            return []
+        at, replica, until = self._db.claim()
+        rows = await self._db.returning(
+            f"UPDATE notices SET claimed_by = ?, claimed_until = ? WHERE state = 'sending' AND {CLAIMABLE} "
+            f"AND platform IN ({marks(platforms)}) RETURNING {_NOTICE_COLUMNS}, payload",
+            (replica, until, at, replica, *platforms),
+        )
+        return sorted((_notice(row) for row in rows), key=lambda notice: notice.id)
 
 
 def _notice(row: sqlite3.Row) -> StoredNotice:

@@ -11,7 +11,7 @@ from bot.model import PostStatus
 from bot.ports import PostAudit
 from bot.records import NewNotice, StoredPost
 from storage.sqlite.audit import write_audit
-from storage.sqlite.connection import OURS, Database, marks
+from storage.sqlite.connection import CLAIMABLE, OURS, Database, marks
 from storage.sqlite.encoding import from_db_time, to_db_time
 from storage.sqlite.notices import enqueue
 
@@ -65,7 +65,7 @@ class SqlitePosts:
         async with self._db.transaction() as db:
             await db.executemany(
                 "UPDATE posts SET status = ?, scheduled_time = ?, posted_at = ?, next_check_at = ?, checks = ?, "
-                "delay_warned = ?, updated_at = ? WHERE id = ?",
+                "delay_warned = ?, updated_at = ?, claimed_by = NULL, claimed_until = NULL WHERE id = ?",
                 [(*post_state(post), now, post.id) for post in changes],
             )
             if audit:
@@ -73,13 +73,18 @@ class SqlitePosts:
                 await write_audit(db, caller, at=self._db.now(), action=action, request_id=request_id, detail=detail)
             await enqueue(db, notices, at=self._db.now())
 
-    async def due(self, now: datetime, *, limit: int) -> list[StoredPost]:
-        rows = await self._db.rows(
-            f"SELECT {POST_COLUMNS} FROM posts WHERE next_check_at <= ? "
-            f"AND request_id IN (SELECT id FROM requests WHERE {OURS}) ORDER BY next_check_at LIMIT ?",
-            (to_db_time(now), *self._db.ours, limit),
+    async def claim_due(self, now: datetime, *, limit: int) -> list[StoredPost]:
+        # One statement: the rows are chosen and stamped under SQLite's write lock, so two replicas never both
+        # get a post (PostgreSQL: the inner SELECT ... FOR UPDATE SKIP LOCKED).
+        at, replica, until = self._db.claim()
+        rows = await self._db.returning(
+            f"UPDATE posts SET claimed_by = ?, claimed_until = ? WHERE id IN (SELECT id FROM posts "
+            f"WHERE next_check_at <= ? AND {CLAIMABLE} "
+            f"AND request_id IN (SELECT id FROM requests WHERE {OURS}) ORDER BY next_check_at LIMIT ?) "
+            f"RETURNING {POST_COLUMNS}",
+            (replica, until, to_db_time(now), at, replica, *self._db.ours, limit),
         )
-        return [_post(row) for row in rows]
+        return sorted((_post(row) for row in rows), key=lambda post: post.next_check_at or now)
 
     async def next_check_time(self) -> datetime | None:
         # Along the index of tracked posts, earliest first, until one of this Infinipost's is found: each scrape

@@ -11,7 +11,7 @@ from bot.model import Caller, ChannelRef, PostRequest, PostStatus
 from bot.ports import RequestAudit
 from bot.records import NewNotice, RequestState, StoredPost, StoredRequest
 from storage.sqlite.audit import write_audit
-from storage.sqlite.connection import OURS, Database
+from storage.sqlite.connection import CLAIMABLE, OURS, Database
 from storage.sqlite.encoding import from_db_time, ref_from_json, request_from_json, request_to_json, to_db_time
 from storage.sqlite.media import link_media
 from storage.sqlite.notices import enqueue
@@ -32,6 +32,14 @@ class SqliteRequests:
     def is_ours(self, stored: StoredRequest) -> bool:
         return not stored.api or stored.api in self._db.ours
 
+    def _held(self, state: str) -> tuple[str | None, str | None]:
+        """The claim a request in `state` carries: this replica's while it fetches uploads or sends the create
+        (another replica's start-up leaves it alone until it expires), none otherwise."""
+        if state in (RequestState.RECEIVED, RequestState.SENDING):
+            _, replica, until = self._db.claim()
+            return replica, until
+        return None, None
+
     async def save(
         self,
         caller: Caller,
@@ -47,8 +55,8 @@ class SqliteRequests:
         async with self._db.transaction() as db:
             cursor = await db.execute(
                 "INSERT INTO requests (platform, workspace_id, channel_id, user_id, user_name, command_text, "
-                "request_json, scheduled_time, state, confirm_token, created_at, updated_at, api) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "request_json, scheduled_time, state, confirm_token, created_at, updated_at, api, claimed_by, "
+                "claimed_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     caller.platform,
                     caller.workspace_id,
@@ -63,6 +71,7 @@ class SqliteRequests:
                     now,
                     now,
                     self._db.api,
+                    *self._held(state),
                 ),
             )
             request_id = cursor.lastrowid
@@ -91,13 +100,14 @@ class SqliteRequests:
         async with self._db.transaction() as db:
             cursor = await db.execute(
                 "UPDATE requests SET request_json = ?, scheduled_time = ?, state = ?, confirm_token = ?, "
-                "updated_at = ? WHERE id = ? AND state = ?",
+                "updated_at = ?, claimed_by = ?, claimed_until = ? WHERE id = ? AND state = ?",
                 (
                     request_to_json(request),
                     to_db_time(request.scheduled_time),
                     state,
                     confirm_token,
                     to_db_time(self._db.now()),
+                    *self._held(state),
                     request_id,
                     RequestState.RECEIVED,
                 ),
@@ -112,13 +122,17 @@ class SqliteRequests:
         async with self._db.transaction() as db:
             await db.execute("DELETE FROM requests WHERE id = ? AND state = ?", (request_id, RequestState.RECEIVED))
 
-    async def unfinished(self) -> list[StoredRequest]:
-        """At start-up: requests the last process left receiving their uploads, or sending to this Infinipost."""
-        rows = await self._db.rows(
-            f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE state = ? OR (state = ? AND {OURS}) ORDER BY id",
-            (RequestState.RECEIVED, RequestState.SENDING, *self._db.ours),
+    async def claim_unfinished(self) -> list[StoredRequest]:
+        """Requests left receiving their uploads, or sending to this Infinipost, whose claim has expired or is
+        this replica's own (its predecessor's): claimed, so that two replicas starting together settle each once.
+        One another live replica holds is left to it."""
+        at, replica, until = self._db.claim()
+        rows = await self._db.returning(
+            f"UPDATE requests SET claimed_by = ?, claimed_until = ? WHERE (state = ? OR (state = ? AND {OURS})) "
+            f"AND {CLAIMABLE} RETURNING {_REQUEST_COLUMNS}",
+            (replica, until, RequestState.RECEIVED, RequestState.SENDING, *self._db.ours, at, replica),
         )
-        return [_request(row) for row in rows]
+        return sorted((_request(row) for row in rows), key=lambda stored: stored.id)
 
     async def get(self, request_id: int) -> StoredRequest | None:
         row = await self._db.row(f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE id = ?", (request_id,))
@@ -135,8 +149,9 @@ class SqliteRequests:
         """Change a request's state only if it is still in `from_state`: a second click does nothing."""
         async with self._db.transaction() as db:
             cursor = await db.execute(
-                "UPDATE requests SET state = ?, updated_at = ? WHERE id = ? AND state = ?",
-                (to_state, to_db_time(self._db.now()), request_id, from_state),
+                "UPDATE requests SET state = ?, updated_at = ?, claimed_by = ?, claimed_until = ? "
+                "WHERE id = ? AND state = ?",
+                (to_state, to_db_time(self._db.now()), *self._held(to_state), request_id, from_state),
             )
             return cursor.rowcount == 1
 
@@ -157,7 +172,8 @@ class SqliteRequests:
         async with self._db.transaction() as db:
             await db.execute(
                 "UPDATE requests SET state = ?, error = ?, updated_at = ?, next_reconcile_at = ?, "
-                "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?",
+                "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, claimed_by = NULL, claimed_until = NULL "
+                "WHERE id = ?",
                 (state, error, now, to_db_time(reconcile_at), state, now, request_id),
             )
             await db.executemany(
@@ -174,33 +190,30 @@ class SqliteRequests:
             await enqueue(db, notices, at=self._db.now())
 
     async def interrupted_to_unconfirmed(self, *, before: datetime | None = None) -> list[int]:
-        """Requests left `sending` (by a crash, or a create whose outcome could not be stored), older than
-        `before` if given: they may or may not exist at Infinipost, so they become unconfirmed."""
-        cutoff = to_db_time(before or self._db.now() + timedelta(days=1))
-        rows = await self._db.rows(
-            f"SELECT id FROM requests WHERE state = ? AND updated_at < ? AND {OURS}",
-            (RequestState.SENDING, cutoff, *self._db.ours),
+        """Requests left `sending` (by a crash, or a create whose outcome could not be stored) whose claim has
+        expired, and (for those stored before claims, or this replica's own) last changed before `before` if
+        given: they may or may not exist at Infinipost, so they become unconfirmed. One step, so that two
+        replicas never both take one."""
+        now = self._db.now()
+        cutoff = to_db_time(before or now + timedelta(days=1))
+        at, replica, _ = self._db.claim()
+        rows = await self._db.returning(
+            "UPDATE requests SET state = ?, error = ?, updated_at = ?, next_reconcile_at = ?, claimed_by = NULL, "
+            f"claimed_until = NULL WHERE state = ? AND {OURS} AND (claimed_until <= ? OR "
+            "((claimed_until IS NULL OR claimed_by = ?) AND updated_at < ?)) RETURNING id",
+            (
+                RequestState.UNCONFIRMED,
+                "interrupted during the create call",
+                at,
+                at,
+                RequestState.SENDING,
+                *self._db.ours,
+                at,
+                replica,
+                cutoff,
+            ),
         )
-        ids = [int(row["id"]) for row in rows]
-        if ids:
-            now = to_db_time(self._db.now())
-            async with self._db.transaction() as db:
-                await db.executemany(
-                    "UPDATE requests SET state = ?, error = ?, updated_at = ?, next_reconcile_at = ? "
-                    "WHERE id = ? AND state = ?",
-                    [
-                        (
-                            RequestState.UNCONFIRMED,
-                            "interrupted during the create call",
-                            now,
-                            now,
-                            i,
-                            RequestState.SENDING,
-                        )
-                        for i in ids
-                    ],
-                )
-        return ids
+        return sorted(int(row["id"]) for row in rows)
 
     async def channel_queue(
         self,
@@ -267,18 +280,20 @@ class SqliteRequests:
             return [], total
         return [_request(row) for row in rows], int(rows[0]["total"]) if rows else 0
 
-    async def due_reconciliations(self, now: datetime) -> list[StoredRequest]:
-        rows = await self._db.rows(
-            f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE state = ? AND next_reconcile_at <= ? AND {OURS} "
-            "ORDER BY id",
-            (RequestState.UNCONFIRMED, to_db_time(now), *self._db.ours),
+    async def claim_reconciliations(self, now: datetime) -> list[StoredRequest]:
+        at, replica, until = self._db.claim()
+        rows = await self._db.returning(
+            f"UPDATE requests SET claimed_by = ?, claimed_until = ? WHERE state = ? AND next_reconcile_at <= ? "
+            f"AND {OURS} AND {CLAIMABLE} RETURNING {_REQUEST_COLUMNS}",
+            (replica, until, RequestState.UNCONFIRMED, to_db_time(now), *self._db.ours, at, replica),
         )
-        return [_request(row) for row in rows]
+        return sorted((_request(row) for row in rows), key=lambda stored: stored.id)
 
     async def reconcile_later(self, request_id: int, *, at: datetime) -> None:
         async with self._db.transaction() as db:
             await db.execute(
-                "UPDATE requests SET next_reconcile_at = ?, reconcile_attempts = reconcile_attempts + 1 WHERE id = ?",
+                "UPDATE requests SET next_reconcile_at = ?, reconcile_attempts = reconcile_attempts + 1, "
+                "claimed_by = NULL, claimed_until = NULL WHERE id = ?",
                 (to_db_time(at), request_id),
             )
 

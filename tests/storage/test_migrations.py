@@ -84,3 +84,32 @@ async def test_a_one_time_key_is_new_once_until_it_expires(tmp_path: Path, where
     if where == "file":
         async with await Storage.open(path) as reopened:  # kept across a restart
             assert not await reopened.once_keys.remember("a", until=later, now=later + timedelta(minutes=1))
+
+
+async def test_work_caught_mid_way_before_claims_existed_is_free_to_claim_after_the_upgrade(tmp_path: Path) -> None:
+    """A database from before 0008_claims, left with a notice being delivered and a request being sent: upgraded in
+    place, its rows keep their states and carry no claim, so the first replica to look takes them."""
+    path = tmp_path / "bot.db"
+    async with aiosqlite.connect(path, isolation_level=None) as db:
+        await db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        for name, statements in MIGRATIONS[:7]:
+            for statement in statements:
+                await db.execute(statement)
+            await db.execute("INSERT INTO _migrations VALUES (?, '2026-01-01')", (name,))
+        await db.execute(
+            "INSERT INTO requests (platform, workspace_id, channel_id, user_id, user_name, command_text, request_json, "
+            "state, created_at, updated_at, api) VALUES ('slack', 'T1', 'C1', 'U1', 'Alice', '/post', "
+            """'{"accounts": [], "contentType": "video", "mediaUrls": [], "caption": ""}', 'sending', """
+            "'2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z', 'sandbox')"
+        )
+        await db.execute(
+            "INSERT INTO notices (created_at, platform, workspace_id, channel_id, kind, payload, state, "
+            "next_attempt_at) VALUES ('2026-01-01T00:00:00.000000Z', 'slack', 'T1', 'C1', 'scheduled', '{}', "
+            "'sending', '2026-01-01T00:00:00.000000Z')"
+        )
+    async with await Storage.open(path, api="sandbox", replica="b") as storage:
+        assert [n.id for n in await storage.notices.claim_in_flight(platforms=["slack"])] == [1]
+        assert [r.state for r in await storage.requests.claim_unfinished()] == ["sending"]
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT claimed_by FROM notices").fetchall() == [("b",)]
+        assert db.execute("SELECT name FROM _migrations ORDER BY name DESC LIMIT 1").fetchone() == ("0008_claims",)

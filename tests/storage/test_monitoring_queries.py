@@ -63,7 +63,7 @@ async def test_the_backlog_counts_due_and_unsent_notices_of_the_platforms_asked_
         first, second, third, _ = [n.id for n in await storage.notices.due(clock.now, platforms=["slack", "discord"])]
 
         await storage.notices.delivered([first])  # no longer waiting
-        await storage.notices.sending([second])  # handed over, not yet confirmed: still waiting
+        await storage.notices.claim_for_sending([second])  # handed over, not yet confirmed: still waiting
         await storage.notices.retry([third], at=START + timedelta(hours=1), error="429", give_up=False)
         backlog = await storage.notices.backlog(START + timedelta(minutes=5), platforms=["slack"])
         assert backlog.due == 1  # the one being handed over; the retry is not due yet
