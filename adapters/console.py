@@ -69,7 +69,7 @@ class ConsoleMessenger:
         self._print(prefix + render(notices, await self._style()))
         return MessageRef(channel_id=channel.channel_id, message_id=str(self._sent))
 
-    async def edit(self, ref: MessageRef, notice: Notice) -> None:
+    async def edit(self, ref: MessageRef, notice: Notice, *, channel: ChannelRef) -> None:
         self._print(f"✏️  message {ref.message_id} now reads: " + render([notice], await self._style()))
 
     async def find(self, channel: ChannelRef, notice_id: int, *, thread: MessageRef | None) -> MessageRef | None:

@@ -154,7 +154,7 @@ async def _sandbox(host: str, port: int, state: Path | None) -> int:
 def _slack_manifest(settings: Settings, *, socket_mode: bool) -> int:
     from adapters.slack.manifest import PLACEHOLDER_URL, manifest
 
-    print(json.dumps(manifest(settings, socket_mode=socket_mode), indent=2))
+    print(json.dumps(manifest(settings, socket_mode=socket_mode, oauth=settings.slack_oauth), indent=2))
     if not socket_mode and not settings.public_url:
         print(
             f"Note: BOT_PUBLIC_URL is not set, so the request URLs say {PLACEHOLDER_URL}; set it to where Slack "

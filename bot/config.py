@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.dates import zone
 from bot.errors import InvalidTime
+from bot.sealing import check_keys
 
 DEFAULT_API_URL = "https://api.infinipost.co/v1"
 
@@ -51,6 +52,8 @@ class Settings(BaseSettings):
     media_store: Literal["local", "s3"] = Field("local", validation_alias="BOT_MEDIA_STORE")
     media_dir: Path = Field(Path("data/media"), validation_alias="BOT_MEDIA_DIR")
     media_secret: SecretStr | None = Field(None, validation_alias="BOT_MEDIA_SECRET")
+    # Fernet keys, comma-separated: the first encrypts, all decrypt (bot/sealing.py)
+    encryption_key: SecretStr | None = Field(None, validation_alias="BOT_ENCRYPTION_KEY")
     media_link_hours: float = Field(48, validation_alias="BOT_MEDIA_LINK_HOURS", gt=0)
     max_media_mb: float = Field(1024, validation_alias="BOT_MAX_MEDIA_MB", gt=0)
     media_keep_days: float = Field(7, validation_alias="BOT_MEDIA_KEEP_DAYS", ge=0)
@@ -87,6 +90,13 @@ class Settings(BaseSettings):
             zone(value)
         except InvalidTime as exc:
             raise ValueError(f"{value!r} is not an IANA time zone name such as Europe/Paris") from exc
+        return value
+
+    @field_validator("encryption_key")
+    @classmethod
+    def _encryption_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            check_keys(value.get_secret_value())
         return value
 
     @field_validator("api_url", "public_url", "s3_endpoint_url", "s3_public_url")

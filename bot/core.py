@@ -27,6 +27,8 @@ from bot.errors import BadCommand, BotError, NotSetUp, OutOfTime
 from bot.metrics import UNKNOWN_COMMAND, CommandOutcome
 from bot.model import Caller, Command, Place, PostDraft, PostForm, Reply
 from bot.outbox import Messenger
+from bot.records import Installation
+from bot.sealing import Sealer
 from bot.texts import COMMANDS, GENERIC_ERROR, SANDBOX_PREFIX, clip, help_text
 
 logger = logging.getLogger(__name__)
@@ -194,6 +196,48 @@ class Core:
     def serve(self, platform: str, *, workspaces: Iterable[str] = (), organizations: Iterable[str] = ()) -> None:
         """Serve these workspaces (servers) or whole organizations of a platform, as the operator set them up."""
         self.ctx.places.allow(platform, workspaces=workspaces, organizations=organizations)
+
+    async def install(self, installation: Installation) -> None:
+        """Keep a workspace's (or organization's) install of the app, its record sealed with BOT_ENCRYPTION_KEY,
+        and serve it from now on."""
+        sealed = replace(installation, record=self._sealer().seal(installation.record))
+        await self.ctx.storage.installations.save(sealed)
+        self._serve_installed(installation)
+
+    async def installation(self, platform: str, *, workspace_id: str, organization_id: str) -> Installation | None:
+        """The install of exactly this place, its record opened."""
+        found = await self.ctx.storage.installations.find(
+            platform, workspace_id=workspace_id, organization_id=organization_id
+        )
+        return replace(found, record=self._sealer().open(found.record)) if found else None
+
+    async def uninstall(self, platform: str, *, workspace_id: str, organization_id: str) -> None:
+        """Forget an install; its place is refused again."""
+        installations = self.ctx.storage.installations
+        await installations.delete(platform, workspace_id=workspace_id, organization_id=organization_id)
+        if workspace_id:
+            self.ctx.places.withdraw(platform, workspaces=[workspace_id])
+        else:
+            self.ctx.places.withdraw(platform, organizations=[organization_id])
+
+    async def serve_installed(self, platform: str) -> int:
+        """At start-up: serve every place that installed the app on this platform; how many there are."""
+        installed = await self.ctx.storage.installations.all(platform)
+        for installation in installed:
+            self._serve_installed(installation)
+        return len(installed)
+
+    def _serve_installed(self, installation: Installation) -> None:
+        if installation.workspace_id:
+            self.serve(installation.platform, workspaces=[installation.workspace_id])
+        else:
+            self.serve(installation.platform, organizations=[installation.organization_id])
+
+    def _sealer(self) -> Sealer:
+        key = self.ctx.settings.encryption_key
+        if key is None:
+            raise NotSetUp("BOT_ENCRYPTION_KEY is not set: installs cannot be kept.")
+        return Sealer(key.get_secret_value())
 
     async def time_problem(self, caller: Caller, phrase: str) -> str | None:
         """What is wrong with a form's time phrase, to show beside the field before the form closes; None if it

@@ -51,7 +51,9 @@ class Messenger(Protocol):
         """Post a message carrying `notices`, marked with their outbox `ids` so that `find` can spot it."""
         ...
 
-    async def edit(self, ref: MessageRef, notice: Notice) -> None: ...
+    async def edit(self, ref: MessageRef, notice: Notice, *, channel: ChannelRef) -> None:
+        """Rewrite the message `ref` (in `channel`, which tells whose workspace it is) to carry `notice`."""
+        ...
 
     async def find(self, channel: ChannelRef, notice_id: int, *, thread: MessageRef | None) -> MessageRef | None:
         """The message that carried notice `notice_id`, if the platform has it: after a crash mid-delivery,
@@ -257,7 +259,7 @@ class Outbox:
                 await messenger.send(stored.channel, [n for _, n in group], thread=None, ids=ids)
             elif notice.placement == "edit":
                 assert announcement is not None
-                await messenger.edit(announcement, notice)
+                await messenger.edit(announcement, notice, channel=stored.channel)
             else:
                 thread = announcement if notice.placement == "thread" else None
                 ref = await messenger.send(stored.channel, [notice], thread=thread, ids=ids)

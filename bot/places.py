@@ -30,6 +30,11 @@ class Places:
         self._workspaces.update((platform, workspace) for workspace in workspaces if workspace)
         self._organizations.update((platform, organization) for organization in organizations if organization)
 
+    def withdraw(self, platform: str, *, workspaces: Iterable[str] = (), organizations: Iterable[str] = ()) -> None:
+        """No longer serve these workspaces or organizations (the app was uninstalled there)."""
+        self._workspaces.difference_update((platform, workspace) for workspace in workspaces)
+        self._organizations.difference_update((platform, organization) for organization in organizations)
+
     def serves(self, place: Place) -> bool:
         if (place.platform, place.workspace_id) in self._workspaces:
             return True

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from bot.model import Caller, ChannelRef, MessageRef, PostRequest
 from bot.records import (
     ChannelSettings,
+    Installation,
     NewNotice,
     OutboxBacklog,
     StoredMedia,
@@ -256,6 +257,24 @@ class OnceKeys(Protocol):
         ...
 
 
+class Installations(Protocol):
+    """The workspaces (or whole organizations) that installed the app, one record each, its secrets sealed."""
+
+    async def save(self, installation: Installation) -> None:
+        """Keep an install, replacing the one of the same place if any."""
+        ...
+
+    async def find(self, platform: str, *, workspace_id: str, organization_id: str) -> Installation | None:
+        """The install of exactly this place (`workspace_id` empty: an organization's own)."""
+        ...
+
+    async def delete(self, platform: str, *, workspace_id: str, organization_id: str) -> bool:
+        """Forget an install; whether there was one."""
+        ...
+
+    async def all(self, platform: str) -> list[Installation]: ...
+
+
 class Store(Protocol):
     """Everything the core keeps, one port per aggregate."""
 
@@ -276,6 +295,9 @@ class Store(Protocol):
 
     @property
     def once_keys(self) -> OnceKeys: ...
+
+    @property
+    def installations(self) -> Installations: ...
 
     async def ping(self) -> None:
         """Ask the database a trivial question; StorageError if it cannot answer."""

@@ -116,3 +116,17 @@ class StoredMedia:
     sha256: str
     content_type: str
     size: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Installation:
+    """A chat platform's install of the app in one workspace, or in a whole organization (`workspace_id` empty).
+
+    `record` is the platform's own record of it, as text, with its tokens: the core seals it (bot/sealing.py)
+    before the database sees it, so that `Installations` only ever holds it sealed.
+    """
+
+    platform: str
+    workspace_id: str = ""
+    organization_id: str = ""
+    record: str

@@ -179,6 +179,21 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             "ALTER TABLE notices ADD COLUMN claimed_until TEXT",
         ),
     ),
+    (
+        "0009_installations",
+        (
+            # The workspaces (workspace_id '') or whole organizations (organization_id '' outside one) that
+            # installed the app through OAuth; `sealed` is the platform's record with its tokens, encrypted.
+            """CREATE TABLE installations (
+                platform TEXT NOT NULL,
+                organization_id TEXT NOT NULL,
+                workspace_id TEXT NOT NULL,
+                sealed TEXT NOT NULL,
+                installed_at TEXT NOT NULL,
+                PRIMARY KEY (platform, organization_id, workspace_id)
+            )""",
+        ),
+    ),
 ]
 
 

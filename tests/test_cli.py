@@ -429,3 +429,66 @@ def test_a_waiting_cancel_question_is_named_as_such_and_answered_with_a_slash_to
     assert out.count("[sandbox] Scheduled") == 1
     assert "A question is waiting: type yes to cancel them, or no to keep them" in out
     assert out.count("Cancelled `post_") == 2
+
+
+FERNET_KEY = "x3Y0vCm5b5Qn6cTq8oYyK1n2f5c8d0e3g6h9j2k5m8o="  # 32 bytes, url-safe base64
+OAUTH_ENV = {
+    "SLACK_CLIENT_ID": "1111.2222",
+    "SLACK_CLIENT_SECRET": "client-secret-value",
+    "SLACK_STATE_SECRET": "state-secret-value",
+    "SLACK_SIGNING_SECRET": "signing-secret-value",
+}
+
+
+def test_slack_manifest_with_oauth_gives_slack_the_redirect_url(tmp_path: Path) -> None:
+    result = run(["slack-manifest"], tmp_path, BOT_PUBLIC_URL="https://bot.example.com", **OAUTH_ENV)
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads(result.stdout)
+    assert manifest["oauth_config"]["redirect_urls"] == ["https://bot.example.com/slack/oauth_redirect"]
+    without = json.loads(run(["slack-manifest"], tmp_path, BOT_PUBLIC_URL="https://bot.example.com").stdout)
+    assert "redirect_urls" not in without["oauth_config"]
+
+
+def test_oauth_without_an_encryption_key_stops_run_with_one_line_saying_how_to_make_one(tmp_path: Path) -> None:
+    result = run(["run"], tmp_path, **OAUTH_ENV)
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("infinipost-bot: Slack's OAuth install keeps each workspace's bot token encrypted with ")
+    assert line.endswith(
+        'BOT_ENCRYPTION_KEY; make one with python -c "from cryptography.fernet import Fernet; '
+        'print(Fernet.generate_key().decode())"'
+    )
+    assert "secret-value" not in result.stderr
+
+
+def test_a_bot_token_and_oauth_together_stop_run_with_one_line(tmp_path: Path) -> None:
+    result = run(["run"], tmp_path, SLACK_BOT_TOKEN="xoxb-1", BOT_ENCRYPTION_KEY=FERNET_KEY, **OAUTH_ENV)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "infinipost-bot: Slack takes SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and "
+        "SLACK_STATE_SECRET (any workspace that installs the app), not both: unset one of them"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"SLACK_CLIENT_SECRET": ""}, "infinipost-bot: Slack's OAuth install also needs SLACK_CLIENT_SECRET"),
+        (
+            {"SLACK_APP_TOKEN": "xapp-1"},
+            "infinipost-bot: Slack's OAuth install runs in HTTP mode: set SLACK_SIGNING_SECRET and unset "
+            "SLACK_APP_TOKEN",
+        ),
+    ],
+)
+def test_an_incomplete_oauth_setup_stops_run_with_one_line(tmp_path: Path, env: dict[str, str], says: str) -> None:
+    result = run(["run"], tmp_path, BOT_ENCRYPTION_KEY=FERNET_KEY, **{**OAUTH_ENV, **env})
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [says]
+
+
+def test_a_bad_encryption_key_is_named_without_echoing_it(tmp_path: Path) -> None:
+    result = run(["run"], tmp_path, BOT_ENCRYPTION_KEY="not-a-fernet-key", **OAUTH_ENV)
+    assert result.returncode == 2
+    assert "BOT_ENCRYPTION_KEY: each key must be 32 url-safe base64-encoded bytes" in result.stderr
+    assert "not-a-fernet-key" not in result.stderr

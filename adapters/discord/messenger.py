@@ -113,7 +113,7 @@ class DiscordMessenger:
             logger.warning("cannot check whether notice %s was delivered: %s", notice_id, type(exc).__name__)
         return None
 
-    async def edit(self, ref: MessageRef, notice: Notice) -> None:
+    async def edit(self, ref: MessageRef, notice: Notice, *, channel: ChannelRef) -> None:
         message = notice_message([notice])
         target = self._client.get_partial_messageable(int(ref.channel_id)).get_partial_message(int(ref.message_id))
         try:

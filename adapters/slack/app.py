@@ -13,18 +13,22 @@ from __future__ import annotations
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.connection import BOLT_LOGGER, HttpEndpoint, socket_mode_handler
 from adapters.slack.form import PostModal
+from adapters.slack.installs import STATE_SECONDS, SlackInstallations, SlackStates
 from adapters.slack.listeners import SlackListeners
+from adapters.slack.manifest import BOT_SCOPES
 from adapters.slack.messenger import SlackMessenger
-from adapters.slack.names import EVENTS_PATH
+from adapters.slack.names import EVENTS_PATH, INSTALL_PATH, OAUTH_REDIRECT_PATH
 from adapters.slack.people import PLATFORM, SlackPeople
 from adapters.slack.responses import Responder
 from adapters.slack.settings import SlackSettings
 from adapters.slack.workspace import OperatorsWorkspace
 from bot.core import Core
+from bot.errors import NotSetUp
 
 
 class SlackAdapter:
@@ -32,8 +36,8 @@ class SlackAdapter:
 
     def __init__(self, core: Core, settings: SlackSettings, *, client: AsyncWebClient | None = None) -> None:
         settings.check_slack()
-        assert settings.slack_bot_token is not None
-        token = settings.slack_bot_token.get_secret_value()
+        # OAuth: no token of its own; bolt's `authorize` gives each request its workspace's (installs.py).
+        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
         self.core = core
         self.settings = settings
         # No shared session here: bolt deep-copies the client into every lazy listener, and a session cannot be.
@@ -41,28 +45,68 @@ class SlackAdapter:
         # retries notices itself, after checking whether the first one arrived.
         self.client = client or AsyncWebClient(token=token, base_url=settings.slack_api_url, retry_handlers=[])
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+        self.installations = SlackInstallations(core) if settings.slack_oauth else None
         self.app = AsyncApp(
             client=self.client,
             signing_secret=secret,
             request_verification_enabled=not settings.slack_socket_mode,
             logger=BOLT_LOGGER,
+            oauth_settings=self._oauth_settings(core, settings),
+            installation_store_bot_only=True if self.installations else None,
+            user_facing_authorize_error_message=NotSetUp.default_message,
         )
         self.people = SlackPeople(self.client, admins=settings.slack_admin_users, posters=settings.slack_poster_users)
-        self.messenger = SlackMessenger(self.client)
+        self.messenger = SlackMessenger(self.client, tokens=self._token_of if self.installations else None)
         self.responder = Responder(core)
-        self.workspace = OperatorsWorkspace(core, self.client, responder=self.responder)
-        self.form = PostModal(core, settings, people=self.people, responder=self.responder, bot_token=token)
+        self.workspace = OperatorsWorkspace(
+            core, self.client, responder=self.responder, installed=self.installations is not None
+        )
+        self.form = PostModal(core, settings, people=self.people, responder=self.responder, bot_token=token or "")
         core.attach(PLATFORM, self.messenger)
         self._socket: AsyncSocketModeHandler | None = None
-        self._endpoint = HttpEndpoint(self.app, core, signing_secret=secret)
+        self._endpoint = HttpEndpoint(
+            self.app, core, signing_secret=secret, gate=self.workspace.refusal if self.installations else None
+        )
         listeners = SlackListeners(
             core, people=self.people, responder=self.responder, form=self.form, workspace=self.workspace
         )
         listeners.register(self.app)
 
+    def _oauth_settings(self, core: Core, settings: SlackSettings) -> AsyncOAuthSettings | None:
+        """bolt's OAuth flow at GET /slack/install and GET /slack/oauth_redirect, when SLACK_CLIENT_ID is set."""
+        if self.installations is None:
+            return None
+        assert settings.slack_client_secret is not None
+        assert settings.slack_state_secret is not None
+        return AsyncOAuthSettings(
+            client_id=settings.slack_client_id,
+            client_secret=settings.slack_client_secret.get_secret_value(),
+            scopes=BOT_SCOPES,
+            redirect_uri=f"{settings.public_url}{OAUTH_REDIRECT_PATH}" if settings.public_url else None,
+            install_path=INSTALL_PATH,
+            install_page_rendering_enabled=False,  # straight on to Slack's consent page
+            redirect_uri_path=OAUTH_REDIRECT_PATH,
+            installation_store=self.installations,
+            installation_store_bot_only=True,
+            state_store=SlackStates(core, settings.slack_state_secret.get_secret_value()),
+            state_expiration_seconds=STATE_SECONDS,
+            logger=BOLT_LOGGER,
+        )
+
+    async def _token_of(self, workspace_id: str) -> str | None:
+        """An installed workspace's bot token, for the notices the outbox sends there."""
+        assert self.installations is not None
+        bot = await self.installations.async_find_bot(enterprise_id=None, team_id=workspace_id)
+        return bot.bot_token if bot else None
+
     def mount(self, app: web.Application) -> None:
-        """Serve Slack's HTTP mode (commands, interactivity and events) at POST /slack/events."""
+        """Serve Slack's HTTP mode (commands, interactivity and events) at POST /slack/events, and with OAuth,
+        bolt's install flow at GET /slack/install and GET /slack/oauth_redirect."""
         app.router.add_post(EVENTS_PATH, self._endpoint.handle)
+        flow = self.app.oauth_flow
+        if flow is not None:
+            app.router.add_get(flow.install_path, self._endpoint.install)
+            app.router.add_get(flow.redirect_uri_path, self._endpoint.oauth_redirect)
 
     async def check_token(self) -> None:
         """At start-up: stop with one sentence if Slack refuses SLACK_BOT_TOKEN or, in Socket Mode, SLACK_APP_TOKEN."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from slack_sdk.web.async_client import AsyncWebClient
+
 from adapters.slack.people import SlackPeople
 from bot.model import Caller
 
@@ -11,8 +13,9 @@ from bot.model import Caller
 Who = tuple[str, str, str, str, str | None]
 
 
-async def find_caller(people: SlackPeople, who: Who) -> Caller:
-    """The Caller for a payload's sender, with the name, zone and rights SlackPeople knows them by."""
+async def find_caller(people: SlackPeople, who: Who, client: AsyncWebClient | None = None) -> Caller:
+    """The Caller for a payload's sender, with the name, zone and rights SlackPeople knows them by; `client` is
+    the request's, with its workspace's token."""
     team_id, user_id, channel_id, name, organization_id = who
     return await people.caller(
         team_id=team_id,
@@ -20,6 +23,7 @@ async def find_caller(people: SlackPeople, who: Who) -> Caller:
         channel_id=channel_id,
         fallback_name=name,
         organization_id=organization_id,
+        client=client,
     )
 
 

@@ -6,13 +6,16 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
@@ -80,10 +83,33 @@ def socket_mode_handler(app: AsyncApp, app_token: str) -> AsyncSocketModeHandler
 class HttpEndpoint:
     """Slack's HTTP mode: requests refused here unless Slack signed them, then dispatched to bolt."""
 
-    def __init__(self, app: AsyncApp, core: Core, *, signing_secret: str) -> None:
+    def __init__(
+        self,
+        app: AsyncApp,
+        core: Core,
+        *,
+        signing_secret: str,
+        gate: Callable[[dict[str, Any], AsyncBoltContext], Awaitable[BoltResponse | None]] | None = None,
+    ) -> None:
+        """`gate`: with OAuth, the refusal of a place that never installed the app, asked before bolt's
+        `authorize` looks for the place's token (and, finding none, answers in words of its own)."""
         self.app = app
         self.core = core
         self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
+        self._gate = gate
+
+    async def install(self, request: web.Request) -> web.Response:
+        """GET /slack/install: bolt's OAuth flow sends the browser to Slack's consent page, with a state."""
+        flow = self.app.oauth_flow
+        assert flow is not None
+        return await to_aiohttp_response(await flow.handle_installation(await to_bolt_request(request)))
+
+    async def oauth_redirect(self, request: web.Request) -> web.Response:
+        """GET /slack/oauth_redirect: bolt checks the state, exchanges the code (oauth.v2.access) and saves the
+        installation."""
+        flow = self.app.oauth_flow
+        assert flow is not None
+        return await to_aiohttp_response(await flow.handle_callback(await to_bolt_request(request)))
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
@@ -98,6 +124,10 @@ class HttpEndpoint:
             )
         except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
             return _malformed(exc)
+        if self._gate is not None and not _needs_no_place(bolt_request.body):
+            refused = await self._gate(bolt_request.body, bolt_request.context)
+            if refused is not None:
+                return await to_aiohttp_response(refused)
         try:
             response = await self.app.async_dispatch(bolt_request)
         except Exception as exc:  # bolt's own error handling failed on the payload that made it fail
@@ -141,6 +171,11 @@ async def bolt_failed(error: Exception) -> BoltResponse | None:
         return BoltResponse(status=400, body="malformed request")
     logger.error("a Slack listener failed", exc_info=error)
     return None
+
+
+def _needs_no_place(body: dict[str, Any]) -> bool:
+    """Slack's own checks of the endpoint, which come from no workspace (bolt answers them before `authorize`)."""
+    return body.get("type") == "url_verification" or body.get("ssl_check") == "1"
 
 
 def _unauthorized() -> web.Response:

@@ -68,7 +68,7 @@ class PostModal:
             return
         view = opened["view"]
         try:
-            form = await self.core.post_form(await find_caller(self.people, who))
+            form = await self.core.post_form(await find_caller(self.people, who, client))
             content = blocks.post_modal(form, metadata, message_files=message_files)
         except BotError as exc:
             content = blocks.error_view(exc.user_message)
@@ -78,11 +78,13 @@ class PostModal:
             logger.warning("views.update failed: %s", error_code(exc))
             await self.responder.respond(response_url, blocks.reply_message(Reply(text=FORM_FAILED, error=True)))
 
-    async def acknowledge(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+    async def acknowledge(
+        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         """The submission's ack. A time that cannot be read is shown beside its field, so the form stays open with
         what was typed. A form already sent is closed without being sent again: after a slow answer Slack keeps it
         open and says it had trouble, and the person presses Submit a second time (perhaps to a restarted bot)."""
-        problem = await self._time_problem(body)
+        problem = await self._time_problem(body, client)
         view_id = body["view"].get("id")  # Slack always sends one; without it there is nothing to remember
         already_sent = bool(
             problem is None and view_id and not await self.core.first_submission(f"{PLATFORM}:{view_id}")
@@ -110,13 +112,13 @@ class PostModal:
             return
         metadata = _metadata(view)
         async with self.responder.or_apologise(metadata.get("response_url") or ""):
-            caller = await self._form_caller(body)
+            caller = await self._form_caller(body, client)
             values = view.get("state", {}).get("values", {})
             uploads = _value(values, "files").get("files") or []
             files = [f for f in uploads if isinstance(f, dict) and f.get("id")]
             files += [{"id": file_id} for file_id in metadata.get("files", [])]  # a message's, by ID only
             try:
-                source = file_source(api_url=self.settings.slack_api_url, bot_token=self._bot_token)
+                source = file_source(api_url=self.settings.slack_api_url, bot_token=client.token or self._bot_token)
                 attachments = tuple([await to_attachment(client, file, source=source) for file in files])
             except BotError as exc:
                 reply = Reply(text=exc.user_message, error=True)
@@ -125,14 +127,14 @@ class PostModal:
                 reply = await self.core.handle(command)
             await self.responder.answer(client, caller, metadata.get("response_url"), reply)
 
-    async def _time_problem(self, body: dict[str, Any]) -> str | None:
+    async def _time_problem(self, body: dict[str, Any], client: AsyncWebClient) -> str | None:
         """What is wrong with the form's time, if that can be told in time; never raises."""
         phrase = str(_value(body["view"].get("state", {}).get("values", {}), "when").get("value") or "")
         if not phrase.strip():
             return None
         try:
             async with asyncio.timeout(FIELD_CHECK_BUDGET):
-                return await self.core.time_problem(await self._form_caller(body), phrase)
+                return await self.core.time_problem(await self._form_caller(body, client), phrase)
         except (BotError, TimeoutError):
             return None  # the submission goes ahead, and its answer says what is wrong
         except Exception:
@@ -149,12 +151,12 @@ class PostModal:
         _, verdict = self._verdicts.setdefault(_submission_key(body), (now, asyncio.get_running_loop().create_future()))
         return verdict
 
-    async def _form_caller(self, body: dict[str, Any]) -> Caller:
+    async def _form_caller(self, body: dict[str, Any], client: AsyncWebClient) -> Caller:
         """Who submitted a form, in the channel it was opened from."""
         user = body["user"]
         channel = _metadata(body["view"]).get("channel", "")
         who = (user.get("team_id", ""), user["id"], channel, user.get("name", ""), organization(body))
-        return await find_caller(self.people, who)
+        return await find_caller(self.people, who, client)
 
 
 def _submission_key(body: dict[str, Any]) -> str:

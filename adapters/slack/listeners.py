@@ -67,8 +67,11 @@ class SlackListeners:
         app.action(blocks.CONFIRM_ACTION)(ack=_ack, lazy=[self._button])
         app.action(blocks.DISCARD_ACTION)(ack=_ack, lazy=[self._button])
         app.action(blocks.MORE_ACTION)(ack=_ack, lazy=[self._button])
-        for event in BOT_EVENTS:
-            app.event(event)(_lost_access)
+        if self.workspace.installed:  # bolt's own: the installation is deleted (installs.py), its place refused
+            app.enable_token_revocation_listeners()
+        else:
+            for event in BOT_EVENTS:
+                app.event(event)(_lost_access)
         app.error(bolt_failed)
 
     async def _command(self, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -83,7 +86,7 @@ class SlackListeners:
                     client, trigger_id=body["trigger_id"], who=who, metadata=metadata, response_url=response_url
                 )
                 return
-            caller = await find_caller(self.people, who)
+            caller = await find_caller(self.people, who, client)
             reply = await self.core.handle(Command(name=name, text=text, caller=caller))
             await self.responder.respond(response_url, blocks.reply_message(reply))
 
@@ -108,7 +111,7 @@ class SlackListeners:
                 message_files=len(files),
             )
 
-    async def _button(self, body: dict[str, Any]) -> None:
+    async def _button(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         action = body["actions"][0]
         name = _BUTTON_COMMANDS[action["action_id"]]
         user = body["user"]
@@ -116,7 +119,7 @@ class SlackListeners:
         channel = (body.get("channel") or {}).get("id", "")
         async with self.responder.or_apologise(str(body.get("response_url") or "")):
             who = (team, user["id"], channel, user.get("username", ""), organization(body))
-            caller = await find_caller(self.people, who)
+            caller = await find_caller(self.people, who, client)
             reply = await self.core.handle(Command(name=name, text=str(action.get("value", "")), caller=caller))
             message = blocks.reply_message(reply)
             await self.responder.respond(str(body.get("response_url") or ""), {"replace_original": True, **message})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.slack.names import BOT_EVENTS, EVENTS_PATH, SHORTCUT_CALLBACK
+from adapters.slack.names import BOT_EVENTS, EVENTS_PATH, OAUTH_REDIRECT_PATH, SHORTCUT_CALLBACK
 from bot.config import Settings
 from bot.texts import COMMANDS
 
@@ -25,8 +25,12 @@ PLACEHOLDER_URL = "https://YOUR-PUBLIC-HOST"
 _HINTS = {"post": "<links> to <accounts> at <time> -- <caption>   (nothing: open the form)"}
 
 
-def manifest(settings: Settings, *, socket_mode: bool, name: str = "Infinipost") -> dict[str, Any]:
+def manifest(settings: Settings, *, socket_mode: bool, oauth: bool = False, name: str = "Infinipost") -> dict[str, Any]:
+    """`oauth`: any workspace installs the app (SLACK_CLIENT_ID), so Slack must know where to send them back."""
     url = f"{settings.public_url or PLACEHOLDER_URL}{EVENTS_PATH}"
+    oauth_config: dict[str, Any] = {"scopes": {"bot": BOT_SCOPES}}
+    if oauth:
+        oauth_config["redirect_urls"] = [f"{settings.public_url or PLACEHOLDER_URL}{OAUTH_REDIRECT_PATH}"]
     commands = []
     for command, (usage, what) in COMMANDS.items():
         entry: dict[str, Any] = {
@@ -62,7 +66,7 @@ def manifest(settings: Settings, *, socket_mode: bool, name: str = "Infinipost")
                 }
             ],
         },
-        "oauth_config": {"scopes": {"bot": BOT_SCOPES}},
+        "oauth_config": oauth_config,
         "settings": {
             "interactivity": interactivity,
             "event_subscriptions": events,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 import aiohttp
@@ -59,14 +59,25 @@ def delivery_error(exc: SlackApiError) -> DeliveryError:
 class SlackMessenger:
     min_interval = 1.0  # Slack allows about one message a second per channel
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, *, tokens: Callable[[str], Awaitable[str | None]] | None = None) -> None:
+        """`tokens`: with OAuth, an installed workspace's bot token, by workspace ID; the client has none."""
         self._client = client
+        self._tokens = tokens
+
+    async def _client_for(self, channel: ChannelRef) -> AsyncWebClient:
+        if self._tokens is None:
+            return self._client
+        token = await self._tokens(channel.workspace_id)
+        if token is None:
+            raise DeliveryError("the app is not installed in that workspace any more", retryable=False)
+        client = self._client
+        return AsyncWebClient(token=token, base_url=client.base_url, retry_handlers=[], timeout=client.timeout)
 
     async def send(
         self, channel: ChannelRef, notices: Sequence[Notice], *, thread: MessageRef | None, ids: Sequence[int]
     ) -> MessageRef:
         try:
-            response = await self._client.chat_postMessage(
+            response = await (await self._client_for(channel)).chat_postMessage(
                 channel=channel.channel_id,
                 thread_ts=thread.message_id if thread else None,
                 unfurl_links=False,
@@ -86,14 +97,15 @@ class SlackMessenger:
         """Look through the thread (if any) and the channel's latest messages for one marked with the notice's
         ID: a notice meant for a thread may have gone out as a channel message listing several."""
         try:
+            client = await self._client_for(channel)
             if thread is not None:
-                replies = await self._client.conversations_replies(
+                replies = await client.conversations_replies(
                     channel=channel.channel_id, ts=thread.message_id, include_all_metadata=True, limit=200
                 )
                 found = _marked(replies.get("messages") or (), channel, notice_id)
                 if found:
                     return found
-            history = await self._client.conversations_history(
+            history = await client.conversations_history(
                 channel=channel.channel_id, include_all_metadata=True, limit=200
             )
         except SlackApiError as exc:
@@ -102,9 +114,10 @@ class SlackMessenger:
             return None
         return _marked(history.get("messages") or (), channel, notice_id)
 
-    async def edit(self, ref: MessageRef, notice: Notice) -> None:
+    async def edit(self, ref: MessageRef, notice: Notice, *, channel: ChannelRef) -> None:
         try:
-            await self._client.chat_update(channel=ref.channel_id, ts=ref.message_id, **notice_message([notice]))
+            client = await self._client_for(channel)
+            await client.chat_update(channel=ref.channel_id, ts=ref.message_id, **notice_message([notice]))
         except SlackApiError as exc:
             raise delivery_error(exc) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -114,7 +127,7 @@ class SlackMessenger:
         """A direct message: the channel itself is what refused the bot."""
         text = announcement_refused(notice, channel, problem)
         try:
-            await self._client.chat_postMessage(channel=notice.author_id, text=text)
+            await (await self._client_for(channel)).chat_postMessage(channel=notice.author_id, text=text)
         except SlackApiError as exc:
             raise delivery_error(exc) from exc
 

@@ -60,8 +60,11 @@ class SlackPeople:
         channel_id: str,
         fallback_name: str = "",
         organization_id: str | None = None,
+        client: AsyncWebClient | None = None,
     ) -> Caller:
-        profile = await self._profile(user_id, fallback_name)
+        """`client`: the request's own (with OAuth, the only one holding its workspace's token)."""
+        client = client or self._client
+        profile = await self._profile(user_id, fallback_name, client)
         is_admin = profile.is_admin or user_id in self._admins
         return Caller(
             platform=PLATFORM,
@@ -71,18 +74,18 @@ class SlackPeople:
             display_name=profile.name,
             is_admin=is_admin,
             # An admin may post whatever the lists say: no lookup for them.
-            is_poster=is_admin or await self._is_poster(user_id),
+            is_poster=is_admin or await self._is_poster(user_id, client),
             profile_timezone=profile.timezone,
             organization_id=organization_id,
             locale=profile.locale,
         )
 
-    async def _profile(self, user_id: str, fallback_name: str) -> _Profile:
+    async def _profile(self, user_id: str, fallback_name: str, client: AsyncWebClient) -> _Profile:
         cached = self._profiles.get(user_id)
         if cached is not None:
             return cached
         try:
-            response = await self._client.users_info(user=user_id, include_locale=True)
+            response = await client.users_info(user=user_id, include_locale=True)
             user: dict[str, Any] = response.get("user") or {}
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
             logger.warning("users.info failed for %s: %s", user_id, _why(exc))
@@ -97,20 +100,20 @@ class SlackPeople:
         self._profiles[user_id] = profile
         return profile
 
-    async def _is_poster(self, user_id: str) -> bool:
+    async def _is_poster(self, user_id: str, client: AsyncWebClient) -> bool:
         if not self._posters or user_id in self._posters:
             return True
         for group in (g for g in self._posters if g.startswith("S")):
-            if user_id in await self._group_members(group):
+            if user_id in await self._group_members(group, client):
                 return True
         return False
 
-    async def _group_members(self, group_id: str) -> frozenset[str]:
+    async def _group_members(self, group_id: str, client: AsyncWebClient) -> frozenset[str]:
         cached = self._groups.get(group_id)
         if cached is not None:
             return cached
         try:
-            response = await self._client.usergroups_users_list(usergroup=group_id)
+            response = await client.usergroups_users_list(usergroup=group_id)
             members = frozenset(response.get("users") or ())
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
             logger.warning("usergroups.users.list failed for %s: %s", group_id, _why(exc))

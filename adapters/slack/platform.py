@@ -9,7 +9,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from adapters.slack.app import SlackAdapter
-from adapters.slack.names import EVENTS_PATH
+from adapters.slack.names import EVENTS_PATH, INSTALL_PATH
 from adapters.slack.people import PLATFORM
 from adapters.slack.settings import SlackSettings
 from bot.core import Core
@@ -47,6 +47,9 @@ class SlackPlatform:
             file=sys.stderr,
             flush=True,
         )
+        if self.settings.slack_oauth:
+            install = f"{self.settings.public_url}{INSTALL_PATH}" if self.settings.public_url else INSTALL_PATH
+            print(f"Slack OAuth: workspaces install the app at {install}", file=sys.stderr, flush=True)
 
     async def stop(self) -> None:
         await self.adapter.stop()

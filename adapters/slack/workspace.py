@@ -35,11 +35,14 @@ _APP_TOKEN_REFUSALS = _TOKEN_REFUSALS | {"not_allowed_token_type", "missing_scop
 class OperatorsWorkspace:
     """Tells the core which workspace (or Enterprise Grid org) is the operator's, and keeps out every other."""
 
-    def __init__(self, core: Core, client: AsyncWebClient, *, responder: Responder) -> None:
+    def __init__(self, core: Core, client: AsyncWebClient, *, responder: Responder, installed: bool = False) -> None:
+        """`installed`: with OAuth, the places served are those that installed the app (Core.install), not the
+        bot token's."""
         self.core = core
         self.client = client
         self.responder = responder
-        self._named = False
+        self.installed = installed
+        self._named = installed
 
     async def only_the_operators(
         self, body: dict[str, Any], context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
@@ -47,12 +50,18 @@ class OperatorsWorkspace:
         """bolt middleware. A signed request from another workspace or Enterprise Grid org gets the core's refusal
         and nothing more: no listener runs, no user is looked up. Events from elsewhere are acknowledged and
         ignored."""
+        refused = await self.refusal(body, context)
+        if refused is None:
+            await next()
+        return refused
+
+    async def refusal(self, body: dict[str, Any], context: AsyncBoltContext) -> BoltResponse | None:
+        """The answer to a request from a place the bot does not serve; None where it serves."""
         await self._name()
         refused = self.core.refusal(
             Place(platform=PLATFORM, workspace_id=context.team_id or "", organization_id=context.enterprise_id)
         )
         if refused is None:
-            await next()
             return None
         message = blocks.reply_message(refused)
         if body.get("command"):  # shown at once, as the command's own answer
@@ -65,7 +74,11 @@ class OperatorsWorkspace:
     async def check_tokens(self, app_token: SecretStr | None) -> None:
         """At start-up: stop with one sentence if Slack refuses SLACK_BOT_TOKEN (and learn the operator's
         workspace while at it), or, in Socket Mode, SLACK_APP_TOKEN. A Slack that does not answer is only warned
-        about."""
+        about. With OAuth: serve every workspace that installed the app."""
+        if self.installed:
+            count = await self.core.serve_installed(PLATFORM)
+            logger.info("Slack: %s workspace(s) installed the app", count)
+            return
         try:
             await self._name(raise_refusal=True)
         except SlackApiError as exc:

@@ -20,6 +20,7 @@ import aiosqlite
 from storage.files import bot_database, prepare
 from storage.migrations import migrate
 from storage.sqlite.connection import DEFAULT_LEASE, Database, connect, utc_now
+from storage.sqlite.installations import SqliteInstallations
 from storage.sqlite.media import SqliteMediaIndex
 from storage.sqlite.notices import SqliteNoticeQueue
 from storage.sqlite.once_keys import SqliteOnceKeys
@@ -41,6 +42,7 @@ class Storage:
         self.preferences = SqlitePreferences(database)
         self.media = SqliteMediaIndex(database)
         self.notices = SqliteNoticeQueue(database)
+        self.installations = SqliteInstallations(database)
         # A shared connection takes turns with everything else; a connection of its own has a lock of its own.
         self.once_keys = (
             SqliteOnceKeys(once_db, lock=asyncio.Lock())

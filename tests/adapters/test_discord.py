@@ -1354,7 +1354,7 @@ async def test_a_notice_refused_with_a_body_that_is_not_json_is_a_clear_delivery
         await messenger.send(channel, [notice], thread=None, ids=[2])
     assert (refused.value.retryable, says in refused.value.user_message) == (retryable, True)
     with pytest.raises(DeliveryError) as edit_refused:
-        await messenger.edit(sent, notice)
+        await messenger.edit(sent, notice, channel=channel)
     assert edit_refused.value.retryable == retryable
     bot.fake.fail("POST", "/users/@me/channels", status=status, text=text, content_type=content_type)
     with pytest.raises(DeliveryError):

@@ -61,7 +61,7 @@ class MemoryMessenger:
     async def warn_author(self, channel: ChannelRef, notice: Notice, problem: str) -> None:
         self.warnings.append((notice.author_id, problem))
 
-    async def edit(self, ref: MessageRef, notice: Notice) -> None:
+    async def edit(self, ref: MessageRef, notice: Notice, *, channel: ChannelRef) -> None:
         self.messages.append(Delivered(ref.channel_id, render([notice], self.style), [notice], edits=ref.message_id))
 
 

@@ -6,6 +6,7 @@ It records every request and answers in the shapes Slack documents. Tests sign r
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import itertools
@@ -23,6 +24,8 @@ from bot.web import start_site
 from tests.fakes.waiting import wait_until
 
 SIGNING_SECRET = "test-signing-secret"
+CLIENT_ID = "1111.2222"
+CLIENT_SECRET = "test-client-secret"
 BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"
 
@@ -62,6 +65,12 @@ class FakeSlack:
             "user": "infinipost",
         }
     )
+    # auth.test for other tokens: a workspace's bot token, by token (given by oauth.v2.access)
+    identities: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # oauth.v2.access: what each code (good once) is exchanged for, and the app's credentials
+    oauth_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    client_id: str = CLIENT_ID
+    client_secret: str = CLIENT_SECRET
     socket_envelopes: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -94,6 +103,29 @@ class FakeSlack:
         self.files[file_id] = info
         return info
 
+    def install_code(self, code: str, *, team_id: str, token: str, team_name: str = "Other") -> None:
+        """A workspace's admin approved the app on Slack's consent page: `code` is what Slack sends them back
+        with, and oauth.v2.access exchanges it for `token`, the workspace's bot token."""
+        self.oauth_codes[code] = {
+            "ok": True,
+            "access_token": token,
+            "token_type": "bot",
+            "scope": "commands,chat:write",
+            "bot_user_id": f"UBOT{team_id}",
+            "app_id": "A1",
+            "team": {"id": team_id, "name": team_name},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": "U1"},
+        }
+        self.identities[token] = {
+            "user_id": f"UBOT{team_id}",
+            "bot_id": f"B{team_id}",
+            "team_id": team_id,
+            "team": team_name,
+            "user": "infinipost",
+        }
+
     def of(self, method: str) -> list[dict[str, Any]]:
         """The calls of `method` Slack accepted."""
         return [c.params for c in self.calls if c.method == method and c.accepted]
@@ -103,10 +135,13 @@ class FakeSlack:
         return await wait_until(condition, timeout=timeout, so_far=lambda: [c.method for c in self.calls])
 
 
-def _answer(fake: FakeSlack, method: str, params: dict[str, Any]) -> dict[str, Any]:
+def _answer(fake: FakeSlack, method: str, params: dict[str, Any], authorization: str) -> dict[str, Any]:
+    token = authorization.removeprefix("Bearer ")
     ts = f"1764342000.{next(fake._ts):06d}"
     if method == "auth.test":
-        return {"ok": True, **fake.identity}
+        return {"ok": True, **fake.identities.get(token, fake.identity)}
+    if method == "oauth.v2.access":
+        return _access(fake, params, authorization)
     if method == "chat.postMessage":
         metadata = params.get("metadata")
         metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
@@ -150,6 +185,20 @@ def _answer(fake: FakeSlack, method: str, params: dict[str, Any]) -> dict[str, A
     return {"ok": False, "error": "unknown_method"}
 
 
+def _access(fake: FakeSlack, params: dict[str, Any], authorization: str) -> dict[str, Any]:
+    """oauth.v2.access: the app's credentials (HTTP Basic, or client_id and client_secret) and a code, good
+    once."""
+    client_id, client_secret = params.get("client_id"), params.get("client_secret")
+    if authorization.startswith("Basic "):
+        client_id, _, client_secret = base64.b64decode(authorization.removeprefix("Basic ")).decode().partition(":")
+    if client_id != fake.client_id:
+        return {"ok": False, "error": "invalid_client_id"}
+    if client_secret != fake.client_secret:
+        return {"ok": False, "error": "bad_client_secret"}
+    answer = fake.oauth_codes.pop(str(params.get("code")), None)
+    return answer or {"ok": False, "error": "invalid_code"}
+
+
 def _documented_payload(payload: dict[str, Any]) -> bool:
     """Message metadata values as Slack documents them: strings, numbers, booleans, objects, arrays of objects."""
     for value in payload.values():
@@ -177,7 +226,8 @@ def build_app(fake: FakeSlack) -> web.Application:
         authorization = request.headers.get("Authorization", "")
         call = Call(method, params, authorization)
         fake.calls.append(call)
-        if not authorization.startswith(("Bearer xoxb-", "Bearer xoxp-", "Bearer xapp-")):
+        app_credentials = method == "oauth.v2.access"  # the app's own, not a token
+        if not app_credentials and not authorization.startswith(("Bearer xoxb-", "Bearer xoxp-", "Bearer xapp-")):
             call.accepted = False
             return web.json_response({"ok": False, "error": "not_authed"})
         if method == "apps.connections.open" and not authorization.startswith("Bearer xapp-"):
@@ -192,7 +242,7 @@ def build_app(fake: FakeSlack) -> web.Application:
             if failure["error"] == "ratelimited":
                 return web.json_response(failure, status=429, headers={"Retry-After": "1"})
             return web.json_response(failure)
-        answer = _answer(fake, method, params)
+        answer = _answer(fake, method, params, authorization)
         if not answer["ok"]:
             call.accepted = False
         if method in fake.delays:
