@@ -34,6 +34,7 @@ class StateSample:
     outbox_backlog: int | None = None
     oldest_notice_seconds: float | None = None
     tracker_lag_seconds: float | None = None
+    claims_held: int | None = None
 
     @property
     def database_answered(self) -> bool:
@@ -49,6 +50,7 @@ async def sample_state(store: Store, *, now: datetime, platforms: Sequence[str])
         outbox_backlog=backlog.due,
         oldest_notice_seconds=max(0.0, (now - backlog.oldest).total_seconds()) if backlog.oldest else 0.0,
         tracker_lag_seconds=max(0.0, (now - next_check).total_seconds()) if next_check else 0.0,
+        claims_held=await store.claims_held(now),
     )
 
 
@@ -72,6 +74,11 @@ class _Sampled(Collector):
                 "outbox_oldest_undelivered_seconds",
                 "Age of the oldest notice not yet delivered (0: none waiting).",
                 sample.oldest_notice_seconds,
+            ),
+            (
+                "claims_held",
+                "Posts, requests and notices this replica has claimed and not yet finished (its work under way).",
+                sample.claims_held,
             ),
             (
                 "tracker_lag_seconds",

@@ -144,9 +144,16 @@ async def test_the_outbox_backlog_and_the_tracker_lag_are_read_at_scrape_time(bo
     assert samples[gauge("outbox_backlog")] == 0
     assert samples[gauge("outbox_oldest_undelivered_seconds")] == 0
     assert samples[gauge("tracker_lag_seconds")] == 90
+    assert samples[gauge("claims_held")] == 0  # no work under way
+
+    # A round that claimed the due post and has not recorded it yet: this replica's work under way.
+    assert len(await bot.runtime.ctx.storage.posts.claim_due(clock(), limit=10)) == 1
+    assert (await bot.scrape())[gauge("claims_held")] == 1
 
     await Tracker(bot.runtime.ctx).cycle()
-    assert (await bot.scrape())[gauge("tracker_lag_seconds")] == 0
+    samples = await bot.scrape()
+    assert samples[gauge("tracker_lag_seconds")] == 0
+    assert samples[gauge("claims_held")] == 0  # recorded: the claim is let go
 
 
 async def test_readyz_answers_while_the_database_does_and_healthz_never_asks_it(bot: Bot) -> None:
@@ -163,6 +170,7 @@ async def test_readyz_answers_while_the_database_does_and_healthz_never_asks_it(
     assert samples[gauge("database_up")] == 0
     assert gauge("outbox_backlog") not in samples
     assert gauge("tracker_lag_seconds") not in samples
+    assert gauge("claims_held") not in samples
     assert samples[create("created")] == 0
 
 

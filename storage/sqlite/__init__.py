@@ -20,6 +20,7 @@ import aiosqlite
 from storage.files import bot_database, prepare
 from storage.migrations import migrate
 from storage.sqlite.connection import DEFAULT_LEASE, Database, connect, utc_now
+from storage.sqlite.encoding import to_db_time
 from storage.sqlite.installations import SqliteInstallations
 from storage.sqlite.media import SqliteMediaIndex
 from storage.sqlite.notices import SqliteNoticeQueue
@@ -95,6 +96,17 @@ class Storage:
 
     async def ping(self) -> None:
         await self._database.row("SELECT 1 FROM sqlite_master LIMIT 1")
+
+    async def claims_held(self, now: datetime) -> int:
+        moment = to_db_time(now)
+        params = (self._database.replica, moment) * 3
+        row = await self._database.row(
+            "SELECT (SELECT COUNT(*) FROM posts WHERE claimed_by = ? AND claimed_until > ?)"
+            " + (SELECT COUNT(*) FROM requests WHERE claimed_by = ? AND claimed_until > ?)"
+            " + (SELECT COUNT(*) FROM notices WHERE claimed_by = ? AND claimed_until > ?)",
+            params,
+        )
+        return int(row[0]) if row else 0
 
     async def close(self) -> None:
         if self._once_db is not None:
