@@ -13,6 +13,7 @@ from __future__ import annotations
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -78,7 +79,7 @@ class SlackAdapter:
             return None
         assert settings.slack_client_secret is not None
         assert settings.slack_state_secret is not None
-        return AsyncOAuthSettings(
+        oauth = AsyncOAuthSettings(
             client_id=settings.slack_client_id,
             client_secret=settings.slack_client_secret.get_secret_value(),
             scopes=BOT_SCOPES,
@@ -92,6 +93,12 @@ class SlackAdapter:
             state_expiration_seconds=STATE_SECONDS,
             logger=BOLT_LOGGER,
         )
+        # bolt's `authorize` asks auth.test about the token before every acknowledgement unless it keeps the answer:
+        # keep it. The token itself is still looked up in the installations each time, so a workspace that
+        # uninstalled is refused at once.
+        assert isinstance(oauth.authorize, AsyncInstallationStoreAuthorize)
+        oauth.authorize.cache_enabled = True
+        return oauth
 
     async def _token_of(self, workspace_id: str) -> str | None:
         """An installed workspace's bot token, for the notices the outbox sends there."""

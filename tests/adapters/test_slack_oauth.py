@@ -137,6 +137,16 @@ async def test_a_workspace_installs_the_app_and_is_answered_with_its_own_token(
         assert asked, [c.method for c in fake_slack.calls]
         assert {c.authorization for c in asked} == {f"Bearer {TEAM_TOKEN}"}  # that workspace's token
 
+        def token_checks() -> int:
+            return sum(
+                1 for c in fake_slack.calls if (c.method, c.authorization) == ("auth.test", f"Bearer {TEAM_TOKEN}")
+            )
+
+        checked = token_checks()
+        await bot.send(from_team(fake_slack, "T5", "/help", "post"))
+        await bot.reply()
+        assert token_checks() == checked  # the token was checked once, not again before every acknowledgement
+
 
 async def test_a_replayed_or_forged_state_is_refused_and_nothing_is_installed(
     tmp_path: Path, fake_slack: FakeSlack, sandbox: SandboxServer, clock: FakeClock
