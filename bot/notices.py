@@ -10,26 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
 from bot.model import ChannelRef, PostStatus
-from bot.records import NewNotice, StoredPost, StoredRequest
+from bot.records import NewNotice, StoredPost, StoredRequest, from_utc_text, utc_text
 from bot.texts import SANDBOX_PREFIX, clip
-
-
-def _time_text(value: datetime | None) -> str | None:
-    """A notice's times as fixed-width UTC text: the form its stored payloads have always had."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _time_from_text(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 class NoticeKind(StrEnum):
@@ -121,7 +108,7 @@ class Notice:
             "content_type": self.content_type,
             "media_count": self.media_count,
             "caption": self.caption,
-            "scheduled_time": _time_text(self.scheduled_time),
+            "scheduled_time": utc_text(self.scheduled_time),
             "items": [vars(item) for item in self.items],
             "sandbox": self.sandbox,
         }
@@ -138,7 +125,7 @@ class Notice:
             content_type=data["content_type"],
             media_count=int(data["media_count"]),
             caption=data.get("caption"),
-            scheduled_time=_time_from_text(data.get("scheduled_time")),
+            scheduled_time=from_utc_text(data.get("scheduled_time")),
             items=tuple(NoticeItem(**item) for item in data["items"]),
             sandbox=bool(data.get("sandbox")),
         )
@@ -163,7 +150,7 @@ def notice_for(
                 status=p.status.value,
                 post_id=p.id,
                 request_id=stored.id,
-                due=_time_text(p.scheduled_time) if scheduled and p.scheduled_time not in (None, scheduled) else None,
+                due=utc_text(p.scheduled_time) if scheduled and p.scheduled_time not in (None, scheduled) else None,
             )
             for p in posts
         )
@@ -226,7 +213,7 @@ def _items(n: Notice, style: Style, *, marks: bool) -> str:
     for item in n.items:
         mark = _STATUS_MARK.get(PostStatus.from_api(item.status), item.status) if marks else ""
         ident = f" `{item.post_id}`" if item.post_id else ""
-        due = _time_from_text(item.due)
+        due = from_utc_text(item.due)
         own_time = f" for {style.time(due)}" if due else ""
         lines.append(f"• {style.text(item.account)}{ident}{own_time}{' — ' + mark if mark else ''}")
     return "\n".join(lines)

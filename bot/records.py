@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bot.model import ChannelRef, MessageRef, PostRequest, PostStatus
+
+
+def utc_text(value: datetime | None) -> str | None:
+    """A kept time as fixed-width UTC text: string order is time order, in notice payloads and in a database."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def from_utc_text(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,25 +1,16 @@
-"""How the database writes times, requests and message references: its own encoding, not the core's."""
+"""How the database writes requests and message references, and times as the core writes them."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from bot.model import Account, MessageRef, PostRequest
+from bot.records import from_utc_text, utc_text
 
-
-def to_db_time(value: datetime | None) -> str | None:
-    """Fixed-width UTC text, so that string order is time order in SQL."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def from_db_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+# Times are kept as the core writes them: fixed-width UTC text, so that string order is time order in SQL.
+to_db_time = utc_text
+from_db_time = from_utc_text
 
 
 def request_to_json(request: PostRequest) -> str:
