@@ -13,6 +13,7 @@ import httpx
 from adapters.slack.app import SlackAdapter
 from app.runtime import Runtime, start_runtime
 from app.settings import Settings
+from bot.notices import Notice, NoticeItem, NoticeKind
 from sandbox import SandboxServer
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, interaction, sign, slash_command
@@ -85,3 +86,18 @@ async def _stopping(adapter: SlackAdapter) -> AsyncIterator[None]:
         yield
     finally:
         await adapter.stop()
+
+
+def posted_notice() -> Notice:
+    """A "posted" notice of request #1 by Alice, for the messenger's own tests."""
+    return Notice(
+        kind=NoticeKind.POSTED,
+        request_id=1,
+        author_id="U1",
+        author_name="Alice",
+        content_type="video",
+        media_count=1,
+        caption=None,
+        scheduled_time=None,
+        items=(NoticeItem(account="Demo", status="posted"),),
+    )

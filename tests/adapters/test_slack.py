@@ -19,7 +19,7 @@ import pytest
 from bot.texts import GENERIC_ERROR
 from bot.tracking import Tracker
 from sandbox import Fault, SandboxServer
-from tests.adapters.slack_harness import SlackBot, slack_settings, start_bot
+from tests.adapters.slack_harness import SlackBot, posted_notice, slack_settings, start_bot
 from tests.conftest import FakeClock
 from tests.fakes.slack import (
     BOT_TOKEN,
@@ -614,21 +614,10 @@ async def test_who_may_post_and_who_is_an_admin(
 
 async def test_find_looks_in_the_thread_and_then_the_channel(slack: SlackBot) -> None:
     from bot.model import ChannelRef, MessageRef
-    from bot.notices import Notice, NoticeItem, NoticeKind
 
     messenger = slack.runtime.ctx.outbox.messengers["slack"]
     channel = ChannelRef(platform="slack", workspace_id="T1", channel_id="C1")
-    notice = Notice(
-        kind=NoticeKind.POSTED,
-        request_id=1,
-        author_id="U1",
-        author_name="Alice",
-        content_type="video",
-        media_count=1,
-        caption=None,
-        scheduled_time=None,
-        items=(NoticeItem(account="Demo", status="posted"),),
-    )
+    notice = posted_notice()
     announcement = await messenger.send(channel, [notice], thread=None, ids=[1])
     in_thread = await messenger.send(channel, [notice], thread=announcement, ids=[2])
     coalesced = await messenger.send(channel, [notice, notice], thread=None, ids=[3, 4])

@@ -20,9 +20,8 @@ from app.runtime import start_runtime
 from app.settings import Settings
 from bot.errors import DeliveryError, NotSetUp
 from bot.model import ChannelRef
-from bot.notices import Notice, NoticeItem, NoticeKind
 from sandbox import SandboxServer
-from tests.adapters.slack_harness import SlackBot, slack_settings
+from tests.adapters.slack_harness import SlackBot, posted_notice, slack_settings
 from tests.conftest import FakeClock
 from tests.fakes.slack import CLIENT_ID, CLIENT_SECRET, FakeSlack, running_fake_slack, sign, slash_command
 
@@ -241,17 +240,7 @@ async def test_notices_go_out_with_their_workspaces_token(
         await install(base, fake_slack)
         messenger = bot.runtime.ctx.outbox.messengers["slack"]
         channel = ChannelRef(platform="slack", workspace_id="T5", channel_id="C5")
-        notice = Notice(
-            kind=NoticeKind.POSTED,
-            request_id=1,
-            author_id="U1",
-            author_name="Alice",
-            content_type="video",
-            media_count=1,
-            caption=None,
-            scheduled_time=None,
-            items=(NoticeItem(account="Demo", status="posted"),),
-        )
+        notice = posted_notice()
         sent = await messenger.send(channel, [notice], thread=None, ids=[1])
         await messenger.edit(sent, notice, channel=channel)
         assert await messenger.find(channel, 1, thread=None) == sent
