@@ -43,9 +43,7 @@ class Dispatcher:
         draft: PostDraft | None = None,
         attachments: tuple[Attachment, ...] = (),
     ) -> None:
-        refused = self.refusal(interaction)  # a form's submission comes here without a command's checks
-        if refused is not None:
-            await answer(interaction, refused)
+        if await self._refused(interaction):  # a form's submission comes here without a command's checks
             return
         if await defer(interaction):
             await fill(
@@ -54,9 +52,7 @@ class Dispatcher:
 
     async def press(self, interaction: discord.Interaction[Any], *, action: str, author_id: int, token: str) -> None:
         """Schedule / Cancel on a preview: the author's preview becomes the result; anyone else is told privately."""
-        refused = self.refusal(interaction)
-        if refused is not None:
-            await answer(interaction, refused)
+        if await self._refused(interaction):
             return
         own = interaction.user.id == author_id
         if not await defer(interaction, update=own):
@@ -70,6 +66,13 @@ class Dispatcher:
         """The core's answer to a server the operator did not name, given before anything else is done."""
         place = place_of(interaction)
         return self.core.refusal(place) if place is not None else None
+
+    async def _refused(self, interaction: discord.Interaction[Any]) -> bool:
+        """Whether the interaction came from a server the operator did not name, and was answered so."""
+        refused = self.refusal(interaction)
+        if refused is not None:
+            await answer(interaction, refused)
+        return refused is not None
 
     def to_attachment(self, file: discord.Attachment) -> Attachment:
         """A Discord file as an Attachment, fetched from Discord's file hosts (or DISCORD_API_URL's) only."""
