@@ -12,11 +12,11 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(BIN)/python -m pip install --quiet -e '.[slack,discord,s3]'
+	$(BIN)/python -m pip install --quiet -e '.[slack,discord,s3,postgres]'
 	touch $(RUN_STAMP)
 
 $(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(BIN)/python -m pip install --quiet -e '.[slack,discord,s3,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[slack,discord,s3,postgres,dev]'
 	touch $(RUN_STAMP) $(DEV_STAMP)
 
 run: $(RUN_STAMP)

@@ -29,7 +29,7 @@ from bot.recovery import settle_unfinished
 from bot.tracking import Tracker
 from bot.web import WebServer
 from sandbox import SANDBOX_KEY, SandboxServer, state_beside
-from storage.sqlite import Storage
+from storage.sql import Storage
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ async def start_runtime(
         sandbox = None
         if settings.api_key is None:
             # Beside the database, so that a restart finds the sandbox's posts where the bot's records say they are.
-            state_file = state_beside(settings.database)
+            state_file = state_beside(settings.data_dir / "bot.db")
             sandbox = await stack.enter_async_context(SandboxServer(clock=clock, state_file=state_file))
             base_url, key = sandbox.url, SANDBOX_KEY
         else:
@@ -120,8 +120,7 @@ async def start_runtime(
             storage=storage,
             http=downloads,
             # Downloads land beside the files they become, so that storing one is a rename.
-            work_dir=(settings.media_dir if settings.media_store == "local" else settings.database.parent)
-            / ".incoming",
+            work_dir=(settings.media_dir if settings.media_store == "local" else settings.data_dir) / ".incoming",
             max_bytes=int(settings.max_media_mb * 1024 * 1024),
             clock=clock,
         )
@@ -180,7 +179,7 @@ def _media_store(settings: Settings, *, web: WebServer, sandbox: bool, clock: Ca
         )
     secret = load_secret(
         settings.media_secret.get_secret_value() if settings.media_secret else None,
-        settings.database.parent / "media.secret",
+        settings.data_dir / "media.secret",
     )
 
     def base_url() -> str | None:

@@ -68,13 +68,32 @@ class Settings(BaseSettings):
     delay_alert_minutes: float = Field(10, validation_alias="BOT_DELAY_ALERT_MINUTES", gt=0)
 
     # Behaviour
-    database: Path = Field(Path("data/bot.db"), validation_alias="BOT_DATABASE")
+    # An SQLite file, or a PostgreSQL URL (postgresql://user:password@host:5432/database), kept as text: it may
+    # carry a password, and nothing prints it.
+    database: Path | str = Field(Path("data/bot.db"), validation_alias="BOT_DATABASE")
     # Which replica this is, when several share the database: the same across its restarts, different between them
     replica_id: str = Field(default_factory=socket.gethostname, validation_alias="BOT_REPLICA_ID", min_length=1)
     # None: UTC on chat platforms; in the console, the zone of the machine it runs on
     default_timezone: str | None = Field(None, validation_alias="BOT_DEFAULT_TIMEZONE")
     confirm_posts: bool = Field(True, validation_alias="BOT_CONFIRM_POSTS")
     log_level: str | None = Field(None, validation_alias="BOT_LOG_LEVEL")  # None: INFO, or WARNING in the console
+
+    @field_validator("database", mode="before")
+    @classmethod
+    def _database(cls, value: Any) -> Path | str:
+        text = str(value).strip()
+        return text if "://" in text else Path(text)
+
+    @property
+    def database_file(self) -> Path | None:
+        """BOT_DATABASE when it is an SQLite file."""
+        return self.database if isinstance(self.database, Path) else None
+
+    @property
+    def data_dir(self) -> Path:
+        """Where this replica keeps its own files (the sandbox's posts, downloads under way): beside an SQLite
+        database, else `data`."""
+        return self.database_file.parent if self.database_file else Path("data")
 
     @field_validator("accounts", mode="before")
     @classmethod

@@ -17,8 +17,8 @@ from bot.outbox import Outbox
 from bot.records import RequestState
 from bot.tracking import Tracker
 from sandbox import SandboxServer
-from storage.sqlite import Storage
-from storage.sqlite.connection import DEFAULT_LEASE
+from storage.sql import Storage
+from storage.sql.connection import DEFAULT_LEASE
 from tests.conftest import FakeClock, make_settings
 from tests.database import notice_states
 from tests.fakes.chat import PLATFORM, ChatHarness, MemoryMessenger

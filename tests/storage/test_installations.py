@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.records import Installation
-from storage.sqlite import Storage
+from storage.sql import Storage
 
 
 async def test_one_install_per_place_replaced_then_forgotten(tmp_path: Path) -> None:

@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import stat
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiosqlite
 import pytest
 
-from storage.migrations import MIGRATIONS, migrate
-from storage.sqlite import Storage
+from bot.model import Caller
+from storage.legacy_schema import MIGRATIONS
+from storage.sql import Storage
 from tests.database import integrity_ok
+
+CALLER = Caller(platform="slack", workspace_id="T1", channel_id="C1", user_id="U1", display_name="Alice")
 
 
 def tables(path: Path) -> set[str]:
@@ -21,18 +25,26 @@ def tables(path: Path) -> set[str]:
         return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
-async def test_fresh_database_gets_every_migration_recorded(tmp_path: Path) -> None:
+HEAD = "0002"  # the newest revision in storage/migrations/versions
+
+
+def revision(path: Path) -> str:
+    with closing(sqlite3.connect(path)) as db:
+        [(version,)] = db.execute("SELECT version_num FROM alembic_version").fetchall()
+        return str(version)
+
+
+async def test_fresh_database_is_created_at_the_newest_revision(tmp_path: Path) -> None:
     path = tmp_path / "data" / "bot.db"
     async with await Storage.open(path):
         pass
     assert integrity_ok(path)
-    assert {"requests", "posts", "audit_log", "notices", "_migrations"} <= tables(path)
-    with sqlite3.connect(path) as db:
-        applied = [row[0] for row in db.execute("SELECT name FROM _migrations ORDER BY name")]
-    assert applied == [name for name, _ in MIGRATIONS]
+    assert {"requests", "posts", "audit_log", "notices", "seen_once", "installations"} <= tables(path)
+    assert "_migrations" not in tables(path)
+    assert revision(path) == HEAD
 
 
-async def test_existing_database_keeps_its_rows_and_gets_the_rest(tmp_path: Path) -> None:
+async def test_a_database_of_an_early_release_keeps_its_rows_and_gets_the_rest(tmp_path: Path) -> None:
     path = tmp_path / "bot.db"
     async with aiosqlite.connect(path, isolation_level=None) as db:
         first_name, first_statements = MIGRATIONS[0]
@@ -42,21 +54,30 @@ async def test_existing_database_keeps_its_rows_and_gets_the_rest(tmp_path: Path
         await db.execute("INSERT INTO _migrations VALUES (?, '2026-01-01')", (first_name,))
         await db.execute(
             "INSERT INTO user_settings (platform, workspace_id, user_id, timezone, updated_at) "
-            "VALUES ('slack', 'T1', 'U1', 'Europe/Paris', '2026-01-01')"
+            "VALUES ('slack', 'T1', 'U1', 'Europe/Paris', '2026-01-01T00:00:00.000000Z')"
         )
-    async with await Storage.open(path):
-        pass
+    async with await Storage.open(path) as storage:
+        assert await storage.preferences.user_timezone(CALLER) == "Europe/Paris"
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT timezone FROM user_settings").fetchone() == ("Europe/Paris",)
         assert db.execute("SELECT COUNT(*) FROM _migrations").fetchone() == (len(MIGRATIONS),)
     assert "notices" in tables(path)
+    assert revision(path) == HEAD
 
 
-async def test_migrating_twice_changes_nothing(tmp_path: Path) -> None:
+async def test_opening_again_changes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "bot.db"
-    async with aiosqlite.connect(path, isolation_level=None) as db:
-        assert await migrate(db) == [name for name, _ in MIGRATIONS]
-        assert await migrate(db) == []
+    async with await Storage.open(path) as storage:
+        await storage.preferences.set_user_timezone(CALLER, "Asia/Tokyo")
+    schema = _schema(path)
+    async with await Storage.open(path) as storage:
+        assert await storage.preferences.user_timezone(CALLER) == "Asia/Tokyo"
+    assert _schema(path) == schema
+    assert revision(path) == HEAD
+
+
+def _schema(path: Path) -> list[tuple[str, str]]:
+    with closing(sqlite3.connect(path)) as db:
+        return db.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
 
 
 async def test_database_and_folder_are_private(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 from bot.errors import StorageError
 from bot.model import Account, Caller, ChannelRef, PostRequest, PostStatus
 from bot.records import NewNotice, RequestState, StoredPost
-from storage.sqlite import Storage
+from storage.sql import Storage
 
 START = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
 CALLER = Caller(platform="slack", workspace_id="T1", channel_id="C1", user_id="U1", display_name="Alice")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from bot.model import Caller
 from bot.records import ChannelSettings
-from storage.sqlite import Storage
-from storage.sqlite.preferences import SETTINGS_FRESH_SECONDS
+from storage.sql import Storage
+from storage.sql.preferences import SETTINGS_FRESH_SECONDS
 
 ADMIN = Caller(platform="slack", workspace_id="T1", channel_id="C1", user_id="U1", display_name="Alice", is_admin=True)
 

@@ -12,19 +12,20 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from cachetools import TTLCache
+from sqlalchemy import delete, insert, select
 
 from bot.model import Caller, ChannelRef
 from bot.records import ChannelSettings
-from storage.sqlite.audit import write_audit
-from storage.sqlite.connection import Database
-from storage.sqlite.encoding import to_db_time
+from storage.schema import aliases, channel_settings, user_settings
+from storage.sql.audit import write_audit
+from storage.sql.connection import Database, upsert
 
 SETTINGS_CACHE_SIZE = 10_000
 SETTINGS_FRESH_SECONDS = 2.0  # how stale another process's change may be seen: a read per key at most this often
 
 
-class SqlitePreferences:
-    """The `Preferences` port (bot/ports.py) over the shared connection."""
+class SqlPreferences:
+    """The `Preferences` port (bot/ports.py) over the shared engine."""
 
     def __init__(self, database: Database) -> None:
         self._db = database
@@ -39,8 +40,11 @@ class SqlitePreferences:
     async def user_timezone(self, caller: Caller) -> str | None:
         async def load() -> str | None:
             row = await self._db.row(
-                "SELECT timezone FROM user_settings WHERE platform = ? AND workspace_id = ? AND user_id = ?",
-                (caller.platform, caller.workspace_id, caller.user_id),
+                select(user_settings.c.timezone).where(
+                    user_settings.c.platform == caller.platform,
+                    user_settings.c.workspace_id == caller.workspace_id,
+                    user_settings.c.user_id == caller.user_id,
+                )
             )
             return str(row["timezone"]) if row and row["timezone"] else None
 
@@ -48,12 +52,20 @@ class SqlitePreferences:
         return zone
 
     async def set_user_timezone(self, caller: Caller, timezone: str | None) -> None:
+        row = {
+            "platform": caller.platform,
+            "workspace_id": caller.workspace_id,
+            "user_id": caller.user_id,
+            "timezone": timezone,
+            "updated_at": self._db.now(),
+        }
+        statement = upsert(self._db.dialect, user_settings).values(row)
         async with self._db.transaction() as db:
             await db.execute(
-                "INSERT INTO user_settings (platform, workspace_id, user_id, timezone, updated_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (platform, workspace_id, user_id) "
-                "DO UPDATE SET timezone = excluded.timezone, updated_at = excluded.updated_at",
-                (caller.platform, caller.workspace_id, caller.user_id, timezone, to_db_time(self._db.now())),
+                statement.on_conflict_do_update(
+                    index_elements=list(user_settings.primary_key),
+                    set_={"timezone": statement.excluded.timezone, "updated_at": statement.excluded.updated_at},
+                )
             )
             await write_audit(
                 db, caller, at=self._db.now(), action="timezone", request_id=None, detail={"timezone": timezone}
@@ -63,9 +75,11 @@ class SqlitePreferences:
     async def channel_settings(self, channel: ChannelRef) -> ChannelSettings:
         async def load() -> ChannelSettings:
             row = await self._db.row(
-                "SELECT default_accounts, allowed_accounts FROM channel_settings "
-                "WHERE platform = ? AND workspace_id = ? AND channel_id = ?",
-                (channel.platform, channel.workspace_id, channel.channel_id),
+                select(channel_settings.c.default_accounts, channel_settings.c.allowed_accounts).where(
+                    channel_settings.c.platform == channel.platform,
+                    channel_settings.c.workspace_id == channel.workspace_id,
+                    channel_settings.c.channel_id == channel.channel_id,
+                )
             )
             if not row:
                 return ChannelSettings()
@@ -82,21 +96,25 @@ class SqlitePreferences:
 
     async def save_channel_settings(self, caller: Caller, settings: ChannelSettings) -> None:
         defaults, allowed = settings.default_accounts, settings.allowed_accounts
+        row = {
+            "platform": caller.platform,
+            "workspace_id": caller.workspace_id,
+            "channel_id": caller.channel_id,
+            "default_accounts": json.dumps(list(defaults)),
+            "allowed_accounts": json.dumps(list(allowed)) if allowed is not None else None,
+            "updated_at": self._db.now(),
+        }
+        statement = upsert(self._db.dialect, channel_settings).values(row)
         async with self._db.transaction() as db:
             await db.execute(
-                "INSERT INTO channel_settings (platform, workspace_id, channel_id, default_accounts, "
-                "allowed_accounts, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (platform, workspace_id, channel_id) DO UPDATE SET "
-                "default_accounts = excluded.default_accounts, allowed_accounts = excluded.allowed_accounts, "
-                "updated_at = excluded.updated_at",
-                (
-                    caller.platform,
-                    caller.workspace_id,
-                    caller.channel_id,
-                    json.dumps(list(defaults)),
-                    json.dumps(list(allowed)) if allowed is not None else None,
-                    to_db_time(self._db.now()),
-                ),
+                statement.on_conflict_do_update(
+                    index_elements=list(channel_settings.primary_key),
+                    set_={
+                        "default_accounts": statement.excluded.default_accounts,
+                        "allowed_accounts": statement.excluded.allowed_accounts,
+                        "updated_at": statement.excluded.updated_at,
+                    },
+                )
             )
             await write_audit(
                 db,
@@ -111,40 +129,35 @@ class SqlitePreferences:
     async def aliases(self, platform: str, workspace_id: str) -> dict[str, str]:
         async def load() -> dict[str, str]:
             rows = await self._db.rows(
-                "SELECT alias, account_id FROM aliases WHERE platform = ? AND workspace_id = ?",
-                (platform, workspace_id),
+                select(aliases.c.alias, aliases.c.account_id).where(
+                    aliases.c.platform == platform, aliases.c.workspace_id == workspace_id
+                )
             )
             return {str(row["alias"]): str(row["account_id"]) for row in rows}
 
-        aliases: dict[str, str] = await self._cached(("aliases", platform, workspace_id), load)
-        return dict(aliases)
+        found: dict[str, str] = await self._cached(("aliases", platform, workspace_id), load)
+        return dict(found)
 
     async def set_alias(self, caller: Caller, alias: str, account_id: str | None) -> bool:
         # Aliases are read without regard to case, so this replaces or removes the alias in any case (`Main`
         # replaces `main`).
+        # (Python's lower(), not SQL's, which SQLite applies to ASCII letters only.)
+        workspace = (aliases.c.platform == caller.platform) & (aliases.c.workspace_id == caller.workspace_id)
         async with self._db.transaction() as db:
-            async with db.execute(
-                "SELECT alias FROM aliases WHERE platform = ? AND workspace_id = ?",
-                (caller.platform, caller.workspace_id),
-            ) as cursor:
-                rows = await cursor.fetchall()
-            existing = [str(row["alias"]) for row in rows if str(row["alias"]).lower() == alias.lower()]
-            await db.executemany(
-                "DELETE FROM aliases WHERE platform = ? AND workspace_id = ? AND alias = ?",
-                [(caller.platform, caller.workspace_id, name) for name in existing],
-            )
+            names = (await db.execute(select(aliases.c.alias).where(workspace))).scalars()
+            existing = [name for name in names if name.lower() == alias.lower()]
+            if existing:
+                await db.execute(delete(aliases).where(workspace, aliases.c.alias.in_(existing)))
             if account_id is not None:
                 await db.execute(
-                    "INSERT INTO aliases (platform, workspace_id, alias, account_id, created_by, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        caller.platform,
-                        caller.workspace_id,
-                        alias,
-                        account_id,
-                        caller.user_id,
-                        to_db_time(self._db.now()),
-                    ),
+                    insert(aliases).values(
+                        platform=caller.platform,
+                        workspace_id=caller.workspace_id,
+                        alias=alias,
+                        account_id=account_id,
+                        created_by=caller.user_id,
+                        created_at=self._db.now(),
+                    )
                 )
             if existing or account_id is not None:
                 await write_audit(

@@ -1,6 +1,7 @@
-"""Named, ordered schema migrations, each applied once in its own transaction and recorded in `_migrations`.
+"""The schema steps of the releases before PostgreSQL, recorded in `_migrations`: SQLite only, and frozen.
 
-Add a migration by appending to MIGRATIONS; never edit one that has shipped.
+A database one of those releases made takes the steps it has not seen, and is then at Alembic's first revision
+(LAST_LEGACY). New changes are Alembic revisions (storage/migrations/versions).
 """
 
 from __future__ import annotations
@@ -8,9 +9,12 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-import aiosqlite
+from sqlalchemy import Connection
 
 logger = logging.getLogger(__name__)
+
+# The Alembic revision whose schema is what these steps build.
+LAST_LEGACY = "0001"
 
 MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
     (
@@ -197,27 +201,19 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 
-async def migrate(db: aiosqlite.Connection) -> list[str]:
-    """Apply every migration the database has not seen; return the names applied now."""
-    await db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-    async with db.execute("SELECT name FROM _migrations") as cursor:
-        done = {row[0] async for row in cursor}
+def apply_legacy(connection: Connection) -> list[str]:
+    """Apply the steps a database made by an earlier release has not seen; return their names. Runs in the
+    caller's transaction: it is followed by the Alembic revisions."""
+    done = {row[0] for row in connection.exec_driver_sql("SELECT name FROM _migrations")}
     applied = []
     for name, statements in MIGRATIONS:
         if name in done:
             continue
-        await db.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in statements:
-                await db.execute(statement)
-            await db.execute(
-                "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
-                (name, datetime.now(UTC).isoformat()),
-            )
-        except BaseException:
-            await db.execute("ROLLBACK")
-            raise
-        await db.execute("COMMIT")
+        for statement in statements:
+            connection.exec_driver_sql(statement)
+        connection.exec_driver_sql(
+            "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", (name, datetime.now(UTC).isoformat())
+        )
         logger.info("applied migration %s", name)
         applied.append(name)
     return applied

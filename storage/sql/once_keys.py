@@ -1,41 +1,41 @@
-"""One-time keys: a platform's retry of one event is handled once.
+"""One-time keys: a platform's retry of one event is handled once, by whichever replica it reaches.
 
-This is on the path of every Slack acknowledgement, so the keys have a connection of their own (they never
-queue behind the work of a burst of commands, which cost each acknowledgement tens of milliseconds), and keys
-that come while one write is under way are written together by the next, in one statement.
+This is on the path of every Slack acknowledgement, so on an SQLite file the keys have a connection of their own
+(they never queue behind the work of a burst of commands, which cost each acknowledgement tens of milliseconds),
+and keys that come while one write is under way are written together by the next, in one statement.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiosqlite
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.errors import StorageError
-from storage.sqlite.encoding import to_db_time
+from storage.schema import seen_once
+from storage.sql.connection import DATABASE_ERRORS, upsert
 
 logger = logging.getLogger(__name__)
 
 ONCE_PURGE_EVERY = timedelta(minutes=1)  # how often expired one-time keys are deleted
-ONCE_BATCH = 500  # one-time keys written in one statement, far below SQLite's limit on parameters
+ONCE_BATCH = 500  # one-time keys written in one statement, far below either database's limit on parameters
 
 
-class SqliteOnceKeys:
+class SqlOnceKeys:
     """The `OnceKeys` port (bot/ports.py).
 
     Args:
-        connection: the keys' own connection, or the shared one (for `:memory:`, where a second connection would
-            be a second database) with its lock, to take turns.
+        engine: the keys' own engine, or the shared one (for `:memory:`, where a second connection would be a
+            second database, and for PostgreSQL, whose pool has room for both).
     """
 
-    def __init__(self, connection: aiosqlite.Connection, *, lock: asyncio.Lock) -> None:
-        self._db = connection
-        self._lock = lock
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine.execution_options(write=True)
         self._purged: datetime | None = None  # when expired one-time keys were last deleted
         self._waiting: list[tuple[str, datetime, datetime, asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
@@ -69,19 +69,20 @@ class SqliteOnceKeys:
         """The keys of `batch` that were not remembered (or had expired), now remembered."""
         firsts = {key: until for key, until, _, _ in reversed(batch)}  # one row per key, as SQL requires
         now = max(at for _, _, at, _ in batch)
-        values = ", ".join("(?, ?)" for _ in firsts)
-        params = [value for key, until in firsts.items() for value in (key, to_db_time(until))]
-        async with self._lock:
-            try:
+        insert = upsert(self._engine.dialect.name, seen_once).values(
+            [{"key": key, "expires_at": until} for key, until in firsts.items()]
+        )
+        statement = insert.on_conflict_do_update(
+            index_elements=[seen_once.c.key],
+            set_={"expires_at": insert.excluded.expires_at},
+            where=seen_once.c.expires_at < now,
+        ).returning(seen_once.c.key)
+        try:
+            async with self._engine.begin() as connection:
                 if self._purged is None or now - self._purged > ONCE_PURGE_EVERY:
                     self._purged = now
-                    await self._db.execute("DELETE FROM seen_once WHERE expires_at < ?", (to_db_time(now),))
-                async with self._db.execute(
-                    f"INSERT INTO seen_once (key, expires_at) VALUES {values} ON CONFLICT (key) DO UPDATE SET "
-                    "expires_at = excluded.expires_at WHERE seen_once.expires_at < ? RETURNING key",
-                    (*params, to_db_time(now)),
-                ) as cursor:
-                    return {str(row["key"]) for row in await cursor.fetchall()}
-            except sqlite3.Error as exc:
-                logger.exception("database write failed")
-                raise StorageError() from exc
+                    await connection.execute(delete(seen_once).where(seen_once.c.expires_at < now))
+                return {str(key) for key in (await connection.execute(statement)).scalars()}
+        except DATABASE_ERRORS as exc:
+            logger.exception("database write failed")
+            raise StorageError() from exc

@@ -1,0 +1,229 @@
+"""The bot's tables, defined once for SQLite and PostgreSQL (SQLAlchemy Core). Migrations under
+storage/migrations/versions change a database from one version of this to the next; they are frozen, this is
+the present.
+
+Times are fixed-width UTC text on both (`UtcTime`), as the bot has always stored them: string order is time order,
+and a database made by an earlier release reads as it was written.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    text,
+)
+from sqlalchemy.types import TypeEngine
+
+from bot.records import from_utc_text, utc_text
+
+
+class UtcTime(TypeDecorator[datetime]):
+    """An aware datetime kept as fixed-width UTC text. On PostgreSQL the text compares byte by byte (collation
+    "C"), so that no locale's rules can reorder two times."""
+
+    impl = String
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(String(collation="C"))
+        return dialect.type_descriptor(String())
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> str | None:
+        return utc_text(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> datetime | None:
+        return from_utc_text(value)
+
+
+# Row ids: 64-bit on PostgreSQL; on SQLite `INTEGER PRIMARY KEY`, the rowid itself, as databases already have it.
+RowId = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData()
+
+requests = Table(
+    "requests",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("platform", Text, nullable=False),
+    Column("workspace_id", Text, nullable=False),
+    Column("channel_id", Text, nullable=False),
+    Column("user_id", Text, nullable=False),
+    Column("user_name", Text, nullable=False),
+    Column("command_text", Text, nullable=False),
+    Column("request_json", Text, nullable=False),
+    Column("scheduled_time", UtcTime),
+    Column("state", Text, nullable=False),
+    Column("confirm_token", Text, unique=True),
+    Column("error", Text),
+    Column("created_at", UtcTime, nullable=False),
+    Column("updated_at", UtcTime, nullable=False),
+    Column("sent_at", UtcTime),
+    Column("announcement_ref", Text),
+    Column("next_reconcile_at", UtcTime),
+    Column("reconcile_attempts", Integer, nullable=False, server_default="0"),
+    # Which Infinipost a request went to: "sandbox", or the API's URL. Older rows ('') count for any.
+    Column("api", Text, nullable=False, server_default=""),
+    Column("claimed_by", Text),
+    Column("claimed_until", UtcTime),
+    Index("requests_by_channel", "platform", "workspace_id", "channel_id", "id"),
+    Index("requests_by_state", "state"),
+    Index("requests_by_api_state", "api", "state"),
+)
+
+posts = Table(
+    "posts",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("request_id", RowId, ForeignKey("requests.id"), nullable=False),
+    Column("account_id", Text, nullable=False),
+    Column("account_label", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("scheduled_time", UtcTime),
+    Column("posted_at", UtcTime),
+    Column("created_at", UtcTime, nullable=False),
+    Column("updated_at", UtcTime, nullable=False),
+    Column("next_check_at", UtcTime),
+    Column("checks", Integer, nullable=False, server_default="0"),
+    Column("delay_warned", Boolean(create_constraint=False), nullable=False, server_default=text("false")),
+    Column("claimed_by", Text),
+    Column("claimed_until", UtcTime),
+    # A post's place among its request's, as the create call answered them.
+    Column("position", Integer, nullable=False, server_default="0"),
+    Index("posts_by_request", "request_id"),
+    Index(
+        "posts_due",
+        "next_check_at",
+        sqlite_where=text("next_check_at IS NOT NULL"),
+        postgresql_where=text("next_check_at IS NOT NULL"),
+    ),
+)
+
+user_settings = Table(
+    "user_settings",
+    metadata,
+    Column("platform", Text, primary_key=True),
+    Column("workspace_id", Text, primary_key=True),
+    Column("user_id", Text, primary_key=True),
+    Column("timezone", Text),
+    Column("updated_at", UtcTime, nullable=False),
+)
+
+channel_settings = Table(
+    "channel_settings",
+    metadata,
+    Column("platform", Text, primary_key=True),
+    Column("workspace_id", Text, primary_key=True),
+    Column("channel_id", Text, primary_key=True),
+    Column("default_accounts", Text, nullable=False, server_default="[]"),
+    Column("allowed_accounts", Text),
+    Column("updated_at", UtcTime, nullable=False),
+)
+
+aliases = Table(
+    "aliases",
+    metadata,
+    Column("platform", Text, primary_key=True),
+    Column("workspace_id", Text, primary_key=True),
+    Column("alias", Text, primary_key=True),
+    Column("account_id", Text, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", UtcTime, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("at", UtcTime, nullable=False),
+    Column("platform", Text, nullable=False),
+    Column("workspace_id", Text, nullable=False),
+    Column("channel_id", Text, nullable=False),
+    Column("user_id", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("request_id", RowId),
+    Column("detail", Text, nullable=False, server_default="{}"),
+)
+
+notices = Table(
+    "notices",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("created_at", UtcTime, nullable=False),
+    Column("platform", Text, nullable=False),
+    Column("workspace_id", Text, nullable=False),
+    Column("channel_id", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("request_id", RowId, ForeignKey("requests.id")),
+    Column("payload", Text, nullable=False),
+    Column("state", Text, nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UtcTime, nullable=False),
+    Column("delivered_at", UtcTime),
+    Column("last_error", Text),
+    Column("claimed_by", Text),
+    Column("claimed_until", UtcTime),
+    # Delivered notices stay in the table: the outbox's every-round looks must not scan all of them.
+    Index(
+        "notices_pending",
+        "next_attempt_at",
+        sqlite_where=text("state = 'pending'"),
+        postgresql_where=text("state = 'pending'"),
+    ),
+    Index("notices_sending", "id", sqlite_where=text("state = 'sending'"), postgresql_where=text("state = 'sending'")),
+    Index("notices_by_request", "request_id"),
+)
+
+media = Table(
+    "media",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("sha256", Text, nullable=False),
+    Column("content_type", Text, nullable=False),
+    Column("size", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
+    Column("created_at", UtcTime, nullable=False),
+)
+
+request_media = Table(
+    "request_media",
+    metadata,
+    Column("request_id", RowId, ForeignKey("requests.id"), primary_key=True),
+    Column("media_key", Text, primary_key=True),
+    Index("request_media_by_key", "media_key"),
+)
+
+# One-time keys (the signatures of Slack requests already handled, form submissions), kept until a replay could
+# no longer pass the signature check: a replay is refused after a restart, and by every replica.
+seen_once = Table(
+    "seen_once",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("expires_at", UtcTime, nullable=False),
+    Index("seen_once_by_expiry", "expires_at"),
+)
+
+# The workspaces (workspace_id '') or whole organizations (organization_id '' outside one) that installed the
+# app through OAuth; `sealed` is the platform's record with its tokens, encrypted by the core.
+installations = Table(
+    "installations",
+    metadata,
+    Column("platform", Text, primary_key=True),
+    Column("organization_id", Text, primary_key=True),
+    Column("workspace_id", Text, primary_key=True),
+    Column("sealed", Text, nullable=False),
+    Column("installed_at", UtcTime, nullable=False),
+)

@@ -1,0 +1,127 @@
+"""The one engine every aggregate shares: its transactions, its reads, the bot's clock, and claims.
+
+Every write is an explicit transaction, so that a status change and the notice it causes are committed together
+or not at all. On SQLite a write takes the database's write lock when it begins (BEGIN IMMEDIATE), as the bot
+always has; on PostgreSQL each claim locks only the rows it takes (FOR UPDATE SKIP LOCKED).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Executable, RowMapping, Table, or_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.errors import StorageError
+
+logger = logging.getLogger(__name__)
+
+# Claims last this long unless the work is recorded sooner: far beyond a tracker round, a delivery, a create call.
+DEFAULT_LEASE = timedelta(minutes=10)
+
+# The errors a database call can end in: the engine's own, and a server that cannot be reached.
+DATABASE_ERRORS = (SQLAlchemyError, OSError)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Database:
+    """The engine, the clock rows are stamped with, the Infinipost they are for, and this replica's claims.
+
+    Args:
+        engine: the SQLAlchemy engine (SQLite through aiosqlite, or PostgreSQL through asyncpg).
+        api: the Infinipost this process talks to ("sandbox" or a URL). Requests are stamped with it, and only
+            its own are tracked, so that trying the sandbox and then the real API in one database cannot mix them.
+        legacy_api: the stamp this Infinipost's requests had before keys were told apart (its URL alone).
+        replica: this replica's id, which its claims are stamped with. It must differ between replicas that run
+            at once, and stays the same across restarts of one, so that a restart takes back its own claims at once.
+        lease: how long a claim lasts when its work is not recorded (the replica died, or its round stopped).
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        api: str = "",
+        legacy_api: str | None = None,
+        replica: str = "",
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> None:
+        self.engine = engine
+        self._writer = engine.execution_options(write=True)  # BEGIN IMMEDIATE on SQLite (storage/sql/engine.py)
+        self.now = clock
+        self.api = api
+        self.ours = (api, legacy_api or api)
+        self.replica = replica
+        self.lease = lease
+        self._closed = False
+
+    async def close(self) -> None:
+        """Close every connection. The engine would open new ones on demand; a closed database refuses instead."""
+        self._closed = True
+        await self.engine.dispose()
+
+    def _open(self) -> None:
+        if self._closed:
+            raise StorageError()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def claim(self) -> tuple[datetime, str, datetime]:
+        """(now, this replica, until when a claim made now lasts)."""
+        now = self.now()
+        return now, self.replica, now + self.lease
+
+    def claimable(self, table: Table, now: datetime) -> ColumnElement[bool]:
+        """A row this replica may claim: nobody's, expired at `now`, or its own (left by its predecessor of the
+        same id, or by one of its own rounds that stopped half-way)."""
+        return or_(table.c.claimed_until.is_(None), table.c.claimed_until <= now, table.c.claimed_by == self.replica)
+
+    def is_ours(self, api: ColumnElement[str]) -> ColumnElement[bool]:
+        """A request made through this process's Infinipost (its own stamp, or the URL alone it was stamped with
+        before keys were told apart), or before the API was recorded at all."""
+        return or_(api.in_(self.ours), api == "")
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        self._open()
+        try:
+            async with self._writer.begin() as connection:
+                yield connection
+        except DATABASE_ERRORS as exc:
+            logger.exception("database write failed")
+            raise StorageError() from exc
+
+    async def returning(self, statement: Executable) -> list[RowMapping]:
+        """The rows a write `... RETURNING` statement changed, in a transaction of its own: how claims are made."""
+        async with self.transaction() as connection:
+            return list((await connection.execute(statement)).mappings())
+
+    async def rows(self, statement: Executable, params: Sequence[dict[str, Any]] | None = None) -> list[RowMapping]:
+        self._open()
+        try:
+            async with self.engine.connect() as connection:
+                return list((await connection.execute(statement, params)).mappings())
+        except DATABASE_ERRORS as exc:
+            logger.exception("database read failed")
+            raise StorageError() from exc
+
+    async def row(self, statement: Executable) -> RowMapping | None:
+        rows = await self.rows(statement)
+        return rows[0] if rows else None
+
+
+def upsert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that can say what to do ON CONFLICT: the two dialects spell it alike, each with its own class."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
