@@ -42,6 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"infinipost-bot: bad settings\n{describe_settings_error(exc)}", file=sys.stderr)
         return 2
     _configure_logging(settings, quiet=args.command in ("console", "run", "slack-manifest", "discord-invite"))
+    if args.command in ("run", "console"):
+        _warn_about_unshared_media(settings)
     try:
         if args.command == "sandbox":
             return asyncio.run(_sandbox(args.host, args.port, args.state))
@@ -90,6 +92,26 @@ def _configure_logging(settings: Settings, *, quiet: bool) -> None:
     # The console chat stays readable unless a log level was asked for.
     level = (settings.log_level or ("WARNING" if quiet else "INFO")).upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def _warn_about_unshared_media(settings: Settings) -> None:
+    """One warning when a database that several replicas may share meets media that only this replica has: a
+    media link the load balancer sends to another replica would find no file there."""
+    if settings.media_store == "local" and _server_database(settings.database):
+        logger.warning(
+            "BOT_DATABASE is a PostgreSQL database, which several replicas may share, but BOT_MEDIA_STORE=local "
+            "keeps uploads in BOT_MEDIA_DIR (%s) on this replica only, so another replica cannot serve their "
+            "links. With several replicas, set BOT_MEDIA_STORE=s3, or point BOT_MEDIA_DIR at a directory every "
+            "replica shares and give them all the same BOT_MEDIA_SECRET.",
+            settings.media_dir,
+        )
+
+
+def _server_database(database: Path | str) -> bool:
+    """Whether BOT_DATABASE names a PostgreSQL server (postgresql://, postgres://, postgresql+asyncpg://) rather
+    than an SQLite file. Read from its text, which a Path setting keeps with one slash: `postgresql:/…`."""
+    scheme, colon, _ = str(database).strip().partition(":")
+    return bool(colon) and scheme.lower().partition("+")[0] in ("postgresql", "postgres")
 
 
 def _when(args: argparse.Namespace) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import shutil
 import socket
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from app.cli import main
 from sandbox import SandboxServer
 from tests.processes import clean_env, run_until_exit
 
@@ -201,6 +204,59 @@ def test_run_without_a_terminal_or_platform_exits_naming_the_variables(tmp_path:
     assert result.returncode != 0
     for name in ("SLACK_BOT_TOKEN", "DISCORD_TOKEN", "INFINIPOST_API_KEY"):
         assert name in result.stderr
+
+
+UNSHARED_MEDIA = (
+    "BOT_DATABASE is a PostgreSQL database, which several replicas may share, but BOT_MEDIA_STORE=local keeps "
+    "uploads in BOT_MEDIA_DIR (data/media) on this replica only, so another replica cannot serve their links. With "
+    "several replicas, set BOT_MEDIA_STORE=s3, or point BOT_MEDIA_DIR at a directory every replica shares and give "
+    "them all the same BOT_MEDIA_SECRET."
+)
+
+
+def start_without_a_platform(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, **env: str
+) -> list[logging.LogRecord]:
+    """`run` as it starts, up to the message that nothing is configured to run: the warnings it logged."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(sys, "stdin", io.StringIO())  # no terminal: `run` stops before opening anything
+    with caplog.at_level(logging.WARNING):
+        assert main(["run"]) == 2
+    return [record for record in caplog.records if record.levelno >= logging.WARNING]
+
+
+@pytest.mark.parametrize(
+    "database",
+    [
+        "postgresql://bot:s3cret@db.internal:5432/bot",
+        "postgres://bot:s3cret@db.internal/bot",
+        "postgresql+asyncpg://bot:s3cret@db.internal:5432/bot",
+    ],
+)
+def test_a_shared_database_with_media_on_this_replica_only_is_one_warning_at_start(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, database: str
+) -> None:
+    [warning] = start_without_a_platform(monkeypatch, caplog, BOT_DATABASE=database)
+    assert warning.levelno == logging.WARNING
+    assert warning.getMessage() == UNSHARED_MEDIA
+    assert "s3cret" not in caplog.text
+    assert "db.internal" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"BOT_DATABASE": "postgresql://bot:s3cret@db.internal:5432/bot", "BOT_MEDIA_STORE": "s3", "BOT_S3_BUCKET": "b"},
+        {"BOT_DATABASE": "data/bot.db"},
+        {"BOT_DATABASE": "postgres-data/bot.db"},
+        {},
+    ],
+)
+def test_media_every_replica_reaches_or_an_sqlite_file_is_no_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, env: dict[str, str]
+) -> None:
+    assert start_without_a_platform(monkeypatch, caplog, **env) == []
 
 
 def test_bad_settings_are_named_without_a_traceback(tmp_path: Path) -> None:
