@@ -97,7 +97,7 @@ def _configure_logging(settings: Settings, *, quiet: bool) -> None:
 def _warn_about_unshared_media(settings: Settings) -> None:
     """One warning when a database that several replicas may share meets media that only this replica has: a
     media link the load balancer sends to another replica would find no file there."""
-    if settings.media_store == "local" and _server_database(settings.database):
+    if settings.media_store == "local" and settings.database_file is None:
         logger.warning(
             "BOT_DATABASE is a PostgreSQL database, which several replicas may share, but BOT_MEDIA_STORE=local "
             "keeps uploads in BOT_MEDIA_DIR (%s) on this replica only, so another replica cannot serve their "
@@ -105,13 +105,6 @@ def _warn_about_unshared_media(settings: Settings) -> None:
             "replica shares and give them all the same BOT_MEDIA_SECRET.",
             settings.media_dir,
         )
-
-
-def _server_database(database: Path | str) -> bool:
-    """Whether BOT_DATABASE names a PostgreSQL server (postgresql://, postgres://, postgresql+asyncpg://) rather
-    than an SQLite file. Read from its text, which a Path setting keeps with one slash: `postgresql:/…`."""
-    scheme, colon, _ = str(database).strip().partition(":")
-    return bool(colon) and scheme.lower().partition("+")[0] in ("postgresql", "postgres")
 
 
 def _when(args: argparse.Namespace) -> int:
