@@ -194,6 +194,22 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             )""",
         ),
     ),
+    (
+        "0010_workspace_keys",
+        (
+            # A workspace's (server's) own Infinipost API key, sealed with BOT_ENCRYPTION_KEY; only its last four
+            # characters are kept in clear, to show back.
+            """CREATE TABLE workspace_keys (
+                platform TEXT NOT NULL,
+                workspace_id TEXT NOT NULL,
+                sealed TEXT NOT NULL,
+                last4 TEXT NOT NULL,
+                connected_by TEXT NOT NULL,
+                connected_at TEXT NOT NULL,
+                PRIMARY KEY (platform, workspace_id)
+            )""",
+        ),
+    ),
 ]
 
 

@@ -28,6 +28,7 @@ from storage.sqlite.once_keys import SqliteOnceKeys
 from storage.sqlite.posts import SqlitePosts
 from storage.sqlite.preferences import SqlitePreferences
 from storage.sqlite.requests import SqliteRequests
+from storage.sqlite.workspace_keys import SqliteWorkspaceKeys
 
 __all__ = ["Storage"]
 
@@ -44,6 +45,7 @@ class Storage:
         self.media = SqliteMediaIndex(database)
         self.notices = SqliteNoticeQueue(database)
         self.installations = SqliteInstallations(database)
+        self.workspace_keys = SqliteWorkspaceKeys(database)
         # A shared connection takes turns with everything else; a connection of its own has a lock of its own.
         self.once_keys = (
             SqliteOnceKeys(once_db, lock=asyncio.Lock())
