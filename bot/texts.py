@@ -37,7 +37,8 @@ def busy(platform: str) -> str:
 # The private form `/infinipost connect` opens, on every platform.
 KEY_FORM_TITLE = "Connect Infinipost"
 KEY_FIELD_LABEL = "Infinipost API key"
-KEY_FIELD_HINT = "From Infinipost's dashboard, Settings → API Keys (sk_live_… or sk_test_…). Only its last 4 are shown."
+KEY_FIELD_HINT = "From Infinipost's dashboard: Settings → API Keys. Only its last 4 characters are ever shown."
+KEY_FORM_FAILED = "I could not open the form in time. Send `/infinipost connect` again."
 KEY_PROMPT = "Paste this workspace's Infinipost API key (sk_live_… or sk_test_…), or an empty line to give up:"
 KEY_NOT_GIVEN = "No key was given; nothing changed."
 
