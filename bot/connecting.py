@@ -72,7 +72,7 @@ async def _status(ctx: Context, caller: Caller) -> Reply:
         )
     when = stored.connected_at.astimezone(await ctx.zone_of(caller))
     return Reply(
-        text=f"This workspace uses its own Infinipost key (…{stored.last4}), connected on {when:%-d %B %Y}. An "
+        text=f"This workspace uses its own Infinipost key (…{stored.last4}), connected on {when.day} {when:%B %Y}. An "
         "admin can replace it with `/infinipost connect`, or go back to the bot's default key with "
         "`/infinipost disconnect`."
     )
