@@ -2,7 +2,8 @@
 
 One user, one channel. Lines are commands (`/post ...`, or without the slash); `yes` / `no` (or `ok`, `send`,
 `cancel`, ...) answer the last preview, and `\n` in a line is a line break (for captions on several lines).
-Channel notices are printed as they are delivered.
+`/infinipost connect` asks for the key on the next line (read without echo at a terminal). Channel notices are
+printed as they are delivered.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from bot.core import Core
 from bot.dates import format_local
 from bot.model import PREVIEW_LABELS, Caller, ChannelRef, Command, MessageRef, Reply
 from bot.notices import Notice, Style, render
-from bot.texts import COMMANDS, NOTHING_TO_ANSWER, answers_for, still_waiting
+from bot.texts import COMMANDS, KEY_NOT_GIVEN, KEY_PROMPT, NOTHING_TO_ANSWER, answers_for, still_waiting
 
 logger = logging.getLogger(__name__)
 
@@ -86,9 +87,18 @@ class ConsoleAdapter:
     """Reads commands line by line and prints the core's replies."""
 
     def __init__(
-        self, core: Core, *, out: TextIO = sys.stdout, interactive: bool = False, machine_zone: str | None = None
+        self,
+        core: Core,
+        *,
+        out: TextIO = sys.stdout,
+        interactive: bool = False,
+        machine_zone: str | None = None,
+        read_secret: Callable[[], Awaitable[str]] | None = None,
     ) -> None:
+        """`read_secret`: how a key is read after `/infinipost connect` (default: as the next line)."""
         self.core = core
+        self._read_secret = read_secret
+        self._awaiting_key = False
         self.caller = console_caller(machine_zone=machine_zone)
         core.serve(PLATFORM, workspaces=[self.caller.workspace_id])  # the operator's own terminal
         self._out = out
@@ -103,15 +113,28 @@ class ConsoleAdapter:
         while True:
             if self._interactive:
                 print("> ", end="", file=self._out, flush=True)
-            line = await read_line()
-            if not line or line.strip().lower() in _QUIT:
+            if self._awaiting_key and self._read_secret is not None:
+                line = await self._read_secret() + "\n"  # an empty key is not the end of input
+            else:
+                line = await read_line()
+            if not line or (not self._awaiting_key and line.strip().lower() in _QUIT):
                 break
             await self.handle_line(line)
         await self.core.deliver_notices()
 
     async def handle_line(self, line: str) -> Reply | None:
+        if self._awaiting_key:
+            return await self._connect(line)
         command = self.to_command(line)
         if command is None:
+            return None
+        if self.core.asks_for_key(command.name, command.text):
+            refused = self.core.key_form_refusal(self.caller)
+            if refused is not None:
+                self.render(refused)
+                return refused
+            self._awaiting_key = True
+            self._note(KEY_PROMPT)
             return None
         earlier, earlier_kind = self._pending_token, self._waiting()
         reply = await self.core.handle(command)
@@ -122,6 +145,17 @@ class ConsoleAdapter:
             self._note(f"(The earlier {earlier_kind} was dropped; this one replaces it.)")
         self.render(reply)
         await self.core.deliver_notices()  # notices right after the reply that caused them
+        return reply
+
+    async def _connect(self, line: str) -> Reply | None:
+        """The line after `/infinipost connect`: the key, sent to the core as a secret and never printed."""
+        self._awaiting_key = False
+        key = line.strip()
+        if not key:
+            self._note(KEY_NOT_GIVEN)
+            return None
+        reply = await self.core.handle(Command(name="infinipost", text="connect", caller=self.caller, secret=key))
+        self.render(reply)
         return reply
 
     def to_command(self, line: str) -> Command | None:
@@ -165,3 +199,11 @@ class ConsoleAdapter:
 async def stdin_lines() -> str:
     """One line of standard input without blocking the event loop; '' at end of input."""
     return await asyncio.to_thread(sys.stdin.readline)
+
+
+async def hidden_line() -> str:
+    """One line typed at the terminal without echo, for a key (the prompt is printed already)."""
+    try:
+        return await asyncio.to_thread(getpass.getpass, "")
+    except EOFError:
+        return ""

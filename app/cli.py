@@ -199,7 +199,7 @@ def _banner(settings: Settings, zone_name: str, *, machine: bool) -> str:
 
 
 async def _console(settings: Settings, *, interactive: bool) -> int:
-    from adapters.console import ConsoleAdapter, stdin_lines
+    from adapters.console import ConsoleAdapter, hidden_line, stdin_lines
     from app.runtime import check_api_key, start_runtime
 
     async with AsyncExitStack() as stack:
@@ -212,7 +212,12 @@ async def _console(settings: Settings, *, interactive: bool) -> int:
                 runtime.web.host, runtime.web.any_port_if_busy = "127.0.0.1", True
             await stack.enter_async_context(runtime.web)
         machine_zone = None if settings.default_timezone else _machine_zone()
-        adapter = ConsoleAdapter(runtime.core, interactive=interactive, machine_zone=machine_zone)
+        adapter = ConsoleAdapter(
+            runtime.core,
+            interactive=interactive,
+            machine_zone=machine_zone,
+            read_secret=hidden_line if interactive else None,
+        )
         zone_name = (await runtime.ctx.zone_of(adapter.caller)).key
         print(_banner(settings, zone_name, machine=machine_zone is not None), file=sys.stderr, flush=True)
         await adapter.run(stdin_lines)

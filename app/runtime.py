@@ -14,6 +14,7 @@ import httpx
 
 from bot.accounts import AccountDirectory
 from bot.api import InfinipostClient
+from bot.clients import ApiClients, WorkspaceApi
 from bot.config import Settings
 from bot.context import Context
 from bot.core import Core
@@ -102,16 +103,27 @@ async def start_runtime(
         else:
             base_url, key = settings.api_url, settings.api_key.get_secret_value()
         metrics = Metrics()
-        api = await stack.enter_async_context(
-            InfinipostClient(
+
+        def client(api_key: str, *, auth_message: str | None = None) -> InfinipostClient:
+            return InfinipostClient(
                 base_url=base_url,
-                api_key=key,
+                api_key=api_key,
                 transport=transport,
                 timeout=api_timeout,
                 backoff=api_backoff,
                 metrics=metrics,
+                auth_message=auth_message,
             )
+
+        api = await stack.enter_async_context(client(key))
+        clients = ApiClients(
+            default=WorkspaceApi(api=api, accounts=AccountDirectory(api, configured_ids=settings.accounts)),
+            keys=storage.workspace_keys,
+            encryption_key=settings.encryption_key.get_secret_value() if settings.encryption_key else None,
+            make_client=client,
+            configured_ids=settings.accounts,
         )
+        stack.push_async_callback(clients.aclose)
         outbox = Outbox(storage, clock=clock)
         web = WebServer(host=settings.http_host, port=settings.http_port)
         downloads = await stack.enter_async_context(download_client())
@@ -128,8 +140,7 @@ async def start_runtime(
         ctx = Context(
             settings=settings,
             storage=storage,
-            api=api,
-            accounts=AccountDirectory(api, configured_ids=settings.accounts),
+            clients=clients,
             outbox=outbox,
             media=media,
             clock=clock,

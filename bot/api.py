@@ -73,6 +73,8 @@ class InfinipostClient:
         attempts: how many times a call that is safe to repeat is tried.
         sleep: how to wait between attempts (tests pass a fake).
         metrics: where failed calls are counted, by kind.
+        auth_message: what a refusal of the key says in chat (default: ask the operator to check
+            INFINIPOST_API_KEY); a workspace's own key says whose it is.
     """
 
     def __init__(
@@ -86,7 +88,9 @@ class InfinipostClient:
         backoff: float = 0.5,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         metrics: Metrics | None = None,
+        auth_message: str | None = None,
     ) -> None:
+        self._auth_message = auth_message
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/",
             headers={"Authorization": f"Bearer {api_key}", "User-Agent": "infinipost-bot"},
@@ -282,7 +286,7 @@ class InfinipostClient:
                     except ApiError:
                         self._metrics.api_error("unreadable")
                         raise
-                error = _error_from(response)
+                error = _error_from(response, auth_message=self._auth_message)
                 self._metrics.api_error(_kind(error))
                 if not repeatable and response.status_code >= 500:
                     raise ApiUnconfirmed(status=response.status_code) from error
@@ -317,7 +321,7 @@ def _json(response: httpx.Response, *, repeatable: bool) -> Any:
         raise (ApiProtocolError() if repeatable else ApiUnconfirmed()) from exc
 
 
-def _error_from(response: httpx.Response) -> ApiError:
+def _error_from(response: httpx.Response, *, auth_message: str | None = None) -> ApiError:
     try:
         body = response.json()
     except ValueError:
@@ -336,7 +340,9 @@ def _error_from(response: httpx.Response) -> ApiError:
             kind = ApiRejected
     retry_after = _retry_after(response.headers.get("Retry-After"))
     text = None
-    if kind in (ApiRejected, ApiNotFound) and isinstance(message, str) and message.strip():
+    if kind is ApiAuthError:
+        text = auth_message
+    elif kind in (ApiRejected, ApiNotFound) and isinstance(message, str) and message.strip():
         text = f"Infinipost refused it: {_clean(message)}."
     elif kind is ApiNotFound and code is None:
         text = (

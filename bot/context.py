@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo
 
 from bot.accounts import AccountDirectory
 from bot.api import InfinipostClient
+from bot.clients import ApiClients, WorkspaceApi
 from bot.config import Settings
 from bot.dates import zone
 from bot.errors import InvalidTime
 from bot.media import MediaService
 from bot.metrics import Metrics
-from bot.model import Caller
+from bot.model import Caller, ChannelRef, Place
 from bot.outbox import Outbox
 from bot.places import Places
 from bot.ports import Store
@@ -27,8 +28,7 @@ from bot.ports import Store
 class Context:
     settings: Settings
     storage: Store
-    api: InfinipostClient
-    accounts: AccountDirectory
+    clients: ApiClients  # each workspace's Infinipost client: its own key's, else the default's
     outbox: Outbox
     media: MediaService
     clock: Callable[[], datetime]
@@ -46,6 +46,21 @@ class Context:
     @property
     def sandbox(self) -> bool:
         return self.settings.uses_sandbox
+
+    @property
+    def api(self) -> InfinipostClient:
+        """The default key's client: for the bot's own checks. A workspace's work goes through `infinipost`."""
+        return self.clients.default.api
+
+    @property
+    def accounts(self) -> AccountDirectory:
+        """The default key's accounts: for the bot's own checks. A workspace's go through `infinipost`."""
+        return self.clients.default.accounts
+
+    async def infinipost(self, where: Caller | ChannelRef | Place) -> WorkspaceApi:
+        """The Infinipost client and accounts of the workspace a caller, channel or place is in: its own key's
+        if an admin connected one, else the default key's. Asked at each call, so that it is the current key."""
+        return await self.clients.of(where.platform, where.workspace_id)
 
     async def zone_of(self, caller: Caller) -> ZoneInfo:
         """The caller's zone: their own setting, else their platform profile's, else the bot's default."""

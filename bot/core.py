@@ -5,7 +5,8 @@ becomes its user message, and anything else is logged with its traceback and bec
 stack trace reaches a chat. Adapters that fail outside a command answer through the same `failure_reply`.
 
 What adapters use, and nothing else: `attach`, `detach`, `handle`, `refusal`, `post_form`, `time_problem`,
-`first_sighting`, `first_submission`, `serve`, `zone_of`, `said`, `deliver_notices` and `failure_reply`.
+`first_sighting`, `first_submission`, `serve`, `zone_of`, `said`, `deliver_notices`, `failure_reply`,
+`asks_for_key` and `key_form_refusal`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import manage, posting, preferences, queue
+from bot import connecting, manage, posting, preferences, queue
 from bot.api import MAX_IN_FLIGHT
 from bot.context import Context, time_limit
 from bot.dates import parse_when
@@ -89,6 +90,7 @@ HANDLERS: dict[str, Handler] = {
     "reschedule": manage.reschedule,
     "accounts": preferences.accounts,
     "timezone": preferences.timezone,
+    "infinipost": connecting.infinipost,
     "help": _help,
     # Not typed by people: the yes and no buttons of a preview, or of a `/cancel` of several posts.
     "confirm": _answer(yes=True),
@@ -273,6 +275,25 @@ class Core:
         except Exception:
             logger.warning("could not check whether a form was sent already; sending it", exc_info=True)
             return True
+
+    @staticmethod
+    def asks_for_key(name: str, text: str) -> bool:
+        """Whether a command is `/infinipost connect` alone, which adapters answer with a private form (a prompt
+        in the console) for the key, then send on as `Command(name="infinipost", text="connect", secret=key)`.
+        A key typed in the command itself goes to `handle`, which refuses it without saying it back."""
+        return connecting.asks_for_key(name, text)
+
+    def key_form_refusal(self, caller: Caller) -> Reply | None:
+        """Why the caller may not be shown the key form here (a place not served, not an admin, no
+        BOT_ENCRYPTION_KEY), as the reply to give instead; None: show it."""
+        refused = self.refusal(caller.place)
+        if refused is not None:
+            return refused
+        try:
+            connecting.connect_refusal(self.ctx, caller)
+        except BotError as exc:
+            return self._marked(self.failure_reply(exc, during="/infinipost connect"))
+        return None
 
     async def post_form(self, caller: Caller) -> PostForm:
         """The accounts a /post form offers in the caller's channel. Raises BotError with a user message."""

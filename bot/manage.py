@@ -93,7 +93,7 @@ async def _cancellable(ctx: Context, target: str, caller: Caller) -> tuple[Store
 
 async def _cancel(ctx: Context, caller: Caller, stored: StoredRequest, pending: list[StoredPost]) -> Reply:
     try:
-        result = await ctx.api.delete_posts([p.id for p in pending])
+        result = await (await ctx.infinipost(stored.channel)).api.delete_posts([p.id for p in pending])
     except ApiUnconfirmed:
         return Reply(
             text="Infinipost did not confirm the cancellation. `/posts refresh` in a minute shows whether it "
@@ -136,9 +136,10 @@ async def reschedule(ctx: Context, command: Command) -> Reply:
     content = await _renewed_links(ctx, stored, until=when + timedelta(hours=ctx.settings.media_link_hours))
     moved: list[StoredPost] = []
     problems: list[str] = []
+    api = (await ctx.infinipost(stored.channel)).api
     for post in pending:
         try:
-            remote = await ctx.api.edit_post(post.id, scheduled_time=when, content=content)
+            remote = await api.edit_post(post.id, scheduled_time=when, content=content)
         except ApiError as exc:
             problems.append(f"Could not move `{post.id}` ({post.account_label}): {exc.user_message}")
             continue

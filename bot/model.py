@@ -131,6 +131,8 @@ class Command:
     text: str = ""
     attachments: tuple[Attachment, ...] = ()
     draft: PostDraft | None = None
+    # A secret typed into a private form (`/infinipost connect`'s API key): never in `text`, never shown.
+    secret: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -32,6 +32,7 @@ from bot.records import (
     StoredNotice,
     StoredPost,
     StoredRequest,
+    WorkspaceKey,
 )
 
 # Who did what to which request, and the details: written in the same transaction as the change.
@@ -275,6 +276,21 @@ class Installations(Protocol):
     async def all(self, platform: str) -> list[Installation]: ...
 
 
+class WorkspaceKeys(Protocol):
+    """Each workspace's (server's) own Infinipost key, sealed; a workspace without one uses INFINIPOST_API_KEY."""
+
+    async def get(self, platform: str, workspace_id: str) -> WorkspaceKey | None: ...
+
+    async def put(self, key: WorkspaceKey, *, by: Caller) -> None:
+        """Keep a workspace's key, replacing its earlier one if any, with an audit row naming only its last four
+        characters, in one transaction."""
+        ...
+
+    async def delete(self, platform: str, workspace_id: str, *, by: Caller) -> bool:
+        """Forget a workspace's key, with its audit row; whether there was one."""
+        ...
+
+
 class Store(Protocol):
     """Everything the core keeps, one port per aggregate."""
 
@@ -298,6 +314,9 @@ class Store(Protocol):
 
     @property
     def installations(self) -> Installations: ...
+
+    @property
+    def workspace_keys(self) -> WorkspaceKeys: ...
 
     async def ping(self) -> None:
         """Ask the database a trivial question; StorageError if it cannot answer."""

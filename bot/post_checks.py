@@ -206,7 +206,7 @@ def media_kind(name: str, content_type: str | None = None) -> MediaKind | None:
 
 async def _accounts(ctx: Context, draft: PostDraft, caller: Caller) -> tuple[Account, ...]:
     settings = await ctx.storage.preferences.channel_settings(caller.channel)
-    known = await ctx.accounts.all()
+    known = await (await ctx.infinipost(caller)).accounts.all()
     names = draft.accounts or settings.default_accounts
     if not names:
         raise BadCommand(

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.context import Context, out_of_time, run_to_the_end
 from bot.dates import format_local
-from bot.errors import ApiError, ApiUnconfirmed, BadCommand, NotAllowed, StorageError, UsageError
+from bot.errors import ApiError, ApiUnconfirmed, BadCommand, BotError, NotAllowed, StorageError, UsageError
 from bot.grammar import USAGE, parse_post
 from bot.model import (
     Account,
@@ -113,7 +113,7 @@ async def _hold_back_look_alikes(ctx: Context, request: PostRequest, *, own_id: 
 async def form(ctx: Context, caller: Caller) -> PostForm:
     """The choices a /post form shows in this channel."""
     settings = await ctx.storage.preferences.channel_settings(caller.channel)
-    known = [a for a in await ctx.accounts.all() if a.is_ready and settings.allows(a.id)]
+    known = [a for a in await (await ctx.infinipost(caller)).accounts.all() if a.is_ready and settings.allows(a.id)]
     ids = {a.id for a in known}
     aliases = await ctx.storage.preferences.aliases(caller.platform, caller.workspace_id)
     return PostForm(
@@ -132,7 +132,14 @@ async def send(ctx: Context, stored: StoredRequest, *, caller: Caller, tz: ZoneI
     """
     request_id, request = stored.id, stored.request
     try:
-        remote = await ctx.api.create_posts(request)
+        infinipost = await ctx.infinipost(stored.channel)
+    except BotError as exc:  # the workspace's own key cannot be opened: nothing was sent
+        await ctx.storage.requests.finish(
+            request_id, state=RequestState.FAILED, error=exc.user_message, audit=(caller, "schedule_failed", {})
+        )
+        return Reply(text=f"Nothing was scheduled. {exc.user_message}", error=True)
+    try:
+        remote = await infinipost.api.create_posts(request)
     except ApiUnconfirmed as exc:
         logger.warning("request %s: create outcome unknown (%s)", request_id, exc.status or "no answer")
         return await _unconfirmed(ctx, stored, caller, exc.user_message)

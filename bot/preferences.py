@@ -35,7 +35,7 @@ async def accounts(ctx: Context, command: Command) -> Reply:
     action = words[0].lower() if words else ""
     if action in ("", "list", "refresh"):
         if action == "refresh":
-            ctx.accounts.forget()
+            (await ctx.infinipost(command.caller)).accounts.forget()
         return await _list(ctx, command)
     if action not in ("default", "defaults", "alias", "allow"):
         raise BadCommand(ACCOUNTS_USAGE)
@@ -50,7 +50,7 @@ async def accounts(ctx: Context, command: Command) -> Reply:
     clearing = action != "allow" and [n.lower() for n in names] in (["none"], ["clear"])
     chosen: tuple[str, ...] = ()
     if not (lifting or clearing):
-        known = await ctx.accounts.all()
+        known = await (await ctx.infinipost(command.caller)).accounts.all()
         aliases = await ctx.storage.preferences.aliases(command.caller.platform, command.caller.workspace_id)
         resolved = resolve_accounts(names, known=known, aliases=aliases)
         if action != "allow":
@@ -77,7 +77,7 @@ async def accounts(ctx: Context, command: Command) -> Reply:
 
 
 async def _list(ctx: Context, command: Command) -> Reply:
-    known = await ctx.accounts.all()
+    known = await (await ctx.infinipost(command.caller)).accounts.all()
     settings = await ctx.storage.preferences.channel_settings(command.caller.channel)
     aliases = await ctx.storage.preferences.aliases(command.caller.platform, command.caller.workspace_id)
     if not known:
@@ -120,7 +120,7 @@ async def _alias(ctx: Context, command: Command, words: list[str]) -> Reply:
         if not removed and not await ctx.storage.preferences.set_alias(command.caller, alias, None):
             raise BadCommand(f"There is no alias `{alias}`, so nothing changed. `/accounts` lists the aliases.")
         return Reply(text=f"Removed the alias `{alias}`.")
-    known = await ctx.accounts.all()
+    known = await (await ctx.infinipost(command.caller)).accounts.all()
     _check_alias(alias, known)
     (account,) = resolve_accounts([target], known=known, aliases={})
     aliases = await ctx.storage.preferences.aliases(command.caller.platform, command.caller.workspace_id)

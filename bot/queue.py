@@ -109,7 +109,7 @@ async def list_posts(ctx: Context, command: Command) -> Reply:
         listing = replace(earlier, page=earlier.page + 1)
     account_id = None
     if listing.account:
-        known = await ctx.accounts.all()
+        known = await (await ctx.infinipost(caller)).accounts.all()
         aliases = await ctx.storage.preferences.aliases(caller.platform, caller.workspace_id)
         (account,) = resolve_accounts([listing.account], known=known, aliases=aliases)
         account_id = account.id
@@ -131,7 +131,7 @@ async def list_posts(ctx: Context, command: Command) -> Reply:
     if listing.refresh:  # then the page again: news moves posts from upcoming to recent
         # Another Infinipost's posts are not asked about.
         ours = [r.id for r in requests if ctx.storage.requests.is_ours(r)]
-        unread = await refresh(ctx, [p for r in ours for p in posts.get(r, []) if not p.status.is_final])
+        unread = await refresh(ctx, caller, [p for r in ours for p in posts.get(r, []) if not p.status.is_final])
         requests, total, posts = await page()
     ctx.listings[_whose(caller)] = f"{listing.arguments} page {listing.page}"
     if not requests:
@@ -229,13 +229,15 @@ def _when(stored: StoredRequest, posts: list[StoredPost]) -> datetime | None:
     return max(done, default=None) or stored.request.scheduled_time  # type: ignore[type-var]
 
 
-async def refresh(ctx: Context, posts: list[StoredPost]) -> int:
-    """Ask Infinipost about each post now, and record what changed. Returns how many posts it could not read."""
+async def refresh(ctx: Context, caller: Caller, posts: list[StoredPost]) -> int:
+    """Ask Infinipost about each post of the caller's workspace now, with its current key, and record what
+    changed. Returns how many posts it could not read."""
     observed: list[tuple[StoredPost, RemotePost | None]] = []
     unread = 0
+    api = (await ctx.infinipost(caller)).api
     for post in posts:
         try:
-            observed.append((post, await ctx.api.get_post(post.id)))
+            observed.append((post, await api.get_post(post.id)))
         except ApiNotFound:
             observed.append((post, None))
         except ApiAuthError:

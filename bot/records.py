@@ -143,3 +143,16 @@ class Installation:
     workspace_id: str = ""
     organization_id: str = ""
     record: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkspaceKey:
+    """A workspace's (server's) own Infinipost API key, as kept: `sealed` by the core with BOT_ENCRYPTION_KEY
+    (bot/sealing.py) before the database sees it, and only its last four characters in clear, to show back."""
+
+    platform: str
+    workspace_id: str
+    sealed: str
+    last4: str
+    connected_by: str  # the user ID of the admin who connected it
+    connected_at: datetime

@@ -34,6 +34,14 @@ def busy(platform: str) -> str:
     return f"{platform} took too long to answer, so the form could not open. Pick “Schedule as post” again."
 
 
+# The private form `/infinipost connect` opens, on every platform.
+KEY_FORM_TITLE = "Connect Infinipost"
+KEY_FIELD_LABEL = "Infinipost API key"
+KEY_FIELD_HINT = "From Infinipost's dashboard: Settings → API Keys. Only its last 4 characters are ever shown."
+KEY_FORM_FAILED = "I could not open the form in time. Send `/infinipost connect` again."
+KEY_PROMPT = "Paste this workspace's Infinipost API key (sk_live_… or sk_test_…), or an empty line to give up:"
+KEY_NOT_GIVEN = "No key was given; nothing changed."
+
 NOTHING_TO_ANSWER = "Nothing is waiting for a yes or no. Send a /post to get a preview."
 
 
@@ -115,6 +123,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "List the accounts; set this channel's default accounts, aliases and allowed accounts.",
     ),
     "timezone": ("/timezone [<zone> | reset]", "Show or set the time zone your times are read in."),
+    "infinipost": (
+        "/infinipost [status | connect | disconnect]",
+        "Which Infinipost API key this workspace uses; admins connect its own (in a private form) or disconnect it.",
+    ),
     "help": ("/help [command]", "This help."),
 }
 
@@ -130,6 +142,7 @@ COMMAND_EXAMPLES: dict[str, tuple[str, ...]] = {
     "reschedule": ("/reschedule #1 friday 17:30", "/reschedule #2 in 3 hours"),
     "accounts": ("/accounts", "/accounts default acc_123, acc_456", "/accounts alias launch acc_123"),
     "timezone": ("/timezone", "/timezone Europe/Paris", "/timezone reset"),
+    "infinipost": ("/infinipost", "/infinipost connect", "/infinipost disconnect"),
     "help": ("/help", "/help post"),
 }
 assert set(COMMAND_EXAMPLES) == set(COMMANDS)

@@ -16,9 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from cachetools import LRUCache
+
+from bot.api import InfinipostClient
 from bot.context import Context
-from bot.errors import ApiError, ApiNotFound, ApiUnavailable
-from bot.model import Account, PostStatus, RemotePost
+from bot.errors import ApiNotFound, ApiUnavailable, BotError
+from bot.model import Account, ChannelRef, PostStatus, RemotePost
 from bot.notices import NoticeKind, notice_for
 from bot.post_status import MAX_BACKOFF, RECONCILE_DELAYS, is_late, next_check, same_time, tracked_post
 from bot.records import NewNotice, RequestState, StoredPost, StoredRequest
@@ -28,6 +31,7 @@ logger = logging.getLogger(__name__)
 DUE_BATCH = 500
 CONCURRENCY = 8
 SCAN_LIMIT = 300  # posts of one account looked at per attempt
+PLACES_KEPT = 10_000  # requests whose workspace the tracker remembers, so that it need not read them each round
 STUCK_SENDING = timedelta(minutes=10)  # far beyond the client's timeout
 
 
@@ -160,6 +164,17 @@ class Tracker:
         # Until then Infinipost asked not to be called (Retry-After); rounds go on, so late posts are still warned
         # about on time, but make no API calls.
         self._quiet_until: datetime | None = None
+        self._channels: LRUCache[int, ChannelRef] = LRUCache(PLACES_KEPT)  # request -> where it was asked
+
+    async def _api_for(self, post: StoredPost) -> InfinipostClient:
+        """The client of the workspace the post's request came from, with that workspace's current key."""
+        channel = self._channels.get(post.request_id)
+        if channel is None:
+            stored = await self.ctx.storage.requests.get(post.request_id)
+            if stored is None:
+                return self.ctx.api
+            channel = self._channels[post.request_id] = stored.channel
+        return (await self.ctx.infinipost(channel)).api
 
     async def run(self) -> None:
         while True:
@@ -187,14 +202,15 @@ class Tracker:
                     retry_later.append(post)
                     return
                 try:
-                    observed.append((post, await self.ctx.api.get_post(post.id)))
+                    api = await self._api_for(post)
+                    observed.append((post, await api.get_post(post.id)))
                 except ApiNotFound:
                     observed.append((post, None))
                 except ApiUnavailable as exc:
                     # However long Infinipost asks for, the tracker looks again within MAX_BACKOFF.
                     backed_off = max(backed_off, min(exc.retry_after or 0.0, MAX_BACKOFF.total_seconds()))
                     retry_later.append(post)
-                except ApiError:
+                except BotError:  # refused, or the workspace's own key cannot be opened
                     logger.warning("could not check post %s", post.id, exc_info=True)
                     retry_later.append(post)
 
@@ -245,7 +261,7 @@ class Tracker:
         for stored in await self.ctx.storage.requests.claim_reconciliations(self.ctx.clock()):
             try:
                 settled += await self._reconcile(stored)
-            except ApiError:
+            except BotError:
                 logger.warning("could not look for request %s's posts yet", stored.id, exc_info=True)
                 await self._try_later(stored)
         return settled
@@ -305,7 +321,8 @@ class Tracker:
         request = stored.request
         candidates: list[RemotePost] = []
         seen = 0
-        async for remote in self.ctx.api.list_posts(accountId=account_id):
+        api = (await self.ctx.infinipost(stored.channel)).api
+        async for remote in api.list_posts(accountId=account_id):
             seen += 1
             if seen > SCAN_LIMIT:
                 break

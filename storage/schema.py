@@ -218,6 +218,19 @@ seen_once = Table(
 
 # The workspaces (workspace_id '') or whole organizations (organization_id '' outside one) that installed the
 # app through OAuth; `sealed` is the platform's record with its tokens, encrypted by the core.
+# A workspace's (server's) own Infinipost API key, sealed with BOT_ENCRYPTION_KEY; only its last four characters
+# are kept in clear, to show back.
+workspace_keys = Table(
+    "workspace_keys",
+    metadata,
+    Column("platform", Text, primary_key=True),
+    Column("workspace_id", Text, primary_key=True),
+    Column("sealed", Text, nullable=False),
+    Column("last4", Text, nullable=False),
+    Column("connected_by", Text, nullable=False),
+    Column("connected_at", UtcTime, nullable=False),
+)
+
 installations = Table(
     "installations",
     metadata,

@@ -303,7 +303,17 @@ def test_slack_manifest_for_http_mode_points_every_url_at_the_public_address(tmp
     assert result.returncode == 0
     manifest = json.loads(result.stdout)
     commands = {c["command"]: c for c in manifest["features"]["slash_commands"]}
-    assert set(commands) == {"/post", "/posts", "/cancel", "/reschedule", "/accounts", "/timezone", "/help"}
+    assert set(commands) == {
+        "/post",
+        "/posts",
+        "/cancel",
+        "/reschedule",
+        "/accounts",
+        "/timezone",
+        "/infinipost",
+        "/help",
+    }
+    assert commands["/infinipost"]["usage_hint"] == "[status | connect | disconnect]"
     assert {c["url"] for c in commands.values()} == {"https://bot.example.com/slack/events"}
     assert manifest["settings"]["interactivity"]["request_url"] == "https://bot.example.com/slack/events"
     assert manifest["settings"]["event_subscriptions"]["request_url"] == "https://bot.example.com/slack/events"

@@ -1,5 +1,5 @@
-"""The slash commands /post /posts /cancel /reschedule /accounts /timezone /help, the check every command of the
-bot passes before it runs, and the tree that answers when one is refused or fails.
+"""The slash commands /post /posts /cancel /reschedule /accounts /timezone /infinipost /help, the check every
+command of the bot passes before it runs, and the tree that answers when one is refused or fails.
 
 Each command's options become the core's text (or, for /post, a draft) as a user would type them in chat.
 """
@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord.autocomplete import account_choices, timezone_choices
-from adapters.discord.components import DiscordClient
+from adapters.discord.components import ANSWER_FAILURES, DiscordClient, KeyForm, why
 from adapters.discord.dispatch import ANSWER_BUDGET, Dispatcher, Interaction
 from adapters.discord.responses import answer
 from adapters.discord.translation import malformed_option, to_draft
@@ -22,7 +22,7 @@ from bot.core import Core
 from bot.errors import BotError
 from bot.model import SLIDE_SECONDS, Reply
 from bot.queue import LISTING_WORDS
-from bot.texts import COMMANDS, WHEN_EXAMPLES, clip, stale_command
+from bot.texts import COMMANDS, KEY_FORM_FAILED, WHEN_EXAMPLES, clip, stale_command
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +78,7 @@ class SlashCommands:
             ("cancel", self.cancel),
             ("reschedule", self.reschedule),
             ("accounts", self.accounts),
+            ("infinipost", self.infinipost),
             ("help", self.help),
         ):
             commands.append(app_commands.Command(name=name, description=_describe(name), callback=callback))
@@ -173,6 +174,39 @@ class SlashCommands:
     )
     async def accounts(self, interaction: Interaction, arguments: str | None = None) -> None:
         await self.dispatcher.run(interaction, "accounts", text=arguments or "")
+
+    @app_commands.guild_only()
+    @app_commands.describe(
+        action="Empty: which key this server uses. Admins: connect (opens a private form) or disconnect"
+    )
+    async def infinipost(
+        self, interaction: Interaction, action: Literal["status", "connect", "disconnect"] | None = None
+    ) -> None:
+        if action != "connect":
+            await self.dispatcher.run(interaction, "infinipost", text=action or "")
+            return
+        # The form must be the first response, within Discord's 3 seconds: who may see it is asked first.
+        try:
+            async with asyncio.timeout(ANSWER_BUDGET):
+                caller = await self.dispatcher.people.caller(interaction)
+        except TimeoutError:
+            await answer(interaction, Reply(text=KEY_FORM_FAILED, error=True))
+            return
+        except BotError as exc:
+            await answer(interaction, Reply(text=exc.user_message, error=True))
+            return
+        refused = self.dispatcher.core.key_form_refusal(caller)
+        if refused is not None:
+            await answer(interaction, refused)
+            return
+
+        async def submitted(submission: discord.Interaction[Any], key: str) -> None:
+            await self.dispatcher.run(submission, "infinipost", text="connect", secret=key)
+
+        try:
+            await interaction.response.send_modal(KeyForm(on_submit=submitted))
+        except ANSWER_FAILURES as exc:
+            logger.warning("Discord: could not open the key form (%s)", why(exc))
 
     @app_commands.guild_only()
     @app_commands.describe(zone="An IANA zone such as Europe/Paris, or reset; empty: show yours")

@@ -13,7 +13,7 @@ import aiohttp
 import discord
 
 from bot.model import Reply
-from bot.texts import FORM_EXPIRED, WHEN_EXAMPLES
+from bot.texts import FORM_EXPIRED, KEY_FIELD_HINT, KEY_FIELD_LABEL, KEY_FORM_TITLE, WHEN_EXAMPLES
 
 logger = logging.getLogger(__name__)
 
@@ -159,3 +159,22 @@ class ScheduleForm(discord.ui.Modal):
     def close(self) -> None:
         """Forget the form: a later submission of it is told it expired."""
         self._open_forms.discard(self.custom_id)
+
+
+KeySubmit = Callable[[discord.Interaction[Any], str], Awaitable[None]]
+
+
+class KeyForm(discord.ui.Modal):
+    """The modal of `/infinipost connect`: one field for the server's Infinipost key, seen only by whoever opened
+    it. The key is handed on, never shown or logged."""
+
+    def __init__(self, *, on_submit: KeySubmit) -> None:
+        super().__init__(title=KEY_FORM_TITLE, timeout=FORM_TIMEOUT, custom_id="infinipost:key:" + os.urandom(8).hex())
+        self._on_submit = on_submit
+        self.key: discord.ui.TextInput[KeyForm] = discord.ui.TextInput(
+            custom_id="key", placeholder="sk_live_…", min_length=8, max_length=200
+        )
+        self.add_item(discord.ui.Label(text=KEY_FIELD_LABEL, description=KEY_FIELD_HINT, component=self.key))
+
+    async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
+        await self._on_submit(interaction, self.key.value)

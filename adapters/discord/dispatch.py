@@ -42,13 +42,16 @@ class Dispatcher:
         text: str = "",
         draft: PostDraft | None = None,
         attachments: tuple[Attachment, ...] = (),
+        secret: str | None = None,
     ) -> None:
+        """`secret`: what a private form took that must never be shown (`/infinipost connect`'s key)."""
         if await self._refused(interaction):  # a form's submission comes here without a command's checks
             return
         if await defer(interaction):
-            await fill(
-                interaction, await self._handle(interaction, name, text=text, draft=draft, attachments=attachments)
+            reply = await self._handle(
+                interaction, name, text=text, draft=draft, attachments=attachments, secret=secret
             )
+            await fill(interaction, reply)
 
     async def press(self, interaction: discord.Interaction[Any], *, action: str, author_id: int, token: str) -> None:
         """Schedule / Cancel on a preview: the author's preview becomes the result; anyone else is told privately."""
@@ -86,11 +89,12 @@ class Dispatcher:
         text: str = "",
         draft: PostDraft | None = None,
         attachments: tuple[Attachment, ...] = (),
+        secret: str | None = None,
     ) -> Reply:
         try:
             caller = await self.people.caller(interaction)
         except BotError as exc:
             return Reply(text=exc.user_message, error=True)
         return await self.core.handle(
-            Command(name=name, caller=caller, text=text, draft=draft, attachments=attachments)
+            Command(name=name, caller=caller, text=text, draft=draft, attachments=attachments, secret=secret)
         )

@@ -9,12 +9,13 @@ from typing import Any
 
 from bot.model import PostForm, Reply
 from bot.notices import Notice, Style, render
-from bot.texts import NO_ACCOUNT_READY, WHEN_EXAMPLES, clip
+from bot.texts import KEY_FIELD_HINT, KEY_FIELD_LABEL, KEY_FORM_TITLE, NO_ACCOUNT_READY, WHEN_EXAMPLES, clip
 
 CONFIRM_ACTION = "post_confirm"
 DISCARD_ACTION = "post_discard"
 MORE_ACTION = "posts_more"  # the next page of /posts
 FORM_CALLBACK = "post_form"
+KEY_CALLBACK = "infinipost_key"  # the form `/infinipost connect` opens
 SECTION_LIMIT = 3000
 FIELD_LIMIT = 1900
 
@@ -110,10 +111,10 @@ def loading_view(metadata: dict[str, Any]) -> Block:
     }
 
 
-def error_view(message: str) -> Block:
+def error_view(message: str, *, title: str = "Schedule a post") -> Block:
     return {
         "type": "modal",
-        "title": {"type": "plain_text", "text": "Schedule a post"},
+        "title": {"type": "plain_text", "text": title},
         "close": {"type": "plain_text", "text": "Close"},
         "blocks": _sections(escape(message)),
     }
@@ -232,3 +233,34 @@ def _input(block_id: str, label: str, element: Block, *, optional: bool = False,
     if hint:
         block["hint"] = {"type": "plain_text", "text": hint}
     return block
+
+
+def key_loading_view(metadata: dict[str, Any]) -> Block:
+    """Shown at once from the trigger_id, while the bot learns whether the user may connect a key."""
+    return {
+        "type": "modal",
+        "callback_id": KEY_CALLBACK,
+        "title": {"type": "plain_text", "text": KEY_FORM_TITLE},
+        "private_metadata": json.dumps(metadata),
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "⏳ Loading…"}}],
+    }
+
+
+def key_modal(metadata: dict[str, Any]) -> Block:
+    """The form for a workspace's own Infinipost key: seen only by the admin who opened it, never posted."""
+    field = {
+        "type": "plain_text_input",
+        "action_id": "key",
+        "min_length": 8,
+        "max_length": 200,
+        "placeholder": {"type": "plain_text", "text": "sk_live_…"},
+    }
+    return {
+        "type": "modal",
+        "callback_id": KEY_CALLBACK,
+        "title": {"type": "plain_text", "text": KEY_FORM_TITLE},
+        "submit": {"type": "plain_text", "text": "Connect"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": json.dumps(metadata),
+        "blocks": [_input("key", KEY_FIELD_LABEL, field, hint=KEY_FIELD_HINT)],
+    }

@@ -43,10 +43,12 @@ SOCKET_RETRY_SECONDS = 10  # slack_sdk waits its ping interval between two tries
 def _one_line_socket_errors(record: logging.LogRecord) -> bool:
     """slack_sdk's Socket Mode client tries to connect for ever, every SOCKET_RETRY_SECONDS, and logs each failure
     twice over several lines, once with a traceback: one line a try says it, with what Slack answered. Its other
-    records (a listener that failed, say) keep their traceback."""
+    records (a listener that failed, say) keep their traceback. The payloads it received are never logged."""
     message = record.getMessage()
     if message.startswith("Failed to retrieve WSS URL"):
         return False  # the failure it raises is logged next, by whoever tried to connect
+    if message.startswith("Received message"):
+        return False  # its DEBUG record holds the whole payload: what a form holds, an Infinipost key included
     if message.startswith("Failed to connect") and record.exc_info:
         record.msg = "Socket Mode cannot connect to Slack (%s); trying again in %s seconds"
         record.args = (_socket_failure(record.exc_info[1]), SOCKET_RETRY_SECONDS)

@@ -15,6 +15,7 @@ from adapters.slack import blocks
 from adapters.slack.callers import find_caller, organization
 from adapters.slack.connection import bolt_failed
 from adapters.slack.form import PostModal
+from adapters.slack.key_form import KeyModal
 from adapters.slack.names import BOT_EVENTS, SHORTCUT_CALLBACK
 from adapters.slack.people import SlackPeople
 from adapters.slack.responses import Responder
@@ -56,6 +57,7 @@ class SlackListeners:
         self.people = people
         self.responder = responder
         self.form = form
+        self.key_form = KeyModal(core, people=people, responder=responder)
         self.workspace = workspace
 
     def register(self, app: AsyncApp) -> None:
@@ -64,6 +66,7 @@ class SlackListeners:
         app.command(re.compile(r"^/.+"))(ack=_ack_command, lazy=[self._command])
         app.shortcut(SHORTCUT_CALLBACK)(ack=_ack, lazy=[self._shortcut])
         app.view_submission(blocks.FORM_CALLBACK)(ack=self.form.acknowledge, lazy=[self.form.submit])
+        app.view_submission(blocks.KEY_CALLBACK)(ack=_ack, lazy=[self.key_form.submit])
         app.action(blocks.CONFIRM_ACTION)(ack=_ack, lazy=[self._button])
         app.action(blocks.DISCARD_ACTION)(ack=_ack, lazy=[self._button])
         app.action(blocks.MORE_ACTION)(ack=_ack, lazy=[self._button])
@@ -85,6 +88,9 @@ class SlackListeners:
                 await self.form.open(
                     client, trigger_id=body["trigger_id"], who=who, metadata=metadata, response_url=response_url
                 )
+                return
+            if self.core.asks_for_key(name, text):
+                await self.key_form.open(client, trigger_id=body["trigger_id"], who=who, response_url=response_url)
                 return
             caller = await find_caller(self.people, who, client)
             reply = await self.core.handle(Command(name=name, text=text, caller=caller))

@@ -31,6 +31,7 @@ from storage.sql.once_keys import SqlOnceKeys
 from storage.sql.posts import SqlPosts
 from storage.sql.preferences import SqlPreferences
 from storage.sql.requests import SqlRequests
+from storage.sql.workspace_keys import SqlWorkspaceKeys
 
 __all__ = ["Storage"]
 
@@ -47,6 +48,7 @@ class Storage:
         self.media = SqlMediaIndex(database)
         self.notices = SqlNoticeQueue(database)
         self.installations = SqlInstallations(database)
+        self.workspace_keys = SqlWorkspaceKeys(database)
         self.once_keys = SqlOnceKeys(once_engine or database.engine)
 
     @classmethod

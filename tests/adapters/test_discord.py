@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +20,7 @@ from typing import Any
 import discord
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 from discord.gateway import DiscordWebSocket
 
 from adapters.discord import components
@@ -206,6 +208,7 @@ async def test_login_registers_the_commands_in_the_configured_server(bot: Discor
         "reschedule",
         "accounts",
         "timezone",
+        "infinipost",
         "help",
         "Schedule as post",
     }
@@ -230,7 +233,7 @@ async def test_without_server_ids_the_commands_are_registered_globally(
     settings = discord_settings(tmp_path, fake_discord, sandbox, discord_guild_ids=())
     async with start_bot(settings, fake_discord, sandbox, clock):
         [sync] = fake_discord.calls("PUT", f"/applications/{APP_ID}/commands")
-        assert len(sync.body) == 8
+        assert len(sync.body) == 9
         assert fake_discord.calls("PUT", f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands") == []
 
 
@@ -1470,3 +1473,63 @@ async def test_a_long_queue_ends_with_a_more_button_and_posts_takes_its_filters(
     assert "“d11”" in turned
     assert "“d12”" in turned
     assert "“d1”" not in turned
+
+
+# /infinipost: the server's own Infinipost key
+
+SERVER_KEY = "sk_live_discordServerKey4Hk8"
+
+
+async def test_an_admin_connects_the_servers_key_in_a_form_and_its_posts_use_it(
+    tmp_path: Path,
+    fake_discord: FakeDiscord,
+    sandbox: SandboxServer,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    settings = discord_settings(tmp_path, fake_discord, sandbox, encryption_key=Fernet.generate_key().decode())
+    async with start_bot(settings, fake_discord, sandbox, clock) as bot:
+        opened = bot.interact(bot.fake.slash("infinipost", user=ADMIN, action="connect"))
+        modal = await bot.callback(opened)
+        assert modal["type"] == 9  # the form is the first response
+        form = modal["data"]
+        assert [c["component"]["custom_id"] for c in form["components"]] == ["key"]
+        submitted = bot.interact(bot.fake.submit(form, {"key": SERVER_KEY}, user=ADMIN))
+        assert await bot.callback(submitted) == {"type": 5, "data": {"flags": EPHEMERAL}}
+        answer = text_of((await bot.answer(submitted)).body)
+        assert "own Infinipost key (…4Hk8)" in answer
+
+        assert "Scheduled" in await bot.run("post", url="https://e.com/v.mp4", accounts="acc_1", when="in 1 hour")
+        creates = [r for r in sandbox.state.received if (r.method, r.path) == ("POST", "/v1/posts")]
+        assert [r.authorization for r in creates] == [f"Bearer {SERVER_KEY}"]
+        clock.advance(hours=1, minutes=1)
+        await Tracker(bot.runtime.ctx).cycle()
+        reads = [r for r in sandbox.state.received if r.method == "GET" and r.path.startswith("/v1/posts/")]
+        assert {r.authorization for r in reads} == {f"Bearer {SERVER_KEY}"}
+
+        assert "…4Hk8" in await bot.run("infinipost")
+        assert "default key" in await bot.run("infinipost", user=ADMIN, action="disconnect")
+        await bot.run("post", url="https://e.com/w.mp4", accounts="acc_1", when="in 2 hours")
+        assert sandbox.state.received[-1].authorization == "Bearer sk_test_key"
+        seen = str([r.body for r in fake_discord.requests])
+        assert SERVER_KEY not in seen
+        assert SERVER_KEY not in caplog.text
+
+
+async def test_a_member_without_manage_server_gets_no_key_form(
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    settings = discord_settings(tmp_path, fake_discord, sandbox, encryption_key=Fernet.generate_key().decode())
+    async with start_bot(settings, fake_discord, sandbox, clock) as bot:
+        opened = bot.interact(bot.fake.slash("infinipost", user=ALICE, action="connect"))
+        callback = await bot.callback(opened)
+        assert callback["type"] == 4  # an answer, not a form
+        assert "Only a workspace or server admin" in callback["data"]["content"]
+        assert "Only a workspace or server admin" in await bot.run("infinipost", user=ALICE, action="disconnect")
+
+
+async def test_without_an_encryption_key_connect_says_the_operator_must_set_it(bot: DiscordBot) -> None:
+    callback = await bot.callback(bot.interact(bot.fake.slash("infinipost", user=ADMIN, action="connect")))
+    assert callback["type"] == 4
+    assert "BOT_ENCRYPTION_KEY" in callback["data"]["content"]
