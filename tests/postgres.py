@@ -35,7 +35,26 @@ _SKIP_REASON = f"set {URL_VARIABLE} to run PostgreSQL tests"
 
 async def open_storage(target: Path | str, **options: Any) -> Storage:
     """Open the bot's store on a SQLite file or a PostgreSQL URL: the one place tests name the storage class."""
-    return await Storage.open(target, **options)
+    store = await Storage.open(target, **options)
+    if str(target).startswith("postgresql://"):
+        try:
+            await _assert_migrated(str(target))
+        except BaseException:
+            await store.close()
+            raise
+    return store
+
+
+async def _assert_migrated(url: str) -> None:
+    """A storage that took the URL for a file name would pass every test on SQLite: check the tables are there."""
+    connection = await asyncpg.connect(url, timeout=CONNECT_TIMEOUT)
+    try:
+        tables = await connection.fetchval(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+        )
+    finally:
+        await connection.close()
+    assert tables, f"the store opened on {_shown(url)} created no table there: is PostgreSQL supported yet?"
 
 
 def _server_addresses(url: str | None) -> frozenset[str]:
@@ -77,10 +96,13 @@ async def fresh_database() -> AsyncIterator[str]:
     """Create an empty database on the configured server, yield its URL, and drop it (and its connections)."""
     if SERVER_URL is None:
         pytest.skip(_SKIP_REASON)
+    problem = None
     try:
         admin = await _connect(SERVER_URL)
     except ConnectionError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        problem = str(exc)
+    if problem:
+        pytest.fail(problem, pytrace=False)
     name = f"bot_test_{uuid.uuid4().hex[:16]}"
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
