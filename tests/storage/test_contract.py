@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ import pytest
 from bot.errors import StorageError
 from bot.model import Account, Caller, ChannelRef, MessageRef, PostRequest, PostStatus
 from bot.ports import Store
-from bot.records import ChannelSettings, Installation, NewNotice, RequestState, StoredPost, StoredRequest
+from bot.records import ChannelSettings, Installation, NewNotice, RequestState, StoredMedia, StoredPost, StoredRequest
 from tests.conftest import FakeClock
 from tests.fakes.waiting import wait_until
 from tests.postgres import open_storage
@@ -302,7 +304,7 @@ async def test_two_replicas_each_claim_a_different_share_of_the_due_posts(
     store: Store, other: Store, clock: FakeClock
 ) -> None:
     due = clock()
-    await sent(store, *(lambda r, i=i: post(f"p_{i}", r, check_at=due) for i in range(6)))  # type: ignore[misc]
+    await sent(store, *(partial(post, f"p_{i}", check_at=due) for i in range(6)))
     both = await asyncio.gather(store.posts.claim_due(due, limit=10), other.posts.claim_due(due, limit=10))
     ids = [p.id for claimed in both for p in claimed]
     assert sorted(ids) == [f"p_{i}" for i in range(6)]
@@ -315,11 +317,11 @@ async def test_the_soonest_due_posts_are_claimed_first_up_to_the_limit(store: St
     now = clock()
     await sent(
         store,
-        lambda r: post("later", r, check_at=now - timedelta(minutes=1)),
-        lambda r: post("soonest", r, check_at=now - timedelta(hours=2)),
-        lambda r: post("sooner", r, check_at=now - timedelta(hours=1)),
-        lambda r: post("future", r, check_at=now + timedelta(seconds=1)),
-        lambda r: post("untracked", r, check_at=None, at=now - timedelta(days=1)),
+        partial(post, "later", check_at=now - timedelta(minutes=1)),
+        partial(post, "soonest", check_at=now - timedelta(hours=2)),
+        partial(post, "sooner", check_at=now - timedelta(hours=1)),
+        partial(post, "future", check_at=now + timedelta(seconds=1)),
+        partial(post, "untracked", check_at=None, at=now - timedelta(days=1)),
     )
     assert [p.id for p in await store.posts.claim_due(now, limit=2)] == ["soonest", "sooner"]
     assert await store.posts.next_check_time() == now - timedelta(hours=2)  # claimed, still tracked
@@ -329,7 +331,7 @@ async def test_the_soonest_due_posts_are_claimed_first_up_to_the_limit(store: St
 async def test_a_dead_replicas_post_is_taken_over_once_its_claim_expired(
     store: Store, other: Store, clock: FakeClock
 ) -> None:
-    await sent(store, lambda r: post("p_1", r, check_at=clock()))
+    await sent(store, partial(post, "p_1", check_at=clock()))
     [claimed] = await store.posts.claim_due(clock(), limit=10)
     assert await other.posts.claim_due(clock(), limit=10) == []
     clock.advance(seconds=LEASE.total_seconds() - 1)
@@ -339,32 +341,34 @@ async def test_a_dead_replicas_post_is_taken_over_once_its_claim_expired(
 
 
 async def test_recording_a_posts_new_state_releases_its_claim(store: Store, other: Store, clock: FakeClock) -> None:
-    await sent(store, lambda r: post("p_1", r, check_at=clock()), lambda r: post("p_2", r, check_at=clock()))
+    await sent(store, partial(post, "p_1", check_at=clock()), partial(post, "p_2", check_at=clock()))
     [first, second] = await store.posts.claim_due(clock(), limit=10)
     assert await store.claims_held(clock()) == 2
-    live = StoredPost(**{**first.__dict__, "status": PostStatus.POSTED, "posted_at": clock(), "next_check_at": None})
-    later = StoredPost(**{**second.__dict__, "checks": 3, "delay_warned": True})
+    live = replace(first, status=PostStatus.POSTED, posted_at=clock(), next_check_at=None)
+    later = replace(second, checks=3, delay_warned=True, next_check_at=clock() + timedelta(minutes=1))
     await store.posts.update([live, later], notices=[notice(kind="posted")])
 
     assert await store.claims_held(clock()) == 0
     assert await store.posts.by_ids(["p_1", "p_2", "p_none"]) == {"p_1": live, "p_2": later}
-    assert await other.posts.claim_due(clock(), limit=10) == [later]  # released; the posted one is not tracked
+    assert await other.posts.claim_due(clock(), limit=10) == []  # released, but not due again yet
+    clock.advance(minutes=1)
+    assert await other.posts.claim_due(clock(), limit=10) == [later]  # the posted one is no longer tracked
     assert await store.posts.known_ids(["p_2", "p_none"]) == {"p_2"}
     assert [n.kind for n in await store.notices.due(clock(), platforms=SLACK)] == ["posted"]
 
 
 async def test_another_infiniposts_posts_are_neither_claimed_nor_awaited(stores: OpenStore, clock: FakeClock) -> None:
     theirs = await stores("a", api="https://api.example/v1")
-    await sent(theirs, lambda r: post("theirs", r, check_at=clock() - timedelta(days=1)))
+    await sent(theirs, partial(post, "theirs", check_at=clock() - timedelta(days=1)))
     ours = await stores("a")
     assert await ours.posts.claim_due(clock(), limit=10) == []
     assert await ours.posts.next_check_time() is None
-    await sent(ours, lambda r: post("ours", r, check_at=clock() + timedelta(minutes=5)))
+    await sent(ours, partial(post, "ours", check_at=clock() + timedelta(minutes=5)))
     assert await ours.posts.next_check_time() == clock() + timedelta(minutes=5)
 
 
 async def test_claims_held_counts_this_replicas_live_claims_only(store: Store, other: Store, clock: FakeClock) -> None:
-    await sent(store, lambda r: post("p_1", r, check_at=clock()), lambda r: post("p_2", r, check_at=clock()))
+    await sent(store, partial(post, "p_1", check_at=clock()), partial(post, "p_2", check_at=clock()))
     [notice_id] = await tell(store, "C1")
     await store.requests.save(caller(), command_text="/post", request=asking(), state=RequestState.SENDING)
     await store.posts.claim_due(clock(), limit=10)
@@ -519,9 +523,9 @@ async def test_zones_channel_defaults_and_aliases_round_trip(store: Store) -> No
     restricted = ChannelSettings(default_accounts=("acc_2", "acc_1"), allowed_accounts=("acc_1", "acc_2"))
     await store.preferences.save_channel_settings(alice, restricted)
     assert await store.preferences.channel_settings(alice.channel) == restricted
-    nothing_allowed = ChannelSettings(default_accounts=(), allowed_accounts=())
-    await store.preferences.save_channel_settings(alice, nothing_allowed)
-    assert await store.preferences.channel_settings(alice.channel) == nothing_allowed
+    open_again = ChannelSettings(default_accounts=("acc_1",), allowed_accounts=None)
+    await store.preferences.save_channel_settings(alice, open_again)
+    assert await store.preferences.channel_settings(alice.channel) == open_again
     assert await store.preferences.channel_settings(caller("C2").channel) == ChannelSettings()
 
 
@@ -563,8 +567,9 @@ async def test_media_is_indexed_and_kept_while_a_request_needs_it(store: Store, 
     await store.media.save("orphan", sha256="a" * 64, content_type="image/jpeg", size=10)  # a retried upload
     await store.media.save("used", sha256="b" * 64, content_type="video/mp4", size=3_000_000_000)
     await store.media.save("done", sha256="c" * 64, content_type="image/png", size=1)
-    assert await store.media.get("used") is not None
-    assert (await store.media.get("used")).size == 3_000_000_000  # type: ignore[union-attr]
+    assert await store.media.get("used") == StoredMedia(
+        key="used", sha256="b" * 64, content_type="video/mp4", size=3_000_000_000
+    )
     assert await store.media.get("missing") is None
     assert await store.media.keys() == {"orphan", "used", "done"}
 
@@ -610,13 +615,15 @@ async def test_ping_answers_until_the_store_is_closed(database: Path | str) -> N
         await store.ping()
 
 
-async def test_reopening_a_database_keeps_what_was_stored(stores: OpenStore, database: Path | str) -> None:
-    first = await stores("a")
-    saved = await sent(first, lambda r: post("p_1", r))
+async def test_reopening_a_database_keeps_what_was_stored(database: Path | str, clock: FakeClock) -> None:
+    first = await open_storage(database, clock=clock, api=API, lease=LEASE)
+    saved = await sent(first, partial(post, "p_1"))
+    finished = await first.requests.get(saved.id)
     await first.close()
-    again = await open_storage(database, api=API, lease=LEASE)
+    again = await open_storage(database, clock=clock, api=API, lease=LEASE)  # and its migrations run again
     try:
-        assert await again.requests.get(saved.id) == await (await stores("b")).requests.get(saved.id)
+        assert finished is not None
+        assert await again.requests.get(saved.id) == finished
         assert await again.posts.known_ids(["p_1"]) == {"p_1"}
     finally:
         await again.close()
@@ -639,24 +646,24 @@ async def history(store: Store, clock: FakeClock) -> dict[str, int]:
         await store.requests.finish(saved.id, state=state, posts=[make(saved.id) for make in posts])
         names[name] = saved.id
 
-    await request("in 2h", state=RequestState.SENT, posts=[lambda r: post("a", r, at=now + 2 * hour)])
-    await request("in 1h", state=RequestState.SENT, posts=[lambda r: post("b", r, at=now + hour)])
+    await request("in 2h", state=RequestState.SENT, posts=[partial(post, "a", at=now + 2 * hour)])
+    await request("in 1h", state=RequestState.SENT, posts=[partial(post, "b", at=now + hour)])
     await request(
         "bob's in 3h",
         state=RequestState.SENT,
-        posts=[lambda r: post("c", r, at=now + 3 * hour, account="acc_2")],
+        posts=[partial(post, "c", at=now + 3 * hour, account="acc_2")],
         who=caller(user="U2"),
         accounts=("acc_2",),
     )
     await request(
         "posted 1h ago",
         state=RequestState.SENT,
-        posts=[lambda r: post("d", r, at=now - 2 * hour, status=PostStatus.POSTED, posted_at=now - hour)],
+        posts=[partial(post, "d", at=now - 2 * hour, status=PostStatus.POSTED, posted_at=now - hour)],
     )
     await request(
         "failed 2h ago",
         state=RequestState.SENT,
-        posts=[lambda r: post("e", r, at=now - 2 * hour, status=PostStatus.FAILED)],
+        posts=[partial(post, "e", at=now - 2 * hour, status=PostStatus.FAILED)],
     )
     await request("refused", state=RequestState.FAILED)
     await request("elsewhere", state=RequestState.SENT, who=caller("C2"))
@@ -667,8 +674,19 @@ async def history(store: Store, clock: FakeClock) -> dict[str, int]:
     return names
 
 
-async def queue(store: Store, **options: object) -> tuple[list[int], int]:
-    found, total = await store.requests.channel_queue(caller().channel, limit=options.pop("limit", 20), **options)  # type: ignore[arg-type]
+async def queue(
+    store: Store,
+    view: str = "all",
+    *,
+    user_id: str | None = None,
+    account_id: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> tuple[list[int], int]:
+    """The ids /posts would list in channel C1, and how many there are in all."""
+    found, total = await store.requests.channel_queue(
+        caller().channel, view=view, user_id=user_id, account_id=account_id, limit=limit, offset=offset
+    )
     return [r.id for r in found], total
 
 
@@ -678,9 +696,9 @@ async def test_the_history_lists_upcoming_soonest_first_then_the_rest_latest_fir
     upcoming = [history["in 1h"], history["in 2h"], history["bob's in 3h"]]
     past = [history["refused"], history["posted 1h ago"], history["failed 2h ago"]]
     assert await queue(store) == (upcoming + past, 6)
-    assert await queue(store, view="upcoming") == (upcoming, 3)
-    assert await queue(store, view="past") == (past, 3)
-    assert await queue(store, view="failed") == ([history["refused"], history["failed 2h ago"]], 2)
+    assert await queue(store, "upcoming") == (upcoming, 3)
+    assert await queue(store, "past") == (past, 3)
+    assert await queue(store, "failed") == ([history["refused"], history["failed 2h ago"]], 2)
 
 
 async def test_the_history_is_paged_and_a_page_past_the_end_says_how_many_there_are(
