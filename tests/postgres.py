@@ -36,7 +36,7 @@ _SKIP_REASON = f"set {URL_VARIABLE} to run PostgreSQL tests"
 async def open_storage(target: Path | str, **options: Any) -> Storage:
     """Open the bot's store on a SQLite file or a PostgreSQL URL: the one place tests name the storage class."""
     store = await Storage.open(target, **options)
-    if str(target).startswith("postgresql://"):
+    if "://" in str(target):
         try:
             await _assert_migrated(str(target))
         except BaseException:
@@ -101,7 +101,7 @@ async def fresh_database() -> AsyncIterator[str]:
         admin = await _connect(SERVER_URL)
     except ConnectionError as exc:
         problem = str(exc)
-    if problem:
+    if problem:  # failed out of the `except`, so that the report is this one line and not a chain of tracebacks
         pytest.fail(problem, pytrace=False)
     name = f"bot_test_{uuid.uuid4().hex[:16]}"
     try:
