@@ -15,6 +15,7 @@ import pytest
 from app.runtime import Runtime, start_runtime
 from app.settings import Settings
 from sandbox import SandboxServer
+from tests import postgres
 from tests.fakes.chat import ChatHarness
 
 _PREFIXES = ("BOT_", "DISCORD_", "SLACK_", "INFINIPOST_", "AWS_")
@@ -32,6 +33,8 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def _loopback(address: Any) -> bool:
     if isinstance(address, tuple):
         host = address[0]
+        if host in postgres.SERVER_ADDRESSES:  # named by BOT_TEST_POSTGRES_URL: asked for, wherever it is
+            return True
         try:
             return ipaddress.ip_address(host).is_loopback
         except ValueError:
@@ -57,6 +60,30 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    postgres.skip_unless_configured(items)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    postgres.report_skipped(terminalreporter)
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """The URL of an empty PostgreSQL database of this test's own, dropped after it (BOT_TEST_POSTGRES_URL)."""
+    async with postgres.fresh_database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where the test's stores keep their data, once per backend: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "bot.db"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
 
 
 class FakeClock:

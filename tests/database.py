@@ -1,5 +1,5 @@
-"""The bot's database read as it is on disk, with plain sqlite3: for tests that check what no command shows
-(the audit log, the notice outbox's states, what was stored for a channel)."""
+"""The bot's database read as it is on disk, with plain sqlite3 (or asyncpg, for a PostgreSQL one): for tests that
+check what no command shows (the audit log, the notice outbox's states, what was stored for a channel)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 from typing import Any
+
+import asyncpg
 
 from bot.model import ChannelRef
 
@@ -31,6 +33,18 @@ def audit_entries(path: Path) -> list[dict[str, Any]]:
 def notice_states(path: Path) -> list[tuple[str, str]]:
     """(kind, state) of every notice, oldest first."""
     return [(row["kind"], row["state"]) for row in _rows(path, "SELECT kind, state FROM notices ORDER BY id")]
+
+
+async def notice_states_in(database: Path | str) -> list[tuple[str, str]]:
+    """`notice_states` of a SQLite file, or of a PostgreSQL database given by its URL."""
+    if isinstance(database, Path):
+        return notice_states(database)
+    connection = await asyncpg.connect(database)
+    try:
+        rows = await connection.fetch("SELECT kind, state FROM notices ORDER BY id")
+    finally:
+        await connection.close()
+    return [(row["kind"], row["state"]) for row in rows]
 
 
 def channel_request_ids(path: Path, channel: ChannelRef) -> list[int]:

@@ -115,7 +115,7 @@ class SqlPosts:
             .values(claimed_by=replica, claimed_until=until)
             .returning(*POST_COLUMNS)
         )
-        return sorted((_post(row) for row in rows), key=lambda post: post.next_check_at or now)
+        return sorted((_post(row) for row in rows), key=lambda post: (post.next_check_at or now, post.id))
 
     async def next_check_time(self) -> datetime | None:
         # Along the index of tracked posts, earliest first, until one of this Infinipost's is found: each scrape

@@ -1,6 +1,6 @@
 """Several replicas on one database: work is claimed before it is done, so that none is done twice, and the claims
 of a replica that died expire so that none is lost. Each replica here is a runtime (or a store) of its own on one
-SQLite file, with its own replica id."""
+SQLite file, with its own replica id; the stores alone also on PostgreSQL (BOT_TEST_POSTGRES_URL)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,15 @@ from app.runtime import Runtime, start_runtime
 from bot.model import Account, Caller, PostRequest
 from bot.notices import NoticeKind, notice_for
 from bot.outbox import Outbox
+from bot.ports import Store
 from bot.records import RequestState
 from bot.tracking import Tracker
 from sandbox import SandboxServer
-from storage.sql import Storage
 from storage.sql.connection import DEFAULT_LEASE
 from tests.conftest import FakeClock, make_settings
-from tests.database import notice_states
+from tests.database import notice_states, notice_states_in
 from tests.fakes.chat import PLATFORM, ChatHarness, MemoryMessenger
+from tests.postgres import open_storage
 
 EXPIRED = DEFAULT_LEASE.total_seconds() / 60 + 1  # minutes after which a claim made now has expired
 REQUEST = PostRequest(
@@ -86,12 +87,11 @@ async def test_posts_a_dead_replica_claimed_are_read_by_another_once_its_claim_e
 
 
 async def test_a_reconciliation_a_dead_replica_claimed_waits_for_its_claim_to_expire(
-    tmp_path: Path, clock: FakeClock
+    database: Path | str, clock: FakeClock
 ) -> None:
-    path = tmp_path / "bot.db"
     async with (
-        await Storage.open(path, clock=clock, replica="a") as a,
-        await Storage.open(path, clock=clock, replica="b") as b,
+        await open_storage(database, clock=clock, replica="a") as a,
+        await open_storage(database, clock=clock, replica="b") as b,
     ):
         stored = await a.requests.save(caller(), command_text="/post", request=REQUEST, state=RequestState.SENDING)
         await a.requests.finish(stored.id, state=RequestState.UNCONFIRMED, reconcile_at=clock())
@@ -109,7 +109,7 @@ async def test_a_reconciliation_a_dead_replica_claimed_waits_for_its_claim_to_ex
         assert [r.id for r in await holder.requests.claim_reconciliations(clock())] == [stored.id]
 
 
-async def write_notices(storage: Storage, channels: list[str], *, clock: FakeClock) -> list[int]:
+async def write_notices(storage: Store, channels: list[str], *, clock: FakeClock) -> list[int]:
     """One notice (a new message, never coalesced) per entry of `channels`, in that order; their outbox ids."""
     for channel in channels:
         stored = await storage.requests.save(
@@ -121,13 +121,12 @@ async def write_notices(storage: Storage, channels: list[str], *, clock: FakeClo
 
 
 async def test_two_outboxes_deliver_each_notice_once_and_each_channel_in_order(
-    tmp_path: Path, clock: FakeClock
+    database: Path | str, clock: FakeClock
 ) -> None:
-    path = tmp_path / "bot.db"
     messenger = MemoryMessenger()  # one chat platform both replicas write to
     async with (
-        await Storage.open(path, clock=clock, replica="a") as a,
-        await Storage.open(path, clock=clock, replica="b") as b,
+        await open_storage(database, clock=clock, replica="a") as a,
+        await open_storage(database, clock=clock, replica="b") as b,
     ):
         ids = await write_notices(a, ["C1", "C2", "C1", "C2", "C1", "C1"], clock=clock)
         outboxes = [Outbox(store, clock=clock, messengers={PLATFORM: messenger}) for store in (a, b)]
@@ -139,17 +138,16 @@ async def test_two_outboxes_deliver_each_notice_once_and_each_channel_in_order(
         for channel in ("C1", "C2"):
             in_channel = [i for m in messenger.messages if m.channel == channel for i in m.ids]
             assert in_channel == sorted(in_channel)
-    assert notice_states(path) == [("not_sent", "delivered")] * len(ids)
+    assert await notice_states_in(database) == [("not_sent", "delivered")] * len(ids)
 
 
 async def test_a_notice_a_dead_replica_was_sending_goes_once_its_claim_expired(
-    tmp_path: Path, clock: FakeClock
+    database: Path | str, clock: FakeClock
 ) -> None:
-    path = tmp_path / "bot.db"
     messenger = MemoryMessenger()
     async with (
-        await Storage.open(path, clock=clock, replica="a") as a,
-        await Storage.open(path, clock=clock, replica="b") as b,
+        await open_storage(database, clock=clock, replica="a") as a,
+        await open_storage(database, clock=clock, replica="b") as b,
     ):
         (notice_id,) = await write_notices(a, ["C1"], clock=clock)
         assert await a.notices.claim_for_sending([notice_id]) == [notice_id]  # and then replica a dies
@@ -157,11 +155,11 @@ async def test_a_notice_a_dead_replica_was_sending_goes_once_its_claim_expired(
 
         assert await outbox.flush() == 0
         assert messenger.messages == []  # neither sent again nor looked for: a may be sending it right now
-        assert notice_states(path) == [("not_sent", "sending")]
+        assert await notice_states_in(database) == [("not_sent", "sending")]
         clock.advance(minutes=EXPIRED)
         assert await outbox.flush() == 1  # not found at the platform, so sent
         assert [m.ids for m in messenger.messages] == [[notice_id]]
-    assert notice_states(path) == [("not_sent", "delivered")]
+    assert await notice_states_in(database) == [("not_sent", "delivered")]
 
 
 async def test_start_up_leaves_a_request_another_replica_is_sending_until_its_claim_expired(
