@@ -113,9 +113,11 @@ class SqlPosts:
             update(posts)
             .where(posts.c.id.in_(due.scalar_subquery()))
             .values(claimed_by=replica, claimed_until=until)
-            .returning(*POST_COLUMNS)
+            .returning(*POST_COLUMNS, posts.c.position)
         )
-        return sorted((_post(row) for row in rows), key=lambda post: (post.next_check_at or now, post.id))
+        # Due at one moment, in the order they were made: a request's posts as Infinipost listed them.
+        rows.sort(key=lambda row: (row["next_check_at"] or now, row["request_id"], row["position"]))
+        return [_post(row) for row in rows]
 
     async def next_check_time(self) -> datetime | None:
         # Along the index of tracked posts, earliest first, until one of this Infinipost's is found: each scrape
