@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from app.settings import Settings
 from bot.core import Core
+from bot.held_platform import Role
 from bot.platform import Platform
 
 
@@ -23,11 +25,15 @@ class PlatformEntry:
         configured: whether the settings name this platform (its token is set).
         check: raises ValueError naming what a configured platform still lacks, before anything starts.
         build: the platform's adapter around the core; it imports the platform's library, an optional extra.
+        single: the role, if the settings make the platform one that only one replica may run at a time (a
+            gateway connection that is not sharded); the replicas then take turns through the database.
     """
 
+    name: str
     configured: Callable[[Settings], bool]
     build: Callable[[Core, Settings], Platform]
     check: Callable[[Settings], None] = _nothing_to_check
+    single: Callable[[Settings], Role | None] = lambda settings: None
 
 
 def _slack(core: Core, settings: Settings) -> Platform:
@@ -43,8 +49,20 @@ def _discord(core: Core, settings: Settings) -> Platform:
 
 
 PLATFORMS = (
-    PlatformEntry(configured=lambda settings: settings.slack_configured, check=Settings.check_slack, build=_slack),
-    PlatformEntry(configured=lambda settings: settings.discord_configured, build=_discord),
+    PlatformEntry(
+        name="slack", configured=lambda settings: settings.slack_configured, check=Settings.check_slack, build=_slack
+    ),
+    PlatformEntry(
+        name="discord",
+        configured=lambda settings: settings.discord_configured,
+        build=_discord,
+        # Without shards, Discord sends each event to every connection: one replica connects at a time.
+        single=lambda settings: (
+            Role("discord gateway", timedelta(seconds=settings.discord_gateway_lease_seconds))
+            if settings.discord_shard_count is None
+            else None
+        ),
+    ),
 )
 
 

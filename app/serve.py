@@ -11,8 +11,10 @@ from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 
 from app.platforms import PlatformEntry
-from app.runtime import check_api_key, start_runtime
+from app.runtime import Runtime, check_api_key, start_runtime
 from app.settings import Settings
+from bot.held_platform import HeldPlatform
+from bot.platform import Platform
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +59,15 @@ async def serve(settings: Settings, platforms: Sequence[PlatformEntry]) -> int:
     return 1 if failed else 0
 
 
+def _platform(entry: PlatformEntry, runtime: Runtime, settings: Settings) -> Platform:
+    role = entry.single(settings)
+    if role is None:
+        return entry.build(runtime.core, settings)
+    return HeldPlatform(
+        lambda: entry.build(runtime.core, settings), name=entry.name, role=role, leases=runtime.ctx.storage.leases
+    )
+
+
 async def _start(
     settings: Settings,
     platforms: Sequence[PlatformEntry],
@@ -71,7 +82,7 @@ async def _start(
     web = runtime.web  # routes are added before it starts: the platforms', beside the media links
     started = []
     for entry in platforms:
-        platform = entry.build(runtime.core, settings)
+        platform = _platform(entry, runtime, settings)
         stack.push_async_callback(platform.stop)
         await platform.start(on_failure=on_failure)
         platform.mount(web.app)

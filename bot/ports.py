@@ -258,6 +258,19 @@ class OnceKeys(Protocol):
         ...
 
 
+class Leases(Protocol):
+    """Roles only one replica may have at a time (the unsharded Discord gateway), held for a while and renewed."""
+
+    async def hold(self, name: str, *, now: datetime, until: datetime) -> bool:
+        """Take the role, or keep it, until `until`: whether this replica has it now. It is free when nobody has
+        it, when its holder let it go or let it expire, or when its holder is this replica (a restart)."""
+        ...
+
+    async def release(self, name: str) -> None:
+        """Let the role go at once, if this replica has it."""
+        ...
+
+
 class Installations(Protocol):
     """The workspaces (or whole organizations) that installed the app, one record each, its secrets sealed."""
 
@@ -314,6 +327,9 @@ class Store(Protocol):
 
     @property
     def installations(self) -> Installations: ...
+
+    @property
+    def leases(self) -> Leases: ...
 
     @property
     def workspace_keys(self) -> WorkspaceKeys: ...

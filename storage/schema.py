@@ -231,6 +231,15 @@ workspace_keys = Table(
     Column("connected_at", UtcTime, nullable=False),
 )
 
+# Roles one replica has at a time (the unsharded Discord gateway): who has it, and until when unless renewed.
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("holder", Text, nullable=False),
+    Column("expires_at", UtcTime, nullable=False),
+)
+
 installations = Table(
     "installations",
     metadata,

@@ -46,6 +46,8 @@ class DiscordSettings(Settings):
     # empty: one connection, unsharded). Declared in this order: the IDs are checked against the count.
     discord_shard_count: int | None = Field(None, validation_alias="DISCORD_SHARD_COUNT")
     discord_shard_ids: Annotated[tuple[int, ...], NoDecode] = Field((), validation_alias="DISCORD_SHARD_IDS")
+    # Unsharded, one replica at a time has the gateway: one that stops renewing its hold loses it after this long.
+    discord_gateway_lease_seconds: float = Field(30, validation_alias="DISCORD_GATEWAY_LEASE_SECONDS", gt=0)
 
     @field_validator("discord_guild_ids", "discord_allowed_guild_ids", mode="before")
     @classmethod

@@ -25,6 +25,7 @@ from storage.files import bot_database, prepare
 from storage.sql.connection import DATABASE_ERRORS, DEFAULT_LEASE, Database, utc_now
 from storage.sql.engine import is_server_url, migrate, postgres_engine, sqlite_engine
 from storage.sql.installations import SqlInstallations
+from storage.sql.leases import SqlLeases
 from storage.sql.media import SqlMediaIndex
 from storage.sql.notices import SqlNoticeQueue
 from storage.sql.once_keys import SqlOnceKeys
@@ -49,6 +50,7 @@ class Storage:
         self.notices = SqlNoticeQueue(database)
         self.installations = SqlInstallations(database)
         self.workspace_keys = SqlWorkspaceKeys(database)
+        self.leases = SqlLeases(database)
         self.once_keys = SqlOnceKeys(once_engine or database.engine)
 
     @classmethod

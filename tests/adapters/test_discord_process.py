@@ -241,3 +241,32 @@ def test_discord_invite_takes_a_client_id_or_says_what_to_set(tmp_path: Path) ->
     assert unreadable.returncode == 2
     assert "pass --client-id" in unreadable.stderr
     assert "not-a-token" not in unreadable.stderr
+
+
+async def test_unsharded_one_replica_has_the_gateway_and_another_takes_over_when_it_dies(
+    tmp_path: Path, fake_discord: FakeDiscord
+) -> None:
+    """Two replicas on one database: one connects to the gateway, the other stands by; SIGKILL the first (no
+    release) and the second connects once the first's hold has expired, and answers."""
+    fake = fake_discord
+    lease = {"DISCORD_GATEWAY_LEASE_SECONDS": "1.5", "BOT_LOG_LEVEL": "INFO"}
+    first = BotProcess(tmp_path, free_port(), **fake.process_settings(), BOT_REPLICA_ID="one", **lease)
+    second = BotProcess(tmp_path, free_port(), **fake.process_settings(), BOT_REPLICA_ID="two", **lease)
+    await first.start()
+    try:
+        await fake.wait_for(lambda: fake.identifies)
+        await second.start()
+        await asyncio.sleep(3)  # two renewals of the first's hold: the second must still stand by
+        assert len(fake.identifies) == 1
+        await first.kill()
+        await fake.wait_for(lambda: len(fake.identifies) == 2 or None)
+        payload = fake.slash("help")
+        await fake.dispatches.put(("INTERACTION_CREATE", payload))
+        [answer] = await fake.wait_for(lambda: fake.answers(payload))
+        assert "/reschedule" in answer.body["content"]
+    finally:
+        if first.process and first.process.returncode is None:
+            await first.kill()
+        assert await second.stop() == 0
+    assert "another replica has the discord gateway" in second.stderr.decode()
+    assert "took over the discord gateway" in second.stderr.decode()

@@ -715,3 +715,24 @@ async def test_the_history_is_filtered_by_person_and_by_account(store: Store, hi
     assert (mine, total) == ([history["in 1h"], history["in 2h"]], 2)
     assert await queue(store, account_id="acc_9") == ([], 0)
     assert await queue(store, user_id="U2", view="past") == ([], 0)
+
+
+async def test_one_replica_at_a_time_holds_a_role_until_it_lets_go_or_stops_renewing(
+    store: Store, other: Store, clock: FakeClock
+) -> None:
+    def hold(replica: Store, seconds: float = 30) -> Awaitable[bool]:
+        return replica.leases.hold("gateway", now=clock(), until=clock() + timedelta(seconds=seconds))
+
+    assert await hold(store)
+    assert not await hold(other)
+    clock.advance(seconds=20)
+    assert await hold(store)  # renewed: another 30 seconds from now
+    clock.advance(seconds=20)
+    assert not await hold(other)
+    clock.advance(seconds=10)  # the holder stopped renewing 30 seconds ago
+    assert await hold(other)
+    assert not await hold(store)  # too late: it must stand by now
+    await store.leases.release("gateway")  # not its to let go
+    assert not await hold(store)
+    await other.leases.release("gateway")
+    assert await hold(store)
