@@ -32,7 +32,7 @@ from bot.sealing import Sealer
 
 logger = logging.getLogger(__name__)
 
-KEY_FRESH_SECONDS = 30.0
+KEY_FRESH_SECONDS = 2.0  # as other settings: another replica sees a connect or disconnect within seconds
 KEY_CACHE_SIZE = 10_000  # workspaces whose key (or lack of one) is kept in memory
 
 # Makes a client for an API key; `auth_message` is what a refusal of that key says in chat.

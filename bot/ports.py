@@ -115,6 +115,11 @@ class Requests(Protocol):
         """Claim and return the unconfirmed requests whose reconciliation is due at `now` and that are free."""
         ...
 
+    async def keep_claim(self, request_id: int) -> bool:
+        """Renew this replica's claim on a request it is still working on (fetching its uploads) for another
+        lease; False if the claim is no longer its own."""
+        ...
+
     async def reconcile_later(self, request_id: int, *, at: datetime) -> None:
         """Look again at `at`, counting an attempt; clears the claim."""
         ...

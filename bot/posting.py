@@ -7,10 +7,12 @@ never repeated: it is stored as unconfirmed, and the tracker finds out whether t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -33,6 +35,9 @@ from bot.post_checks import check, with_uploads
 from bot.post_status import RECONCILE_DELAYS, confusable, tracked_post
 from bot.records import RequestState, StoredRequest
 from bot.texts import fields_text, request_fields
+
+# How often a request whose uploads are being fetched has its claim renewed: far within the database's lease.
+CLAIM_RENEW_SECONDS = 60.0
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +64,8 @@ async def post(ctx: Context, command: Command) -> Reply:
             caller, command_text=text, request=checked.as_received(), state=RequestState.RECEIVED
         )
     try:
-        request = await with_uploads(ctx, checked)
+        async with _claim_kept(ctx, received):
+            request = await with_uploads(ctx, checked)
     except BaseException as exc:
         # Refused, or out of time: forgotten like any refused command. Stopped with the bot: kept for the restart.
         stopping = isinstance(exc, asyncio.CancelledError) and not out_of_time()
@@ -92,6 +98,29 @@ async def post(ctx: Context, command: Command) -> Reply:
         fields=fields,
         confirm_token=confirm_token,
     )
+
+
+@asynccontextmanager
+async def _claim_kept(ctx: Context, received: StoredRequest | None) -> AsyncIterator[None]:
+    """While the uploads of a received request are fetched, which can take many minutes, its claim is renewed, so
+    that another replica's start-up never takes it for the work of a replica that died."""
+    if received is None:
+        yield
+        return
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(CLAIM_RENEW_SECONDS)
+            with contextlib.suppress(StorageError):  # the next attempt may succeed; the lease lasts far longer
+                await ctx.storage.requests.keep_claim(received.id)
+
+    renewing = asyncio.create_task(renew(), name=f"claim-{received.id}")
+    try:
+        yield
+    finally:
+        renewing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewing
 
 
 async def _hold_back_look_alikes(ctx: Context, request: PostRequest, *, own_id: int | None = None) -> None:

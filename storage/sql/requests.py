@@ -360,6 +360,16 @@ class SqlRequests:
             )
         )
 
+    async def keep_claim(self, request_id: int) -> bool:
+        _, replica, until = self._db.claim()
+        async with self._db.transaction() as db:
+            result = await db.execute(
+                update(requests)
+                .where(requests.c.id == request_id, requests.c.claimed_by == replica)
+                .values(claimed_until=until)
+            )
+            return result.rowcount == 1
+
     async def reconcile_later(self, request_id: int, *, at: datetime) -> None:
         async with self._db.transaction() as db:
             await db.execute(

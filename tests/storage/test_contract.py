@@ -264,6 +264,20 @@ async def test_unfinished_requests_are_claimed_by_one_replica_and_taken_over_whe
     assert await store.requests.claim_unfinished() == []  # now the other's, and live
 
 
+async def test_a_request_whose_uploads_take_long_stays_claimed_while_its_replica_renews_the_claim(
+    store: Store, other: Store, clock: FakeClock
+) -> None:
+    receiving = await store.requests.save(caller(), command_text="/post", request=asking(), state=RequestState.RECEIVED)
+    for _ in range(3):  # three leases' worth of fetching, renewed within each
+        clock.advance(seconds=LEASE.total_seconds() - 60)
+        assert await store.requests.keep_claim(receiving.id)
+        assert await other.requests.claim_unfinished() == []
+    assert not await other.requests.keep_claim(receiving.id)  # not its claim to renew
+    clock.advance(seconds=LEASE.total_seconds() + 1)  # its replica died: no more renewals
+    assert [r.id for r in await other.requests.claim_unfinished()] == [receiving.id]
+    assert not await store.requests.keep_claim(receiving.id)
+
+
 async def test_two_replicas_starting_together_settle_each_unfinished_request_once(
     stores: OpenStore, clock: FakeClock
 ) -> None:
