@@ -3,8 +3,9 @@
 A notice is marked delivered only once the platform accepted it, in the same transaction as what its delivery
 taught us (an announcement's message reference), so a crash before that delivers it after the restart and a
 crash after it never repeats it. Per channel, new messages are paced to the platform's rate (Slack: about one a
-second), and a burst of notices of one kind becomes one message that lists them. Failures are retried with
-backoff; a refusal no retry can fix is logged, dropped, and told to the author when it was their announcement.
+second), counted in the database so that the pace holds across replicas, and a burst of notices of one kind
+becomes one message that lists them. Failures are retried with backoff; a refusal no retry can fix is logged,
+dropped, and told to the author when it was their announcement.
 
 Replicas sharing the database each run an outbox: a notice is claimed (moved to `sending` with the replica's id
 and an expiry) before it goes, so each is delivered once, and a channel another replica is delivering to waits.
@@ -65,39 +66,13 @@ class Messenger(Protocol):
         ...
 
 
-class _Pacer:
-    """A token bucket per channel: BURST messages at once, then one every `interval` seconds."""
-
-    def __init__(self, monotonic: Callable[[], float]) -> None:
-        self._monotonic = monotonic
-        self._buckets: dict[ChannelRef, tuple[float, float]] = {}  # channel -> (tokens, at)
-
-    def wait(self, channel: ChannelRef, interval: float) -> float:
-        """The seconds before the channel may get a message (0: now), without counting one."""
-        if interval <= 0:
-            return 0.0
-        tokens = self._tokens(channel, interval)
-        return 0.0 if tokens >= 1 else (1 - tokens) * interval
-
-    def take(self, channel: ChannelRef, interval: float) -> float:
-        """0 if a message may go now (and count it), else the seconds to wait."""
-        wait = self.wait(channel, interval)
-        if not wait and interval > 0:
-            self._buckets[channel] = (self._tokens(channel, interval) - 1, self._monotonic())
-        return wait
-
-    def _tokens(self, channel: ChannelRef, interval: float) -> float:
-        now = self._monotonic()
-        tokens, at = self._buckets.get(channel, (float(BURST), now))
-        return min(float(BURST), tokens + (now - at) / interval)
-
-
 class Outbox:
     """The delivery worker. `run()` loops until cancelled; `flush()` delivers whatever may go now.
 
     Args:
         clock: the time notices are due by.
-        monotonic: the seconds that pace each channel (tests pass a fake).
+        seconds: the time that paces each channel, in seconds since the epoch: the machine's clock, which every
+            replica shares, since a channel's turn is kept in the database (tests pass a fake).
     """
 
     def __init__(
@@ -106,7 +81,7 @@ class Outbox:
         *,
         clock: Callable[[], datetime],
         messengers: Mapping[str, Messenger] | None = None,
-        monotonic: Callable[[], float] = time.monotonic,
+        seconds: Callable[[], float] = time.time,
     ) -> None:
         self._notices = storage.notices
         self._requests = storage.requests
@@ -114,7 +89,7 @@ class Outbox:
         self.messengers: dict[str, Messenger] = dict(messengers or {})
         self._wake = asyncio.Event()
         self._flushing = asyncio.Lock()  # the worker and an explicit flush must not deliver the same notice
-        self._pacer = _Pacer(monotonic)
+        self._seconds = seconds
         self._paced_for = 0.0
         self._handed_over: set[int] = set()  # notices this process marked as sending
 
@@ -166,13 +141,20 @@ class Outbox:
             delivered = 0
             for channel, waiting in by_channel.items():
                 messenger = self.messengers[channel.platform]
-                wait = self._pacer.wait(channel, messenger.min_interval)
+                wait = await self._turn(channel, messenger, take=False)
                 if wait and all(PLACEMENT.get(NoticeKind(n.kind)) != "edit" for n in waiting):
                     self._note_pacing(wait)
                     continue  # nothing for this channel may go yet: not even worth reading
                 items = [(s, Notice.from_json(s.payload)) for s in await self._notices.with_payloads(waiting)]
                 delivered += await self._flush_channel(channel, await self._drop_superseded(items))
             return delivered
+
+    async def _turn(self, channel: ChannelRef, messenger: Messenger, *, take: bool) -> float:
+        """0 if the channel may get a new message now (counted when `take`), else the seconds to wait: BURST at
+        once, then one every `min_interval` seconds, across every replica delivering to it."""
+        return await self._notices.pace(
+            channel, now=self._seconds(), interval=messenger.min_interval, burst=BURST, take=take
+        )
 
     def _note_pacing(self, wait: float) -> None:
         self._paced_for = wait if not self._paced_for else min(self._paced_for, wait)
@@ -215,18 +197,17 @@ class Outbox:
         delivered = 0
         for group in _groups(items):
             notice = group[0][1]
-            if len(group) > 1 or notice.placement != "edit":
-                wait = self._pacer.take(channel, messenger.min_interval)
-                if wait:
-                    self._note_pacing(wait)
-                    break  # the rest of this channel waits its turn, in order
-            went = await self._deliver(group, messenger)
+            new_message = len(group) > 1 or notice.placement != "edit"
+            if new_message and (wait := await self._turn(channel, messenger, take=False)):
+                self._note_pacing(wait)
+                break  # the rest of this channel waits its turn, in order
+            went = await self._deliver(group, messenger, paced=new_message)
             if went is None:
                 break  # another replica is delivering this channel: the rest waits, in order, for a later round
             delivered += went
         return delivered
 
-    async def _deliver(self, group: list[Item], messenger: Messenger) -> int | None:
+    async def _deliver(self, group: list[Item], messenger: Messenger, *, paced: bool) -> int | None:
         """Deliver one group; how many went, or None when another replica holds (some of) its notices."""
         stored, notice = group[0]
         request = await self._requests.get(notice.request_id)
@@ -240,6 +221,12 @@ class Outbox:
                 return 0
         claimed = await self._notices.claim_for_sending([s.id for s, _ in group])
         if not claimed:
+            return None
+        # The channel's turn is counted only once the notices are this replica's to send, so that a replica that
+        # lost them to another does not spend a turn on nothing; another replica may have had the turn since.
+        if paced and (wait := await self._turn(stored.channel, messenger, take=True)):
+            await self._notices.retry(claimed, at=self._clock(), error="waiting its turn", give_up=False, count=False)
+            self._note_pacing(wait)
             return None
         mine = [item for item in group if item[0].id in claimed]
         ids = [s.id for s, _ in mine]

@@ -229,6 +229,12 @@ class NoticeQueue(Protocol):
         while an earlier notice of its channel is held by another live replica, so a channel keeps its order."""
         ...
 
+    async def pace(self, channel: ChannelRef, *, now: float, interval: float, burst: int, take: bool) -> float:
+        """The channel's turn for a new message, shared by every replica: a token bucket of `burst` messages,
+        refilled by one every `interval` seconds of `now` (seconds since the epoch). 0 if a message may go now,
+        counting it when `take`; else the seconds to wait."""
+        ...
+
     async def claim_in_flight(self, *, platforms: Sequence[str]) -> list[StoredNotice]:
         """Claim and return, with payloads, the notices of these platforms caught mid-delivery that are free: whose
         claim expired (the replica died) or is this replica's own. Never one another live replica is delivering."""

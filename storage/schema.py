@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -186,6 +187,18 @@ notices = Table(
     ),
     Index("notices_sending", "id", sqlite_where=text("state = 'sending'"), postgresql_where=text("state = 'sending'")),
     Index("notices_by_request", "request_id"),
+)
+
+# Each channel's turn for new messages (a token bucket), shared by the replicas that deliver to it. `at` is
+# seconds since the epoch: the time the bucket last counted a message.
+channel_pacing = Table(
+    "channel_pacing",
+    metadata,
+    Column("platform", Text, primary_key=True),
+    Column("workspace_id", Text, primary_key=True),
+    Column("channel_id", Text, primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("at", Float, nullable=False),
 )
 
 media = Table(

@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model import ChannelRef, MessageRef
 from bot.records import NewNotice, OutboxBacklog, StoredNotice
-from storage.schema import notices, requests
-from storage.sql.connection import Database
+from storage.schema import channel_pacing, notices, requests
+from storage.sql.connection import Database, upsert
 from storage.sql.encoding import ref_to_json
 
 _NOTICE_COLUMNS = (
@@ -193,6 +193,38 @@ class SqlNoticeQueue:
             )
             return sorted(int(notice_id) for notice_id in result.scalars())
 
+    async def pace(self, channel: ChannelRef, *, now: float, interval: float, burst: int, take: bool) -> float:
+        if interval <= 0:
+            return 0.0
+        here = (
+            (channel_pacing.c.platform == channel.platform)
+            & (channel_pacing.c.workspace_id == channel.workspace_id)
+            & (channel_pacing.c.channel_id == channel.channel_id)
+        )
+        bucket = select(channel_pacing.c.tokens, channel_pacing.c.at).where(here)
+        if not take:
+            return _wait(await self._db.row(bucket), now=now, interval=interval, burst=burst)
+        async with self._db.transaction() as db:
+            if self._db.dialect == "postgresql":  # two replicas count one channel's messages in turn
+                await db.execute(select(func.pg_advisory_xact_lock(_channel_key(channel))))
+            row = (await db.execute(bucket)).mappings().first()
+            wait = _wait(row, now=now, interval=interval, burst=burst)
+            if not wait:
+                tokens = _tokens(row, now=now, interval=interval, burst=burst) - 1
+                counted = upsert(self._db.dialect, channel_pacing).values(
+                    platform=channel.platform,
+                    workspace_id=channel.workspace_id,
+                    channel_id=channel.channel_id,
+                    tokens=tokens,
+                    at=now,
+                )
+                await db.execute(
+                    counted.on_conflict_do_update(
+                        index_elements=list(channel_pacing.primary_key), set_={"tokens": tokens, "at": now}
+                    )
+                )
+            return wait
+
     async def claim_in_flight(self, *, platforms: Sequence[str]) -> list[StoredNotice]:
         # Most rounds find nothing: a read along the partial index first, so that they take no write lock.
         if not platforms or await self._db.row(select(literal(1)).where(notices.c.state == "sending").limit(1)) is None:
@@ -205,6 +237,22 @@ class SqlNoticeQueue:
             .returning(*_NOTICE_COLUMNS, notices.c.payload)
         )
         return sorted((_notice(row) for row in rows), key=lambda notice: notice.id)
+
+
+def _tokens(bucket: RowMapping | None, *, now: float, interval: float, burst: int) -> float:
+    if bucket is None:
+        return float(burst)
+    return min(float(burst), float(bucket["tokens"]) + max(0.0, now - float(bucket["at"])) / interval)
+
+
+def _wait(bucket: RowMapping | None, *, now: float, interval: float, burst: int) -> float:
+    tokens = _tokens(bucket, now=now, interval=interval, burst=burst)
+    return 0.0 if tokens >= 1 else (1 - tokens) * interval
+
+
+def _channel_key(channel: ChannelRef) -> ColumnElement[int]:
+    """PostgreSQL: the number a channel's advisory lock is taken on, the same for its notices and its pacing."""
+    return func.hashtextextended(f"{channel.platform}\x1f{channel.workspace_id}\x1f{channel.channel_id}", 0)
 
 
 def _lock_channels(notice_ids: Sequence[int]) -> Select[tuple[object]]:

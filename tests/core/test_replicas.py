@@ -141,6 +141,31 @@ async def test_two_outboxes_deliver_each_notice_once_and_each_channel_in_order(
     assert await notice_states_in(database) == [("not_sent", "delivered")] * len(ids)
 
 
+async def test_a_channels_pace_holds_across_replicas(database: Path | str, clock: FakeClock) -> None:
+    """A channel gets three messages at once, then one a second, however many replicas deliver to it."""
+    messenger = MemoryMessenger(min_interval=1.0)
+    seconds = [1_000_000.0]
+    async with (
+        await open_storage(database, clock=clock, replica="a") as a,
+        await open_storage(database, clock=clock, replica="b") as b,
+    ):
+        await write_notices(a, ["C1"] * 8, clock=clock)
+        outboxes = [
+            Outbox(s, clock=clock, messengers={PLATFORM: messenger}, seconds=lambda: seconds[0]) for s in (a, b)
+        ]
+        for _ in range(3):
+            await asyncio.gather(*(outbox.flush() for outbox in outboxes))
+        assert len(messenger.messages) == 3  # the burst, shared: not three each
+        seconds[0] += 1
+        for _ in range(3):
+            await asyncio.gather(*(outbox.flush() for outbox in outboxes))
+        assert len(messenger.messages) == 4
+        seconds[0] += 4
+        for _ in range(3):
+            await asyncio.gather(*(outbox.flush() for outbox in outboxes))
+        assert len(messenger.messages) == 7  # the burst refilled (three), not four: one for each second
+
+
 async def test_a_notice_a_dead_replica_was_sending_goes_once_its_claim_expired(
     database: Path | str, clock: FakeClock
 ) -> None:

@@ -391,7 +391,7 @@ async def test_new_messages_in_one_channel_are_paced_to_the_platform_rate(
         runtime.ctx.storage,
         clock=clock,
         messengers={"memory": chat.messenger},
-        monotonic=lambda: clock.now.timestamp(),
+        seconds=lambda: clock.now.timestamp(),
     )
     delivered = [await outbox.flush()]
     for _ in range(4):

@@ -27,7 +27,7 @@ class Delivered:
 
 @dataclass
 class MemoryMessenger:
-    min_interval = 0.0
+    min_interval: float = 0.0
     messages: list[Delivered] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
     style: Style = field(
