@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.errors import StorageError
 from storage import schema
 from storage.files import bot_database, prepare
-from storage.sql.connection import DATABASE_ERRORS, DEFAULT_LEASE, Database, utc_now
+from storage.sql.connection import DATABASE_ERRORS, DEFAULT_LEASE, Database, dispose, utc_now
 from storage.sql.engine import is_server_url, migrate, postgres_engine, sqlite_engine
 from storage.sql.installations import SqlInstallations
 from storage.sql.leases import SqlLeases
@@ -102,7 +102,7 @@ class Storage:
 
     async def close(self) -> None:
         if self._once_engine is not None:
-            await self._once_engine.dispose()
+            await dispose(self._once_engine)
         await self._database.close()
 
     async def __aenter__(self) -> Self:

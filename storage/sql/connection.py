@@ -7,6 +7,7 @@ always has; on PostgreSQL each claim locks only the rows it takes (FOR UPDATE SK
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -17,6 +18,7 @@ from sqlalchemy import ColumnElement, Executable, RowMapping, Table, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.pool import QueuePool
 
 from bot.errors import StorageError
 
@@ -68,7 +70,7 @@ class Database:
     async def close(self) -> None:
         """Close every connection. The engine would open new ones on demand; a closed database refuses instead."""
         self._closed = True
-        await self.engine.dispose()
+        await dispose(self.engine)
 
     def _open(self) -> None:
         if self._closed:
@@ -97,7 +99,7 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         self._open()
         try:
-            async with self._writer.begin() as connection:
+            async with checked_out(self._writer) as connection, connection.begin():
                 yield connection
         except DATABASE_ERRORS as exc:
             logger.exception("database write failed")
@@ -111,7 +113,7 @@ class Database:
     async def rows(self, statement: Executable, params: Sequence[dict[str, Any]] | None = None) -> list[RowMapping]:
         self._open()
         try:
-            async with self.engine.connect() as connection:
+            async with checked_out(self.engine) as connection:
                 return list((await connection.execute(statement, params)).mappings())
         except DATABASE_ERRORS as exc:
             logger.exception("database read failed")
@@ -120,6 +122,29 @@ class Database:
     async def row(self, statement: Executable) -> RowMapping | None:
         rows = await self.rows(statement)
         return rows[0] if rows else None
+
+
+@asynccontextmanager
+async def checked_out(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection from the pool that goes back to it even when the task using it is cancelled (a command out of
+    time, a worker stopping): its return is shielded from the cancellation. Otherwise the pool would count it as
+    in use until the garbage collector found it, and SQLite's pool has one connection."""
+    connection = await engine.connect()
+    try:
+        yield connection
+    finally:
+        await asyncio.shield(connection.close())
+
+
+async def dispose(engine: AsyncEngine, *, wait: float = 5.0) -> None:
+    """Close the engine's connections once those still in use (a shielded return under way) are back: the pool
+    closes only the connections it holds, and one returned after would be left open."""
+    pool = engine.pool
+    for _ in range(int(wait / 0.02)):
+        if not isinstance(pool, QueuePool) or pool.checkedout() == 0:
+            break
+        await asyncio.sleep(0.02)
+    await engine.dispose()
 
 
 def upsert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:

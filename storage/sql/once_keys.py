@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.errors import StorageError
 from storage.schema import seen_once
-from storage.sql.connection import DATABASE_ERRORS, upsert
+from storage.sql.connection import DATABASE_ERRORS, checked_out, upsert
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class SqlOnceKeys:
             where=seen_once.c.expires_at < now,
         ).returning(seen_once.c.key)
         try:
-            async with self._engine.begin() as connection:
+            async with checked_out(self._engine) as connection, connection.begin():
                 if self._purged is None or now - self._purged > ONCE_PURGE_EVERY:
                     self._purged = now
                     await connection.execute(delete(seen_once).where(seen_once.c.expires_at < now))
