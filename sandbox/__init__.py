@@ -7,7 +7,7 @@ their content URL contains "fail"; never, when it contains "stuck"); one whose c
 
 Given a file, the sandbox keeps its posts there (SQLite), so that a restart of the bot finds them as it left
 them, as the real API would; without one they live in memory (the tests). Paths under `/_sandbox/` are for
-tests: inspect posts, move the clock, inject faults.
+tests: inspect posts and the requests received, move the clock, inject faults.
 
 Modules: `state` (accounts, posts and their file, the clock), `faults` (what can be injected), `routes` (the API
 and the test controls), `server` (serving it on loopback).

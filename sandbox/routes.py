@@ -47,6 +47,7 @@ def build_app(state: SandboxState) -> web.Application:
             web.get("/v1/accounts", _list_accounts),
             web.get("/v1/accounts/{account_id}", _get_account),
             web.get("/_sandbox/posts", _admin_posts),
+            web.get("/_sandbox/requests", _admin_requests),
             web.post("/_sandbox/faults", _admin_faults),
             web.post("/_sandbox/clock", _admin_clock),
         ]
@@ -76,7 +77,9 @@ async def _record(request: web.Request, handler: Callable[[web.Request], Any]) -
     if request.path.startswith("/v1/"):
         body = await read_json(request) if request.can_read_body else None
         _state(request).received.append(
-            Received(request.method, request.path_qs, body, request.headers.get("Authorization", ""))
+            Received(
+                request.method, request.path_qs, body, request.headers.get("Authorization", ""), _state(request).now()
+            )
         )
     response: web.StreamResponse = await handler(request)
     return response
@@ -283,6 +286,15 @@ async def _admin_posts(request: web.Request) -> web.Response:
     state = _state(request)
     posts = [_public(state.settle(p)) for p in state.posts.values()]
     return json_response({"posts": posts, "createCalls": state.create_calls, "now": _iso(state.now())})
+
+
+async def _admin_requests(request: web.Request) -> web.Response:
+    """What the API was asked, in order, for a test that runs the sandbox as a process of its own: each call's
+    method, path (with its query) and arrival time, to the microsecond. Never the keys or the bodies."""
+    received = [
+        {"method": r.method, "path": r.path, "at": r.at.astimezone(UTC).isoformat()} for r in _state(request).received
+    ]
+    return json_response({"requests": received})
 
 
 async def _admin_faults(request: web.Request) -> web.Response:

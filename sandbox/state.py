@@ -69,6 +69,7 @@ class Received:
     path: str
     body: Any
     authorization: str
+    at: datetime  # by the sandbox's clock, when it arrived
 
 
 def state_beside(database: Path) -> DatabaseFile:
