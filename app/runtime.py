@@ -92,6 +92,7 @@ async def start_runtime(
             api=settings.api_identity,
             legacy_api=settings.api_url,
             replica=settings.replica_id,
+            lease=settings.claim_lease,
         )
         stack.push_async_callback(storage.close)
         sandbox = None

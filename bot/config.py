@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     database: Path | str = Field(Path("data/bot.db"), validation_alias="BOT_DATABASE")
     # Which replica this is, when several share the database: the same across its restarts, different between them
     replica_id: str = Field(default_factory=socket.gethostname, validation_alias="BOT_REPLICA_ID", min_length=1)
+    # How long a replica's claim on work lasts unless renewed: what a replica that died held is taken up by another
+    # this long after (renewed every third of it while the work goes on).
+    claim_lease_seconds: float = Field(600, validation_alias="BOT_CLAIM_LEASE_SECONDS", ge=3)
     # None: UTC on chat platforms; in the console, the zone of the machine it runs on
     default_timezone: str | None = Field(None, validation_alias="BOT_DEFAULT_TIMEZONE")
     confirm_posts: bool = Field(True, validation_alias="BOT_CONFIRM_POSTS")
@@ -88,6 +91,10 @@ class Settings(BaseSettings):
     def database_file(self) -> Path | None:
         """BOT_DATABASE when it is an SQLite file."""
         return self.database if isinstance(self.database, Path) else None
+
+    @property
+    def claim_lease(self) -> timedelta:
+        return timedelta(seconds=self.claim_lease_seconds)
 
     @property
     def data_dir(self) -> Path:

@@ -12,6 +12,7 @@ What adapters use, and nothing else: `attach`, `detach`, `handle`, `refusal`, `p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import difflib
 import logging
 import re
@@ -24,7 +25,7 @@ from bot import connecting, manage, posting, preferences, queue
 from bot.api import MAX_IN_FLIGHT
 from bot.context import Context, time_limit
 from bot.dates import parse_when
-from bot.errors import BadCommand, BotError, NotSetUp, OutOfTime
+from bot.errors import BadCommand, BotError, NotSetUp, OutOfTime, StorageError
 from bot.metrics import UNKNOWN_COMMAND, CommandOutcome
 from bot.model import Caller, Command, Place, PostDraft, PostForm, Reply
 from bot.outbox import Messenger
@@ -46,6 +47,7 @@ _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # How long a sent form is remembered, so that a second Submit (after a slow answer, or a restart) posts nothing.
 FORM_MEMORY = timedelta(days=1)
 FORM_CHECK_BUDGET = 1.0  # seconds, of the three a platform gives to answer a form's submission
+ACCEPT_BUDGET = 1.0  # seconds, of the three a platform gives to acknowledge a command, to keep a /post first
 
 Handler = Callable[[Context, Command], Awaitable[Reply]]
 
@@ -112,6 +114,7 @@ class Core:
     def __init__(self, ctx: Context, *, max_in_flight: int = MAX_IN_FLIGHT) -> None:
         self.ctx = ctx
         self._admission = asyncio.Semaphore(max_in_flight)
+        self._late: set[asyncio.Future[None]] = set()  # accepted commands written after their budget, being forgotten
 
     def attach(self, platform: str, messenger: Messenger) -> None:
         """A chat platform can deliver its notices from now on: those left waiting for it (by a restart) go now."""
@@ -128,6 +131,8 @@ class Core:
         counted = name if handler is not None else UNKNOWN_COMMAND
         refused = self.refusal(command.caller.place)
         if refused is not None:
+            if command.accepted_id is not None:
+                await self._forget(command.accepted_id)
             self.ctx.metrics.command_handled(counted, "refused")
             return refused
         outcome: CommandOutcome = "ok"
@@ -136,7 +141,11 @@ class Core:
                 raise _unknown(command.name)
             if name != "post" and len(command.text) > MAX_ARGUMENTS:  # /post has its own, larger limit
                 raise BadCommand(f"That is {len(command.text):,} characters; `/{name}` takes at most {MAX_ARGUMENTS}.")
-            reply = await self._within_time_limit(handler, command, name)
+            if name == "post":  # kept from now on, so that a replica that dies with it in hand leaves a trace
+                async with posting.accepted(self.ctx, command) as kept:
+                    reply = await self._within_time_limit(handler, kept, name)
+            else:
+                reply = await self._within_time_limit(handler, command, name)
         except Exception as exc:
             reply = self.failure_reply(exc, during=f"/{command.name}")
             outcome = "refused" if isinstance(exc, BotError) else "failed"
@@ -258,6 +267,32 @@ class Core:
         """Whether a one-time key (a signed request's signature) is seen for the first time. It is remembered in
         the database until `until`, so that a request replayed after a restart is refused too."""
         return await self.ctx.storage.once_keys.remember(key, until=until, now=now)
+
+    async def accept(self, caller: Caller, text: str) -> int | None:
+        """Keep a `/post` (its text) before the platform is told it arrived, so that a replica that dies before it
+        is handled leaves a trace, and its author is told it was not sent; pass the number it returns on in the
+        Command (`accepted_id`). Asked while the platform's seconds to answer run: it never takes longer than
+        ACCEPT_BUDGET and never raises; None: `handle` keeps the command itself (a moment later)."""
+        keeping = asyncio.ensure_future(posting.accept(self.ctx, caller, text))
+        try:
+            async with asyncio.timeout(ACCEPT_BUDGET):
+                return await asyncio.shield(keeping)
+        except TimeoutError:
+            # It may still be written: then it is forgotten once written, not left for recovery to report.
+            keeping.add_done_callback(self._forget_late)
+        except Exception:
+            logger.warning("could not keep a command before answering; handling it without", exc_info=True)
+        return None
+
+    def _forget_late(self, keeping: asyncio.Future[int]) -> None:
+        if not keeping.cancelled() and keeping.exception() is None:
+            forgetting = asyncio.ensure_future(self._forget(keeping.result()))
+            self._late.add(forgetting)  # held until done: the loop keeps only a weak reference to a task
+            forgetting.add_done_callback(self._late.discard)
+
+    async def _forget(self, accepted_id: int) -> None:
+        with contextlib.suppress(StorageError):
+            await self.ctx.storage.requests.drop_received(accepted_id)
 
     async def first_submission(self, form: str) -> bool:
         """Whether a form (by the platform's ID of it, with the platform's name) is submitted for the first time.

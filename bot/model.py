@@ -133,6 +133,8 @@ class Command:
     draft: PostDraft | None = None
     # A secret typed into a private form (`/infinipost connect`'s API key): never in `text`, never shown.
     secret: str | None = field(default=None, repr=False)
+    # The stored request a /post was kept as when the core accepted it (bot/posting.py `accepted`).
+    accepted_id: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -29,6 +29,7 @@ class NoticeKind(StrEnum):
     NOT_CREATED = "not_created"  # an unconfirmed create that Infinipost does not have
     UNCLEAR = "unclear"  # an unconfirmed create that several posts at Infinipost could be
     NOT_SENT = "not_sent"  # the bot stopped while fetching a request's uploads, before anything was sent
+    NOT_HANDLED = "not_handled"  # the bot stopped with a /post in hand, before it was read: nothing was sent
     SEND_INTERRUPTED = "send_interrupted"  # the bot stopped during a create call; its outcome is being checked
     MISSING = "missing"  # Infinipost no longer has posts it made: their author is told
 
@@ -39,7 +40,7 @@ class NoticeKind(StrEnum):
 
 
 _TO_THE_AUTHOR = frozenset({
-    NoticeKind.FAILED, NoticeKind.NOT_CREATED, NoticeKind.UNCLEAR, NoticeKind.NOT_SENT,
+    NoticeKind.FAILED, NoticeKind.NOT_CREATED, NoticeKind.UNCLEAR, NoticeKind.NOT_SENT, NoticeKind.NOT_HANDLED,
     NoticeKind.SEND_INTERRUPTED, NoticeKind.MISSING,
 })  # fmt: skip
 
@@ -56,6 +57,7 @@ PLACEMENT: dict[NoticeKind, Placement] = {
     NoticeKind.NOT_CREATED: "new",
     NoticeKind.UNCLEAR: "new",
     NoticeKind.NOT_SENT: "new",
+    NoticeKind.NOT_HANDLED: "new",
     NoticeKind.SEND_INTERRUPTED: "new",
     NoticeKind.MISSING: "new",
 }
@@ -163,7 +165,8 @@ def notice_for(
         author_name=stored.user_name,
         content_type=request.content_type,
         media_count=len(request.media_urls),
-        caption=request.caption,
+        # A command never read has no caption of its own yet: its author is shown what they typed.
+        caption=clip(stored.command_text, 200) if kind is NoticeKind.NOT_HANDLED else request.caption,
         scheduled_time=scheduled,
         items=items,
         sandbox=sandbox,
@@ -285,6 +288,14 @@ def _not_sent(n: Notice, style: Style) -> str:
     )
 
 
+def _not_handled(n: Notice, style: Style) -> str:
+    return (
+        f"⚠️ {style.mention(n.author_id, n.author_name)} your `/post {style.text(n.caption or '')}` "
+        f"(request #{n.request_id}) was not sent: the bot stopped before it could handle it. Nothing was posted; "
+        "you can send the command again."
+    )
+
+
 def _send_interrupted(n: Notice, style: Style) -> str:
     return (
         f"⚠️ {style.mention(n.author_id, n.author_name)} the bot stopped while sending your {_what(n)} for "
@@ -328,6 +339,7 @@ _RENDERERS: dict[NoticeKind, Callable[[Notice, Style], str]] = {
     NoticeKind.NOT_CREATED: _not_created,
     NoticeKind.UNCLEAR: _unclear,
     NoticeKind.NOT_SENT: _not_sent,
+    NoticeKind.NOT_HANDLED: _not_handled,
     NoticeKind.SEND_INTERRUPTED: _send_interrupted,
     NoticeKind.MISSING: _missing,
 }

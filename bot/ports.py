@@ -28,6 +28,7 @@ from bot.records import (
     Installation,
     NewNotice,
     OutboxBacklog,
+    RequestState,
     StoredMedia,
     StoredNotice,
     StoredPost,
@@ -62,13 +63,22 @@ class Requests(Protocol):
         ...
 
     async def ready(
-        self, request_id: int, *, request: PostRequest, state: str, confirm_token: str | None = None
+        self,
+        request_id: int,
+        *,
+        request: PostRequest,
+        state: str,
+        confirm_token: str | None = None,
+        from_state: str = RequestState.RECEIVED,
+        user_name: str | None = None,
     ) -> None:
-        """A received request whose uploads are in: its complete request, and what happens next."""
+        """An accepted request read, or a received one whose uploads are in (`from_state`): its request, and what
+        happens next (and its author's name as the platform gives it, if known only now). StorageError if it is no
+        longer in `from_state`."""
         ...
 
     async def drop_received(self, request_id: int) -> None:
-        """Forget a received request that was refused (or cut short) before anything was sent."""
+        """Forget an accepted or received request that was refused (or cut short) before anything was sent."""
         ...
 
     async def get(self, request_id: int) -> StoredRequest | None: ...
@@ -95,10 +105,10 @@ class Requests(Protocol):
         clear the request's claim. `reconcile_at`: when to look for an unconfirmed request's posts."""
         ...
 
-    async def claim_unfinished(self) -> list[StoredRequest]:
-        """At start-up: claim and return the requests left receiving their uploads, or sending to this
-        Infinipost, that are free (no claim, an expired one, or this replica's own from before its restart).
-        One another live replica holds (it is fetching or sending it now) is not returned."""
+    async def claim_unfinished(self, *, restarted: bool = True) -> list[StoredRequest]:
+        """Claim and return the requests left accepted, receiving their uploads, or sending to this Infinipost,
+        whose replica stopped working on them: no claim, or an expired one; at start-up (`restarted`) also this
+        replica's own from before its restart. One a live replica holds (it renews its claim) is not returned."""
         ...
 
     async def unsettled(self) -> list[StoredRequest]:
@@ -106,9 +116,10 @@ class Requests(Protocol):
         ...
 
     async def interrupted_to_unconfirmed(self, *, before: datetime | None = None) -> list[int]:
-        """Requests left `sending` become unconfirmed, in one atomic step; their ids. Only those whose claim has
-        expired, or (unclaimed, or this replica's own) that last changed before `before` if given: never one
-        another live replica is sending."""
+        """Requests left `sending` become unconfirmed, in one atomic step; their ids. Only those unclaimed (made
+        before claims) or this replica's own that last changed before `before` if given: never one another replica
+        is sending. One whose replica died (its claim expired) is `claim_unfinished`'s, whose caller tells its
+        author."""
         ...
 
     async def claim_reconciliations(self, now: datetime) -> list[StoredRequest]:

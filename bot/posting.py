@@ -36,8 +36,8 @@ from bot.post_status import RECONCILE_DELAYS, confusable, tracked_post
 from bot.records import RequestState, StoredRequest
 from bot.texts import fields_text, request_fields
 
-# How often a request whose uploads are being fetched has its claim renewed: far within the database's lease.
-CLAIM_RENEW_SECONDS = 60.0
+# What an accepted /post is kept with until it is read: its command's text says the rest.
+UNREAD = PostRequest(accounts=(), content_type="video", media_urls=())
 
 logger = logging.getLogger(__name__)
 
@@ -55,17 +55,13 @@ async def post(ctx: Context, command: Command) -> Reply:
     draft = command.draft or parse_post(command.text)
     tz = await ctx.zone_of(caller)
     checked = await check(ctx, draft, command=command, tz=tz)
-    text = command.text if command.draft is None else json.dumps(vars(draft), ensure_ascii=False)
     received = None
     if checked.uploads:
-        # Stored before the uploads are fetched, which can take minutes: if the bot stops meanwhile, the request
-        # is still there after the restart, and its author is told it was not sent.
-        received = await ctx.storage.requests.save(
-            caller, command_text=text, request=checked.as_received(), state=RequestState.RECEIVED
-        )
+        # Kept as received before the uploads are fetched, which can take minutes: if the bot stops meanwhile,
+        # the request is still there after the restart, and its author is told it was not sent.
+        received = await _store(ctx, command, request=checked.as_received(), state=RequestState.RECEIVED)
     try:
-        async with _claim_kept(ctx, received):
-            request = await with_uploads(ctx, checked)
+        request = await with_uploads(ctx, checked)
     except BaseException as exc:
         # Refused, or out of time: forgotten like any refused command. Stopped with the bot: kept for the restart.
         stopping = isinstance(exc, asyncio.CancelledError) and not out_of_time()
@@ -83,9 +79,7 @@ async def post(ctx: Context, command: Command) -> Reply:
                 await ctx.storage.requests.drop_received(received.id)
             raise
         if received is None:
-            stored = await ctx.storage.requests.save(
-                caller, command_text=text, request=request, state=state, confirm_token=confirm_token
-            )
+            stored = await _store(ctx, command, request=request, state=state, confirm_token=confirm_token)
         else:
             await ctx.storage.requests.ready(received.id, request=request, state=state, confirm_token=confirm_token)
             stored = replace(received, request=request, state=state, confirm_token=confirm_token)
@@ -100,27 +94,73 @@ async def post(ctx: Context, command: Command) -> Reply:
     )
 
 
+def command_text(command: Command) -> str:
+    """What the request keeps of the command: its text, or a form's fields."""
+    return command.text if command.draft is None else json.dumps(vars(command.draft), ensure_ascii=False)
+
+
 @asynccontextmanager
-async def _claim_kept(ctx: Context, received: StoredRequest | None) -> AsyncIterator[None]:
-    """While the uploads of a received request are fetched, which can take many minutes, its claim is renewed, so
-    that another replica's start-up never takes it for the work of a replica that died."""
-    if received is None:
-        yield
-        return
+async def accepted(ctx: Context, command: Command) -> AsyncIterator[Command]:
+    """A /post kept as `accepted` from the moment the core has it, before it waits its turn or is read, with its
+    claim renewed while it is worked on (uploads can take many minutes): if this replica dies meanwhile, another
+    tells its author it was not sent, once the claim has expired. A command refused or cut short is forgotten, as if
+    never stored; one stopped with the bot is kept for the restart to settle."""
+    kept = command.accepted_id
+    if kept is None:
+        kept = await accept(ctx, command.caller, command_text(command))
 
     async def renew() -> None:
         while True:
-            await asyncio.sleep(CLAIM_RENEW_SECONDS)
-            with contextlib.suppress(StorageError):  # the next attempt may succeed; the lease lasts far longer
-                await ctx.storage.requests.keep_claim(received.id)
+            await asyncio.sleep(ctx.settings.claim_lease_seconds / 3)
+            with contextlib.suppress(StorageError):  # the next attempt may succeed before the lease runs out
+                await ctx.storage.requests.keep_claim(kept)
 
-    renewing = asyncio.create_task(renew(), name=f"claim-{received.id}")
+    renewing = asyncio.create_task(renew(), name=f"claim-{kept}")
+    stopping = False
     try:
-        yield
+        yield replace(command, accepted_id=kept)
+    except asyncio.CancelledError:
+        stopping = not out_of_time()
+        raise
     finally:
         renewing.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await renewing
+        if not stopping:
+            with contextlib.suppress(StorageError):  # only one never read: the request has moved on otherwise
+                await ctx.storage.requests.drop_received(kept)
+
+
+async def accept(ctx: Context, caller: Caller, text: str) -> int:
+    """Keep a /post as `accepted`, claimed by this replica: its stored request's number."""
+    stored = await ctx.storage.requests.save(caller, command_text=text, request=UNREAD, state=RequestState.ACCEPTED)
+    return stored.id
+
+
+async def _store(
+    ctx: Context, command: Command, *, request: PostRequest, state: str, confirm_token: str | None = None
+) -> StoredRequest:
+    """The request, read: the accepted one moves on, or (a /post the core did not accept first) a new one."""
+    if command.accepted_id is None:
+        return await ctx.storage.requests.save(
+            command.caller,
+            command_text=command_text(command),
+            request=request,
+            state=state,
+            confirm_token=confirm_token,
+        )
+    await ctx.storage.requests.ready(
+        command.accepted_id,
+        request=request,
+        state=state,
+        confirm_token=confirm_token,
+        from_state=RequestState.ACCEPTED,
+        user_name=command.caller.display_name,
+    )
+    stored = await ctx.storage.requests.get(command.accepted_id)
+    if stored is None:
+        raise StorageError()
+    return stored
 
 
 async def _hold_back_look_alikes(ctx: Context, request: PostRequest, *, own_id: int | None = None) -> None:

@@ -36,7 +36,7 @@ ELSEWHERE = "made in another Infinipost (the sandbox, another URL or key): shown
 
 STATE_TEXT = {
     RequestState.RECEIVED: "fetching its files",
-    RequestState.NOT_SENT: "not sent: the bot stopped while fetching its files",
+    RequestState.NOT_SENT: "not sent: the bot stopped before sending it",
     RequestState.SENDING: "being sent",
     RequestState.FAILED: "refused by Infinipost",
     RequestState.UNCONFIRMED: "unconfirmed: checking with Infinipost",

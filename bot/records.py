@@ -96,11 +96,14 @@ class ChannelSettings:
 class RequestState:
     """The life of a stored request. Every request is stored before the API call and completed after it.
 
-    A request with uploads is stored as `received` before they are fetched (its uploads named by their file
-    names), so that a crash while fetching leaves a trace: after a restart it becomes `not_sent` and its author
-    is told. Once its uploads are in, it moves on like any other request.
+    A /post is stored as `accepted` as soon as the core has it, before it waits its turn or is read, with its
+    command's text alone; a refused one is deleted again. A request with uploads is then `received` before they are
+    fetched (its uploads named by their file names). So a replica that dies with a command in hand leaves a trace:
+    another (once the claim expires) or the same after its restart settles it as `not_sent`, and its author is
+    told. Once its uploads are in, it moves on like any other request.
     """
 
+    ACCEPTED = "accepted"
     RECEIVED = "received"
     NOT_SENT = "not_sent"
     AWAITING_CONFIRMATION = "awaiting_confirmation"

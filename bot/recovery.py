@@ -1,11 +1,12 @@
-"""After a restart: the requests the last process left half-way are settled, and their authors told.
+"""After a restart, or a replica's death: the requests left half-way are settled, and their authors told.
 
-A request stopped while its uploads were being fetched was never sent: it becomes `not_sent`, and its author is
-told to send it again. One stopped during its create call may or may not exist at Infinipost: it becomes
-unconfirmed for the tracker to look for, and its author is told not to send it again yet.
+A /post accepted but not yet read, or stopped while its uploads were being fetched, was never sent: it becomes
+`not_sent`, and its author is told to send it again. One stopped during its create call may or may not exist at
+Infinipost: it becomes unconfirmed for the tracker to look for, and its author is told not to send it again yet.
 
 With several replicas on one database, only requests whose claim has expired (or that this replica held before its
-restart) are settled: one another live replica is fetching or sending right now is its own business.
+restart) are settled: one a live replica is reading, fetching or sending right now is its own business, and it
+renews its claim while it does.
 """
 
 from __future__ import annotations
@@ -19,10 +20,20 @@ from bot.records import RequestState
 logger = logging.getLogger(__name__)
 
 
-async def settle_unfinished(ctx: Context) -> None:
-    """Run once at start-up, before anything else uses the database."""
-    for stored in await ctx.storage.requests.claim_unfinished():
-        if stored.state == RequestState.RECEIVED:
+async def settle_unfinished(ctx: Context, *, restarted: bool = True) -> None:
+    """At start-up (`restarted`), before anything else uses the database: this replica's own unfinished requests
+    and those of replicas that stopped. Then now and again (not `restarted`): those of replicas that stopped
+    since, whose claims expired."""
+    for stored in await ctx.storage.requests.claim_unfinished(restarted=restarted):
+        if stored.state == RequestState.ACCEPTED:
+            logger.warning("request %s was stopped before it was read: not sent", stored.id)
+            await ctx.storage.requests.finish(
+                stored.id,
+                state=RequestState.NOT_SENT,
+                error="the bot stopped before it handled the command",
+                notices=[notice_for(NoticeKind.NOT_HANDLED, stored, [], sandbox=ctx.sandbox)],
+            )
+        elif stored.state == RequestState.RECEIVED:
             logger.warning("request %s was stopped while fetching its uploads: not sent", stored.id)
             await ctx.storage.requests.finish(
                 stored.id,

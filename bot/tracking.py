@@ -25,6 +25,7 @@ from bot.model import Account, ChannelRef, PostStatus, RemotePost
 from bot.notices import NoticeKind, notice_for
 from bot.post_status import MAX_BACKOFF, RECONCILE_DELAYS, is_late, next_check, same_time, tracked_post
 from bot.records import NewNotice, RequestState, StoredPost, StoredRequest
+from bot.recovery import settle_unfinished
 
 logger = logging.getLogger(__name__)
 
@@ -253,6 +254,8 @@ class Tracker:
 
     async def reconcile(self) -> int:
         """Look for the posts of creates whose outcome was unknown; adopt them, or say they were not created."""
+        # A replica that stopped with commands in hand: its claims expired, their authors are told here.
+        await settle_unfinished(self.ctx, restarted=False)
         # A create left `sending` this long did not die in flight: its outcome just could not be stored.
         stuck = await self.ctx.storage.requests.interrupted_to_unconfirmed(before=self.ctx.clock() - STUCK_SENDING)
         if stuck:

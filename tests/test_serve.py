@@ -73,7 +73,9 @@ async def test_a_new_platform_is_served_and_its_failure_ends_run_with_status_1(
         return built[-1]
 
     try:
-        status = await asyncio.wait_for(serve(settings, [PlatformEntry(configured=lambda _: True, build=build)]), 30)
+        status = await asyncio.wait_for(
+            serve(settings, [PlatformEntry(name="test", configured=lambda _: True, build=build)]), 30
+        )
     finally:
         gc.unfreeze()  # serve freezes what start-up built, for the life of a process: not this one's
     (platform,) = built

@@ -3,6 +3,7 @@ worked on in a lazy listener that answers through the payload's `response_url`; 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -17,11 +18,11 @@ from adapters.slack.connection import bolt_failed
 from adapters.slack.form import PostModal
 from adapters.slack.key_form import KeyModal
 from adapters.slack.names import BOT_EVENTS, SHORTCUT_CALLBACK
-from adapters.slack.people import SlackPeople
+from adapters.slack.people import PLATFORM, SlackPeople
 from adapters.slack.responses import Responder
 from adapters.slack.workspace import OperatorsWorkspace
 from bot.core import Core
-from bot.model import Command, Reply
+from bot.model import Caller, Command, Reply
 from bot.texts import CHECKING_POST, COMMANDS, no_files
 
 logger = logging.getLogger(__name__)
@@ -59,11 +60,13 @@ class SlackListeners:
         self.form = form
         self.key_form = KeyModal(core, people=people, responder=responder)
         self.workspace = workspace
+        # /post commands kept before their acknowledgement, by trigger_id, until their lazy listener takes them.
+        self._accepting: dict[str, asyncio.Future[int | None]] = {}
 
     def register(self, app: AsyncApp) -> None:
         """Everything the app listens to, behind the middleware that keeps out other workspaces."""
         app.use(self.workspace.only_the_operators)
-        app.command(re.compile(r"^/.+"))(ack=_ack_command, lazy=[self._command])
+        app.command(re.compile(r"^/.+"))(ack=self._ack_command, lazy=[self._command])
         app.shortcut(SHORTCUT_CALLBACK)(ack=_ack, lazy=[self._shortcut])
         app.view_submission(blocks.FORM_CALLBACK)(ack=self.form.acknowledge, lazy=[self.form.submit])
         app.view_submission(blocks.KEY_CALLBACK)(ack=_ack, lazy=[self.key_form.submit])
@@ -77,11 +80,25 @@ class SlackListeners:
                 app.event(event)(_lost_access)
         app.error(bolt_failed)
 
+    async def _ack_command(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+        if command_name(str(body.get("command", ""))) == "post" and str(body.get("text") or "").strip():
+            if body.get("trigger_id"):
+                # Kept before Slack hears it arrived: a replica that dies before handling it leaves a trace, and
+                # its author is told. The lazy listener picks the number up by the command's trigger_id.
+                keeping = asyncio.ensure_future(self.core.accept(_sender(body), str(body["text"]).strip()))
+                self._accepting[str(body["trigger_id"])] = keeping
+                await asyncio.wait({keeping})  # never longer than the core's budget
+            await ack(text=CHECKING_POST)
+        else:
+            await ack()
+
     async def _command(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         name = command_name(str(body.get("command", "")))
         text = str(body.get("text") or "").strip()
         response_url = str(body.get("response_url") or "")
         who = (body["team_id"], body["user_id"], body["channel_id"], body.get("user_name", ""), organization(body))
+        keeping = self._accepting.pop(str(body.get("trigger_id", "")), None)
+        accepted_id = await keeping if keeping is not None else None
         async with self.responder.or_apologise(response_url):
             if name == "post" and not text:
                 metadata = {"channel": body["channel_id"], "response_url": response_url}
@@ -93,7 +110,7 @@ class SlackListeners:
                 await self.key_form.open(client, trigger_id=body["trigger_id"], who=who, response_url=response_url)
                 return
             caller = await find_caller(self.people, who, client)
-            reply = await self.core.handle(Command(name=name, text=text, caller=caller))
+            reply = await self.core.handle(Command(name=name, text=text, caller=caller, accepted_id=accepted_id))
             await self.responder.respond(response_url, blocks.reply_message(reply))
 
     async def _shortcut(self, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -144,8 +161,13 @@ async def _ack(ack: Callable[..., Awaitable[None]]) -> None:
     await ack()
 
 
-async def _ack_command(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
-    if command_name(str(body.get("command", ""))) == "post" and str(body.get("text") or "").strip():
-        await ack(text=CHECKING_POST)
-    else:
-        await ack()
+def _sender(body: dict[str, Any]) -> Caller:
+    """Who sent a slash command, as far as its payload says: enough to keep it, before SlackPeople is asked."""
+    return Caller(
+        platform=PLATFORM,
+        workspace_id=str(body["team_id"]),
+        channel_id=str(body["channel_id"]),
+        user_id=str(body["user_id"]),
+        display_name=str(body.get("user_name") or body["user_id"]),
+        organization_id=organization(body),
+    )

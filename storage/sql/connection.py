@@ -90,6 +90,10 @@ class Database:
         same id, or by one of its own rounds that stopped half-way)."""
         return or_(table.c.claimed_until.is_(None), table.c.claimed_until <= now, table.c.claimed_by == self.replica)
 
+    def expired(self, table: Table, now: datetime) -> ColumnElement[bool]:
+        """A row whose replica stopped renewing its claim (or that was never claimed): free to any replica."""
+        return or_(table.c.claimed_until.is_(None), table.c.claimed_until <= now)
+
     def is_ours(self, api: ColumnElement[str]) -> ColumnElement[bool]:
         """A request made through this process's Infinipost (its own stamp, or the URL alone it was stamped with
         before keys were told apart), or before the API was recorded at all."""

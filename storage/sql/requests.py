@@ -67,9 +67,9 @@ class SqlRequests:
         return not stored.api or stored.api in self._db.ours
 
     def _held(self, state: str) -> dict[str, object]:
-        """The claim a request in `state` carries: this replica's while it fetches uploads or sends the create
-        (another replica's start-up leaves it alone until it expires), none otherwise."""
-        if state in (RequestState.RECEIVED, RequestState.SENDING):
+        """The claim a request in `state` carries: this replica's while it reads the command, fetches uploads or
+        sends the create (another replica leaves it alone until it expires), none otherwise."""
+        if state in (RequestState.ACCEPTED, RequestState.RECEIVED, RequestState.SENDING):
             _, replica, until = self._db.claim()
             return {"claimed_by": replica, "claimed_until": until}
         return {"claimed_by": None, "claimed_until": None}
@@ -125,14 +125,23 @@ class SqlRequests:
         )
 
     async def ready(
-        self, request_id: int, *, request: PostRequest, state: str, confirm_token: str | None = None
+        self,
+        request_id: int,
+        *,
+        request: PostRequest,
+        state: str,
+        confirm_token: str | None = None,
+        from_state: str = RequestState.RECEIVED,
+        user_name: str | None = None,
     ) -> None:
-        """A received request whose uploads are in: its complete request, and what happens next."""
+        """An accepted or received request read, or whose uploads are in: its request, and what happens next."""
+        named = {} if user_name is None else {"user_name": user_name}
         async with self._db.transaction() as db:
             result = await db.execute(
                 update(requests)
-                .where(requests.c.id == request_id, requests.c.state == RequestState.RECEIVED)
+                .where(requests.c.id == request_id, requests.c.state == from_state)
                 .values(
+                    **named,
                     request_json=request_to_json(request),
                     scheduled_time=request.scheduled_time,
                     state=state,
@@ -146,30 +155,29 @@ class SqlRequests:
             await link_media(db, request_id, [key for key in request.media_keys if key])
 
     async def drop_received(self, request_id: int) -> None:
-        """Forget a received request that was refused (or cut short) before anything was sent: as if never
-        stored, like any other refused command."""
+        """Forget an accepted or received request that was refused (or cut short) before anything was sent: as if
+        never stored, like any other refused command."""
+        unsent = (RequestState.ACCEPTED, RequestState.RECEIVED)
         async with self._db.transaction() as db:
-            await db.execute(
-                delete(requests).where(requests.c.id == request_id, requests.c.state == RequestState.RECEIVED)
-            )
+            await db.execute(delete(requests).where(requests.c.id == request_id, requests.c.state.in_(unsent)))
 
-    async def claim_unfinished(self) -> list[StoredRequest]:
-        """Requests left receiving their uploads, or sending to this Infinipost, whose claim has expired or is
-        this replica's own (its predecessor's): claimed, so that two replicas starting together settle each once.
-        One another live replica holds is left to it."""
+    async def claim_unfinished(self, *, restarted: bool = True) -> list[StoredRequest]:
+        """Requests left accepted, receiving their uploads, or sending to this Infinipost, whose claim has expired
+        or (at start-up) is this replica's own, its predecessor's: claimed, so that two replicas settle each once.
+        One a live replica holds is left to it."""
         unfinished = or_(
-            requests.c.state == RequestState.RECEIVED,
+            requests.c.state.in_((RequestState.ACCEPTED, RequestState.RECEIVED)),
             and_(requests.c.state == RequestState.SENDING, self._db.is_ours(requests.c.api)),
         )
-        return await self._claim(unfinished)
+        return await self._claim(unfinished, own=restarted)
 
-    async def _claim(self, condition: ColumnElement[bool]) -> list[StoredRequest]:
-        """Claim the requests matching `condition` that this replica may claim, oldest first. On PostgreSQL the
-        rows another replica is claiming at the moment are skipped, not waited for."""
+    async def _claim(self, condition: ColumnElement[bool], *, own: bool = True) -> list[StoredRequest]:
+        """Claim the requests matching `condition` that this replica may claim (`own`: its own live claims too),
+        oldest first. On PostgreSQL the rows another replica is claiming at the moment are skipped, not waited
+        for."""
         at, replica, until = self._db.claim()
-        chosen = (
-            select(requests.c.id).where(condition, self._db.claimable(requests, at)).with_for_update(skip_locked=True)
-        )
+        free = self._db.claimable(requests, at) if own else self._db.expired(requests, at)
+        chosen = select(requests.c.id).where(condition, free).with_for_update(skip_locked=True)
         rows = await self._db.returning(
             update(requests)
             .where(requests.c.id.in_(chosen.scalar_subquery()))
@@ -241,13 +249,8 @@ class SqlRequests:
             .where(
                 requests.c.state == RequestState.SENDING,
                 self._db.is_ours(requests.c.api),
-                or_(
-                    requests.c.claimed_until <= at,
-                    and_(
-                        or_(requests.c.claimed_until.is_(None), requests.c.claimed_by == replica),
-                        requests.c.updated_at < cutoff,
-                    ),
-                ),
+                or_(requests.c.claimed_until.is_(None), requests.c.claimed_by == replica),
+                requests.c.updated_at < cutoff,
             )
             .values(
                 state=RequestState.UNCONFIRMED,
@@ -295,7 +298,9 @@ class SqlRequests:
             requests.c.platform == channel.platform,
             requests.c.workspace_id == channel.workspace_id,
             requests.c.channel_id == channel.channel_id,
-            requests.c.state.not_in((RequestState.AWAITING_CONFIRMATION, RequestState.DISCARDED)),
+            requests.c.state.not_in(
+                (RequestState.ACCEPTED, RequestState.AWAITING_CONFIRMATION, RequestState.DISCARDED)
+            ),
         ]
         if user_id is not None:
             chosen.append(requests.c.user_id == user_id)

@@ -640,26 +640,27 @@ async def test_attachment_options_are_downloaded_and_rehosted(bot: DiscordBot) -
 
 
 async def test_a_request_keeps_its_claim_while_its_upload_is_still_coming(
-    bot: DiscordBot, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, fake_discord: FakeDiscord, sandbox: SandboxServer, clock: FakeClock
 ) -> None:
     """An upload that outlasts a claim's lease keeps its request claimed by this replica, renewed all along, so
-    that no other replica's start-up takes it for the work of one that died."""
-    monkeypatch.setattr("bot.posting.CLAIM_RENEW_SECONDS", 0.05)
-    video = bot.fake.attachment("slow.mp4", "video/mp4", MP4)
-    bot.fake.trickles[int(video["id"])] = 0.1  # about three seconds for the whole file
-    command = asyncio.create_task(bot.run("post", media1=video, accounts="acc_1", when="in 3 hours"))
+    that no other replica takes it for the work of one that died."""
+    settings = discord_settings(tmp_path, fake_discord, sandbox).model_copy(update={"claim_lease_seconds": 3})
+    async with start_bot(settings, fake_discord, sandbox, clock) as bot:
+        video = bot.fake.attachment("slow.mp4", "video/mp4", MP4)
+        bot.fake.trickles[int(video["id"])] = 0.15  # about five seconds for the whole file: lasting leases
+        command = asyncio.create_task(bot.run("post", media1=video, accounts="acc_1", when="in 3 hours"))
 
-    def claimed_until() -> str | None:
-        with closing(sqlite3.connect(bot.runtime.ctx.settings.database)) as db:
-            row = db.execute("SELECT claimed_until FROM requests WHERE state = 'received'").fetchone()
-            return row[0] if row else None
+        def claimed_until() -> str | None:
+            with closing(sqlite3.connect(settings.database)) as db:
+                row = db.execute("SELECT claimed_until FROM requests WHERE state = 'received'").fetchone()
+                return row[0] if row else None
 
-    first = await bot.fake.wait_for(claimed_until)
-    clock.advance(minutes=15)  # beyond the 10-minute lease, the file still coming
-    renewed = await bot.fake.wait_for(lambda: (claimed_until() or "") > first and claimed_until())
-    assert renewed > clock().strftime("%Y-%m-%dT%H:%M:%S")  # nobody may take it: claimed beyond the present
-    assert "Scheduled for" in await command
-    assert len(bot.creates()) == 1
+        first = await bot.fake.wait_for(claimed_until)
+        clock.advance(minutes=15)  # far beyond the lease, the file still coming
+        renewed = await bot.fake.wait_for(lambda: (claimed_until() or "") > first and claimed_until())
+        assert renewed > clock().strftime("%Y-%m-%dT%H:%M:%S")  # nobody may take it: claimed beyond the present
+        assert "Scheduled for" in await command
+        assert len(bot.creates()) == 1
 
 
 async def test_several_attachment_options_make_a_slideshow_in_their_order(bot: DiscordBot) -> None:
