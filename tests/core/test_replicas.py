@@ -211,6 +211,30 @@ async def test_start_up_leaves_a_request_another_replica_is_sending_until_its_cl
     assert notice_states(tmp_path / "bot.db") == [("send_interrupted", "pending")]
 
 
+async def test_a_post_a_dead_replica_had_accepted_is_answered_not_sent_by_another_once_its_claim_expired(
+    tmp_path: Path, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    """Kept before it was acknowledged, then its replica died before handling it: a live replica's tracker round
+    tells its author, once the claim has expired; nothing was sent."""
+    messenger = MemoryMessenger()
+    async with replica(tmp_path, sandbox, clock, "a") as a:
+        accepted = await a.core.accept(caller("C7"), "https://e.com/v.mp4 to acc_1 at noon -- hi")
+        assert accepted is not None  # ... and a dies here
+    async with replica(tmp_path, sandbox, clock, "b") as b:
+        b.core.attach(PLATFORM, messenger)
+        await Tracker(b.ctx).reconcile()
+        assert await b.ctx.outbox.flush() == 0  # a's claim is live: a may be handling it right now
+        clock.advance(minutes=EXPIRED)
+        await Tracker(b.ctx).reconcile()
+        assert await b.ctx.outbox.flush() == 1
+        [message] = messenger.messages
+        assert message.channel == "C7"
+        assert "`/post https://e.com/v.mp4 to acc_1 at noon -- hi` (request #1) was not sent" in message.text
+        await Tracker(b.ctx).reconcile()  # told once
+        assert await b.ctx.outbox.flush() == 0
+    assert [r.path for r in sandbox.state.received if r.method == "POST"] == []
+
+
 async def test_a_restarted_replica_settles_its_own_unfinished_request_at_once(
     tmp_path: Path, sandbox: SandboxServer, clock: FakeClock
 ) -> None:
