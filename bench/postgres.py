@@ -65,17 +65,18 @@ async def connections_by_pid(database_url: str, pids: list[int]) -> dict[int, in
     finally:
         await connection.close()
     ports = {int(row["client_port"]) for row in rows if row["client_port"] is not None}
-    return _holding(ports, pids)
+    return _holding(ports, url.port or 5432, pids)
 
 
-def _holding(ports: set[int], pids: list[int]) -> dict[int, int]:
-    """How many of the local TCP `ports` each process has a socket on."""
+def _holding(ports: set[int], server_port: int, pids: list[int]) -> dict[int, int]:
+    """How many sockets each process has from one of the local `ports` to the server's port."""
     inode_port: dict[str, int] = {}
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
             fields = line.split()
-            if int(fields[1].rsplit(":", 1)[1], 16) in ports:
-                inode_port[fields[9]] = 1
+            local, remote = (int(end.rsplit(":", 1)[1], 16) for end in fields[1:3])
+            if local in ports and remote == server_port:
+                inode_port[fields[9]] = local
     counts = {}
     for pid in pids:
         held = 0

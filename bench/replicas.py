@@ -102,7 +102,8 @@ def _spread(latencies: list[float]) -> str:
 
 def _range(values: Sequence[float], unit: str, digits: int = 0) -> str:
     """The median, and the spread over the rounds."""
-    return f"{median(list(values)):.{digits}f} {unit} ({min(values):.{digits}f}–{max(values):.{digits}f})"
+    unit = f" {unit}" if unit else ""
+    return f"{median(list(values)):.{digits}f}{unit} ({min(values):.{digits}f}–{max(values):.{digits}f})"
 
 
 def _usage_rows(label: str, seen: Usage) -> list[Row]:
