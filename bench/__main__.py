@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import attacks, phrases, slack_ack, startup, throughput, tracking
+from bench import attacks, phrases, replicas, slack_ack, startup, throughput, tracking
 from bench.common import Row
 
 RESULTS = Path(__file__).with_name("results.md")
@@ -34,6 +34,7 @@ async def main() -> int:
         ("phrases", phrases.run),
         ("startup", startup.run),
         ("attacks", attacks.run),
+        ("replicas", replicas.run),
     ]:
         print(f"running {name}…", file=sys.stderr, flush=True)
         rows += await bench()

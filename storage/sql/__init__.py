@@ -1,6 +1,6 @@
 """The bot's database, SQLite or PostgreSQL, through one SQLAlchemy Core definition: one module per aggregate,
-over one engine (`Database`), but for the one-time keys, which on an SQLite file have a connection of their own so
-that Slack's acknowledgements never queue behind other writes.
+over one engine (`Database`), but for the one-time keys, which have a connection of their own (but on `:memory:`)
+so that Slack's acknowledgements never queue behind other writes.
 
 `Storage` assembles them into the core's `Store` port; open it with `await Storage.open(path_or_url)`.
 """
@@ -23,7 +23,7 @@ from bot.errors import StorageError
 from storage import schema
 from storage.files import bot_database, prepare
 from storage.sql.connection import DATABASE_ERRORS, DEFAULT_LEASE, Database, dispose, utc_now
-from storage.sql.engine import is_server_url, migrate, postgres_engine, sqlite_engine
+from storage.sql.engine import POSTGRES_ONCE_POOL, is_server_url, migrate, postgres_engine, sqlite_engine
 from storage.sql.installations import SqlInstallations
 from storage.sql.leases import SqlLeases
 from storage.sql.media import SqlMediaIndex
@@ -142,4 +142,4 @@ async def _open_server(url: str) -> tuple[AsyncEngine, AsyncEngine | None]:
         raise StorageError(
             f"Cannot use the PostgreSQL database {where} ({cause}); check BOT_DATABASE and that the server is running."
         ) from exc
-    return engine, None
+    return engine, postgres_engine(url, pool=POSTGRES_ONCE_POOL)

@@ -24,6 +24,8 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # the pool's own 30-second limit would turn a burst of commands into errors.
 SQLITE_POOL_WAIT = 600
 POSTGRES_POOL = {"pool_size": 5, "max_overflow": 10, "pool_pre_ping": True}
+# The one-time keys are written by one statement at a time (storage/sql/once_keys.py): one connection is enough.
+POSTGRES_ONCE_POOL = {"pool_size": 1, "max_overflow": 0, "pool_pre_ping": True}
 
 # Replicas that start together migrate one after the other: a transaction-level advisory lock on this key.
 _MIGRATION_LOCK = zlib.crc32(b"infinipost-bot migrations")
@@ -48,10 +50,10 @@ def postgres_url(target: str) -> URL:
     return url.set(drivername="postgresql+asyncpg")
 
 
-def postgres_engine(target: str) -> AsyncEngine:
+def postgres_engine(target: str, *, pool: dict[str, Any] = POSTGRES_POOL) -> AsyncEngine:
     url = postgres_url(target)
     try:
-        return create_async_engine(url, **POSTGRES_POOL)
+        return create_async_engine(url, **pool)
     except ImportError as exc:
         raise StorageError(
             "BOT_DATABASE is a PostgreSQL URL, but its driver is not installed: pip install 'infinipost-bot[postgres]'."
