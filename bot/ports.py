@@ -71,10 +71,10 @@ class Requests(Protocol):
         confirm_token: str | None = None,
         from_state: str = RequestState.RECEIVED,
         user_name: str | None = None,
-    ) -> None:
+    ) -> StoredRequest:
         """An accepted request read, or a received one whose uploads are in (`from_state`): its request, and what
-        happens next (and its author's name as the platform gives it, if known only now). StorageError if it is no
-        longer in `from_state`."""
+        happens next (and its author's name as the platform gives it, if known only now); the request as stored now.
+        StorageError if it is no longer in `from_state`."""
         ...
 
     async def drop_received(self, request_id: int) -> None:

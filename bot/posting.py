@@ -149,7 +149,7 @@ async def _store(
             state=state,
             confirm_token=confirm_token,
         )
-    await ctx.storage.requests.ready(
+    return await ctx.storage.requests.ready(
         command.accepted_id,
         request=request,
         state=state,
@@ -157,10 +157,6 @@ async def _store(
         from_state=RequestState.ACCEPTED,
         user_name=command.caller.display_name,
     )
-    stored = await ctx.storage.requests.get(command.accepted_id)
-    if stored is None:
-        raise StorageError()
-    return stored
 
 
 async def _hold_back_look_alikes(ctx: Context, request: PostRequest, *, own_id: int | None = None) -> None:

@@ -133,7 +133,7 @@ class SqlRequests:
         confirm_token: str | None = None,
         from_state: str = RequestState.RECEIVED,
         user_name: str | None = None,
-    ) -> None:
+    ) -> StoredRequest:
         """An accepted or received request read, or whose uploads are in: its request, and what happens next."""
         named = {} if user_name is None else {"user_name": user_name}
         async with self._db.transaction() as db:
@@ -149,10 +149,13 @@ class SqlRequests:
                     updated_at=self._db.now(),
                     **self._held(state),
                 )
+                .returning(*_REQUEST_COLUMNS)
             )
-            if result.rowcount != 1:
+            row = result.mappings().first()
+            if row is None:
                 raise StorageError()
             await link_media(db, request_id, [key for key in request.media_keys if key])
+        return _request(row)
 
     async def drop_received(self, request_id: int) -> None:
         """Forget an accepted or received request that was refused (or cut short) before anything was sent: as if
