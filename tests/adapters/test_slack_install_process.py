@@ -232,3 +232,33 @@ async def test_an_installed_workspace_posts_with_its_own_token_and_its_own_key(
     assert [secret for secret in secrets if secret.encode() in stored] == []
     assert b"xoxb-" not in stored
     assert b"sk_live_" not in stored
+
+
+async def test_a_workspace_installed_through_one_replica_is_served_by_another(
+    tmp_path: Path, fake_slack: FakeSlack, live_sandbox: SandboxServer, database: Path | str
+) -> None:
+    """Two replicas on one database, both started before the install: the load balancer sends the install and the
+    key's form to one, and the workspace's `/post` to the other."""
+    fake, sandbox = fake_slack, live_sandbox
+    shared = {"BOT_ENCRYPTION_KEY": Fernet.generate_key().decode()}
+    first = await oauth_bot(tmp_path, fake, sandbox, database, BOT_REPLICA_ID="bot-1", **shared).start()
+    second = await oauth_bot(tmp_path, fake, sandbox, database, BOT_REPLICA_ID="bot-2", **shared).start()
+    try:
+        await install(first, fake, team="T5", token=TEAM_TOKEN)
+        await command(first, fake, "/infinipost", "connect", team="T5", user="UADMIN5")
+        await fake.wait_for(lambda: authorizations(fake, "views.update"))
+        await send(first, key_submission(fake, team="T5", user="UADMIN5", key=TEAM_KEY))
+        assert "own Infinipost key (…7Q2w)" in (await reply(fake, 1))["text"]
+
+        answer = await command(
+            second, fake, "/post", "https://e.com/v.mp4 to acc_1 in 1 hour -- via bot-2", team="T5", user="U5"
+        )
+        assert "not set up" not in answer.text, answer.text  # the refusal of a workspace that never installed
+        assert "Scheduled for" in (await reply(fake, 2))["text"]
+        assert infinipost_calls(sandbox, "POST", "/v1/posts") == [f"Bearer {TEAM_KEY}"]
+        await fake.wait_for(lambda: message_in(fake, "C5"))
+        assert {c.authorization for c in fake.calls if c.method != "oauth.v2.access"} == {f"Bearer {TEAM_TOKEN}"}
+    finally:
+        assert await first.stop() == 0
+        assert await second.stop() == 0
+    assert b"Traceback" not in first.stderr + second.stderr
