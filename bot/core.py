@@ -231,6 +231,20 @@ class Core:
         else:
             self.ctx.places.withdraw(platform, organizations=[organization_id])
 
+    async def serve_if_installed(self, place: Place) -> None:
+        """Serve a place not served yet if the database has its install (or its organization's): another replica
+        on the same database may have installed it since this one started, and its `install` served it there
+        only."""
+        if self.ctx.places.covers(place):
+            return
+        installations = self.ctx.storage.installations
+        organization = place.organization_id or ""
+        found = await installations.find(place.platform, workspace_id=place.workspace_id, organization_id=organization)
+        if found is None and organization:
+            found = await installations.find(place.platform, workspace_id="", organization_id=organization)
+        if found is not None:
+            self._serve_installed(found)
+
     async def serve_installed(self, platform: str) -> int:
         """At start-up: serve every place that installed the app on this platform; how many there are."""
         installed = await self.ctx.storage.installations.all(platform)

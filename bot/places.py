@@ -35,12 +35,17 @@ class Places:
         self._workspaces.difference_update((platform, workspace) for workspace in workspaces)
         self._organizations.difference_update((platform, organization) for organization in organizations)
 
-    def serves(self, place: Place) -> bool:
+    def covers(self, place: Place) -> bool:
+        """Whether the place is allowed, without logging a refusal."""
         if (place.platform, place.workspace_id) in self._workspaces:
             return True
         organization = place.organization_id
-        if organization and (place.platform, organization) in self._organizations:
+        return bool(organization) and (place.platform, organization) in self._organizations
+
+    def serves(self, place: Place) -> bool:
+        if self.covers(place):
             return True
+        organization = place.organization_id
         if place not in self._refused:  # once per place: whoever adds the bot elsewhere cannot fill the log
             if len(self._refused) >= REMEMBERED_REFUSALS:
                 self._refused.clear()

@@ -4,6 +4,7 @@ Socket Mode; and the filters that keep slack-bolt's and slack_sdk's logs to what
 from __future__ import annotations
 
 import logging
+import re
 import time
 import traceback
 from collections.abc import Awaitable, Callable
@@ -72,6 +73,21 @@ def _socket_failure(exc: BaseException | None) -> str:
 
 _SOCKET_LOGGER = logging.getLogger("slack_sdk.socket_mode")
 _SOCKET_LOGGER.addFilter(_one_line_socket_errors)
+
+_SLACK_TOKEN = re.compile(r"\bxox[a-z]-[A-Za-z0-9-]+")
+
+
+def _no_tokens(record: logging.LogRecord) -> bool:
+    """slack_sdk's DEBUG record of each answer holds its whole body: oauth.v2.access's holds the bot token of the
+    workspace that installed the app. Its tokens are blanked out; slack_sdk already hides the Authorization
+    header."""
+    message = record.getMessage()
+    if _SLACK_TOKEN.search(message):
+        record.msg, record.args = _SLACK_TOKEN.sub("xox…(redacted)", message), ()
+    return True
+
+
+logging.getLogger("slack_sdk.web.async_base_client").addFilter(_no_tokens)
 
 REPLAY_WINDOW = 6 * 60  # seconds: Slack's five minutes of timestamp tolerance, and a margin
 MAX_STAMP_DIGITS = 12  # a Unix time in seconds has 10 digits until the year 2286

@@ -58,9 +58,10 @@ class OperatorsWorkspace:
     async def refusal(self, body: dict[str, Any], context: AsyncBoltContext) -> BoltResponse | None:
         """The answer to a request from a place the bot does not serve; None where it serves."""
         await self._name()
-        refused = self.core.refusal(
-            Place(platform=PLATFORM, workspace_id=context.team_id or "", organization_id=context.enterprise_id)
-        )
+        place = Place(platform=PLATFORM, workspace_id=context.team_id or "", organization_id=context.enterprise_id)
+        if self.installed:  # installed through another replica, perhaps, since this one started
+            await self.core.serve_if_installed(place)
+        refused = self.core.refusal(place)
         if refused is None:
             return None
         message = blocks.reply_message(refused)

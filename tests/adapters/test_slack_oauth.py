@@ -5,6 +5,7 @@ after a restart; one that never installed (or uninstalled) gets the one sentence
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -254,3 +255,17 @@ async def test_notices_go_out_with_their_workspaces_token(
         with pytest.raises(DeliveryError) as refused:
             await messenger.send(elsewhere, [notice], thread=None, ids=[2])
         assert refused.value.retryable is False
+
+
+async def test_the_bot_token_is_not_in_the_debug_log(
+    tmp_path: Path, fake_slack: FakeSlack, sandbox: SandboxServer, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """slack_sdk logs oauth.v2.access's answer, the workspace's bot token in it, at DEBUG (BOT_LOG_LEVEL=DEBUG)."""
+    caplog.set_level(logging.DEBUG)
+    settings = oauth_settings(tmp_path, fake_slack, sandbox)
+    async with oauth_bot(settings, fake_slack, sandbox, clock) as (bot, base):
+        await install(base, fake_slack)
+        await bot.send(from_team(fake_slack, "T5"))
+        await bot.reply()
+    assert "oauth.v2.access" in caplog.text
+    assert TEAM_TOKEN not in caplog.text
