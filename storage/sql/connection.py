@@ -8,13 +8,15 @@ always has; on PostgreSQL each claim locks only the rows it takes (FOR UPDATE SK
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Executable, RowMapping, Table, or_
+from sqlalchemy import ColumnElement, Engine, Executable, RowMapping, Table, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -29,6 +31,9 @@ DEFAULT_LEASE = timedelta(minutes=10)
 
 # The errors a database call can end in: the engine's own, and a server that cannot be reached.
 DATABASE_ERRORS = (SQLAlchemyError, OSError)
+
+# The connections each engine has lent out, so that closing the engine can close them too.
+_IN_USE: weakref.WeakKeyDictionary[Engine, set[AsyncConnection]] = weakref.WeakKeyDictionary()
 
 
 def utc_now() -> datetime:
@@ -134,20 +139,27 @@ async def checked_out(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     time, a worker stopping): its return is shielded from the cancellation. Otherwise the pool would count it as
     in use until the garbage collector found it, and SQLite's pool has one connection."""
     connection = await engine.connect()
+    in_use = _IN_USE.setdefault(engine.sync_engine, set())
+    in_use.add(connection)
     try:
         yield connection
     finally:
+        in_use.discard(connection)
         await asyncio.shield(connection.close())
 
 
-async def dispose(engine: AsyncEngine, *, wait: float = 5.0) -> None:
-    """Close the engine's connections once those still in use (a shielded return under way) are back: the pool
-    closes only the connections it holds, and one returned after would be left open."""
+async def dispose(engine: AsyncEngine, *, wait: float = 2.0) -> None:
+    """Close every connection of the engine. Those still in use (work that outlived the bot's workers, a return
+    under way) get `wait` seconds to come back; then they are closed under their users, whose work fails as a
+    database error, rather than left open holding SQLite's write lock: the pool closes only what it holds."""
     pool = engine.pool
     for _ in range(int(wait / 0.02)):
         if not isinstance(pool, QueuePool) or pool.checkedout() == 0:
             break
         await asyncio.sleep(0.02)
+    for connection in list(_IN_USE.pop(engine.sync_engine, ())):
+        with contextlib.suppress(*DATABASE_ERRORS):
+            await connection.invalidate()
     await engine.dispose()
 
 
