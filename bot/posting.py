@@ -116,19 +116,18 @@ async def accepted(ctx: Context, command: Command) -> AsyncIterator[Command]:
                 await ctx.storage.requests.keep_claim(kept)
 
     renewing = asyncio.create_task(renew(), name=f"claim-{kept}")
-    stopping = False
     try:
         yield replace(command, accepted_id=kept)
-    except asyncio.CancelledError:
-        stopping = not out_of_time()
+    except BaseException as exc:
+        # Refused or cut short: forgotten, unless it was read and moved on. Stopped with the bot: kept.
+        if not isinstance(exc, asyncio.CancelledError) or out_of_time():
+            with contextlib.suppress(StorageError):
+                await ctx.storage.requests.drop_received(kept)
         raise
     finally:
         renewing.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await renewing
-        if not stopping:
-            with contextlib.suppress(StorageError):  # only one never read: the request has moved on otherwise
-                await ctx.storage.requests.drop_received(kept)
 
 
 async def accept(ctx: Context, caller: Caller, text: str) -> int:

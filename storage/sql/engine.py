@@ -69,6 +69,7 @@ def sqlite_engine(path: str) -> AsyncEngine:
         pool_size=1,
         max_overflow=0,
         pool_timeout=SQLITE_POOL_WAIT,
+        pool_reset_on_return=None,  # every write ends its transaction itself; a read has none
     )
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -82,8 +83,10 @@ def sqlite_engine(path: str) -> AsyncEngine:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
         # A write takes the write lock at once, so that it never fails half-way on a lock another process holds.
-        write = connection.get_execution_options().get("write")
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        # A read is one statement, which SQLite reads consistently on its own: no transaction, and so nothing to
+        # end when the connection goes back to the pool (each a trip to aiosqlite's thread).
+        if connection.get_execution_options().get("write"):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
