@@ -1,4 +1,4 @@
-"""How the database writes requests and message references, and times as the core writes them."""
+"""How the database writes requests and message references as JSON (their times as the core writes them)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,6 @@ from typing import Any
 
 from bot.model import Account, MessageRef, PostRequest
 from bot.records import from_utc_text, utc_text
-
-# Times are kept as the core writes them: fixed-width UTC text, so that string order is time order in SQL.
-to_db_time = utc_text
-from_db_time = from_utc_text
 
 
 def request_to_json(request: PostRequest) -> str:
@@ -31,7 +27,7 @@ def request_to_json(request: PostRequest) -> str:
             "caption": request.caption,
             "soundUrl": request.sound_url,
             "slideDuration": request.slide_duration,
-            "scheduledTime": to_db_time(request.scheduled_time),
+            "scheduledTime": utc_text(request.scheduled_time),
             "mediaKeys": list(request.media_keys),
         },
         ensure_ascii=False,
@@ -47,7 +43,7 @@ def request_from_json(text: str) -> PostRequest:
         caption=data.get("caption"),
         sound_url=data.get("soundUrl"),
         slide_duration=data.get("slideDuration"),
-        scheduled_time=from_db_time(data.get("scheduledTime")),
+        scheduled_time=from_utc_text(data.get("scheduledTime")),
         media_keys=tuple(data.get("mediaKeys") or ()),
     )
 
