@@ -20,26 +20,26 @@ from bot.records import RequestState
 logger = logging.getLogger(__name__)
 
 
+# Why a request that was never sent was not, for the log and the request's error, and the notice its author gets.
+_NOT_SENT = {
+    RequestState.ACCEPTED: ("the bot stopped before it handled the command", NoticeKind.NOT_HANDLED),
+    RequestState.RECEIVED: ("the bot stopped while fetching its files", NoticeKind.NOT_SENT),
+}
+
+
 async def settle_unfinished(ctx: Context, *, restarted: bool = True) -> None:
     """At start-up (`restarted`), before anything else uses the database: this replica's own unfinished requests
     and those of replicas that stopped. Then now and again (not `restarted`): those of replicas that stopped
     since, whose claims expired."""
     for stored in await ctx.storage.requests.claim_unfinished(restarted=restarted):
-        if stored.state == RequestState.ACCEPTED:
-            logger.warning("request %s was stopped before it was read: not sent", stored.id)
+        if stored.state in _NOT_SENT:
+            why, kind = _NOT_SENT[stored.state]
+            logger.warning("request %s was not sent: %s", stored.id, why)
             await ctx.storage.requests.finish(
                 stored.id,
                 state=RequestState.NOT_SENT,
-                error="the bot stopped before it handled the command",
-                notices=[notice_for(NoticeKind.NOT_HANDLED, stored, [], sandbox=ctx.sandbox)],
-            )
-        elif stored.state == RequestState.RECEIVED:
-            logger.warning("request %s was stopped while fetching its uploads: not sent", stored.id)
-            await ctx.storage.requests.finish(
-                stored.id,
-                state=RequestState.NOT_SENT,
-                error="the bot stopped while fetching its files",
-                notices=[notice_for(NoticeKind.NOT_SENT, stored, [], sandbox=ctx.sandbox)],
+                error=why,
+                notices=[notice_for(kind, stored, [], sandbox=ctx.sandbox)],
             )
         else:
             logger.warning("request %s was interrupted during its create call: now unconfirmed", stored.id)
