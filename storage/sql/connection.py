@@ -166,3 +166,13 @@ async def dispose(engine: AsyncEngine, *, wait: float = 2.0) -> None:
 def upsert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
     """An INSERT that can say what to do ON CONFLICT: the two dialects spell it alike, each with its own class."""
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def replacing(dialect: str, table: Table, row: dict[str, Any]) -> postgresql.Insert | sqlite.Insert:
+    """`row` inserted, or, where its primary key is taken, written over that row's other columns it names."""
+    insert = upsert(dialect, table).values(row)
+    keys = {column.name for column in table.primary_key}
+    return insert.on_conflict_do_update(
+        index_elements=list(table.primary_key),
+        set_={name: insert.excluded[name] for name in row if name not in keys},
+    )

@@ -6,7 +6,7 @@ from sqlalchemy import ColumnElement, RowMapping, delete, select
 
 from bot.records import Installation
 from storage.schema import installations
-from storage.sql.connection import Database, upsert
+from storage.sql.connection import Database, replacing
 
 
 class SqlInstallations:
@@ -14,24 +14,15 @@ class SqlInstallations:
         self._db = database
 
     async def save(self, installation: Installation) -> None:
-        insert = upsert(self._db.dialect, installations).values(
-            platform=installation.platform,
-            organization_id=installation.organization_id,
-            workspace_id=installation.workspace_id,
-            sealed=installation.record,
-            installed_at=self._db.now(),
-        )
+        row = {
+            "platform": installation.platform,
+            "organization_id": installation.organization_id,
+            "workspace_id": installation.workspace_id,
+            "sealed": installation.record,
+            "installed_at": self._db.now(),
+        }
         async with self._db.transaction() as db:
-            await db.execute(
-                insert.on_conflict_do_update(
-                    index_elements=[
-                        installations.c.platform,
-                        installations.c.organization_id,
-                        installations.c.workspace_id,
-                    ],
-                    set_={"sealed": insert.excluded.sealed, "installed_at": insert.excluded.installed_at},
-                )
-            )
+            await db.execute(replacing(self._db.dialect, installations, row))
 
     async def find(self, platform: str, *, workspace_id: str, organization_id: str) -> Installation | None:
         row = await self._db.row(select(installations).where(_one(platform, workspace_id, organization_id)))

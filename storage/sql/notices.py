@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.model import ChannelRef, MessageRef
 from bot.records import NewNotice, OutboxBacklog, StoredNotice
 from storage.schema import channel_pacing, notices, requests
-from storage.sql.connection import Database, upsert
+from storage.sql.connection import Database, replacing
 from storage.sql.encoding import ref_to_json
 
 _NOTICE_COLUMNS = (
@@ -210,19 +210,14 @@ class SqlNoticeQueue:
             row = (await db.execute(bucket)).mappings().first()
             wait = _wait(row, now=now, interval=interval, burst=burst)
             if not wait:
-                tokens = _tokens(row, now=now, interval=interval, burst=burst) - 1
-                counted = upsert(self._db.dialect, channel_pacing).values(
-                    platform=channel.platform,
-                    workspace_id=channel.workspace_id,
-                    channel_id=channel.channel_id,
-                    tokens=tokens,
-                    at=now,
-                )
-                await db.execute(
-                    counted.on_conflict_do_update(
-                        index_elements=list(channel_pacing.primary_key), set_={"tokens": tokens, "at": now}
-                    )
-                )
+                counted = {
+                    "platform": channel.platform,
+                    "workspace_id": channel.workspace_id,
+                    "channel_id": channel.channel_id,
+                    "tokens": _tokens(row, now=now, interval=interval, burst=burst) - 1,
+                    "at": now,
+                }
+                await db.execute(replacing(self._db.dialect, channel_pacing, counted))
             return wait
 
     async def claim_in_flight(self, *, platforms: Sequence[str]) -> list[StoredNotice]:

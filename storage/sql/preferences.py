@@ -18,7 +18,7 @@ from bot.model import Caller, ChannelRef
 from bot.records import ChannelSettings
 from storage.schema import aliases, channel_settings, user_settings
 from storage.sql.audit import write_audit
-from storage.sql.connection import Database, upsert
+from storage.sql.connection import Database, replacing
 
 SETTINGS_CACHE_SIZE = 10_000
 SETTINGS_FRESH_SECONDS = 2.0  # how stale another process's change may be seen: a read per key at most this often
@@ -59,14 +59,8 @@ class SqlPreferences:
             "timezone": timezone,
             "updated_at": self._db.now(),
         }
-        statement = upsert(self._db.dialect, user_settings).values(row)
         async with self._db.transaction() as db:
-            await db.execute(
-                statement.on_conflict_do_update(
-                    index_elements=list(user_settings.primary_key),
-                    set_={"timezone": statement.excluded.timezone, "updated_at": statement.excluded.updated_at},
-                )
-            )
+            await db.execute(replacing(self._db.dialect, user_settings, row))
             await write_audit(
                 db, caller, at=self._db.now(), action="timezone", request_id=None, detail={"timezone": timezone}
             )
@@ -104,18 +98,8 @@ class SqlPreferences:
             "allowed_accounts": json.dumps(list(allowed)) if allowed is not None else None,
             "updated_at": self._db.now(),
         }
-        statement = upsert(self._db.dialect, channel_settings).values(row)
         async with self._db.transaction() as db:
-            await db.execute(
-                statement.on_conflict_do_update(
-                    index_elements=list(channel_settings.primary_key),
-                    set_={
-                        "default_accounts": statement.excluded.default_accounts,
-                        "allowed_accounts": statement.excluded.allowed_accounts,
-                        "updated_at": statement.excluded.updated_at,
-                    },
-                )
-            )
+            await db.execute(replacing(self._db.dialect, channel_settings, row))
             await write_audit(
                 db,
                 caller,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from sqlalchemy import ColumnElement, delete, select
 
 from bot.model import Caller
 from bot.records import WorkspaceKey
 from storage.schema import workspace_keys
 from storage.sql.audit import write_audit
-from storage.sql.connection import Database, upsert
+from storage.sql.connection import Database, replacing
 
 
 class SqlWorkspaceKeys:
@@ -20,19 +22,8 @@ class SqlWorkspaceKeys:
         return WorkspaceKey(**row) if row else None
 
     async def put(self, key: WorkspaceKey, *, by: Caller) -> None:
-        insert = upsert(self._db.dialect, workspace_keys).values(
-            platform=key.platform,
-            workspace_id=key.workspace_id,
-            sealed=key.sealed,
-            last4=key.last4,
-            connected_by=key.connected_by,
-            connected_at=key.connected_at,
-        )
-        replaced = {name: insert.excluded[name] for name in ("sealed", "last4", "connected_by", "connected_at")}
         async with self._db.transaction() as db:
-            await db.execute(
-                insert.on_conflict_do_update(index_elements=list(workspace_keys.primary_key), set_=replaced)
-            )
+            await db.execute(replacing(self._db.dialect, workspace_keys, asdict(key)))
             detail = {"last4": key.last4}
             await write_audit(db, by, at=self._db.now(), action="key_connected", request_id=None, detail=detail)
 
