@@ -206,7 +206,13 @@ class SqlNoticeQueue:
             return _wait(await self._db.row(bucket), now=now, interval=interval, burst=burst)
         async with self._db.transaction() as db:
             if self._db.dialect == "postgresql":  # two replicas count one channel's messages in turn
-                await db.execute(select(func.pg_advisory_xact_lock(_channel_key(channel))))
+                await db.execute(
+                    select(
+                        func.pg_advisory_xact_lock(
+                            _channel_key(channel.platform, channel.workspace_id, channel.channel_id)
+                        )
+                    )
+                )
             row = (await db.execute(bucket)).mappings().first()
             wait = _wait(row, now=now, interval=interval, burst=burst)
             if not wait:
@@ -245,16 +251,15 @@ def _wait(bucket: RowMapping | None, *, now: float, interval: float, burst: int)
     return 0.0 if tokens >= 1 else (1 - tokens) * interval
 
 
-def _channel_key(channel: ChannelRef) -> ColumnElement[int]:
-    """PostgreSQL: the number a channel's advisory lock is taken on, the same for its notices and its pacing."""
-    return func.hashtextextended(f"{channel.platform}\x1f{channel.workspace_id}\x1f{channel.channel_id}", 0)
+def _channel_key(platform: object, workspace_id: object, channel_id: object) -> ColumnElement[int]:
+    """PostgreSQL: the number a channel's advisory lock is taken on, from its columns or its values: the same for
+    its notices and its pacing."""
+    return func.hashtextextended(func.concat_ws("\x1f", platform, workspace_id, channel_id), 0)
 
 
 def _lock_channels(notice_ids: Sequence[int]) -> Select[tuple[object]]:
     """PostgreSQL: a transaction-level advisory lock on each channel of these notices, in one order everywhere."""
-    channel = func.hashtextextended(
-        notices.c.platform + "\x1f" + notices.c.workspace_id + "\x1f" + notices.c.channel_id, 0
-    ).label("channel")
+    channel = _channel_key(notices.c.platform, notices.c.workspace_id, notices.c.channel_id).label("channel")
     channels = select(channel).where(notices.c.id.in_(notice_ids)).distinct().order_by(channel).subquery()
     return select(func.pg_advisory_xact_lock(channels.c.channel))
 
