@@ -14,14 +14,12 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import blocks
 from adapters.slack.callers import Who, find_caller, organization
 from adapters.slack.files import file_source, to_attachment
 from adapters.slack.people import PLATFORM, SlackPeople
-from adapters.slack.refusals import error_code
 from adapters.slack.responses import Responder
 from adapters.slack.settings import SlackSettings
 from bot.core import Core
@@ -60,23 +58,22 @@ class PostModal:
     ) -> None:
         """The form opens first, from the trigger_id that expires in 3 seconds; then it is filled in."""
         metadata["confirm"] = self.settings.confirm_posts
-        try:
-            opened = await client.views_open(trigger_id=trigger_id, view=blocks.loading_view(metadata))
-        except SlackApiError as exc:
-            logger.warning("views.open failed: %s", error_code(exc))
-            await self.responder.respond(response_url, blocks.reply_message(Reply(text=FORM_FAILED, error=True)))
-            return
-        view = opened["view"]
-        try:
-            form = await self.core.post_form(await find_caller(self.people, who, client))
-            content = blocks.post_modal(form, metadata, message_files=message_files)
-        except BotError as exc:
-            content = blocks.error_view(exc.user_message)
-        try:
-            await client.views_update(view_id=view["id"], hash=view.get("hash"), view=content)
-        except SlackApiError as exc:  # the form stays on "Loading…": say so where the command was typed
-            logger.warning("views.update failed: %s", error_code(exc))
-            await self.responder.respond(response_url, blocks.reply_message(Reply(text=FORM_FAILED, error=True)))
+
+        async def content() -> dict[str, Any]:
+            try:
+                form = await self.core.post_form(await find_caller(self.people, who, client))
+            except BotError as exc:
+                return blocks.error_view(exc.user_message)
+            return blocks.post_modal(form, metadata, message_files=message_files)
+
+        await self.responder.open_form(
+            client,
+            trigger_id=trigger_id,
+            loading=blocks.loading_view(metadata),
+            content=content,
+            response_url=response_url,
+            failed=FORM_FAILED,
+        )
 
     async def acknowledge(
         self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], client: AsyncWebClient

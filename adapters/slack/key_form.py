@@ -7,13 +7,11 @@ import json
 import logging
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import blocks
 from adapters.slack.callers import Who, find_caller, organization
 from adapters.slack.people import SlackPeople
-from adapters.slack.refusals import error_code
 from adapters.slack.responses import Responder
 from bot.core import Core
 from bot.model import Command, Reply
@@ -34,22 +32,21 @@ class KeyModal:
         """The form opens first, from the trigger_id that expires in 3 seconds; then it asks for the key, or says
         why it may not be connected here."""
         metadata = {"channel": who[2], "response_url": response_url}
-        try:
-            opened = await client.views_open(trigger_id=trigger_id, view=blocks.key_loading_view(metadata))
-        except SlackApiError as exc:
-            logger.warning("views.open failed: %s", error_code(exc))
-            await self.responder.respond(response_url, blocks.reply_message(Reply(text=KEY_FORM_FAILED, error=True)))
-            return
-        view = opened["view"]
-        refused = self.core.key_form_refusal(await find_caller(self.people, who, client))
-        content = (
-            blocks.key_modal(metadata) if refused is None else blocks.error_view(refused.text, title=KEY_FORM_TITLE)
+
+        async def content() -> dict[str, Any]:
+            refused = self.core.key_form_refusal(await find_caller(self.people, who, client))
+            return (
+                blocks.key_modal(metadata) if refused is None else blocks.error_view(refused.text, title=KEY_FORM_TITLE)
+            )
+
+        await self.responder.open_form(
+            client,
+            trigger_id=trigger_id,
+            loading=blocks.key_loading_view(metadata),
+            content=content,
+            response_url=response_url,
+            failed=KEY_FORM_FAILED,
         )
-        try:
-            await client.views_update(view_id=view["id"], hash=view.get("hash"), view=content)
-        except SlackApiError as exc:
-            logger.warning("views.update failed: %s", error_code(exc))
-            await self.responder.respond(response_url, blocks.reply_message(Reply(text=KEY_FORM_FAILED, error=True)))
 
     async def submit(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         """The submission's lazy part (its ack closed the form): the key to the core, the answer to the admin."""

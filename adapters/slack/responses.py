@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -62,6 +62,33 @@ class Responder:
         except SlackApiError as exc:
             logger.info("ephemeral answer refused (%s); sending a direct message", error_code(exc))
             await client.chat_postMessage(channel=caller.user_id, **message)
+
+    async def open_form(
+        self,
+        client: AsyncWebClient,
+        *,
+        trigger_id: str,
+        loading: dict[str, Any],
+        content: Callable[[], Awaitable[dict[str, Any]]],
+        response_url: str,
+        failed: str,
+    ) -> None:
+        """A modal opened at once as `loading`, from the trigger_id that expires in 3 seconds, then rewritten as
+        what `content` makes. If Slack refuses either, `failed` is said where the command was typed, since the form
+        never opened, or stays on "Loading…"."""
+        try:
+            opened = await client.views_open(trigger_id=trigger_id, view=loading)
+        except SlackApiError as exc:
+            logger.warning("views.open failed: %s", error_code(exc))
+            await self.respond(response_url, blocks.reply_message(Reply(text=failed, error=True)))
+            return
+        view = opened["view"]
+        filled = await content()
+        try:
+            await client.views_update(view_id=view["id"], hash=view.get("hash"), view=filled)
+        except SlackApiError as exc:
+            logger.warning("views.update failed: %s", error_code(exc))
+            await self.respond(response_url, blocks.reply_message(Reply(text=failed, error=True)))
 
     @asynccontextmanager
     async def or_apologise(self, response_url: str) -> AsyncIterator[None]:
