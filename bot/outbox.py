@@ -90,6 +90,7 @@ class Outbox:
         self._wake = asyncio.Event()
         self._flushing = asyncio.Lock()  # the worker and an explicit flush must not deliver the same notice
         self._seconds = seconds
+        self._paced_until: dict[ChannelRef, float] = {}  # channel -> when its next new message may go, as last heard
         self._paced_for = 0.0
         self._handed_over: set[int] = set()  # notices this process marked as sending
 
@@ -140,8 +141,7 @@ class Outbox:
                 by_channel[stored.channel].append(stored)
             delivered = 0
             for channel, waiting in by_channel.items():
-                messenger = self.messengers[channel.platform]
-                wait = await self._turn(channel, messenger, take=False)
+                wait = self._known_wait(channel)
                 if wait and all(PLACEMENT.get(NoticeKind(n.kind)) != "edit" for n in waiting):
                     self._note_pacing(wait)
                     continue  # nothing for this channel may go yet: not even worth reading
@@ -149,12 +149,26 @@ class Outbox:
                 delivered += await self._flush_channel(channel, await self._drop_superseded(items))
             return delivered
 
-    async def _turn(self, channel: ChannelRef, messenger: Messenger, *, take: bool) -> float:
-        """0 if the channel may get a new message now (counted when `take`), else the seconds to wait: BURST at
-        once, then one every `min_interval` seconds, across every replica delivering to it."""
-        return await self._notices.pace(
-            channel, now=self._seconds(), interval=messenger.min_interval, burst=BURST, take=take
-        )
+    def _known_wait(self, channel: ChannelRef) -> float:
+        """The seconds before the channel's next new message, as this replica last heard from the database (0: none
+        known). Only a hint, which spares a look at the database every round: the turn itself is taken there."""
+        until = self._paced_until.get(channel)
+        if until is None:
+            return 0.0
+        wait = until - self._seconds()
+        if wait <= 0:
+            del self._paced_until[channel]
+            return 0.0
+        return wait
+
+    async def _take_turn(self, channel: ChannelRef, messenger: Messenger) -> bool:
+        """Whether a new message may go to the channel now, counted if so: BURST at once, then one every
+        `min_interval` seconds, across every replica delivering to it. What is left to wait is remembered."""
+        now = self._seconds()
+        took, wait = await self._notices.take_turn(channel, now=now, interval=messenger.min_interval, burst=BURST)
+        if wait:
+            self._paced_until[channel] = now + wait
+        return took
 
     def _note_pacing(self, wait: float) -> None:
         self._paced_for = wait if not self._paced_for else min(self._paced_for, wait)
@@ -198,7 +212,7 @@ class Outbox:
         for group in _groups(items):
             notice = group[0][1]
             new_message = len(group) > 1 or notice.placement != "edit"
-            if new_message and (wait := await self._turn(channel, messenger, take=False)):
+            if new_message and (wait := self._known_wait(channel)):
                 self._note_pacing(wait)
                 break  # the rest of this channel waits its turn, in order
             went = await self._deliver(group, messenger, paced=new_message)
@@ -224,9 +238,9 @@ class Outbox:
             return None
         # The channel's turn is counted only once the notices are this replica's to send, so that a replica that
         # lost them to another does not spend a turn on nothing; another replica may have had the turn since.
-        if paced and (wait := await self._turn(stored.channel, messenger, take=True)):
+        if paced and not await self._take_turn(stored.channel, messenger):
             await self._notices.retry(claimed, at=self._clock(), error="waiting its turn", give_up=False, count=False)
-            self._note_pacing(wait)
+            self._note_pacing(self._known_wait(stored.channel))
             return None
         mine = [item for item in group if item[0].id in claimed]
         ids = [s.id for s, _ in mine]

@@ -240,10 +240,10 @@ class NoticeQueue(Protocol):
         while an earlier notice of its channel is held by another live replica, so a channel keeps its order."""
         ...
 
-    async def pace(self, channel: ChannelRef, *, now: float, interval: float, burst: int, take: bool) -> float:
-        """The channel's turn for a new message, shared by every replica: a token bucket of `burst` messages,
-        refilled by one every `interval` seconds of `now` (seconds since the epoch). 0 if a message may go now,
-        counting it when `take`; else the seconds to wait."""
+    async def take_turn(self, channel: ChannelRef, *, now: float, interval: float, burst: int) -> tuple[bool, float]:
+        """A new message's turn in the channel, shared by every replica: a token bucket of `burst` messages,
+        refilled by one every `interval` seconds of `now` (seconds since the epoch). Whether the message may go now
+        (then it is counted), and the seconds until the next may (0: at once)."""
         ...
 
     async def claim_in_flight(self, *, platforms: Sequence[str]) -> list[StoredNotice]:

@@ -193,17 +193,15 @@ class SqlNoticeQueue:
             )
             return sorted(int(notice_id) for notice_id in result.scalars())
 
-    async def pace(self, channel: ChannelRef, *, now: float, interval: float, burst: int, take: bool) -> float:
+    async def take_turn(self, channel: ChannelRef, *, now: float, interval: float, burst: int) -> tuple[bool, float]:
         if interval <= 0:
-            return 0.0
+            return True, 0.0
         here = (
             (channel_pacing.c.platform == channel.platform)
             & (channel_pacing.c.workspace_id == channel.workspace_id)
             & (channel_pacing.c.channel_id == channel.channel_id)
         )
         bucket = select(channel_pacing.c.tokens, channel_pacing.c.at).where(here)
-        if not take:
-            return _wait(await self._db.row(bucket), now=now, interval=interval, burst=burst)
         async with self._db.transaction() as db:
             if self._db.dialect == "postgresql":  # two replicas count one channel's messages in turn
                 await db.execute(
@@ -214,17 +212,18 @@ class SqlNoticeQueue:
                     )
                 )
             row = (await db.execute(bucket)).mappings().first()
-            wait = _wait(row, now=now, interval=interval, burst=burst)
-            if not wait:
-                counted = {
-                    "platform": channel.platform,
-                    "workspace_id": channel.workspace_id,
-                    "channel_id": channel.channel_id,
-                    "tokens": _tokens(row, now=now, interval=interval, burst=burst) - 1,
-                    "at": now,
-                }
-                await db.execute(replacing(self._db.dialect, channel_pacing, counted))
-            return wait
+            tokens = _tokens(row, now=now, interval=interval, burst=burst)
+            if tokens < 1:
+                return False, (1 - tokens) * interval
+            counted = {
+                "platform": channel.platform,
+                "workspace_id": channel.workspace_id,
+                "channel_id": channel.channel_id,
+                "tokens": tokens - 1,
+                "at": now,
+            }
+            await db.execute(replacing(self._db.dialect, channel_pacing, counted))
+            return True, max(0.0, 2 - tokens) * interval  # what the next needs: the one token it lacks, if any
 
     async def claim_in_flight(self, *, platforms: Sequence[str]) -> list[StoredNotice]:
         # Most rounds find nothing: a read along the partial index first, so that they take no write lock.
@@ -244,11 +243,6 @@ def _tokens(bucket: RowMapping | None, *, now: float, interval: float, burst: in
     if bucket is None:
         return float(burst)
     return min(float(burst), float(bucket["tokens"]) + max(0.0, now - float(bucket["at"])) / interval)
-
-
-def _wait(bucket: RowMapping | None, *, now: float, interval: float, burst: int) -> float:
-    tokens = _tokens(bucket, now=now, interval=interval, burst=burst)
-    return 0.0 if tokens >= 1 else (1 - tokens) * interval
 
 
 def _channel_key(platform: object, workspace_id: object, channel_id: object) -> ColumnElement[int]:
