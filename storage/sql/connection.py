@@ -16,11 +16,11 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Executable, RowMapping, Table, or_
+from sqlalchemy import ColumnElement, Executable, RowMapping, Table, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import Pool, QueuePool
 
 from bot.errors import StorageError
 
@@ -32,8 +32,9 @@ DEFAULT_LEASE = timedelta(minutes=10)
 # The errors a database call can end in: the engine's own, and a server that cannot be reached.
 DATABASE_ERRORS = (SQLAlchemyError, OSError)
 
-# The connections each engine has lent out, so that closing the engine can close them too.
-_IN_USE: weakref.WeakKeyDictionary[Engine, set[AsyncConnection]] = weakref.WeakKeyDictionary()
+# The connections each pool has lent out (to its engine, or to one with other execution options), so that closing
+# the engine can close them too.
+_IN_USE: weakref.WeakKeyDictionary[Pool, set[AsyncConnection]] = weakref.WeakKeyDictionary()
 
 
 def utc_now() -> datetime:
@@ -65,6 +66,11 @@ class Database:
     ) -> None:
         self.engine = engine
         self._writer = engine.execution_options(write=True)  # BEGIN IMMEDIATE on SQLite (storage/sql/engine.py)
+        # One statement on its own needs no BEGIN and COMMIT around it: each would be a round trip to PostgreSQL
+        # (SQLite's reads and single writes already run so, storage/sql/engine.py).
+        self._single = (
+            engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql" else engine
+        )
         self.now = clock
         self.api = api
         self.ours = (api, legacy_api or api)
@@ -114,18 +120,23 @@ class Database:
             logger.exception("database write failed")
             raise StorageError() from exc
 
-    async def returning(self, statement: Executable) -> list[RowMapping]:
-        """The rows a write `... RETURNING` statement changed, in a transaction of its own: how claims are made."""
-        async with self.transaction() as connection:
-            return list((await connection.execute(statement)).mappings())
+    async def returning(self, statement: Executable, params: dict[str, Any] | None = None) -> list[RowMapping]:
+        """The rows one write statement (`... RETURNING`) changed, committed on its own: how claims are made. One
+        statement is atomic by itself on both databases."""
+        return await self._single_statement(statement, params, doing="write")
 
     async def rows(self, statement: Executable, params: Sequence[dict[str, Any]] | None = None) -> list[RowMapping]:
+        return await self._single_statement(statement, params, doing="read")
+
+    async def _single_statement(
+        self, statement: Executable, params: Sequence[dict[str, Any]] | dict[str, Any] | None, *, doing: str
+    ) -> list[RowMapping]:
         self._open()
         try:
-            async with checked_out(self.engine) as connection:
+            async with checked_out(self._single) as connection:
                 return list((await connection.execute(statement, params)).mappings())
         except DATABASE_ERRORS as exc:
-            logger.exception("database read failed")
+            logger.exception("database %s failed", doing)
             raise StorageError() from exc
 
     async def row(self, statement: Executable) -> RowMapping | None:
@@ -139,7 +150,7 @@ async def checked_out(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     time, a worker stopping): its return is shielded from the cancellation. Otherwise the pool would count it as
     in use until the garbage collector found it, and SQLite's pool has one connection."""
     connection = await engine.connect()
-    in_use = _IN_USE.setdefault(engine.sync_engine, set())
+    in_use = _IN_USE.setdefault(engine.pool, set())
     in_use.add(connection)
     try:
         yield connection
@@ -157,7 +168,7 @@ async def dispose(engine: AsyncEngine, *, wait: float = 2.0) -> None:
         if not isinstance(pool, QueuePool) or pool.checkedout() == 0:
             break
         await asyncio.sleep(0.02)
-    for connection in list(_IN_USE.pop(engine.sync_engine, ())):
+    for connection in list(_IN_USE.pop(pool, ())):
         with contextlib.suppress(*DATABASE_ERRORS):
             await connection.invalidate()
     await engine.dispose()

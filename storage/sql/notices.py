@@ -28,6 +28,8 @@ from storage.schema import channel_pacing, notices, requests
 from storage.sql.connection import Database, replacing
 from storage.sql.encoding import ref_to_json
 
+_INSERT = insert(notices)  # built once, like the other statements every command makes
+
 _NOTICE_COLUMNS = (
     notices.c.id,
     notices.c.platform,
@@ -55,7 +57,7 @@ async def enqueue(db: AsyncConnection, new: Iterable[NewNotice], *, at: datetime
         for n in new
     ]
     if rows:
-        await db.execute(insert(notices), rows)
+        await db.execute(_INSERT, rows)
 
 
 class SqlNoticeQueue:

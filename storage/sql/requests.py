@@ -11,6 +11,7 @@ from sqlalchemy import (
     RowMapping,
     Select,
     and_,
+    bindparam,
     case,
     cast,
     delete,
@@ -56,12 +57,31 @@ _REQUEST_COLUMNS = (
     requests.c.api,
 )
 
+# The statements every /post makes, built once: building one anew (its clauses, its bound values, a posts upsert
+# SQLAlchemy cannot cache) cost more CPU than running it. Values are given when each runs.
+_INSERT = insert(requests).returning(requests.c.id)
+_READY = (
+    update(requests)
+    .where(requests.c.id == bindparam("the_id"), requests.c.state == bindparam("from_state"))
+    .returning(*_REQUEST_COLUMNS)
+)
+_FINISH = update(requests).where(requests.c.id == bindparam("the_id"))
+_SAVE_POSTS: dict[str, Executable] = {}
+
 
 class SqlRequests:
     """The `Requests` port (bot/ports.py) over the shared engine."""
 
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._unsettled = (  # read by every /post
+            select(*_REQUEST_COLUMNS)
+            .where(
+                requests.c.state.in_((RequestState.SENDING, RequestState.UNCONFIRMED)),
+                database.is_ours(requests.c.api),
+            )
+            .order_by(requests.c.id)
+        )
 
     def is_ours(self, stored: StoredRequest) -> bool:
         return not stored.api or stored.api in self._db.ours
@@ -85,29 +105,29 @@ class SqlRequests:
     ) -> StoredRequest:
         """Store a request before anything is sent, either awaiting confirmation or about to be sent."""
         created = self._db.now()
-        statement = (
-            insert(requests)
-            .values(
-                platform=caller.platform,
-                workspace_id=caller.workspace_id,
-                channel_id=caller.channel_id,
-                user_id=caller.user_id,
-                user_name=caller.display_name,
-                command_text=command_text,
-                request_json=request_to_json(request),
-                scheduled_time=request.scheduled_time,
-                state=state,
-                confirm_token=confirm_token,
-                created_at=created,
-                updated_at=created,
-                api=self._db.api,
-                **self._held(state),
-            )
-            .returning(requests.c.id)
-        )
-        async with self._db.transaction() as db:
-            request_id = int((await db.execute(statement)).scalar_one())
-            await link_media(db, request_id, [key for key in request.media_keys if key])
+        row = {
+            "platform": caller.platform,
+            "workspace_id": caller.workspace_id,
+            "channel_id": caller.channel_id,
+            "user_id": caller.user_id,
+            "user_name": caller.display_name,
+            "command_text": command_text,
+            "request_json": request_to_json(request),
+            "scheduled_time": request.scheduled_time,
+            "state": state,
+            "confirm_token": confirm_token,
+            "created_at": created,
+            "updated_at": created,
+            "api": self._db.api,
+            **self._held(state),
+        }
+        media = [key for key in request.media_keys if key]
+        if media:
+            async with self._db.transaction() as db:
+                request_id = int((await db.execute(_INSERT, row)).scalar_one())
+                await link_media(db, request_id, media)
+        else:  # one statement, one round trip: every /post is saved as accepted like this
+            request_id = int((await self._db.returning(_INSERT, row))[0]["id"])
         return StoredRequest(
             id=request_id,
             channel=caller.channel,
@@ -136,26 +156,28 @@ class SqlRequests:
     ) -> StoredRequest:
         """An accepted or received request read, or whose uploads are in: its request, and what happens next."""
         named = {} if user_name is None else {"user_name": user_name}
-        async with self._db.transaction() as db:
-            result = await db.execute(
-                update(requests)
-                .where(requests.c.id == request_id, requests.c.state == from_state)
-                .values(
-                    **named,
-                    request_json=request_to_json(request),
-                    scheduled_time=request.scheduled_time,
-                    state=state,
-                    confirm_token=confirm_token,
-                    updated_at=self._db.now(),
-                    **self._held(state),
-                )
-                .returning(*_REQUEST_COLUMNS)
-            )
-            row = result.mappings().first()
-            if row is None:
-                raise StorageError()
-            await link_media(db, request_id, [key for key in request.media_keys if key])
-        return _request(row)
+        values = {
+            "the_id": request_id,
+            "from_state": from_state,
+            **named,
+            "request_json": request_to_json(request),
+            "scheduled_time": request.scheduled_time,
+            "state": state,
+            "confirm_token": confirm_token,
+            "updated_at": self._db.now(),
+            **self._held(state),
+        }
+        media = [key for key in request.media_keys if key]
+        if media:
+            async with self._db.transaction() as db:
+                rows = list((await db.execute(_READY, values)).mappings())
+                if rows:
+                    await link_media(db, request_id, media)
+        else:
+            rows = await self._db.returning(_READY, values)
+        if not rows:
+            raise StorageError()
+        return _request(rows[0])
 
     async def drop_received(self, request_id: int) -> None:
         """Forget an accepted or received request that was refused (or cut short) before anything was sent: as if
@@ -222,6 +244,7 @@ class SqlRequests:
         notices, all in one transaction. `reconcile_at`: when to look for an unconfirmed request's posts."""
         now = self._db.now()
         outcome: dict[str, object] = {
+            "the_id": request_id,
             "state": state,
             "error": error,
             "updated_at": now,
@@ -232,9 +255,9 @@ class SqlRequests:
         if state == RequestState.SENT:
             outcome["sent_at"] = now
         async with self._db.transaction() as db:
-            await db.execute(update(requests).where(requests.c.id == request_id).values(outcome))
+            await db.execute(_FINISH, outcome)
             if posts:
-                await db.execute(_save_posts(db.dialect.name, request_id, posts, now=now))
+                await db.execute(_save_posts(db.dialect.name), _post_rows(request_id, posts, now=now))
             if audit:
                 caller, action, detail = audit
                 await write_audit(db, caller, at=now, action=action, request_id=request_id, detail=detail)
@@ -394,40 +417,37 @@ class SqlRequests:
     async def unsettled(self) -> list[StoredRequest]:
         """Requests whose create is under way or whose outcome is unknown, made through this process's
         Infinipost."""
-        rows = await self._db.rows(
-            select(*_REQUEST_COLUMNS)
-            .where(
-                requests.c.state.in_((RequestState.SENDING, RequestState.UNCONFIRMED)),
-                self._db.is_ours(requests.c.api),
-            )
-            .order_by(requests.c.id)
+        return [_request(row) for row in await self._db.rows(self._unsettled)]
+
+
+def _save_posts(dialect: str) -> Executable:
+    """The posts a create call answered with are inserted; one already stored (the answer to a reconciliation) is
+    overwritten."""
+    if dialect not in _SAVE_POSTS:
+        statement = upsert(dialect, posts)
+        kept = {"id", "created_at"}
+        _SAVE_POSTS[dialect] = statement.on_conflict_do_update(
+            index_elements=[posts.c.id],
+            set_={column.name: statement.excluded[column.name] for column in posts.columns if column.name not in kept},
         )
-        return [_request(row) for row in rows]
+    return _SAVE_POSTS[dialect]
 
 
-def _save_posts(dialect: str, request_id: int, created: Sequence[StoredPost], *, now: datetime) -> Executable:
-    """The posts a create call answered with, in its order; one already stored (the answer to a reconciliation)
-    is overwritten."""
-    statement = upsert(dialect, posts).values(
-        [
-            {
-                "id": post.id,
-                "request_id": request_id,
-                "account_id": post.account_id,
-                "account_label": post.account_label,
-                **post_state(post),
-                "created_at": now,
-                "updated_at": now,
-                "position": position,
-            }
-            for position, post in enumerate(created)
-        ]
-    )
-    kept = {"id", "created_at"}
-    return statement.on_conflict_do_update(
-        index_elements=[posts.c.id],
-        set_={column.name: statement.excluded[column.name] for column in posts.columns if column.name not in kept},
-    )
+def _post_rows(request_id: int, created: Sequence[StoredPost], *, now: datetime) -> list[dict[str, object]]:
+    """The rows of a create call's posts, in its order."""
+    return [
+        {
+            "id": post.id,
+            "request_id": request_id,
+            "account_id": post.account_id,
+            "account_label": post.account_label,
+            **post_state(post),
+            "created_at": now,
+            "updated_at": now,
+            "position": position,
+        }
+        for position, post in enumerate(created)
+    ]
 
 
 def _request(row: RowMapping) -> StoredRequest:
