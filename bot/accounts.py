@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from cachetools import TTLCache
 
 from bot.api import InfinipostClient
+from bot.caching import fresh
 from bot.errors import ApiError, ApiNotFound, ApiProtocolError, ApiUnavailable, BadCommand, UnknownAccount
 from bot.model import Account
 from bot.texts import clip
@@ -41,9 +42,9 @@ class AccountDirectory:
         self._warned = False  # that Infinipost does not list accounts: said once, not at every refresh
 
     async def all(self) -> list[Account]:
-        fresh = self._fresh.get("all")
-        if fresh is not None:
-            return fresh
+        listed = fresh(self._fresh, "all")
+        if listed is not None:
+            return listed
         try:
             accounts = await self._fetch()
         except ApiUnavailable:

@@ -25,6 +25,7 @@ from cachetools import TTLCache
 
 from bot.accounts import AccountDirectory
 from bot.api import InfinipostClient
+from bot.caching import MISSING, fresh
 from bot.errors import NotSetUp, StorageError
 from bot.ports import WorkspaceKeys
 from bot.records import WorkspaceKey
@@ -107,9 +108,8 @@ class ApiClients:
         """The workspace's own client if it connected a key, else the default one. NotSetUp or StorageError (with
         a message for chat) when its key cannot be opened."""
         place = (platform, workspace_id)
-        if place in self._places:
-            found = self._places[place]
-        else:
+        found = fresh(self._places, place, MISSING)
+        if found is MISSING:
             stored = await self._keys.get(platform, workspace_id)
             found = None if stored is None else (self._open(stored), stored.last4)
             self._places[place] = found

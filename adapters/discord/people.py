@@ -10,6 +10,7 @@ from typing import Any
 import discord
 from cachetools import TTLCache
 
+from bot.caching import fresh
 from bot.errors import NotAllowed
 from bot.model import Caller, Place
 from bot.texts import NOT_IN_DIRECT_MESSAGES
@@ -86,7 +87,7 @@ class DiscordPeople:
             return []
 
     async def _fetched_guild(self, client: discord.Client, guild_id: int) -> discord.Guild | None:
-        cached = self._guilds.get(guild_id)
+        cached = fresh(self._guilds, guild_id)
         if cached is not None:
             return cached
         try:

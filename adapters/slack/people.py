@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.refusals import error_code
+from bot.caching import fresh
 from bot.model import Caller
 
 logger = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ class SlackPeople:
         )
 
     async def _profile(self, user_id: str, fallback_name: str, client: AsyncWebClient) -> _Profile:
-        cached = self._profiles.get(user_id)
+        cached = fresh(self._profiles, user_id)
         if cached is not None:
             return cached
         try:
@@ -109,7 +110,7 @@ class SlackPeople:
         return False
 
     async def _group_members(self, group_id: str, client: AsyncWebClient) -> frozenset[str]:
-        cached = self._groups.get(group_id)
+        cached = fresh(self._groups, group_id)
         if cached is not None:
             return cached
         try:

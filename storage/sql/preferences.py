@@ -14,6 +14,7 @@ from typing import Any
 from cachetools import TTLCache
 from sqlalchemy import delete, insert, select
 
+from bot.caching import MISSING, fresh
 from bot.model import Caller, ChannelRef
 from bot.records import ChannelSettings
 from storage.schema import aliases, channel_settings, user_settings
@@ -33,9 +34,10 @@ class SqlPreferences:
         self._cache: TTLCache[tuple[str, ...], Any, float] = TTLCache(SETTINGS_CACHE_SIZE, SETTINGS_FRESH_SECONDS)
 
     async def _cached(self, key: tuple[str, ...], load: Callable[[], Awaitable[Any]]) -> Any:
-        if key not in self._cache:
-            self._cache[key] = await load()
-        return self._cache[key]
+        value = fresh(self._cache, key, MISSING)
+        if value is MISSING:
+            value = self._cache[key] = await load()
+        return value
 
     async def user_timezone(self, caller: Caller) -> str | None:
         async def load() -> str | None:

@@ -4,6 +4,7 @@ kept sealed, and never said back, logged or stored in clear."""
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from cryptography.fernet import Fernet
 
 from adapters.console import ConsoleAdapter
 from app.runtime import Runtime, start_runtime
+from bot.clients import KEY_FRESH_SECONDS, ApiClients
 from bot.model import Command
 from bot.tracking import Tracker
 from sandbox import SandboxServer
@@ -192,3 +194,21 @@ async def test_a_key_typed_in_the_command_is_refused_without_being_said_back(
     assert OWN_KEY not in reply.text
     assert not auths(sandbox, "GET", "/v1/posts")
     assert await sealed_runtime.ctx.storage.workspace_keys.get("console", "local") is None
+
+
+async def test_a_workspaces_key_read_just_as_its_cached_entry_expires_still_gives_its_client(
+    sealed_runtime: Runtime,
+) -> None:
+    # Each reading of the clock is most of the cache's lifetime after the last: an entry still fresh when it is
+    # looked up has expired by the next reading. Reading the clock twice per lookup turned a /post into an error.
+    readings = itertools.count(step=KEY_FRESH_SECONDS * 0.6)
+    shared = sealed_runtime.ctx.clients
+    clients = ApiClients(
+        default=shared.default,
+        keys=sealed_runtime.ctx.storage.workspace_keys,
+        encryption_key=None,
+        make_client=lambda *_args, **_kwargs: shared.default.api,
+        monotonic=lambda: next(readings),
+    )
+    for _ in range(6):
+        assert await clients.of("console", "T1") is shared.default
