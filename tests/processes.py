@@ -61,7 +61,25 @@ class BotProcess:
         self.open_files = open_files
         self.env = clean_env(BOT_HTTP_HOST="127.0.0.1", BOT_HTTP_PORT=str(port), **settings)
         self.process: asyncio.subprocess.Process | None = None
-        self.stderr = b""
+        self._log = bytearray()  # stderr, read as it comes: a chatty bot must not block on a full pipe
+        self._reading: asyncio.Task[None] | None = None
+
+    @property
+    def stderr(self) -> bytes:
+        """What the bot has written to stderr so far (all of it, once it has exited)."""
+        return bytes(self._log)
+
+    async def _read_stderr(self) -> None:
+        assert self.process is not None
+        assert self.process.stderr is not None
+        while chunk := await self.process.stderr.read(1 << 16):
+            self._log += chunk
+
+    async def _exited(self) -> None:
+        assert self.process is not None
+        assert self._reading is not None
+        await self.process.wait()
+        await self._reading
 
     async def start(self) -> BotProcess:
         self.process = await asyncio.create_subprocess_exec(
@@ -76,11 +94,14 @@ class BotProcess:
             stderr=asyncio.subprocess.PIPE,
             preexec_fn=self._limit_open_files if self.open_files else None,
         )
+        self._reading = asyncio.create_task(self._read_stderr())
         async with httpx.AsyncClient() as http:
             for _ in range(300):
                 if self.process.returncode is not None:
-                    _, err = await self.process.communicate()
-                    raise AssertionError(f"the bot exited with {self.process.returncode}: {err.decode()[-2000:]}")
+                    await self._exited()
+                    raise AssertionError(
+                        f"the bot exited with {self.process.returncode}: {self.stderr.decode()[-2000:]}"
+                    )
                 try:
                     if (await http.get(f"http://127.0.0.1:{self.port}/healthz")).status_code == 200:
                         return self
@@ -122,13 +143,13 @@ class BotProcess:
         """SIGKILL: no clean-up, as in a crash or an out-of-memory kill."""
         assert self.process is not None
         self.process.kill()
-        _, self.stderr = await self.process.communicate()
+        await self._exited()
 
     async def stop(self) -> int:
         assert self.process is not None
         if self.process.returncode is None:
             self.process.send_signal(signal.SIGTERM)
-            _, self.stderr = await asyncio.wait_for(self.process.communicate(), 20)
+        await asyncio.wait_for(self._exited(), 20)
         assert self.process.returncode is not None
         return self.process.returncode
 

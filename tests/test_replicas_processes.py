@@ -152,7 +152,6 @@ async def replicas(
             BOT_CONFIRM_POSTS="false",
             BOT_POLL_SECONDS=str(POLL_SECONDS),
             BOT_CLAIM_LEASE_SECONDS=str(LEASE_SECONDS),
-            BOT_LOG_LEVEL="WARNING",  # stderr is read only at the end: a chatty replica would fill the pipe
         )
     try:
         await asyncio.gather(*(bot.start() for bot in bots.values()))
