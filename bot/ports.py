@@ -62,6 +62,11 @@ class Requests(Protocol):
         this replica's work, which another's start-up leaves alone until the claim expires."""
         ...
 
+    async def accept(self, caller: Caller, *, command_text: str, request: PostRequest) -> int:
+        """Keep a command as `accepted`, claimed by this replica, before the platform hears it arrived; its number.
+        On the acknowledgement's path: it never waits behind other work."""
+        ...
+
     async def ready(
         self,
         request_id: int,

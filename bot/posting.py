@@ -132,8 +132,7 @@ async def accepted(ctx: Context, command: Command) -> AsyncIterator[Command]:
 
 async def accept(ctx: Context, caller: Caller, text: str) -> int:
     """Keep a /post as `accepted`, claimed by this replica: its stored request's number."""
-    stored = await ctx.storage.requests.save(caller, command_text=text, request=UNREAD, state=RequestState.ACCEPTED)
-    return stored.id
+    return await ctx.storage.requests.accept(caller, command_text=text, request=UNREAD)
 
 
 async def _store(

@@ -1,6 +1,6 @@
 """The bot's database, SQLite or PostgreSQL, through one SQLAlchemy Core definition: one module per aggregate,
-over one engine (`Database`), but for the one-time keys, which have a connection of their own (but on `:memory:`)
-so that Slack's acknowledgements never queue behind other writes.
+over one engine (`Database`), but for what an acknowledgement waits for (the one-time keys, a command kept as
+accepted), which has connections of its own (but on `:memory:`) so that it never queues behind other writes.
 
 `Storage` assembles them into the core's `Store` port; open it with `await Storage.open(path_or_url)`.
 """
@@ -23,7 +23,7 @@ from bot.errors import StorageError
 from storage import schema
 from storage.files import bot_database, prepare
 from storage.sql.connection import DATABASE_ERRORS, DEFAULT_LEASE, Database, dispose, utc_now
-from storage.sql.engine import POSTGRES_ONCE_POOL, is_server_url, migrate, postgres_engine, sqlite_engine
+from storage.sql.engine import POSTGRES_ACK_POOL, is_server_url, migrate, postgres_engine, sqlite_engine
 from storage.sql.installations import SqlInstallations
 from storage.sql.leases import SqlLeases
 from storage.sql.media import SqlMediaIndex
@@ -43,7 +43,10 @@ class Storage:
     def __init__(self, database: Database, *, once_engine: AsyncEngine | None = None) -> None:
         self._database = database
         self._once_engine = once_engine
-        self.requests = SqlRequests(database)
+        # What an acknowledgement waits for (the one-time key, the command kept as accepted) has an engine of
+        # its own, so that it never queues behind the work of a burst of commands.
+        acknowledging = database.sharing_settings(once_engine) if once_engine is not None else database
+        self.requests = SqlRequests(database, acknowledging=acknowledging)
         self.posts = SqlPosts(database)
         self.preferences = SqlPreferences(database)
         self.media = SqlMediaIndex(database)
@@ -51,7 +54,7 @@ class Storage:
         self.installations = SqlInstallations(database)
         self.workspace_keys = SqlWorkspaceKeys(database)
         self.leases = SqlLeases(database)
-        self.once_keys = SqlOnceKeys(once_engine or database.engine)
+        self.once_keys = SqlOnceKeys(acknowledging)
 
     @classmethod
     async def open(
@@ -142,4 +145,4 @@ async def _open_server(url: str) -> tuple[AsyncEngine, AsyncEngine | None]:
         raise StorageError(
             f"Cannot use the PostgreSQL database {where} ({cause}); check BOT_DATABASE and that the server is running."
         ) from exc
-    return engine, postgres_engine(url, pool=POSTGRES_ONCE_POOL)
+    return engine, postgres_engine(url, pool=POSTGRES_ACK_POOL)

@@ -125,6 +125,13 @@ class Database:
         statement is atomic by itself on both databases."""
         return await self._single_statement(statement, params, doing="write")
 
+    def sharing_settings(self, engine: AsyncEngine) -> Database:
+        """A database over another engine to the same data, with this one's clock, Infinipost, replica and lease:
+        for work that must not wait for this engine's connections (the acknowledgement's)."""
+        return Database(
+            engine, clock=self.now, api=self.api, legacy_api=self.ours[1], replica=self.replica, lease=self.lease
+        )
+
     async def rows(self, statement: Executable, params: Sequence[dict[str, Any]] | None = None) -> list[RowMapping]:
         return await self._single_statement(statement, params, doing="read")
 
@@ -134,7 +141,8 @@ class Database:
         self._open()
         try:
             async with checked_out(self._single) as connection:
-                return list((await connection.execute(statement, params)).mappings())
+                result = await connection.execute(statement, params)
+                return list(result.mappings()) if result.returns_rows else []
         except DATABASE_ERRORS as exc:
             logger.exception("database %s failed", doing)
             raise StorageError() from exc

@@ -25,8 +25,9 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # the pool's own 30-second limit would turn a burst of commands into errors.
 SQLITE_POOL_WAIT = 600
 POSTGRES_POOL = {"pool_size": 5, "max_overflow": 10}
-# The one-time keys are written by one statement at a time (storage/sql/once_keys.py): one connection is enough.
-POSTGRES_ONCE_POOL = {"pool_size": 1, "max_overflow": 0}
+# What an acknowledgement waits for: the one-time keys (written together, storage/sql/once_keys.py) and each
+# command kept as accepted, one short statement each.
+POSTGRES_ACK_POOL = {"pool_size": 2, "max_overflow": 2}
 # A pooled connection unused for this long is pinged before it is lent out, and replaced if the server has dropped
 # it (a restart, a fail-over, an idle timeout). One used more recently is not: under load that ping (the pool's
 # own pre_ping, on every checkout) was a round trip in every statement's four.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -32,6 +33,7 @@ from bot.ports import RequestAudit
 from bot.records import NewNotice, RequestState, StoredPost, StoredRequest
 from storage.schema import posts, requests
 from storage.sql.audit import write_audit
+from storage.sql.batches import Batched
 from storage.sql.connection import Database, upsert
 from storage.sql.encoding import ref_from_json, request_from_json, request_to_json
 from storage.sql.media import link_media
@@ -66,14 +68,25 @@ _READY = (
     .returning(*_REQUEST_COLUMNS)
 )
 _FINISH = update(requests).where(requests.c.id == bindparam("the_id"))
+# What tells apart commands accepted together (storage/sql/batches.py).
+_ACCEPTED_BY = (
+    requests.c.platform,
+    requests.c.workspace_id,
+    requests.c.channel_id,
+    requests.c.user_id,
+    requests.c.command_text,
+    requests.c.created_at,
+)
 _SAVE_POSTS: dict[str, Executable] = {}
 
 
 class SqlRequests:
     """The `Requests` port (bot/ports.py) over the shared engine."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, acknowledging: Database | None = None) -> None:
         self._db = database
+        self._acknowledging = acknowledging or database  # its own connections, for `accept`
+        self._accept = Batched(self._insert_accepted)
         self._unsettled = (  # read by every /post
             select(*_REQUEST_COLUMNS)
             .where(
@@ -94,18 +107,11 @@ class SqlRequests:
             return {"claimed_by": replica, "claimed_until": until}
         return {"claimed_by": None, "claimed_until": None}
 
-    async def save(
-        self,
-        caller: Caller,
-        *,
-        command_text: str,
-        request: PostRequest,
-        state: str,
-        confirm_token: str | None = None,
-    ) -> StoredRequest:
-        """Store a request before anything is sent, either awaiting confirmation or about to be sent."""
+    def _row(
+        self, caller: Caller, *, command_text: str, request: PostRequest, state: str, confirm_token: str | None = None
+    ) -> dict[str, Any]:
         created = self._db.now()
-        row = {
+        return {
             "platform": caller.platform,
             "workspace_id": caller.workspace_id,
             "channel_id": caller.channel_id,
@@ -121,6 +127,19 @@ class SqlRequests:
             "api": self._db.api,
             **self._held(state),
         }
+
+    async def save(
+        self,
+        caller: Caller,
+        *,
+        command_text: str,
+        request: PostRequest,
+        state: str,
+        confirm_token: str | None = None,
+    ) -> StoredRequest:
+        """Store a request before anything is sent, either awaiting confirmation or about to be sent."""
+        row = self._row(caller, command_text=command_text, request=request, state=state, confirm_token=confirm_token)
+        created = row["created_at"]
         media = [key for key in request.media_keys if key]
         if media:
             async with self._db.transaction() as db:
@@ -143,6 +162,26 @@ class SqlRequests:
             announcement=None,
             api=self._db.api,
         )
+
+    async def accept(self, caller: Caller, *, command_text: str, request: PostRequest) -> int:
+        """Keep a command as `accepted`, claimed by this replica, before the platform hears it arrived: one
+        statement, on the acknowledgement's own connections, so that it never waits behind other work."""
+        return await self._accept(
+            self._row(caller, command_text=command_text, request=request, state=RequestState.ACCEPTED)
+        )
+
+    async def _insert_accepted(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """The numbers of accepted commands inserted together, in their order. RETURNING promises no order, so
+        each number is matched to its row by what the row says; rows that say the same are interchangeable."""
+        if len(rows) == 1:
+            return [int((await self._acknowledging.returning(_INSERT, rows[0]))[0]["id"])]
+        inserted = await self._acknowledging.returning(
+            insert(requests).values(list(rows)).returning(requests.c.id, *_ACCEPTED_BY)
+        )
+        numbers: dict[tuple[object, ...], list[int]] = {}
+        for found in sorted(inserted, key=lambda found: int(found["id"])):
+            numbers.setdefault(tuple(found[c.name] for c in _ACCEPTED_BY), []).append(int(found["id"]))
+        return [numbers[tuple(row[c.name] for c in _ACCEPTED_BY)].pop(0) for row in rows]
 
     async def ready(
         self,

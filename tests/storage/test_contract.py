@@ -196,6 +196,20 @@ async def test_a_confirmation_is_found_by_its_token_and_taken_once(store: Store,
     assert moved.state == RequestState.SENDING
 
 
+async def test_commands_accepted_in_one_burst_each_get_a_number_of_their_own(store: Store) -> None:
+    unread = PostRequest(accounts=(), content_type="video", media_urls=())
+    # Some from the same person with the same words: those may share nothing but their number.
+    asked = [(f"U{n % 7}", f"/post https://e.com/{n % 5}.mp4 now") for n in range(40)]
+    numbers = await asyncio.gather(
+        *(store.requests.accept(caller(user=user), command_text=text, request=unread) for user, text in asked)
+    )
+    assert len(set(numbers)) == len(asked)
+    for (user, text), number in zip(asked, numbers, strict=True):
+        kept = await store.requests.get(number)
+        assert kept is not None
+        assert (kept.user_id, kept.command_text, kept.state) == (user, text, RequestState.ACCEPTED)
+
+
 async def test_a_received_request_becomes_ready_once_or_is_dropped(store: Store) -> None:
     first = await store.requests.save(caller(), command_text="/post", request=asking(), state=RequestState.RECEIVED)
     second = await store.requests.save(caller(), command_text="/post", request=asking(), state=RequestState.RECEIVED)
