@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 from collections import defaultdict
@@ -141,10 +142,15 @@ class Outbox:
                 by_channel[stored.channel].append(stored)
             delivered = 0
             for channel, waiting in by_channel.items():
-                wait = self._known_wait(channel)
-                if wait and all(PLACEMENT.get(NoticeKind(n.kind)) != "edit" for n in waiting):
-                    self._note_pacing(wait)
-                    continue  # nothing for this channel may go yet: not even worth reading
+                if wait := self._known_wait(channel):
+                    # While the channel waits for its turn only the edits before its next new message may go (the
+                    # rest goes in order, after it): the others are not even worth reading.
+                    leading = list(itertools.takewhile(_is_edit, waiting))
+                    if len(leading) < len(waiting):
+                        self._note_pacing(wait)
+                    if not leading:
+                        continue
+                    waiting = leading
                 items = [(s, Notice.from_json(s.payload)) for s in await self._notices.with_payloads(waiting)]
                 delivered += await self._flush_channel(channel, await self._drop_superseded(items))
             return delivered
@@ -334,3 +340,7 @@ def _groups(items: list[Item]) -> list[list[Item]]:
         else:
             groups.append([item])
     return groups
+
+
+def _is_edit(stored: StoredNotice) -> bool:
+    return PLACEMENT.get(NoticeKind(stored.kind)) == "edit"

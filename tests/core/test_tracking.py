@@ -500,3 +500,29 @@ def test_the_alerts_channel_may_name_one_per_platform(setting: str | None, platf
     from bot.tracking import alerts_channel
 
     assert alerts_channel(setting, platform) == expected
+
+
+async def test_while_a_channel_waits_its_turn_an_earlier_edit_of_an_announcement_still_goes(
+    chat: ChatHarness, runtime: Runtime, clock: FakeClock
+) -> None:
+    runtime.ctx.outbox.messengers.clear()  # the announcements wait for the paced outbox below
+    for n in range(3):
+        await chat.say(f"/post https://e.com/{n}.mp4 to acc_1 in 1 hour")
+    chat.messenger.min_interval = 1.0
+    outbox = Outbox(
+        runtime.ctx.storage,
+        clock=clock,
+        messengers={"memory": chat.messenger},
+        seconds=lambda: clock.now.timestamp(),
+    )
+    assert await outbox.flush() == 3  # the burst the channel may have at once
+    cancelled = await chat.say("/cancel #1")
+    assert "Cancelled" in cancelled.text, cancelled.text
+    await chat.say("/post https://e.com/late.mp4 to acc_1 in 1 hour")
+
+    assert await outbox.flush() == 1  # the announcement's edit; the new message waits for the channel's turn
+    assert [m.edits is not None for m in chat.channel] == [False, False, False, True]
+    assert "(request #1)" in chat.channel[-1].text
+    clock.advance(seconds=1)
+    assert await outbox.flush() == 1
+    assert "(request #4)" in chat.channel[-1].text
