@@ -379,20 +379,23 @@ async def test_many_posts_going_live_together_make_one_message(chat: ChatHarness
     assert len([m for m in new if m.edits]) == 40  # each announcement still shows its post as live
 
 
+def paced_outbox(chat: ChatHarness, runtime: Runtime, clock: FakeClock) -> Outbox:
+    """An outbox on the test's clock, delivering to a channel about one message a second, as on Slack; the
+    runtime's own delivers nothing, so that every notice waits for this one."""
+    runtime.ctx.outbox.messengers.clear()
+    chat.messenger.min_interval = 1.0
+    return Outbox(
+        runtime.ctx.storage, clock=clock, messengers={"memory": chat.messenger}, seconds=lambda: clock.now.timestamp()
+    )
+
+
 async def test_new_messages_in_one_channel_are_paced_to_the_platform_rate(
     chat: ChatHarness, runtime: Runtime, clock: FakeClock
 ) -> None:
-    runtime.ctx.outbox.messengers.clear()  # the announcements wait for the paced outbox below
+    outbox = paced_outbox(chat, runtime, clock)
     for n in range(5):
         await chat.say(f"/post https://e.com/{n}.mp4 to acc_1 in 1 hour")
     await chat.say("/post https://e.com/elsewhere.mp4 to acc_1 in 1 hour", caller=chat.caller(channel="C2"))
-    chat.messenger.min_interval = 1.0  # about one message a second per channel, as on Slack
-    outbox = Outbox(
-        runtime.ctx.storage,
-        clock=clock,
-        messengers={"memory": chat.messenger},
-        seconds=lambda: clock.now.timestamp(),
-    )
     delivered = [await outbox.flush()]
     for _ in range(4):
         clock.advance(seconds=0.5)
@@ -505,16 +508,9 @@ def test_the_alerts_channel_may_name_one_per_platform(setting: str | None, platf
 async def test_while_a_channel_waits_its_turn_an_earlier_edit_of_an_announcement_still_goes(
     chat: ChatHarness, runtime: Runtime, clock: FakeClock
 ) -> None:
-    runtime.ctx.outbox.messengers.clear()  # the announcements wait for the paced outbox below
+    outbox = paced_outbox(chat, runtime, clock)
     for n in range(3):
         await chat.say(f"/post https://e.com/{n}.mp4 to acc_1 in 1 hour")
-    chat.messenger.min_interval = 1.0
-    outbox = Outbox(
-        runtime.ctx.storage,
-        clock=clock,
-        messengers={"memory": chat.messenger},
-        seconds=lambda: clock.now.timestamp(),
-    )
     assert await outbox.flush() == 3  # the burst the channel may have at once
     cancelled = await chat.say("/cancel #1")
     assert "Cancelled" in cancelled.text, cancelled.text
