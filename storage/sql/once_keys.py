@@ -9,7 +9,6 @@ and keys that come while one write is under way are written together by the next
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -18,8 +17,6 @@ from sqlalchemy import delete
 from storage.schema import seen_once
 from storage.sql.batches import Batched
 from storage.sql.connection import Database, upsert
-
-logger = logging.getLogger(__name__)
 
 ONCE_PURGE_EVERY = timedelta(minutes=1)  # how often expired one-time keys are deleted
 

@@ -145,7 +145,7 @@ class SqlRequests:
             async with self._db.transaction() as db:
                 request_id = int((await db.execute(_INSERT, row)).scalar_one())
                 await link_media(db, request_id, media)
-        else:  # one statement, one round trip: every /post is saved as accepted like this
+        else:  # one statement, one round trip
             request_id = int((await self._db.returning(_INSERT, row))[0]["id"])
         return StoredRequest(
             id=request_id,
@@ -164,8 +164,9 @@ class SqlRequests:
         )
 
     async def accept(self, caller: Caller, *, command_text: str, request: PostRequest) -> int:
-        """Keep a command as `accepted`, claimed by this replica, before the platform hears it arrived: one
-        statement, on the acknowledgement's own connections, so that it never waits behind other work."""
+        """Keep a command as `accepted`, claimed by this replica, before the platform hears it arrived: on the
+        acknowledgement's own connections, so that it never waits behind other work, and with the commands that
+        arrive meanwhile in one statement."""
         return await self._accept(
             self._row(caller, command_text=command_text, request=request, state=RequestState.ACCEPTED)
         )
