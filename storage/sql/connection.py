@@ -187,11 +187,20 @@ def upsert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
-def replacing(dialect: str, table: Table, row: dict[str, Any]) -> postgresql.Insert | sqlite.Insert:
-    """`row` inserted, or, where its primary key is taken, written over that row's other columns it names."""
-    insert = upsert(dialect, table).values(row)
+def replacing(
+    dialect: str,
+    table: Table,
+    rows: dict[str, Any] | list[dict[str, Any]],
+    *,
+    where: ColumnElement[bool] | None = None,
+) -> postgresql.Insert | sqlite.Insert:
+    """`rows` (one, or several with the same columns) inserted, or, where a primary key is taken, written over
+    that row's other columns they name: only where the row taken matches `where`, if given."""
+    insert = upsert(dialect, table).values(rows)
     keys = {column.name for column in table.primary_key}
+    named = rows if isinstance(rows, dict) else rows[0]
     return insert.on_conflict_do_update(
         index_elements=list(table.primary_key),
-        set_={name: insert.excluded[name] for name in row if name not in keys},
+        set_={name: insert.excluded[name] for name in named if name not in keys},
+        where=where,
     )

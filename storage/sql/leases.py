@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, or_
 
 from storage.schema import leases
-from storage.sql.connection import Database, upsert
+from storage.sql.connection import Database, replacing
 
 
 class SqlLeases:
@@ -16,12 +16,9 @@ class SqlLeases:
 
     async def hold(self, name: str, *, now: datetime, until: datetime) -> bool:
         me = self._db.replica
-        insert = upsert(self._db.dialect, leases).values(name=name, holder=me, expires_at=until)
-        taken = insert.on_conflict_do_update(
-            index_elements=[leases.c.name],
-            set_={"holder": insert.excluded.holder, "expires_at": insert.excluded.expires_at},
-            where=or_(leases.c.holder == me, leases.c.expires_at <= now),
-        ).returning(leases.c.name)
+        row = {"name": name, "holder": me, "expires_at": until}
+        free = or_(leases.c.holder == me, leases.c.expires_at <= now)
+        taken = replacing(self._db.dialect, leases, row, where=free).returning(leases.c.name)
         return bool(await self._db.returning(taken))
 
     async def release(self, name: str) -> None:

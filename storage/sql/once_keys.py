@@ -16,7 +16,7 @@ from sqlalchemy import delete
 
 from storage.schema import seen_once
 from storage.sql.batches import Batched
-from storage.sql.connection import Database, upsert
+from storage.sql.connection import Database, replacing
 
 ONCE_PURGE_EVERY = timedelta(minutes=1)  # how often expired one-time keys are deleted
 
@@ -42,14 +42,10 @@ class SqlOnceKeys:
         twice in a burst is new only the first time."""
         firsts = {key: until for key, until, _ in reversed(batch)}  # one row per key, as SQL requires
         now = max(at for _, _, at in batch)
-        insert = upsert(self._db.dialect, seen_once).values(
-            [{"key": key, "expires_at": until} for key, until in firsts.items()]
+        rows = [{"key": key, "expires_at": until} for key, until in firsts.items()]
+        statement = replacing(self._db.dialect, seen_once, rows, where=seen_once.c.expires_at < now).returning(
+            seen_once.c.key
         )
-        statement = insert.on_conflict_do_update(
-            index_elements=[seen_once.c.key],
-            set_={"expires_at": insert.excluded.expires_at},
-            where=seen_once.c.expires_at < now,
-        ).returning(seen_once.c.key)
         if self._purged is None or now - self._purged > ONCE_PURGE_EVERY:
             self._purged = now
             await self._db.returning(delete(seen_once).where(seen_once.c.expires_at < now))
