@@ -1,7 +1,8 @@
 """The console adapter: chat with the bot in a terminal, or script it through standard input.
 
-One user, one channel. Lines are commands (`/post ...`, or without the slash); `yes` / `no` (or `ok`, `send`,
-`cancel`, ...) answer the last preview, and `\n` in a line is a line break (for captions on several lines).
+One channel. Lines are commands (`/post ...`, or without the slash); `yes` / `no` (or `ok`, `send`, `cancel`, ...)
+answer the last preview, and `\n` in a line is a line break (for captions on several lines). `/as <name>` types as
+someone else from then on (an approver, say), `/as` alone as yourself again: people here are named by plain names.
 `/infinipost connect` asks for the key on the next line (read without echo at a terminal). Channel notices are
 printed as they are delivered.
 """
@@ -11,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import getpass
 import logging
+import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
@@ -28,6 +31,7 @@ PLATFORM = "console"
 _YES = {"yes", "y", "ok", "okay", "sure", "send", "send it", "go", "confirm", "schedule"}
 _NO = {"no", "n", "cancel", "cancel it", "drop", "stop"}
 _QUIT = {"quit", "exit", "/quit", "/exit"}
+_PERSON = re.compile(r"[\w.\-]{1,40}")
 
 
 def console_caller(*, machine_zone: str | None = None) -> Caller:
@@ -45,6 +49,7 @@ def console_caller(*, machine_zone: str | None = None) -> Caller:
         profile_timezone=machine_zone,  # the terminal's "profile": the clock of the machine it runs on
         profile_timezone_source="this machine's zone",
         local_files=True,  # the person at this terminal may post files from this disk
+        plain_names=True,
     )
 
 
@@ -60,7 +65,11 @@ class ConsoleMessenger:
 
     async def _style(self) -> Style:
         tz = await self._zone()
-        return Style(time=lambda t: format_local(t, tz), mention=lambda _id, name: f"@{name}")
+        return Style(
+            time=lambda t: format_local(t, tz),
+            mention=lambda _id, name: f"@{name}",
+            group=lambda _id, name: f"@{name} (group)",
+        )
 
     async def send(
         self, channel: ChannelRef, notices: Sequence[Notice], *, thread: MessageRef | None, ids: Sequence[int]
@@ -99,7 +108,7 @@ class ConsoleAdapter:
         self.core = core
         self._read_secret = read_secret
         self._awaiting_key = False
-        self.caller = console_caller(machine_zone=machine_zone)
+        self.caller = self.operator = console_caller(machine_zone=machine_zone)
         core.serve(PLATFORM, workspaces=[self.caller.workspace_id])  # the operator's own terminal
         self._out = out
         self._interactive = interactive
@@ -128,6 +137,9 @@ class ConsoleAdapter:
         command = self.to_command(line)
         if command is None:
             return None
+        if command.name == "as":
+            self._switch(command.text)
+            return None
         if self.core.asks_for_key(command.name, command.text):
             refused = self.core.key_form_refusal(self.caller)
             if refused is not None:
@@ -146,6 +158,18 @@ class ConsoleAdapter:
         self.render(reply)
         await self.core.deliver_notices()  # notices right after the reply that caused them
         return reply
+
+    def _switch(self, name: str) -> None:
+        """`/as <name>`: who types from now on, with the operator's rights; `/as` alone: the operator again."""
+        name = name.strip().lstrip("@")
+        if not name or name == self.operator.user_id:
+            self.caller = self.operator
+        elif not _PERSON.fullmatch(name):
+            self._note("A name is one word of letters, digits, `.`, `_` or `-`: `/as alice`.")
+            return
+        else:
+            self.caller = replace(self.operator, user_id=name, display_name=name)
+        self._note(f"You are typing as {self.caller.display_name} now.")
 
     async def _connect(self, line: str) -> Reply | None:
         """The line after `/infinipost connect`: the key, sent to the core as a secret and never printed."""
@@ -172,7 +196,7 @@ class ConsoleAdapter:
             return None
         # Any whitespace ends the command's name: a no-break space pasted from a web page as well.
         name, *rest = text.lstrip("/").split(maxsplit=1)
-        if self._pending_token and name.lower() not in COMMANDS:
+        if self._pending_token and name.lower() not in COMMANDS and name.lower() != "as":
             self._note(still_waiting(self._waiting(), self._answers()))
             return None
         # `\n` typed in a line is a line break: a terminal line cannot hold a real one.

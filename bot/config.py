@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     # None: UTC on chat platforms; in the console, the zone of the machine it runs on
     default_timezone: str | None = Field(None, validation_alias="BOT_DEFAULT_TIMEZONE")
     confirm_posts: bool = Field(True, validation_alias="BOT_CONFIRM_POSTS")
+    # Approvals, in channels that require them: an approval this close to the post's time (or later) asks the
+    # approver for a new time, and the approvers are reminded once this long before it.
+    approval_min_lead_minutes: float = Field(5, validation_alias="BOT_APPROVAL_MIN_LEAD_MINUTES", ge=0)
+    approval_remind_minutes: float = Field(60, validation_alias="BOT_APPROVAL_REMIND_MINUTES", ge=0)
     log_level: str | None = Field(None, validation_alias="BOT_LOG_LEVEL")  # None: INFO, or WARNING in the console
 
     @field_validator("database", mode="before")

@@ -21,7 +21,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import connecting, manage, posting, preferences, queue
+from bot import approvals, approve, connecting, editing, manage, posting, preferences, queue
 from bot.api import MAX_IN_FLIGHT
 from bot.context import Context, time_limit
 from bot.dates import parse_when
@@ -41,7 +41,7 @@ MAX_ARGUMENTS = 500
 # token lives (and Slack's 30-minute response_url), so the answer can still reach the person who asked.
 COMMAND_TIME_LIMIT = 10 * 60.0
 # Commands that send nothing to Infinipost until the limit can no longer cut them short.
-_SENDING = frozenset({"post", "confirm"})
+_SENDING = frozenset({"post", "confirm", "approve", "edit"})
 # Control characters (but tab and newline) that would be stored, sent to Infinipost and echoed into terminals.
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # How long a sent form is remembered, so that a second Submit (after a slow answer, or a restart) posts nothing.
@@ -93,6 +93,11 @@ HANDLERS: dict[str, Handler] = {
     "accounts": preferences.accounts,
     "timezone": preferences.timezone,
     "infinipost": connecting.infinipost,
+    "approvals": approvals.approvals,
+    "approve": approve.approve,
+    "changes": approvals.request_changes,
+    "reject": approvals.reject,
+    "edit": editing.edit,
     "help": _help,
     # Not typed by people: the yes and no buttons of a preview, or of a `/cancel` of several posts.
     "confirm": _answer(yes=True),

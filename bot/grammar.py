@@ -153,6 +153,15 @@ def parse_post(text: str) -> PostDraft:
     return _PostParser(tokens, caption, text).draft()
 
 
+def parse_changes(text: str) -> tuple[PostDraft, bool]:
+    """`/edit` text: the parts of the `/post` grammar it changes (none need be given), and whether it said `now`."""
+    if len(text) > MAX_COMMAND_LENGTH:
+        raise BadCommand(f"That command is {len(text):,} characters; the limit is {MAX_COMMAND_LENGTH:,}.")
+    tokens, caption = tokenize(text)
+    parser = _PostParser(tokens, caption, text)
+    return parser.draft(), parser.now
+
+
 class _PostParser:
     def __init__(self, tokens: list[Token], caption: str | None, text: str) -> None:
         self.text = text

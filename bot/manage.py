@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.approvals import withdraw
 from bot.context import Context
 from bot.dates import format_local, parse_when
 from bot.errors import (
@@ -34,6 +35,9 @@ async def cancel(ctx: Context, command: Command) -> Reply:
     target = command.text.strip().strip("`")  # an ID copied from the bot's own replies keeps its backticks
     if not target or len(target.split()) != 1:
         raise BadCommand("`/cancel` takes one post ID or request number: `/cancel <post-id>` or `/cancel #<request>`.")
+    waiting = await _waiting_for_approval(ctx, target, command.caller)
+    if waiting is not None:
+        return await withdraw(ctx, waiting, command.caller)
     stored, pending = await _cancellable(ctx, target, command.caller)
     if len(pending) == 1:
         return await _cancel(ctx, command.caller, stored, pending)
@@ -73,6 +77,17 @@ def _confirmation(ctx: Context, command: Command) -> str:
         raise NotAllowed("Only the person who asked to cancel can answer this.")
     del ctx.confirmations[token]
     return str(target)
+
+
+async def _waiting_for_approval(ctx: Context, target: str, caller: Caller) -> StoredRequest | None:
+    """The request `#N` names, if it is in the caller's workspace and still waits for approval: nothing was sent."""
+    number = target.lstrip("#")
+    if not (number.isascii() and number.isdigit() and len(number) < 18):
+        return None
+    stored = await ctx.storage.requests.get(int(number))
+    if stored is None or stored.channel.workspace_id != caller.workspace_id:
+        return None
+    return stored if stored.state in RequestState.PENDING else None
 
 
 def _whose(caller: Caller) -> tuple[str, str, str]:
@@ -133,7 +148,7 @@ async def reschedule(ctx: Context, command: Command) -> Reply:
     pending = [p for p in posts if not p.status.is_final]
     if not pending:
         raise UsageError(f"Nothing to reschedule in request #{stored.id}: {_finals(posts)}.")
-    content = await _renewed_links(ctx, stored, until=when + timedelta(hours=ctx.settings.media_link_hours))
+    content = await renewed_links(ctx, stored, until=when + timedelta(hours=ctx.settings.media_link_hours))
     moved: list[StoredPost] = []
     problems: list[str] = []
     api = (await ctx.infinipost(stored.channel)).api
@@ -173,7 +188,7 @@ async def reschedule(ctx: Context, command: Command) -> Reply:
     return Reply(text="\n".join(lines + problems), error=not moved)
 
 
-async def _renewed_links(
+async def renewed_links(
     ctx: Context, stored: StoredRequest, *, until: datetime
 ) -> tuple[ContentType, tuple[str, ...]] | None:
     """For uploads the bot re-hosts: links that last until the new time plus the margin, in the same order."""
@@ -213,6 +228,11 @@ async def _target(ctx: Context, target: str, caller: Caller, *, verb: str) -> tu
         raise NotAllowed(f"Only {stored.user_name}, who scheduled it, or an admin can {verb} request #{stored.id}.")
     if stored.state == RequestState.UNCONFIRMED:
         raise UsageError(f"Request #{stored.id} is still being checked with Infinipost. Try again in a few minutes.")
+    if stored.state in RequestState.PENDING:
+        raise UsageError(
+            f"Request #{stored.id} waits for approval, so nothing is at Infinipost yet: change it with "
+            f"`/edit #{stored.id} at <time>`, or `/cancel #{stored.id}`."
+        )
     if not posts:
         raise UsageError(f"Request #{stored.id} has no posts at Infinipost ({stored.state}).")
     return stored, posts

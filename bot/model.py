@@ -70,6 +70,9 @@ class Caller:
     locale: str | None = None  # the user's language and region on the platform (`en-GB`): how they write dates
     local_files: bool = False  # may name files on the bot's own disk as media (the console's user only)
     organization_id: str | None = None  # the Enterprise Grid org of a Slack workspace
+    # The Slack user groups or Discord roles the caller is in, as far as the adapter looked: who is an approver.
+    groups: tuple[str, ...] = ()
+    plain_names: bool = False  # people are named by plain names, not mentions (the console's users)
 
     @property
     def may_post(self) -> bool:

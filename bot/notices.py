@@ -15,7 +15,16 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from bot.model import ChannelRef, PostStatus
-from bot.records import NewNotice, StoredPost, StoredRequest, from_utc_text, utc_text
+from bot.records import (
+    ApprovalStep,
+    Approver,
+    NewNotice,
+    RequestState,
+    StoredPost,
+    StoredRequest,
+    from_utc_text,
+    utc_text,
+)
 from bot.texts import SANDBOX_PREFIX, clip
 
 
@@ -32,6 +41,14 @@ class NoticeKind(StrEnum):
     NOT_HANDLED = "not_handled"  # the bot stopped with a /post in hand, before it was read: nothing was sent
     SEND_INTERRUPTED = "send_interrupted"  # the bot stopped during a create call; its outcome is being checked
     MISSING = "missing"  # Infinipost no longer has posts it made: their author is told
+    # Approvals, in a channel that requires them.
+    AWAITING_APPROVAL = "awaiting_approval"  # the announcement of a request waiting for approval, with its buttons
+    APPROVED = "approved"  # its author is told, in the thread
+    CHANGES_REQUESTED = "changes_requested"  # its author is told what to change
+    REJECTED = "rejected"  # its author is told why
+    EDITED = "edited"  # its approvers are told it waits for them again
+    REMINDER = "reminder"  # its approvers are reminded before its time
+    EXPIRED = "expired"  # nobody approved it before its time: author and approvers are told
 
     @property
     def speaks_to_author(self) -> bool:
@@ -41,8 +58,14 @@ class NoticeKind(StrEnum):
 
 _TO_THE_AUTHOR = frozenset({
     NoticeKind.FAILED, NoticeKind.NOT_CREATED, NoticeKind.UNCLEAR, NoticeKind.NOT_SENT, NoticeKind.NOT_HANDLED,
-    NoticeKind.SEND_INTERRUPTED, NoticeKind.MISSING,
+    NoticeKind.SEND_INTERRUPTED, NoticeKind.MISSING, NoticeKind.APPROVED, NoticeKind.CHANGES_REQUESTED,
+    NoticeKind.REJECTED, NoticeKind.EXPIRED,
 })  # fmt: skip
+# The notices that ask the request's approvers to act (or tell them it is too late to): they are notified.
+_TO_THE_APPROVERS = frozenset({
+    NoticeKind.AWAITING_APPROVAL, NoticeKind.EDITED, NoticeKind.REMINDER, NoticeKind.EXPIRED,
+})  # fmt: skip
+ANNOUNCING = frozenset({NoticeKind.SCHEDULED, NoticeKind.AWAITING_APPROVAL})  # new messages later notices edit
 
 
 Placement = Literal["new", "thread", "edit"]
@@ -60,6 +83,13 @@ PLACEMENT: dict[NoticeKind, Placement] = {
     NoticeKind.NOT_HANDLED: "new",
     NoticeKind.SEND_INTERRUPTED: "new",
     NoticeKind.MISSING: "new",
+    NoticeKind.AWAITING_APPROVAL: "new",
+    NoticeKind.APPROVED: "thread",
+    NoticeKind.CHANGES_REQUESTED: "thread",
+    NoticeKind.REJECTED: "thread",
+    NoticeKind.EDITED: "thread",
+    NoticeKind.REMINDER: "thread",
+    NoticeKind.EXPIRED: "thread",
 }
 
 _STATUS_MARK = {
@@ -85,6 +115,38 @@ class NoticeItem:
 
 
 @dataclass(frozen=True, kw_only=True)
+class NoticeApproval:
+    """Where a request stands with its approvers, as a notice shows it: its state, whom it waits for, and its last
+    step (who, when, note or reason)."""
+
+    state: str  # the request's state (bot/records.py RequestState)
+    approvers: tuple[Approver, ...]
+    last: ApprovalStep | None = None
+
+    @property
+    def waiting(self) -> bool:
+        """Whether the approvers can still approve it: its announcement carries the buttons."""
+        return self.state == RequestState.AWAITING_APPROVAL
+
+    def to_dict(self) -> dict[str, Any]:
+        last = self.last
+        return {
+            "state": self.state,
+            "approvers": [vars(a) for a in self.approvers],
+            "last": None if last is None else {**vars(last), "at": utc_text(last.at)},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NoticeApproval:
+        last = data.get("last")
+        return cls(
+            state=data["state"],
+            approvers=tuple(Approver(**a) for a in data["approvers"]),
+            last=None if last is None else ApprovalStep(**{**last, "at": from_utc_text(last["at"])}),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
 class Notice:
     kind: NoticeKind
     request_id: int
@@ -96,10 +158,27 @@ class Notice:
     scheduled_time: datetime | None
     items: tuple[NoticeItem, ...]
     sandbox: bool = False
+    approval: NoticeApproval | None = None
 
     @property
     def placement(self) -> Placement:
         return PLACEMENT[self.kind]
+
+    @property
+    def asks_for_approval(self) -> bool:
+        """Whether the message carries Approve, Request changes and Reject: an announcement still waiting."""
+        return (
+            self.kind in (NoticeKind.AWAITING_APPROVAL, NoticeKind.UPDATED)
+            and self.approval is not None
+            and self.approval.waiting
+        )
+
+    @property
+    def approvers_to_notify(self) -> tuple[Approver, ...]:
+        """The approvers this notice asks to act, whom platforms notify (not just name)."""
+        if self.kind in _TO_THE_APPROVERS and self.approval is not None:
+            return self.approval.approvers
+        return ()
 
     def to_json(self) -> str:
         data: dict[str, Any] = {
@@ -114,6 +193,8 @@ class Notice:
             "items": [vars(item) for item in self.items],
             "sandbox": self.sandbox,
         }
+        if self.approval is not None:
+            data["approval"] = self.approval.to_dict()
         return json.dumps(data, ensure_ascii=False)
 
     @classmethod
@@ -130,6 +211,7 @@ class Notice:
             scheduled_time=from_utc_text(data.get("scheduled_time")),
             items=tuple(NoticeItem(**item) for item in data["items"]),
             sandbox=bool(data.get("sandbox")),
+            approval=NoticeApproval.from_dict(data["approval"]) if data.get("approval") else None,
         )
 
 
@@ -170,8 +252,15 @@ def notice_for(
         scheduled_time=scheduled,
         items=items,
         sandbox=sandbox,
+        approval=_approval_of(stored),
     )
     return NewNotice(channel=stored.channel, kind=kind.value, request_id=stored.id, payload=notice.to_json())
+
+
+def _approval_of(stored: StoredRequest) -> NoticeApproval | None:
+    if stored.approval is None:
+        return None
+    return NoticeApproval(state=stored.state, approvers=stored.approval.approvers, last=stored.approval.last)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -181,6 +270,15 @@ class Style:
     time: Callable[[datetime], str]
     mention: Callable[[str, str], str]  # (user ID, display name) -> a mention
     text: Callable[[str], str] = field(default=lambda s: s)  # escape user-supplied text
+    group: Callable[[str, str], str] = field(default=lambda _id, name: f"@{name}")  # (group ID, name) -> a mention
+
+    def approver(self, approver: Approver) -> str:
+        if approver.kind == "group":
+            return self.group(approver.id, approver.name or approver.id)
+        return self.mention(approver.id, approver.name or approver.id)
+
+    def approvers(self, approvers: Sequence[Approver]) -> str:
+        return ", ".join(map(self.approver, approvers))
 
 
 def render(notices: Sequence[Notice], style: Style) -> str:
@@ -312,6 +410,116 @@ def _missing(n: Notice, style: Style) -> str:
     )
 
 
+_DECIDED = {
+    "approved": "✅ Approved by {by} {at}.",
+    "changes": "✏️ {by} asked for changes {at}:",
+    "edited": "✏️ Edited by {by} {at}; waiting for approval again.",
+    "rejected": "🚫 Rejected by {by} {at}:",
+    "expired": "⌛ Expired {at}: nobody approved it before its time. Nothing was sent.",
+    "cancelled": "🚫 Cancelled by {by} {at}. Nothing was sent.",
+}
+
+
+def _approval_line(n: Notice, style: Style) -> str:
+    """Where the request stands with its approvers, under its announcement."""
+    approval = n.approval
+    if approval is None:
+        return ""
+    lines = []
+    last = approval.last
+    if last is not None and last.action in _DECIDED:
+        lines.append(_DECIDED[last.action].format(by=style.text(last.by_name), at=style.time(last.at)))
+        if last.note and last.action in ("changes", "rejected"):
+            lines[-1] += "".join(f"\n> {line}" for line in style.text(clip(last.note, 300)).splitlines())
+    if approval.waiting:
+        lines.append(f"Waiting for approval by {style.approvers(approval.approvers)}.")
+    elif approval.state == RequestState.CHANGES_REQUESTED:
+        lines.append(f"Waiting for {style.text(n.author_name)} to `/edit #{n.request_id}`.")
+    return "\n" + "\n".join(lines) if lines else ""
+
+
+def _awaiting(n: Notice, style: Style) -> str:
+    """The announcement of a request that needs approval, until it is approved: what was asked, and where it
+    stands."""
+    accounts = _accounts(n, style)
+    when = f"for {_when(n, style)}" if n.scheduled_time else "to go out as soon as it is approved"
+    return (
+        f"🗳️ {style.mention(n.author_id, n.author_name)} asks to post a {_what(n)} to {accounts} {when} "
+        f"(request #{n.request_id}).{_caption(n, style)}{_approval_line(n, style)}"
+    )
+
+
+def _announcement(n: Notice, style: Style) -> str:
+    """An announcement rewritten: what is scheduled, or, before approval, what waits for it."""
+    if n.approval is not None and n.approval.state in (*RequestState.PENDING, *_CLOSED):
+        return _awaiting(n, style)
+    return _scheduled(n, style) + _approval_line(n, style)
+
+
+_CLOSED = (RequestState.REJECTED, RequestState.EXPIRED, RequestState.WITHDRAWN)
+
+
+def _note(n: Notice, style: Style) -> str:
+    last = n.approval.last if n.approval else None
+    if last is None or not last.note:
+        return ""
+    return "".join(f"\n> {line}" for line in style.text(clip(last.note, 1000)).splitlines())
+
+
+def _by(n: Notice, style: Style) -> str:
+    last = n.approval.last if n.approval else None
+    return style.text(last.by_name) if last else "an approver"
+
+
+def _approved(n: Notice, style: Style) -> str:
+    when = f"scheduled for {_when(n, style)}" if n.scheduled_time else "sent to go out right away"
+    return (
+        f"✅ {style.mention(n.author_id, n.author_name)} {_by(n, style)} approved request #{n.request_id}; it is "
+        f"{when}."
+    )
+
+
+def _changes_requested(n: Notice, style: Style) -> str:
+    return (
+        f"✏️ {style.mention(n.author_id, n.author_name)} {_by(n, style)} asks for changes to request "
+        f"#{n.request_id}:{_note(n, style)}\nChange it with `/edit #{n.request_id}` and what to change (e.g. "
+        f"`/edit #{n.request_id} at friday 9am -- New caption`); it then goes back to the approvers."
+    )
+
+
+def _rejected(n: Notice, style: Style) -> str:
+    return (
+        f"🚫 {style.mention(n.author_id, n.author_name)} {_by(n, style)} rejected request #{n.request_id}; "
+        f"nothing was sent.{_note(n, style)}"
+    )
+
+
+def _edited(n: Notice, style: Style) -> str:
+    approvers = style.approvers(n.approval.approvers) if n.approval else "the approvers"
+    return (
+        f"✏️ {style.text(n.author_name)} edited request #{n.request_id}: {approvers}, it waits for your approval "
+        "again (the message above shows it as it is now)."
+    )
+
+
+def _reminder(n: Notice, style: Style) -> str:
+    approvers = style.approvers(n.approval.approvers) if n.approval else "Approvers"
+    return (
+        f"⏰ {approvers}: request #{n.request_id} by {style.text(n.author_name)} is due {_when(n, style)} and still "
+        "waits for your approval. If nobody approves it by then, it expires and nothing is sent."
+    )
+
+
+def _expired(n: Notice, style: Style) -> str:
+    approvers = style.approvers(n.approval.approvers) if n.approval else "the approvers"
+    due = f"its time ({_when(n, style)})" if n.scheduled_time else "the end of its wait"
+    return (
+        f"⌛ {style.mention(n.author_id, n.author_name)} request #{n.request_id} was not approved by {due}, so it "
+        f"expired and nothing was sent ({approvers} were asked). Send it again with a new time if it should still "
+        "go out."
+    )
+
+
 def _render_many(notices: Sequence[Notice], style: Style) -> str:
     kind = notices[0].kind
     items = [item for n in notices for item in n.items]
@@ -331,7 +539,7 @@ def _render_many(notices: Sequence[Notice], style: Style) -> str:
 
 _RENDERERS: dict[NoticeKind, Callable[[Notice, Style], str]] = {
     NoticeKind.SCHEDULED: _scheduled,
-    NoticeKind.UPDATED: _scheduled,
+    NoticeKind.UPDATED: _announcement,
     NoticeKind.POSTED: _posted,
     NoticeKind.FAILED: _failed,
     NoticeKind.DELAYED: _delayed,
@@ -342,6 +550,13 @@ _RENDERERS: dict[NoticeKind, Callable[[Notice, Style], str]] = {
     NoticeKind.NOT_HANDLED: _not_handled,
     NoticeKind.SEND_INTERRUPTED: _send_interrupted,
     NoticeKind.MISSING: _missing,
+    NoticeKind.AWAITING_APPROVAL: _awaiting,
+    NoticeKind.APPROVED: _approved,
+    NoticeKind.CHANGES_REQUESTED: _changes_requested,
+    NoticeKind.REJECTED: _rejected,
+    NoticeKind.EDITED: _edited,
+    NoticeKind.REMINDER: _reminder,
+    NoticeKind.EXPIRED: _expired,
 }
 
 

@@ -25,7 +25,7 @@ from typing import Protocol
 
 from bot.errors import DeliveryError
 from bot.model import ChannelRef, MessageRef
-from bot.notices import PLACEMENT, Notice, NoticeKind
+from bot.notices import ANNOUNCING, PLACEMENT, Notice, NoticeKind
 from bot.ports import Store
 from bot.records import StoredNotice
 
@@ -201,7 +201,7 @@ class Outbox:
                 )
             else:
                 logger.info("notice %s was delivered before the restart", stored.id)
-                announced = (notice.request_id, found) if notice.kind is NoticeKind.SCHEDULED else None
+                announced = (notice.request_id, found) if notice.kind in ANNOUNCING else None
                 await self._notices.delivered([stored.id], announcement=announced)
 
     async def _drop_superseded(self, items: list[Item]) -> list[Item]:
@@ -270,13 +270,13 @@ class Outbox:
             else:
                 thread = announcement if notice.placement == "thread" else None
                 ref = await messenger.send(stored.channel, [notice], thread=thread, ids=ids)
-                if notice.kind is NoticeKind.SCHEDULED:
+                if notice.kind in ANNOUNCING:
                     announced = (notice.request_id, ref)
         except DeliveryError as exc:
             gave_up = await self._retry(
                 group, exc.user_message, retryable=exc.retryable, after=exc.retry_after, tries=exc.tries
             )
-            if gave_up and notice.kind is NoticeKind.SCHEDULED:
+            if gave_up and notice.kind in ANNOUNCING:
                 await self._warn(messenger, stored, notice, exc.user_message)
             return 0
         except Exception as exc:

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from bot.model import Caller, ChannelRef, MessageRef, PostRequest
 from bot.records import (
+    Approval,
     ChannelSettings,
     Installation,
     NewNotice,
@@ -108,6 +109,28 @@ class Requests(Protocol):
     ) -> None:
         """Record the outcome of the create call, its posts, audit row and notices, all in one transaction, and
         clear the request's claim. `reconcile_at`: when to look for an unconfirmed request's posts."""
+        ...
+
+    async def transition(
+        self,
+        request_id: int,
+        *,
+        from_states: Sequence[str],
+        to_state: str,
+        approval: Approval | None,
+        approval_due: datetime | None,
+        request: PostRequest | None = None,
+        due_was: datetime | None = None,
+        audit: RequestAudit | None = None,
+        notices: Iterable[NewNotice] = (),
+    ) -> StoredRequest | None:
+        """A step of a request's approval: its state, approval record and next look (and, given, its request)
+        changed only if it is still in one of `from_states` (and, given `due_was`, still due then), with its audit
+        row and notices, in one guarded write. The request as it is now; None if it had moved on meanwhile."""
+        ...
+
+    async def approvals_due(self, now: datetime, *, limit: int) -> list[StoredRequest]:
+        """Requests waiting for approval whose reminder or expiry is due at `now`, soonest first."""
         ...
 
     async def claim_unfinished(self, *, restarted: bool = True) -> list[StoredRequest]:
@@ -197,7 +220,11 @@ class Preferences(Protocol):
 
     async def channel_settings(self, channel: ChannelRef) -> ChannelSettings: ...
 
-    async def save_channel_settings(self, caller: Caller, settings: ChannelSettings) -> None: ...
+    async def save_channel_settings(
+        self, caller: Caller, settings: ChannelSettings, *, action: str = "channel_accounts"
+    ) -> None:
+        """Keep a channel's settings, with an audit row of `action` (what was changed), in one transaction."""
+        ...
 
     async def aliases(self, platform: str, workspace_id: str) -> dict[str, str]: ...
 

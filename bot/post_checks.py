@@ -80,13 +80,13 @@ async def check(ctx: Context, draft: PostDraft, *, command: Command, tz: ZoneInf
     named = [_kind(item) for item in items]  # by extension or MIME type
     # An upload whose name and MIME type say nothing is decided by its bytes, once downloaded.
     if not any(kind is None and isinstance(item, Attachment) for item, kind in zip(items, named, strict=True)):
-        _check_slides(draft, _content_type(draft, named))
+        check_slides(draft, _content_type(draft, named))
     if draft.caption and len(draft.caption) > MAX_CAPTION:
         raise BadCommand(f"The caption is {len(draft.caption):,} characters; the limit is {MAX_CAPTION:,}.")
     if draft.sound_url:
         parse_link(draft.sound_url)
     scheduled = parse_when(draft.when, now=ctx.clock(), tz=tz, locale=command.caller.locale) if draft.when else None
-    accounts = await _accounts(ctx, draft, command.caller)
+    accounts = await accounts_for(ctx, draft, command.caller)
     return Checked(draft=draft, items=tuple(items), named=tuple(named), accounts=accounts, scheduled=scheduled)
 
 
@@ -121,7 +121,7 @@ async def with_uploads(ctx: Context, checked: Checked) -> PostRequest:
         keys.append(upload.key)
         kinds.append(upload.kind)
     content_type = _content_type(draft, kinds)  # from the bytes of uploads, which may differ from their names
-    _check_slides(draft, content_type)
+    check_slides(draft, content_type)
     return PostRequest(
         accounts=checked.accounts,
         content_type=content_type,
@@ -166,7 +166,7 @@ def _check_choices(draft: PostDraft) -> None:
         raise BadCommand(f"The type is `video` or `slideshow`, not `{clip(str(draft.content_type), 40)}`.")
 
 
-def _check_slides(draft: PostDraft, content_type: ContentType) -> None:
+def check_slides(draft: PostDraft, content_type: ContentType) -> None:
     if draft.slides is not None and content_type != "slideshow":
         raise BadCommand("`slides` only applies to slideshows (several images).")
 
@@ -204,7 +204,7 @@ def media_kind(name: str, content_type: str | None = None) -> MediaKind | None:
     return None
 
 
-async def _accounts(ctx: Context, draft: PostDraft, caller: Caller) -> tuple[Account, ...]:
+async def accounts_for(ctx: Context, draft: PostDraft, caller: Caller) -> tuple[Account, ...]:
     settings = await ctx.storage.preferences.channel_settings(caller.channel)
     known = await (await ctx.infinipost(caller)).accounts.all()
     names = draft.accounts or settings.default_accounts

@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from bot.approvals import named, submit
 from bot.context import Context, out_of_time, run_to_the_end
 from bot.dates import format_local
 from bot.errors import ApiError, ApiUnconfirmed, BadCommand, BotError, NotAllowed, StorageError, UsageError
@@ -33,7 +34,7 @@ from bot.model import (
 from bot.notices import NoticeKind, notice_for
 from bot.post_checks import check, with_uploads
 from bot.post_status import RECONCILE_DELAYS, confusable, tracked_post
-from bot.records import RequestState, StoredRequest
+from bot.records import NewNotice, RequestState, StoredPost, StoredRequest
 from bot.texts import fields_text, request_fields
 
 # What an accepted /post is kept with until it is read: its command's text says the rest.
@@ -70,10 +71,13 @@ async def post(ctx: Context, command: Command) -> Reply:
         raise
     run_to_the_end()  # what follows may reach Infinipost, and is never cut short
     confirm_token = secrets.token_urlsafe(16) if ctx.settings.confirm_posts else None
-    state = RequestState.AWAITING_CONFIRMATION if confirm_token else RequestState.SENDING
+    approval = (await ctx.storage.preferences.channel_settings(caller.channel)).approval
+    # Waiting for approval, a request goes nowhere until it is confirmed and submitted to its approvers.
+    waits = confirm_token is not None or approval is not None
+    state = RequestState.AWAITING_CONFIRMATION if waits else RequestState.SENDING
     async with ctx.create_lock:
         try:
-            await _hold_back_look_alikes(ctx, request)  # nor is a preview shown of what could not be sent
+            await hold_back_look_alikes(ctx, request)  # nor is a preview shown of what could not be sent
         except UsageError:
             if received is not None:
                 await ctx.storage.requests.drop_received(received.id)
@@ -84,8 +88,12 @@ async def post(ctx: Context, command: Command) -> Reply:
             await ctx.storage.requests.ready(received.id, request=request, state=state, confirm_token=confirm_token)
             stored = replace(received, request=request, state=state, confirm_token=confirm_token)
     if confirm_token is None:
+        if approval is not None:
+            return await submit(ctx, stored, caller=caller, approval=approval)
         return await send(ctx, stored, caller=caller, tz=tz)
     fields = request_fields(request, tz)
+    if approval is not None:
+        fields += (("Approval", f"Needed from {named(approval.approvers)} before anything is sent"),)
     return Reply(
         title="Schedule this post?",
         text=f"Schedule this post? (request #{stored.id})\n{fields_text(fields)}",
@@ -157,7 +165,7 @@ async def _store(
     )
 
 
-async def _hold_back_look_alikes(ctx: Context, request: PostRequest, *, own_id: int | None = None) -> None:
+async def hold_back_look_alikes(ctx: Context, request: PostRequest, *, own_id: int | None = None) -> None:
     """Refuse a request that could not be told apart from one whose create outcome is still unknown: if that one
     was created, sending this would post it twice, and looking for that one's post could take this one's."""
     now = ctx.clock()
@@ -208,8 +216,14 @@ async def send(ctx: Context, stored: StoredRequest, *, caller: Caller, tz: ZoneI
         return await _unconfirmed(ctx, stored, caller, exc.user_message)
     except ApiError as exc:
         ctx.metrics.create_sent("refused")
+        failed = replace(stored, state=RequestState.FAILED)
         await ctx.storage.requests.finish(
-            request_id, state=RequestState.FAILED, error=exc.user_message, audit=(caller, "schedule_failed", {})
+            request_id,
+            state=RequestState.FAILED,
+            error=exc.user_message,
+            audit=(caller, "schedule_failed", {}),
+            # Approved by someone else: its author hears of it in the channel.
+            notices=_approved_outcome(ctx, failed, [], NoticeKind.FAILED),
         )
         return Reply(text=f"Nothing was scheduled. {exc.user_message}", error=True)
     except Exception:
@@ -236,7 +250,8 @@ async def send(ctx: Context, stored: StoredRequest, *, caller: Caller, tz: ZoneI
             state=RequestState.SENT,
             posts=posts,
             audit=(caller, "schedule", {"posts": [p.id for p in posts]}),
-            notices=[notice_for(NoticeKind.SCHEDULED, sent, posts, sandbox=ctx.sandbox)],
+            notices=_approved_outcome(ctx, sent, posts, NoticeKind.APPROVED)
+            or [notice_for(NoticeKind.SCHEDULED, sent, posts, sandbox=ctx.sandbox)],
         )
     except StorageError:
         listed = ", ".join(f"`{p.id}`" for p in posts)
@@ -253,6 +268,19 @@ async def send(ctx: Context, stored: StoredRequest, *, caller: Caller, tz: ZoneI
     if missing:
         lines.append(f"Infinipost made no post for {', '.join(missing)}; schedule those again if you need them.")
     return Reply(text="\n".join(lines))
+
+
+def _approved_outcome(
+    ctx: Context, stored: StoredRequest, posts: Sequence[StoredPost], kind: NoticeKind
+) -> list[NewNotice]:
+    """What an approved request's create did, for its channel: its announcement (made when it was asked for)
+    rewritten, and its author told. Nothing for a request that needed no approval."""
+    if stored.approval is None:
+        return []
+    return [
+        notice_for(NoticeKind.UPDATED, stored, posts, sandbox=ctx.sandbox),
+        notice_for(kind, stored, posts, sandbox=ctx.sandbox),
+    ]
 
 
 def _by_account(remote: list[RemotePost], accounts: Sequence[Account]) -> list[RemotePost] | None:
@@ -299,10 +327,13 @@ async def confirm(ctx: Context, command: Command) -> Reply:
         )
         reason = "This preview has expired" if expired else "The time you picked passed while the preview waited"
         raise UsageError(f"{reason}; nothing was sent. Send the /post command again.")
+    approval = (await ctx.storage.preferences.channel_settings(stored.channel)).approval
+    if approval is not None:  # checked for look-alikes when it is approved, just before it is sent
+        return await submit(ctx, stored, caller=command.caller, approval=approval)
     run_to_the_end()  # what follows may reach Infinipost, and is never cut short
     async with ctx.create_lock:
         try:
-            await _hold_back_look_alikes(ctx, stored.request, own_id=stored.id)
+            await hold_back_look_alikes(ctx, stored.request, own_id=stored.id)
         except UsageError:
             await ctx.storage.requests.move(
                 stored.id, from_state=RequestState.AWAITING_CONFIRMATION, to_state=RequestState.DISCARDED

@@ -27,10 +27,11 @@ logger = logging.getLogger(__name__)
 
 PAGE = 10
 USAGE = (
-    "`/posts` lists this channel's posts, upcoming first. Narrow it with `upcoming`, `past`, `failed`, `mine` or "
+    "`/posts` lists this channel's posts, upcoming first. Narrow it with `upcoming`, `past`, `failed`, `pending` "
+    "(waiting for approval), `mine` or "
     "an account (`/posts @brand-ig`); `refresh` asks Infinipost for news first; `/posts more` shows the next page."
 )
-VIEWS = ("upcoming", "past", "failed")
+VIEWS = ("upcoming", "past", "failed", "pending")
 LISTING_WORDS = (*VIEWS, "mine", "more")  # what `/posts` takes besides an account, for a list to pick from
 ELSEWHERE = "made in another Infinipost (the sandbox, another URL or key): shown as last seen"
 
@@ -42,6 +43,11 @@ STATE_TEXT = {
     RequestState.UNCONFIRMED: "unconfirmed: checking with Infinipost",
     RequestState.NOT_CREATED: "not created",
     RequestState.UNCLEAR: "unclear: several posts at Infinipost could be it",
+    RequestState.AWAITING_APPROVAL: "waiting for approval",
+    RequestState.CHANGES_REQUESTED: "changes requested",
+    RequestState.REJECTED: "rejected: nothing was sent",
+    RequestState.EXPIRED: "expired: nobody approved it in time",
+    RequestState.WITHDRAWN: "cancelled before approval: nothing was sent",
 }
 STATUS_TEXT = {
     PostStatus.SCHEDULED: "scheduled",
@@ -160,6 +166,7 @@ def _heading(listing: Listing, tz: ZoneInfo) -> str:
         "upcoming": "Upcoming posts from this channel, soonest first",
         "past": "Past posts from this channel, latest first",
         "failed": "Failed posts from this channel",
+        "pending": "Posts from this channel waiting for approval or changes, soonest first",
     }[listing.view]
     if listing.mine:
         what = what.replace("posts from this channel", "posts of yours in this channel").replace(
@@ -206,7 +213,38 @@ def describe(stored: StoredRequest, posts: list[StoredPost], tz: ZoneInfo, *, no
             ", ".join(names.get(p.account_id, p.account_label) for p in posts),
             status_of[posts[0].id],
         )
-    return f"#{stored.id} · {shown_when} · {accounts} · {status} · {caption}"
+    return f"#{stored.id} · {shown_when} · {accounts} · {status} · {caption}{_approval_history(stored, tz)}"
+
+
+_STEP_WORDS = {
+    "asked": "asked by",
+    "approved": "approved by",
+    "changes": "changes asked by",
+    "edited": "edited by",
+    "rejected": "rejected by",
+    "cancelled": "cancelled by",
+}
+
+
+def _approval_history(stored: StoredRequest, tz: ZoneInfo) -> str:
+    """A request's approval, step by step (who, when, note or reason), and whom it waits for."""
+    approval = stored.approval
+    if approval is None:
+        return ""
+    steps = []
+    for step in approval.steps:
+        if step.action == "reminded":
+            continue
+        if step.action == "expired":
+            steps.append(f"expired {_short(step.at, tz)}")
+            continue
+        note = f" (“{clip(' '.join(step.note.split()), 60)}”)" if step.note else ""
+        steps.append(f"{_STEP_WORDS.get(step.action, step.action)} {step.by_name} {_short(step.at, tz)}{note}")
+    waiting = ""
+    if stored.state == RequestState.AWAITING_APPROVAL:
+        names = ", ".join(f"@{a.name or a.id}" for a in approval.approvers)
+        waiting = f" · waiting for {names}"
+    return f"{waiting}\n    {' → '.join(steps)}" if steps else waiting
 
 
 def _status(post: StoredPost, *, now: datetime, delay: timedelta) -> str:

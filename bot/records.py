@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Literal
 
-from bot.model import ChannelRef, MessageRef, PostRequest, PostStatus
+from bot.model import Caller, ChannelRef, MessageRef, PostRequest, PostStatus
 
 
 def utc_text(value: datetime | None) -> str | None:
@@ -40,6 +41,8 @@ class StoredRequest:
     announcement: MessageRef | None
     reconcile_attempts: int = 0
     api: str = ""  # the Infinipost it went to: "sandbox" or the API's URL ("" if made before that was kept)
+    approval: Approval | None = None  # in a channel that requires approval: whom it waits for, and its steps
+    approval_due: datetime | None = None  # when the bot next looks at it while it waits (a reminder, its expiry)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,9 +80,76 @@ class OutboxBacklog:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Approver:
+    """Someone who may approve: a user, or everyone in a group (a Slack user group, a Discord role)."""
+
+    kind: Literal["user", "group"]
+    id: str  # the platform's ID; in the console, the person's name
+    name: str = ""  # as the platform showed it when the approver was named, for places that cannot mention
+
+    def includes(self, caller: Caller) -> bool:
+        return caller.user_id == self.id if self.kind == "user" else self.id in caller.groups
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApprovalStep:
+    """One step of a request's approval: who did what, when, and their note or reason."""
+
+    action: str  # one of ApprovalStep.ACTIONS
+    by_id: str
+    by_name: str
+    at: datetime
+    note: str = ""
+
+    ACTIONS = ("asked", "approved", "changes", "edited", "rejected", "expired", "cancelled", "reminded")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Approval:
+    """What a request that needs approval waits for, and what happened to it so far."""
+
+    approvers: tuple[Approver, ...]
+    authors_may_approve: bool = False
+    steps: tuple[ApprovalStep, ...] = ()
+
+    def allows(self, caller: Caller, *, author_id: str) -> bool:
+        """Whether `caller` may approve (or turn down) a request by `author_id`."""
+        if caller.user_id == author_id and not self.authors_may_approve:
+            return False
+        return any(approver.includes(caller) for approver in self.approvers)
+
+    def with_step(self, step: ApprovalStep) -> Approval:
+        return replace(self, steps=(*self.steps, step))
+
+    @property
+    def last(self) -> ApprovalStep | None:
+        """The last step that changed where the request stands (a reminder does not)."""
+        return next((s for s in reversed(self.steps) if s.action != "reminded"), None)
+
+    @property
+    def reminded(self) -> bool:
+        """Whether the approvers were reminded since the request was last asked or edited."""
+        for step in reversed(self.steps):
+            if step.action == "reminded":
+                return True
+            if step.action in ("asked", "edited"):
+                return False
+        return False
+
+
+@dataclass(frozen=True, kw_only=True)
 class ChannelSettings:
     default_accounts: tuple[str, ...] = ()
     allowed_accounts: tuple[str, ...] | None = None  # None: every known account
+    approvers: tuple[Approver, ...] = ()  # none: posts here need no approval
+    authors_may_approve: bool = False
+
+    @property
+    def approval(self) -> Approval | None:
+        """What a /post here waits for before it is sent; None when approval is off."""
+        if not self.approvers:
+            return None
+        return Approval(approvers=self.approvers, authors_may_approve=self.authors_may_approve)
 
     def allows(self, account_id: str) -> bool:
         """Whether this channel may post to the account."""
@@ -90,7 +160,7 @@ class ChannelSettings:
         longer post to are dropped, so that a /post naming no account never goes where it is not allowed."""
         allowed = tuple(account_ids) if account_ids else None
         kept = tuple(a for a in self.default_accounts if allowed is None or a in allowed)
-        return ChannelSettings(default_accounts=kept, allowed_accounts=allowed)
+        return replace(self, default_accounts=kept, allowed_accounts=allowed)
 
 
 class RequestState:
@@ -114,6 +184,14 @@ class RequestState:
     UNCONFIRMED = "unconfirmed"
     NOT_CREATED = "not_created"
     UNCLEAR = "unclear"  # several posts at Infinipost could be an unconfirmed create's: none was taken
+    # In a channel that requires approval, after its author confirmed it: nothing is sent until it is approved.
+    AWAITING_APPROVAL = "awaiting_approval"
+    CHANGES_REQUESTED = "changes_requested"  # an approver asked for changes: its author `/edit`s it
+    REJECTED = "rejected"
+    EXPIRED = "expired"  # still waiting at its time: nothing goes out late on its own
+    WITHDRAWN = "withdrawn"  # cancelled by its author (or an admin) while it waited
+
+    PENDING = (AWAITING_APPROVAL, CHANGES_REQUESTED)  # waiting for someone: an approver, or its author
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -127,6 +127,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "/infinipost [status | connect | disconnect]",
         "Which Infinipost API key this workspace uses; admins connect its own (in a private form) or disconnect it.",
     ),
+    "edit": (
+        "/edit #<request> [to <accounts>] [at <time> | now] [<links>] [sound <link>] [slides 4|6|8] [-- caption]",
+        "Change a request waiting for approval, or a post already scheduled.",
+    ),
+    "approvals": (
+        "/approvals [off | required by <people or groups> | authors-may-approve yes|no]",
+        "Whether this channel's posts wait for approval, and by whom.",
+    ),
+    "approve": ("/approve #<request> [<time> | now]", "Approve a request waiting for you; it is sent at once."),
+    "changes": ("/changes #<request> <note>", "Ask the author of a waiting request for changes."),
+    "reject": ("/reject #<request> <reason>", "Turn down a waiting request; nothing is sent."),
     "help": ("/help [command]", "This help."),
 }
 
@@ -143,6 +154,11 @@ COMMAND_EXAMPLES: dict[str, tuple[str, ...]] = {
     "accounts": ("/accounts", "/accounts default acc_123, acc_456", "/accounts alias launch acc_123"),
     "timezone": ("/timezone", "/timezone Europe/Paris", "/timezone reset"),
     "infinipost": ("/infinipost", "/infinipost connect", "/infinipost disconnect"),
+    "edit": ("/edit #1 at friday 17:30", "/edit #1 -- A better caption"),
+    "approvals": ("/approvals", "/approvals authors-may-approve no"),
+    "approve": ("/approve #1", "/approve #1 now"),
+    "changes": ("/changes #1 Shorter caption, please", "/changes #2 Tag the brand account"),
+    "reject": ("/reject #1 Off-brand", "/reject #2 Wrong account"),
     "help": ("/help", "/help post"),
 }
 assert set(COMMAND_EXAMPLES) == set(COMMANDS)

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from cachetools import LRUCache
 
 from bot.api import InfinipostClient
+from bot.approvals import sweep as sweep_approvals
 from bot.context import Context
 from bot.errors import ApiNotFound, ApiUnavailable, BotError
 from bot.model import Account, ChannelRef, PostStatus, RemotePost
@@ -155,6 +156,7 @@ class Cycle:
     changed: int
     reconciled: int
     backed_off: float = 0.0  # seconds Infinipost asked us to wait, if it did, up to MAX_BACKOFF
+    approvals: int = 0  # requests waiting for approval whose approvers were reminded, or that expired
 
 
 class Tracker:
@@ -186,6 +188,7 @@ class Tracker:
             await asyncio.sleep(self.ctx.settings.poll_seconds)
 
     async def cycle(self) -> Cycle:
+        approvals = await sweep_approvals(self.ctx)  # asks nothing of Infinipost: done even while it says to wait
         now = self.ctx.clock()
         # Claimed, so that another replica's round at the same moment asks about other posts; recording each
         # post's outcome (or backing it off) clears its claim.
@@ -224,7 +227,9 @@ class Tracker:
         reconciled = 0 if backed_off else await self.reconcile()
         if due:
             logger.info("tracker: %d due, %d checked, %d changed", len(due), len(observed), changed)
-        return Cycle(checked=len(observed), changed=changed, reconciled=reconciled, backed_off=backed_off)
+        return Cycle(
+            checked=len(observed), changed=changed, reconciled=reconciled, backed_off=backed_off, approvals=approvals
+        )
 
     async def _back_off(self, posts: list[StoredPost], *, extra: timedelta) -> None:
         now, settings = self.ctx.clock(), self.ctx.settings

@@ -81,9 +81,19 @@ requests = Table(
     Column("api", Text, nullable=False, server_default=""),
     Column("claimed_by", Text),
     Column("claimed_until", UtcTime),
+    # In a channel that requires approval: whom it waits for and its steps (JSON), and when the bot must next look
+    # at it while it waits (to remind the approvers, then to let it expire).
+    Column("approval", Text),
+    Column("approval_due", UtcTime),
     Index("requests_by_channel", "platform", "workspace_id", "channel_id", "id"),
     Index("requests_by_state", "state"),
     Index("requests_by_api_state", "api", "state"),
+    Index(
+        "requests_approval_due",
+        "approval_due",
+        sqlite_where=text("approval_due IS NOT NULL"),
+        postgresql_where=text("approval_due IS NOT NULL"),
+    ),
 )
 
 posts = Table(
@@ -132,6 +142,8 @@ channel_settings = Table(
     Column("channel_id", Text, primary_key=True),
     Column("default_accounts", Text, nullable=False, server_default="[]"),
     Column("allowed_accounts", Text),
+    Column("approvers", Text),  # JSON; none: posts need no approval
+    Column("authors_may_approve", Boolean(create_constraint=False), nullable=False, server_default=text("false")),
     Column("updated_at", UtcTime, nullable=False),
 )
 

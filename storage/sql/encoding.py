@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from bot.model import Account, MessageRef, PostRequest
-from bot.records import from_utc_text, utc_text
+from bot.records import Approval, ApprovalStep, Approver, from_utc_text, utc_text
 
 
 def request_to_json(request: PostRequest) -> str:
@@ -57,3 +58,48 @@ def ref_from_json(text: str | None) -> MessageRef | None:
         return None
     data = json.loads(text)
     return MessageRef(channel_id=data["channel"], message_id=data["message"])
+
+
+def approvers_to_json(approvers: tuple[Approver, ...]) -> str:
+    return json.dumps([{"kind": a.kind, "id": a.id, "name": a.name} for a in approvers], ensure_ascii=False)
+
+
+def approvers_from_json(text: str | None) -> tuple[Approver, ...]:
+    return tuple(Approver(**a) for a in json.loads(text)) if text else ()
+
+
+def approval_to_json(approval: Approval | None) -> str | None:
+    if approval is None:
+        return None
+    steps = [
+        {"action": s.action, "by_id": s.by_id, "by_name": s.by_name, "at": utc_text(s.at), "note": s.note}
+        for s in approval.steps
+    ]
+    return json.dumps(
+        {
+            "approvers": json.loads(approvers_to_json(approval.approvers)),
+            "authors_may_approve": approval.authors_may_approve,
+            "steps": steps,
+        },
+        ensure_ascii=False,
+    )
+
+
+def approval_from_json(text: str | None) -> Approval | None:
+    if not text:
+        return None
+    data: dict[str, Any] = json.loads(text)
+    return Approval(
+        approvers=tuple(Approver(**a) for a in data["approvers"]),
+        authors_may_approve=bool(data["authors_may_approve"]),
+        steps=tuple(
+            ApprovalStep(
+                action=s["action"],
+                by_id=s["by_id"],
+                by_name=s["by_name"],
+                at=from_utc_text(s["at"]) or datetime.min,
+                note=s.get("note") or "",
+            )
+            for s in data["steps"]
+        ),
+    )

@@ -145,7 +145,7 @@ class SqlNoticeQueue:
         row = await self._db.row(
             select(literal(1)).where(
                 notices.c.request_id == request_id,
-                notices.c.kind == "scheduled",
+                notices.c.kind.in_(("scheduled", "awaiting_approval")),  # the kinds that announce a request
                 notices.c.state.in_(("pending", "sending")),
             )
         )

@@ -20,6 +20,7 @@ from bot.records import ChannelSettings
 from storage.schema import aliases, channel_settings, user_settings
 from storage.sql.audit import write_audit
 from storage.sql.connection import Database, replacing
+from storage.sql.encoding import approvers_from_json, approvers_to_json
 
 SETTINGS_CACHE_SIZE = 10_000
 SETTINGS_FRESH_SECONDS = 2.0  # how stale another process's change may be seen: a read per key at most this often
@@ -71,7 +72,12 @@ class SqlPreferences:
     async def channel_settings(self, channel: ChannelRef) -> ChannelSettings:
         async def load() -> ChannelSettings:
             row = await self._db.row(
-                select(channel_settings.c.default_accounts, channel_settings.c.allowed_accounts).where(
+                select(
+                    channel_settings.c.default_accounts,
+                    channel_settings.c.allowed_accounts,
+                    channel_settings.c.approvers,
+                    channel_settings.c.authors_may_approve,
+                ).where(
                     channel_settings.c.platform == channel.platform,
                     channel_settings.c.workspace_id == channel.workspace_id,
                     channel_settings.c.channel_id == channel.channel_id,
@@ -83,6 +89,8 @@ class SqlPreferences:
             return ChannelSettings(
                 default_accounts=tuple(json.loads(row["default_accounts"])),
                 allowed_accounts=tuple(json.loads(allowed)) if allowed is not None else None,
+                approvers=approvers_from_json(row["approvers"]),
+                authors_may_approve=bool(row["authors_may_approve"]),
             )
 
         settings: ChannelSettings = await self._cached(
@@ -90,14 +98,19 @@ class SqlPreferences:
         )
         return settings
 
-    async def save_channel_settings(self, caller: Caller, settings: ChannelSettings) -> None:
+    async def save_channel_settings(
+        self, caller: Caller, settings: ChannelSettings, *, action: str = "channel_accounts"
+    ) -> None:
         defaults, allowed = settings.default_accounts, settings.allowed_accounts
+        approvers = settings.approvers
         row = {
             "platform": caller.platform,
             "workspace_id": caller.workspace_id,
             "channel_id": caller.channel_id,
             "default_accounts": json.dumps(list(defaults)),
             "allowed_accounts": json.dumps(list(allowed)) if allowed is not None else None,
+            "approvers": approvers_to_json(approvers) if approvers else None,
+            "authors_may_approve": settings.authors_may_approve,
             "updated_at": self._db.now(),
         }
         async with self._db.transaction() as db:
@@ -106,9 +119,14 @@ class SqlPreferences:
                 db,
                 caller,
                 at=self._db.now(),
-                action="channel_accounts",
+                action=action,
                 request_id=None,
-                detail={"defaults": list(defaults), "allowed": allowed and list(allowed)},
+                detail={
+                    "defaults": list(defaults),
+                    "allowed": allowed and list(allowed),
+                    "approvers": [f"{a.kind}:{a.id}" for a in approvers],
+                    "authors_may_approve": settings.authors_may_approve,
+                },
             )
         self._cache.pop(("channel", caller.platform, caller.workspace_id, caller.channel_id), None)
 

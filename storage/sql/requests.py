@@ -30,12 +30,18 @@ from sqlalchemy.dialects.postgresql import JSONB
 from bot.errors import StorageError
 from bot.model import Caller, ChannelRef, PostRequest, PostStatus
 from bot.ports import RequestAudit
-from bot.records import NewNotice, RequestState, StoredPost, StoredRequest
+from bot.records import Approval, NewNotice, RequestState, StoredPost, StoredRequest
 from storage.schema import posts, requests
 from storage.sql.audit import write_audit
 from storage.sql.batches import Batched
 from storage.sql.connection import Database, upsert
-from storage.sql.encoding import ref_from_json, request_from_json, request_to_json
+from storage.sql.encoding import (
+    approval_from_json,
+    approval_to_json,
+    ref_from_json,
+    request_from_json,
+    request_to_json,
+)
 from storage.sql.media import link_media
 from storage.sql.notices import enqueue
 from storage.sql.posts import post_state
@@ -57,6 +63,8 @@ _REQUEST_COLUMNS = (
     requests.c.announcement_ref,
     requests.c.reconcile_attempts,
     requests.c.api,
+    requests.c.approval,
+    requests.c.approval_due,
 )
 
 # The statements every /post makes, built once: building one anew (its clauses, its bound values, a posts upsert
@@ -269,6 +277,62 @@ class SqlRequests:
             )
             return result.rowcount == 1
 
+    async def transition(
+        self,
+        request_id: int,
+        *,
+        from_states: Sequence[str],
+        to_state: str,
+        approval: Approval | None,
+        approval_due: datetime | None,
+        request: PostRequest | None = None,
+        due_was: datetime | None = None,
+        audit: RequestAudit | None = None,
+        notices: Iterable[NewNotice] = (),
+    ) -> StoredRequest | None:
+        """Move a request on in its approval, only if it is still in one of `from_states` (and, given `due_was`, its
+        approval is still due then): one guarded statement, with its audit row and notices in the same transaction,
+        so that of two replicas (or two approvers) pressing at once one wins. The request as it is now; None if it
+        had moved on."""
+        values: dict[str, object] = {
+            "state": to_state,
+            "approval": approval_to_json(approval),
+            "approval_due": approval_due,
+            "updated_at": self._db.now(),
+            **self._held(to_state),
+        }
+        if request is not None:
+            values |= {"request_json": request_to_json(request), "scheduled_time": request.scheduled_time}
+        guard = [requests.c.id == request_id, requests.c.state.in_(tuple(from_states))]
+        if due_was is not None:
+            guard.append(requests.c.approval_due == due_was)
+        now = self._db.now()
+        async with self._db.transaction() as db:
+            rows = list(
+                (
+                    await db.execute(update(requests).where(*guard).values(values).returning(*_REQUEST_COLUMNS))
+                ).mappings()
+            )
+            if not rows:
+                return None
+            if request is not None:
+                await link_media(db, request_id, [key for key in request.media_keys if key])
+            if audit:
+                caller, action, detail = audit
+                await write_audit(db, caller, at=now, action=action, request_id=request_id, detail=detail)
+            await enqueue(db, notices, at=now)
+        return _request(rows[0])
+
+    async def approvals_due(self, now: datetime, *, limit: int) -> list[StoredRequest]:
+        """Requests waiting for approval that the bot must look at by `now` (a reminder, an expiry), soonest first."""
+        rows = await self._db.rows(
+            select(*_REQUEST_COLUMNS)
+            .where(requests.c.approval_due <= now, requests.c.state.in_(RequestState.PENDING))
+            .order_by(requests.c.approval_due)
+            .limit(limit)
+        )
+        return [_request(row) for row in rows]
+
     async def finish(
         self,
         request_id: int,
@@ -389,7 +453,7 @@ class SqlRequests:
             .where(*chosen)
             .cte("queue")
         )
-        unsettled = (RequestState.SENDING, RequestState.UNCONFIRMED, RequestState.RECEIVED)
+        unsettled = (RequestState.SENDING, RequestState.UNCONFIRMED, RequestState.RECEIVED, *RequestState.PENDING)
         ordered = select(
             queue,
             or_(queue.c.next_time.is_not(None), queue.c.state.in_(unsettled)).label("upcoming"),
@@ -403,6 +467,7 @@ class SqlRequests:
             "upcoming": upcoming,
             "past": not_(upcoming),
             "failed": or_(ordered.c.has_failed, ordered.c.state.in_((RequestState.FAILED, RequestState.NOT_CREATED))),
+            "pending": ordered.c.state.in_(RequestState.PENDING),
         }[view]
         return (
             select(*(ordered.c[column.name] for column in _REQUEST_COLUMNS), func.count().over().label("total"))
@@ -506,4 +571,6 @@ def _request(row: RowMapping) -> StoredRequest:
         announcement=ref_from_json(row["announcement_ref"]),
         reconcile_attempts=int(row["reconcile_attempts"]),
         api=row["api"],
+        approval=approval_from_json(row["approval"]),
+        approval_due=row["approval_due"],
     )
