@@ -563,6 +563,12 @@ _RENDERERS: dict[NoticeKind, Callable[[Notice, Style], str]] = {
 def announcement_refused(notice: Notice, channel: ChannelRef, problem: str) -> str:
     """What the author is told directly when the channel refused the announcement (`<#id>` names a channel on
     both Slack and Discord)."""
+    if notice.kind is NoticeKind.AWAITING_APPROVAL:
+        return (
+            f"Request #{notice.request_id} waits for approval, but I could not announce it in "
+            f"<#{channel.channel_id}>, so its approvers were not asked there: {problem}. `/posts pending` there "
+            "still shows it, and `/approve` works on it."
+        )
     return (
         f"I scheduled request #{notice.request_id}, but could not announce it in <#{channel.channel_id}>: "
         f"{problem}. `/posts` there still shows it."

@@ -191,6 +191,42 @@ async def test_killed_between_the_answer_and_storing_it(
     assert await second.stop() == 0
 
 
+async def slack_command(fake: FakeSlack, port: int, command: str, text: str, *, user: str) -> None:
+    body = slash_command(fake, command, text, user=user)
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            f"http://127.0.0.1:{port}/slack/events",
+            content=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded", **sign(body)},
+        )
+    assert response.status_code == 200
+
+
+async def test_killed_between_an_approval_and_the_create_the_post_is_neither_lost_nor_sent_twice(
+    tmp_path: Path, fake_slack: FakeSlack, live_sandbox: SandboxServer
+) -> None:
+    port = free_port()
+    database = tmp_path / "data" / "bot.db"
+    fake_slack.users["U2"] = {"id": "U2", "name": "bob", "tz": "UTC", "profile": {}}
+    fake_slack.users["U9"] = {"id": "U9", "name": "ada", "tz": "UTC", "profile": {}, "is_admin": True}
+    first = await bot(tmp_path, fake_slack, live_sandbox, port).start()
+    await slack_command(fake_slack, port, "/approvals", "required by <@U2|bob>", user="U9")
+    await slack_command(fake_slack, port, "/post", "https://e.com/v.mp4 to acc_1 in 1 hour -- live", user="U1")
+    await fake_slack.wait_for(lambda: request_state(database) == "awaiting_approval")
+    live_sandbox.state.faults = [Fault(kind="latency", route="create", seconds=1.0)]
+    await slack_command(fake_slack, port, "/approve", "#1", user="U2")
+    await fake_slack.wait_for(lambda: sandbox_creates(live_sandbox) == 1)  # approved, and the create on its way
+    await first.kill()
+    assert request_state(database) == "sending"
+    await fake_slack.wait_for(lambda: live_sandbox.state.posts)  # Infinipost finishes it anyway
+    second = await bot(tmp_path, fake_slack, live_sandbox, port).start()
+    await assert_recovered(fake_slack, live_sandbox, database)
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        actions = [row[0] for row in db.execute("SELECT action FROM audit_log WHERE request_id = 1 ORDER BY id")]
+    assert actions[:2] == ["ask_approval", "approve"]
+    assert await second.stop() == 0
+
+
 # Discord: the author of a request the crash interrupted is told, in the channel, what became of it.
 
 

@@ -16,7 +16,18 @@ import pytest
 from bot.errors import StorageError
 from bot.model import Account, Caller, ChannelRef, MessageRef, PostRequest, PostStatus
 from bot.ports import Store
-from bot.records import ChannelSettings, Installation, NewNotice, RequestState, StoredMedia, StoredPost, StoredRequest
+from bot.records import (
+    Approval,
+    ApprovalStep,
+    Approver,
+    ChannelSettings,
+    Installation,
+    NewNotice,
+    RequestState,
+    StoredMedia,
+    StoredPost,
+    StoredRequest,
+)
 from tests.conftest import FakeClock
 from tests.fakes.waiting import wait_until
 from tests.postgres import open_storage
@@ -194,6 +205,95 @@ async def test_a_confirmation_is_found_by_its_token_and_taken_once(store: Store,
     moved = await store.requests.get(saved.id)
     assert moved is not None
     assert moved.state == RequestState.SENDING
+
+
+async def test_an_approval_step_is_taken_once_by_two_replicas_with_its_audit_and_notice(
+    store: Store, other: Store, clock: FakeClock
+) -> None:
+    saved = await store.requests.save(
+        caller(), command_text="/post", request=asking(at=FAR_FUTURE), state=RequestState.AWAITING_CONFIRMATION
+    )
+    approvers = (Approver(kind="user", id="U2", name="bob"), Approver(kind="group", id="S7", name="design"))
+    asked = Approval(approvers=approvers).with_step(
+        ApprovalStep(action="asked", by_id="U1", by_name="Alice", at=clock(), note="")
+    )
+    due = clock() + timedelta(hours=1)
+    waiting = await store.requests.transition(
+        saved.id,
+        from_states=(RequestState.AWAITING_CONFIRMATION,),
+        to_state=RequestState.AWAITING_APPROVAL,
+        approval=asked,
+        approval_due=due,
+        audit=(caller(), "ask_approval", {}),
+        notices=[NewNotice(channel=caller().channel, kind="awaiting_approval", request_id=saved.id, payload="{}")],
+    )
+    assert waiting is not None
+    assert (waiting.state, waiting.approval, waiting.approval_due) == (RequestState.AWAITING_APPROVAL, asked, due)
+    assert await store.notices.announcement_pending(saved.id)
+    assert await store.requests.approvals_due(due - timedelta(seconds=1), limit=10) == []
+    assert [r.id for r in await other.requests.approvals_due(due, limit=10)] == [saved.id]
+    approved = asked.with_step(ApprovalStep(action="approved", by_id="U2", by_name="bob", at=clock()))
+    presses = await asyncio.gather(
+        *(
+            s.requests.transition(
+                saved.id,
+                from_states=(RequestState.AWAITING_APPROVAL,),
+                to_state=RequestState.SENDING,
+                approval=approved,
+                approval_due=None,
+            )
+            for s in (store, other, store)
+        )
+    )
+    assert len([p for p in presses if p is not None]) == 1
+    stored = await other.requests.get(saved.id)
+    assert stored is not None
+    assert (stored.state, stored.approval, stored.approval_due) == (RequestState.SENDING, approved, None)
+    assert await store.requests.approvals_due(FAR_FUTURE, limit=10) == []
+
+
+async def test_a_reminder_guarded_by_when_it_was_due_is_taken_once(
+    store: Store, other: Store, clock: FakeClock
+) -> None:
+    saved = await store.requests.save(
+        caller(), command_text="/post", request=asking(at=FAR_FUTURE), state=RequestState.AWAITING_CONFIRMATION
+    )
+    approval = Approval(approvers=(Approver(kind="user", id="U2"),))
+    due = clock()
+    await store.requests.transition(
+        saved.id,
+        from_states=(RequestState.AWAITING_CONFIRMATION,),
+        to_state=RequestState.AWAITING_APPROVAL,
+        approval=approval,
+        approval_due=due,
+    )
+    rounds = await asyncio.gather(
+        *(
+            s.requests.transition(
+                saved.id,
+                from_states=(RequestState.AWAITING_APPROVAL,),
+                to_state=RequestState.AWAITING_APPROVAL,
+                approval=approval,
+                approval_due=FAR_FUTURE,
+                due_was=due,
+            )
+            for s in (store, other)
+        )
+    )
+    assert len([r for r in rounds if r is not None]) == 1
+
+
+async def test_a_channels_approvers_round_trip(store: Store) -> None:
+    alice = caller()
+    required = ChannelSettings(
+        default_accounts=("acc_1",),
+        approvers=(Approver(kind="user", id="U2", name="bob"), Approver(kind="group", id="S7", name="design")),
+        authors_may_approve=True,
+    )
+    await store.preferences.save_channel_settings(alice, required, action="channel_approvals")
+    assert await store.preferences.channel_settings(alice.channel) == required
+    await store.preferences.save_channel_settings(alice, replace(required, approvers=(), authors_may_approve=False))
+    assert (await store.preferences.channel_settings(alice.channel)).approval is None
 
 
 async def test_commands_accepted_in_one_burst_each_get_a_number_of_their_own(store: Store) -> None:
