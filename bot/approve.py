@@ -15,6 +15,7 @@ from bot.approvals import decided_by_an_approver, lost_the_race, step, what_happ
 from bot.context import Context, run_to_the_end
 from bot.dates import format_local, parse_when
 from bot.errors import InvalidTime, UsageError
+from bot.manage import renewed_links
 from bot.model import Command, PostRequest, Reply
 from bot.posting import hold_back_look_alikes, send
 from bot.records import Approval, RequestState, StoredRequest
@@ -35,6 +36,11 @@ async def approve(ctx: Context, command: Command) -> Reply:
         if when is not None and when - now < lead:
             raise InvalidTime(_too_soon(stored, tz, lead, now=now, new=True))
         request = replace(request, scheduled_time=when)
+        if when is not None and any(request.media_keys):  # the uploads' links must last until the new time
+            until = when + timedelta(hours=ctx.settings.media_link_hours)
+            content = await renewed_links(ctx, stored, until=until)
+            if content is not None:
+                request = replace(request, media_urls=content[1])
     elif request.scheduled_time is not None and request.scheduled_time - now < lead:
         raise InvalidTime(_too_soon(stored, tz, lead, now=now, new=False))
     run_to_the_end()  # what follows may reach Infinipost, and is never cut short

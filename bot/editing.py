@@ -83,6 +83,11 @@ async def _edit_waiting(
     elif now_said:
         when = None
     request = replace(request, scheduled_time=when)
+    if when is not None and when != current.scheduled_time and request.media_urls == current.media_urls:
+        # The uploads' links must last until the new time.
+        content = await renewed_links(ctx, stored, until=when + timedelta(hours=ctx.settings.media_link_hours))
+        if content is not None:
+            request = replace(request, media_urls=content[1])
     if request == current:
         raise BadCommand(f"That is what request #{stored.id} already says; nothing changed.")
     now = ctx.clock()

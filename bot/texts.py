@@ -156,9 +156,9 @@ COMMAND_EXAMPLES: dict[str, tuple[str, ...]] = {
     "infinipost": ("/infinipost", "/infinipost connect", "/infinipost disconnect"),
     "edit": ("/edit #1 at friday 17:30", "/edit #1 -- A better caption"),
     "approvals": ("/approvals", "/approvals authors-may-approve no"),
-    "approve": ("/approve #1", "/approve #1 now"),
-    "changes": ("/changes #1 Shorter caption, please", "/changes #2 Tag the brand account"),
-    "reject": ("/reject #1 Off-brand", "/reject #2 Wrong account"),
+    "approve": ("/approve #1", "/approve #2 now"),
+    "changes": ("/changes #3 Shorter caption, please", "/changes #4 Tag the brand account"),
+    "reject": ("/reject #3 Off-brand", "/reject #4 Wrong account"),
     "help": ("/help", "/help post"),
 }
 assert set(COMMAND_EXAMPLES) == set(COMMANDS)

@@ -53,7 +53,8 @@ class SqlMediaIndex:
                 request_media.c.media_key == media.c.key,
                 or_(
                     requests.c.updated_at >= done_before,
-                    requests.c.state.in_(("sending", "unconfirmed")),
+                    # Still to be sent: its create under way, or waiting for its approvers (or its author's changes).
+                    requests.c.state.in_(("sending", "unconfirmed", "awaiting_approval", "changes_requested")),
                     and_(requests.c.state == "awaiting_confirmation", requests.c.created_at >= orphan_before),
                     exists().where(
                         posts.c.request_id == requests.c.id,

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from app.runtime import Runtime, start_runtime
+from bot.texts import COMMAND_EXAMPLES
 from bot.tracking import Tracker
 from sandbox import SandboxServer
 from tests.conftest import FakeClock, make_settings
@@ -359,3 +360,15 @@ async def test_approvals_survive_a_restart_of_the_bot(tmp_path: Path, sandbox: S
         approved = await chat.say("/approve #1", caller=chat.caller("U2"))
         assert approved.text.startswith("Approved request #1.")
         assert len(creates(sandbox)) == 1
+
+
+async def test_every_help_example_of_approvals_works_as_written(chat: ChatHarness, sandbox: SandboxServer) -> None:
+    await requiring(chat)
+    for number in range(1, 5):
+        await chat.say(f"/post https://e.com/{number}.mp4 to acc_1 in {number + 1} hours")
+    approver = chat.caller("U2", is_admin=True)
+    for name in ("approvals", "approve", "changes", "reject", "edit"):
+        for example in COMMAND_EXAMPLES[name]:
+            reply = await chat.say(example, caller=chat.caller("U1") if name == "edit" else approver)
+            assert not reply.error, (example, reply.text)
+    assert len(creates(sandbox)) == 2
