@@ -311,6 +311,11 @@ def test_slack_manifest_for_http_mode_points_every_url_at_the_public_address(tmp
         "/accounts",
         "/timezone",
         "/infinipost",
+        "/edit",
+        "/approvals",
+        "/approve",
+        "/changes",
+        "/reject",
         "/help",
     }
     assert commands["/infinipost"]["usage_hint"] == "[status | connect | disconnect]"
