@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import discord
+import httpx
 import pytest
 
 from adapters.discord.people import DiscordPeople
@@ -31,6 +32,7 @@ from tests.adapters.test_discord import (
 )
 from tests.conftest import FakeClock
 from tests.fakes.discord import ADMIN, ALICE, BOB, CHANNEL_ID, EPHEMERAL, GUILD_ID, FakeDiscord
+from tests.media.files import MP4
 
 # Fixtures of the Discord tests: the fake, and discord.py's endpoints put back after each test (autouse).
 __all__ = ["fake_discord", "restore_discord_endpoints"]
@@ -297,6 +299,21 @@ async def test_approval_commands_take_their_options_as_typed(bot: DiscordBot) ->
     late = await bot.run("approve", user=CAROL, request="#1", when="now")
     assert late == "Request #1 was rejected by Carol (Too late for this week); nothing was sent."
     assert bot.creates() == []
+
+
+async def test_edit_takes_a_file_option_as_the_new_media(bot: DiscordBot) -> None:
+    await waiting_request(bot)
+    video = bot.fake.attachment("take2.mp4", "video/mp4", MP4)
+    said = await bot.run("edit", request="#1", file=video)
+    assert said.startswith("Edited request #1; it waits for approval by group @Design again."), said
+    stored = await bot.runtime.ctx.storage.requests.get(1)
+    assert stored is not None
+    assert stored.request.media_urls != ("https://e.com/v.mp4",)
+    approved = await bot.run("approve", user=CAROL, request="#1")
+    assert approved.startswith("Approved request #1.")
+    [body] = bot.creates()
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(body["contentUrl"])).content == MP4
 
 
 # /approvals
