@@ -316,6 +316,14 @@ async def test_edit_takes_a_file_option_as_the_new_media(bot: DiscordBot) -> Non
         assert (await http.get(body["contentUrl"])).content == MP4
 
 
+async def test_posts_shows_the_requests_waiting_for_approval(bot: DiscordBot) -> None:
+    await waiting_request(bot)
+    listed = await bot.run("posts", show="pending")
+    assert listed.startswith("Posts from this channel waiting for approval or changes")
+    assert "#1 · Sun 29 November 2026, 12:00 EST (America/New_York) · Demo TikTok · waiting for approval" in listed
+    assert "waiting for @Design" in listed
+
+
 # /approvals
 
 
