@@ -18,8 +18,11 @@ import discord
 
 from adapters.discord.components import ANSWER_FAILURES, FORM_TIMEOUT, NOTE_FORM_PREFIX, DiscordClient, why
 from adapters.discord.dispatch import Dispatcher
+from adapters.discord.responses import answer
 from bot.approvals import MAX_NOTE
+from bot.model import Reply
 from bot.notices import Notice
+from bot.texts import stale_command
 
 logger = logging.getLogger(__name__)
 
@@ -113,8 +116,9 @@ class Approvals:
         """A note or reason form sent: `/changes #N <note>` or `/reject #N <reason>`."""
         data = cast("Mapping[str, Any]", interaction.data or {})
         match = NOTE_FORM.fullmatch(str(data.get("custom_id", "")))
-        if match is None:
-            logger.info("Discord: a form this bot does not have in that form was submitted")
+        if match is None:  # a form of another version of the bot
+            logger.info("Discord: a note form with an unknown custom_id was submitted")
+            await answer(interaction, Reply(text=stale_command("Discord"), error=True))
             return
         note = submitted_value(data, NOTE_FIELD).strip()
         await self.dispatcher.run(interaction, match["action"], text=f"#{match['request']} {note}".strip())
