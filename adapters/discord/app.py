@@ -19,8 +19,15 @@ import yarl
 from discord import app_commands
 from discord.gateway import DiscordWebSocket
 
+from adapters.discord.approvals import ApprovalButton, Approvals
 from adapters.discord.commands import AnsweringTree, SlashCommands
-from adapters.discord.components import DiscordClient, PreviewButton, PreviewHandler, ShardedDiscordClient
+from adapters.discord.components import (
+    ApprovalHandler,
+    DiscordClient,
+    PreviewButton,
+    PreviewHandler,
+    ShardedDiscordClient,
+)
 from adapters.discord.dispatch import Dispatcher
 from adapters.discord.message_command import MessageCommand
 from adapters.discord.messenger import DiscordMessenger
@@ -71,7 +78,8 @@ class DiscordAdapter:
             people=DiscordPeople(poster_roles=settings.discord_poster_roles),
             api_url=settings.discord_api_url,
         )
-        self.client = _client(settings, on_preview=self.dispatcher.press)
+        self.approvals = Approvals(self.dispatcher)
+        self.client = _client(settings, on_preview=self.dispatcher.press, approvals=self.approvals)
         self.tree = AnsweringTree(self.client)
         self.slash_commands = SlashCommands(self.dispatcher)
         self.message_command = MessageCommand(self.dispatcher, open_forms=self.client.open_forms)
@@ -168,14 +176,15 @@ class DiscordAdapter:
         for command in commands:
             command.add_check(self.slash_commands.admissible)
             self.tree.add_command(command)
-        self.client.add_dynamic_items(PreviewButton)
+        self.client.add_dynamic_items(PreviewButton, ApprovalButton)
 
 
-def _client(settings: DiscordSettings, *, on_preview: PreviewHandler) -> DiscordClient:
+def _client(settings: DiscordSettings, *, on_preview: PreviewHandler, approvals: ApprovalHandler) -> DiscordClient:
     """One gateway connection, as discord.py's plain client keeps it; or, with DISCORD_SHARD_COUNT, its sharded
     client, connecting only the shards in DISCORD_SHARD_IDS (all of them when empty)."""
     options: dict[str, Any] = {
         "on_preview": on_preview,
+        "approvals": approvals,
         "intents": INTENTS,
         "max_ratelimit_timeout": RATE_LIMIT_WAIT,
         "allowed_mentions": discord.AllowedMentions.none(),

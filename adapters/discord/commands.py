@@ -1,5 +1,6 @@
-"""The slash commands /post /posts /cancel /reschedule /accounts /timezone /infinipost /help, the check every
-command of the bot passes before it runs, and the tree that answers when one is refused or fails.
+"""The slash commands /post /posts /cancel /reschedule /accounts /timezone /infinipost /help, and the approval
+commands /approvals /approve /changes /reject /edit; the check every command of the bot passes before it runs, and
+the tree that answers when one is refused or fails.
 
 Each command's options become the core's text (or, for /post, a draft) as a user would type them in chat.
 """
@@ -79,6 +80,11 @@ class SlashCommands:
             ("reschedule", self.reschedule),
             ("accounts", self.accounts),
             ("infinipost", self.infinipost),
+            ("approvals", self.approvals),
+            ("approve", self.approve),
+            ("changes", self.changes),
+            ("reject", self.reject),
+            ("edit", self.edit),
             ("help", self.help),
         ):
             commands.append(app_commands.Command(name=name, description=_describe(name), callback=callback))
@@ -214,6 +220,48 @@ class SlashCommands:
         await self.dispatcher.run(interaction, "timezone", text=zone or "")
 
     @app_commands.guild_only()
+    @app_commands.describe(
+        setting="Empty: show them. Admins: required by @people @roles | authors-may-approve yes|no | off"
+    )
+    async def approvals(self, interaction: Interaction, setting: str | None = None) -> None:
+        # Mentions arrive as raw IDs; named, the core's replies show names rather than numbers.
+        await self.dispatcher.run(interaction, "approvals", text=setting or "", name_mentions=True)
+
+    @app_commands.guild_only()
+    @app_commands.describe(
+        request="The #request number (see /posts pending)",
+        when="Only if its time is past or too near: a new time (friday 9am, in 1 hour), or now",
+    )
+    async def approve(self, interaction: Interaction, request: str, when: str | None = None) -> None:
+        await self.dispatcher.run(interaction, "approve", text=_joined(request, when))
+
+    @app_commands.guild_only()
+    @app_commands.describe(request="The #request number (see /posts pending)", note="What should change")
+    async def changes(self, interaction: Interaction, request: str, note: str) -> None:
+        await self.dispatcher.run(interaction, "changes", text=_joined(request, note))
+
+    @app_commands.guild_only()
+    @app_commands.describe(request="The #request number (see /posts pending)", reason="Why it is turned down")
+    async def reject(self, interaction: Interaction, request: str, reason: str) -> None:
+        await self.dispatcher.run(interaction, "reject", text=_joined(request, reason))
+
+    @app_commands.guild_only()
+    @app_commands.describe(
+        request="The #request number (see /posts)",
+        changes="In the /post words: to <accounts>, at <time> or now, <links>, sound <link>, slides 4|6|8, -- caption",
+        file="A new video or image, in place of the post's media",
+    )
+    async def edit(
+        self,
+        interaction: Interaction,
+        request: str,
+        changes: str | None = None,
+        file: discord.Attachment | None = None,
+    ) -> None:
+        attachments = (self.dispatcher.to_attachment(file),) if file is not None else ()
+        await self.dispatcher.run(interaction, "edit", text=_joined(request, changes), attachments=attachments)
+
+    @app_commands.guild_only()
     @app_commands.describe(command="One command to explain")
     @app_commands.choices(command=[app_commands.Choice(name=name, value=name) for name in COMMANDS])
     async def help(self, interaction: Interaction, command: str | None = None) -> None:
@@ -236,3 +284,8 @@ class SlashCommands:
 
 def _describe(name: str) -> str:
     return clip(COMMANDS[name][1], 100)
+
+
+def _joined(*parts: str | None) -> str:
+    """Options as one command line, in the order the core reads them (`#12 friday 9am`)."""
+    return " ".join(part.strip() for part in parts if part and part.strip())

@@ -1,4 +1,5 @@
-"""Discord UI pieces: the client that owns them, the preview's Schedule / Cancel buttons, and the post form."""
+"""Discord UI pieces: the client that owns them, the preview's Schedule / Cancel buttons, and the post form.
+(The approval buttons and their form are in `approvals`.)"""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ PREVIEW_TEMPLATE = re.compile(
     r"post:(?P<action>confirm|discard|more):(?P<author>[0-9]{1,20}):(?P<token>[A-Za-z0-9_=-]{1,64})"
 )
 FORM_PREFIX = "post:form:"
+NOTE_FORM_PREFIX = "approval:note:"  # the note of Request changes, the reason of Reject
 MORE_LIMIT = 64  # characters of a More button's encoded `/posts` arguments, within Discord's 100 for a custom_id
 FORM_TIMEOUT = 3600.0  # a form left open longer than this is forgotten, and its submission told it expired
 # What answering an interaction can fail with: Discord's refusals, the network, and discord.py reading an error
@@ -41,21 +43,36 @@ class PreviewHandler(Protocol):
     ) -> None: ...
 
 
-class DiscordClient(discord.Client):
-    """A discord.py client that knows who handles preview buttons, since those are rebuilt from their custom_id,
-    and which post forms are open, since those live only in this process."""
+class ApprovalHandler(Protocol):
+    """What the approval buttons (Approve, Request changes, Reject) and their note form do."""
 
-    def __init__(self, *, on_preview: PreviewHandler, **options: Any) -> None:
+    async def press(self, interaction: discord.Interaction[Any], *, action: str, request_id: int) -> None: ...
+
+    async def submitted(self, interaction: discord.Interaction[Any]) -> None: ...
+
+
+class DiscordClient(discord.Client):
+    """A discord.py client that knows who handles preview and approval buttons, since those are rebuilt from their
+    custom_id, and which post forms are open, since those live only in this process."""
+
+    def __init__(self, *, on_preview: PreviewHandler, approvals: ApprovalHandler, **options: Any) -> None:
         super().__init__(**options)
         self.on_preview = on_preview
+        self.approvals = approvals
         self.open_forms: set[str] = set()  # custom_ids of the post forms shown and neither submitted nor expired
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        custom_id = str(cast("dict[str, Any]", interaction.data or {}).get("custom_id", ""))
+        if custom_id.startswith(NOTE_FORM_PREFIX):
+            # Handled from what it carries, whether or not discord.py still holds the form (see approvals.NoteForm).
+            await self.approvals.submitted(interaction)
+            return
         # discord.py drops the submission of a form it no longer holds (timed out, or shown before a restart), and
         # Discord would then only say that the interaction failed. A form being handled is still in open_forms: it
         # leaves only when its submission has been answered.
-        custom_id = str(cast("dict[str, Any]", interaction.data or {}).get("custom_id", ""))
-        if interaction.type is not discord.InteractionType.modal_submit or not custom_id.startswith(FORM_PREFIX):
+        if not custom_id.startswith(FORM_PREFIX):
             return
         if custom_id in self.open_forms:
             return

@@ -43,11 +43,15 @@ class Dispatcher:
         draft: PostDraft | None = None,
         attachments: tuple[Attachment, ...] = (),
         secret: str | None = None,
+        name_mentions: bool = False,
     ) -> None:
-        """`secret`: what a private form took that must never be shown (`/infinipost connect`'s key)."""
-        if await self._refused(interaction):  # a form's submission comes here without a command's checks
+        """`secret`: what a private form took that must never be shown (`/infinipost connect`'s key).
+        `name_mentions`: give the mentions in `text` their names first (which may take Discord's REST API)."""
+        if await self.refused(interaction):  # a form's submission comes here without a command's checks
             return
         if await defer(interaction):
+            if name_mentions:
+                text = await self.people.name_mentions(interaction, text)
             reply = await self._handle(
                 interaction, name, text=text, draft=draft, attachments=attachments, secret=secret
             )
@@ -55,7 +59,7 @@ class Dispatcher:
 
     async def press(self, interaction: discord.Interaction[Any], *, action: str, author_id: int, token: str) -> None:
         """Schedule / Cancel on a preview: the author's preview becomes the result; anyone else is told privately."""
-        if await self._refused(interaction):
+        if await self.refused(interaction):
             return
         own = interaction.user.id == author_id
         if not await defer(interaction, update=own):
@@ -70,7 +74,7 @@ class Dispatcher:
         place = place_of(interaction)
         return self.core.refusal(place) if place is not None else None
 
-    async def _refused(self, interaction: discord.Interaction[Any]) -> bool:
+    async def refused(self, interaction: discord.Interaction[Any]) -> bool:
         """Whether the interaction came from a server the operator did not name, and was answered so."""
         refused = self.refusal(interaction)
         if refused is not None:

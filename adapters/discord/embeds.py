@@ -59,6 +59,7 @@ DISCORD_STYLE = Style(
     time=timestamp,
     mention=lambda user_id, _name: f"<@{user_id}>",
     text=escape,
+    group=lambda role_id, _name: f"<@&{role_id}>",
 )
 
 
@@ -112,20 +113,25 @@ def notice_marker(ids: Sequence[int]) -> str:
 
 
 def notice_message(notices: Sequence[Notice], ids: Sequence[int] = ()) -> Rendered:
-    """A channel notice: its text in an embed, times as Discord timestamps; only its authors may be notified."""
+    """A channel notice: its text in an embed, times as Discord timestamps. Only its authors and the approvers it
+    asks to act may be notified, never @everyone, and never anyone a caption names."""
     first = notices[0]
     embed = discord.Embed(description=clip(render(notices, DISCORD_STYLE), DESCRIPTION_LIMIT))
     embed.colour = _NOTICE_COLOURS.get(first.kind, COLOUR)
     if ids:
         embed.set_footer(text=notice_marker(ids))
     authors = sorted({n.author_id for n in notices if n.author_id.isdigit()})
-    # Embeds never notify anyone: the author of a notice that speaks to them is also named in the content.
+    # Embeds never notify anyone: whoever a notice speaks to is also named in the content. That is the author of
+    # a notice that asks them to act, and the approvers (people or roles) of one that asks them to.
     pinged = [a for a in authors if any(n.author_id == a and n.kind.speaks_to_author for n in notices)]
+    approvers = {(a.kind, a.id): a for n in notices for a in n.approvers_to_notify if a.id.isdigit()}
+    people = sorted({a.id for a in approvers.values() if a.kind == "user"} - set(pinged), key=int)
+    roles = sorted((a.id for a in approvers.values() if a.kind == "group"), key=int)
     mentions = discord.AllowedMentions(
         everyone=False,
-        roles=False,
+        roles=[discord.Object(id=int(r)) for r in roles] or False,
         replied_user=False,
-        users=[discord.Object(id=int(a)) for a in authors],
+        users=[discord.Object(id=int(u)) for u in sorted({*authors, *people}, key=int)],
     )
-    content = " ".join(DISCORD_STYLE.mention(a, "") for a in pinged) or None
-    return Rendered(content=content, embeds=[embed], mentions=mentions)
+    named = [DISCORD_STYLE.mention(u, "") for u in (*pinged, *people)] + [DISCORD_STYLE.group(r, "") for r in roles]
+    return Rendered(content=" ".join(named) or None, embeds=[embed], mentions=mentions)

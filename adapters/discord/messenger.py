@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import aiohttp
 import discord
 
+from adapters.discord.approvals import approval_view
 from adapters.discord.embeds import notice_message
 from bot.errors import DeliveryError
 from bot.model import ChannelRef, MessageRef
@@ -72,12 +73,17 @@ class DiscordMessenger:
         """Post the notices, marked with their outbox IDs for `find`. The nonce covers the same ground for the
         first minutes: sent again right after a crash, Discord returns the message it already has."""
         message = notice_message(notices, ids)
+        view = approval_view(notices)  # Approve, Request changes and Reject, under an announcement waiting for them
         target = self._client.get_partial_messageable(int(channel.channel_id))
         nonce = f"notice-{min(ids)}"
         try:
             if thread is None:
                 sent = await target.send(
-                    content=message.content, embeds=message.embeds, allowed_mentions=message.mentions, nonce=nonce
+                    content=message.content,
+                    embeds=message.embeds,
+                    allowed_mentions=message.mentions,
+                    nonce=nonce,
+                    view=view or discord.utils.MISSING,
                 )
             else:
                 # A reply to the announcement; it still goes out if the announcement was deleted.
@@ -90,6 +96,7 @@ class DiscordMessenger:
                     allowed_mentions=message.mentions,
                     reference=reference,
                     nonce=nonce,
+                    view=view or discord.utils.MISSING,
                 )
         except discord.DiscordException as exc:
             raise delivery_error(exc) from exc
@@ -114,10 +121,17 @@ class DiscordMessenger:
         return None
 
     async def edit(self, ref: MessageRef, notice: Notice, *, channel: ChannelRef) -> None:
+        """Rewrite an announcement. Its approval buttons stay only while it still waits for a decision: without
+        them (`view=None`), the edit takes them off."""
         message = notice_message([notice])
         target = self._client.get_partial_messageable(int(ref.channel_id)).get_partial_message(int(ref.message_id))
         try:
-            await target.edit(content=message.content, embeds=message.embeds, allowed_mentions=message.mentions)
+            await target.edit(
+                content=message.content,
+                embeds=message.embeds,
+                allowed_mentions=message.mentions,
+                view=approval_view([notice]),
+            )
         except discord.DiscordException as exc:
             raise delivery_error(exc) from exc
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -20,6 +22,11 @@ logger = logging.getLogger(__name__)
 PLATFORM = "discord"
 CACHE_SECONDS = 60.0  # a server's roles read over REST: a renamed or deleted role stops counting within a minute
 CACHE_SIZE = 100  # servers: the operator names a handful
+# Mentions as a string option carries them: <@123> (<@!123> from older clients) a member, <@&456> a role.
+MENTION = re.compile(r"<@(!?|&)([0-9]{1,20})>")
+NAMES_AT_ONCE = 25  # members looked up for one command's mentions; the rest stay numbers
+NAMES_BUDGET = 5.0  # seconds to find their names, after the interaction was deferred
+NAME_LIMIT = 80
 
 
 def place_of(interaction: discord.Interaction[Any]) -> Place | None:
@@ -61,7 +68,69 @@ class DiscordPeople:
             is_poster=is_admin or await self._has_poster_role(interaction.client, member),
             profile_timezone=None,
             locale=interaction.locale.value,
+            groups=role_ids(member),
         )
+
+    async def name_mentions(self, interaction: discord.Interaction[Any], text: str) -> str:
+        """`text` with each member and role mention given its name (`<@123|Alice>`, `<@&456|Design>`), as far as
+        the server's cache or Discord's REST API tell them within NAMES_BUDGET; the core then shows names rather
+        than numbers. A mention whose name is not found stays as it was."""
+        found = MENTION.findall(text)
+        if not found or interaction.guild_id is None:
+            return text
+        names: dict[tuple[str, int], str] = {}
+        try:
+            async with asyncio.timeout(NAMES_BUDGET):
+                await self._find_names(interaction.client, interaction.guild_id, found, names)
+        except TimeoutError:
+            logger.warning("Discord: names of mentions took too long; some are left as IDs")
+
+        def named(match: re.Match[str]) -> str:
+            kind = "&" if match[1] == "&" else ""
+            name = names.get((kind, int(match[2])))
+            return f"<@{kind}{match[2]}|{name}>" if name else match[0]
+
+        return MENTION.sub(named, text)
+
+    async def _find_names(
+        self,
+        client: discord.Client,
+        guild_id: int,
+        found: list[tuple[str, str]],
+        names: dict[tuple[str, int], str],
+    ) -> None:
+        """Fill `names` (filled as they come, so that a timeout keeps those found) with the mentioned roles'
+        and members' names."""
+        role_ids = {int(ident) for sign, ident in found if sign == "&"}
+        member_ids = list(dict.fromkeys(int(ident) for sign, ident in found if sign != "&"))[:NAMES_AT_ONCE]
+        guild = client.get_guild(guild_id)
+        if role_ids:
+            with_roles = guild or await self._fetched_guild(client, guild_id)
+            for role_id in role_ids:
+                role = with_roles.get_role(role_id) if with_roles is not None else None
+                if role is not None:
+                    names["&", role_id] = _plain(role.name)
+        if not member_ids:
+            return
+        if guild is None:
+            guild = await self._fetched_guild(client, guild_id)
+        if guild is None:
+            return
+        server = guild
+
+        async def find(member_id: int) -> None:
+            member = server.get_member(member_id)
+            if member is None:
+                try:
+                    member = await server.fetch_member(member_id)
+                except discord.NotFound:
+                    return  # not a member (any more): the core shows the number
+                except discord.HTTPException as exc:
+                    logger.warning("Discord: could not read a mentioned member (HTTP %s)", exc.status)
+                    return
+            names["", member_id] = _plain(member.display_name)
+
+        await asyncio.gather(*(find(member_id) for member_id in member_ids))
 
     async def _has_poster_role(self, client: discord.Client, member: discord.Member) -> bool:
         if not self._role_ids and not self._role_names:
@@ -97,3 +166,17 @@ class DiscordPeople:
             return None
         self._guilds[guild_id] = guild
         return guild
+
+
+def role_ids(member: discord.Member) -> tuple[str, ...]:
+    """The IDs of the member's roles, as the interaction carries them: who is an approver by role.
+
+    discord.py's public `Member.roles` drops the roles its cache of the server does not hold (all of them before
+    the server's GUILD_CREATE); the interaction's member payload, kept as `_roles`, has every one of them.
+    """
+    return tuple(str(role_id) for role_id in member._roles)
+
+
+def _plain(name: str) -> str:
+    """A name as a mention's `|name` part may hold it: on one line, without the `>` that would end the mention."""
+    return " ".join(name.replace(">", "").replace("|", "").split())[:NAME_LIMIT]

@@ -210,6 +210,11 @@ async def test_login_registers_the_commands_in_the_configured_server(bot: Discor
         "accounts",
         "timezone",
         "infinipost",
+        "approvals",
+        "approve",
+        "changes",
+        "reject",
+        "edit",
         "help",
         "Schedule as post",
     }
@@ -226,6 +231,13 @@ async def test_login_registers_the_commands_in_the_configured_server(bot: Discor
     assert (zone["name"], zone["autocomplete"]) == ("zone", True)
     assert [o["name"] for o in commands["reschedule"]["options"]] == ["target", "when"]
     assert all(o["required"] for o in commands["reschedule"]["options"])
+    options = {name: [(o["name"], o["type"], o.get("required", False)) for o in c.get("options", [])]
+               for name, c in commands.items()}  # fmt: skip
+    assert options["approvals"] == [("setting", 3, False)]
+    assert options["approve"] == [("request", 3, True), ("when", 3, False)]
+    assert options["changes"] == [("request", 3, True), ("note", 3, True)]
+    assert options["reject"] == [("request", 3, True), ("reason", 3, True)]
+    assert options["edit"] == [("request", 3, True), ("changes", 3, False), ("file", 11, False)]
 
 
 async def test_without_server_ids_the_commands_are_registered_globally(
@@ -234,7 +246,7 @@ async def test_without_server_ids_the_commands_are_registered_globally(
     settings = discord_settings(tmp_path, fake_discord, sandbox, discord_guild_ids=())
     async with start_bot(settings, fake_discord, sandbox, clock):
         [sync] = fake_discord.calls("PUT", f"/applications/{APP_ID}/commands")
-        assert len(sync.body) == 9
+        assert len(sync.body) == 14
         assert fake_discord.calls("PUT", f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands") == []
 
 
