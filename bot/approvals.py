@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import NoReturn
 
 from bot.context import Context
-from bot.errors import BadCommand, NotAllowed, UsageError
+from bot.errors import BadCommand, BotError, NotAllowed, UsageError
 from bot.model import Caller, Command, Reply
 from bot.notices import NoticeKind, notice_for
 from bot.records import Approval, ApprovalStep, Approver, RequestState, StoredRequest
@@ -242,6 +242,21 @@ async def _decide(
         await lost_the_race(ctx, stored.id)
     ctx.outbox.wake()
     return after
+
+
+async def decision_refusal(ctx: Context, caller: Caller, request_id: int, *, action: str) -> str | None:
+    """Why `caller` may not ask for changes to (`changes`) or reject (`reject`) request `request_id` now, before a
+    form asks them for a note; None if they may."""
+    verb = "ask for changes to" if action == "changes" else "reject"
+    try:
+        stored, _ = await decided_by_an_approver(
+            ctx, Command(name=action, caller=caller, text=f"#{request_id}"), verb=verb
+        )
+        if action == "changes" and stored.state != RequestState.AWAITING_APPROVAL:
+            return what_happened(stored)
+    except BotError as exc:
+        return exc.user_message
+    return None
 
 
 async def decided_by_an_approver(ctx: Context, command: Command, *, verb: str) -> tuple[StoredRequest, str]:

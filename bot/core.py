@@ -6,6 +6,7 @@ stack trace reaches a chat. Adapters that fail outside a command answer through 
 
 What adapters use, and nothing else: `attach`, `detach`, `handle`, `refusal`, `post_form`, `time_problem`,
 `first_sighting`, `first_submission`, `serve`, `zone_of`, `said`, `deliver_notices`, `failure_reply`,
+`decision_refusal`,
 `asks_for_key` and `key_form_refusal`.
 """
 
@@ -197,6 +198,20 @@ class Core:
         if self.ctx.sandbox:
             return replace(reply, text=SANDBOX_PREFIX + reply.text, sandbox=True)
         return reply
+
+    async def decision_refusal(self, caller: Caller, request_id: int, *, action: str) -> Reply | None:
+        """Before a form asks an approver for a note (Request changes, Reject): the refusal to show instead, if
+        they may not decide on that request now (not an approver, or it was decided); None if they may. Never
+        raises: what cannot be checked now is checked again when the form is sent."""
+        refused = self.refusal(caller.place)
+        if refused is not None:
+            return refused
+        try:
+            reason = await approvals.decision_refusal(self.ctx, caller, request_id, action=action)
+        except Exception:
+            logger.warning("could not check a decision before its form; the form's answer will", exc_info=True)
+            return None
+        return self._marked(Reply(text=reason, error=True)) if reason else None
 
     def said(self, text: str) -> str:
         """A sentence of an adapter's own, marked as the core's replies are when nothing is really posted."""

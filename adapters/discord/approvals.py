@@ -9,6 +9,7 @@ the presser privately.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -17,9 +18,10 @@ from typing import Any, cast
 import discord
 
 from adapters.discord.components import ANSWER_FAILURES, FORM_TIMEOUT, NOTE_FORM_PREFIX, DiscordClient, why
-from adapters.discord.dispatch import Dispatcher
+from adapters.discord.dispatch import ANSWER_BUDGET, Dispatcher
 from adapters.discord.responses import answer
 from bot.approvals import MAX_NOTE
+from bot.errors import BotError
 from bot.model import Reply
 from bot.notices import Notice
 from bot.texts import stale_command
@@ -107,10 +109,24 @@ class Approvals:
             return
         if await self.dispatcher.refused(interaction):
             return
+        refused = await self._refusal(interaction, action=action, request_id=request_id)
+        if refused is not None:
+            await answer(interaction, refused)
+            return
         try:
             await interaction.response.send_modal(NoteForm(action, request_id))
         except ANSWER_FAILURES as exc:
             logger.warning("Discord: could not open the form of %s (%s)", action, why(exc))
+
+    async def _refusal(self, interaction: discord.Interaction[Any], *, action: str, request_id: int) -> Reply | None:
+        """Whether the presser may not decide on the request now: told at once, rather than after typing a note.
+        What cannot be checked within the budget is checked when the form is sent."""
+        try:
+            async with asyncio.timeout(ANSWER_BUDGET / 2):
+                caller = await self.dispatcher.people.caller(interaction)
+                return await self.dispatcher.core.decision_refusal(caller, request_id, action=action)
+        except (TimeoutError, BotError):
+            return None
 
     async def submitted(self, interaction: discord.Interaction[Any]) -> None:
         """A note or reason form sent: `/changes #N <note>` or `/reject #N <reason>`."""

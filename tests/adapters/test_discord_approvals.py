@@ -265,9 +265,17 @@ async def test_reject_asks_for_a_reason_and_closes_the_request(bot: DiscordBot) 
     assert bot.creates() == []
 
 
+async def test_a_non_approver_is_refused_before_a_form_asks_for_a_reason(bot: DiscordBot) -> None:
+    announcement = await waiting_request(bot)
+    callback = await bot.callback(bot.interact(bot.fake.press(announcement, "Reject", user=BOB)))
+    assert callback["type"] == 4  # an answer, not a form (9)
+    assert callback["data"]["flags"] == EPHEMERAL
+    assert text_of(callback["data"]) == "Only group @Design can reject request #1."
+
+
 async def test_a_non_approvers_reason_is_refused_and_changes_nothing(bot: DiscordBot) -> None:
     announcement = await waiting_request(bot)
-    form = await opened_form(bot, announcement, "Reject", user=BOB)
+    form = await opened_form(bot, announcement, "Reject", user=CAROL)  # a form someone else had open
     said = await private_text(bot, bot.interact(bot.fake.submit(form, {"note": "I do not like it"}, user=BOB)))
     assert said == "Only group @Design can reject request #1."
     stored = await bot.runtime.ctx.storage.requests.get(1)
