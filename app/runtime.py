@@ -14,6 +14,8 @@ import httpx
 
 from bot.accounts import AccountDirectory
 from bot.api import InfinipostClient
+from bot.calendar.links import CalendarLinks
+from bot.calendar.page import CalendarPages
 from bot.clients import ApiClients, WorkspaceApi
 from bot.config import Settings
 from bot.context import Context
@@ -146,8 +148,10 @@ async def start_runtime(
             media=media,
             clock=clock,
             metrics=metrics,
+            calendar_links=_calendar_links(settings, web=web, clock=clock),
         )
         Probes(ctx).mount(web.app)
+        CalendarPages(ctx).mount(web.app)
         await settle_unfinished(ctx)
         warm_up()
         runtime = Runtime(core=Core(ctx), sandbox=sandbox, web=web)
@@ -176,6 +180,23 @@ async def check_api_key(runtime: Runtime) -> None:
         ) from exc
     except ApiError as exc:
         logger.warning("Infinipost did not answer at start-up (%s); starting anyway", type(exc).__name__)
+
+
+def _calendar_links(settings: Settings, *, web: WebServer, clock: Callable[[], datetime]) -> CalendarLinks:
+    """The calendar's links, signed with the media links' secret, at BOT_PUBLIC_URL or, when the server listens on
+    this machine only (the console), at its loopback address."""
+    secret = load_secret(
+        settings.media_secret.get_secret_value() if settings.media_secret else None,
+        settings.data_dir / "media.secret",
+    )
+
+    def base_url() -> str | None:
+        if settings.public_url:
+            return settings.public_url
+        loopback = settings.http_host in ("127.0.0.1", "localhost", "::1")
+        return f"http://127.0.0.1:{web.port}" if loopback and web.port else None
+
+    return CalendarLinks(secret, base_url=base_url, clock=clock)
 
 
 def _media_store(settings: Settings, *, web: WebServer, sandbox: bool, clock: Callable[[], datetime]) -> MediaStore:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.accounts import AccountDirectory
 from bot.api import InfinipostClient
+from bot.calendar.links import CalendarLinks
 from bot.clients import ApiClients, WorkspaceApi
 from bot.config import Settings
 from bot.dates import zone
@@ -21,6 +22,7 @@ from bot.metrics import Metrics
 from bot.model import Caller, ChannelRef, Place
 from bot.outbox import Outbox
 from bot.places import Places
+from bot.platform import ChannelAccess
 from bot.ports import Store
 
 
@@ -42,6 +44,10 @@ class Context:
     tracking_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Looking for a look-alike create whose outcome is unknown, and moving a request to `sending`, are one step.
     create_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # The calendar's signed links (None: the bot has no HTTP server people can reach), and what each chat platform
+    # says of who may see which channel (a platform without one: everyone sees every channel, as in the console).
+    calendar_links: CalendarLinks | None = None
+    channel_access: dict[str, ChannelAccess] = field(default_factory=dict)
 
     @property
     def sandbox(self) -> bool:

@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo
 
 from bot import approvals, approve, connecting, editing, manage, posting, preferences, queue
 from bot.api import MAX_IN_FLIGHT
+from bot.calendar import command as calendar_command
+from bot.calendar import digest
 from bot.context import Context, time_limit
 from bot.dates import parse_when
 from bot.errors import BadCommand, BotError, NotSetUp, OutOfTime, StorageError
@@ -99,6 +101,8 @@ HANDLERS: dict[str, Handler] = {
     "changes": approvals.request_changes,
     "reject": approvals.reject,
     "edit": editing.edit,
+    "calendar": calendar_command.calendar,
+    "digest": digest.digest,
     "help": _help,
     # Not typed by people: the yes and no buttons of a preview, or of a `/cancel` of several posts.
     "confirm": _answer(yes=True),

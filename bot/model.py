@@ -223,6 +223,7 @@ class Reply:
     confirm_labels: tuple[str, str] = PREVIEW_LABELS  # the yes and no buttons under `confirm_token`
     sandbox: bool = False
     more: str | None = None  # `/posts` arguments that show the next page: adapters draw a More button
+    calendar: CalendarControls | None = None  # a week of `/calendar`: adapters draw its buttons and filter
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -250,3 +251,14 @@ class PostForm:
     accounts: tuple[Account, ...]
     defaults: tuple[str, ...]
     aliases: tuple[tuple[str, str], ...] = ()  # (alias, account ID)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CalendarControls:
+    """What a week of `/calendar` lets its reader do next: `/calendar` arguments for the weeks around it, and the
+    accounts it can be narrowed to (`/calendar week <n> @<id>`)."""
+
+    previous: str
+    next: str
+    accounts: tuple[tuple[str, str], ...]  # (account ID, label)
+    account: str | None = None  # the account it shows, if narrowed

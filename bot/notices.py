@@ -49,6 +49,7 @@ class NoticeKind(StrEnum):
     EDITED = "edited"  # its approvers are told it waits for them again
     REMINDER = "reminder"  # its approvers are reminded before its time
     EXPIRED = "expired"  # nobody approved it before its time: author and approvers are told
+    DIGEST = "digest"  # a channel's weekly digest: of no one request, its text written when it was due
 
     @property
     def speaks_to_author(self) -> bool:
@@ -90,6 +91,7 @@ PLACEMENT: dict[NoticeKind, Placement] = {
     NoticeKind.EDITED: "thread",
     NoticeKind.REMINDER: "thread",
     NoticeKind.EXPIRED: "thread",
+    NoticeKind.DIGEST: "new",
 }
 
 _STATUS_MARK = {
@@ -159,6 +161,7 @@ class Notice:
     items: tuple[NoticeItem, ...]
     sandbox: bool = False
     approval: NoticeApproval | None = None
+    body: str | None = None  # a digest's text
 
     @property
     def placement(self) -> Placement:
@@ -195,6 +198,8 @@ class Notice:
         }
         if self.approval is not None:
             data["approval"] = self.approval.to_dict()
+        if self.body is not None:
+            data["body"] = self.body
         return json.dumps(data, ensure_ascii=False)
 
     @classmethod
@@ -212,6 +217,7 @@ class Notice:
             items=tuple(NoticeItem(**item) for item in data["items"]),
             sandbox=bool(data.get("sandbox")),
             approval=NoticeApproval.from_dict(data["approval"]) if data.get("approval") else None,
+            body=data.get("body"),
         )
 
 
@@ -557,6 +563,7 @@ _RENDERERS: dict[NoticeKind, Callable[[Notice, Style], str]] = {
     NoticeKind.EDITED: _edited,
     NoticeKind.REMINDER: _reminder,
     NoticeKind.EXPIRED: _expired,
+    NoticeKind.DIGEST: lambda n, style: style.text(n.body or ""),
 }
 
 

@@ -4,10 +4,12 @@ more adapter package and one more entry in the app's list, with no change here."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from aiohttp import web
+
+from bot.model import Caller
 
 
 class Platform(Protocol):
@@ -37,3 +39,12 @@ class Platform(Protocol):
         ...
 
     async def stop(self) -> None: ...
+
+
+class ChannelAccess(Protocol):
+    """What a chat platform says of who may see which channel: the calendar never shows a post from a private
+    channel to someone who is not in it."""
+
+    async def visible(self, caller: Caller, channel_ids: Sequence[str]) -> set[str]:
+        """The channels among `channel_ids` (of the caller's workspace) the caller may see."""
+        ...

@@ -25,7 +25,9 @@ from typing import Any, Protocol
 from bot.model import Caller, ChannelRef, MessageRef, PostRequest
 from bot.records import (
     Approval,
+    CalendarFeed,
     ChannelSettings,
+    DigestSetting,
     Installation,
     NewNotice,
     OutboxBacklog,
@@ -358,6 +360,48 @@ class WorkspaceKeys(Protocol):
         ...
 
 
+class Calendar(Protocol):
+    """What the calendar reads and keeps: the posts of a time window, private feeds, and weekly digests."""
+
+    async def planned(
+        self, platform: str, workspace_id: str, *, start: datetime, end: datetime, limit: int
+    ) -> list[StoredRequest]:
+        """A workspace's requests with a post due (or gone out) in [start, end), or waiting for approval with a time
+        in it, soonest first, at most `limit`."""
+        ...
+
+    async def open_feed(self, token_hash: str, caller: Caller, channels: Sequence[str] | None) -> None:
+        """Keep a private feed, known by the hash of its secret, showing these channels (None: all)."""
+        ...
+
+    async def feed(self, token_hash: str) -> CalendarFeed | None:
+        """The feed of this secret's hash, unless it was revoked."""
+        ...
+
+    async def revoke_feeds(self, platform: str, workspace_id: str, user_id: str) -> int:
+        """End every feed of a person in a workspace; how many there were."""
+        ...
+
+    async def digest_setting(self, channel: ChannelRef) -> DigestSetting | None:
+        """A channel's digest setting, if it was ever changed (None: the default)."""
+        ...
+
+    async def save_digest_setting(self, caller: Caller, setting: DigestSetting) -> None: ...
+
+    async def digest_settings(self) -> dict[ChannelRef, DigestSetting]:
+        """Every channel's digest setting that was ever changed."""
+        ...
+
+    async def channels_with_posts(self, *, since: datetime) -> list[ChannelRef]:
+        """The channels whose requests changed since `since`, or that have a post still to go out."""
+        ...
+
+    async def record_digest(self, channel: ChannelRef, *, due_at: datetime, notice: NewNotice) -> bool:
+        """Write a channel's digest due at `due_at` to the outbox, once for every replica and restart: whether
+        this call wrote it."""
+        ...
+
+
 class Store(Protocol):
     """Everything the core keeps, one port per aggregate."""
 
@@ -387,6 +431,9 @@ class Store(Protocol):
 
     @property
     def workspace_keys(self) -> WorkspaceKeys: ...
+
+    @property
+    def calendar(self) -> Calendar: ...
 
     async def ping(self) -> None:
         """Ask the database a trivial question; StorageError if it cannot answer."""

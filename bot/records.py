@@ -237,3 +237,23 @@ class WorkspaceKey:
     last4: str
     connected_by: str  # the user ID of the admin who connected it
     connected_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class CalendarFeed:
+    """A private iCal feed: whose it is, and which channels of their workspace it shows (None: all)."""
+
+    platform: str
+    workspace_id: str
+    user_id: str
+    channels: tuple[str, ...] | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DigestSetting:
+    """When a channel's weekly digest goes out: a weekday (0 is Monday) and a local time, in a zone; or never."""
+
+    enabled: bool = True
+    weekday: int = 0
+    minute: int = 9 * 60
+    zone: str = "UTC"

@@ -138,6 +138,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "approve": ("/approve #<request> [<time> | now]", "Approve a request waiting for you; it is sent at once."),
     "changes": ("/changes #<request> <note>", "Ask the author of a waiting request for changes."),
     "reject": ("/reject #<request> <reason>", "Turn down a waiting request; nothing is sent."),
+    "calendar": (
+        "/calendar [next | previous | week <n>] [@account] | /calendar link | /calendar ical [revoke]",
+        "The coming week's posts; a link to the whole calendar; a private feed for your calendar app.",
+    ),
+    "digest": ("/digest [off | on | <day> <time>]", "When this channel's weekly digest goes out (Monday 9am)."),
     "help": ("/help [command]", "This help."),
 }
 
@@ -159,6 +164,8 @@ COMMAND_EXAMPLES: dict[str, tuple[str, ...]] = {
     "approve": ("/approve #1", "/approve #2 now"),
     "changes": ("/changes #3 Shorter caption, please", "/changes #4 Tag the brand account"),
     "reject": ("/reject #3 Off-brand", "/reject #4 Wrong account"),
+    "calendar": ("/calendar", "/calendar next", "/calendar link"),
+    "digest": ("/digest", "/digest fri 4pm"),
     "help": ("/help", "/help post"),
 }
 assert set(COMMAND_EXAMPLES) == set(COMMANDS)

@@ -20,6 +20,7 @@ from cachetools import LRUCache
 
 from bot.api import InfinipostClient
 from bot.approvals import sweep as sweep_approvals
+from bot.calendar.digest import send_due_digests
 from bot.context import Context
 from bot.errors import ApiNotFound, ApiUnavailable, BotError
 from bot.model import Account, ChannelRef, PostStatus, RemotePost
@@ -157,6 +158,7 @@ class Cycle:
     reconciled: int
     backed_off: float = 0.0  # seconds Infinipost asked us to wait, if it did, up to MAX_BACKOFF
     approvals: int = 0  # requests waiting for approval whose approvers were reminded, or that expired
+    digests: int = 0  # weekly digests written to the outbox
 
 
 class Tracker:
@@ -189,6 +191,7 @@ class Tracker:
 
     async def cycle(self) -> Cycle:
         approvals = await sweep_approvals(self.ctx)  # asks nothing of Infinipost: done even while it says to wait
+        digests = await send_due_digests(self.ctx)
         now = self.ctx.clock()
         # Claimed, so that another replica's round at the same moment asks about other posts; recording each
         # post's outcome (or backing it off) clears its claim.
@@ -228,7 +231,12 @@ class Tracker:
         if due:
             logger.info("tracker: %d due, %d checked, %d changed", len(due), len(observed), changed)
         return Cycle(
-            checked=len(observed), changed=changed, reconciled=reconciled, backed_off=backed_off, approvals=approvals
+            checked=len(observed),
+            changed=changed,
+            reconciled=reconciled,
+            backed_off=backed_off,
+            approvals=approvals,
+            digests=digests,
         )
 
     async def _back_off(self, posts: list[StoredPost], *, extra: timedelta) -> None:

@@ -274,3 +274,45 @@ installations = Table(
     Column("sealed", Text, nullable=False),
     Column("installed_at", UtcTime, nullable=False),
 )
+
+# Private calendar feeds (`/calendar ical`): a hash of each feed's secret (the secret itself is only in its URL),
+# whose feed it is, and which channels it may show (their IDs as JSON; NULL: every channel of the workspace).
+calendar_feeds = Table(
+    "calendar_feeds",
+    metadata,
+    Column("token_hash", Text, primary_key=True),
+    Column("platform", Text, nullable=False),
+    Column("workspace_id", Text, nullable=False),
+    Column("user_id", Text, nullable=False),
+    Column("channels", Text),
+    Column("created_at", UtcTime, nullable=False),
+    Column("revoked_at", UtcTime),
+    Index("calendar_feeds_by_user", "platform", "workspace_id", "user_id"),
+)
+
+# Each channel's weekly digest, where it was changed from the default (Monday 09:00): its weekday (0 is Monday),
+# its local time in minutes, the zone those are in, or off.
+digest_settings = Table(
+    "digest_settings",
+    metadata,
+    Column("platform", Text, primary_key=True),
+    Column("workspace_id", Text, primary_key=True),
+    Column("channel_id", Text, primary_key=True),
+    Column("enabled", Boolean(create_constraint=False), nullable=False),
+    Column("weekday", Integer, nullable=False),
+    Column("minute", Integer, nullable=False),
+    Column("zone", Text, nullable=False),
+    Column("updated_at", UtcTime, nullable=False),
+)
+
+# The digests written to the outbox: one row per channel and due time, inserted with the digest's notice, so that
+# neither a restart nor a second replica sends a week's digest twice.
+digests_sent = Table(
+    "digests_sent",
+    metadata,
+    Column("platform", Text, primary_key=True),
+    Column("workspace_id", Text, primary_key=True),
+    Column("channel_id", Text, primary_key=True),
+    Column("due_at", UtcTime, primary_key=True),
+    Column("sent_at", UtcTime, nullable=False),
+)

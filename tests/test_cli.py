@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
+from bot.texts import COMMANDS
 from sandbox import SandboxServer
 from tests.processes import clean_env, run_until_exit
 
@@ -303,21 +304,7 @@ def test_slack_manifest_for_http_mode_points_every_url_at_the_public_address(tmp
     assert result.returncode == 0
     manifest = json.loads(result.stdout)
     commands = {c["command"]: c for c in manifest["features"]["slash_commands"]}
-    assert set(commands) == {
-        "/post",
-        "/posts",
-        "/cancel",
-        "/reschedule",
-        "/accounts",
-        "/timezone",
-        "/infinipost",
-        "/edit",
-        "/approvals",
-        "/approve",
-        "/changes",
-        "/reject",
-        "/help",
-    }
+    assert set(commands) == {f"/{name}" for name in COMMANDS}  # every command, each once
     assert commands["/infinipost"]["usage_hint"] == "[status | connect | disconnect]"
     assert {c["url"] for c in commands.values()} == {"https://bot.example.com/slack/events"}
     assert manifest["settings"]["interactivity"]["request_url"] == "https://bot.example.com/slack/events"

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.errors import StorageError
 from storage import schema
 from storage.files import bot_database, prepare
+from storage.sql.calendar import SqlCalendar
 from storage.sql.connection import DATABASE_ERRORS, DEFAULT_LEASE, Database, dispose, utc_now
 from storage.sql.engine import POSTGRES_ACK_POOL, is_server_url, migrate, postgres_engine, sqlite_engine
 from storage.sql.installations import SqlInstallations
@@ -55,6 +56,7 @@ class Storage:
         self.workspace_keys = SqlWorkspaceKeys(database)
         self.leases = SqlLeases(database)
         self.once_keys = SqlOnceKeys(acknowledging)
+        self.calendar = SqlCalendar(database)
 
     @classmethod
     async def open(

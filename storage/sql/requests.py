@@ -46,7 +46,7 @@ from storage.sql.media import link_media
 from storage.sql.notices import enqueue
 from storage.sql.posts import post_state
 
-_REQUEST_COLUMNS = (
+REQUEST_COLUMNS = (
     requests.c.id,
     requests.c.platform,
     requests.c.workspace_id,
@@ -73,7 +73,7 @@ _INSERT = insert(requests).returning(requests.c.id)
 _READY = (
     update(requests)
     .where(requests.c.id == bindparam("the_id"), requests.c.state == bindparam("from_state"))
-    .returning(*_REQUEST_COLUMNS)
+    .returning(*REQUEST_COLUMNS)
 )
 _FINISH = update(requests).where(requests.c.id == bindparam("the_id"))
 # What tells apart commands accepted together (storage/sql/batches.py).
@@ -96,7 +96,7 @@ class SqlRequests:
         self._acknowledging = acknowledging or database  # its own connections, for `accept`
         self._accept = Batched(self._insert_accepted)
         self._unsettled = (  # read by every /post
-            select(*_REQUEST_COLUMNS)
+            select(*REQUEST_COLUMNS)
             .where(
                 requests.c.state.in_((RequestState.SENDING, RequestState.UNCONFIRMED)),
                 database.is_ours(requests.c.api),
@@ -225,7 +225,7 @@ class SqlRequests:
             rows = await self._db.returning(_READY, values)
         if not rows:
             raise StorageError()
-        return _request(rows[0])
+        return stored_request(rows[0])
 
     async def drop_received(self, request_id: int) -> None:
         """Forget an accepted or received request that was refused (or cut short) before anything was sent: as if
@@ -255,17 +255,17 @@ class SqlRequests:
             update(requests)
             .where(requests.c.id.in_(chosen.scalar_subquery()))
             .values(claimed_by=replica, claimed_until=until)
-            .returning(*_REQUEST_COLUMNS)
+            .returning(*REQUEST_COLUMNS)
         )
-        return sorted((_request(row) for row in rows), key=lambda stored: stored.id)
+        return sorted((stored_request(row) for row in rows), key=lambda stored: stored.id)
 
     async def get(self, request_id: int) -> StoredRequest | None:
-        row = await self._db.row(select(*_REQUEST_COLUMNS).where(requests.c.id == request_id))
-        return _request(row) if row else None
+        row = await self._db.row(select(*REQUEST_COLUMNS).where(requests.c.id == request_id))
+        return stored_request(row) if row else None
 
     async def by_token(self, token: str) -> StoredRequest | None:
-        row = await self._db.row(select(*_REQUEST_COLUMNS).where(requests.c.confirm_token == token))
-        return _request(row) if row else None
+        row = await self._db.row(select(*REQUEST_COLUMNS).where(requests.c.confirm_token == token))
+        return stored_request(row) if row else None
 
     async def move(self, request_id: int, *, from_state: str, to_state: str) -> bool:
         """Change a request's state only if it is still in `from_state`: a second click does nothing."""
@@ -309,9 +309,7 @@ class SqlRequests:
         now = self._db.now()
         async with self._db.transaction() as db:
             rows = list(
-                (
-                    await db.execute(update(requests).where(*guard).values(values).returning(*_REQUEST_COLUMNS))
-                ).mappings()
+                (await db.execute(update(requests).where(*guard).values(values).returning(*REQUEST_COLUMNS))).mappings()
             )
             if not rows:
                 return None
@@ -321,17 +319,17 @@ class SqlRequests:
                 caller, action, detail = audit
                 await write_audit(db, caller, at=now, action=action, request_id=request_id, detail=detail)
             await enqueue(db, notices, at=now)
-        return _request(rows[0])
+        return stored_request(rows[0])
 
     async def approvals_due(self, now: datetime, *, limit: int) -> list[StoredRequest]:
         """Requests waiting for approval that the bot must look at by `now` (a reminder, an expiry), soonest first."""
         rows = await self._db.rows(
-            select(*_REQUEST_COLUMNS)
+            select(*REQUEST_COLUMNS)
             .where(requests.c.approval_due <= now, requests.c.state.in_(RequestState.PENDING))
             .order_by(requests.c.approval_due)
             .limit(limit)
         )
-        return [_request(row) for row in rows]
+        return [stored_request(row) for row in rows]
 
     async def finish(
         self,
@@ -416,7 +414,7 @@ class SqlRequests:
         if not rows and offset:  # a page past the end: how many there are, for the reply to say so
             _, total = await self.channel_queue(channel, view=view, user_id=user_id, account_id=account_id, limit=1)
             return [], total
-        return [_request(row) for row in rows], int(rows[0]["total"]) if rows else 0
+        return [stored_request(row) for row in rows], int(rows[0]["total"]) if rows else 0
 
     def _queue(
         self, channel: ChannelRef, *, view: str, user_id: str | None, account_id: str | None
@@ -438,7 +436,7 @@ class SqlRequests:
             chosen.append(self._names_account(account_id))
         queue = (
             select(
-                *_REQUEST_COLUMNS,
+                *REQUEST_COLUMNS,
                 requests.c.scheduled_time,
                 select(func.min(post.c.scheduled_time))
                 .where(of_request, post.c.status.not_in(finals))
@@ -470,7 +468,7 @@ class SqlRequests:
             "pending": ordered.c.state.in_(RequestState.PENDING),
         }[view]
         return (
-            select(*(ordered.c[column.name] for column in _REQUEST_COLUMNS), func.count().over().label("total"))
+            select(*(ordered.c[column.name] for column in REQUEST_COLUMNS), func.count().over().label("total"))
             .where(wanted)
             .order_by(
                 upcoming.desc(),
@@ -522,7 +520,7 @@ class SqlRequests:
     async def unsettled(self) -> list[StoredRequest]:
         """Requests whose create is under way or whose outcome is unknown, made through this process's
         Infinipost."""
-        return [_request(row) for row in await self._db.rows(self._unsettled)]
+        return [stored_request(row) for row in await self._db.rows(self._unsettled)]
 
 
 def _save_posts(dialect: str) -> Executable:
@@ -555,7 +553,7 @@ def _post_rows(request_id: int, created: Sequence[StoredPost], *, now: datetime)
     ]
 
 
-def _request(row: RowMapping) -> StoredRequest:
+def stored_request(row: RowMapping) -> StoredRequest:
     return StoredRequest(
         id=int(row["id"]),
         channel=ChannelRef(platform=row["platform"], workspace_id=row["workspace_id"], channel_id=row["channel_id"]),

@@ -1,0 +1,206 @@
+"""The weekly digest: each channel with posts is told, by default on Monday at 09:00 in its zone, how last week went
+per account, this week's plan by day, and which days have nothing scheduled.
+
+    /digest      /digest off | on      /digest mon 9am      /digest fri 4pm
+
+A digest is written to the outbox together with a row naming its channel and the moment it was due, which only one
+write can insert: no restart or second replica sends a week's digest twice. A bot that was down when a digest was
+due sends it when it comes back, if that is within DIGEST_GRACE; a later one waits for the next week.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter, defaultdict
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.calendar.plan import PlannedPost, by_day, day_start, plan
+from bot.context import Context
+from bot.dates import zone
+from bot.errors import BadCommand, InvalidTime, NotAllowed
+from bot.model import ChannelRef, Command, PostStatus, Reply
+from bot.notices import Notice, NoticeKind
+from bot.records import DigestSetting, NewNotice
+from bot.texts import clip
+
+logger = logging.getLogger(__name__)
+
+DIGEST_GRACE = timedelta(days=1)
+ACTIVE_WITHIN = timedelta(weeks=8)  # a channel whose requests are older than this, with nothing upcoming, gets none
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+USAGE = (
+    "`/digest` shows when this channel's weekly digest goes out; admins change it with `/digest mon 9am` (any day "
+    "and time, in your zone), `/digest off` or `/digest on`."
+)
+_TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$", re.IGNORECASE)
+
+
+def default_setting(ctx: Context) -> DigestSetting:
+    return DigestSetting(zone=ctx.settings.default_timezone or "UTC")
+
+
+async def digest(ctx: Context, command: Command) -> Reply:
+    caller = command.caller
+    words = command.text.lower().split()
+    current = await ctx.storage.calendar.digest_setting(caller.channel) or default_setting(ctx)
+    if not words:
+        return Reply(text=_describe(current))
+    if not caller.is_admin:
+        raise NotAllowed("Only an admin can change this channel's digest.")
+    if words in (["off"], ["on"]):
+        changed = replace(current, enabled=words == ["on"])
+    else:
+        weekday, minute = _read_when(words)
+        tz = await ctx.zone_of(caller)
+        changed = DigestSetting(enabled=True, weekday=weekday, minute=minute, zone=tz.key)
+    await ctx.storage.calendar.save_digest_setting(caller, changed)
+    return Reply(text=_describe(changed, changed=True))
+
+
+def _read_when(words: list[str]) -> tuple[int, int]:
+    if len(words) not in (2, 3):
+        raise BadCommand(USAGE)
+    day = next((n for n, name in enumerate(DAYS) if len(words[0]) >= 3 and name.startswith(words[0])), None)
+    if day is None:
+        raise BadCommand(f"`{clip(words[0], 20)}` is not a day of the week. {USAGE}")
+    time = _TIME.match(" ".join(words[1:]))
+    if time is None:
+        raise InvalidTime(f"`{clip(' '.join(words[1:]), 20)}` is not a time of day, such as `9am` or `16:30`.")
+    hour, minutes, half = int(time.group(1)), int(time.group(2) or 0), (time.group(3) or "").lower()
+    if half:
+        if not 1 <= hour <= 12:
+            raise InvalidTime("With am or pm, the hour is 1 to 12.")
+        hour = hour % 12 + (12 if half == "pm" else 0)
+    if hour > 23 or minutes > 59:
+        raise InvalidTime("A time of day is 00:00 to 23:59.")
+    return day, hour * 60 + minutes
+
+
+def _describe(setting: DigestSetting, *, changed: bool = False) -> str:
+    if not setting.enabled:
+        return "This channel gets no weekly digest" + (
+            " now." if changed else "; an admin can turn it on with `/digest on`."
+        )
+    day = DAYS[setting.weekday].capitalize()
+    at = f"{setting.minute // 60:02d}:{setting.minute % 60:02d}"
+    return (
+        f"This channel's weekly digest {'now goes' if changed else 'goes'} out on {day}s at {at} ({setting.zone}): "
+        "last week per account, this week's plan by day, and the days with nothing scheduled."
+    )
+
+
+def last_due(setting: DigestSetting, now: datetime) -> datetime:
+    """The latest moment at or before `now` the digest was due, in its zone's own clock (so across a DST change it
+    stays at 09:00 there)."""
+    tz = zone(setting.zone)
+    local = now.astimezone(tz)
+    back = (local.weekday() - setting.weekday) % 7
+    day = local.date() - timedelta(days=back)
+    due = _at(day, setting.minute, tz)
+    if due > now:
+        due = _at(day - timedelta(days=7), setting.minute, tz)
+    return due
+
+
+def _at(day: date, minute: int, tz: ZoneInfo) -> datetime:
+    # A time a spring-forward skips is taken as the same wall time after it, as zoneinfo reads it.
+    return datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=tz)
+
+
+async def send_due_digests(ctx: Context) -> int:
+    """Write the digests due now to the outbox, once per channel and week; how many were written."""
+    now = ctx.clock()
+    settings = await ctx.storage.calendar.digest_settings()
+    default = default_setting(ctx)
+    written = 0
+    for channel in await ctx.storage.calendar.channels_with_posts(since=now - ACTIVE_WITHIN):
+        setting = settings.get(channel, default)
+        if not setting.enabled:
+            continue
+        due = last_due(setting, now)
+        if now - due > DIGEST_GRACE:
+            continue
+        text = await compose(ctx, channel, due=due, tz=zone(setting.zone))
+        notice = Notice(
+            kind=NoticeKind.DIGEST,
+            request_id=0,
+            author_id="",
+            author_name="",
+            content_type="",
+            media_count=0,
+            caption=None,
+            scheduled_time=due,
+            items=(),
+            sandbox=ctx.sandbox,
+            body=text,
+        )
+        stored = NewNotice(channel=channel, kind=NoticeKind.DIGEST.value, request_id=None, payload=notice.to_json())
+        if await ctx.storage.calendar.record_digest(channel, due_at=due, notice=stored):
+            written += 1
+    if written:
+        logger.info("wrote %d weekly digest(s)", written)
+        ctx.outbox.wake()
+    return written
+
+
+async def compose(ctx: Context, channel: ChannelRef, *, due: datetime, tz: ZoneInfo) -> str:
+    """A channel's digest for the week that starts at `due`: last week per account, this week by day, and the days
+    with nothing scheduled."""
+    first = due.astimezone(tz).date()
+    start, end = day_start(first - timedelta(days=7), tz), day_start(first + timedelta(days=7), tz)
+    entries = await plan(
+        ctx, channel.platform, channel.workspace_id, start=start, end=end, channels=[channel.channel_id]
+    )
+    week_start = day_start(first, tz)
+    past = [e for e in entries if e.at < week_start]
+    ahead = [e for e in entries if e.at >= week_start]
+    lines = [f"🗓️ Weekly digest for the week of {first:%a} {first.day} {first:%b} (times in {tz.key})", ""]
+    lines.append("Last week:")
+    lines += _outcomes(past) or ["• nothing was scheduled"]
+    lines += ["", "This week:"]
+    empty: list[str] = []
+    for day, posts in by_day(ahead, tz, first=first, days=7):
+        name = f"{day:%a} {day.day} {day:%b}"
+        if not posts:
+            empty.append(name)
+            continue
+        lines.append(f"{name}:")
+        for entry in posts:
+            caption = " ".join((entry.caption or "").split())
+            lines.append(
+                f"• {entry.at.astimezone(tz):%H:%M} {entry.account_label} — {entry.status_words}"
+                f"{' — “' + clip(caption, 40) + '”' if caption else ''} (#{entry.request_id})"
+            )
+    if not ahead:
+        lines.append("• nothing scheduled yet")
+    if empty:
+        lines += ["", f"Nothing scheduled on: {', '.join(empty)}."]
+    return "\n".join(lines)
+
+
+def _outcomes(entries: list[PlannedPost]) -> list[str]:
+    """Per account: how many went live, failed (naming each failure) or were cancelled."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    failures: dict[str, list[str]] = defaultdict(list)
+    for entry in entries:
+        status = PostStatus.from_api(entry.status)
+        word = {
+            PostStatus.POSTED: "live",
+            PostStatus.FAILED: "failed",
+            PostStatus.CANCELLED: "cancelled",
+            PostStatus.MISSING: "failed",
+        }.get(status, "not settled")
+        counts[entry.account_label][word] += 1
+        if word == "failed":
+            failures[entry.account_label].append(
+                f"#{entry.request_id}" + (f" `{entry.post_id}`" if entry.post_id else "")
+            )
+    lines = []
+    for account in sorted(counts):
+        parts = [f"{n} {word}" for word, n in sorted(counts[account].items())]
+        failed = f" (failed: {', '.join(failures[account])})" if failures[account] else ""
+        lines.append(f"• {account}: {', '.join(parts)}{failed}")
+    return lines

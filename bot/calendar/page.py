@@ -1,0 +1,139 @@
+"""The calendar page and the iCal feeds, served by the bot's own HTTP server.
+
+`GET /calendar?t=<signed token>` is one server-rendered page: the posts its link may show (six weeks back, three
+months ahead) as JSON inside the page, drawn by a small script in the browser's own zone as a week or a month, with
+filters by account, status and channel. Captions are only ever set as text, and a Content-Security-Policy lets no
+script run but the page's own. A tampered or expired link gets a plain 403 page.
+
+`GET /calendar/feed/<secret>.ics` is a private feed, until `/calendar ical revoke`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from datetime import timedelta
+from importlib.resources import files
+
+from aiohttp import web
+
+from bot.calendar.feed import ical
+from bot.calendar.links import FEED_PATH, PAGE_PATH, feed_hash
+from bot.calendar.plan import STATUS_WORDS, PlannedPost, plan
+from bot.context import Context
+from bot.errors import StorageError
+
+logger = logging.getLogger(__name__)
+
+PAGE_BACK = timedelta(weeks=6)
+PAGE_AHEAD = timedelta(weeks=13)
+FEED_BACK = timedelta(days=30)
+FEED_AHEAD = timedelta(days=366)
+REFUSED = (
+    "<!doctype html><meta charset=utf-8><title>Link expired</title>"
+    "<p>This calendar link is not valid: it expired, or it was changed. Ask the bot for a new one with "
+    "<code>/calendar link</code>.</p>"
+)
+
+
+class CalendarPages:
+    """The page and feed routes, over the core's context."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def mount(self, app: web.Application) -> None:
+        app.router.add_get(PAGE_PATH, self.page)
+        app.router.add_get(FEED_PATH + "/{secret}.ics", self.feed)
+
+    async def page(self, request: web.Request) -> web.Response:
+        links = self.ctx.calendar_links
+        scope = links.read(request.query.get("t", "")) if links is not None else None
+        if scope is None:
+            return web.Response(status=403, text=REFUSED, content_type="text/html", headers=_PRIVATE)
+        now = self.ctx.clock()
+        try:
+            entries = await plan(
+                self.ctx,
+                scope.platform,
+                scope.workspace_id,
+                start=now - PAGE_BACK,
+                end=now + PAGE_AHEAD,
+                channels=scope.channels,
+            )
+        except StorageError:
+            return web.Response(status=503, text="The calendar cannot be read right now; try again in a minute.")
+        nonce = secrets.token_urlsafe(16)
+        data = {
+            "now": now.isoformat(),
+            "expires": scope.expires.isoformat(),
+            "posts": [_card(entry) for entry in entries],
+            "statuses": STATUS_WORDS,
+        }
+        # JSON in a script element: only `<` could end it early, so none is left as it is.
+        embedded = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
+        html = (
+            _TEMPLATE.replace("{{nonce}}", nonce)
+            .replace("{{data}}", embedded)
+            .replace("{{script}}", _SCRIPT)
+            .replace("{{style}}", _STYLE)
+        )
+        headers = {
+            **_PRIVATE,
+            "Content-Security-Policy": (
+                f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; img-src https: http:; "
+                "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+            ),
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+        }
+        return web.Response(text=html, content_type="text/html", charset="utf-8", headers=headers)
+
+    async def feed(self, request: web.Request) -> web.Response:
+        try:
+            feed = await self.ctx.storage.calendar.feed(feed_hash(request.match_info["secret"]))
+        except StorageError:
+            return web.Response(status=503, text="The feed cannot be read right now.")
+        if feed is None:
+            return web.Response(status=404, text="No such calendar feed: it was revoked, or never existed.")
+        now = self.ctx.clock()
+        entries = await plan(
+            self.ctx,
+            feed.platform,
+            feed.workspace_id,
+            start=now - FEED_BACK,
+            end=now + FEED_AHEAD,
+            channels=feed.channels,
+        )
+        body = ical(entries, name="Scheduled posts", now=now)
+        return web.Response(body=body, content_type="text/calendar", charset="utf-8", headers=_PRIVATE)
+
+
+_PRIVATE = {"Cache-Control": "private, no-store"}
+
+
+def _card(entry: PlannedPost) -> dict[str, object]:
+    image = entry.image_url if entry.image_url and entry.image_url.startswith(("https://", "http://")) else None
+    return {
+        "request": entry.request_id,
+        "post": entry.post_id,
+        "at": entry.at.isoformat(),
+        "account": entry.account_label,
+        "accountId": entry.account_id,
+        "status": entry.status,
+        "caption": entry.caption or "",
+        "channel": entry.channel.channel_id,
+        "author": entry.author_name,
+        "type": entry.content_type,
+        "image": image,
+    }
+
+
+def _asset(name: str) -> str:
+    return files("bot.calendar").joinpath(name).read_text(encoding="utf-8")
+
+
+_TEMPLATE = _asset("page.html")
+_SCRIPT = _asset("page.js")
+_STYLE = _asset("page.css")
