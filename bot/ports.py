@@ -396,6 +396,10 @@ class Calendar(Protocol):
         """The channels whose requests changed since `since`, or that have a post still to go out."""
         ...
 
+    async def digests_written(self, *, since: datetime) -> set[tuple[ChannelRef, datetime]]:
+        """The digests due at or after `since` that were written: their channel and due time."""
+        ...
+
     async def record_digest(self, channel: ChannelRef, *, due_at: datetime, notice: NewNotice) -> bool:
         """Write a channel's digest due at `due_at` to the outbox, once for every replica and restart: whether
         this call wrote it."""

@@ -88,6 +88,7 @@ requests = Table(
     Index("requests_by_channel", "platform", "workspace_id", "channel_id", "id"),
     Index("requests_by_state", "state"),
     Index("requests_by_api_state", "api", "state"),
+    Index("requests_by_update", "updated_at"),  # the channels active lately, for their weekly digests
     Index(
         "requests_approval_due",
         "approval_due",

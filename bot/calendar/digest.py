@@ -115,13 +115,14 @@ async def send_due_digests(ctx: Context) -> int:
     now = ctx.clock()
     settings = await ctx.storage.calendar.digest_settings()
     default = default_setting(ctx)
+    done = await ctx.storage.calendar.digests_written(since=now - DIGEST_GRACE - timedelta(hours=1))
     written = 0
     for channel in await ctx.storage.calendar.channels_with_posts(since=now - ACTIVE_WITHIN):
         setting = settings.get(channel, default)
         if not setting.enabled:
             continue
         due = last_due(setting, now)
-        if now - due > DIGEST_GRACE:
+        if now - due > DIGEST_GRACE or (channel, due) in done:
             continue
         text = await compose(ctx, channel, due=due, tz=zone(setting.zone))
         notice = Notice(

@@ -153,6 +153,17 @@ class SqlCalendar:
             for row in rows
         ]
 
+    async def digests_written(self, *, since: datetime) -> set[tuple[ChannelRef, datetime]]:
+        """The digests due at or after `since` that were written: their channel and due time."""
+        rows = await self._db.rows(select(digests_sent).where(digests_sent.c.due_at >= since))
+        return {
+            (
+                ChannelRef(platform=row["platform"], workspace_id=row["workspace_id"], channel_id=row["channel_id"]),
+                row["due_at"],
+            )
+            for row in rows
+        }
+
     async def record_digest(self, channel: ChannelRef, *, due_at: datetime, notice: NewNotice) -> bool:
         """Write a channel's digest due at `due_at` to the outbox, unless one was already: whether it was written."""
         row = {

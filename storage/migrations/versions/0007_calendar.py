@@ -14,6 +14,7 @@ def _time() -> sa.types.TypeEngine[str]:  # fixed-width UTC text, byte order on 
 
 
 def upgrade() -> None:
+    op.create_index("requests_by_update", "requests", ["updated_at"])
     op.create_table(
         "calendar_feeds",
         sa.Column("token_hash", sa.Text, primary_key=True),
