@@ -6,7 +6,7 @@ stack trace reaches a chat. Adapters that fail outside a command answer through 
 
 What adapters use, and nothing else: `attach`, `detach`, `handle`, `refusal`, `post_form`, `time_problem`,
 `first_sighting`, `first_submission`, `serve`, `zone_of`, `said`, `deliver_notices`, `failure_reply`,
-`decision_refusal`,
+`decision_refusal`, `calendar_home`,
 `asks_for_key` and `key_form_refusal`.
 """
 
@@ -26,6 +26,7 @@ from bot import approvals, approve, connecting, editing, manage, posting, prefer
 from bot.api import MAX_IN_FLIGHT
 from bot.calendar import command as calendar_command
 from bot.calendar import digest
+from bot.calendar.home import HomeView, home
 from bot.context import Context, time_limit
 from bot.dates import parse_when
 from bot.errors import BadCommand, BotError, NotSetUp, OutOfTime, StorageError
@@ -202,6 +203,11 @@ class Core:
         if self.ctx.sandbox:
             return replace(reply, text=SANDBOX_PREFIX + reply.text, sandbox=True)
         return reply
+
+    async def calendar_home(self, caller: Caller) -> HomeView:
+        """A person's overview of the next two weeks, for a platform's home tab. StorageError (a BotError) if the
+        database cannot be read; the place must be served (`refusal` first)."""
+        return await home(self.ctx, caller)
 
     async def decision_refusal(self, caller: Caller, request_id: int, *, action: str) -> Reply | None:
         """Before a form asks an approver for a note (Request changes, Reject): the refusal to show instead, if

@@ -120,7 +120,7 @@ def _line(entry: PlannedPost, tz: ZoneInfo) -> str:
     )
 
 
-async def _scope_channels(ctx: Context, caller: Caller) -> tuple[str, ...] | None:
+async def page_channels(ctx: Context, caller: Caller) -> tuple[str, ...] | None:
     """The channels a link may show: those of the workspace's posts the caller may see (None: all, where the
     platform says nothing of who sees what)."""
     if caller.platform not in ctx.channel_access:
@@ -141,7 +141,7 @@ async def _link(ctx: Context, caller: Caller) -> Reply:
         platform=caller.platform,
         workspace_id=caller.workspace_id,
         user_id=caller.user_id,
-        channels=await _scope_channels(ctx, caller),
+        channels=await page_channels(ctx, caller),
         expires=ctx.clock() + timedelta(hours=hours),
     )
     url = links.page_url(scope)
@@ -157,7 +157,7 @@ async def _feed(ctx: Context, caller: Caller) -> Reply:
     if links is None or links.base_url is None:
         raise NotSetUp(NO_ADDRESS.replace("calendar page", "calendar feed"))
     secret, hashed = new_feed_secret()
-    await ctx.storage.calendar.open_feed(hashed, caller, await _scope_channels(ctx, caller))
+    await ctx.storage.calendar.open_feed(hashed, caller, await page_channels(ctx, caller))
     return Reply(
         text=f"Your private calendar feed: {links.feed_url(secret)}\nAdd it in Google Calendar (Other calendars → "
         "From URL) or Outlook (Add calendar → Subscribe from web). Anyone with the address sees what you see, so "

@@ -266,3 +266,30 @@ async def test_a_channel_picks_its_digest_day_and_time_or_turns_it_off(
     monday.now = datetime(2026, 11, 6, 15, 0, tzinfo=UTC)
     assert (await tracker.cycle()).digests == 0
     assert "gets no weekly digest" in (await chat.say("/digest")).text
+
+
+async def test_the_home_overview_has_two_weeks_counts_and_what_each_reader_may_do(served: Runtime) -> None:
+    chat = ChatHarness(served.core)
+    served.ctx.channel_access["memory"] = MembersOnly({"C1": {"U1", "U2", "U9"}, "SECRET": {"U1"}})
+    await schedule(
+        chat,
+        "/post https://e.com/a.mp4 to acc_1 at tomorrow 9am -- Launch",
+        "/post https://e.com/b.mp4 to acc_1, acc_123 at dec 10 9am -- Later",
+        "/post https://e.com/c.mp4 to acc_1 at dec 20 9am -- Too far",
+    )
+    await schedule(chat, "/post https://e.com/d.mp4 to acc_123 at tomorrow 10am -- Hush", channel="SECRET")
+    author = await served.core.calendar_home(chat.caller("U1"))
+    assert author.zone == "America/New_York"
+    assert len(author.days) == 14
+    assert (author.days[0].label, author.days[-1].label) == ("Sat 28 Nov", "Fri 11 Dec")
+    assert author.total == 4
+    assert author.counts == (("Brand TikTok (@brand-tiktok) on TikTok", 2), ("Demo TikTok (@demo) on TikTok", 2))
+    launch = author.days[1].entries[0]
+    assert (launch.time, launch.caption, launch.status, launch.manageable) == ("09:00", "Launch", "scheduled", True)
+    assert author.calendar_url is not None
+    assert author.calendar_url.startswith(f"http://127.0.0.1:{served.web.port}/calendar?t=")
+    other = await served.core.calendar_home(chat.caller("U2"))
+    assert other.total == 3  # not the post of a channel they are not in
+    assert not any(e.manageable for day in other.days for e in day.entries)
+    admin = await served.core.calendar_home(chat.caller("U9", is_admin=True))
+    assert all(e.manageable for day in admin.days for e in day.entries)
