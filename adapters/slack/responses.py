@@ -53,15 +53,19 @@ class Responder:
 
     async def answer(self, client: AsyncWebClient, caller: Caller, response_url: str | None, reply: Reply) -> None:
         """Answer a form submission privately: through the original response_url, else ephemerally, else by DM."""
-        message = blocks.reply_message(reply)
-        if response_url and await self.respond(response_url, message):
+        if response_url and await self.respond(response_url, blocks.reply_message(reply)):
             return
+        await self.tell(client, channel_id=caller.channel_id, user_id=caller.user_id, reply=reply)
+
+    async def tell(self, client: AsyncWebClient, *, channel_id: str, user_id: str, reply: Reply) -> None:
+        """Say a reply to one person only: ephemerally in the channel, else (the bot cannot post there) by DM."""
+        message = blocks.reply_message(reply)
         message.pop("response_type", None)
         try:
-            await client.chat_postEphemeral(channel=caller.channel_id, user=caller.user_id, **message)
+            await client.chat_postEphemeral(channel=channel_id, user=user_id, **message)
         except SlackApiError as exc:
             logger.info("ephemeral answer refused (%s); sending a direct message", error_code(exc))
-            await client.chat_postMessage(channel=caller.user_id, **message)
+            await client.chat_postMessage(channel=user_id, **message)
 
     async def open_form(
         self,
@@ -91,11 +95,17 @@ class Responder:
             await self.respond(response_url, blocks.reply_message(Reply(text=failed, error=True)))
 
     @asynccontextmanager
-    async def or_apologise(self, response_url: str) -> AsyncIterator[None]:
-        """Whatever fails after the ack, the person who asked hears back rather than waiting forever."""
+    async def or_apologise(
+        self, response_url: str, *, to: Callable[[Reply], Awaitable[object]] | None = None
+    ) -> AsyncIterator[None]:
+        """Whatever fails after the ack, the person who asked hears back rather than waiting forever: through the
+        response_url, or as `to` says (for a button on a channel message, whose answer must not replace it)."""
         try:
             yield
         except Exception as exc:
             reply = self.core.failure_reply(exc, during="a Slack listener")
             with contextlib.suppress(Exception):
-                await self.respond(response_url, blocks.reply_message(reply))
+                if to is not None:
+                    await to(reply)
+                else:
+                    await self.respond(response_url, blocks.reply_message(reply))
