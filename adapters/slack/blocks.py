@@ -21,7 +21,10 @@ APPROVE_ACTION = "approval_approve"
 CHANGES_ACTION = "approval_changes"
 REJECT_ACTION = "approval_reject"
 NOTE_CALLBACK = "approval_note"  # the modal Request changes and Reject open for the note or the reason
-NOTE_LIMIT = 1000  # what the core keeps of a note (bot/approvals.py MAX_NOTE)
+# The note goes to the core as `/changes #N <note>`, whose text the core takes up to 500 characters (bot/core.py
+# MAX_ARGUMENTS): room is left for the request's number, so that a note the form took is never refused for its
+# length. The test of Reject submits a note this long.
+NOTE_LIMIT = 475
 SECTION_LIMIT = 3000
 FIELD_LIMIT = 1900
 

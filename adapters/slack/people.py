@@ -24,6 +24,9 @@ PLATFORM = "slack"
 CACHE_SECONDS = 600.0
 CACHE_SIZE = 10_000  # people, and user groups: far more than one workspace asks about in ten minutes
 WORKSPACES_CACHED = 1_000  # each workspace's user groups, with their members
+# Shorter than the rest: someone just added to the approvers' group and pressing Approve is refused until it
+# passes. One usergroups.list a minute per workspace at most, and only while people approve.
+MEMBERSHIP_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ class SlackPeople:
         self._groups: TTLCache[str, frozenset[str], float] = TTLCache(CACHE_SIZE, CACHE_SECONDS, timer=monotonic)
         # Per workspace: each user group's ID and members, from one usergroups.list.
         self._memberships: TTLCache[str, dict[str, frozenset[str]], float] = TTLCache(
-            WORKSPACES_CACHED, CACHE_SECONDS, timer=monotonic
+            WORKSPACES_CACHED, MEMBERSHIP_SECONDS, timer=monotonic
         )
 
     async def caller(
@@ -142,7 +145,7 @@ class SlackPeople:
         self, team_id: str, organization_id: str | None, client: AsyncWebClient
     ) -> dict[str, frozenset[str]]:
         """Every user group of a workspace with its members: one usergroups.list (rate tier 2) per workspace every
-        few minutes, rather than a usergroups.users.list per group per press of a button."""
+        minute at most, rather than a usergroups.users.list per group per press of a button."""
         cached = fresh(self._memberships, team_id)
         if cached is not None:
             return cached

@@ -226,7 +226,9 @@ async def test_reject_asks_for_a_reason_and_the_author_is_told_it(slack: SlackBo
     assert slack.fake.of("chat.update") == []
 
     view = await open_note_form(slack, "approval_reject", user=APPROVER, ts=ts)
-    await submit(slack, view, "Off-brand: wrong colours", user=APPROVER)
+    [field] = [b for b in view["blocks"] if b["type"] == "input"]
+    longest = "Off-brand: wrong colours." + " And more." * 100  # as long as the field takes, then cut by it
+    await submit(slack, view, longest[: field["element"]["max_length"]], user=APPROVER)
     private = await said_privately(slack, 2)
     assert "Rejected request #1; nothing was sent" in private["text"]
     told = await slack.fake.wait_for(lambda: thread(slack, ts))
