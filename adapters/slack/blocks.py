@@ -312,6 +312,21 @@ _NOTE_FORMS = {
 }
 
 
+def note_title(action: str) -> str:
+    return _NOTE_FORMS[action][0]
+
+
+def note_loading_view(action: str, metadata: dict[str, Any]) -> Block:
+    """Shown at once from the trigger_id, while the bot learns whether the presser may decide."""
+    return {
+        "type": "modal",
+        "callback_id": NOTE_CALLBACK,
+        "title": {"type": "plain_text", "text": note_title(action)},
+        "private_metadata": json.dumps(metadata),
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "⏳ Loading…"}}],
+    }
+
+
 def note_modal(action: str, metadata: dict[str, Any]) -> Block:
     """The note (Request changes) or reason (Reject) an approver gives, which the author is told in the thread.
     `metadata` carries the request's number and the announcement's channel."""

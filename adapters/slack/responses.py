@@ -76,15 +76,21 @@ class Responder:
         content: Callable[[], Awaitable[dict[str, Any]]],
         response_url: str,
         failed: str,
+        to: Callable[[Reply], Awaitable[object]] | None = None,
     ) -> None:
         """A modal opened at once as `loading`, from the trigger_id that expires in 3 seconds, then rewritten as
-        what `content` makes. If Slack refuses either, `failed` is said where the command was typed, since the form
-        never opened, or stays on "Loading…"."""
+        what `content` makes. If Slack refuses either, `failed` is said where the command was typed (or as `to`
+        says), since the form never opened, or stays on "Loading…"."""
+
+        async def fail() -> None:
+            reply = Reply(text=failed, error=True)
+            await (to(reply) if to is not None else self.respond(response_url, blocks.reply_message(reply)))
+
         try:
             opened = await client.views_open(trigger_id=trigger_id, view=loading)
         except SlackApiError as exc:
             logger.warning("views.open failed: %s", error_code(exc))
-            await self.respond(response_url, blocks.reply_message(Reply(text=failed, error=True)))
+            await fail()
             return
         view = opened["view"]
         filled = await content()
@@ -92,7 +98,7 @@ class Responder:
             await client.views_update(view_id=view["id"], hash=view.get("hash"), view=filled)
         except SlackApiError as exc:
             logger.warning("views.update failed: %s", error_code(exc))
-            await self.respond(response_url, blocks.reply_message(Reply(text=failed, error=True)))
+            await fail()
 
     @asynccontextmanager
     async def or_apologise(

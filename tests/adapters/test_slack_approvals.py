@@ -163,14 +163,15 @@ def note(text: str) -> dict[str, Any]:
 
 
 async def open_note_form(slack: SlackBot, action_id: str, *, user: str, ts: str) -> dict[str, Any]:
-    """The modal a button opened from its own trigger_id."""
-    before = len(slack.fake.of("views.open"))
+    """The modal a button opened from its own trigger_id, once the bot filled it in."""
+    before = len(slack.fake.of("views.update"))
     await press(slack, action_id, user=user, ts=ts)
-    opened = await slack.fake.wait_for(
-        lambda: len(slack.fake.of("views.open")) > before and slack.fake.of("views.open")
+    updated = await slack.fake.wait_for(
+        lambda: len(slack.fake.of("views.update")) > before and slack.fake.of("views.update")
     )
-    assert opened[-1]["trigger_id"].startswith("1337.")
-    view = opened[-1]["view"]
+    [opened] = slack.fake.of("views.open")[before:]  # at once, from the press's own trigger_id
+    assert opened["trigger_id"].startswith("1337.")
+    view = updated[-1]["view"]
     return json.loads(view) if isinstance(view, str) else view
 
 
@@ -218,18 +219,12 @@ async def test_request_changes_asks_for_a_note_that_reaches_the_author_in_the_th
 
 async def test_reject_asks_for_a_reason_and_the_author_is_told_it(slack: SlackBot) -> None:
     ts = await ask_for_approval(slack)
-    view = await open_note_form(slack, "approval_reject", user=BYSTANDER, ts=ts)
-    assert view["title"]["text"] == "Reject"
-    await submit(slack, view, "Off-brand", user=BYSTANDER)
-    refused = await said_privately(slack, 1)
-    assert (refused["user"], refused["text"]) == (BYSTANDER, "Only group @design can reject request #1.")
-    assert slack.fake.of("chat.update") == []
-
     view = await open_note_form(slack, "approval_reject", user=APPROVER, ts=ts)
+    assert view["title"]["text"] == "Reject"
     [field] = [b for b in view["blocks"] if b["type"] == "input"]
     longest = "Off-brand: wrong colours." + " And more." * 100  # as long as the field takes, then cut by it
     await submit(slack, view, longest[: field["element"]["max_length"]], user=APPROVER)
-    private = await said_privately(slack, 2)
+    private = await said_privately(slack, 1)
     assert "Rejected request #1; nothing was sent" in private["text"]
     told = await slack.fake.wait_for(lambda: thread(slack, ts))
     assert "<@U1> Carol rejected request #1; nothing was sent." in told[0]["text"]
@@ -241,6 +236,27 @@ async def test_reject_asks_for_a_reason_and_the_author_is_told_it(slack: SlackBo
     await press(slack, "approval_approve", user=APPROVER, ts=ts)  # a stale announcement's button, still shown
     assert "was rejected by Carol" in (await slack.reply(3))["text"]
     assert slack.creates() == []
+
+
+async def test_a_non_approver_is_refused_before_writing_a_note(slack: SlackBot) -> None:
+    ts = await ask_for_approval(slack)
+    view = await open_note_form(slack, "approval_reject", user=BYSTANDER, ts=ts)
+    assert "Only group @design can reject request #1." in json.dumps(view["blocks"])
+    assert [b for b in view["blocks"] if b["type"] == "input"] == []  # no field to fill in for nothing
+    assert "submit" not in view
+
+
+async def test_a_note_sent_after_someone_else_decided_is_refused_privately(slack: SlackBot) -> None:
+    slack.fake.groups[DESIGN].append(ADMIN)
+    ts = await ask_for_approval(slack)
+    view = await open_note_form(slack, "approval_changes", user=APPROVER, ts=ts)
+    await press(slack, "approval_approve", user=ADMIN, ts=ts)  # while Carol is still typing
+    assert (await slack.reply(3))["text"].startswith("Approved request #1.")
+    await submit(slack, view, "Shorter caption", user=APPROVER)
+    refused = await said_privately(slack, 1)
+    assert (refused["channel"], refused["user"]) == ("C1", APPROVER)
+    assert "was already approved by root" in refused["text"]
+    assert len(slack.creates()) == 1
 
 
 async def test_a_note_form_slack_will_not_open_says_what_to_type(slack: SlackBot) -> None:
