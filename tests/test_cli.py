@@ -306,6 +306,7 @@ def test_slack_manifest_for_http_mode_points_every_url_at_the_public_address(tmp
     commands = {c["command"]: c for c in manifest["features"]["slash_commands"]}
     assert set(commands) == {f"/{name}" for name in COMMANDS}  # every command, each once
     assert commands["/infinipost"]["usage_hint"] == "[status | connect | disconnect]"
+    assert [name for name, c in commands.items() if c["should_escape"]] == ["/approvals"]
     assert {c["url"] for c in commands.values()} == {"https://bot.example.com/slack/events"}
     assert manifest["settings"]["interactivity"]["request_url"] == "https://bot.example.com/slack/events"
     assert manifest["settings"]["event_subscriptions"]["request_url"] == "https://bot.example.com/slack/events"

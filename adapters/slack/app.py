@@ -5,7 +5,8 @@ runs afterwards in a lazy listener and answers through the payload's `response_u
 `trigger_id` before anything slow happens and are filled in with `views.update`.
 
 SlackAdapter only puts the parts together: connection.py (HTTP endpoint, Socket Mode), workspace.py (tokens, the
-operator's workspace), listeners.py (commands, shortcut, buttons), form.py (the /post modal) and responses.py.
+operator's workspace), listeners.py (commands, shortcut, buttons), form.py (the /post modal), approvals.py (the
+approvers' buttons and note modal) and responses.py.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Block Kit out: replies, previews with Schedule / Cancel buttons, channel notices, and the /post modal."""
+"""Block Kit out: replies, previews with Schedule / Cancel buttons, channel notices (with Approve, Request changes
+and Reject while a request waits for approval), the /post modal and the approvers' note modal."""
 
 from __future__ import annotations
 
@@ -16,6 +17,14 @@ DISCARD_ACTION = "post_discard"
 MORE_ACTION = "posts_more"  # the next page of /posts
 FORM_CALLBACK = "post_form"
 KEY_CALLBACK = "infinipost_key"  # the form `/infinipost connect` opens
+APPROVE_ACTION = "approval_approve"
+CHANGES_ACTION = "approval_changes"
+REJECT_ACTION = "approval_reject"
+NOTE_CALLBACK = "approval_note"  # the modal Request changes and Reject open for the note or the reason
+# The note goes to the core as `/changes #N <note>`, whose text the core takes up to 500 characters (bot/core.py
+# MAX_ARGUMENTS): room is left for the request's number, so that a note the form took is never refused for its
+# length. The test of Reject submits a note this long.
+NOTE_LIMIT = 475
 SECTION_LIMIT = 3000
 FIELD_LIMIT = 1900
 
@@ -33,7 +42,13 @@ def date_token(instant: datetime) -> str:
     return f"<!date^{int(instant.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
-SLACK_STYLE = Style(time=date_token, mention=lambda user_id, _name: f"<@{user_id}>", text=escape)
+# Slack notifies the users and user groups a bot message mentions this way, so approvers asked to act hear of it.
+SLACK_STYLE = Style(
+    time=date_token,
+    mention=lambda user_id, _name: f"<@{user_id}>",
+    text=escape,
+    group=lambda group_id, _name: f"<!subteam^{group_id}>",
+)
 
 
 def _sections(text: str) -> list[Block]:
@@ -81,10 +96,34 @@ def reply_message(reply: Reply) -> dict[str, Any]:
     }
 
 
+def private_message(reply: Reply) -> dict[str, Any]:
+    """A reply for a response_url of a button on a channel message: seen only by whoever pressed it, and a new
+    message, since Slack would otherwise be free to replace the channel's message with it."""
+    return {**reply_message(reply), "response_type": "ephemeral", "replace_original": False}
+
+
 def notice_message(notices: Sequence[Notice]) -> dict[str, Any]:
-    """Keyword arguments for `chat.postMessage` / `chat.update` carrying channel notices."""
+    """Keyword arguments for `chat.postMessage` / `chat.update` carrying channel notices. An announcement still
+    waiting for approval carries the approvers' buttons; every later edit renders it again, so they go once it is
+    decided."""
     text = render(notices, SLACK_STYLE)
-    return {"text": clip(text, 3000), "blocks": _sections(text)}
+    blocks = _sections(text)
+    if len(notices) == 1 and notices[0].asks_for_approval:
+        blocks.append(approval_buttons(notices[0].request_id))
+    return {"text": clip(text, 3000), "blocks": blocks}
+
+
+def approval_buttons(request_id: int) -> Block:
+    value = str(request_id)
+    return {
+        "type": "actions",
+        "block_id": "approval",
+        "elements": [
+            _button("Approve", APPROVE_ACTION, value, style="primary"),
+            _button("Request changes", CHANGES_ACTION, value),
+            _button("Reject", REJECT_ACTION, value, style="danger"),
+        ],
+    }
 
 
 def _button(label: str, action_id: str, value: str, *, style: str | None = None) -> Block:
@@ -263,4 +302,51 @@ def key_modal(metadata: dict[str, Any]) -> Block:
         "close": {"type": "plain_text", "text": "Cancel"},
         "private_metadata": json.dumps(metadata),
         "blocks": [_input("key", KEY_FIELD_LABEL, field, hint=KEY_FIELD_HINT)],
+    }
+
+
+_NOTE_FORMS = {
+    # action: (title, field label, submit, placeholder); titles hold at most 24 characters
+    "changes": ("Request changes", "What should change?", "Send", "Shorter caption, and tag the brand"),
+    "reject": ("Reject", "Why is it rejected?", "Reject", "Off-brand"),
+}
+
+
+def note_title(action: str) -> str:
+    return _NOTE_FORMS[action][0]
+
+
+def note_loading_view(action: str, metadata: dict[str, Any]) -> Block:
+    """Shown at once from the trigger_id, while the bot learns whether the presser may decide."""
+    return {
+        "type": "modal",
+        "callback_id": NOTE_CALLBACK,
+        "title": {"type": "plain_text", "text": note_title(action)},
+        "private_metadata": json.dumps(metadata),
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "⏳ Loading…"}}],
+    }
+
+
+def note_modal(action: str, metadata: dict[str, Any]) -> Block:
+    """The note (Request changes) or reason (Reject) an approver gives, which the author is told in the thread.
+    `metadata` carries the request's number and the announcement's channel."""
+    title, label, submit, example = _NOTE_FORMS[action]
+    field = {
+        "type": "plain_text_input",
+        "action_id": "note",
+        "multiline": True,
+        "max_length": NOTE_LIMIT,
+        "placeholder": {"type": "plain_text", "text": f"e.g. {example}"},
+    }
+    return {
+        "type": "modal",
+        "callback_id": NOTE_CALLBACK,
+        "title": {"type": "plain_text", "text": title},
+        "submit": {"type": "plain_text", "text": submit},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": json.dumps(metadata),
+        "blocks": [
+            _context(f"Request #{metadata['request']}: its author is told in the thread of its announcement."),
+            _input("note", label, field),
+        ],
     }

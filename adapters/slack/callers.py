@@ -13,9 +13,11 @@ from bot.model import Caller
 Who = tuple[str, str, str, str, str | None]
 
 
-async def find_caller(people: SlackPeople, who: Who, client: AsyncWebClient | None = None) -> Caller:
+async def find_caller(
+    people: SlackPeople, who: Who, client: AsyncWebClient | None = None, *, with_groups: bool = False
+) -> Caller:
     """The Caller for a payload's sender, with the name, zone and rights SlackPeople knows them by; `client` is
-    the request's, with its workspace's token."""
+    the request's, with its workspace's token. `with_groups`: also their user groups (for approving)."""
     team_id, user_id, channel_id, name, organization_id = who
     return await people.caller(
         team_id=team_id,
@@ -24,6 +26,7 @@ async def find_caller(people: SlackPeople, who: Who, client: AsyncWebClient | No
         fallback_name=name,
         organization_id=organization_id,
         client=client,
+        with_groups=with_groups,
     )
 
 

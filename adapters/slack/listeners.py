@@ -1,5 +1,6 @@
 """The bolt listeners: slash commands, the message shortcut and the reply buttons, each acknowledged at once and
-worked on in a lazy listener that answers through the payload's `response_url`; the form's own are in form.py."""
+worked on in a lazy listener that answers through the payload's `response_url`; the form's own are in form.py, the
+approvers' in approvals.py."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import blocks
+from adapters.slack.approvals import ApprovalButtons
 from adapters.slack.callers import find_caller, organization
 from adapters.slack.connection import bolt_failed
 from adapters.slack.form import PostModal
@@ -30,6 +32,10 @@ logger = logging.getLogger(__name__)
 # The command each button runs, with the button's value as its text: the page a More button names is replaced
 # by the next one, a question by its answer.
 _BUTTON_COMMANDS = {blocks.CONFIRM_ACTION: "confirm", blocks.DISCARD_ACTION: "discard", blocks.MORE_ACTION: "posts"}
+
+# The commands the core answers from who is an approver: only for these are the caller's user groups looked up,
+# since that costs Slack calls.
+_APPROVER_COMMANDS = frozenset({"approve", "changes", "reject"})
 
 NO_FILES = no_files("type `/post <link> to <account> at <time>`")
 
@@ -59,6 +65,7 @@ class SlackListeners:
         self.responder = responder
         self.form = form
         self.key_form = KeyModal(core, people=people, responder=responder)
+        self.approvals = ApprovalButtons(core, people=people, responder=responder)
         self.workspace = workspace
         # /post commands kept before their acknowledgement, by trigger_id, until their lazy listener takes them.
         self._accepting: dict[str, asyncio.Future[int | None]] = {}
@@ -73,6 +80,10 @@ class SlackListeners:
         app.action(blocks.CONFIRM_ACTION)(ack=_ack, lazy=[self._button])
         app.action(blocks.DISCARD_ACTION)(ack=_ack, lazy=[self._button])
         app.action(blocks.MORE_ACTION)(ack=_ack, lazy=[self._button])
+        app.action(blocks.APPROVE_ACTION)(ack=_ack, lazy=[self.approvals.approve])
+        app.action(blocks.CHANGES_ACTION)(ack=_ack, lazy=[self.approvals.ask_for_note])
+        app.action(blocks.REJECT_ACTION)(ack=_ack, lazy=[self.approvals.ask_for_note])
+        app.view_submission(blocks.NOTE_CALLBACK)(ack=_ack, lazy=[self.approvals.submit_note])
         if self.workspace.installed:  # bolt's own: the installation is deleted (installs.py), its place refused
             app.enable_token_revocation_listeners()
         else:
@@ -109,7 +120,7 @@ class SlackListeners:
             if self.core.asks_for_key(name, text):
                 await self.key_form.open(client, trigger_id=body["trigger_id"], who=who, response_url=response_url)
                 return
-            caller = await find_caller(self.people, who, client)
+            caller = await find_caller(self.people, who, client, with_groups=name in _APPROVER_COMMANDS)
             reply = await self.core.handle(Command(name=name, text=text, caller=caller, accepted_id=accepted_id))
             await self.responder.respond(response_url, blocks.reply_message(reply))
 

@@ -14,7 +14,7 @@ BOT_SCOPES = [
     "chat:write.public",  # announce in public channels the bot was not invited to
     "files:read",  # download uploads (file_input and the shortcut's message files)
     "users:read",  # each user's time zone and admin flags
-    "usergroups:read",  # SLACK_POSTER_USERS may name user groups
+    "usergroups:read",  # SLACK_POSTER_USERS and /approvals may name user groups
     "channels:history",  # after a crash mid-delivery, check whether a notice went out before sending it again
     "groups:history",  # the same in private channels
     "im:history",  # and in direct messages with the bot
@@ -37,7 +37,9 @@ def manifest(settings: Settings, *, socket_mode: bool, oauth: bool = False, name
             "command": f"/{command}",
             "description": what[:100],
             "usage_hint": _HINTS.get(command, usage.removeprefix(f"/{command}").strip())[:100],
-            "should_escape": False,
+            # Escaped, Slack sends a mention as the ID it means (`<@U123|alice>`, `<!subteam^S123|@design>`)
+            # rather than a name that may be changed or shared; only /approvals names people.
+            "should_escape": command == "approvals",
         }
         if not socket_mode:
             entry["url"] = url

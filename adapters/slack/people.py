@@ -1,4 +1,5 @@
-"""Who a Slack user is to the bot: their zone, whether they may post, whether they are an admin."""
+"""Who a Slack user is to the bot: their zone, whether they may post, whether they are an admin, and (when the core
+must know who may approve) the user groups they are in."""
 
 from __future__ import annotations
 
@@ -22,6 +23,10 @@ logger = logging.getLogger(__name__)
 PLATFORM = "slack"
 CACHE_SECONDS = 600.0
 CACHE_SIZE = 10_000  # people, and user groups: far more than one workspace asks about in ten minutes
+WORKSPACES_CACHED = 1_000  # each workspace's user groups, with their members
+# Shorter than the rest: someone just added to the approvers' group and pressing Approve is refused until it
+# passes. One usergroups.list a minute per workspace at most, and only while people approve.
+MEMBERSHIP_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,10 @@ class SlackPeople:
         self._posters = set(posters)
         self._profiles: TTLCache[str, _Profile, float] = TTLCache(CACHE_SIZE, CACHE_SECONDS, timer=monotonic)
         self._groups: TTLCache[str, frozenset[str], float] = TTLCache(CACHE_SIZE, CACHE_SECONDS, timer=monotonic)
+        # Per workspace: each user group's ID and members, from one usergroups.list.
+        self._memberships: TTLCache[str, dict[str, frozenset[str]], float] = TTLCache(
+            WORKSPACES_CACHED, MEMBERSHIP_SECONDS, timer=monotonic
+        )
 
     async def caller(
         self,
@@ -62,8 +71,11 @@ class SlackPeople:
         fallback_name: str = "",
         organization_id: str | None = None,
         client: AsyncWebClient | None = None,
+        with_groups: bool = False,
     ) -> Caller:
-        """`client`: the request's own (with OAuth, the only one holding its workspace's token)."""
+        """`client`: the request's own (with OAuth, the only one holding its workspace's token). `with_groups`: also
+        the user groups they are in, which tell the core who is an approver; only asked for when it matters, since
+        it costs Slack calls."""
         client = client or self._client
         profile = await self._profile(user_id, fallback_name, client)
         is_admin = profile.is_admin or user_id in self._admins
@@ -79,6 +91,7 @@ class SlackPeople:
             profile_timezone=profile.timezone,
             organization_id=organization_id,
             locale=profile.locale,
+            groups=await self._groups_of(user_id, team_id, organization_id, client) if with_groups else (),
         )
 
     async def _profile(self, user_id: str, fallback_name: str, client: AsyncWebClient) -> _Profile:
@@ -121,6 +134,33 @@ class SlackPeople:
             return frozenset()  # not cached: asked again next time
         self._groups[group_id] = members
         return members
+
+    async def _groups_of(
+        self, user_id: str, team_id: str, organization_id: str | None, client: AsyncWebClient
+    ) -> tuple[str, ...]:
+        memberships = await self._memberships_in(team_id, organization_id, client)
+        return tuple(sorted(group for group, members in memberships.items() if user_id in members))
+
+    async def _memberships_in(
+        self, team_id: str, organization_id: str | None, client: AsyncWebClient
+    ) -> dict[str, frozenset[str]]:
+        """Every user group of a workspace with its members: one usergroups.list (rate tier 2) per workspace every
+        minute at most, rather than a usergroups.users.list per group per press of a button."""
+        cached = fresh(self._memberships, team_id)
+        if cached is not None:
+            return cached
+        try:
+            # An org-wide token must say which workspace's groups it means.
+            response = await client.usergroups_list(include_users=True, team_id=team_id if organization_id else None)
+            groups: list[dict[str, Any]] = response.get("usergroups") or []
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            # Not cached: asked again next time. Meanwhile only approvers named in person are recognised, and the
+            # core's refusal names the approvers.
+            logger.warning("usergroups.list failed for %s: %s", team_id, _why(exc))
+            return {}
+        memberships = {str(g["id"]): frozenset(g.get("users") or ()) for g in groups if g.get("id")}
+        self._memberships[team_id] = memberships
+        return memberships
 
 
 def _why(exc: Exception) -> str:

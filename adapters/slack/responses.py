@@ -53,15 +53,19 @@ class Responder:
 
     async def answer(self, client: AsyncWebClient, caller: Caller, response_url: str | None, reply: Reply) -> None:
         """Answer a form submission privately: through the original response_url, else ephemerally, else by DM."""
-        message = blocks.reply_message(reply)
-        if response_url and await self.respond(response_url, message):
+        if response_url and await self.respond(response_url, blocks.reply_message(reply)):
             return
+        await self.tell(client, channel_id=caller.channel_id, user_id=caller.user_id, reply=reply)
+
+    async def tell(self, client: AsyncWebClient, *, channel_id: str, user_id: str, reply: Reply) -> None:
+        """Say a reply to one person only: ephemerally in the channel, else (the bot cannot post there) by DM."""
+        message = blocks.reply_message(reply)
         message.pop("response_type", None)
         try:
-            await client.chat_postEphemeral(channel=caller.channel_id, user=caller.user_id, **message)
+            await client.chat_postEphemeral(channel=channel_id, user=user_id, **message)
         except SlackApiError as exc:
             logger.info("ephemeral answer refused (%s); sending a direct message", error_code(exc))
-            await client.chat_postMessage(channel=caller.user_id, **message)
+            await client.chat_postMessage(channel=user_id, **message)
 
     async def open_form(
         self,
@@ -72,15 +76,21 @@ class Responder:
         content: Callable[[], Awaitable[dict[str, Any]]],
         response_url: str,
         failed: str,
+        to: Callable[[Reply], Awaitable[object]] | None = None,
     ) -> None:
         """A modal opened at once as `loading`, from the trigger_id that expires in 3 seconds, then rewritten as
-        what `content` makes. If Slack refuses either, `failed` is said where the command was typed, since the form
-        never opened, or stays on "Loading…"."""
+        what `content` makes. If Slack refuses either, `failed` is said where the command was typed (or as `to`
+        says), since the form never opened, or stays on "Loading…"."""
+
+        async def fail() -> None:
+            reply = Reply(text=failed, error=True)
+            await (to(reply) if to is not None else self.respond(response_url, blocks.reply_message(reply)))
+
         try:
             opened = await client.views_open(trigger_id=trigger_id, view=loading)
         except SlackApiError as exc:
             logger.warning("views.open failed: %s", error_code(exc))
-            await self.respond(response_url, blocks.reply_message(Reply(text=failed, error=True)))
+            await fail()
             return
         view = opened["view"]
         filled = await content()
@@ -88,14 +98,20 @@ class Responder:
             await client.views_update(view_id=view["id"], hash=view.get("hash"), view=filled)
         except SlackApiError as exc:
             logger.warning("views.update failed: %s", error_code(exc))
-            await self.respond(response_url, blocks.reply_message(Reply(text=failed, error=True)))
+            await fail()
 
     @asynccontextmanager
-    async def or_apologise(self, response_url: str) -> AsyncIterator[None]:
-        """Whatever fails after the ack, the person who asked hears back rather than waiting forever."""
+    async def or_apologise(
+        self, response_url: str, *, to: Callable[[Reply], Awaitable[object]] | None = None
+    ) -> AsyncIterator[None]:
+        """Whatever fails after the ack, the person who asked hears back rather than waiting forever: through the
+        response_url, or as `to` says (for a button on a channel message, whose answer must not replace it)."""
         try:
             yield
         except Exception as exc:
             reply = self.core.failure_reply(exc, during="a Slack listener")
             with contextlib.suppress(Exception):
-                await self.respond(response_url, blocks.reply_message(reply))
+                if to is not None:
+                    await to(reply)
+                else:
+                    await self.respond(response_url, blocks.reply_message(reply))

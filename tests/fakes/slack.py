@@ -178,6 +178,15 @@ def _answer(fake: FakeSlack, method: str, params: dict[str, Any], authorization:
     if method == "files.info":
         info = fake.files.get(str(params.get("file")))
         return {"ok": True, "file": info} if info else {"ok": False, "error": "file_not_found"}
+    if method == "usergroups.list":
+        with_users = str(params.get("include_users")).lower() in ("true", "1")  # members only when asked
+        return {
+            "ok": True,
+            "usergroups": [
+                {"id": group, "team_id": "T1", **({"users": users, "user_count": len(users)} if with_users else {})}
+                for group, users in fake.groups.items()
+            ],
+        }
     if method == "usergroups.users.list":
         return {"ok": True, "users": fake.groups.get(str(params.get("usergroup")), [])}
     if method == "apps.connections.open":
@@ -333,14 +342,27 @@ def interaction(payload: dict[str, Any]) -> str:
 
 
 def block_action(
-    fake: FakeSlack, action_id: str, value: str, *, user: str = "U1", channel: str = "C1"
+    fake: FakeSlack,
+    action_id: str,
+    value: str,
+    *,
+    user: str = "U1",
+    channel: str = "C1",
+    block_id: str = "post_preview",
+    message_ts: str | None = None,
 ) -> dict[str, Any]:
+    """A button pressed: on an ephemeral answer, or with `message_ts`, on that channel message."""
     return {
         "type": "block_actions",
         "team": {"id": "T1", "domain": "test"},
         "user": {"id": user, "username": f"name-{user}", "team_id": "T1"},
         "api_app_id": "A1",
-        "container": {"type": "message", "message_ts": "1.1", "channel_id": channel, "is_ephemeral": True},
+        "container": {
+            "type": "message",
+            "message_ts": message_ts or "1.1",
+            "channel_id": channel,
+            "is_ephemeral": message_ts is None,
+        },
         "channel": {"id": channel, "name": "general"},
         "trigger_id": f"1337.{time.time_ns()}.abc",  # every click is its own request
         "response_url": fake.response_url(f"action-{user}"),
@@ -348,7 +370,7 @@ def block_action(
             {
                 "type": "button",
                 "action_id": action_id,
-                "block_id": "post_preview",
+                "block_id": block_id,
                 "value": value,
                 "action_ts": f"{time.time():.6f}",
             }
@@ -378,7 +400,12 @@ def message_shortcut(
 
 
 def view_submission(
-    values: dict[str, Any], private_metadata: str, *, user: str = "U1", view_id: str | None = None
+    values: dict[str, Any],
+    private_metadata: str,
+    *,
+    user: str = "U1",
+    view_id: str | None = None,
+    callback_id: str = "post_form",
 ) -> dict[str, Any]:
     """A form submitted; Slack keeps a view's ID while it stays open, so a form sent twice has one ID."""
     return {
@@ -390,7 +417,7 @@ def view_submission(
         "view": {
             "id": view_id or f"V{time.time_ns()}",
             "type": "modal",
-            "callback_id": "post_form",
+            "callback_id": callback_id,
             "private_metadata": private_metadata,
             "state": {"values": values},
             "hash": "h1",
