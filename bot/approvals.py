@@ -223,8 +223,10 @@ async def _decide(
     audit: str,
     from_states: tuple[str, ...] = RequestState.PENDING,
 ) -> StoredRequest:
+    if len(note) > MAX_NOTE:
+        raise BadCommand(f"That note is {len(note):,} characters; a note or a reason takes at most {MAX_NOTE:,}.")
     now = ctx.clock()
-    approval = (stored.approval or Approval(approvers=())).with_step(step(action, caller, now, clip(note, MAX_NOTE)))
+    approval = (stored.approval or Approval(approvers=())).with_step(step(action, caller, now, note))
     after = replace(stored, state=to_state, approval=approval)
     notices = [notice_for(NoticeKind.UPDATED, after, [], sandbox=ctx.sandbox)]
     if notice is not None:

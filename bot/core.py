@@ -41,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 
 MAX_ARGUMENTS = 500
+# Commands that take more: /post and /edit (checked by the grammar), an approver's note or reason (and its `#N`).
+_LONGER = {"post": None, "edit": None, "changes": approvals.MAX_NOTE + 30, "reject": approvals.MAX_NOTE + 30}
 # One limit for all of a command's work, downloads included: well inside the 15 minutes a Discord interaction
 # token lives (and Slack's 30-minute response_url), so the answer can still reach the person who asked.
 COMMAND_TIME_LIMIT = 10 * 60.0
@@ -150,8 +152,9 @@ class Core:
         try:
             if handler is None:
                 raise _unknown(command.name)
-            if name != "post" and len(command.text) > MAX_ARGUMENTS:  # /post has its own, larger limit
-                raise BadCommand(f"That is {len(command.text):,} characters; `/{name}` takes at most {MAX_ARGUMENTS}.")
+            limit = _LONGER.get(name, MAX_ARGUMENTS)
+            if limit is not None and len(command.text) > limit:
+                raise BadCommand(f"That is {len(command.text):,} characters; `/{name}` takes at most {limit:,}.")
             if name == "post":  # kept from now on, so that a replica that dies with it in hand leaves a trace
                 async with posting.accepted(self.ctx, command) as kept:
                     reply = await self._within_time_limit(handler, kept, name)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.approvals import MAX_NOTE
 from bot.model import PostForm, Reply
 from bot.notices import Notice, Style, render
 from bot.texts import KEY_FIELD_HINT, KEY_FIELD_LABEL, KEY_FORM_TITLE, NO_ACCOUNT_READY, WHEN_EXAMPLES, clip
@@ -21,10 +22,8 @@ APPROVE_ACTION = "approval_approve"
 CHANGES_ACTION = "approval_changes"
 REJECT_ACTION = "approval_reject"
 NOTE_CALLBACK = "approval_note"  # the modal Request changes and Reject open for the note or the reason
-# The note goes to the core as `/changes #N <note>`, whose text the core takes up to 500 characters (bot/core.py
-# MAX_ARGUMENTS): room is left for the request's number, so that a note the form took is never refused for its
-# length. The test of Reject submits a note this long.
-NOTE_LIMIT = 475
+# The longest note the core keeps (the test of Reject submits a note this long).
+NOTE_LIMIT = MAX_NOTE
 SECTION_LIMIT = 3000
 FIELD_LIMIT = 1900
 

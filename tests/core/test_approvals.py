@@ -372,3 +372,17 @@ async def test_every_help_example_of_approvals_works_as_written(chat: ChatHarnes
             reply = await chat.say(example, caller=chat.caller("U1") if name == "edit" else approver)
             assert not reply.error, (example, reply.text)
     assert len(creates(sandbox)) == 2
+
+
+async def test_a_note_of_up_to_a_thousand_characters_is_kept_whole_and_a_longer_one_refused(
+    asked: ChatHarness,
+) -> None:
+    too_long = await asked.say(f"/changes #1 {'x' * 1001}", caller=asked.caller("U2"))
+    assert too_long.error
+    assert "a note or a reason takes at most 1,000" in too_long.text
+    kept = await asked.say(f"/changes #1 {'y' * 1000}", caller=asked.caller("U2"))
+    assert not kept.error, kept.text
+    stored = await asked.core.ctx.storage.requests.get(1)
+    assert stored is not None
+    assert stored.approval is not None
+    assert stored.approval.steps[-1].note == "y" * 1000
