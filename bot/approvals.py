@@ -51,7 +51,8 @@ def read_approvers(text: str, caller: Caller) -> tuple[Approver, ...]:
         else:
             raise BadCommand(
                 f"`{clip(word, 40)}` is not someone I can tell apart: name approvers by mentioning them (pick them "
-                "from the list as you type `@`), people or groups. " + APPROVALS_USAGE
+                "from the list as you type `@`), people or groups. If you did, the bot's app needs its current "
+                "settings: whoever runs the bot updates its manifest (README, “Approvals”). " + APPROVALS_USAGE
             )
         found.setdefault((approver.kind, approver.id), approver)
     return tuple(found.values())
