@@ -4,10 +4,9 @@ It routes a neutral Command to its handler, admits only so many at once, and is 
 becomes its user message, and anything else is logged with its traceback and becomes a fixed apology, so no
 stack trace reaches a chat. Adapters that fail outside a command answer through the same `failure_reply`.
 
-What adapters use, and nothing else: `attach`, `detach`, `handle`, `refusal`, `post_form`, `time_problem`,
-`first_sighting`, `first_submission`, `serve`, `zone_of`, `said`, `deliver_notices`, `failure_reply`,
-`decision_refusal`, `calendar_home`,
-`asks_for_key` and `key_form_refusal`.
+What adapters use, and nothing else: `attach`, `grant_channel_access`, `detach`, `handle`, `refusal`, `post_form`,
+`time_problem`, `first_sighting`, `first_submission`, `serve`, `zone_of`, `said`, `deliver_notices`,
+`failure_reply`, `decision_refusal`, `calendar_home`, `asks_for_key` and `key_form_refusal`.
 """
 
 from __future__ import annotations
@@ -33,6 +32,7 @@ from bot.errors import BadCommand, BotError, NotSetUp, OutOfTime, StorageError
 from bot.metrics import UNKNOWN_COMMAND, CommandOutcome
 from bot.model import Caller, Command, Place, PostDraft, PostForm, Reply
 from bot.outbox import Messenger
+from bot.platform import ChannelAccess
 from bot.records import Installation
 from bot.sealing import Sealer
 from bot.texts import COMMANDS, GENERIC_ERROR, SANDBOX_PREFIX, clip, help_text
@@ -132,6 +132,11 @@ class Core:
     def attach(self, platform: str, messenger: Messenger) -> None:
         """A chat platform can deliver its notices from now on: those left waiting for it (by a restart) go now."""
         self.ctx.outbox.register(platform, messenger)
+
+    def grant_channel_access(self, platform: str, access: ChannelAccess) -> None:
+        """What the platform says of who may see which channel: the calendar shows nobody a post from a channel they
+        may not see. A platform that registers none shows every channel to everyone (the console)."""
+        self.ctx.channel_access[platform] = access
 
     def detach(self, platform: str) -> None:
         """A chat platform is stopping: its notices wait in the database for the next start."""
