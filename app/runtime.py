@@ -182,13 +182,15 @@ async def check_api_key(runtime: Runtime) -> None:
         logger.warning("Infinipost did not answer at start-up (%s); starting anyway", type(exc).__name__)
 
 
+def _link_secret(settings: Settings) -> bytes:
+    """BOT_MEDIA_SECRET, else the one the bot generated and keeps beside its database: what signs its links."""
+    configured = settings.media_secret.get_secret_value() if settings.media_secret else None
+    return load_secret(configured, settings.data_dir / "media.secret")
+
+
 def _calendar_links(settings: Settings, *, web: WebServer, clock: Callable[[], datetime]) -> CalendarLinks:
     """The calendar's links, signed with the media links' secret, at BOT_PUBLIC_URL or, when the server listens on
     this machine only (the console), at its loopback address."""
-    secret = load_secret(
-        settings.media_secret.get_secret_value() if settings.media_secret else None,
-        settings.data_dir / "media.secret",
-    )
 
     def base_url() -> str | None:
         if settings.public_url:
@@ -196,7 +198,7 @@ def _calendar_links(settings: Settings, *, web: WebServer, clock: Callable[[], d
         loopback = settings.http_host in ("127.0.0.1", "localhost", "::1")
         return f"http://127.0.0.1:{web.port}" if loopback and web.port else None
 
-    return CalendarLinks(secret, base_url=base_url, clock=clock)
+    return CalendarLinks(_link_secret(settings), base_url=base_url, clock=clock)
 
 
 def _media_store(settings: Settings, *, web: WebServer, sandbox: bool, clock: Callable[[], datetime]) -> MediaStore:
@@ -210,17 +212,12 @@ def _media_store(settings: Settings, *, web: WebServer, sandbox: bool, clock: Ca
             public_url=settings.s3_public_url,
             clock=clock,
         )
-    secret = load_secret(
-        settings.media_secret.get_secret_value() if settings.media_secret else None,
-        settings.data_dir / "media.secret",
-    )
-
     def base_url() -> str | None:
         # Without BOT_PUBLIC_URL only the sandbox, on this machine, can fetch the links.
         if settings.public_url:
             return settings.public_url
         return f"http://127.0.0.1:{web.port}" if sandbox and web.port else None
 
-    store = LocalStore(settings.media_dir, secret=secret, base_url=base_url, clock=clock)
+    store = LocalStore(settings.media_dir, secret=_link_secret(settings), base_url=base_url, clock=clock)
     web.app.router.add_get("/media/{key}", store.serve)
     return store
