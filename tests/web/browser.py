@@ -13,6 +13,7 @@ import asyncio
 import os
 import shutil
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -26,6 +27,14 @@ CHROMIUM = shutil.which(NAMED or "chromium")
 ARGS = ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 
 _SKIP_REASON = f"no Chromium: apt install chromium, or set {VARIABLE}"
+
+
+def skip_unless_found(items: Sequence[pytest.Item]) -> None:
+    """Skip the tests that open a browser when there is none, before their fixtures start a bot for nothing."""
+    if CHROMIUM is None and NAMED is None:
+        for item in items:
+            if "browser" in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.skip(reason=_SKIP_REASON))
 
 
 def executable() -> str:

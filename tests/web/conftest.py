@@ -21,6 +21,10 @@ THUMBNAIL = (
 )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    chromium.skip_unless_found(items)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     chromium.report_skipped(terminalreporter)
 

@@ -193,7 +193,7 @@ async def test_a_week_of_realistic_posts_as_the_readme_shows_it(
     await schedule(
         chat,
         "/post https://cdn.example.com/tips.mp4 to acc_1 at monday 9:30am -- 3 tips for shooting vertical video",
-        "/post https://cdn.example.com/bts-1.jpg https://cdn.example.com/bts-2.jpg to acc_123 at tuesday 12pm "
+        "/post https://cdn.example.com/bts-1.jpg https://cdn.example.com/bts-2.jpg to acc_456 at tuesday 12pm "
         "-- Behind the scenes at the studio",
         "/post https://cdn.example.com/fail-sale.mp4 to acc_123 at wednesday 5:30pm -- Flash sale: 24 hours only",
         "/post https://cdn.example.com/thanks.mp4 to acc_1, acc_123 at thursday 10am -- Happy Thanksgiving",
@@ -202,7 +202,7 @@ async def test_a_week_of_realistic_posts_as_the_readme_shows_it(
     )
     await schedule(
         chat,
-        "/post https://cdn.example.com/friday-1.jpg https://cdn.example.com/friday-2.jpg to acc_123 at friday 9am "
+        "/post https://cdn.example.com/friday-1.jpg https://cdn.example.com/friday-2.jpg to acc_456 at friday 9am "
         "-- Black Friday: 30% off everything, today only",
         "/post https://cdn.example.com/qa.mp4 to acc_1 at saturday 11am -- Weekend Q&A",
         "/cancel #7",
@@ -216,7 +216,7 @@ async def test_a_week_of_realistic_posts_as_the_readme_shows_it(
     )
     clock.now = datetime(2026, 11, 26, 20, 0, tzinfo=UTC)  # Thursday 15:00: the first half of the week went out
     await Tracker(served.ctx).cycle()
-    page = await open_page(await link(chat), zone="America/New_York", width=1400, height=760)
+    page = await open_page(await link(chat), zone="America/New_York", width=1400, height=480)
     await expect(page.locator(".card")).to_have_count(9)
     statuses = await page.locator(".card").evaluate_all("cards => cards.map((card) => card.dataset.status)")
     assert set(statuses) == {"posted", "failed", "scheduled", "cancelled", "awaiting_approval"}
