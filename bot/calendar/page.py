@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 from datetime import timedelta
 from importlib.resources import files
@@ -51,7 +52,7 @@ class CalendarPages:
         links = self.ctx.calendar_links
         scope = links.read(request.query.get("t", "")) if links is not None else None
         if scope is None:
-            return web.Response(status=403, text=REFUSED, content_type="text/html", headers=_PRIVATE)
+            return web.Response(status=403, text=REFUSED, content_type="text/html", headers=_REFUSED_HEADERS)
         now = self.ctx.clock()
         try:
             entries = await plan(
@@ -67,18 +68,15 @@ class CalendarPages:
         nonce = secrets.token_urlsafe(16)
         data = {
             "now": now.isoformat(),
+            "from": (now - PAGE_BACK).isoformat(),
+            "until": (now + PAGE_AHEAD).isoformat(),
             "expires": scope.expires.isoformat(),
             "posts": [_card(entry) for entry in entries],
             "statuses": STATUS_WORDS,
         }
         # JSON in a script element: only `<` could end it early, so none is left as it is.
         embedded = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
-        html = (
-            _TEMPLATE.replace("{{nonce}}", nonce)
-            .replace("{{data}}", embedded)
-            .replace("{{script}}", _SCRIPT)
-            .replace("{{style}}", _STYLE)
-        )
+        html = _fill(_TEMPLATE, nonce=nonce, data=embedded, script=_SCRIPT, style=_STYLE)
         headers = {
             **_PRIVATE,
             "Content-Security-Policy": (
@@ -111,6 +109,7 @@ class CalendarPages:
 
 
 _PRIVATE = {"Cache-Control": "private, no-store"}
+_REFUSED_HEADERS = {**_PRIVATE, "Content-Security-Policy": "default-src 'none'", "Referrer-Policy": "no-referrer"}
 
 
 def _card(entry: PlannedPost) -> dict[str, object]:
@@ -128,6 +127,14 @@ def _card(entry: PlannedPost) -> dict[str, object]:
         "type": entry.content_type,
         "image": image,
     }
+
+
+def _fill(template: str, **values: str) -> str:
+    """The template with each `{{name}}` replaced, in one pass: a caption that reads `{{script}}` stays as it is."""
+    return _SLOT.sub(lambda slot: values[slot.group(1)], template)
+
+
+_SLOT = re.compile(r"\{\{(\w+)\}\}")
 
 
 def _asset(name: str) -> str:
