@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from adapters.discord.access import DiscordChannelAccess
+from adapters.discord.calendar import calendar_view
 from adapters.discord.embeds import DESCRIPTION_LIMIT, MAX_EMBEDS, TOTAL_LIMIT, notice_message
 from bot.calendar.digest import send_due_digests
-from bot.model import Caller
+from bot.model import CalendarControls, Caller
 from bot.notices import Notice, NoticeKind
 from sandbox import SandboxServer
 from tests.adapters.test_discord import (
@@ -166,6 +167,25 @@ def _registered(bot: DiscordBot, name: str) -> dict[str, Any]:
     [sync] = bot.fake.calls("PUT", "/applications/{}/guilds/{}/commands")
     [command] = [c for c in sync.body if c["name"] == name]
     return {option["name"]: option for option in command.get("options", [])}
+
+
+def test_the_controls_stay_within_discords_limits() -> None:
+    accounts = tuple((f"acc_{n}", f"Account {n} " + "x" * 120) for n in range(40))
+    narrowed = CalendarControls(previous="week 2 @acc_39", next="week 4 @acc_39", accounts=accounts, account="acc_39")
+    items = [item.to_component_dict() for item in calendar_view(narrowed).children]
+    previous, following, menu = items
+    assert (previous["custom_id"], following["custom_id"]) == ("calendar:week 2 @acc_39", "calendar:week 4 @acc_39")
+    assert menu["custom_id"] == "calendar:pick:3"
+    assert len(menu["options"]) == 25  # All accounts and 24 of the 40, the one shown among them
+    assert [o["value"] for o in menu["options"] if o.get("default")] == ["@acc_39"]
+    assert all(len(o["label"]) <= 100 for o in menu["options"])
+    long_id = "acc_" + "9" * 96  # 100 characters
+    too_long = CalendarControls(
+        previous=f"week -1 @{long_id}", next=f"week 1 @{long_id}", accounts=((long_id, "Long"),), account=long_id
+    )
+    [menu_only] = [item.to_component_dict() for item in calendar_view(too_long).children]
+    assert menu_only["type"] == 3  # the buttons would pass 100 characters: `/calendar next` still serves
+    assert [o["value"] for o in menu_only["options"]] == ["all"]  # so would the account's value
 
 
 async def test_the_calendar_buttons_still_work_after_a_restart(
