@@ -19,11 +19,14 @@ import yarl
 from discord import app_commands
 from discord.gateway import DiscordWebSocket
 
+from adapters.discord.access import DiscordChannelAccess
 from adapters.discord.approvals import ApprovalButton, Approvals
+from adapters.discord.calendar import CalendarButton, CalendarSelect
 from adapters.discord.commands import AnsweringTree, SlashCommands
 from adapters.discord.components import (
     ApprovalHandler,
     DiscordClient,
+    PageHandler,
     PreviewButton,
     PreviewHandler,
     ShardedDiscordClient,
@@ -79,11 +82,14 @@ class DiscordAdapter:
             api_url=settings.discord_api_url,
         )
         self.approvals = Approvals(self.dispatcher)
-        self.client = _client(settings, on_preview=self.dispatcher.press, approvals=self.approvals)
+        self.client = _client(
+            settings, on_preview=self.dispatcher.press, approvals=self.approvals, on_page=self.dispatcher.turn
+        )
         self.tree = AnsweringTree(self.client)
         self.slash_commands = SlashCommands(self.dispatcher)
         self.message_command = MessageCommand(self.dispatcher, open_forms=self.client.open_forms)
         core.serve(PLATFORM, workspaces=[str(server) for server in settings.discord_servers])
+        core.grant_channel_access(PLATFORM, DiscordChannelAccess(self.client, people=self.dispatcher.people))
         if not settings.discord_servers:
             logger.warning(
                 "Discord: no server may use the bot: list the operator's servers in DISCORD_GUILD_IDS "
@@ -176,15 +182,18 @@ class DiscordAdapter:
         for command in commands:
             command.add_check(self.slash_commands.admissible)
             self.tree.add_command(command)
-        self.client.add_dynamic_items(PreviewButton, ApprovalButton)
+        self.client.add_dynamic_items(PreviewButton, ApprovalButton, CalendarButton, CalendarSelect)
 
 
-def _client(settings: DiscordSettings, *, on_preview: PreviewHandler, approvals: ApprovalHandler) -> DiscordClient:
+def _client(
+    settings: DiscordSettings, *, on_preview: PreviewHandler, approvals: ApprovalHandler, on_page: PageHandler
+) -> DiscordClient:
     """One gateway connection, as discord.py's plain client keeps it; or, with DISCORD_SHARD_COUNT, its sharded
     client, connecting only the shards in DISCORD_SHARD_IDS (all of them when empty)."""
     options: dict[str, Any] = {
         "on_preview": on_preview,
         "approvals": approvals,
+        "on_page": on_page,
         "intents": INTENTS,
         "max_ratelimit_timeout": RATE_LIMIT_WAIT,
         "allowed_mentions": discord.AllowedMentions.none(),

@@ -1,6 +1,6 @@
-"""The slash commands /post /posts /cancel /reschedule /accounts /timezone /infinipost /help, and the approval
-commands /approvals /approve /changes /reject /edit; the check every command of the bot passes before it runs, and
-the tree that answers when one is refused or fails.
+"""The slash commands /post /posts /cancel /reschedule /accounts /timezone /infinipost /help, the approval
+commands /approvals /approve /changes /reject /edit, and the calendar's /calendar /digest; the check every command
+of the bot passes before it runs, and the tree that answers when one is refused or fails.
 
 Each command's options become the core's text (or, for /post, a draft) as a user would type them in chat.
 """
@@ -28,6 +28,15 @@ from bot.texts import COMMANDS, KEY_FORM_FAILED, WHEN_EXAMPLES, clip, stale_comm
 logger = logging.getLogger(__name__)
 
 STALE_COMMAND = stale_command("Discord")
+# /calendar's `show` option: what is typed after /calendar, and how Discord lists it.
+CALENDAR_SHOWS = (
+    ("week", "week: the coming seven days"),
+    ("next", "next: the week after"),
+    ("previous", "previous: the week before"),
+    ("link", "link: the whole calendar in your browser"),
+    ("ical", "ical: a private feed for your calendar app"),
+    ("ical revoke", "ical revoke: end your feeds"),
+)
 
 
 class Refused(app_commands.CheckFailure):
@@ -74,7 +83,11 @@ class SlashCommands:
             name="posts", description=_describe("posts"), callback=self.posts
         )
         posts.autocomplete("account")(self._account_choices)
-        commands: list[app_commands.Command[Any, ..., None]] = [post, timezone, posts]
+        calendar: app_commands.Command[Any, ..., None] = app_commands.Command(
+            name="calendar", description=_describe("calendar"), callback=self.calendar
+        )
+        calendar.autocomplete("account")(self._account_choices)
+        commands: list[app_commands.Command[Any, ..., None]] = [post, timezone, posts, calendar]
         for name, callback in (
             ("cancel", self.cancel),
             ("reschedule", self.reschedule),
@@ -85,6 +98,7 @@ class SlashCommands:
             ("changes", self.changes),
             ("reject", self.reject),
             ("edit", self.edit),
+            ("digest", self.digest),
             ("help", self.help),
         ):
             commands.append(app_commands.Command(name=name, description=_describe(name), callback=callback))
@@ -260,6 +274,23 @@ class SlashCommands:
     ) -> None:
         attachments = (self.dispatcher.to_attachment(file),) if file is not None else ()
         await self.dispatcher.run(interaction, "edit", text=_joined(request, changes), attachments=attachments)
+
+    @app_commands.guild_only()
+    @app_commands.describe(
+        show="The coming week (the default), the next or previous one, the calendar page, or your private feed",
+        account="Only this account's posts",
+    )
+    @app_commands.choices(show=[app_commands.Choice(name=name, value=word) for word, name in CALENDAR_SHOWS])
+    async def calendar(self, interaction: Interaction, show: str | None = None, account: str | None = None) -> None:
+        narrowed = f"@{account.strip().lstrip('@')}" if account and account.strip().lstrip("@") else None
+        await self.dispatcher.run(interaction, "calendar", text=_joined(show, narrowed))
+
+    @app_commands.guild_only()
+    @app_commands.describe(
+        setting="Empty: when this channel's digest goes out. Admins: a day and time (fri 4pm), off, on"
+    )
+    async def digest(self, interaction: Interaction, setting: str | None = None) -> None:
+        await self.dispatcher.run(interaction, "digest", text=setting or "")
 
     @app_commands.guild_only()
     @app_commands.describe(command="One command to explain")

@@ -51,14 +51,23 @@ class ApprovalHandler(Protocol):
     async def submitted(self, interaction: discord.Interaction[Any]) -> None: ...
 
 
-class DiscordClient(discord.Client):
-    """A discord.py client that knows who handles preview and approval buttons, since those are rebuilt from their
-    custom_id, and which post forms are open, since those live only in this process."""
+class PageHandler(Protocol):
+    """What a control that turns a private answer's page does: the command's answer in place of that message."""
 
-    def __init__(self, *, on_preview: PreviewHandler, approvals: ApprovalHandler, **options: Any) -> None:
+    async def __call__(self, interaction: discord.Interaction[Any], *, name: str, text: str) -> None: ...
+
+
+class DiscordClient(discord.Client):
+    """A discord.py client that knows who handles preview, approval and calendar controls, since those are rebuilt
+    from their custom_id, and which post forms are open, since those live only in this process."""
+
+    def __init__(
+        self, *, on_preview: PreviewHandler, approvals: ApprovalHandler, on_page: PageHandler, **options: Any
+    ) -> None:
         super().__init__(**options)
         self.on_preview = on_preview
         self.approvals = approvals
+        self.on_page = on_page
         self.open_forms: set[str] = set()  # custom_ids of the post forms shown and neither submitted nor expired
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:

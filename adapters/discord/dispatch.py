@@ -69,6 +69,14 @@ class Dispatcher:
             return
         await fill(interaction, await self._handle(interaction, action, text=token))
 
+    async def turn(self, interaction: discord.Interaction[Any], *, name: str, text: str) -> None:
+        """A control under a private answer (the calendar's weeks and accounts): the command's answer replaces that
+        message, for whoever pressed it (only they see it)."""
+        if await self.refused(interaction):
+            return
+        if await defer(interaction, update=True):
+            await fill(interaction, await self._handle(interaction, name, text=text))
+
     def refusal(self, interaction: discord.Interaction[Any]) -> Reply | None:
         """The core's answer to a server the operator did not name, given before anything else is done."""
         place = place_of(interaction)

@@ -23,6 +23,7 @@ FIELD_NAME_LIMIT = 256
 FIELD_VALUE_LIMIT = 1024
 MAX_FIELDS = 25
 TOTAL_LIMIT = 6000
+MAX_EMBEDS = 10
 INLINE_FIELD = 40  # values up to this long sit side by side
 
 COLOUR = discord.Colour(0x5865F2)
@@ -73,8 +74,16 @@ class Rendered:
 
 
 def reply_message(reply: Reply) -> Rendered:
-    """A core reply: its facts as embed fields when it has some, else its text (as embeds when too long)."""
+    """A core reply: its facts as embed fields when it has some, a week of the calendar under its heading, else its
+    text (as embeds when too long)."""
     colour = ERROR_COLOUR if reply.error else COLOUR
+    if reply.calendar is not None:
+        head, _, rest = reply.text.partition("\n")
+        title = clip(head, TITLE_LIMIT)
+        parts = line_parts(rest, budget=TOTAL_LIMIT - len(title))
+        embeds = [discord.Embed(description=part, colour=colour) for part in parts]
+        embeds[0].title = title
+        return Rendered(content=None, embeds=embeds)
     if reply.fields:
         head = reply.text.split("\n", 1)[0]
         embed = discord.Embed(title=clip(head, TITLE_LIMIT), colour=colour)
@@ -107,6 +116,46 @@ def _parts(text: str) -> list[str]:
     return parts
 
 
+def line_parts(text: str, *, budget: int) -> list[str]:
+    """Text cut at line ends into embed descriptions: each within Discord's 4,096 characters, at most 10 of them,
+    and `budget` characters in all. What does not fit is left out, from the end, and a last line says how much."""
+    lines = [clip(line, DESCRIPTION_LIMIT) for line in text.split("\n")]
+
+    def kept(count: int) -> list[str]:
+        left_out = len(lines) - count
+        more = [f"… and {left_out} more line{'s' if left_out != 1 else ''}"] if left_out else []
+        return _packed(lines[:count] + more)
+
+    def fits(parts: list[str]) -> bool:
+        return len(parts) <= MAX_EMBEDS and sum(map(len, parts)) <= budget
+
+    if fits(whole := kept(len(lines))):
+        return whole
+    low, high = 0, len(lines) - 1  # the most lines that fit with the last line after them: found by halving
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(kept(middle)):
+            low = middle
+        else:
+            high = middle - 1
+    return kept(low)
+
+
+def _packed(lines: list[str]) -> list[str]:
+    """Lines (each within the limit) joined into as few descriptions as the limit allows, in order."""
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in lines:
+        if current and size + 1 + len(line) > DESCRIPTION_LIMIT:
+            parts.append("\n".join(current))
+            current, size = [], 0
+        size += len(line) + (1 if current else 0)
+        current.append(line)
+    parts.append("\n".join(current))
+    return parts
+
+
 def notice_marker(ids: Sequence[int]) -> str:
     """The footer that names the outbox notices a message carries, so that they can be found after a crash."""
     return "ref " + " ".join(f"n{i}" for i in sorted(ids))
@@ -116,10 +165,13 @@ def notice_message(notices: Sequence[Notice], ids: Sequence[int] = ()) -> Render
     """A channel notice: its text in an embed, times as Discord timestamps. Only its authors and the approvers it
     asks to act may be notified, never @everyone, and never anyone a caption names."""
     first = notices[0]
-    embed = discord.Embed(description=clip(render(notices, DISCORD_STYLE), DESCRIPTION_LIMIT))
-    embed.colour = _NOTICE_COLOURS.get(first.kind, COLOUR)
-    if ids:
-        embed.set_footer(text=notice_marker(ids))
+    footer = notice_marker(ids) if ids else ""
+    colour = _NOTICE_COLOURS.get(first.kind, COLOUR)
+    # A long text (a week's digest) goes on in further embeds, cut at line ends within the message's total.
+    parts = line_parts(render(notices, DISCORD_STYLE), budget=TOTAL_LIMIT - len(footer))
+    embeds = [discord.Embed(description=part, colour=colour) for part in parts]
+    if footer:
+        embeds[-1].set_footer(text=footer)
     authors = sorted({n.author_id for n in notices if n.author_id.isdigit()})
     # Embeds never notify anyone: whoever a notice speaks to is also named in the content. That is the author of
     # a notice that asks them to act, and the approvers (people or roles) of one that asks them to.
@@ -134,4 +186,4 @@ def notice_message(notices: Sequence[Notice], ids: Sequence[int] = ()) -> Render
         users=[discord.Object(id=int(u)) for u in sorted({*authors, *people}, key=int)],
     )
     named = [DISCORD_STYLE.mention(u, "") for u in (*pinged, *people)] + [DISCORD_STYLE.group(r, "") for r in roles]
-    return Rendered(content=" ".join(named) or None, embeds=[embed], mentions=mentions)
+    return Rendered(content=" ".join(named) or None, embeds=embeds, mentions=mentions)

@@ -27,6 +27,10 @@ MENTION = re.compile(r"<@(!?|&)([0-9]{1,20})>")
 NAMES_AT_ONCE = 25  # members looked up for one command's mentions; the rest stay numbers
 NAMES_BUDGET = 5.0  # seconds to find their names, after the interaction was deferred
 NAME_LIMIT = 80
+# A member as their latest interaction gave them (roles included), kept while its token lives: what they may see
+# is then read without the Server Members intent, which the bot does not ask for.
+MEMBER_SECONDS = 15 * 60.0
+MEMBERS_KEPT = 1000
 
 
 def place_of(interaction: discord.Interaction[Any]) -> Place | None:
@@ -50,11 +54,15 @@ class DiscordPeople:
         self._role_ids = {int(entry) for entry in entries if entry.isascii() and entry.isdigit()}
         self._role_names = {entry.lower() for entry in entries if not (entry.isascii() and entry.isdigit())}
         self._guilds: TTLCache[int, discord.Guild, float] = TTLCache(CACHE_SIZE, CACHE_SECONDS, timer=monotonic)
+        self._members: TTLCache[tuple[int, int], discord.Member, float] = TTLCache(
+            MEMBERS_KEPT, MEMBER_SECONDS, timer=monotonic
+        )
 
     async def caller(self, interaction: discord.Interaction[Any]) -> Caller:
         member = interaction.user
         if interaction.guild_id is None or interaction.channel_id is None or not isinstance(member, discord.Member):
             raise NotAllowed(NOT_IN_DIRECT_MESSAGES)
+        self._members[interaction.guild_id, member.id] = member
         permissions = interaction.permissions
         is_admin = permissions.administrator or permissions.manage_guild
         return Caller(
@@ -70,6 +78,10 @@ class DiscordPeople:
             locale=interaction.locale.value,
             groups=role_ids(member),
         )
+
+    def member(self, guild_id: int, user_id: int) -> discord.Member | None:
+        """The member as their latest interaction in the server gave them, if it was within MEMBER_SECONDS."""
+        return fresh(self._members, (guild_id, user_id))
 
     async def name_mentions(self, interaction: discord.Interaction[Any], text: str) -> str:
         """`text` with each member and role mention given its name (`<@123|Alice>`, `<@&456|Design>`), as far as

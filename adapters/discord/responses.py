@@ -11,6 +11,7 @@ from typing import Any
 
 import discord
 
+from adapters.discord.calendar import calendar_view
 from adapters.discord.components import ANSWER_FAILURES, reply_view, why
 from adapters.discord.embeds import Rendered, reply_message
 from bot.model import Reply
@@ -42,7 +43,7 @@ async def fill(interaction: discord.Interaction[Any], reply: Reply) -> None:
     """The answer after a deferral becomes the deferred message itself: the private "thinking" message, or the
     preview whose button was pressed (its buttons then go, unless the answer brings its own)."""
     rendered = reply_message(reply)
-    view = reply_view(interaction.user.id, reply)
+    view = calendar_view(reply.calendar) if reply.calendar else reply_view(interaction.user.id, reply)
     try:
         await interaction.edit_original_response(
             content=rendered.content, embeds=rendered.embeds, view=view, allowed_mentions=rendered.mentions

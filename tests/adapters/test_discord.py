@@ -215,6 +215,8 @@ async def test_login_registers_the_commands_in_the_configured_server(bot: Discor
         "changes",
         "reject",
         "edit",
+        "calendar",
+        "digest",
         "help",
         "Schedule as post",
     }
@@ -246,7 +248,7 @@ async def test_without_server_ids_the_commands_are_registered_globally(
     settings = discord_settings(tmp_path, fake_discord, sandbox, discord_guild_ids=())
     async with start_bot(settings, fake_discord, sandbox, clock):
         [sync] = fake_discord.calls("PUT", f"/applications/{APP_ID}/commands")
-        assert len(sync.body) == 14
+        assert len(sync.body) == 16
         assert fake_discord.calls("PUT", f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands") == []
 
 

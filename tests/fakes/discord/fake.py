@@ -36,6 +36,7 @@ from tests.fakes.discord.payloads import (
     json_response,
     member_object,
     role_object,
+    thread_object,
     user_object,
 )
 from tests.fakes.waiting import wait_until
@@ -99,6 +100,7 @@ class FakeDiscord:
     commands: dict[int | None, list[dict[str, Any]]] = field(default_factory=dict)  # guild ID (None: global)
     users: dict[int, dict[str, Any]] = field(default_factory=dict)
     roles: list[dict[str, Any]] = field(default_factory=list)
+    channels: dict[int, dict[str, Any]] = field(default_factory=dict)  # the server's channels and active threads
     dm_channels: dict[int, int] = field(default_factory=dict)  # user ID -> DM channel ID
     files: dict[int, tuple[bytes, str]] = field(default_factory=dict)  # attachment ID -> content and its type
     downloads: list[str] = field(default_factory=list)  # CDN paths fetched
@@ -122,6 +124,7 @@ class FakeDiscord:
         self.add_user(ALICE, "alice", "Alice", roles=[POSTER_ROLE_ID])
         self.add_user(BOB, "bob", "Bob")
         self.add_user(ADMIN, "root", "Admin", permissions=MEMBER_PERMISSIONS | MANAGE_GUILD)
+        self.channels[CHANNEL_ID] = channel_object()
 
     # Addresses
 
@@ -170,6 +173,24 @@ class FakeDiscord:
         role = role_object(role_id, name, position=len(self.roles), permissions=0)
         self.roles.append(role)
         return role
+
+    def add_channel(
+        self,
+        channel_id: int,
+        name: str,
+        *,
+        overwrites: list[dict[str, Any]] | None = None,
+        parent: int | None = None,
+        private: bool = False,
+    ) -> dict[str, Any]:
+        """A text channel with its permission overwrites (see `payloads.overwrite`), or, with `parent`, a thread
+        in that channel (a private one with `private`). The server's GUILD_CREATE lists it from then on."""
+        if parent is None:
+            channel = channel_object(channel_id, name=name, overwrites=overwrites)
+        else:
+            channel = thread_object(channel_id, parent, name=name, private=private)
+        self.channels[channel_id] = channel
+        return channel
 
     def fail(
         self,
@@ -245,8 +266,13 @@ class FakeDiscord:
         return member_object(self.user(user_id), self.users[user_id])
 
     def guild(self) -> dict[str, Any]:
-        """The GUILD_CREATE payload: the server with its roles and channels."""
-        return guild_object(self.roles)
+        """The GUILD_CREATE payload: the server with its roles, channels and active threads."""
+        found = list(self.channels.values())
+        return guild_object(
+            self.roles,
+            [c for c in found if "parent_id" not in c or c["parent_id"] is None],
+            [c for c in found if c.get("parent_id")],
+        )
 
     def message(
         self,
@@ -328,8 +354,13 @@ class FakeDiscord:
         user: int,
         message: dict[str, Any] | None = None,
         guild: int = GUILD_ID,
+        channel: int | None = None,
     ) -> dict[str, Any]:
-        """An interaction in `guild` (any server the bot was added to: Discord does not ask the bot first)."""
+        """An interaction in `guild` (any server the bot was added to: Discord does not ask the bot first), in
+        `channel` (the channel of the message it is on, else the usual channel)."""
+        if channel is None:
+            channel = int(message["channel_id"]) if message is not None else CHANNEL_ID
+        where = self.channels.get(channel) if guild == GUILD_ID else None
         interaction_id = self.snowflake()
         secret = secrets.token_urlsafe(48)
         token = base64.urlsafe_b64encode(f"interaction:{interaction_id}:{secret}".encode()).decode().rstrip("=")
@@ -340,8 +371,8 @@ class FakeDiscord:
             "data": data,
             "guild": {"id": str(guild), "locale": "en-US", "features": []},
             "guild_id": str(guild),
-            "channel": channel_object(guild=guild),
-            "channel_id": str(CHANNEL_ID),
+            "channel": where or channel_object(channel, guild=guild),
+            "channel_id": str(channel),
             "member": self.member(user),
             "token": token,
             "version": 1,
@@ -368,7 +399,9 @@ class FakeDiscord:
                     return {**data, "guild_id": str(guild)} if guild else data
         return {"id": str(self.snowflake()), "name": name, "type": kind}
 
-    def slash(self, name: str, *, user: int = ALICE, guild: int = GUILD_ID, **options: Any) -> dict[str, Any]:
+    def slash(
+        self, name: str, *, user: int = ALICE, guild: int = GUILD_ID, channel: int = CHANNEL_ID, **options: Any
+    ) -> dict[str, Any]:
         """A chat-input command. Option values: str, int, bool, or an attachment from `attachment()`."""
         values, resolved = [], {}
         for option, value in options.items():
@@ -384,7 +417,7 @@ class FakeDiscord:
         data = {**self._command_data(name, 1), "options": values}
         if resolved:
             data["resolved"] = {"attachments": resolved}
-        return self._interaction(2, data, user=user, guild=guild)
+        return self._interaction(2, data, user=user, guild=guild, channel=channel)
 
     def autocomplete(
         self, name: str, focused: str, *, user: int = ALICE, guild: int = GUILD_ID, **options: str
@@ -410,6 +443,15 @@ class FakeDiscord:
         buttons = [b for row in message["components"] for b in row["components"] if b.get("label") == label]
         assert buttons, f"no {label!r} button on message {message['id']}"
         data = {"custom_id": buttons[0]["custom_id"], "component_type": 2, "id": buttons[0].get("id", 0)}
+        return self._interaction(3, data, user=user, message=message)
+
+    def choose(self, message: dict[str, Any], values: list[str], *, user: int = ALICE) -> dict[str, Any]:
+        """A choice in the string select menu of a message the bot sent (its first one) of the options `values`."""
+        menus = [c for row in message["components"] for c in row["components"] if c["type"] == 3]
+        assert menus, f"no select menu on message {message['id']}"
+        offered = {option["value"] for option in menus[0]["options"]}
+        assert set(values) <= offered, f"{values} not among the options {sorted(offered)}"
+        data = {"custom_id": menus[0]["custom_id"], "component_type": 3, "values": values, "id": menus[0].get("id", 0)}
         return self._interaction(3, data, user=user, message=message)
 
     def submit(self, modal: dict[str, Any], values: dict[str, str], *, user: int = ALICE) -> dict[str, Any]:

@@ -116,14 +116,28 @@ def role_object(role_id: int, name: str, *, position: int, permissions: int) -> 
     }
 
 
-def channel_object(channel_id: int = CHANNEL_ID, *, guild: int = GUILD_ID) -> dict[str, Any]:
+VIEW_CHANNEL = 1 << 10
+
+
+def overwrite(target: int, *, role: bool = True, allow: int = 0, deny: int = 0) -> dict[str, Any]:
+    """A channel's permission overwrite for a role (the server's ID: @everyone) or a member."""
+    return {"id": str(target), "type": 0 if role else 1, "allow": str(allow), "deny": str(deny)}
+
+
+def channel_object(
+    channel_id: int = CHANNEL_ID,
+    *,
+    guild: int = GUILD_ID,
+    name: str = "social",
+    overwrites: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     return {
         "id": str(channel_id),
         "type": 0,
         "guild_id": str(guild),
-        "name": "social",
+        "name": name,
         "position": 0,
-        "permission_overwrites": [],
+        "permission_overwrites": overwrites or [],
         "nsfw": False,
         "topic": None,
         "last_message_id": None,
@@ -133,8 +147,39 @@ def channel_object(channel_id: int = CHANNEL_ID, *, guild: int = GUILD_ID) -> di
     }
 
 
-def guild_object(roles: list[dict[str, Any]]) -> dict[str, Any]:
-    """The GUILD_CREATE payload: the server with its roles and channels."""
+def thread_object(thread_id: int, parent_id: int, *, name: str, private: bool = False) -> dict[str, Any]:
+    """A thread as GUILD_CREATE lists the server's active ones: no overwrites of its own, a parent channel."""
+    return {
+        "id": str(thread_id),
+        "type": 12 if private else 11,
+        "guild_id": str(GUILD_ID),
+        "parent_id": str(parent_id),
+        "owner_id": str(ADMIN),
+        "name": name,
+        "last_message_id": None,
+        "rate_limit_per_user": 0,
+        "message_count": 0,
+        "member_count": 1,
+        "total_message_sent": 0,
+        "flags": 0,
+        "applied_tags": [],
+        "thread_metadata": {
+            "archived": False,
+            "auto_archive_duration": 1440,
+            "archive_timestamp": "2026-11-20T12:00:00.000000+00:00",
+            "locked": False,
+            "invitable": not private,
+            "create_timestamp": "2026-11-20T12:00:00.000000+00:00",
+        },
+    }
+
+
+def guild_object(
+    roles: list[dict[str, Any]],
+    channels: list[dict[str, Any]] | None = None,
+    threads: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The GUILD_CREATE payload: the server with its roles, channels and active threads."""
     return {
         "id": str(GUILD_ID),
         "name": "Creators",
@@ -174,8 +219,8 @@ def guild_object(roles: list[dict[str, Any]]) -> dict[str, Any]:
         "member_count": 4,
         "voice_states": [],
         "members": [],
-        "channels": [channel_object()],
-        "threads": [],
+        "channels": channels if channels is not None else [channel_object()],
+        "threads": threads or [],
         "presences": [],
         "stage_instances": [],
         "guild_scheduled_events": [],
