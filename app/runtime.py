@@ -212,6 +212,7 @@ def _media_store(settings: Settings, *, web: WebServer, sandbox: bool, clock: Ca
             public_url=settings.s3_public_url,
             clock=clock,
         )
+
     def base_url() -> str | None:
         # Without BOT_PUBLIC_URL only the sandbox, on this machine, can fetch the links.
         if settings.public_url:
