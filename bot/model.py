@@ -258,7 +258,8 @@ class CalendarControls:
     """What a week of `/calendar` lets its reader do next: `/calendar` arguments for the weeks around it, and the
     accounts it can be narrowed to (`/calendar week <n> @<id>`)."""
 
-    previous: str
-    next: str
+    week: int  # the week shown: 0 is the coming one
+    previous: str | None  # None at the edge of how far `/calendar` goes
+    next: str | None
     accounts: tuple[tuple[str, str], ...]  # (account ID, label)
     account: str | None = None  # the account it shows, if narrowed

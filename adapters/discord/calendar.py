@@ -25,8 +25,6 @@ PICK_PREFIX = "calendar:pick:"
 ALL_ACCOUNTS = "all"  # the menu's value for no account; an account's value starts with "@"
 BUTTON_TEMPLATE = re.compile(re.escape(BUTTON_PREFIX) + r"(?P<arguments>week -?[0-9]{1,3}(?: @\S{1,80})?)")
 PICK_TEMPLATE = re.compile(re.escape(PICK_PREFIX) + r"(?P<week>-?[0-9]{1,3})")
-# The week a page of `/calendar` shows, as its controls' arguments name the weeks around it.
-_WEEK = re.compile(r"^week (-?[0-9]{1,3})\b")
 
 
 class CalendarButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=BUTTON_TEMPLATE):
@@ -85,18 +83,12 @@ def calendar_view(controls: CalendarControls) -> discord.ui.View:
     custom_id or value would pass Discord's limits is left out: the text's `/calendar next` still serves."""
     view = discord.ui.View(timeout=None)
     for arguments, label in ((controls.previous, "◀ Previous week"), (controls.next, "Next week ▶")):
+        if arguments is None:  # the edge of how far `/calendar` goes
+            continue
         if BUTTON_TEMPLATE.fullmatch(BUTTON_PREFIX + arguments) and len(BUTTON_PREFIX + arguments) <= CUSTOM_ID_LIMIT:
             view.add_item(CalendarButton(arguments, label))
-    week = _shown_week(controls)
-    if week is not None:
-        view.add_item(CalendarSelect(week, _account_options(controls)))
+    view.add_item(CalendarSelect(controls.week, _account_options(controls)))
     return view
-
-
-def _shown_week(controls: CalendarControls) -> int | None:
-    """The week these controls page from: the one after their Previous week."""
-    previous = _WEEK.match(controls.previous)
-    return int(previous[1]) + 1 if previous else None
 
 
 def _account_options(controls: CalendarControls) -> list[discord.SelectOption]:

@@ -71,8 +71,9 @@ async def week(ctx: Context, caller: Caller, words: list[str]) -> Reply:
             "Nothing is scheduled this week." + (" `/calendar next` shows the next one." if offset < 1 else "")
         )
     controls = CalendarControls(
-        previous=f"week {offset - 1}{narrowed}",
-        next=f"week {offset + 1}{narrowed}",
+        week=offset,
+        previous=f"week {offset - 1}{narrowed}" if offset > -MAX_WEEKS else None,
+        next=f"week {offset + 1}{narrowed}" if offset < MAX_WEEKS else None,
         accounts=tuple((a.id, a.label) for a in known),
         account=account_id,
     )

@@ -196,8 +196,9 @@ def _outcomes(entries: list[PlannedPost]) -> list[str]:
         }.get(status, "not settled")
         counts[entry.account_label][word] += 1
         if word == "failed":
+            # Plain text throughout: platforms show the whole digest as it is written, markup and all.
             failures[entry.account_label].append(
-                f"#{entry.request_id}" + (f" `{entry.post_id}`" if entry.post_id else "")
+                f"#{entry.request_id}" + (f" {entry.post_id}" if entry.post_id else "")
             )
     lines = []
     for account in sorted(counts):

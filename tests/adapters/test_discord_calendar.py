@@ -171,7 +171,9 @@ def _registered(bot: DiscordBot, name: str) -> dict[str, Any]:
 
 def test_the_controls_stay_within_discords_limits() -> None:
     accounts = tuple((f"acc_{n}", f"Account {n} " + "x" * 120) for n in range(40))
-    narrowed = CalendarControls(previous="week 2 @acc_39", next="week 4 @acc_39", accounts=accounts, account="acc_39")
+    narrowed = CalendarControls(
+        week=3, previous="week 2 @acc_39", next="week 4 @acc_39", accounts=accounts, account="acc_39"
+    )
     items = [item.to_component_dict() for item in calendar_view(narrowed).children]
     previous, following, menu = items
     assert (previous["custom_id"], following["custom_id"]) == ("calendar:week 2 @acc_39", "calendar:week 4 @acc_39")
@@ -181,7 +183,11 @@ def test_the_controls_stay_within_discords_limits() -> None:
     assert all(len(o["label"]) <= 100 for o in menu["options"])
     long_id = "acc_" + "9" * 96  # 100 characters
     too_long = CalendarControls(
-        previous=f"week -1 @{long_id}", next=f"week 1 @{long_id}", accounts=((long_id, "Long"),), account=long_id
+        week=0,
+        previous=f"week -1 @{long_id}",
+        next=f"week 1 @{long_id}",
+        accounts=((long_id, "Long"),),
+        account=long_id,
     )
     [menu_only] = [item.to_component_dict() for item in calendar_view(too_long).children]
     assert menu_only["type"] == 3  # the buttons would pass 100 characters: `/calendar next` still serves

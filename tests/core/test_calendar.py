@@ -61,7 +61,10 @@ async def test_the_coming_week_is_shown_by_day_in_the_readers_zone(chat: ChatHar
     assert lines[5].startswith("• 15:00 Brand TikTok (@brand-tiktok) on TikTok — scheduled — “Slides”")
     assert "Next week" not in week.text
     assert week.calendar is not None
-    assert (week.calendar.previous, week.calendar.next) == ("week -1", "week 1")
+    assert (week.calendar.week, week.calendar.previous, week.calendar.next) == (0, "week -1", "week 1")
+    edge = await chat.say("/calendar week 52")
+    assert edge.calendar is not None
+    assert (edge.calendar.previous, edge.calendar.next) == ("week 51", None)
     paris = chat.caller("U1", profile_timezone="Europe/Paris")
     assert "• 15:00 Demo TikTok" in (await chat.say("/calendar", caller=paris)).text
     later = await chat.say("/calendar next")
@@ -224,7 +227,7 @@ async def test_the_digest_goes_out_monday_9am_in_the_channels_zone_across_dst_an
     assert lines[0] == "🗓️ Weekly digest for the week of Mon 2 Nov (times in America/New_York)"
     assert "• Demo TikTok (@demo) on TikTok: 1 live" in lines
     assert any(
-        line.startswith("• Brand TikTok (@brand-tiktok) on TikTok: 1 failed (failed: #2 `post_") for line in lines
+        line.startswith("• Brand TikTok (@brand-tiktok) on TikTok: 1 failed (failed: #2 post_") for line in lines
     )
     assert "Tue 3 Nov:" in lines
     assert "• 11:00 Demo TikTok (@demo) on TikTok — scheduled — “Next tuesday” (#3)" in lines
