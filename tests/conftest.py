@@ -132,5 +132,13 @@ async def runtime(settings: Settings, clock: FakeClock) -> AsyncIterator[Runtime
 
 
 @pytest.fixture
+async def served(tmp_path: Path, sandbox: SandboxServer, clock: FakeClock) -> AsyncIterator[Runtime]:
+    """A runtime whose HTTP server listens on this machine, as the console's does: the calendar has an address."""
+    settings = make_settings(tmp_path, api_key="sk_test_x", api_url=sandbox.url, http_host="127.0.0.1", http_port=0)
+    async with start_runtime(settings, clock=clock, workers=False) as runtime, runtime.web:
+        yield runtime
+
+
+@pytest.fixture
 def chat(runtime: Runtime) -> ChatHarness:
     return ChatHarness(runtime.core)

@@ -3,7 +3,7 @@ HTTP server, who sees which channel's posts, and the weekly digest (an injected 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -29,14 +29,6 @@ class MembersOnly:
 
     async def visible(self, caller: Caller, channel_ids: Sequence[str]) -> set[str]:
         return {c for c in channel_ids if caller.user_id in self.members.get(c, set())}
-
-
-@pytest.fixture
-async def served(tmp_path: Path, sandbox: SandboxServer, clock: FakeClock) -> AsyncIterator[Runtime]:
-    """A runtime whose HTTP server listens on this machine, as the console's does: the calendar has an address."""
-    settings = make_settings(tmp_path, api_key="sk_test_x", api_url=sandbox.url, http_host="127.0.0.1", http_port=0)
-    async with start_runtime(settings, clock=clock, workers=False) as runtime, runtime.web:
-        yield runtime
 
 
 async def schedule(chat: ChatHarness, *lines: str, channel: str = "C1") -> None:

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Dialog, Page, Route, async_playwright
 
-from app.runtime import Runtime, start_runtime
-from sandbox import SandboxServer
-from tests.conftest import FakeClock, make_settings
 from tests.web import browser as chromium
 
 # A thumbnail for every image a post names: the tests never reach the addresses captions point at.
@@ -27,14 +23,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     chromium.report_skipped(terminalreporter)
-
-
-@pytest.fixture
-async def served(tmp_path: Path, sandbox: SandboxServer, clock: FakeClock) -> AsyncIterator[Runtime]:
-    """A runtime whose HTTP server listens on this machine, as the console's does: the calendar has an address."""
-    settings = make_settings(tmp_path, api_key="sk_test_x", api_url=sandbox.url, http_host="127.0.0.1", http_port=0)
-    async with start_runtime(settings, clock=clock, workers=False) as runtime, runtime.web:
-        yield runtime
 
 
 @pytest.fixture
