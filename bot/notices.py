@@ -117,6 +117,76 @@ class NoticeItem:
 
 
 @dataclass(frozen=True, kw_only=True)
+class DigestFailure:
+    """A post that failed last week, and the message that announced its request (to link to), if known."""
+
+    request_id: int
+    post_id: str | None
+    channel_id: str
+    message_id: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DigestAccount:
+    """Last week's outcome for one account: how many posts went live, failed, were cancelled (or are unsettled)."""
+
+    account: str
+    counts: tuple[tuple[str, int], ...]
+    failures: tuple[DigestFailure, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class DigestPost:
+    time: str  # HH:MM in the digest's zone
+    account: str
+    status: str
+    caption: str
+    request_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Digest:
+    """A channel's weekly digest, as data: each platform writes its links and escapes its text."""
+
+    week: str  # "Mon 2 Nov"
+    zone: str
+    workspace_id: str
+    past: tuple[DigestAccount, ...]
+    days: tuple[tuple[str, tuple[DigestPost, ...]], ...]  # this week's days that have posts, in order
+    empty: tuple[str, ...]  # this week's days with nothing scheduled
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "week": self.week,
+            "zone": self.zone,
+            "workspace_id": self.workspace_id,
+            "past": [
+                {"account": a.account, "counts": a.counts, "failures": [vars(f) for f in a.failures]} for a in self.past
+            ],
+            "days": [[label, [vars(p) for p in posts]] for label, posts in self.days],
+            "empty": list(self.empty),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Digest:
+        return cls(
+            week=data["week"],
+            zone=data["zone"],
+            workspace_id=data["workspace_id"],
+            past=tuple(
+                DigestAccount(
+                    account=a["account"],
+                    counts=tuple((str(word), int(n)) for word, n in a["counts"]),
+                    failures=tuple(DigestFailure(**f) for f in a["failures"]),
+                )
+                for a in data["past"]
+            ),
+            days=tuple((label, tuple(DigestPost(**p) for p in posts)) for label, posts in data["days"]),
+            empty=tuple(data["empty"]),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
 class NoticeApproval:
     """Where a request stands with its approvers, as a notice shows it: its state, whom it waits for, and its last
     step (who, when, note or reason)."""
@@ -161,7 +231,7 @@ class Notice:
     items: tuple[NoticeItem, ...]
     sandbox: bool = False
     approval: NoticeApproval | None = None
-    body: str | None = None  # a digest's text
+    digest: Digest | None = None  # a weekly digest's content
 
     @property
     def placement(self) -> Placement:
@@ -198,8 +268,8 @@ class Notice:
         }
         if self.approval is not None:
             data["approval"] = self.approval.to_dict()
-        if self.body is not None:
-            data["body"] = self.body
+        if self.digest is not None:
+            data["digest"] = self.digest.to_dict()
         return json.dumps(data, ensure_ascii=False)
 
     @classmethod
@@ -217,7 +287,7 @@ class Notice:
             items=tuple(NoticeItem(**item) for item in data["items"]),
             sandbox=bool(data.get("sandbox")),
             approval=NoticeApproval.from_dict(data["approval"]) if data.get("approval") else None,
-            body=data.get("body"),
+            digest=Digest.from_dict(data["digest"]) if data.get("digest") else None,
         )
 
 
@@ -277,6 +347,8 @@ class Style:
     mention: Callable[[str, str], str]  # (user ID, display name) -> a mention
     text: Callable[[str], str] = field(default=lambda s: s)  # escape user-supplied text
     group: Callable[[str, str], str] = field(default=lambda _id, name: f"@{name}")  # (group ID, name) -> a mention
+    # (workspace ID, channel ID, message ID, label) -> a link to that message, labelled
+    link: Callable[[str, str, str, str], str] = field(default=lambda _w, _c, _m, label: label)
 
     def approver(self, approver: Approver) -> str:
         if approver.kind == "group":
@@ -526,6 +598,34 @@ def _expired(n: Notice, style: Style) -> str:
     )
 
 
+def _digest(d: Digest, style: Style) -> str:
+    lines = [f"🗓️ Weekly digest for the week of {d.week} (times in {d.zone})", "", "Last week:"]
+    for account in d.past:
+        counts = ", ".join(f"{n} {word}" for word, n in account.counts)
+        failed = [
+            style.link(d.workspace_id, f.channel_id, f.message_id, f"#{f.request_id}")
+            if f.message_id
+            else f"#{f.request_id}"
+            for f in account.failures
+        ]
+        lines.append(
+            f"• {style.text(account.account)}: {counts}" + (f" (failed: {', '.join(failed)})" if failed else "")
+        )
+    if not d.past:
+        lines.append("• nothing was scheduled")
+    lines += ["", "This week:"]
+    for label, posts in d.days:
+        lines.append(f"{label}:")
+        for post in posts:
+            caption = f" — “{style.text(clip(post.caption, 40))}”" if post.caption else ""
+            lines.append(f"• {post.time} {style.text(post.account)} — {post.status}{caption} (#{post.request_id})")
+    if not d.days:
+        lines.append("• nothing scheduled yet")
+    if d.empty:
+        lines += ["", f"Nothing scheduled on: {', '.join(d.empty)}."]
+    return "\n".join(lines)
+
+
 def _render_many(notices: Sequence[Notice], style: Style) -> str:
     kind = notices[0].kind
     items = [item for n in notices for item in n.items]
@@ -563,7 +663,7 @@ _RENDERERS: dict[NoticeKind, Callable[[Notice, Style], str]] = {
     NoticeKind.EDITED: _edited,
     NoticeKind.REMINDER: _reminder,
     NoticeKind.EXPIRED: _expired,
-    NoticeKind.DIGEST: lambda n, style: style.text(n.body or ""),
+    NoticeKind.DIGEST: lambda n, style: _digest(n.digest, style) if n.digest else "",
 }
 
 

@@ -61,6 +61,9 @@ DISCORD_STYLE = Style(
     mention=lambda user_id, _name: f"<@{user_id}>",
     text=escape,
     group=lambda role_id, _name: f"<@&{role_id}>",
+    link=lambda guild_id, channel_id, message_id, label: (
+        f"[{label}](https://discord.com/channels/{guild_id}/{channel_id}/{message_id})"
+    ),
 )
 
 

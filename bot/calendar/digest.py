@@ -22,7 +22,7 @@ from bot.context import Context
 from bot.dates import zone
 from bot.errors import BadCommand, InvalidTime, NotAllowed
 from bot.model import ChannelRef, Command, PostStatus, Reply
-from bot.notices import Notice, NoticeKind
+from bot.notices import Digest, DigestAccount, DigestFailure, DigestPost, Notice, NoticeKind
 from bot.records import DigestSetting, NewNotice
 from bot.texts import clip
 
@@ -124,7 +124,7 @@ async def send_due_digests(ctx: Context) -> int:
         due = last_due(setting, now)
         if now - due > DIGEST_GRACE or (channel, due) in done:
             continue
-        text = await compose(ctx, channel, due=due, tz=zone(setting.zone))
+        content = await compose(ctx, channel, due=due, tz=zone(setting.zone))
         notice = Notice(
             kind=NoticeKind.DIGEST,
             request_id=0,
@@ -136,7 +136,7 @@ async def send_due_digests(ctx: Context) -> int:
             scheduled_time=due,
             items=(),
             sandbox=ctx.sandbox,
-            body=text,
+            digest=content,
         )
         stored = NewNotice(channel=channel, kind=NoticeKind.DIGEST.value, request_id=None, payload=notice.to_json())
         if await ctx.storage.calendar.record_digest(channel, due_at=due, notice=stored):
@@ -147,7 +147,7 @@ async def send_due_digests(ctx: Context) -> int:
     return written
 
 
-async def compose(ctx: Context, channel: ChannelRef, *, due: datetime, tz: ZoneInfo) -> str:
+async def compose(ctx: Context, channel: ChannelRef, *, due: datetime, tz: ZoneInfo) -> Digest:
     """A channel's digest for the week that starts at `due`: last week per account, this week by day, and the days
     with nothing scheduled."""
     first = due.astimezone(tz).date()
@@ -156,53 +156,65 @@ async def compose(ctx: Context, channel: ChannelRef, *, due: datetime, tz: ZoneI
         ctx, channel.platform, channel.workspace_id, start=start, end=end, channels=[channel.channel_id]
     )
     week_start = day_start(first, tz)
-    past = [e for e in entries if e.at < week_start]
-    ahead = [e for e in entries if e.at >= week_start]
-    lines = [f"🗓️ Weekly digest for the week of {first:%a} {first.day} {first:%b} (times in {tz.key})", ""]
-    lines.append("Last week:")
-    lines += _outcomes(past) or ["• nothing was scheduled"]
-    lines += ["", "This week:"]
+    days: list[tuple[str, tuple[DigestPost, ...]]] = []
     empty: list[str] = []
-    for day, posts in by_day(ahead, tz, first=first, days=7):
-        name = f"{day:%a} {day.day} {day:%b}"
+    for day, posts in by_day([e for e in entries if e.at >= week_start], tz, first=first, days=7):
+        label = f"{day:%a} {day.day} {day:%b}"
         if not posts:
-            empty.append(name)
+            empty.append(label)
             continue
-        lines.append(f"{name}:")
-        for entry in posts:
-            caption = " ".join((entry.caption or "").split())
-            lines.append(
-                f"• {entry.at.astimezone(tz):%H:%M} {entry.account_label} — {entry.status_words}"
-                f"{' — “' + clip(caption, 40) + '”' if caption else ''} (#{entry.request_id})"
-            )
-    if not ahead:
-        lines.append("• nothing scheduled yet")
-    if empty:
-        lines += ["", f"Nothing scheduled on: {', '.join(empty)}."]
-    return "\n".join(lines)
+        days.append((label, tuple(_planned(entry, tz) for entry in posts)))
+    return Digest(
+        week=f"{first:%a} {first.day} {first:%b}",
+        zone=tz.key,
+        workspace_id=channel.workspace_id,
+        past=_outcomes([e for e in entries if e.at < week_start]),
+        days=tuple(days),
+        empty=tuple(empty),
+    )
 
 
-def _outcomes(entries: list[PlannedPost]) -> list[str]:
-    """Per account: how many went live, failed (naming each failure) or were cancelled."""
+def _planned(entry: PlannedPost, tz: ZoneInfo) -> DigestPost:
+    return DigestPost(
+        time=f"{entry.at.astimezone(tz):%H:%M}",
+        account=entry.account_label,
+        status=entry.status_words,
+        caption=" ".join((entry.caption or "").split()),
+        request_id=entry.request_id,
+    )
+
+
+_OUTCOME = {
+    PostStatus.POSTED: "live",
+    PostStatus.FAILED: "failed",
+    PostStatus.MISSING: "failed",
+    PostStatus.CANCELLED: "cancelled",
+}
+
+
+def _outcomes(entries: list[PlannedPost]) -> tuple[DigestAccount, ...]:
+    """Per account: how many went live, failed (each failure linked to its request's announcement) or were
+    cancelled."""
     counts: dict[str, Counter[str]] = defaultdict(Counter)
-    failures: dict[str, list[str]] = defaultdict(list)
+    failures: dict[str, list[DigestFailure]] = defaultdict(list)
     for entry in entries:
-        status = PostStatus.from_api(entry.status)
-        word = {
-            PostStatus.POSTED: "live",
-            PostStatus.FAILED: "failed",
-            PostStatus.CANCELLED: "cancelled",
-            PostStatus.MISSING: "failed",
-        }.get(status, "not settled")
+        word = _OUTCOME.get(PostStatus.from_api(entry.status), "not settled")
         counts[entry.account_label][word] += 1
         if word == "failed":
-            # Plain text throughout: platforms show the whole digest as it is written, markup and all.
+            announcement = entry.announcement
             failures[entry.account_label].append(
-                f"#{entry.request_id}" + (f" {entry.post_id}" if entry.post_id else "")
+                DigestFailure(
+                    request_id=entry.request_id,
+                    post_id=entry.post_id,
+                    channel_id=announcement.channel_id if announcement else entry.channel.channel_id,
+                    message_id=announcement.message_id if announcement else None,
+                )
             )
-    lines = []
-    for account in sorted(counts):
-        parts = [f"{n} {word}" for word, n in sorted(counts[account].items())]
-        failed = f" (failed: {', '.join(failures[account])})" if failures[account] else ""
-        lines.append(f"• {account}: {', '.join(parts)}{failed}")
-    return lines
+    return tuple(
+        DigestAccount(
+            account=account,
+            counts=tuple(sorted(counts[account].items())),
+            failures=tuple(failures[account]),
+        )
+        for account in sorted(counts)
+    )

@@ -18,7 +18,7 @@ from adapters.discord.calendar import calendar_view
 from adapters.discord.embeds import DESCRIPTION_LIMIT, MAX_EMBEDS, TOTAL_LIMIT, notice_message
 from bot.calendar.digest import send_due_digests
 from bot.model import CalendarControls, Caller
-from bot.notices import Notice, NoticeKind
+from bot.notices import Digest, DigestAccount, DigestFailure, DigestPost, Notice, NoticeKind
 from sandbox import SandboxServer
 from tests.adapters.test_discord import (
     DiscordBot,
@@ -278,7 +278,23 @@ async def test_the_weekly_digest_arrives_as_an_embed_that_notifies_nobody(bot: D
 
 
 def test_a_long_digest_is_cut_at_line_ends_within_discords_limits() -> None:
-    lines = [f"• 09:{n % 60:02d} Demo TikTok — scheduled — “post number {n}” (#{n})" for n in range(400)]
+    posts = tuple(
+        DigestPost(
+            time=f"09:{n % 60:02d}", account="Demo TikTok", status="scheduled", caption=f"post {n}", request_id=n
+        )
+        for n in range(400)
+    )
+    failure = DigestFailure(
+        request_id=7, post_id="post_7", channel_id=str(CHANNEL_ID), message_id="1600000000000000009"
+    )
+    digest = Digest(
+        week="Mon 2 Nov",
+        zone="UTC",
+        workspace_id=str(GUILD_ID),
+        past=(DigestAccount(account="Demo TikTok", counts=(("failed", 1),), failures=(failure,)),),
+        days=(("Mon 2 Nov", posts),),
+        empty=(),
+    )
     notice = Notice(
         kind=NoticeKind.DIGEST,
         request_id=0,
@@ -289,7 +305,7 @@ def test_a_long_digest_is_cut_at_line_ends_within_discords_limits() -> None:
         caption=None,
         scheduled_time=None,
         items=(),
-        body="🗓️ Weekly digest\n" + "\n".join(lines),
+        digest=digest,
     )
     rendered = notice_message([notice], ids=[41])
     embeds = [embed.to_dict() for embed in rendered.embeds]
@@ -302,8 +318,10 @@ def test_a_long_digest_is_cut_at_line_ends_within_discords_limits() -> None:
     shown = "\n".join(descriptions).splitlines()
     assert shown[-1].startswith("… and ")
     assert shown[-1].endswith(" more lines")
-    kept = shown[1:-1]
-    assert all(line.startswith("• 09:") and line.endswith(")") for line in kept)  # whole lines only
+    link = f"[#7](https://discord.com/channels/{GUILD_ID}/{CHANNEL_ID}/1600000000000000009)"
+    assert shown[3] == f"• Demo TikTok: 1 failed (failed: {link})"  # the failure links to its announcement
+    kept = [line for line in shown if line.startswith("• 09:")]
+    assert all(line.endswith(")") for line in kept)  # whole lines only
     assert int(shown[-1].split()[2]) == 400 - len(kept)
     assert rendered.content is None
     assert rendered.mentions.to_dict() == {"parse": [], "users": []}
