@@ -26,6 +26,7 @@ CALENDAR_ACTION = "home_calendar"
 LINK_ACTIONS = (OPEN_ACTION, CALENDAR_ACTION)
 RESCHEDULE_CALLBACK = "home_reschedule_form"
 
+TITLE = f"Posts in the next {HOME_DAYS} days"
 MAX_BLOCKS = 100
 SECTION_LIMIT = 3000
 CONTEXT_LIMIT = 2000
@@ -52,7 +53,7 @@ def home_view(view: HomeView) -> dict[str, Any]:
             if room < 1:
                 cut = True
                 break
-            blocks.append(_context(_quiet(days)))
+            blocks.append(_context(_quiet(days, first)))
             room -= 1
             continue
         day = days[0]
@@ -79,15 +80,15 @@ def _head(view: HomeView) -> list[Block]:
     total = view.total
     if total:
         noun = "post" if total == 1 else "posts"
-        lines = [f"*{total} {noun}* in the next {HOME_DAYS} days · times in {view.zone}"]
+        lines = [f"*{total} {noun}* you can see · times in {view.zone}"]
         lines += [f"• {escape(clip(account, ACCOUNT_LIMIT))}: {count}" for account, count in view.counts]
         summary = "\n".join(lines)
     else:
-        summary = f"Nothing is scheduled in the next {HOME_DAYS} days. · times in {view.zone}"
+        summary = f"Nothing you can see is scheduled in the next {HOME_DAYS} days."
     section: Block = {"type": "section", "text": _mrkdwn(clip(summary, SECTION_LIMIT))}
     if view.calendar_url and len(view.calendar_url) <= URL_LIMIT:
         section["accessory"] = _link_button("Open the web calendar", CALENDAR_ACTION, view.calendar_url)
-    return [_header("Your scheduled posts"), section, {"type": "divider"}]
+    return [_header(TITLE), section, {"type": "divider"}]
 
 
 def _runs(days: Sequence[HomeDay]) -> Iterator[tuple[int, list[HomeDay]]]:
@@ -108,10 +109,11 @@ def _runs(days: Sequence[HomeDay]) -> Iterator[tuple[int, list[HomeDay]]]:
         yield start, run
 
 
-def _quiet(days: list[HomeDay]) -> str:
+def _quiet(days: list[HomeDay], first: int) -> str:
+    start = _day_title(days[0], first)
     if len(days) == 1:
-        return f"{days[0].label}: nothing scheduled"
-    return f"{days[0].label} – {days[-1].label}: nothing scheduled"
+        return f"{start}: nothing scheduled"
+    return f"{start} – {_day_title(days[-1], first + len(days) - 1)}: nothing scheduled"
 
 
 def _day_title(day: HomeDay, index: int) -> str:
@@ -158,7 +160,7 @@ def _more(hidden: int, calendar_url: str | None) -> Block:
 
 def error_home(text: str) -> dict[str, Any]:
     """The Home tab when the overview cannot be made: the reason, as the core words it."""
-    return {"type": "home", "blocks": [_header("Your scheduled posts"), *reply_message(Reply(text=text))["blocks"]]}
+    return {"type": "home", "blocks": [_header(TITLE), *reply_message(Reply(text=text))["blocks"]]}
 
 
 def working_view(title: str, text: str, metadata: dict[str, Any]) -> Block:

@@ -138,15 +138,14 @@ async def test_opening_home_publishes_the_days_posts_counts_and_calendar_link(sl
     assert view["type"] == "home"
     assert view["blocks"][0] == {
         "type": "header",
-        "text": {"type": "plain_text", "text": "Your scheduled posts", "emoji": True},
+        "text": {"type": "plain_text", "text": "Posts in the next 14 days", "emoji": True},
     }
-    assert "*3 posts* in the next 14 days · times in America/New_York" in said
+    assert "*3 posts* you can see · times in America/New_York" in said
     assert "• Demo TikTok (@demo) on TikTok: 2" in said
     assert "• Brand TikTok (@brand-tiktok) on TikTok: 1" in said
     [calendar] = labelled(view, "Open the web calendar")
     assert calendar["url"].startswith(f"{slack.url.removesuffix('/slack/events')}/calendar?t=")
-    assert "Today · Sat 28 Nov: nothing scheduled" not in said  # today has no header of its own
-    assert "Sat 28 Nov: nothing scheduled" in said
+    assert "Today · Sat 28 Nov: nothing scheduled" in said
     assert "Tomorrow · Sun 29 Nov" in said
     assert "Mon 30 Nov – Wed 2 Dec: nothing scheduled" in said  # quiet days together, in one line
     assert "Thu 3 Dec" in said
@@ -173,7 +172,7 @@ async def test_a_post_from_a_private_channel_is_shown_to_its_members_only(slack:
     outsider = texts(await open_home(slack, BYSTANDER))
     assert "Open" in outsider
     assert "Hush" not in outsider
-    assert "*1 post* in the next 14 days" in outsider  # nor counted
+    assert "*1 post* you can see" in outsider  # nor counted
     infos = slack.fake.of("conversations.info")
     assert {c["channel"] for c in infos} == {"C1", "G1"}
     assert len(infos) == 2  # kept a minute, for every reader
@@ -184,7 +183,7 @@ async def test_a_channel_slack_will_not_describe_is_seen_by_nobody(slack: SlackB
     await schedule(slack, "https://e.com/a.mp4 to acc_1 at tomorrow 9am -- Gone", channel="C404")
     view = await open_home(slack)
     assert "Gone" not in texts(view)
-    assert "Nothing is scheduled in the next 14 days." in texts(view)
+    assert "Nothing you can see is scheduled in the next 14 days." in texts(view)
 
 
 async def test_a_reader_who_is_neither_author_nor_admin_gets_no_cancel_or_reschedule(slack: SlackBot) -> None:
@@ -325,7 +324,7 @@ async def test_the_tab_is_published_again_after_a_change_within_the_refresh(slac
 
 async def test_two_hundred_posts_fit_slacks_limits_and_the_rest_are_counted(slack: SlackBot, clock: FakeClock) -> None:
     """Made through the core, not /post over HTTP, to be quick: the tab is what is tested."""
-    assert "Nothing is scheduled" in texts(await open_home(slack))  # and the bot has learnt its workspace
+    assert "Nothing you can see is scheduled" in texts(await open_home(slack))  # and the bot has learnt its workspace
     caller = Caller(platform="slack", workspace_id="T1", channel_id="C1", user_id=AUTHOR, display_name="Alice")
     start = clock().replace(hour=14, minute=0, second=0, microsecond=0)
     for n in range(100):  # two accounts each
@@ -337,9 +336,16 @@ async def test_two_hundred_posts_fit_slacks_limits_and_the_rest_are_counted(slac
     assert len(view["blocks"]) <= 100
     assert block_kit_problems(view) == []
     said = texts(view)
-    assert "*200 posts* in the next 14 days" in said
+    assert "*200 posts* you can see" in said
     shown = said.count("· <@U1> ·")
     assert 0 < shown < 200
     more = view["blocks"][-1]
     assert more["text"]["text"] == f"…and {200 - shown} more posts: open the web calendar to see them all."
     assert more["accessory"]["url"].startswith("http://127.0.0.1:")
+
+
+async def test_a_workspace_the_bot_does_not_serve_gets_no_tab(slack: SlackBot) -> None:
+    response = await slack.event(home_opened(user="U9", team="T9"))
+    assert response.status_code == 200  # acknowledged, and nothing more
+    await open_home(slack)  # an event from the served workspace, handled after it
+    assert published(slack, "U9") == []
