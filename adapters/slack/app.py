@@ -6,7 +6,8 @@ runs afterwards in a lazy listener and answers through the payload's `response_u
 
 SlackAdapter only puts the parts together: connection.py (HTTP endpoint, Socket Mode), workspace.py (tokens, the
 operator's workspace), listeners.py (commands, shortcut, buttons), form.py (the /post modal), approvals.py (the
-approvers' buttons and note modal) and responses.py.
+approvers' buttons and note modal), home.py (the Home tab's calendar), channels.py (who sees which channel's posts)
+and responses.py.
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAutho
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.channels import SlackChannelAccess, WorkspaceClients
 from adapters.slack.connection import BOLT_LOGGER, HttpEndpoint, socket_mode_handler
 from adapters.slack.form import PostModal
+from adapters.slack.home import REFRESH_SECONDS as HOME_REFRESH_SECONDS
+from adapters.slack.home import HomeTab
 from adapters.slack.installs import STATE_SECONDS, SlackInstallations, SlackStates
 from adapters.slack.listeners import SlackListeners
 from adapters.slack.manifest import BOT_SCOPES
@@ -36,7 +40,15 @@ from bot.errors import NotSetUp
 class SlackAdapter:
     """One workspace's Slack app around the core. `mount()` it on the bot's web server, or `start_socket_mode()`."""
 
-    def __init__(self, core: Core, settings: SlackSettings, *, client: AsyncWebClient | None = None) -> None:
+    def __init__(
+        self,
+        core: Core,
+        settings: SlackSettings,
+        *,
+        client: AsyncWebClient | None = None,
+        home_refresh_seconds: float = HOME_REFRESH_SECONDS,
+    ) -> None:
+        """`home_refresh_seconds`: how often the Home tabs of those looking are made again."""
         settings.check_slack()
         # OAuth: no token of its own; bolt's `authorize` gives each request its workspace's (installs.py).
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
@@ -65,12 +77,21 @@ class SlackAdapter:
         )
         self.form = PostModal(core, settings, people=self.people, responder=self.responder, bot_token=token or "")
         core.attach(PLATFORM, self.messenger)
+        self.clients = WorkspaceClients(self.client, tokens=self._token_of if self.installations else None)
+        core.grant_channel_access(PLATFORM, SlackChannelAccess(self.clients.of))
+        self.home = HomeTab(
+            core,
+            people=self.people,
+            responder=self.responder,
+            clients=self.clients,
+            refresh_seconds=home_refresh_seconds,
+        )
         self._socket: AsyncSocketModeHandler | None = None
         self._endpoint = HttpEndpoint(
             self.app, core, signing_secret=secret, gate=self.workspace.refusal if self.installations else None
         )
         listeners = SlackListeners(
-            core, people=self.people, responder=self.responder, form=self.form, workspace=self.workspace
+            core, people=self.people, responder=self.responder, form=self.form, workspace=self.workspace, home=self.home
         )
         listeners.register(self.app)
 
@@ -126,6 +147,7 @@ class SlackAdapter:
         await self._socket.connect_async()  # type: ignore[no-untyped-call]
 
     async def stop(self) -> None:
+        await self.home.close()
         await self.responder.close()
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]

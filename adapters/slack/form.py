@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,6 +21,7 @@ from adapters.slack.files import file_source, to_attachment
 from adapters.slack.people import PLATFORM, SlackPeople
 from adapters.slack.responses import Responder
 from adapters.slack.settings import SlackSettings
+from adapters.slack.verdicts import Verdicts
 from bot.core import Core
 from bot.errors import BotError
 from bot.grammar import media_list
@@ -44,7 +44,7 @@ class PostModal:
         self.people = people
         self.responder = responder
         self._bot_token = bot_token
-        self._verdicts: dict[str, tuple[float, asyncio.Future[bool]]] = {}  # per submission: left alone by its ack?
+        self._verdicts = Verdicts()  # per submission: left alone by its ack?
 
     async def open(
         self,
@@ -86,9 +86,7 @@ class PostModal:
         already_sent = bool(
             problem is None and view_id and not await self.core.first_submission(f"{PLATFORM}:{view_id}")
         )
-        verdict = self._verdict(body)
-        if not verdict.done():
-            verdict.set_result(already_sent or problem is not None)  # True: the lazy listener leaves it alone
+        self._verdicts.decide(body, left_alone=already_sent or problem is not None)
         if problem is None:
             await ack()
         else:
@@ -98,14 +96,7 @@ class PostModal:
         """The submission's lazy part: once its ack let the form close, the post goes to the core and the answer
         to whoever sent it."""
         view = body["view"]
-        try:
-            async with asyncio.timeout(FIELD_CHECK_BUDGET * 3):
-                left_alone = await asyncio.shield(self._verdict(body))
-        except TimeoutError:
-            left_alone = False  # the ack never decided: answer as if the form had closed
-        finally:
-            self._verdicts.pop(_submission_key(body), None)
-        if left_alone:
+        if await self._verdicts.left_alone(body, within=FIELD_CHECK_BUDGET * 3):
             return
         metadata = _metadata(view)
         async with self.responder.or_apologise(metadata.get("response_url") or ""):
@@ -138,27 +129,12 @@ class PostModal:
             logger.warning("could not check a form's time before acknowledging it", exc_info=True)
             return None
 
-    def _verdict(self, body: dict[str, Any]) -> asyncio.Future[bool]:
-        """Whether the ack kept this submission's form open (or closed it as already sent). slack-bolt runs the
-        lazy listener alongside the ack, so the listener waits for this before doing anything."""
-        now = time.monotonic()
-        for key, (made, _) in list(self._verdicts.items()):
-            if now - made > 60:  # never waited for: its listener gave up first
-                del self._verdicts[key]
-        _, verdict = self._verdicts.setdefault(_submission_key(body), (now, asyncio.get_running_loop().create_future()))
-        return verdict
-
     async def _form_caller(self, body: dict[str, Any], client: AsyncWebClient) -> Caller:
         """Who submitted a form, in the channel it was opened from."""
         user = body["user"]
         channel = _metadata(body["view"]).get("channel", "")
         who = (user.get("team_id", ""), user["id"], channel, user.get("name", ""), organization(body))
         return await find_caller(self.people, who, client)
-
-
-def _submission_key(body: dict[str, Any]) -> str:
-    """One form submission: each has its own trigger_id."""
-    return str(body.get("trigger_id") or body["view"].get("id"))
 
 
 def _metadata(view: dict[str, Any]) -> dict[str, Any]:

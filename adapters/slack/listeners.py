@@ -1,6 +1,6 @@
 """The bolt listeners: slash commands, the message shortcut and the reply buttons, each acknowledged at once and
 worked on in a lazy listener that answers through the payload's `response_url`; the form's own are in form.py, the
-approvers' in approvals.py."""
+approvers' in approvals.py, the Home tab's in home.py."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from adapters.slack.approvals import ApprovalButtons
 from adapters.slack.callers import find_caller, organization
 from adapters.slack.connection import bolt_failed
 from adapters.slack.form import PostModal
+from adapters.slack.home import HomeTab
 from adapters.slack.key_form import KeyModal
 from adapters.slack.names import BOT_EVENTS, SHORTCUT_CALLBACK
 from adapters.slack.people import PLATFORM, SlackPeople
@@ -59,6 +60,7 @@ class SlackListeners:
         responder: Responder,
         form: PostModal,
         workspace: OperatorsWorkspace,
+        home: HomeTab,
     ) -> None:
         self.core = core
         self.people = people
@@ -67,6 +69,7 @@ class SlackListeners:
         self.key_form = KeyModal(core, people=people, responder=responder)
         self.approvals = ApprovalButtons(core, people=people, responder=responder)
         self.workspace = workspace
+        self.home = home
         # /post commands kept before their acknowledgement, by trigger_id, until their lazy listener takes them.
         self._accepting: dict[str, asyncio.Future[int | None]] = {}
 
@@ -84,6 +87,7 @@ class SlackListeners:
         app.action(blocks.CHANGES_ACTION)(ack=_ack, lazy=[self.approvals.ask_for_note])
         app.action(blocks.REJECT_ACTION)(ack=_ack, lazy=[self.approvals.ask_for_note])
         app.view_submission(blocks.NOTE_CALLBACK)(ack=_ack, lazy=[self.approvals.submit_note])
+        self.home.register(app)
         if self.workspace.installed:  # bolt's own: the installation is deleted (installs.py), its place refused
             app.enable_token_revocation_listeners()
         else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.slack.names import BOT_EVENTS, EVENTS_PATH, OAUTH_REDIRECT_PATH, SHORTCUT_CALLBACK
+from adapters.slack.names import BOT_EVENTS, EVENTS_PATH, HOME_EVENT, OAUTH_REDIRECT_PATH, SHORTCUT_CALLBACK
 from bot.config import Settings
 from bot.texts import COMMANDS
 
@@ -15,6 +15,8 @@ BOT_SCOPES = [
     "files:read",  # download uploads (file_input and the shortcut's message files)
     "users:read",  # each user's time zone and admin flags
     "usergroups:read",  # SLACK_POSTER_USERS and /approvals may name user groups
+    "channels:read",  # the calendar: whether a channel is public (conversations.info)
+    "groups:read",  # and who is in a private one (conversations.members), who alone see its posts
     "channels:history",  # after a crash mid-delivery, check whether a notice went out before sending it again
     "groups:history",  # the same in private channels
     "im:history",  # and in direct messages with the bot
@@ -45,7 +47,7 @@ def manifest(settings: Settings, *, socket_mode: bool, oauth: bool = False, name
             entry["url"] = url
         commands.append(entry)
     interactivity: dict[str, Any] = {"is_enabled": True}
-    events: dict[str, Any] = {"bot_events": list(BOT_EVENTS)}
+    events: dict[str, Any] = {"bot_events": [*BOT_EVENTS, HOME_EVENT]}
     if not socket_mode:
         interactivity["request_url"] = url
         events["request_url"] = url
@@ -56,7 +58,11 @@ def manifest(settings: Settings, *, socket_mode: bool, oauth: bool = False, name
             "background_color": "#1f2937",
         },
         "features": {
-            "app_home": {"messages_tab_enabled": True, "messages_tab_read_only_enabled": True},
+            "app_home": {
+                "home_tab_enabled": True,  # each person's calendar of the next two weeks
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": True,
+            },
             "bot_user": {"display_name": name, "always_online": True},
             "slash_commands": commands,
             "shortcuts": [

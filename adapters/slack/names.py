@@ -8,3 +8,4 @@ INSTALL_PATH = "/slack/install"  # OAuth: where a workspace's admin starts insta
 OAUTH_REDIRECT_PATH = "/slack/oauth_redirect"  # OAuth: where Slack sends them back, with a code
 SHORTCUT_CALLBACK = "schedule_as_post"
 BOT_EVENTS = ("app_uninstalled", "tokens_revoked")  # so that the logs say why Slack stopped answering
+HOME_EVENT = "app_home_opened"  # someone opened the Home tab: their calendar is published there

@@ -72,6 +72,13 @@ class FakeSlack:
     client_id: str = CLIENT_ID
     client_secret: str = CLIENT_SECRET
     socket_envelopes: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    # conversations.info and conversations.members: each channel as Slack describes it, with its members. A channel
+    # not here is one the bot cannot see (channel_not_found), as a private channel it was never invited to.
+    channels: dict[str, dict[str, Any]] = field(
+        default_factory=lambda: {"C1": {**public_channel("C1", "general"), "is_general": True}}
+    )
+    members: dict[str, list[str]] = field(default_factory=dict)  # private channel -> its members
+    home_views: dict[str, dict[str, Any]] = field(default_factory=dict)  # user -> their Home tab, as last published
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -164,6 +171,13 @@ def _answer(fake: FakeSlack, method: str, params: dict[str, Any], authorization:
         return {"ok": True, "message_ts": ts}
     if method == "chat.update":
         return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+    if method == "views.publish":
+        return _publish(fake, params)
+    if method == "conversations.info":
+        channel = fake.channels.get(str(params.get("channel")))
+        return {"ok": True, "channel": channel} if channel else {"ok": False, "error": "channel_not_found"}
+    if method == "conversations.members":
+        return _members(fake, params)
     if method in ("views.open", "views.update"):
         view = params.get("view")
         view = json.loads(view) if isinstance(view, str) else view
@@ -192,6 +206,109 @@ def _answer(fake: FakeSlack, method: str, params: dict[str, Any], authorization:
     if method == "apps.connections.open":
         return {"ok": True, "url": f"ws://127.0.0.1:{fake.port}/link"}
     return {"ok": False, "error": "unknown_method"}
+
+
+def public_channel(channel_id: str, name: str) -> dict[str, Any]:
+    """A public channel as conversations.info describes it."""
+    return {
+        "id": channel_id,
+        "name": name,
+        "is_channel": True,
+        "is_group": False,
+        "is_im": False,
+        "is_mpim": False,
+        "is_private": False,
+        "is_archived": False,
+        "is_member": True,
+        "created": 1700000000,
+    }
+
+
+def private_channel(channel_id: str, name: str) -> dict[str, Any]:
+    """A private channel the bot was invited to, as conversations.info describes it."""
+    return {**public_channel(channel_id, name), "is_channel": False, "is_group": True, "is_private": True}
+
+
+def _members(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
+    """conversations.members, a page of `limit` (default 100) at a time, with Slack's cursor."""
+    channel = str(params.get("channel"))
+    if channel not in fake.channels:
+        return {"ok": False, "error": "channel_not_found"}
+    members = fake.members.get(channel, [])
+    start = int(base64.b64decode(params["cursor"]).decode()) if params.get("cursor") else 0
+    limit = int(params.get("limit") or 100)
+    page = members[start : start + limit]
+    more = start + limit < len(members)
+    cursor = base64.b64encode(str(start + limit).encode()).decode() if more else ""
+    return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
+
+
+MAX_BLOCKS = 100  # in a message, a modal or a Home tab
+TEXT_LIMITS = {"section": 3000, "header": 150, "context": 2000, "button": 75, "field": 2000}
+
+
+def block_kit_problems(view: dict[str, Any]) -> list[str]:
+    """What Slack would refuse in a view (`invalid_arguments`, each problem a `response_metadata.messages` line):
+    the documented limits of the blocks the bot uses."""
+    problems = []
+    blocks = view.get("blocks") or []
+    if len(blocks) > MAX_BLOCKS:
+        problems.append(f"[ERROR] must provide an array of no more than {MAX_BLOCKS} items [json-pointer:/view/blocks]")
+    block_ids = [b["block_id"] for b in blocks if "block_id" in b]
+    if len(block_ids) != len(set(block_ids)):
+        problems.append("[ERROR] duplicate block_id [json-pointer:/view/blocks]")
+    for n, block in enumerate(blocks):
+        where = f"[json-pointer:/view/blocks/{n}]"
+        kind = block.get("type")
+        texts: list[tuple[str, int]] = []
+        if kind == "section":
+            if "text" in block:
+                texts.append((block["text"]["text"], TEXT_LIMITS["section"]))
+            texts += [(f["text"], TEXT_LIMITS["field"]) for f in block.get("fields") or ()]
+            if len(block.get("fields") or ()) > 10:
+                problems.append(f"[ERROR] no more than 10 fields {where}")
+            if "text" not in block and not block.get("fields"):
+                problems.append(f"[ERROR] a section needs text or fields {where}")
+        elif kind == "header":
+            texts.append((block["text"]["text"], TEXT_LIMITS["header"]))
+        elif kind == "context":
+            if not 1 <= len(block["elements"]) <= 10:
+                problems.append(f"[ERROR] a context holds 1 to 10 elements {where}")
+            texts += [(e["text"], TEXT_LIMITS["context"]) for e in block["elements"] if "text" in e]
+        elif kind == "actions":
+            if not 1 <= len(block["elements"]) <= 25:
+                problems.append(f"[ERROR] an actions block holds 1 to 25 elements {where}")
+        elif kind not in ("divider", "input"):
+            problems.append(f"[ERROR] unknown block type {kind} {where}")
+        buttons = [e for e in block.get("elements") or () if e.get("type") == "button"]
+        if isinstance(block.get("accessory"), dict) and block["accessory"].get("type") == "button":
+            buttons.append(block["accessory"])
+        for button in buttons:
+            texts.append((button["text"]["text"], TEXT_LIMITS["button"]))
+            if len(button.get("url") or "") > 3000 or len(button.get("value") or "") > 2000:
+                problems.append(f"[ERROR] button url or value too long {where}")
+            if len(button.get("action_id") or "") > 255:
+                problems.append(f"[ERROR] action_id too long {where}")
+        for text, limit in texts:
+            if not text or len(text) > limit:
+                problems.append(f"[ERROR] text must be 1 to {limit} characters {where}")
+    return problems
+
+
+def _publish(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
+    """views.publish: a Home tab for one user, refused as Slack refuses a view beyond its limits."""
+    view = params.get("view")
+    view = json.loads(view) if isinstance(view, str) else view
+    if not isinstance(view, dict) or view.get("type") != "home" or not params.get("user_id"):
+        return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": ["invalid `view`"]}}
+    if len(json.dumps(view)) > 250_000:
+        return {"ok": False, "error": "view_too_large"}
+    problems = block_kit_problems(view)
+    if problems:
+        return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": problems}}
+    user = str(params["user_id"])
+    fake.home_views[user] = view
+    return {"ok": True, "view": {**view, "id": f"VHOME{user}", "team_id": "T1", "hash": f"{time.time():.7f}"}}
 
 
 def _access(fake: FakeSlack, params: dict[str, Any], authorization: str) -> dict[str, Any]:
@@ -375,6 +492,72 @@ def block_action(
                 "action_ts": f"{time.time():.6f}",
             }
         ],
+    }
+
+
+def home_opened(*, user: str = "U1", team: str = "T1", view: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The Events API's `app_home_opened` for the Home tab, in its envelope; `view`: the one published before."""
+    event: dict[str, Any] = {
+        "type": "app_home_opened",
+        "user": user,
+        "channel": f"D{user}",
+        "tab": "home",
+        "event_ts": f"{time.time():.6f}",
+    }
+    if view is not None:
+        event["view"] = view
+    return {
+        "token": "legacy",
+        "team_id": team,
+        "api_app_id": "A1",
+        "event": event,
+        "type": "event_callback",
+        "event_id": f"Ev{time.time_ns()}",
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": team, "user_id": "UBOT", "is_bot": True, "is_enterprise_install": False}],
+        "is_ext_shared_channel": False,
+    }
+
+
+def home_action(
+    action_id: str,
+    value: str,
+    *,
+    user: str = "U1",
+    view_id: str = "VHOMEU1",
+    view_type: str = "home",
+    private_metadata: str = "",
+) -> dict[str, Any]:
+    """A button pressed in the Home tab (or, with `view_type="modal"`, in a modal): no channel, no response_url."""
+    return {
+        "type": "block_actions",
+        "team": {"id": "T1", "domain": "test"},
+        "user": {"id": user, "username": f"name-{user}", "name": f"name-{user}", "team_id": "T1"},
+        "api_app_id": "A1",
+        "token": "legacy",
+        "container": {"type": "view", "view_id": view_id},
+        "trigger_id": f"1337.{time.time_ns()}.home",
+        "view": {
+            "id": view_id,
+            "team_id": "T1",
+            "type": view_type,
+            "blocks": [],
+            "private_metadata": private_metadata,
+            "callback_id": "",
+            "state": {"values": {}},
+            "hash": "h1",
+        },
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "b1",
+                "text": {"type": "plain_text", "text": "Button"},
+                "value": value,
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+        "is_enterprise_install": False,
     }
 
 
