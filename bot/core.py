@@ -212,10 +212,11 @@ class Core:
             return replace(reply, text=SANDBOX_PREFIX + reply.text, sandbox=True)
         return reply
 
-    async def calendar_home(self, caller: Caller) -> HomeView:
-        """A person's overview of the next two weeks, for a platform's home tab. StorageError (a BotError) if the
-        database cannot be read; the place must be served (`refusal` first)."""
-        return await home(self.ctx, caller)
+    async def calendar_home(self, caller: Caller, *, with_link: bool = True) -> HomeView:
+        """A person's overview of the next two weeks, for a platform's home tab (`with_link`: with a signed link to
+        their calendar page, which costs more to make). StorageError (a BotError) if the database cannot be read;
+        the place must be served (`refusal` first)."""
+        return await home(self.ctx, caller, with_link=with_link)
 
     async def decision_refusal(self, caller: Caller, request_id: int, *, action: str) -> Reply | None:
         """Before a form asks an approver for a note (Request changes, Reject): the refusal to show instead, if

@@ -47,6 +47,9 @@ SLACK_STYLE = Style(
     mention=lambda user_id, _name: f"<@{user_id}>",
     text=escape,
     group=lambda group_id, _name: f"<!subteam^{group_id}>",
+    link=lambda _workspace, channel, ts, label: (
+        f"<https://slack.com/archives/{channel}/p{ts.replace('.', '')}|{label}>"
+    ),
 )
 
 

@@ -17,7 +17,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -128,15 +128,18 @@ class HomeTab:
             return
         caller = await find_caller(self.people, viewer.who, client)
         try:
-            home = await self.core.calendar_home(caller)
+            # Without its link first: signing one reads far more than the tab shows, and is wanted only for a tab
+            # that changed (a new link is no change).
+            home = await self.core.calendar_home(caller, with_link=False)
+            shown = _digest(home_blocks.home_view(home))
+            if shown == viewer.shown and not always:
+                return
+            view = home_blocks.home_view(await self.core.calendar_home(caller))
         except Exception as exc:
             view = home_blocks.error_home(self.core.failure_reply(exc, during="the Slack Home tab").text)
             shown = _digest(view)
-        else:
-            view = home_blocks.home_view(home)
-            shown = _digest(home_blocks.home_view(replace(home, calendar_url="-" if home.calendar_url else None)))
-        if shown == viewer.shown and not always:
-            return
+            if shown == viewer.shown and not always:
+                return
         try:
             await client.views_publish(user_id=user, view=view)
         except SlackApiError as exc:

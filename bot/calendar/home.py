@@ -30,7 +30,8 @@ class HomeEntry:
     author_id: str
     author_name: str
     announcement: MessageRef | None  # where "Open in channel" goes
-    manageable: bool  # the reader may cancel or reschedule it (its author or an admin, and it has not gone out)
+    # The reader may cancel it (its author or an admin), and move it: it has not gone out, or still waits for approval.
+    manageable: bool
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,7 +55,7 @@ class HomeView:
         return sum(len(day.entries) for day in self.days)
 
 
-async def home(ctx: Context, caller: Caller) -> HomeView:
+async def home(ctx: Context, caller: Caller, *, with_link: bool = True) -> HomeView:
     """The overview `caller` may see: only posts from channels they may see."""
     tz = await ctx.zone_of(caller)
     first = ctx.clock().astimezone(tz).date()
@@ -75,7 +76,7 @@ async def home(ctx: Context, caller: Caller) -> HomeView:
         zone=tz.key,
         days=days,
         counts=tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0]))),
-        calendar_url=await _calendar_url(ctx, caller),
+        calendar_url=await _calendar_url(ctx, caller) if with_link else None,
     )
 
 
@@ -92,7 +93,7 @@ def _entry(entry: PlannedPost, caller: Caller, *, time: str) -> HomeEntry:
         author_id=entry.author_id,
         author_name=entry.author_name,
         announcement=entry.announcement,
-        manageable=entry.upcoming and (caller.is_admin or caller.user_id == entry.author_id),
+        manageable=(entry.upcoming or entry.waiting) and (caller.is_admin or caller.user_id == entry.author_id),
     )
 
 
@@ -106,6 +107,9 @@ async def _calendar_url(ctx: Context, caller: Caller) -> str | None:
         workspace_id=caller.workspace_id,
         user_id=caller.user_id,
         channels=channels,
-        expires=ctx.clock() + timedelta(hours=ctx.settings.calendar_link_hours),
+        # On the hour: the same overview asked twice within an hour is the same, link and all.
+        expires=(ctx.clock() + timedelta(hours=ctx.settings.calendar_link_hours)).replace(
+            minute=0, second=0, microsecond=0
+        ),
     )
     return links.page_url(scope)

@@ -61,6 +61,11 @@ class PlannedPost:
         return STATUS_WORDS.get(self.status, self.status)
 
     @property
+    def waiting(self) -> bool:
+        """Waiting for approval (or its author's changes): nothing was sent, and `/cancel` withdraws it."""
+        return self.status in ("awaiting_approval", "changes_requested")
+
+    @property
     def upcoming(self) -> bool:
         """Not gone out yet (nor given up): it can still be cancelled or moved."""
         return self.post_id is not None and not PostStatus.from_api(self.status).is_final
