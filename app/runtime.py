@@ -195,7 +195,7 @@ def _calendar_links(settings: Settings, *, web: WebServer, clock: Callable[[], d
     def base_url() -> str | None:
         if settings.public_url:
             return settings.public_url
-        loopback = settings.http_host in ("127.0.0.1", "localhost", "::1")
+        loopback = web.host in ("127.0.0.1", "localhost", "::1")  # as it listens (the console moves it there)
         return f"http://127.0.0.1:{web.port}" if loopback and web.port else None
 
     return CalendarLinks(_link_secret(settings), base_url=base_url, clock=clock)
