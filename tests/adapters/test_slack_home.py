@@ -14,8 +14,10 @@ from typing import Any
 
 import pytest
 
+from adapters.slack.blocks import notice_message
 from adapters.slack.manifest import manifest
 from bot.model import Caller, Command, PostStatus
+from bot.notices import Digest, DigestAccount, DigestFailure, Notice, NoticeKind
 from sandbox import SandboxServer
 from tests.adapters.slack_harness import SlackBot, slack_settings, start_bot
 from tests.conftest import FakeClock, make_settings
@@ -349,3 +351,32 @@ async def test_a_workspace_the_bot_does_not_serve_gets_no_tab(slack: SlackBot) -
     assert response.status_code == 200  # acknowledged, and nothing more
     await open_home(slack)  # an event from the served workspace, handled after it
     assert published(slack, "U9") == []
+
+
+def test_a_digest_links_each_failure_to_its_announcement_on_slack() -> None:
+    failure = DigestFailure(request_id=12, post_id="post_12", channel_id="C1", message_id="1700000000.000200")
+    digest = Digest(
+        week="Mon 2 Nov",
+        zone="America/New_York",
+        workspace_id="T1",
+        past=(DigestAccount(account="Brand <TikTok>", counts=(("failed", 1), ("live", 3)), failures=(failure,)),),
+        days=(),
+        empty=("Mon 2 Nov",),
+    )
+    notice = Notice(
+        kind=NoticeKind.DIGEST,
+        request_id=0,
+        author_id="",
+        author_name="",
+        content_type="",
+        media_count=0,
+        caption=None,
+        scheduled_time=None,
+        items=(),
+        digest=digest,
+    )
+    text = notice_message([notice])["text"]
+    assert (
+        "• Brand &lt;TikTok&gt;: 1 failed, 3 live (failed: <https://slack.com/archives/C1/p1700000000000200|#12>)"
+        in text
+    )
