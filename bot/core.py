@@ -21,7 +21,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import approvals, approve, connecting, editing, manage, posting, preferences, queue
+from bot import approvals, approve, connecting, editing, manage, posting, preferences, queue, slots
 from bot.api import MAX_IN_FLIGHT
 from bot.calendar import command as calendar_command
 from bot.calendar import digest
@@ -106,6 +106,7 @@ HANDLERS: dict[str, Handler] = {
     "edit": editing.edit,
     "calendar": calendar_command.calendar,
     "digest": digest.digest,
+    "slots": slots.slots,
     "help": _help,
     # Not typed by people: the yes and no buttons of a preview, or of a `/cancel` of several posts.
     "confirm": _answer(yes=True),

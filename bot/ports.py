@@ -406,6 +406,24 @@ class Calendar(Protocol):
         ...
 
 
+class Slots(Protocol):
+    """Which posting slots are taken, and claims on them while a /post is read or previewed."""
+
+    async def taken(
+        self, platform: str, workspace_id: str, account_ids: Sequence[str], *, start: datetime, end: datetime
+    ) -> set[datetime]:
+        """The instants in [start, end) at which one of these accounts already has a post from this bot, a request
+        on its way, or a live claim."""
+        ...
+
+    async def claim(
+        self, platform: str, workspace_id: str, account_ids: Sequence[str], *, at: datetime, until: datetime
+    ) -> bool:
+        """Take the slot at `at` for these accounts until `until`, all or none: False if another claim holds any
+        of them. Only one of two racing claims succeeds, on every replica."""
+        ...
+
+
 class Store(Protocol):
     """Everything the core keeps, one port per aggregate."""
 
@@ -438,6 +456,9 @@ class Store(Protocol):
 
     @property
     def calendar(self) -> Calendar: ...
+
+    @property
+    def slots(self) -> Slots: ...
 
     async def ping(self) -> None:
         """Ask the database a trivial question; StorageError if it cannot answer."""

@@ -31,6 +31,7 @@ from bot.model import (
     PostDraft,
     PostRequest,
 )
+from bot.slots import next_free, says_next_slot
 from bot.texts import clip
 
 MAX_CAPTION = 2200  # TikTok's caption limit, the tighter of the two platforms
@@ -51,6 +52,7 @@ class Checked:
     named: tuple[MediaKind | None, ...]  # what each is by its name or MIME type
     accounts: tuple[Account, ...]
     scheduled: datetime | None
+    slot: bool = False  # the time is the channel's next free posting slot
 
     @property
     def uploads(self) -> tuple[Attachment, ...]:
@@ -85,9 +87,16 @@ async def check(ctx: Context, draft: PostDraft, *, command: Command, tz: ZoneInf
         raise BadCommand(f"The caption is {len(draft.caption):,} characters; the limit is {MAX_CAPTION:,}.")
     if draft.sound_url:
         parse_link(draft.sound_url)
-    scheduled = parse_when(draft.when, now=ctx.clock(), tz=tz, locale=command.caller.locale) if draft.when else None
+    slot = says_next_slot(draft.when)
+    scheduled = None
+    if draft.when and not slot:
+        scheduled = parse_when(draft.when, now=ctx.clock(), tz=tz, locale=command.caller.locale)
     accounts = await accounts_for(ctx, draft, command.caller)
-    return Checked(draft=draft, items=tuple(items), named=tuple(named), accounts=accounts, scheduled=scheduled)
+    if slot:  # last: the slot is claimed for these accounts once all else is known to be right
+        scheduled = await next_free(ctx, command.caller, [a.id for a in accounts])
+    return Checked(
+        draft=draft, items=tuple(items), named=tuple(named), accounts=accounts, scheduled=scheduled, slot=slot
+    )
 
 
 async def with_uploads(ctx: Context, checked: Checked) -> PostRequest:

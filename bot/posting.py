@@ -92,6 +92,8 @@ async def post(ctx: Context, command: Command) -> Reply:
             return await submit(ctx, stored, caller=caller, approval=approval)
         return await send(ctx, stored, caller=caller, tz=tz)
     fields = request_fields(request, tz)
+    if checked.slot:
+        fields += (("Slot", "The channel's next posting slot free for these accounts"),)
     if approval is not None:
         fields += (("Approval", f"Needed from {named(approval.approvers)} before anything is sent"),)
     return Reply(

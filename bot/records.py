@@ -143,6 +143,8 @@ class ChannelSettings:
     allowed_accounts: tuple[str, ...] | None = None  # None: every known account
     approvers: tuple[Approver, ...] = ()  # none: posts here need no approval
     authors_may_approve: bool = False
+    slots: tuple[tuple[int, int], ...] = ()  # posting slots: (weekday, 0 is Monday; minute of the day), sorted
+    slots_zone: str | None = None  # the zone the slots are read in
 
     @property
     def approval(self) -> Approval | None:

@@ -143,6 +143,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "The coming week's posts; a link to the whole calendar; a private feed for your calendar app.",
     ),
     "digest": ("/digest [off | on | <day> <time>]", "When this channel's weekly digest goes out (Monday 9am)."),
+    "slots": (
+        "/slots [set <days> <times>; … | clear]",
+        "This channel's posting slots, which `/post … at next slot` fills.",
+    ),
     "help": ("/help [command]", "This help."),
 }
 
@@ -166,6 +170,7 @@ COMMAND_EXAMPLES: dict[str, tuple[str, ...]] = {
     "reject": ("/reject #3 Off-brand", "/reject #4 Wrong account"),
     "calendar": ("/calendar", "/calendar next", "/calendar link"),
     "digest": ("/digest", "/digest fri 4pm"),
+    "slots": ("/slots set mon-fri 9am, 6pm; sat 11am", "/slots"),
     "help": ("/help", "/help post"),
 }
 assert set(COMMAND_EXAMPLES) == set(COMMANDS)
@@ -191,7 +196,8 @@ def help_text(topic: str = "") -> str:
         if topic == "post":
             extra = (
                 "\nTimes are read in your time zone (see /timezone): `tomorrow 9am`, `friday 17:30`, `in 2 hours`,"
-                " `the 3rd at 2pm`, or `now`. Without `to`, the channel's default accounts are used. "
+                " `the 3rd at 2pm`, `now`, or `next slot` (the channel's next free posting slot, see /slots)."
+                " Without `to`, the channel's default accounts are used. "
                 "A quoted text or everything after ` -- ` is the caption."
             )
         examples = "\n".join(f"`{example}`" for example in COMMAND_EXAMPLES[topic])

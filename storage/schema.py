@@ -145,6 +145,8 @@ channel_settings = Table(
     Column("allowed_accounts", Text),
     Column("approvers", Text),  # JSON; none: posts need no approval
     Column("authors_may_approve", Boolean(create_constraint=False), nullable=False, server_default=text("false")),
+    Column("slots", Text),  # JSON [[weekday, minute], ...]: the channel's posting slots, in `slots_zone`
+    Column("slots_zone", Text),
     Column("updated_at", UtcTime, nullable=False),
 )
 
@@ -316,4 +318,17 @@ digests_sent = Table(
     Column("channel_id", Text, primary_key=True),
     Column("due_at", UtcTime, primary_key=True),
     Column("sent_at", UtcTime, nullable=False),
+)
+
+# A slot taken by a /post still being read or previewed: one row per account and instant, which only one /post can
+# insert, so that two racing for one slot never get the same. It lapses at `until`; by then the request is stored
+# with that time, which is what later allocations look at.
+slot_claims = Table(
+    "slot_claims",
+    metadata,
+    Column("platform", Text, primary_key=True),
+    Column("workspace_id", Text, primary_key=True),
+    Column("account_id", Text, primary_key=True),
+    Column("at", UtcTime, primary_key=True),
+    Column("until", UtcTime, nullable=False),
 )

@@ -14,7 +14,7 @@ import logging
 import re
 from collections import Counter, defaultdict
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.calendar.plan import PlannedPost, by_day, day_start, plan
@@ -106,8 +106,9 @@ def last_due(setting: DigestSetting, now: datetime) -> datetime:
 
 
 def _at(day: date, minute: int, tz: ZoneInfo) -> datetime:
-    # A time a spring-forward skips is taken as the same wall time after it, as zoneinfo reads it.
-    return datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=tz)
+    """In UTC: a time a spring-forward skips comes as far after the gap, and comparisons stay true (an instant of a
+    repeated hour compares unequal to any other zone's)."""
+    return datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=tz).astimezone(UTC)
 
 
 async def send_due_digests(ctx: Context) -> int:

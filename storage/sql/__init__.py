@@ -33,6 +33,7 @@ from storage.sql.once_keys import SqlOnceKeys
 from storage.sql.posts import SqlPosts
 from storage.sql.preferences import SqlPreferences
 from storage.sql.requests import SqlRequests
+from storage.sql.slots import SqlSlots
 from storage.sql.workspace_keys import SqlWorkspaceKeys
 
 __all__ = ["Storage"]
@@ -57,6 +58,7 @@ class Storage:
         self.leases = SqlLeases(database)
         self.once_keys = SqlOnceKeys(acknowledging)
         self.calendar = SqlCalendar(database)
+        self.slots = SqlSlots(database)
 
     @classmethod
     async def open(

@@ -77,6 +77,8 @@ class SqlPreferences:
                     channel_settings.c.allowed_accounts,
                     channel_settings.c.approvers,
                     channel_settings.c.authors_may_approve,
+                    channel_settings.c.slots,
+                    channel_settings.c.slots_zone,
                 ).where(
                     channel_settings.c.platform == channel.platform,
                     channel_settings.c.workspace_id == channel.workspace_id,
@@ -91,6 +93,8 @@ class SqlPreferences:
                 allowed_accounts=tuple(json.loads(allowed)) if allowed is not None else None,
                 approvers=approvers_from_json(row["approvers"]),
                 authors_may_approve=bool(row["authors_may_approve"]),
+                slots=tuple((int(day), int(minute)) for day, minute in json.loads(row["slots"] or "[]")),
+                slots_zone=row["slots_zone"],
             )
 
         settings: ChannelSettings = await self._cached(
@@ -111,6 +115,8 @@ class SqlPreferences:
             "allowed_accounts": json.dumps(list(allowed)) if allowed is not None else None,
             "approvers": approvers_to_json(approvers) if approvers else None,
             "authors_may_approve": settings.authors_may_approve,
+            "slots": json.dumps([list(slot) for slot in settings.slots]) if settings.slots else None,
+            "slots_zone": settings.slots_zone,
             "updated_at": self._db.now(),
         }
         async with self._db.transaction() as db:
@@ -126,6 +132,7 @@ class SqlPreferences:
                     "allowed": allowed and list(allowed),
                     "approvers": [f"{a.kind}:{a.id}" for a in approvers],
                     "authors_may_approve": settings.authors_may_approve,
+                    "slots": [list(slot) for slot in settings.slots],
                 },
             )
         self._cache.pop(("channel", caller.platform, caller.workspace_id, caller.channel_id), None)

@@ -479,11 +479,7 @@ class SqlRequests:
         )
 
     def _names_account(self, account_id: str) -> ColumnElement[bool]:
-        """A request made for this account: JSON is the one thing the two databases spell differently."""
-        if self._db.dialect == "postgresql":
-            return cast(requests.c.request_json, JSONB)["accounts"].contains([{"id": account_id}])
-        accounts = func.json_each(requests.c.request_json, "$.accounts").table_valued("value").alias("a")
-        return exists(select(1).select_from(accounts).where(func.json_extract(accounts.c.value, "$.id") == account_id))
+        return names_account(self._db.dialect, account_id)
 
     async def claim_reconciliations(self, now: datetime) -> list[StoredRequest]:
         return await self._claim(
@@ -551,6 +547,14 @@ def _post_rows(request_id: int, created: Sequence[StoredPost], *, now: datetime)
         }
         for position, post in enumerate(created)
     ]
+
+
+def names_account(dialect: str, account_id: str) -> ColumnElement[bool]:
+    """A request made for this account: JSON is the one thing the two databases spell differently."""
+    if dialect == "postgresql":
+        return cast(requests.c.request_json, JSONB)["accounts"].contains([{"id": account_id}])
+    accounts = func.json_each(requests.c.request_json, "$.accounts").table_valued("value").alias("a")
+    return exists(select(1).select_from(accounts).where(func.json_extract(accounts.c.value, "$.id") == account_id))
 
 
 def stored_request(row: RowMapping) -> StoredRequest:

@@ -296,6 +296,21 @@ async def test_a_channels_approvers_round_trip(store: Store) -> None:
     assert (await store.preferences.channel_settings(alice.channel)).approval is None
 
 
+async def test_one_of_two_replicas_claiming_a_slot_gets_it_and_a_lapsed_claim_frees_it(
+    store: Store, other: Store, clock: FakeClock
+) -> None:
+    at = clock() + timedelta(days=1)
+    claims = await asyncio.gather(
+        store.slots.claim("slack", "T1", ["acc_1", "acc_2"], at=at, until=clock() + timedelta(hours=1)),
+        other.slots.claim("slack", "T1", ["acc_2"], at=at, until=clock() + timedelta(hours=1)),
+    )
+    assert sorted(claims) == [False, True]
+    assert await other.slots.taken("slack", "T1", ["acc_2"], start=clock(), end=at + timedelta(minutes=1)) == {at}
+    assert await store.slots.taken("slack", "T1", ["acc_9"], start=clock(), end=at + timedelta(minutes=1)) == set()
+    clock.advance(hours=2)
+    assert await other.slots.claim("slack", "T1", ["acc_2"], at=at, until=clock() + timedelta(hours=1))
+
+
 async def test_commands_accepted_in_one_burst_each_get_a_number_of_their_own(store: Store) -> None:
     unread = PostRequest(accounts=(), content_type="video", media_urls=())
     # Some from the same person with the same words: those may share nothing but their number.
