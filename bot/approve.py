@@ -15,10 +15,10 @@ from bot.approvals import decided_by_an_approver, lost_the_race, step, what_happ
 from bot.context import Context, run_to_the_end
 from bot.dates import format_local, parse_when
 from bot.errors import InvalidTime, UsageError
-from bot.manage import renewed_links
 from bot.model import Command, PostRequest, Reply
 from bot.posting import hold_back_look_alikes, send
 from bot.records import Approval, RequestState, StoredRequest
+from bot.relink import renewed_links
 
 
 async def approve(ctx: Context, command: Command) -> Reply:

@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     # approver for a new time, and the approvers are reminded once this long before it.
     approval_min_lead_minutes: float = Field(5, validation_alias="BOT_APPROVAL_MIN_LEAD_MINUTES", ge=0)
     approval_remind_minutes: float = Field(60, validation_alias="BOT_APPROVAL_REMIND_MINUTES", ge=0)
+    # How far ahead each occurrence of a recurring post is created at Infinipost
+    recurring_horizon_days: float = Field(7, validation_alias="BOT_RECURRING_HORIZON_DAYS", gt=0, le=60)
     # How long a `/calendar link` opens the calendar page
     calendar_link_hours: float = Field(24, validation_alias="BOT_CALENDAR_LINK_HOURS", gt=0)
     log_level: str | None = Field(None, validation_alias="BOT_LOG_LEVEL")  # None: INFO, or WARNING in the console

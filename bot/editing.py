@@ -18,11 +18,11 @@ from bot.dates import parse_when
 from bot.errors import ApiError, BadCommand, InvalidTime, NotAllowed, UsageError
 from bot.grammar import parse_changes
 from bot.links import parse_link
-from bot.manage import renewed_links
 from bot.model import Command, PostDraft, PostRequest, PostStatus, Reply
 from bot.notices import NoticeKind, notice_for
 from bot.post_checks import MAX_CAPTION, accounts_for, check, check_slides, with_uploads
 from bot.records import Approval, RequestState, StoredPost, StoredRequest
+from bot.relink import renewed_links
 from bot.texts import clip, fields_text, request_fields
 
 USAGE = (

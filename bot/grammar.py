@@ -39,7 +39,7 @@ _QUOTES = {
 }
 _KEYS = {"to", "when", "at", "on", "in", "sound", "slides", "caption"}
 _TIME_KEYWORDS = {"at", "on", "in", "when"}
-_CLAUSE_KEYWORDS = {"to", "now", "sound", "slides", "video", "slideshow"} | _TIME_KEYWORDS
+_CLAUSE_KEYWORDS = {"to", "now", "sound", "slides", "video", "slideshow", "every"} | _TIME_KEYWORDS
 _KEY_PREFIX = re.compile(r"([a-zA-Z]+):")
 
 
@@ -175,12 +175,15 @@ class _PostParser:
         self.sound: str | None = None
         self.slides: int | None = None
         self.content_type: ContentType | None = None
+        self.every: str | None = None
 
     def draft(self) -> PostDraft:
         while self.pos < len(self.tokens):
             self._clause(self._take())
         if self.now and self.when is not None:
             raise BadCommand("Say either `now` or a time, not both.")
+        if self.every is not None and (self.now or self.when is not None):
+            raise BadCommand("Say either a time or `every …` (which has its own times), not both.")
         return PostDraft(
             media=tuple(self.media),
             accounts=tuple(self.accounts),
@@ -189,6 +192,7 @@ class _PostParser:
             slides=self.slides,
             content_type=self.content_type,
             caption=self.caption or None,
+            every=self.every,
         )
 
     def _take(self) -> Token:
@@ -210,6 +214,8 @@ class _PostParser:
             self._time(token, keyword)
         elif keyword == "now":
             self.now = True
+        elif keyword == "every":
+            self._every()
         elif keyword == "sound":
             value = self._value(token, "sound")
             if not value.is_url:
@@ -232,6 +238,15 @@ class _PostParser:
             self._accounts(token)  # `for acc_1`: as people say it
         else:
             raise self._stray(token)
+
+    def _every(self) -> None:
+        """`every monday 9am until dec 31`: how often, read whole by bot/recurrence.py."""
+        if self.every is not None:
+            raise BadCommand("Say `every …` once, e.g. `every monday 9am`.")
+        run = self._clause_run(self.pos)
+        if not run:
+            raise BadCommand("`every` needs how often, e.g. `every monday 9am` or `every day at 18:00`.")
+        self.every = " ".join(self._take().text for _ in run)
 
     def _value(self, token: Token, name: str) -> Token:
         """The value of a keyword: glued on (`slides:6`) or the next token (`slides 6`)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot.approvals import withdraw
@@ -19,9 +19,11 @@ from bot.errors import (
     NotAllowed,
     UsageError,
 )
-from bot.model import Caller, Command, ContentType, PostStatus, Reply
+from bot.model import Caller, Command, PostStatus, Reply
 from bot.queue import STATUS_TEXT
 from bot.records import RequestState, StoredPost, StoredRequest
+from bot.relink import renewed_links
+from bot.series import stop as stop_series
 from bot.tracking import announcement_update
 
 logger = logging.getLogger(__name__)
@@ -33,8 +35,14 @@ CONFIRMATION_LIFETIME = timedelta(minutes=15)
 async def cancel(ctx: Context, command: Command) -> Reply:
     """`/cancel <post-id | #request>`. A request with several posts to cancel is asked about first, listing them."""
     target = command.text.strip().strip("`")  # an ID copied from the bot's own replies keeps its backticks
+    words = target.split()
+    if len(words) == 2 and words[0].lower() == "series":
+        return await stop_series(ctx, command, words[1])
     if not target or len(target.split()) != 1:
-        raise BadCommand("`/cancel` takes one post ID or request number: `/cancel <post-id>` or `/cancel #<request>`.")
+        raise BadCommand(
+            "`/cancel` takes one post ID or request number: `/cancel <post-id>`, `/cancel #<request>`, or "
+            "`/cancel series #<request>` to stop a recurring post."
+        )
     waiting = await _waiting_for_approval(ctx, target, command.caller)
     if waiting is not None:
         return await withdraw(ctx, waiting, command.caller)
@@ -186,25 +194,6 @@ async def reschedule(ctx: Context, command: Command) -> Reply:
         problems.append("Infinipost's edits may drop a post's sound; check the post in Infinipost.")
     lines = [f"Moved `{p.id}` ({p.account_label}) to {format_local(when, tz)}." for p in moved]
     return Reply(text="\n".join(lines + problems), error=not moved)
-
-
-async def renewed_links(
-    ctx: Context, stored: StoredRequest, *, until: datetime
-) -> tuple[ContentType, tuple[str, ...]] | None:
-    """For uploads the bot re-hosts: links that last until the new time plus the margin, in the same order."""
-    request = stored.request
-    if not any(request.media_keys):
-        return None
-    urls, renewed = [], []
-    for url, key in zip(request.media_urls, request.media_keys, strict=True):
-        if not key:
-            urls.append(url)
-            continue
-        new_key, new_url = await ctx.media.relink(key, until=until)
-        urls.append(new_url)
-        renewed.append(new_key)
-    await ctx.storage.media.link(stored.id, renewed)
-    return request.content_type, tuple(urls)
 
 
 async def _target(ctx: Context, target: str, caller: Caller, *, verb: str) -> tuple[StoredRequest, list[StoredPost]]:

@@ -123,6 +123,7 @@ class PostDraft:
     slides: int | None = None
     content_type: ContentType | None = None
     caption: str | None = None
+    every: str | None = None  # how often a recurring post goes out: `monday 9am for 4 times`
 
 
 @dataclass(frozen=True, kw_only=True)

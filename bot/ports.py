@@ -32,6 +32,7 @@ from bot.records import (
     NewNotice,
     OutboxBacklog,
     RequestState,
+    SeriesState,
     StoredMedia,
     StoredNotice,
     StoredPost,
@@ -59,8 +60,10 @@ class Requests(Protocol):
         request: PostRequest,
         state: str,
         confirm_token: str | None = None,
+        recurrence: str | None = None,
     ) -> StoredRequest:
-        """Store a request before anything is sent, either awaiting confirmation or about to be sent. A request
+        """Store a request before anything is sent, either awaiting confirmation or about to be sent (`recurrence`:
+        a recurring post's rule, as JSON). A request
         saved (`save`, `ready`, `move`) into `received` or `sending` is claimed by this replica for the lease: it is
         this replica's work, which another's start-up leaves alone until the claim expires."""
         ...
@@ -79,6 +82,7 @@ class Requests(Protocol):
         confirm_token: str | None = None,
         from_state: str = RequestState.RECEIVED,
         user_name: str | None = None,
+        recurrence: str | None = None,
     ) -> StoredRequest:
         """An accepted request read, or a received one whose uploads are in (`from_state`): its request, and what
         happens next (and its author's name as the platform gives it, if known only now); the request as stored now.
@@ -424,6 +428,38 @@ class Slots(Protocol):
         ...
 
 
+class Series(Protocol):
+    """Recurring posts: each series' progress, and its occurrences, each created once."""
+
+    async def start(self, request_id: int, *, from_state: str, next_at: datetime, audit: RequestAudit) -> bool:
+        """A confirmed recurring post becomes a live series whose first occurrence is due at `next_at`: its request
+        moves from `from_state` to `series`, in one step with the series and its audit row. False if it had moved
+        on (a second click)."""
+        ...
+
+    async def get(self, request_id: int) -> SeriesState | None: ...
+
+    async def due(self, until: datetime, *, limit: int) -> list[SeriesState]:
+        """Live series whose next occurrence is due by `until`, soonest first."""
+        ...
+
+    async def add_occurrence(
+        self, series: StoredRequest, *, occurrence: int, request: PostRequest
+    ) -> StoredRequest | None:
+        """Store occurrence `occurrence` of a series as a request about to be sent (claimed by this replica), unless
+        it exists: None then. Only one replica can store each."""
+        ...
+
+    async def advance(self, request_id: int, *, created_was: int, next_at: datetime | None) -> bool:
+        """Count one more occurrence and set when the next is due (None: the series is done, its request ended),
+        only if `created_was` occurrences were counted: of two replicas, one advances it."""
+        ...
+
+    async def stop(self, request_id: int, *, audit: RequestAudit) -> bool:
+        """End a live series: no more occurrences are created. False if it was not live."""
+        ...
+
+
 class Store(Protocol):
     """Everything the core keeps, one port per aggregate."""
 
@@ -459,6 +495,9 @@ class Store(Protocol):
 
     @property
     def slots(self) -> Slots: ...
+
+    @property
+    def series(self) -> Series: ...
 
     async def ping(self) -> None:
         """Ask the database a trivial question; StorageError if it cannot answer."""

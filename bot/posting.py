@@ -20,7 +20,16 @@ from zoneinfo import ZoneInfo
 from bot.approvals import named, submit
 from bot.context import Context, out_of_time, run_to_the_end
 from bot.dates import format_local
-from bot.errors import ApiError, ApiUnconfirmed, BadCommand, BotError, NotAllowed, StorageError, UsageError
+from bot.errors import (
+    ApiError,
+    ApiUnconfirmed,
+    BadCommand,
+    BotError,
+    InvalidTime,
+    NotAllowed,
+    StorageError,
+    UsageError,
+)
 from bot.grammar import USAGE, parse_post
 from bot.model import (
     Account,
@@ -35,6 +44,9 @@ from bot.notices import NoticeKind, notice_for
 from bot.post_checks import check, with_uploads
 from bot.post_status import RECONCILE_DELAYS, confusable, tracked_post
 from bot.records import NewNotice, RequestState, StoredPost, StoredRequest
+from bot.recurrence import read_recurrence
+from bot.series import describe_rule, first_instants
+from bot.series import start as start_series
 from bot.texts import fields_text, request_fields
 
 # What an accepted /post is kept with until it is read: its command's text says the rest.
@@ -55,7 +67,17 @@ async def post(ctx: Context, command: Command) -> Reply:
         raise BadCommand(f"Tell me what to post. {USAGE}")
     draft = command.draft or parse_post(command.text)
     tz = await ctx.zone_of(caller)
+    rule = None
+    every = draft.every or _every_in(draft.when)
+    if every:  # a recurring post: checked as one post, its times from the rule
+        rule = read_recurrence(every, tz=tz, now=ctx.clock(), locale=caller.locale)
+        draft = replace(draft, when=None, every=None)
     checked = await check(ctx, draft, command=command, tz=tz)
+    instants = first_instants(rule, now=ctx.clock()) if rule else []
+    if rule is not None:
+        if not instants:
+            raise InvalidTime(f"`every {rule.text}` has no time left to post at.")
+        checked = replace(checked, scheduled=instants[0])
     received = None
     if checked.uploads:
         # Kept as received before the uploads are fetched, which can take minutes: if the bot stops meanwhile,
@@ -72,8 +94,13 @@ async def post(ctx: Context, command: Command) -> Reply:
     run_to_the_end()  # what follows may reach Infinipost, and is never cut short
     confirm_token = secrets.token_urlsafe(16) if ctx.settings.confirm_posts else None
     approval = (await ctx.storage.preferences.channel_settings(caller.channel)).approval
-    # Waiting for approval, a request goes nowhere until it is confirmed and submitted to its approvers.
-    waits = confirm_token is not None or approval is not None
+    if rule is not None and approval is not None:
+        raise UsageError(
+            "Recurring posts cannot wait for approval yet, and this channel requires it: post each one on its own."
+        )
+    # Waiting for approval, a request goes nowhere until it is confirmed and submitted to its approvers; a series
+    # until it is confirmed and started.
+    waits = confirm_token is not None or approval is not None or rule is not None
     state = RequestState.AWAITING_CONFIRMATION if waits else RequestState.SENDING
     async with ctx.create_lock:
         try:
@@ -82,12 +109,19 @@ async def post(ctx: Context, command: Command) -> Reply:
             if received is not None:
                 await ctx.storage.requests.drop_received(received.id)
             raise
+        recurrence = rule.to_json() if rule else None
         if received is None:
-            stored = await _store(ctx, command, request=request, state=state, confirm_token=confirm_token)
+            stored = await _store(
+                ctx, command, request=request, state=state, confirm_token=confirm_token, recurrence=recurrence
+            )
         else:
-            await ctx.storage.requests.ready(received.id, request=request, state=state, confirm_token=confirm_token)
-            stored = replace(received, request=request, state=state, confirm_token=confirm_token)
+            await ctx.storage.requests.ready(
+                received.id, request=request, state=state, confirm_token=confirm_token, recurrence=recurrence
+            )
+            stored = replace(received, request=request, state=state, confirm_token=confirm_token, recurrence=recurrence)
     if confirm_token is None:
+        if rule is not None:
+            return await start_series(ctx, stored, caller)
         if approval is not None:
             return await submit(ctx, stored, caller=caller, approval=approval)
         return await send(ctx, stored, caller=caller, tz=tz)
@@ -96,6 +130,8 @@ async def post(ctx: Context, command: Command) -> Reply:
         fields += (("Slot", "The channel's next posting slot free for these accounts"),)
     if approval is not None:
         fields += (("Approval", f"Needed from {named(approval.approvers)} before anything is sent"),)
+    if rule is not None:
+        fields = (*tuple(f for f in fields if f[0] != "When"), ("Repeats", describe_rule(rule, instants)))
     return Reply(
         title="Schedule this post?",
         text=f"Schedule this post? (request #{stored.id})\n{fields_text(fields)}",
@@ -146,7 +182,13 @@ async def accept(ctx: Context, caller: Caller, text: str) -> int:
 
 
 async def _store(
-    ctx: Context, command: Command, *, request: PostRequest, state: str, confirm_token: str | None = None
+    ctx: Context,
+    command: Command,
+    *,
+    request: PostRequest,
+    state: str,
+    confirm_token: str | None = None,
+    recurrence: str | None = None,
 ) -> StoredRequest:
     """The request, read: the accepted one moves on, or (a /post the core did not accept first) a new one."""
     if command.accepted_id is None:
@@ -156,6 +198,7 @@ async def _store(
             request=request,
             state=state,
             confirm_token=confirm_token,
+            recurrence=recurrence,
         )
     return await ctx.storage.requests.ready(
         command.accepted_id,
@@ -164,7 +207,15 @@ async def _store(
         confirm_token=confirm_token,
         from_state=RequestState.ACCEPTED,
         user_name=command.caller.display_name,
+        recurrence=recurrence,
     )
+
+
+def _every_in(when: str | None) -> str | None:
+    """`every monday 9am` given as a time (a form's or an option's time field): the rule after `every`."""
+    if when and when.lower().startswith("every "):
+        return when[len("every ") :]
+    return None
 
 
 async def hold_back_look_alikes(ctx: Context, request: PostRequest, *, own_id: int | None = None) -> None:
@@ -329,6 +380,8 @@ async def confirm(ctx: Context, command: Command) -> Reply:
         )
         reason = "This preview has expired" if expired else "The time you picked passed while the preview waited"
         raise UsageError(f"{reason}; nothing was sent. Send the /post command again.")
+    if stored.recurrence is not None:  # a series starts from its next time after now
+        return await start_series(ctx, stored, command.caller)
     approval = (await ctx.storage.preferences.channel_settings(stored.channel)).approval
     if approval is not None:  # checked for look-alikes when it is approved, just before it is sent
         return await submit(ctx, stored, caller=command.caller, approval=approval)

@@ -20,6 +20,7 @@ from bot.errors import ApiAuthError, ApiError, ApiNotFound, BadCommand
 from bot.model import Caller, Command, PostStatus, RemotePost, Reply
 from bot.post_status import is_late
 from bot.records import RequestState, StoredPost, StoredRequest
+from bot.recurrence import Recurrence
 from bot.texts import clip
 from bot.tracking import record_remote
 
@@ -199,6 +200,11 @@ def describe(stored: StoredRequest, posts: list[StoredPost], tz: ZoneInfo, *, no
             names[post.account_id] = (
                 f"{names.get(post.account_id, post.account_label)} (at {_short(post.scheduled_time, tz)})"
             )
+    if stored.recurrence is not None:  # a series: its rule, its posts listed on their own
+        rule = Recurrence.from_json(stored.recurrence)
+        state = "recurring" if stored.state == RequestState.SERIES else "recurring, ended"
+        names_text = ", ".join(names.values())
+        return f"#{stored.id} · every {rule.text} · {names_text} · {state} · {caption}"
     status_of = {post.id: _status(post, now=now, delay=delay) for post in posts}
     statuses = set(status_of.values())
     if stored.state in STATE_TEXT or len(statuses) != 1:

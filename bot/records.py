@@ -43,6 +43,9 @@ class StoredRequest:
     api: str = ""  # the Infinipost it went to: "sandbox" or the API's URL ("" if made before that was kept)
     approval: Approval | None = None  # in a channel that requires approval: whom it waits for, and its steps
     approval_due: datetime | None = None  # when the bot next looks at it while it waits (a reminder, its expiry)
+    recurrence: str | None = None  # a recurring post's rule (bot/recurrence.py), as JSON
+    series_id: int | None = None  # an occurrence of a recurring post: the request that asked for the series
+    occurrence: int | None = None  # ... and its place in it, from 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -194,6 +197,9 @@ class RequestState:
     WITHDRAWN = "withdrawn"  # cancelled by its author (or an admin) while it waited
 
     PENDING = (AWAITING_APPROVAL, CHANGES_REQUESTED)  # waiting for someone: an approver, or its author
+    # A recurring post, confirmed: it is sent as its occurrences, each a request of its own; then it has ended.
+    SERIES = "series"
+    SERIES_ENDED = "series_ended"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -259,3 +265,13 @@ class DigestSetting:
     weekday: int = 0
     minute: int = 9 * 60
     zone: str = "UTC"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SeriesState:
+    """Where a recurring post stands: how many occurrences were created, and when the next is due."""
+
+    request_id: int
+    state: str  # active, stopped or done
+    created: int
+    next_at: datetime | None

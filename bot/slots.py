@@ -15,11 +15,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.context import Context
-from bot.dates import format_local, zone
+from bot.dates import format_local, wall_clock, zone
 from bot.errors import BadCommand, InvalidTime, NotAllowed, UsageError
 from bot.model import Caller, ChannelRef, Command, Reply
 from bot.records import ChannelSettings
@@ -68,7 +68,7 @@ def read_slots(text: str) -> tuple[tuple[int, int], ...]:
         times = [t.strip() for t in times_text.split(",") if t.strip()]
         if not times:
             raise BadCommand(f"`{clip(group, 40)}` has no time: write days, then times, e.g. `mon-fri 9am, 6pm`.")
-        slots |= {(day, _read_time(t)) for day in days for t in times}
+        slots |= {(day, read_time(t)) for day in days for t in times}
     if not slots:
         raise BadCommand(USAGE)
     return tuple(sorted(slots))
@@ -88,7 +88,7 @@ def _read_days(text: str) -> list[int]:
     return days
 
 
-def _read_time(text: str) -> int:
+def read_time(text: str) -> int:
     time = _TIME.match(text)
     if time is None:
         raise InvalidTime(f"`{clip(text, 20)}` is not a time of day, such as `9am` or `18:30`.")
@@ -110,10 +110,7 @@ def instants(slots: Sequence[tuple[int, int]], tz: ZoneInfo, *, after: datetime)
         for weekday, minute in slots:
             if weekday != day.weekday():
                 continue
-            local = datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=tz)  # fold 0: the first
-            # A wall time in a gap reads as if the clock had not moved: in UTC, it is that far after the gap. UTC
-            # also keeps comparisons true: an instant of the repeated hour compares unequal to any other zone's.
-            instant = local.astimezone(UTC)
+            instant = wall_clock(day, minute, tz)
             if instant > after:
                 yield instant
         day += timedelta(days=1)

@@ -108,8 +108,8 @@ def stale_command(platform: str) -> str:
 # name -> (usage, what it does). The adapters register exactly these commands.
 COMMANDS: dict[str, tuple[str, str]] = {
     "post": (
-        "/post <links> [to <accounts>] [at <time> | now] [sound <link>] [slides 4|6|8] [video|slideshow] "
-        '["caption" | -- caption]',
+        "/post <links> [to <accounts>] [at <time> | now | every <rule>] [sound <link>] [slides 4|6|8] "
+        '[video|slideshow] ["caption" | -- caption]',
         "Schedule a TikTok/Instagram video or slideshow.",
     ),
     "posts": (
@@ -197,8 +197,9 @@ def help_text(topic: str = "") -> str:
             extra = (
                 "\nTimes are read in your time zone (see /timezone): `tomorrow 9am`, `friday 17:30`, `in 2 hours`,"
                 " `the 3rd at 2pm`, `now`, or `next slot` (the channel's next free posting slot, see /slots)."
-                " Without `to`, the channel's default accounts are used. "
-                "A quoted text or everything after ` -- ` is the caption."
+                " `every monday 9am` (or `every day at 18:00`, `every 2 weeks on fri 10am`, `every weekday 8am`, with"
+                " `until <date>` or `for <N> times`) repeats it. Without `to`, the channel's default accounts are"
+                " used. A quoted text or everything after ` -- ` is the caption."
             )
         examples = "\n".join(f"`{example}`" for example in COMMAND_EXAMPLES[topic])
         return f"`{usage}`\n{what}{extra}\nExamples:\n{examples}"

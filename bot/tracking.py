@@ -28,6 +28,7 @@ from bot.notices import NoticeKind, notice_for
 from bot.post_status import MAX_BACKOFF, RECONCILE_DELAYS, is_late, next_check, same_time, tracked_post
 from bot.records import NewNotice, RequestState, StoredPost, StoredRequest
 from bot.recovery import settle_unfinished
+from bot.series import create_due as create_due_occurrences
 
 logger = logging.getLogger(__name__)
 
@@ -192,6 +193,7 @@ class Tracker:
     async def cycle(self) -> Cycle:
         approvals = await sweep_approvals(self.ctx)  # asks nothing of Infinipost: done even while it says to wait
         digests = await send_due_digests(self.ctx)
+        await create_due_occurrences(self.ctx)
         now = self.ctx.clock()
         # Claimed, so that another replica's round at the same moment asks about other posts; recording each
         # post's outcome (or backing it off) clears its claim.

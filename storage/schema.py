@@ -85,10 +85,16 @@ requests = Table(
     # at it while it waits (to remind the approvers, then to let it expire).
     Column("approval", Text),
     Column("approval_due", UtcTime),
+    # A recurring post: the request it was asked as keeps its rule (bot/recurrence.py, JSON); each occurrence is a
+    # request of its own, naming its series (the asked request) and its place in it, which only one can take.
+    Column("recurrence", Text),
+    Column("series_id", RowId),
+    Column("occurrence", Integer),
     Index("requests_by_channel", "platform", "workspace_id", "channel_id", "id"),
     Index("requests_by_state", "state"),
     Index("requests_by_api_state", "api", "state"),
     Index("requests_by_update", "updated_at"),  # the channels active lately, for their weekly digests
+    Index("requests_one_occurrence", "series_id", "occurrence", unique=True),
     Index(
         "requests_approval_due",
         "approval_due",
@@ -331,4 +337,19 @@ slot_claims = Table(
     Column("account_id", Text, primary_key=True),
     Column("at", UtcTime, primary_key=True),
     Column("until", UtcTime, nullable=False),
+)
+
+# Each recurring post while it lives: its asked request (whose rule and content it repeats), how many occurrences
+# were created, and when the next one is due (NULL once it is done or stopped).
+series = Table(
+    "series",
+    metadata,
+    Column("request_id", RowId, ForeignKey("requests.id"), primary_key=True),
+    Column("state", Text, nullable=False),  # active, stopped or done
+    Column("created", Integer, nullable=False, server_default="0"),
+    Column("next_at", UtcTime),
+    Column("updated_at", UtcTime, nullable=False),
+    Index(
+        "series_due", "next_at", sqlite_where=text("next_at IS NOT NULL"), postgresql_where=text("next_at IS NOT NULL")
+    ),
 )

@@ -14,12 +14,12 @@ import logging
 import re
 from collections import Counter, defaultdict
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.calendar.plan import PlannedPost, by_day, day_start, plan
 from bot.context import Context
-from bot.dates import zone
+from bot.dates import wall_clock, zone
 from bot.errors import BadCommand, InvalidTime, NotAllowed
 from bot.model import ChannelRef, Command, PostStatus, Reply
 from bot.notices import Digest, DigestAccount, DigestFailure, DigestPost, Notice, NoticeKind
@@ -99,16 +99,10 @@ def last_due(setting: DigestSetting, now: datetime) -> datetime:
     local = now.astimezone(tz)
     back = (local.weekday() - setting.weekday) % 7
     day = local.date() - timedelta(days=back)
-    due = _at(day, setting.minute, tz)
+    due = wall_clock(day, setting.minute, tz)
     if due > now:
-        due = _at(day - timedelta(days=7), setting.minute, tz)
+        due = wall_clock(day - timedelta(days=7), setting.minute, tz)
     return due
-
-
-def _at(day: date, minute: int, tz: ZoneInfo) -> datetime:
-    """In UTC: a time a spring-forward skips comes as far after the gap, and comparisons stay true (an instant of a
-    repeated hour compares unequal to any other zone's)."""
-    return datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=tz).astimezone(UTC)
 
 
 async def send_due_digests(ctx: Context) -> int:

@@ -16,7 +16,7 @@ Whatever is refused says which part could not be placed, with examples that this
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -127,6 +127,14 @@ def format_local(instant: datetime, tz: ZoneInfo) -> str:
     local = instant.astimezone(tz)
     zone_name = f" ({tz.key})" if tz.key != local.tzname() else ""  # not "UTC (UTC)"
     return f"{long_date(local)}, {local:%H:%M} {local.tzname()}{zone_name}"
+
+
+def wall_clock(day: date, minute: int, tz: ZoneInfo) -> datetime:
+    """The instant, in UTC, a wall-clock time of a day shows in `tz`: how slots, series and digests keep their time
+    across daylight-saving changes. A time the spring-forward skips comes as far after the gap as it was into it
+    (02:30 becomes 03:30); of a time the autumn change repeats, the first (summer time). UTC also keeps comparisons
+    true: an instant of a repeated hour compares unequal to any other zone's."""
+    return datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=tz).astimezone(UTC)
 
 
 def to_utc_iso(instant: datetime) -> str:

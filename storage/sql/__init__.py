@@ -33,6 +33,7 @@ from storage.sql.once_keys import SqlOnceKeys
 from storage.sql.posts import SqlPosts
 from storage.sql.preferences import SqlPreferences
 from storage.sql.requests import SqlRequests
+from storage.sql.series import SqlSeries
 from storage.sql.slots import SqlSlots
 from storage.sql.workspace_keys import SqlWorkspaceKeys
 
@@ -59,6 +60,7 @@ class Storage:
         self.once_keys = SqlOnceKeys(acknowledging)
         self.calendar = SqlCalendar(database)
         self.slots = SqlSlots(database)
+        self.series = SqlSeries(database, self.requests)
 
     @classmethod
     async def open(

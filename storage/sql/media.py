@@ -54,7 +54,9 @@ class SqlMediaIndex:
                 or_(
                     requests.c.updated_at >= done_before,
                     # Still to be sent: its create under way, or waiting for its approvers (or its author's changes).
-                    requests.c.state.in_(("sending", "unconfirmed", "awaiting_approval", "changes_requested")),
+                    requests.c.state.in_(
+                        ("sending", "unconfirmed", "awaiting_approval", "changes_requested", "series")  # a live series
+                    ),
                     and_(requests.c.state == "awaiting_confirmation", requests.c.created_at >= orphan_before),
                     exists().where(
                         posts.c.request_id == requests.c.id,

@@ -65,6 +65,9 @@ REQUEST_COLUMNS = (
     requests.c.api,
     requests.c.approval,
     requests.c.approval_due,
+    requests.c.recurrence,
+    requests.c.series_id,
+    requests.c.occurrence,
 )
 
 # The statements every /post makes, built once: building one anew (its clauses, its bound values, a posts upsert
@@ -115,7 +118,7 @@ class SqlRequests:
             return {"claimed_by": replica, "claimed_until": until}
         return {"claimed_by": None, "claimed_until": None}
 
-    def _row(
+    def row_of(
         self, caller: Caller, *, command_text: str, request: PostRequest, state: str, confirm_token: str | None = None
     ) -> dict[str, Any]:
         created = self._db.now()
@@ -144,9 +147,11 @@ class SqlRequests:
         request: PostRequest,
         state: str,
         confirm_token: str | None = None,
+        recurrence: str | None = None,
     ) -> StoredRequest:
         """Store a request before anything is sent, either awaiting confirmation or about to be sent."""
-        row = self._row(caller, command_text=command_text, request=request, state=state, confirm_token=confirm_token)
+        row = self.row_of(caller, command_text=command_text, request=request, state=state, confirm_token=confirm_token)
+        row["recurrence"] = recurrence
         created = row["created_at"]
         media = [key for key in request.media_keys if key]
         if media:
@@ -169,6 +174,7 @@ class SqlRequests:
             sent_at=None,
             announcement=None,
             api=self._db.api,
+            recurrence=recurrence,
         )
 
     async def accept(self, caller: Caller, *, command_text: str, request: PostRequest) -> int:
@@ -176,7 +182,7 @@ class SqlRequests:
         acknowledgement's own connections, so that it never waits behind other work, and with the commands that
         arrive meanwhile in one statement."""
         return await self._accept(
-            self._row(caller, command_text=command_text, request=request, state=RequestState.ACCEPTED)
+            self.row_of(caller, command_text=command_text, request=request, state=RequestState.ACCEPTED)
         )
 
     async def _insert_accepted(self, rows: Sequence[dict[str, Any]]) -> list[int]:
@@ -201,9 +207,12 @@ class SqlRequests:
         confirm_token: str | None = None,
         from_state: str = RequestState.RECEIVED,
         user_name: str | None = None,
+        recurrence: str | None = None,
     ) -> StoredRequest:
         """An accepted or received request read, or whose uploads are in: its request, and what happens next."""
-        named = {} if user_name is None else {"user_name": user_name}
+        named: dict[str, str | None] = {"recurrence": recurrence}
+        if user_name is not None:
+            named["user_name"] = user_name
         values = {
             "the_id": request_id,
             "from_state": from_state,
@@ -575,4 +584,7 @@ def stored_request(row: RowMapping) -> StoredRequest:
         api=row["api"],
         approval=approval_from_json(row["approval"]),
         approval_due=row["approval_due"],
+        recurrence=row["recurrence"],
+        series_id=int(row["series_id"]) if row["series_id"] is not None else None,
+        occurrence=row["occurrence"],
     )

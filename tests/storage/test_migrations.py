@@ -25,7 +25,7 @@ def tables(path: Path) -> set[str]:
         return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
-HEAD = "0008"  # the newest revision in storage/migrations/versions
+HEAD = "0009"  # the newest revision in storage/migrations/versions
 
 
 def revision(path: Path) -> str:
