@@ -730,6 +730,40 @@ async def test_media_is_indexed_and_kept_while_a_request_needs_it(store: Store, 
     assert await store.media.keys() == {"used"}
 
 
+async def test_a_live_series_keeps_its_media_and_each_occurrence_is_stored_once(
+    store: Store, other: Store, clock: FakeClock
+) -> None:
+    await store.media.save("weekly", sha256="d" * 64, content_type="video/mp4", size=5)
+    asked = await store.requests.save(
+        caller(), command_text="/post", request=asking(), state=RequestState.AWAITING_CONFIRMATION, recurrence="{}"
+    )
+    await store.media.link(asked.id, ["weekly"])
+    first = clock() + timedelta(days=1)
+    assert await store.series.start(
+        asked.id, from_state=RequestState.AWAITING_CONFIRMATION, next_at=first, audit=(caller(), "series_start", {})
+    )
+    assert not await other.series.start(
+        asked.id, from_state=RequestState.AWAITING_CONFIRMATION, next_at=first, audit=(caller(), "series_start", {})
+    )
+    clock.advance(days=30)
+    cut = clock()
+    assert await store.media.disposable(done_before=cut, orphan_before=cut) == []  # the series still needs it
+    occurrences = await asyncio.gather(
+        store.series.add_occurrence(asked, occurrence=0, request=asking(at=first)),
+        other.series.add_occurrence(asked, occurrence=0, request=asking(at=first)),
+    )
+    assert len([o for o in occurrences if o is not None]) == 1
+    advanced = await asyncio.gather(
+        store.series.advance(asked.id, created_was=0, next_at=None),
+        other.series.advance(asked.id, created_was=0, next_at=None),
+    )
+    assert sorted(advanced) == [False, True]
+    ended = await store.requests.get(asked.id)
+    assert ended is not None
+    assert ended.state == RequestState.SERIES_ENDED
+    assert await store.series.due(FAR_FUTURE, limit=10) == []
+
+
 # Installations: one record per place.
 
 
