@@ -102,7 +102,24 @@ class SlashCommands:
             ("help", self.help),
         ):
             commands.append(app_commands.Command(name=name, description=_describe(name), callback=callback))
+        declared = {command.name for command in commands}
+        # A command the core has and this adapter declares no options for still works: its words in one option.
+        for name in COMMANDS:
+            if name not in declared:
+                commands.append(
+                    app_commands.Command(name=name, description=_describe(name), callback=self._as_typed(name))
+                )
         return commands
+
+    def _as_typed(self, name: str) -> Any:
+        """The callback of a command taken as typed: one optional `arguments` option, the core's text."""
+
+        @app_commands.guild_only()
+        @app_commands.describe(arguments=clip(COMMANDS[name][0].removeprefix(f"/{name}").strip() or "-", 100))
+        async def as_typed(interaction: Interaction, arguments: str | None = None) -> None:
+            await self.dispatcher.run(interaction, name, text=arguments or "")
+
+        return as_typed
 
     async def admissible(self, interaction: Interaction) -> bool:
         """Before any command runs: a server the operator did not name is refused, and so is an option that came

@@ -41,7 +41,7 @@ from bot.grammar import parse_post
 from bot.model import Account, ChannelRef, MessageRef, PostForm, Reply
 from bot.notices import Notice, NoticeItem, NoticeKind
 from bot.post_checks import UPLOADS_AT_ONCE
-from bot.texts import FORM_ALREADY_SENT, FORM_EXPIRED
+from bot.texts import COMMANDS, FORM_ALREADY_SENT, FORM_EXPIRED
 from bot.tracking import Tracker
 from sandbox import Fault, SandboxServer
 from tests.conftest import FakeClock, make_settings
@@ -202,24 +202,7 @@ async def test_login_registers_the_commands_in_the_configured_server(bot: Discor
     assert sync.authorization == f"Bot {BOT_TOKEN}"
     assert fake.calls("PUT", f"/applications/{APP_ID}/commands") == []
     commands = {c["name"]: c for c in sync.body}
-    assert set(commands) == {
-        "post",
-        "posts",
-        "cancel",
-        "reschedule",
-        "accounts",
-        "timezone",
-        "infinipost",
-        "approvals",
-        "approve",
-        "changes",
-        "reject",
-        "edit",
-        "calendar",
-        "digest",
-        "help",
-        "Schedule as post",
-    }
+    assert set(commands) == {*COMMANDS, "Schedule as post"}  # every command of the core, each once
     assert commands["Schedule as post"]["type"] == 3
     assert all(c["contexts"] == [0] for c in commands.values())  # server channels only, never DMs
     post = {o["name"]: o for o in commands["post"]["options"]}
@@ -248,7 +231,7 @@ async def test_without_server_ids_the_commands_are_registered_globally(
     settings = discord_settings(tmp_path, fake_discord, sandbox, discord_guild_ids=())
     async with start_bot(settings, fake_discord, sandbox, clock):
         [sync] = fake_discord.calls("PUT", f"/applications/{APP_ID}/commands")
-        assert len(sync.body) == 16
+        assert len(sync.body) == len(COMMANDS) + 1  # and the message command
         assert fake_discord.calls("PUT", f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands") == []
 
 
@@ -1572,3 +1555,8 @@ async def test_without_an_encryption_key_connect_says_the_operator_must_set_it(b
     callback = await bot.callback(bot.interact(bot.fake.slash("infinipost", user=ADMIN, action="connect")))
     assert callback["type"] == 4
     assert "BOT_ENCRYPTION_KEY" in callback["data"]["content"]
+
+
+async def test_a_command_declared_without_options_takes_its_words_as_typed(bot: DiscordBot) -> None:
+    said = await bot.run("slots", user=ADMIN, arguments="set mon-fri 9am")
+    assert said.startswith("Posting slots (America/New_York): mon-fri 09:00.")
