@@ -34,7 +34,9 @@ from bot.model import Caller, Command, Place, PostDraft, PostForm, Reply
 from bot.outbox import Messenger
 from bot.platform import ChannelAccess
 from bot.records import Installation
+from bot.recurrence import read_recurrence
 from bot.sealing import Sealer
+from bot.slots import says_next_slot
 from bot.texts import COMMANDS, GENERIC_ERROR, SANDBOX_PREFIX, clip, help_text
 
 logger = logging.getLogger(__name__)
@@ -309,10 +311,14 @@ class Core:
         reads (or is empty: now)."""
         if not self.ctx.places.serves(caller.place):
             return NotSetUp.default_message
-        if not phrase.strip():
+        if not phrase.strip() or says_next_slot(phrase):  # a slot is found (and claimed) when the form is sent
             return None
+        tz = await self.ctx.zone_of(caller)
         try:
-            parse_when(readable(phrase), now=self.ctx.clock(), tz=await self.ctx.zone_of(caller), locale=caller.locale)
+            if phrase.strip().lower().startswith("every "):  # a recurring post's rule
+                read_recurrence(readable(phrase).strip()[len("every ") :], tz=tz, now=self.ctx.clock())
+                return None
+            parse_when(readable(phrase), now=self.ctx.clock(), tz=tz, locale=caller.locale)
         except BotError as exc:
             return exc.user_message
         return None

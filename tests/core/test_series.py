@@ -192,3 +192,12 @@ async def test_a_channel_that_requires_approval_refuses_a_series(chat: ChatHarne
     assert reply.error
     assert "Recurring posts cannot wait for approval yet" in reply.text
     assert not sandbox.state.posts
+
+
+async def test_a_forms_time_field_takes_next_slot_and_a_rule(chat: ChatHarness) -> None:
+    caller = chat.caller("U1")
+    assert await chat.core.time_problem(caller, "next slot") is None
+    assert await chat.core.time_problem(caller, "every monday 9am for 3 times") is None
+    problem = await chat.core.time_problem(caller, "every funday 9am")
+    assert problem is not None
+    assert "Say which day or how often" in problem
