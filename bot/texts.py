@@ -44,6 +44,16 @@ KEY_NOT_GIVEN = "No key was given; nothing changed."
 
 NOTHING_TO_ANSWER = "Nothing is waiting for a yes or no. Send a /post to get a preview."
 
+# Where a file an answer carries (`/posts export`) went, on a platform that sends it apart from the answer.
+FILE_IN_DIRECT_MESSAGES = "📎 The file is in your direct messages with the bot."
+FILE_IN_CHANNEL = "📎 Your direct messages with the bot could not take the file, so it is shared in this channel."
+
+
+def file_not_sent(platform: str, code: str, *, scope: str | None = None) -> str:
+    """The platform refused a file an answer carries (`code`: its error); `scope`: one the app lacks."""
+    fix = f" An admin adds the `{scope}` scope to the app and reinstalls it." if scope else " Try again later."
+    return f"⚠️ {platform} refused the file (`{code}`), so it could not be sent.{fix}"
+
 
 def answers_for(labels: tuple[str, str] | None) -> str:
     """How to answer a preview (`labels` None) or a question with typed words, where there are no buttons."""
