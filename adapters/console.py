@@ -4,7 +4,8 @@ One channel. Lines are commands (`/post ...`, or without the slash); `yes` / `no
 answer the last preview, and `\n` in a line is a line break (for captions on several lines). `/as <name>` types as
 someone else from then on (an approver, say), `/as` alone as yourself again: people here are named by plain names.
 `/infinipost connect` asks for the key on the next line (read without echo at a terminal). Channel notices are
-printed as they are delivered.
+printed as they are delivered. A file an answer carries (`/posts export`) is written under the data directory
+(`data/exports/`), and its path printed.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from bot.core import Core
 from bot.dates import format_local
-from bot.model import PREVIEW_LABELS, Caller, ChannelRef, Command, MessageRef, Reply
+from bot.model import PREVIEW_LABELS, Caller, ChannelRef, Command, MessageRef, Reply, ReplyFile
 from bot.notices import Notice, Style, render
 from bot.texts import COMMANDS, KEY_NOT_GIVEN, KEY_PROMPT, NOTHING_TO_ANSWER, answers_for, still_waiting
 
@@ -103,9 +105,12 @@ class ConsoleAdapter:
         interactive: bool = False,
         machine_zone: str | None = None,
         read_secret: Callable[[], Awaitable[str]] | None = None,
+        exports_dir: Path = Path("data") / "exports",
     ) -> None:
-        """`read_secret`: how a key is read after `/infinipost connect` (default: as the next line)."""
+        """`read_secret`: how a key is read after `/infinipost connect` (default: as the next line).
+        `exports_dir`: where the files answers carry are written (the data directory's `exports`)."""
         self.core = core
+        self._exports_dir = exports_dir
         self._read_secret = read_secret
         self._awaiting_key = False
         self.caller = self.operator = console_caller(machine_zone=machine_zone)
@@ -156,8 +161,25 @@ class ConsoleAdapter:
             await self.core.handle(Command(name="discard", caller=self.caller, text=earlier))
             self._note(f"(The earlier {earlier_kind} was dropped; this one replaces it.)")
         self.render(reply)
+        if reply.file is not None:
+            path = await asyncio.to_thread(self._save, reply.file)
+            print(f"📎 {reply.file.name} is saved as {path}", file=self._out, flush=True)
         await self.core.deliver_notices()  # notices right after the reply that caused them
         return reply
+
+    def _save(self, file: ReplyFile) -> Path:
+        """Write a file an answer carries under `exports_dir`, never over an earlier one (`name-2.csv` then)."""
+        self._exports_dir.mkdir(parents=True, exist_ok=True)
+        name = Path(file.name).name  # a name, never a path out of the folder
+        for attempt in range(1, 1000):
+            path = self._exports_dir / (name if attempt == 1 else f"{Path(name).stem}-{attempt}{Path(name).suffix}")
+            try:
+                with path.open("xb") as out:
+                    out.write(file.content)
+            except FileExistsError:
+                continue
+            return path
+        raise FileExistsError(f"no free name for {file.name} in {self._exports_dir}")
 
     def _switch(self, name: str) -> None:
         """`/as <name>`: who types from now on, with the operator's rights; `/as` alone: the operator again."""

@@ -217,6 +217,7 @@ async def _console(settings: Settings, *, interactive: bool) -> int:
             interactive=interactive,
             machine_zone=machine_zone,
             read_secret=hidden_line if interactive else None,
+            exports_dir=settings.data_dir / "exports",
         )
         zone_name = (await runtime.ctx.zone_of(adapter.caller)).key
         print(_banner(settings, zone_name, machine=machine_zone is not None), file=sys.stderr, flush=True)

@@ -225,6 +225,16 @@ class Reply:
     sandbox: bool = False
     more: str | None = None  # `/posts` arguments that show the next page: adapters draw a More button
     calendar: CalendarControls | None = None  # a week of `/calendar`: adapters draw its buttons and filter
+    file: ReplyFile | None = None  # a file the answer carries (`/posts export`): adapters attach it privately
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplyFile:
+    """A file that goes with a reply, as bytes: each adapter delivers it its own way, to the person who asked."""
+
+    name: str  # a file name, with its extension
+    content: bytes = field(repr=False)
+    content_type: str  # a MIME type: `text/csv`
 
 
 @dataclass(frozen=True, kw_only=True)

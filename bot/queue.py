@@ -1,6 +1,7 @@
 """`/posts`: the channel's queue. Upcoming posts first, soonest first, then recent ones, a page at a time.
 
     /posts [upcoming | past | failed] [mine] [@account] [refresh]      /posts more
+    /posts export [upcoming | past | failed] [mine] [@account]         (all of them as a CSV file: bot/exporting.py)
 
 Nothing is left out without saying so: a page that is not the last ends with how many more there are and how to
 see them (`/posts more`, or the More button the adapters draw from `Reply.more`).
@@ -13,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot import exporting
 from bot.accounts import resolve_accounts
 from bot.context import Context
 from bot.dates import format_local
@@ -30,10 +32,11 @@ PAGE = 10
 USAGE = (
     "`/posts` lists this channel's posts, upcoming first. Narrow it with `upcoming`, `past`, `failed`, `pending` "
     "(waiting for approval), `mine` or "
-    "an account (`/posts @brand-ig`); `refresh` asks Infinipost for news first; `/posts more` shows the next page."
+    "an account (`/posts @brand-ig`); `refresh` asks Infinipost for news first; `/posts more` shows the next page; "
+    "`/posts export` sends them all as a CSV file."
 )
 VIEWS = ("upcoming", "past", "failed", "pending")
-LISTING_WORDS = (*VIEWS, "mine", "more")  # what `/posts` takes besides an account, for a list to pick from
+LISTING_WORDS = (*VIEWS, "mine", "more", "export")  # what `/posts` takes besides an account, for a list to pick from
 ELSEWHERE = "made in another Infinipost (the sandbox, another URL or key): shown as last seen"
 
 STATE_TEXT = {
@@ -70,11 +73,13 @@ class Listing:
     account: str | None = None  # as typed: `@brand-ig`, an ID, a name or an alias
     refresh: bool = False
     page: int = 1
+    export: bool = False  # every post it lists, as a file, rather than a page
 
     @property
     def arguments(self) -> str:
         """The `/posts` text that asks for this listing again."""
-        words = [self.view] if self.view != "all" else []
+        words = ["export"] if self.export else []
+        words += [self.view] if self.view != "all" else []
         words += ["mine"] if self.mine else []
         words += [self.account] if self.account else []
         return " ".join(words)
@@ -96,13 +101,21 @@ def read_listing(text: str) -> Listing | None:
             listing = replace(listing, mine=True)
         elif lowered == "refresh":
             listing = replace(listing, refresh=True)
+        elif lowered == "export" and not listing.export:
+            listing = replace(listing, export=True)
         elif lowered == "page" and position < len(words) and words[position].isdecimal():
             listing = replace(listing, page=max(1, min(int(words[position]), 10_000)))
             position += 1
-        elif listing.account is None and lowered not in VIEWS and lowered != "more":
+        elif listing.account is None and lowered not in (*VIEWS, "more", "export"):
             listing = replace(listing, account=word)
         else:
             raise BadCommand(f"`/posts` does not take `{clip(word, 40)}` there. {USAGE}")
+    if listing.export and listing.refresh:
+        # A refresh asks Infinipost about each post, one call each: too many for thousands.
+        raise BadCommand(
+            "`/posts export` writes each post's status as last seen and cannot `refresh` them all; "
+            "`/posts refresh` first asks about the ones on its page."
+        )
     return listing
 
 
@@ -121,6 +134,17 @@ async def list_posts(ctx: Context, command: Command) -> Reply:
         (account,) = resolve_accounts([listing.account], known=known, aliases=aliases)
         account_id = account.id
     tz = await ctx.zone_of(caller)
+    if listing.export:
+        return await exporting.export_posts(
+            ctx,
+            caller,
+            view=listing.view,
+            mine=listing.mine,
+            account_id=account_id,
+            tz=tz,
+            described=_described(listing),
+            asked=f"/posts {listing.arguments}",
+        )
 
     async def page() -> tuple[list[StoredRequest], int, dict[int, list[StoredPost]]]:
         requests, total = await ctx.storage.requests.channel_queue(
@@ -177,6 +201,13 @@ def _heading(listing: Listing, tz: ZoneInfo) -> str:
         what += f", for {listing.account}"
     page = f", page {listing.page}" if listing.page > 1 else ""
     return f"{what} (times in {tz.key}{page}):"
+
+
+def _described(listing: Listing) -> str:
+    """What a listing holds, in words: `this channel's posts`, `your failed posts in this channel`…"""
+    view = {"all": "", "pending": "waiting "}.get(listing.view, f"{listing.view} ")
+    what = f"your {view}posts in this channel" if listing.mine else f"this channel's {view}posts"
+    return f"{what} for {listing.account}" if listing.account else what
 
 
 def _nothing(listing: Listing, total: int) -> str:

@@ -44,6 +44,16 @@ KEY_NOT_GIVEN = "No key was given; nothing changed."
 
 NOTHING_TO_ANSWER = "Nothing is waiting for a yes or no. Send a /post to get a preview."
 
+# Where a file an answer carries (`/posts export`) went, on a platform that sends it apart from the answer.
+FILE_IN_DIRECT_MESSAGES = "📎 The file is in your direct messages with the bot."
+FILE_IN_CHANNEL = "📎 Your direct messages with the bot could not take the file, so it is shared in this channel."
+
+
+def file_not_sent(platform: str, code: str, *, scope: str | None = None) -> str:
+    """The platform refused a file an answer carries (`code`: its error); `scope`: one the app lacks."""
+    fix = f" An admin adds the `{scope}` scope to the app and reinstalls it." if scope else " Try again later."
+    return f"⚠️ {platform} refused the file (`{code}`), so it could not be sent.{fix}"
+
 
 def answers_for(labels: tuple[str, str] | None) -> str:
     """How to answer a preview (`labels` None) or a question with typed words, where there are no buttons."""
@@ -113,8 +123,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Schedule a TikTok/Instagram video or slideshow.",
     ),
     "posts": (
-        "/posts [upcoming | past | failed] [mine] [@account] [refresh] | /posts more",
-        "This channel's queue: upcoming posts first, then recent ones; `refresh` asks Infinipost now.",
+        "/posts [upcoming | past | failed] [mine] [@account] [refresh] | /posts more | /posts export",
+        "This channel's queue, upcoming posts first; `refresh` asks Infinipost now; `export` sends it as CSV.",
     ),
     "cancel": ("/cancel <post-id | #request>", "Cancel a post that has not gone out yet."),
     "reschedule": ("/reschedule <post-id | #request> <time>", "Move a post that has not gone out yet."),
@@ -157,7 +167,7 @@ COMMAND_EXAMPLES: dict[str, tuple[str, ...]] = {
         '/post https://e.com/1.jpg https://e.com/2.jpg to acc_1 in 2 hours slides 6 "Swipe 👉"',
         "/post https://e.com/v.mp4 to acc_1 friday 17:30 -- No keyword needed before a time",
     ),
-    "posts": ("/posts", "/posts upcoming mine", "/posts @brand-ig"),
+    "posts": ("/posts", "/posts upcoming mine", "/posts @brand-ig", "/posts export"),
     "cancel": ("/cancel #1", "/cancel #2"),
     "reschedule": ("/reschedule #1 friday 17:30", "/reschedule #2 in 3 hours"),
     "accounts": ("/accounts", "/accounts default acc_123, acc_456", "/accounts alias launch acc_123"),

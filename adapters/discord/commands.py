@@ -182,7 +182,7 @@ class SlashCommands:
 
     @app_commands.guild_only()
     @app_commands.describe(
-        show="Only upcoming, past or failed posts, only yours, or the next page",
+        show="Only upcoming, past or failed posts, only yours, the next page, or export: all as a CSV file",
         account="Only this account's posts",
         refresh="Ask Infinipost for each post's status first",
     )

@@ -1,11 +1,13 @@
 """Answers to Discord interactions: deferred at once, then filled in by editing the deferred message.
 
 Discord allows 3 seconds for the first response; the interaction token then lives 15 minutes, so the answer to a
-deferred interaction replaces its private "thinking" message, or the preview whose button was pressed.
+deferred interaction replaces its private "thinking" message, or the preview whose button was pressed. A file the
+answer carries (`/posts export`) is attached to it, so that only the person who asked sees it too.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 from typing import Any
 
@@ -14,7 +16,7 @@ import discord
 from adapters.discord.calendar import calendar_view
 from adapters.discord.components import ANSWER_FAILURES, reply_view, why
 from adapters.discord.embeds import Rendered, reply_message
-from bot.model import Reply
+from bot.model import Reply, ReplyFile
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +48,11 @@ async def fill(interaction: discord.Interaction[Any], reply: Reply) -> None:
     view = calendar_view(reply.calendar) if reply.calendar else reply_view(interaction.user.id, reply)
     try:
         await interaction.edit_original_response(
-            content=rendered.content, embeds=rendered.embeds, view=view, allowed_mentions=rendered.mentions
+            content=rendered.content,
+            embeds=rendered.embeds,
+            view=view,
+            allowed_mentions=rendered.mentions,
+            attachments=[_file(reply.file)] if reply.file else discord.utils.MISSING,  # MISSING: keeps its own
         )
     except ANSWER_FAILURES as exc:
         logger.warning("Discord: could not send an answer (%s)", why(exc))
@@ -60,10 +66,18 @@ async def answer(interaction: discord.Interaction[Any], reply: Reply) -> None:
     rendered = reply_message(reply)
     try:
         await interaction.response.send_message(
-            content=_content(rendered), embeds=rendered.embeds, ephemeral=True, allowed_mentions=rendered.mentions
+            content=_content(rendered),
+            embeds=rendered.embeds,
+            ephemeral=True,
+            allowed_mentions=rendered.mentions,
+            file=_file(reply.file) if reply.file else discord.utils.MISSING,
         )
     except ANSWER_FAILURES as exc:
         logger.warning("Discord: could not send an answer (%s)", why(exc))
+
+
+def _file(file: ReplyFile) -> discord.File:
+    return discord.File(io.BytesIO(file.content), filename=file.name)
 
 
 def _content(rendered: Rendered) -> str:

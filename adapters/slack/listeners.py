@@ -126,6 +126,7 @@ class SlackListeners:
                 return
             caller = await find_caller(self.people, who, client, with_groups=name in _APPROVER_COMMANDS)
             reply = await self.core.handle(Command(name=name, text=text, caller=caller, accepted_id=accepted_id))
+            reply = await self.responder.share_file(client, caller, reply)
             await self.responder.respond(response_url, blocks.reply_message(reply))
 
     async def _shortcut(self, body: dict[str, Any], client: AsyncWebClient) -> None:

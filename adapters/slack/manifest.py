@@ -13,6 +13,7 @@ BOT_SCOPES = [
     "chat:write",  # announcements, notices and answers
     "chat:write.public",  # announce in public channels the bot was not invited to
     "files:read",  # download uploads (file_input and the shortcut's message files)
+    "files:write",  # /posts export: the CSV, uploaded to the person's direct messages with the bot
     "users:read",  # each user's time zone and admin flags
     "usergroups:read",  # SLACK_POSTER_USERS and /approvals may name user groups
     "channels:read",  # the calendar: whether a channel is public (conversations.info)

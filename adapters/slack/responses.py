@@ -1,4 +1,5 @@
-"""Answers after the ack: to a payload's `response_url`, else ephemerally, else by direct message."""
+"""Answers after the ack: to a payload's `response_url`, else ephemerally, else by direct message; a file an answer
+carries goes to the person's direct messages with the bot (uploads.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -16,8 +18,10 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import blocks
 from adapters.slack.refusals import error_code
+from adapters.slack.uploads import share_file
 from bot.core import Core
 from bot.model import Caller, Reply
+from bot.texts import FILE_IN_CHANNEL, FILE_IN_DIRECT_MESSAGES, file_not_sent
 
 logger = logging.getLogger(__name__)
 
@@ -34,13 +38,17 @@ class Responder:
         if self._session is not None:
             await self._session.close()
 
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        return self._session
+
     async def respond(self, response_url: str, message: dict[str, Any]) -> bool:
         """Post to a response_url (30 minutes, 5 uses); True if Slack took it."""
         if not response_url:
             return False
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        answer = await AsyncWebhookClient(response_url, session=self._session).send_dict(message)
+        answer = await AsyncWebhookClient(response_url, session=self.session).send_dict(message)
         if answer.status_code != 200:
             logger.info("response_url refused the answer (%s)", answer.status_code)
         return answer.status_code == 200
@@ -56,6 +64,27 @@ class Responder:
         if response_url and await self.respond(response_url, blocks.reply_message(reply)):
             return
         await self.tell(client, channel_id=caller.channel_id, user_id=caller.user_id, reply=reply)
+
+    async def share_file(self, client: AsyncWebClient, caller: Caller, reply: Reply) -> Reply:
+        """Share the file a reply carries with the caller (their direct messages with the bot, else the channel);
+        the reply without it, saying where it went."""
+        if reply.file is None:
+            return reply
+        shared = await share_file(
+            client,
+            self.session,
+            file=reply.file,
+            user_id=caller.user_id,
+            channel_id=caller.channel_id,
+            introduction=f"From <#{caller.channel_id}>: {reply.text}",
+        )
+        if shared.where == "dm":
+            said = FILE_IN_DIRECT_MESSAGES
+        elif shared.where == "channel":
+            said = FILE_IN_CHANNEL
+        else:
+            said = file_not_sent("Slack", shared.error, scope=shared.scope)
+        return replace(reply, text=f"{reply.text}\n{said}", file=None, error=reply.error or shared.where is None)
 
     async def tell(self, client: AsyncWebClient, *, channel_id: str, user_id: str, reply: Reply) -> None:
         """Say a reply to one person only: ephemerally in the channel, else (the bot cannot post there) by DM."""

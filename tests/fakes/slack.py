@@ -1,4 +1,5 @@
-"""A fake Slack on 127.0.0.1: the Web API methods the bot calls, file downloads, response_urls, Socket Mode.
+"""A fake Slack on 127.0.0.1: the Web API methods the bot calls, file downloads and uploads, response_urls, Socket
+Mode.
 
 It records every request and answers in the shapes Slack documents. Tests sign requests the way Slack does.
 """
@@ -11,6 +12,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from bot.web import start_site
 from tests.fakes.waiting import wait_until
@@ -36,6 +38,29 @@ class Call:
     params: dict[str, Any]
     authorization: str
     accepted: bool = True  # False: the fake answered with an error
+
+
+@dataclass
+class Upload:
+    """A file upload as files.getUploadURLExternal started it: what was announced, and what reached its URL."""
+
+    file_id: str
+    filename: str
+    length: int
+    content: bytes | None = None  # None until the bytes are posted to the upload URL
+    completed: bool = False
+
+
+@dataclass
+class SharedFile:
+    """A file files.completeUploadExternal finished, and where it was shared (None: private to the app)."""
+
+    file_id: str
+    name: str
+    title: str
+    content: bytes
+    channel_id: str | None
+    initial_comment: str | None
 
 
 @dataclass
@@ -79,6 +104,11 @@ class FakeSlack:
     )
     members: dict[str, list[str]] = field(default_factory=dict)  # private channel -> its members
     home_views: dict[str, dict[str, Any]] = field(default_factory=dict)  # user -> their Home tab, as last published
+    # Direct messages the bot opened by posting to a user's ID: user -> the conversation's D… ID
+    direct_messages: dict[str, str] = field(default_factory=dict)
+    # files.getUploadURLExternal: each file ID given out, with its file name, announced length and uploaded bytes
+    uploads: dict[str, Upload] = field(default_factory=dict)
+    shared: list[SharedFile] = field(default_factory=list)  # files.completeUploadExternal, as Slack took them
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -160,8 +190,15 @@ def _answer(fake: FakeSlack, method: str, params: dict[str, Any], authorization:
             "thread_ts": params.get("thread_ts"),
             "metadata": metadata,
         }
-        fake.messages.setdefault(str(params.get("channel")), []).append(message)
-        return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": message}
+        where = str(params.get("channel"))
+        if re.fullmatch(r"[UW][A-Z0-9]+", where):  # a user's ID: the app's direct message with them
+            where = fake.direct_messages.setdefault(where, f"D{where}")
+        fake.messages.setdefault(where, []).append(message)
+        return {"ok": True, "channel": where, "ts": ts, "message": message}
+    if method == "files.getUploadURLExternal":
+        return _upload_url(fake, params)
+    if method == "files.completeUploadExternal":
+        return _complete_upload(fake, params, ts)
     if method in ("conversations.history", "conversations.replies"):
         channel = fake.messages.get(str(params.get("channel")), [])
         if method == "conversations.replies":
@@ -206,6 +243,56 @@ def _answer(fake: FakeSlack, method: str, params: dict[str, Any], authorization:
     if method == "apps.connections.open":
         return {"ok": True, "url": f"ws://127.0.0.1:{fake.port}/link"}
     return {"ok": False, "error": "unknown_method"}
+
+
+def _upload_url(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
+    """files.getUploadURLExternal: a file ID and the URL its bytes go to, for a file name and its length in bytes."""
+    filename, length = params.get("filename"), str(params.get("length", ""))
+    if not filename or not length.isdecimal():
+        return {"ok": False, "error": "invalid_arguments"}
+    file_id = f"F{len(fake.uploads) + 1:08d}"
+    fake.uploads[file_id] = Upload(file_id, str(filename), int(length))
+    return {"ok": True, "upload_url": f"http://127.0.0.1:{fake.port}/upload/v1/{file_id}", "file_id": file_id}
+
+
+def _complete_upload(fake: FakeSlack, params: dict[str, Any], ts: str) -> dict[str, Any]:
+    """files.completeUploadExternal: the uploads named in `files` (a JSON array of `{"id", "title"}`) finished and
+    shared in `channel_id`, a conversation's ID (a user's U… ID is refused, as Slack does); without one, private."""
+    try:
+        files = json.loads(str(params.get("files")))
+    except ValueError:
+        return {"ok": False, "error": "invalid_arguments"}
+    channel = params.get("channel_id")
+    if channel is not None and not re.fullmatch(r"[CGDZ][A-Z0-9]+", str(channel)):
+        pattern = "input must match regex pattern: ^[CGDZ][A-Z0-9]{8,}$ [json-pointer:/channel_id]"
+        return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": [pattern]}}
+    if channel is not None:
+        if str(channel).startswith("D"):
+            if channel not in fake.direct_messages.values():
+                return {"ok": False, "error": "channel_not_found"}
+        elif str(channel) not in fake.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        elif not fake.channels[str(channel)].get("is_member"):
+            return {"ok": False, "error": "not_in_channel"}
+    done = []
+    for entry in files if isinstance(files, list) else []:
+        upload = fake.uploads.get(str(entry.get("id")))
+        if upload is None or upload.content is None or upload.completed:
+            return {"ok": False, "error": "file_not_found"}
+        done.append((upload, str(entry.get("title") or upload.filename)))
+    if not done:
+        return {"ok": False, "error": "invalid_arguments"}
+    objects = []
+    for upload, title in done:
+        assert upload.content is not None
+        upload.completed = True
+        comment = params.get("initial_comment")
+        fake.shared.append(SharedFile(upload.file_id, upload.filename, title, upload.content, channel, comment))
+        objects.append({"id": upload.file_id, "name": upload.filename, "title": title, "size": len(upload.content)})
+    if channel is not None:
+        message = {"ts": ts, "text": params.get("initial_comment") or "", "files": objects}
+        fake.messages.setdefault(str(channel), []).append(message)
+    return {"ok": True, "files": objects}
 
 
 def public_channel(channel_id: str, name: str) -> dict[str, Any]:
@@ -337,12 +424,13 @@ def _documented_payload(payload: dict[str, Any]) -> bool:
 
 
 async def _params(request: web.Request) -> dict[str, Any]:
+    """A method's arguments: Slack takes them in the query string as well as in a form or JSON body."""
     if request.method == "GET":
         return dict(request.query)
     raw = await request.text()
     if request.content_type == "application/json":
-        return dict(json.loads(raw or "{}"))
-    return dict(parse_qsl(raw))
+        return {**request.query, **json.loads(raw or "{}")}
+    return {**request.query, **dict(parse_qsl(raw))}
 
 
 def build_app(fake: FakeSlack) -> web.Application:
@@ -374,6 +462,20 @@ def build_app(fake: FakeSlack) -> web.Application:
         if method in fake.delays:
             await asyncio.sleep(fake.delays[method])  # done, but the answer is slow to come back
         return web.json_response(answer)
+
+    async def upload(request: web.Request) -> web.Response:
+        """An upload URL files.getUploadURLExternal gave: the file's bytes, raw or as a multipart form's file."""
+        found = fake.uploads.get(request.match_info["file"])
+        if found is None:
+            return web.Response(status=404, text="Not Found")
+        if request.content_type == "multipart/form-data":
+            reader = await request.multipart()
+            part = await reader.next()
+            content = await part.read() if isinstance(part, BodyPartReader) else b""
+        else:
+            content = await request.read()
+        found.content = content
+        return web.Response(text=f"OK - {len(content)}")
 
     async def respond(request: web.Request) -> web.Response:
         fake.responses.append(json.loads(await request.text()))
@@ -409,6 +511,7 @@ def build_app(fake: FakeSlack) -> web.Application:
     app = web.Application()
     app.router.add_route("*", "/api/{method}", api)
     app.router.add_post("/respond/{name}", respond)
+    app.router.add_post("/upload/v1/{file}", upload)
     app.router.add_get("/files-pri/{file}/download/{name}", download)
     app.router.add_get("/files-pri/{file}/{name}", download)
     app.router.add_get("/link", link)

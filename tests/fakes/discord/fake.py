@@ -47,8 +47,18 @@ class Request:
     method: str
     path: str  # after /api/v10
     query: dict[str, str]
-    body: Any
+    body: Any  # JSON, or a multipart request's `payload_json`
     authorization: str
+    files: list[Upload] = field(default_factory=list)  # a multipart request's `files[n]`
+
+
+@dataclass
+class Upload:
+    """A file sent with a message as a `files[n]` part of a multipart request."""
+
+    index: int  # the `n` of `files[n]`, which the payload's `attachments[].id` names
+    filename: str
+    content: bytes
 
 
 @dataclass

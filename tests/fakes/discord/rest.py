@@ -4,13 +4,17 @@ test asked; interaction callbacks and webhooks go to `interactions`, the rest ne
 from __future__ import annotations
 
 import json
+import mimetypes
 import re
+from email.message import Message
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any
 
 from aiohttp import web
 
 from tests.fakes.discord import interactions
-from tests.fakes.discord.fake import FAKE, FakeDiscord, Request
+from tests.fakes.discord.fake import FAKE, FakeDiscord, Request, Upload
 from tests.fakes.discord.payloads import (
     ADMIN,
     APP_ID,
@@ -31,8 +35,12 @@ async def api(request: web.Request) -> web.StreamResponse:
     path = "/" + request.match_info["tail"]
     raw = await request.read()
     body = json.loads(raw) if raw and request.content_type == JSON else None
+    files: list[Upload] = []
+    if request.content_type == "multipart/form-data":
+        body, files = multipart(raw, request.headers["Content-Type"])
+        body = with_uploads(fake, body, files)
     authorization = request.headers.get("Authorization", "")
-    fake.requests.append(Request(request.method, path, dict(request.query), body, authorization))
+    fake.requests.append(Request(request.method, path, dict(request.query), body, authorization, files))
     await fake.hold(request.method, path)
     for failure in fake.failures:
         if failure.method == request.method and failure.pattern.match(path) and failure.times > 0:
@@ -41,6 +49,43 @@ async def api(request: web.Request) -> web.StreamResponse:
                 await handle(fake, request, path, body, authorization)
             return failure.response()
     return await handle(fake, request, path, body, authorization)
+
+
+def multipart(raw: bytes, content_type: str) -> tuple[Any, list[Upload]]:
+    """A message sent with files, as Discord documents it: the JSON in the `payload_json` part, each file in a
+    `files[n]` part with its file name."""
+    parsed = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
+    body: Any = None
+    files = []
+    for part in parsed.iter_parts():
+        assert isinstance(part, Message)
+        name = part.get_param("name", header="content-disposition")
+        content = part.get_payload(decode=True)
+        assert isinstance(content, bytes)
+        if name == "payload_json":
+            body = json.loads(content)
+        elif isinstance(name, str) and (match := re.fullmatch(r"files\[(\d+)\]", name)):
+            files.append(Upload(int(match[1]), str(part.get_filename()), content))
+    return body, files
+
+
+def with_uploads(fake: FakeDiscord, body: Any, files: list[Upload]) -> Any:
+    """The payload with each `attachments` entry that names an uploaded file (`{"id": n, "filename": …}`) made the
+    attachment Discord stores and serves from its CDN; entries naming attachments kept are left as they are."""
+    if not isinstance(body, dict) or not files:
+        return body
+    uploads = {upload.index: upload for upload in files}
+    attachments = []
+    for entry in body.get("attachments") or []:
+        upload = uploads.get(int(entry["id"])) if str(entry.get("id", "")).isdecimal() else None
+        if upload is None:  # a snowflake: an attachment the message keeps
+            attachments.append(entry)
+            continue
+        guessed = mimetypes.guess_type(entry.get("filename") or upload.filename)[0] or "application/octet-stream"
+        content_type = f"{guessed}; charset=utf-8" if guessed.startswith("text/") else guessed
+        made = fake.attachment(entry.get("filename") or upload.filename, content_type, upload.content, ephemeral=False)
+        attachments.append(made)
+    return {**body, "attachments": attachments}
 
 
 async def handle(fake: FakeDiscord, request: web.Request, path: str, body: Any, authorization: str) -> web.Response:
