@@ -48,6 +48,8 @@ logger = logging.getLogger(__name__)
 IMPORT_PREFIX = "import-"  # what tells an import preview's token from a /post preview's
 PROGRESS_EVERY = 50  # rows between two progress notices in the channel
 SHOWN_REFUSALS = 20  # refused rows a preview or an answer names one by one
+FIELD_REASON = 160  # of a refused row's reason, in the preview's field
+FIELD_BUDGET = 900  # characters of that field: within Discord's 1,024, with room for the rows left out
 USAGE = (
     "Attach a CSV file of posts to `/import` (on Slack: “Schedule as post” on the message that carries it, or the "
     "file field of the `/post` form), one row per post. " + EXAMPLE
@@ -241,7 +243,7 @@ def _preview(
         ("When", _span(planned, tz)),
     ]
     if refused:
-        fields.append(("Refused", f"{len(refused)} row{'s' if len(refused) != 1 else ''}: nothing is sent for them"))
+        fields.append(("Refused, nothing sent (the header is row 1)", _refused_field(refused)))
     if ignored:
         fields.append(("Ignored columns", ", ".join(f"`{clip(name, 20)}`" for name in ignored)))
     lines = [f"Import {count} post{'s' if count != 1 else ''} from `{clip(file, 60)}`?"]
@@ -275,6 +277,20 @@ def _refusals(refused: Sequence[_Refused], total: int) -> str:
     if len(refused) > SHOWN_REFUSALS:
         rest = [r.number for r in refused[SHOWN_REFUSALS:]]
         lines.append(f"• …and rows {_numbers(rest)}.")
+    return "\n".join(lines)
+
+
+def _refused_field(refused: Sequence[_Refused]) -> str:
+    """The refused rows in what a platform's field holds (Discord's 1,024 characters): as many with their reason
+    as fit, then the numbers of the rest."""
+    lines: list[str] = []
+    for at, r in enumerate(refused):
+        line = f"Row {r.number}: {clip(r.reason, FIELD_REASON)}"
+        rest = refused[at + 1 :]
+        if sum(map(len, lines)) + len(line) > FIELD_BUDGET - (len(rest) * 6 if rest else 0):
+            lines.append(f"…and rows {_numbers([x.number for x in refused[at:]])}")
+            break
+        lines.append(line)
     return "\n".join(lines)
 
 
