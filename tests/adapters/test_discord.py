@@ -250,7 +250,7 @@ async def test_without_server_ids_the_commands_are_registered_globally(
     settings = discord_settings(tmp_path, fake_discord, sandbox, discord_guild_ids=())
     async with start_bot(settings, fake_discord, sandbox, clock):
         [sync] = fake_discord.calls("PUT", f"/applications/{APP_ID}/commands")
-        assert len(sync.body) == 16
+        assert len(sync.body) == 17
         assert fake_discord.calls("PUT", f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands") == []
 
 
