@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import attacks, phrases, replicas, slack_ack, startup, throughput, tracking
+from bench import attacks, importing, phrases, replicas, slack_ack, startup, throughput, tracking
 from bench.common import Row
 
 RESULTS = Path(__file__).with_name("results.md")
@@ -35,6 +35,7 @@ async def main() -> int:
         ("startup", startup.run),
         ("attacks", attacks.run),
         ("replicas", replicas.run),
+        ("import", importing.run),
     ]:
         print(f"running {name}…", file=sys.stderr, flush=True)
         rows += await bench()

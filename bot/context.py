@@ -17,6 +17,7 @@ from bot.clients import ApiClients, WorkspaceApi
 from bot.config import Settings
 from bot.dates import zone
 from bot.errors import InvalidTime
+from bot.import_table import ImportPlan
 from bot.media import MediaService
 from bot.metrics import Metrics
 from bot.model import Caller, ChannelRef, Place
@@ -40,6 +41,8 @@ class Context:
     listings: dict[tuple[str, str, str, str], str] = field(default_factory=dict)  # -> its `/posts` arguments
     # `/cancel` questions waiting for an answer: token -> (what to cancel, who asked, when)
     confirmations: dict[str, tuple[str, tuple[str, str, str], datetime]] = field(default_factory=dict)
+    # `/import` previews waiting for their author's yes: token -> the rows to send
+    imports: dict[str, ImportPlan] = field(default_factory=dict)
     # The tracker and `/posts refresh` may learn the same news at once; it must be told once.
     tracking_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Looking for a look-alike create whose outcome is unknown, and moving a request to `sending`, are one step.

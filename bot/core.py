@@ -21,7 +21,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import approvals, approve, connecting, editing, manage, posting, preferences, queue, slots
+from bot import approvals, approve, connecting, editing, importing, manage, posting, preferences, queue, slots
 from bot.api import MAX_IN_FLIGHT
 from bot.calendar import command as calendar_command
 from bot.calendar import digest
@@ -83,11 +83,13 @@ async def _help(ctx: Context, command: Command) -> Reply:
 
 
 def _answer(*, yes: bool) -> Handler:
-    """The handler of a yes or no button, by the question it answers: a `/cancel`'s or a preview's."""
+    """The handler of a yes or no button, by the question it answers: a `/cancel`'s, an import's or a preview's."""
 
     async def answer(ctx: Context, command: Command) -> Reply:
         if command.text.strip().startswith(manage.CANCEL_PREFIX):
             return await (manage.confirm_cancel if yes else manage.keep)(ctx, command)
+        if command.text.strip().startswith(importing.IMPORT_PREFIX):
+            return await (importing.confirm_import if yes else importing.discard_import)(ctx, command)
         return await (posting.confirm if yes else posting.discard)(ctx, command)
 
     return answer
@@ -109,6 +111,7 @@ HANDLERS: dict[str, Handler] = {
     "calendar": calendar_command.calendar,
     "digest": digest.digest,
     "slots": slots.slots,
+    "import": importing.import_posts,
     "help": _help,
     # Not typed by people: the yes and no buttons of a preview, or of a `/cancel` of several posts.
     "confirm": _answer(yes=True),

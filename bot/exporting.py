@@ -24,6 +24,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.context import Context
+from bot.csv_cells import guard_cell, unguard_cell
 from bot.model import Caller, PostStatus, Reply, ReplyFile
 from bot.records import RequestState, StoredPost, StoredRequest
 
@@ -36,8 +37,6 @@ MAX_REQUESTS = 5_000
 # ends early, and the answer says so.
 MAX_BYTES = 8 * 1024 * 1024
 CONTENT_TYPE = "text/csv"
-FORMULA_START = ("=", "+", "-", "@")  # what spreadsheets run as a formula at the start of a cell
-_LINK = re.compile(r"^https?://", re.IGNORECASE)
 _CHUNK = 500  # request IDs a query names at once
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
 
@@ -47,22 +46,6 @@ _STATE_WORDS = {
 }
 # Posts that will not go out, or never did: importing their row again posts nothing twice.
 _GONE = frozenset({PostStatus.FAILED, PostStatus.CANCELLED, PostStatus.MISSING})
-
-
-def looks_like_formula(cell: str) -> bool:
-    """Whether a spreadsheet would run this cell: it begins with `=`, `+`, `-` or `@` and is not a link."""
-    return cell.startswith(FORMULA_START) and not _LINK.match(cell)
-
-
-def guard_cell(cell: str) -> str:
-    """The cell as an export writes it: a `'` in front of one a spreadsheet would run as a formula (and of one that
-    already has `'`s in front of such a start, so that `unguard_cell` gives back exactly what was written)."""
-    return f"'{cell}" if looks_like_formula(cell.lstrip("'")) else cell
-
-
-def unguard_cell(cell: str) -> str:
-    """A cell as `guard_cell` found it: the `'` an export put in front of a formula-looking cell taken off."""
-    return cell[1:] if cell.startswith("'") and looks_like_formula(cell.lstrip("'")) else cell
 
 
 def to_row(stored: StoredRequest, posts: Sequence[StoredPost], tz: ZoneInfo) -> dict[str, str]:

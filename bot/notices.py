@@ -50,6 +50,7 @@ class NoticeKind(StrEnum):
     REMINDER = "reminder"  # its approvers are reminded before its time
     EXPIRED = "expired"  # nobody approved it before its time: author and approvers are told
     DIGEST = "digest"  # a channel's weekly digest: of no one request, its text written when it was due
+    IMPORT_PROGRESS = "import_progress"  # how far an import of a CSV has got, written with one of its rows
 
     @property
     def speaks_to_author(self) -> bool:
@@ -92,6 +93,7 @@ PLACEMENT: dict[NoticeKind, Placement] = {
     NoticeKind.REMINDER: "thread",
     NoticeKind.EXPIRED: "thread",
     NoticeKind.DIGEST: "new",
+    NoticeKind.IMPORT_PROGRESS: "new",
 }
 
 _STATUS_MARK = {
@@ -187,6 +189,23 @@ class Digest:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ImportProgress:
+    """Where an import of a CSV file stands, after one of its rows: rows handled of those it sends, how many were
+    scheduled and refused, and whether it is over (all done, or stopped at a row whose outcome is unknown)."""
+
+    file: str
+    done: int
+    total: int
+    sent: int
+    refused: int
+    stopped_at: int | None = None  # the row (as the file numbers it) whose create Infinipost did not confirm
+
+    @property
+    def over(self) -> bool:
+        return self.done >= self.total or self.stopped_at is not None
+
+
+@dataclass(frozen=True, kw_only=True)
 class NoticeApproval:
     """Where a request stands with its approvers, as a notice shows it: its state, whom it waits for, and its last
     step (who, when, note or reason)."""
@@ -232,6 +251,7 @@ class Notice:
     sandbox: bool = False
     approval: NoticeApproval | None = None
     digest: Digest | None = None  # a weekly digest's content
+    progress: ImportProgress | None = None  # an import's, as of the request this notice was written with
 
     @property
     def placement(self) -> Placement:
@@ -270,6 +290,8 @@ class Notice:
             data["approval"] = self.approval.to_dict()
         if self.digest is not None:
             data["digest"] = self.digest.to_dict()
+        if self.progress is not None:
+            data["progress"] = vars(self.progress)
         return json.dumps(data, ensure_ascii=False)
 
     @classmethod
@@ -288,6 +310,7 @@ class Notice:
             sandbox=bool(data.get("sandbox")),
             approval=NoticeApproval.from_dict(data["approval"]) if data.get("approval") else None,
             digest=Digest.from_dict(data["digest"]) if data.get("digest") else None,
+            progress=ImportProgress(**data["progress"]) if data.get("progress") else None,
         )
 
 
@@ -626,6 +649,24 @@ def _digest(d: Digest, style: Style) -> str:
     return "\n".join(lines)
 
 
+def _import_progress(n: Notice, style: Style) -> str:
+    p = n.progress
+    if p is None:
+        return ""
+    # Named on the way, mentioned (so notified) only when it is over.
+    author = style.mention(n.author_id, n.author_name) if p.over else style.text(n.author_name)
+    whose = f"{author}'s import of `{style.text(p.file)}`"
+    counts = f"{p.sent} scheduled, {p.refused} refused by Infinipost"
+    if p.stopped_at is not None:
+        return (
+            f"⚠️ {whose} stopped at row {p.stopped_at}: Infinipost did not say whether it created that post, so the "
+            f"rest were not sent ({counts}; {p.total - p.done} not sent). Its author was told which rows are which."
+        )
+    if p.over:
+        return f"📥 {whose} is done: {p.total} rows handled, {counts}."
+    return f"📥 {whose}: {p.done} of {p.total} rows handled so far ({counts})."
+
+
 def _render_many(notices: Sequence[Notice], style: Style) -> str:
     kind = notices[0].kind
     items = [item for n in notices for item in n.items]
@@ -664,6 +705,7 @@ _RENDERERS: dict[NoticeKind, Callable[[Notice, Style], str]] = {
     NoticeKind.REMINDER: _reminder,
     NoticeKind.EXPIRED: _expired,
     NoticeKind.DIGEST: lambda n, style: _digest(n.digest, style) if n.digest else "",
+    NoticeKind.IMPORT_PROGRESS: _import_progress,
 }
 
 

@@ -11,9 +11,9 @@ import contextlib
 import json
 import logging
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -82,7 +82,7 @@ async def post(ctx: Context, command: Command) -> Reply:
     if checked.uploads:
         # Kept as received before the uploads are fetched, which can take minutes: if the bot stops meanwhile,
         # the request is still there after the restart, and its author is told it was not sent.
-        received = await _store(ctx, command, request=checked.as_received(), state=RequestState.RECEIVED)
+        received = await store_request(ctx, command, request=checked.as_received(), state=RequestState.RECEIVED)
     try:
         request = await with_uploads(ctx, checked)
     except BaseException as exc:
@@ -111,7 +111,7 @@ async def post(ctx: Context, command: Command) -> Reply:
             raise
         recurrence = rule.to_json() if rule else None
         if received is None:
-            stored = await _store(
+            stored = await store_request(
                 ctx, command, request=request, state=state, confirm_token=confirm_token, recurrence=recurrence
             )
         else:
@@ -181,7 +181,7 @@ async def accept(ctx: Context, caller: Caller, text: str) -> int:
     return await ctx.storage.requests.accept(caller, command_text=text, request=UNREAD)
 
 
-async def _store(
+async def store_request(
     ctx: Context,
     command: Command,
     *,
@@ -247,26 +247,56 @@ async def form(ctx: Context, caller: Caller) -> PostForm:
     )
 
 
+@dataclass(frozen=True)
+class Sent:
+    """What a create call came to: the request's state after it (`sent`, `failed`, `unconfirmed`, or still
+    `sending` when Infinipost created it but the bot could not record it yet), and the answer for its author."""
+
+    state: str
+    reply: Reply
+
+
 async def send(ctx: Context, stored: StoredRequest, *, caller: Caller, tz: ZoneInfo) -> Reply:
-    """Make the create call for a stored request and record its outcome.
+    """Make the create call for a stored request and record its outcome; the answer for its author.
 
     Once the call may have gone out, no answer ever says "nothing was sent": an unknown outcome is stored as
     unconfirmed for the tracker to settle, and a create that worked but could not be recorded is left in the
     `sending` state, which the tracker also settles.
     """
+    return (await create(ctx, stored, caller=caller, tz=tz)).reply
+
+
+async def create(
+    ctx: Context,
+    stored: StoredRequest,
+    *,
+    caller: Caller,
+    tz: ZoneInfo,
+    also: Callable[[str], Sequence[NewNotice]] | None = None,
+) -> Sent:
+    """`send`, saying what state the request ended in.
+
+    Args:
+        also: more notices to write with the outcome, in the same transaction, given the state it ended in.
+    """
     request_id, request = stored.id, stored.request
+    more = also or _nothing
     try:
         infinipost = await ctx.infinipost(stored.channel)
     except BotError as exc:  # the workspace's own key cannot be opened: nothing was sent
         await ctx.storage.requests.finish(
-            request_id, state=RequestState.FAILED, error=exc.user_message, audit=(caller, "schedule_failed", {})
+            request_id,
+            state=RequestState.FAILED,
+            error=exc.user_message,
+            audit=(caller, "schedule_failed", {}),
+            notices=more(RequestState.FAILED),
         )
-        return Reply(text=f"Nothing was scheduled. {exc.user_message}", error=True)
+        return Sent(RequestState.FAILED, Reply(text=f"Nothing was scheduled. {exc.user_message}", error=True))
     try:
         remote = await infinipost.api.create_posts(request)
     except ApiUnconfirmed as exc:
         logger.warning("request %s: create outcome unknown (%s)", request_id, exc.status or "no answer")
-        return await _unconfirmed(ctx, stored, caller, exc.user_message)
+        return await _unconfirmed(ctx, stored, caller, exc.user_message, notices=more(RequestState.UNCONFIRMED))
     except ApiError as exc:
         ctx.metrics.create_sent("refused")
         failed = replace(stored, state=RequestState.FAILED)
@@ -276,12 +306,14 @@ async def send(ctx: Context, stored: StoredRequest, *, caller: Caller, tz: ZoneI
             error=exc.user_message,
             audit=(caller, "schedule_failed", {}),
             # Approved by someone else: its author hears of it in the channel.
-            notices=_approved_outcome(ctx, failed, [], NoticeKind.FAILED),
+            notices=[*_approved_outcome(ctx, failed, [], NoticeKind.FAILED), *more(RequestState.FAILED)],
         )
-        return Reply(text=f"Nothing was scheduled. {exc.user_message}", error=True)
+        return Sent(RequestState.FAILED, Reply(text=f"Nothing was scheduled. {exc.user_message}", error=True))
     except Exception:
         logger.exception("request %s: the create call failed in an unexpected way", request_id)
-        return await _unconfirmed(ctx, stored, caller, ApiUnconfirmed.default_message)
+        return await _unconfirmed(
+            ctx, stored, caller, ApiUnconfirmed.default_message, notices=more(RequestState.UNCONFIRMED)
+        )
     matched = _by_account(remote, request.accounts)
     if matched is None:  # the IDs are logged, so that whoever runs the bot can find these posts if need be
         logger.warning(
@@ -289,7 +321,9 @@ async def send(ctx: Context, stored: StoredRequest, *, caller: Caller, tz: ZoneI
             request_id,
             ", ".join(p.id for p in remote) or "none",
         )
-        return await _unconfirmed(ctx, stored, caller, ApiUnconfirmed.default_message)
+        return await _unconfirmed(
+            ctx, stored, caller, ApiUnconfirmed.default_message, notices=more(RequestState.UNCONFIRMED)
+        )
     ctx.metrics.create_sent("created")
     labels = {account.id: account.label for account in request.accounts}
     now = ctx.clock()
@@ -303,15 +337,23 @@ async def send(ctx: Context, stored: StoredRequest, *, caller: Caller, tz: ZoneI
             state=RequestState.SENT,
             posts=posts,
             audit=(caller, "schedule", {"posts": [p.id for p in posts]}),
-            notices=_approved_outcome(ctx, sent, posts, NoticeKind.APPROVED)
-            or [notice_for(NoticeKind.SCHEDULED, sent, posts, sandbox=ctx.sandbox)],
+            notices=[
+                *(
+                    _approved_outcome(ctx, sent, posts, NoticeKind.APPROVED)
+                    or [notice_for(NoticeKind.SCHEDULED, sent, posts, sandbox=ctx.sandbox)]
+                ),
+                *more(RequestState.SENT),
+            ],
         )
     except StorageError:
         listed = ", ".join(f"`{p.id}`" for p in posts)
-        return Reply(
-            text=f"Infinipost created request #{request_id} ({listed}), but the bot could not record it yet. "
-            "Do not send it again: I will find it and tell you here.",
-            error=True,
+        return Sent(
+            RequestState.SENDING,
+            Reply(
+                text=f"Infinipost created request #{request_id} ({listed}), but the bot could not record it yet. "
+                "Do not send it again: I will find it and tell you here.",
+                error=True,
+            ),
         )
     ctx.outbox.wake()
     when = f"for {format_local(request.scheduled_time, tz)}" if request.scheduled_time else "to go out now"
@@ -320,7 +362,7 @@ async def send(ctx: Context, stored: StoredRequest, *, caller: Caller, tz: ZoneI
     missing = [a.label for a in request.accounts if a.id not in {p.account_id for p in posts}]
     if missing:
         lines.append(f"Infinipost made no post for {', '.join(missing)}; schedule those again if you need them.")
-    return Reply(text="\n".join(lines))
+    return Sent(RequestState.SENT, Reply(text="\n".join(lines)))
 
 
 def _approved_outcome(
@@ -351,7 +393,13 @@ def _by_account(remote: list[RemotePost], accounts: Sequence[Account]) -> list[R
     return None
 
 
-async def _unconfirmed(ctx: Context, stored: StoredRequest, caller: Caller, message: str) -> Reply:
+def _nothing(state: str) -> Sequence[NewNotice]:
+    return ()
+
+
+async def _unconfirmed(
+    ctx: Context, stored: StoredRequest, caller: Caller, message: str, *, notices: Sequence[NewNotice] = ()
+) -> Sent:
     ctx.metrics.create_sent("unconfirmed")
     try:
         await ctx.storage.requests.finish(
@@ -360,10 +408,11 @@ async def _unconfirmed(ctx: Context, stored: StoredRequest, caller: Caller, mess
             error=message,
             audit=(caller, "schedule_unconfirmed", {}),
             reconcile_at=ctx.clock() + RECONCILE_DELAYS[0],
+            notices=notices,
         )
     except StorageError:
         logger.exception("request %s stays in sending; the tracker will settle it", stored.id)
-    return Reply(text=f"Request #{stored.id}: {message}", error=True)
+    return Sent(RequestState.UNCONFIRMED, Reply(text=f"Request #{stored.id}: {message}", error=True))
 
 
 async def confirm(ctx: Context, command: Command) -> Reply:

@@ -157,6 +157,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "/slots [set <days> <times>; … | clear]",
         "This channel's posting slots, which `/post … at next slot` fills.",
     ),
+    "import": (
+        "/import <CSV file> | /import <path> (console)",
+        "Schedule many posts from a CSV file (media, accounts, when, caption, sound, slides): previewed first.",
+    ),
     "help": ("/help [command]", "This help."),
 }
 
@@ -181,6 +185,7 @@ COMMAND_EXAMPLES: dict[str, tuple[str, ...]] = {
     "calendar": ("/calendar", "/calendar next", "/calendar link"),
     "digest": ("/digest", "/digest fri 4pm"),
     "slots": ("/slots set mon-fri 9am, 6pm; sat 11am", "/slots"),
+    "import": ("/import week-48.csv", "/import ~/Downloads/launch-posts.csv"),
     "help": ("/help", "/help post"),
 }
 assert set(COMMAND_EXAMPLES) == set(COMMANDS)

@@ -34,6 +34,7 @@ class Fault:
     times: int | None = 1
     fields: tuple[str, ...] = ("id", "postId")  # what missing_fields leaves out of each post
     items: int | None = None  # missing_fields: answer with only this many of the posts
+    after: int = 0  # let this many matching requests through first (the 5th create of a batch fails: after=4)
 
 
 def inject_faults(take_fault: Callable[[str, str], Fault | None]) -> Middleware:

@@ -177,6 +177,9 @@ class SandboxState:
     def take_fault(self, route: str, path: str) -> Fault | None:
         for fault in self.faults:
             if fault.route in (route, "any") and fault.path in (None, path):
+                if fault.after > 0:
+                    fault.after -= 1
+                    return None
                 if fault.times is not None:
                     fault.times -= 1
                     if fault.times <= 0:

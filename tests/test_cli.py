@@ -551,3 +551,21 @@ def test_a_bad_encryption_key_is_named_without_echoing_it(tmp_path: Path) -> Non
     assert result.returncode == 2
     assert "BOT_ENCRYPTION_KEY: each key must be 32 url-safe base64-encoded bytes" in result.stderr
     assert "not-a-fernet-key" not in result.stderr
+
+
+def test_console_imports_a_csv_file_from_this_machine(tmp_path: Path) -> None:
+    sheet = tmp_path / "week.csv"
+    sheet.write_text(
+        "\ufeffmedia;accounts;when;caption\r\n"
+        "https://e.com/1.mp4;acc_1;in 2 days 9am;First\r\n"
+        "https://e.com/2.mp4;acc_1;in 3 days 9am;Second\r\n"
+        "https://e.com/3.mp4;nobody;in 4 days 9am;Third\r\n",
+        encoding="utf-8",
+    )
+    out = console(tmp_path, f"/import {sheet}", "yes", TZ="UTC").stdout
+    assert "Import 2 posts from `week.csv`?" in out
+    assert "• Row 4: I don't know an account called `nobody`." in out
+    assert "Send it? Type yes to schedule it, or no to drop it." in out
+    assert "Imported `week.csv`: 2 of 2 posts scheduled." in out
+    assert "Sent: rows 2–3 (requests #1–#2)." in out
+    assert "import of `week.csv` is done: 2 rows handled, 2 scheduled, 0 refused by Infinipost." in out

@@ -1,4 +1,4 @@
-"""The slash commands /post /posts /cancel /reschedule /accounts /timezone /infinipost /help, the approval
+"""The slash commands /post /posts /cancel /reschedule /accounts /timezone /infinipost /import /help, the approval
 commands /approvals /approve /changes /reject /edit, and the calendar's /calendar /digest; the check every command
 of the bot passes before it runs, and the tree that answers when one is refused or fails.
 
@@ -99,6 +99,7 @@ class SlashCommands:
             ("reject", self.reject),
             ("edit", self.edit),
             ("digest", self.digest),
+            ("import", self.import_file),
             ("help", self.help),
         ):
             commands.append(app_commands.Command(name=name, description=_describe(name), callback=callback))
@@ -308,6 +309,11 @@ class SlashCommands:
     )
     async def digest(self, interaction: Interaction, setting: str | None = None) -> None:
         await self.dispatcher.run(interaction, "digest", text=setting or "")
+
+    @app_commands.guild_only()
+    @app_commands.describe(file="A CSV file, one post a row: media, accounts, when, caption, sound, slides")
+    async def import_file(self, interaction: Interaction, file: discord.Attachment) -> None:
+        await self.dispatcher.run(interaction, "import", attachments=(self.dispatcher.to_attachment(file),))
 
     @app_commands.guild_only()
     @app_commands.describe(command="One command to explain")

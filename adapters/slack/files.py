@@ -40,6 +40,13 @@ async def to_attachment(client: AsyncWebClient, file: dict[str, Any], *, source:
     )
 
 
+def described(file: dict[str, Any]) -> Attachment:
+    """A Slack file as its payload describes it, with no link: enough to tell what kind of file it is."""
+    return Attachment(
+        filename=str(file.get("name") or file.get("id") or ""), url="", content_type=file.get("mimetype") or None
+    )
+
+
 class _FileUnavailable(BotError):
     def __init__(self, name: str, exc: SlackApiError) -> None:
         code = error_code(exc)

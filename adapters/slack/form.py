@@ -25,7 +25,8 @@ from adapters.slack.verdicts import Verdicts
 from bot.core import Core
 from bot.errors import BotError
 from bot.grammar import media_list
-from bot.model import Caller, Command, PostDraft, Reply
+from bot.importing import wants_import
+from bot.model import Caller, Command, MediaSource, PostDraft, Reply
 from bot.texts import FORM_FAILED
 
 logger = logging.getLogger(__name__)
@@ -106,14 +107,20 @@ class PostModal:
             files = [f for f in uploads if isinstance(f, dict) and f.get("id")]
             files += [{"id": file_id} for file_id in metadata.get("files", [])]  # a message's, by ID only
             try:
-                source = file_source(api_url=self.settings.slack_api_url, bot_token=client.token or self._bot_token)
+                source = self.file_source(client)
                 attachments = tuple([await to_attachment(client, file, source=source) for file in files])
             except BotError as exc:
                 reply = Reply(text=exc.user_message, error=True)
             else:
-                command = Command(name="post", caller=caller, draft=form_draft(values), attachments=attachments)
+                # A CSV of posts is imported, each row a post of its own; the form's other fields are not used.
+                name = "import" if wants_import(attachments) else "post"
+                command = Command(name=name, caller=caller, draft=form_draft(values), attachments=attachments)
                 reply = await self.core.handle(command)
             await self.responder.answer(client, caller, metadata.get("response_url"), reply)
+
+    def file_source(self, client: AsyncWebClient) -> MediaSource:
+        """Where the files of a submission or a message may be fetched from, with the token of their workspace."""
+        return file_source(api_url=self.settings.slack_api_url, bot_token=client.token or self._bot_token)
 
     async def _time_problem(self, body: dict[str, Any], client: AsyncWebClient) -> str | None:
         """What is wrong with the form's time, if that can be told in time; never raises."""

@@ -17,6 +17,8 @@ from adapters.slack import blocks
 from adapters.slack.approvals import ApprovalButtons
 from adapters.slack.callers import find_caller, organization
 from adapters.slack.connection import bolt_failed
+from adapters.slack.files import described as _described
+from adapters.slack.files import to_attachment
 from adapters.slack.form import PostModal
 from adapters.slack.home import HomeTab
 from adapters.slack.key_form import KeyModal
@@ -25,6 +27,8 @@ from adapters.slack.people import PLATFORM, SlackPeople
 from adapters.slack.responses import Responder
 from adapters.slack.workspace import OperatorsWorkspace
 from bot.core import Core
+from bot.errors import BotError
+from bot.importing import wants_import
 from bot.model import Caller, Command, Reply
 from bot.texts import CHECKING_POST, COMMANDS, no_files
 
@@ -139,6 +143,17 @@ class SlackListeners:
         async with self.responder.or_apologise(response_url):
             if not files:
                 await self.responder.respond(response_url, blocks.reply_message(Reply(text=NO_FILES, error=True)))
+                return
+            if wants_import([_described(f) for f in files]):  # a CSV of posts: previewed, not put in a form
+                caller = await find_caller(self.people, who, client)
+                try:
+                    source = self.form.file_source(client)
+                    attachments = tuple([await to_attachment(client, f, source=source) for f in files])
+                except BotError as exc:
+                    reply = Reply(text=exc.user_message, error=True)
+                else:
+                    reply = await self.core.handle(Command(name="import", caller=caller, attachments=attachments))
+                await self.responder.respond(response_url, blocks.reply_message(reply))
                 return
             metadata = {"channel": channel, "response_url": response_url, "files": [f["id"] for f in files]}
             await self.form.open(

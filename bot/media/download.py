@@ -50,21 +50,31 @@ async def _check_redirect(response: httpx.Response) -> None:
         redirected(parse_link(str(response.request.url)), response.headers["Location"])
 
 
-async def download(attachment: Attachment, *, http: httpx.AsyncClient, work_dir: Path, max_bytes: int) -> Downloaded:
-    """Stream an attachment to a temporary file in `work_dir`; the caller owns (and removes) the file."""
+async def download(
+    attachment: Attachment,
+    *,
+    http: httpx.AsyncClient,
+    work_dir: Path,
+    max_bytes: int,
+    limit_name: str = "BOT_MAX_MEDIA_MB",
+) -> Downloaded:
+    """Stream an attachment to a temporary file in `work_dir`; the caller owns (and removes) the file.
+
+    Args:
+        limit_name: what sets `max_bytes`, as a refusal names it (a setting, or a fixed limit's reason).
+    """
     name = attachment.filename
+    limit = _Limit(max_bytes, limit_name)
     if attachment.size is not None and attachment.size > max_bytes:
-        raise _too_big(name, attachment.size, max_bytes)
+        raise limit.refusal(name, attachment.size)
     source = attachment.source
     if source is None:
         raise MediaRejected(f"I don't know where `{name}` may be fetched from.")
     if source.local_files and attachment.url.startswith("file://"):
-        return _copy_local(
-            Path(unquote(urlsplit(attachment.url).path)), work_dir=work_dir, max_bytes=max_bytes, name=name
-        )
+        return _copy_local(Path(unquote(urlsplit(attachment.url).path)), work_dir=work_dir, limit=limit, name=name)
     try:
         link = parse_link(attachment.url)
-        return await _follow(link, source, http=http, work_dir=work_dir, max_bytes=max_bytes, name=name)
+        return await _follow(link, source, http=http, work_dir=work_dir, limit=limit, name=name)
     except BadLink as exc:
         raise MediaRejected(f"`{name}` could not be downloaded: {exc.user_message}") from exc
     except httpx.HTTPError as exc:
@@ -73,7 +83,7 @@ async def download(attachment: Attachment, *, http: httpx.AsyncClient, work_dir:
 
 
 async def _follow(
-    link: Link, source: MediaSource, *, http: httpx.AsyncClient, work_dir: Path, max_bytes: int, name: str
+    link: Link, source: MediaSource, *, http: httpx.AsyncClient, work_dir: Path, limit: _Limit, name: str
 ) -> Downloaded:
     for _ in range(MAX_REDIRECTS + 1):
         if not host_allowed(link, source.allowed_hosts):
@@ -91,7 +101,7 @@ async def _follow(
                 )
             if response.status_code != 200:
                 raise MediaRejected(f"`{name}` could not be downloaded right now ({response.status_code}). Try again.")
-            return await _save(response, work_dir=work_dir, max_bytes=max_bytes, name=name)
+            return await _save(response, work_dir=work_dir, limit=limit, name=name)
     raise MediaRejected(f"`{name}` redirected too many times, so I did not download it.")
 
 
@@ -103,18 +113,18 @@ def _auth(link: Link, source: MediaSource) -> dict[str, str]:
     return {}
 
 
-async def _save(response: httpx.Response, *, work_dir: Path, max_bytes: int, name: str) -> Downloaded:
+async def _save(response: httpx.Response, *, work_dir: Path, limit: _Limit, name: str) -> Downloaded:
     declared = response.headers.get("Content-Length")
-    if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise _too_big(name, int(declared), max_bytes)
+    if declared and declared.isdigit() and int(declared) > limit.bytes:
+        raise limit.refusal(name, int(declared))
     digest, size, head = hashlib.sha256(), 0, b""
     handle, temp = tempfile.mkstemp(dir=work_dir, prefix="download-")
     try:
         with os.fdopen(handle, "wb") as out:
             async for chunk in response.aiter_bytes(CHUNK):
                 size += len(chunk)
-                if size > max_bytes:
-                    raise _too_big(name, size, max_bytes, at_least=True)
+                if size > limit.bytes:
+                    raise limit.refusal(name, size, at_least=True)
                 if len(head) < HEAD_BYTES:
                     head += chunk[: HEAD_BYTES - len(head)]
                 digest.update(chunk)
@@ -125,12 +135,12 @@ async def _save(response: httpx.Response, *, work_dir: Path, max_bytes: int, nam
     return Downloaded(path=Path(temp), sha256=digest.hexdigest(), size=size, head=head)
 
 
-def _copy_local(path: Path, *, work_dir: Path, max_bytes: int, name: str) -> Downloaded:
+def _copy_local(path: Path, *, work_dir: Path, limit: _Limit, name: str) -> Downloaded:
     if not path.is_file():
         raise MediaRejected(f"There is no file at `{path}`.")
     size = path.stat().st_size
-    if size > max_bytes:
-        raise _too_big(name, size, max_bytes)
+    if size > limit.bytes:
+        raise limit.refusal(name, size)
     digest = hashlib.sha256()
     handle, temp = tempfile.mkstemp(dir=work_dir, prefix="local-")
     with os.fdopen(handle, "wb") as out, path.open("rb") as source:
@@ -142,9 +152,16 @@ def _copy_local(path: Path, *, work_dir: Path, max_bytes: int, name: str) -> Dow
     return Downloaded(path=Path(temp), sha256=digest.hexdigest(), size=size, head=head)
 
 
-def _too_big(name: str, size: int, limit: int, *, at_least: bool = False) -> MediaRejected:
-    more = "more than " if at_least else ""
-    return MediaRejected(f"`{name}` is {more}{_megabytes(size)}; the limit is {_megabytes(limit)} (BOT_MAX_MEDIA_MB).")
+@dataclass(frozen=True)
+class _Limit:
+    bytes: int
+    name: str  # what sets it, as the refusal says
+
+    def refusal(self, file: str, size: int, *, at_least: bool = False) -> MediaRejected:
+        more = "more than " if at_least else ""
+        return MediaRejected(
+            f"`{file}` is {more}{_megabytes(size)}; the limit is {_megabytes(self.bytes)} ({self.name})."
+        )
 
 
 def _megabytes(size: int) -> str:

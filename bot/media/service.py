@@ -78,6 +78,17 @@ class MediaService:
             for temp in temp_files:
                 temp.unlink(missing_ok=True)
 
+    async def read(self, attachment: Attachment, *, max_bytes: int, limit_name: str) -> bytes:
+        """A small upload's bytes (a table to import), fetched as uploads are: only from its source's hosts, and
+        never more than `max_bytes` (`limit_name` says what sets it). Raises MediaRejected."""
+        fetched = await download(
+            attachment, http=self._http, work_dir=self._work_dir, max_bytes=max_bytes, limit_name=limit_name
+        )
+        try:
+            return await asyncio.to_thread(fetched.path.read_bytes)
+        finally:
+            fetched.path.unlink(missing_ok=True)
+
     async def relink(self, key: str, *, until: datetime) -> tuple[str, str]:
         """A fresh link to stored media that lasts until `until`; returns (key, url), the key possibly new."""
         media = await self._index.get(key)

@@ -223,6 +223,7 @@ async def test_login_registers_the_commands_in_the_configured_server(bot: Discor
     assert options["changes"] == [("request", 3, True), ("note", 3, True)]
     assert options["reject"] == [("request", 3, True), ("reason", 3, True)]
     assert options["edit"] == [("request", 3, True), ("changes", 3, False), ("file", 11, False)]
+    assert options["import"] == [("file", 11, True)]
 
 
 async def test_without_server_ids_the_commands_are_registered_globally(
@@ -1560,3 +1561,31 @@ async def test_without_an_encryption_key_connect_says_the_operator_must_set_it(b
 async def test_a_command_declared_without_options_takes_its_words_as_typed(bot: DiscordBot) -> None:
     said = await bot.run("slots", user=ADMIN, arguments="set mon-fri 9am")
     assert said.startswith("Posting slots (America/New_York): mon-fri 09:00.")
+
+
+async def test_import_takes_a_csv_file_option_previews_it_and_schedules_its_rows(bot: DiscordBot) -> None:
+    rows = "\r\n".join(
+        ["media;accounts;when;caption"]
+        + [f"https://e.com/{n}.mp4;acc_1;2026-12-0{n}T09:00;From a sheet {n}" for n in range(1, 4)]
+        + ["https://e.com/4.mp4;nobody;2026-12-04T09:00;Nobody's"]
+    )
+    sheet = bot.fake.attachment("week.csv", "text/csv; charset=utf-8", ("\ufeff" + rows).encode())
+    preview, body = await message_of(bot, bot.interact(bot.fake.slash("import", file=sheet)))
+    shown = text_of(body)
+    assert "Import 3 posts from `week.csv`?" in shown
+    assert "Row 5: I don't know an account called `nobody`." in shown
+    [row] = body["components"]
+    assert [b["label"] for b in row["components"]] == ["Schedule", "Cancel"]
+    assert bot.creates() == []
+
+    press = bot.interact(bot.fake.press(preview, "Schedule"))
+    done = text_of((await bot.answer(press)).body)
+    assert "Imported `week.csv`: 3 of 3 posts scheduled." in done
+    assert [c["caption"] for c in bot.creates()] == ["From a sheet 1", "From a sheet 2", "From a sheet 3"]
+
+
+async def test_import_of_a_file_that_is_not_csv_is_refused_privately(bot: DiscordBot) -> None:
+    video = bot.fake.attachment("clip.mp4", "video/mp4", MP4)
+    text = await bot.run("import", file=video)
+    assert "`clip.mp4` is not a CSV file." in text
+    assert bot.creates() == []

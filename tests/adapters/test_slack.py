@@ -816,3 +816,34 @@ async def test_a_long_queue_ends_with_a_more_button(slack: SlackBot) -> None:
     assert "“day-11”" in second["text"]
     assert "“day-12”" in second["text"]
     assert "“day-1”" not in second["text"]
+
+
+SHEET = "\ufeffmedia;accounts;when;caption\r\n" + "\r\n".join(
+    f"https://e.com/{n}.mp4;acc_123;2026-12-0{n}T09:00;From the sheet {n}" for n in range(1, 4)
+)
+
+
+async def test_schedule_as_post_on_a_message_with_a_csv_previews_its_import(slack: SlackBot) -> None:
+    sheet = slack.fake.add_file("F9", "posts.csv", SHEET.encode(), "text/csv")
+    await slack.interact(message_shortcut(slack.fake, [sheet]))
+    preview = await slack.reply()
+    assert "Import 3 posts from `posts.csv`?" in preview["text"]
+    assert slack.fake.of("views.open") == []  # no form: the file says it all
+    actions = next(b for b in preview["blocks"] if b["type"] == "actions")
+    schedule, _ = actions["elements"]
+    assert schedule["text"]["text"] == "Schedule"
+    assert slack.creates() == []
+    await slack.interact(block_action(slack.fake, "post_confirm", schedule["value"]))
+    done = await slack.reply(2)
+    assert "Imported `posts.csv`: 3 of 3 posts scheduled." in done["text"]
+    assert [c["caption"] for c in slack.creates()] == ["From the sheet 1", "From the sheet 2", "From the sheet 3"]
+
+
+async def test_a_csv_in_the_post_forms_file_field_is_imported(slack: SlackBot) -> None:
+    sheet = slack.fake.add_file("F8", "week.csv", SHEET.encode(), "text/csv")
+    values = {"files": {"files": {"type": "file_input", "files": [sheet]}}}
+    await slack.interact(
+        view_submission(values, json.dumps({"channel": "C1", "response_url": slack.fake.response_url("i")}))
+    )
+    assert "Import 3 posts from `week.csv`?" in (await slack.reply())["text"]
+    assert slack.creates() == []

@@ -9,16 +9,9 @@ import io
 import pytest
 
 from app.runtime import Runtime
+from bot.csv_cells import guard_cell, looks_like_formula, unguard_cell
 from bot.errors import BadCommand
-from bot.exporting import (
-    COLUMNS,
-    existing_post,
-    export_posts,
-    guard_cell,
-    looks_like_formula,
-    to_csv,
-    unguard_cell,
-)
+from bot.exporting import COLUMNS, existing_post, export_posts, to_csv
 from bot.model import Reply
 from bot.queue import LISTING_WORDS, Listing, read_listing
 from sandbox import Fault, SandboxServer

@@ -35,7 +35,7 @@ async def serve_file(fake: FakeDiscord, request: web.Request) -> web.StreamRespo
     if stored is None or not signature or not expiry or int(expiry, 16) < time.time():
         return gone
     if attachment_id not in fake.trickles:
-        return web.Response(body=stored[0], content_type=stored[1])
+        return web.Response(body=stored[0], headers={"Content-Type": stored[1]})  # as Discord: `; charset=utf-8` too
     response = web.StreamResponse(headers={"Content-Type": stored[1], "Content-Length": str(len(stored[0]))})
     await response.prepare(request)
     for start in range(0, len(stored[0]), 64):
