@@ -47,6 +47,17 @@ class StoredRequest:
     series_id: int | None = None  # an occurrence of a recurring post: the request that asked for the series
     occurrence: int | None = None  # ... and its place in it, from 0
 
+    @property
+    def author(self) -> Caller:
+        """Who asked for it, where: for work done in their name later (a series' posts)."""
+        return Caller(
+            platform=self.channel.platform,
+            workspace_id=self.channel.workspace_id,
+            channel_id=self.channel.channel_id,
+            user_id=self.user_id,
+            display_name=self.user_name,
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
 class StoredPost:

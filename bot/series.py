@@ -110,13 +110,7 @@ async def _send(ctx: Context, occurrence: StoredRequest, rule: Recurrence) -> No
     # Deferred: posting imports this module to start a series.
     from bot.posting import hold_back_look_alikes, send
 
-    author = Caller(
-        platform=occurrence.channel.platform,
-        workspace_id=occurrence.channel.workspace_id,
-        channel_id=occurrence.channel.channel_id,
-        user_id=occurrence.user_id,
-        display_name=occurrence.user_name,
-    )
+    author = occurrence.author
     async with ctx.create_lock:
         try:
             await hold_back_look_alikes(ctx, occurrence.request, own_id=occurrence.id)

@@ -11,7 +11,6 @@ due sends it when it comes back, if that is within DIGEST_GRACE; a later one wai
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter, defaultdict
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -20,10 +19,11 @@ from zoneinfo import ZoneInfo
 from bot.calendar.plan import PlannedPost, by_day, day_start, plan
 from bot.context import Context
 from bot.dates import wall_clock, zone
-from bot.errors import BadCommand, InvalidTime, NotAllowed
+from bot.errors import BadCommand, NotAllowed
 from bot.model import ChannelRef, Command, PostStatus, Reply
 from bot.notices import Digest, DigestAccount, DigestFailure, DigestPost, Notice, NoticeKind
 from bot.records import DigestSetting, NewNotice
+from bot.slots import read_time
 from bot.texts import clip
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,6 @@ USAGE = (
     "`/digest` shows when this channel's weekly digest goes out; admins change it with `/digest mon 9am` (any day "
     "and time, in your zone), `/digest off` or `/digest on`."
 )
-_TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$", re.IGNORECASE)
 
 
 def default_setting(ctx: Context) -> DigestSetting:
@@ -66,17 +65,7 @@ def _read_when(words: list[str]) -> tuple[int, int]:
     day = next((n for n, name in enumerate(DAYS) if len(words[0]) >= 3 and name.startswith(words[0])), None)
     if day is None:
         raise BadCommand(f"`{clip(words[0], 20)}` is not a day of the week. {USAGE}")
-    time = _TIME.match(" ".join(words[1:]))
-    if time is None:
-        raise InvalidTime(f"`{clip(' '.join(words[1:]), 20)}` is not a time of day, such as `9am` or `16:30`.")
-    hour, minutes, half = int(time.group(1)), int(time.group(2) or 0), (time.group(3) or "").lower()
-    if half:
-        if not 1 <= hour <= 12:
-            raise InvalidTime("With am or pm, the hour is 1 to 12.")
-        hour = hour % 12 + (12 if half == "pm" else 0)
-    if hour > 23 or minutes > 59:
-        raise InvalidTime("A time of day is 00:00 to 23:59.")
-    return day, hour * 60 + minutes
+    return day, read_time(" ".join(words[1:]))
 
 
 def _describe(setting: DigestSetting, *, changed: bool = False) -> str:

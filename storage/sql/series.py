@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import RowMapping, select, update
 
-from bot.model import Caller, PostRequest
+from bot.model import PostRequest
 from bot.ports import RequestAudit
 from bot.records import RequestState, SeriesState, StoredRequest
 from storage.schema import requests, series
@@ -57,15 +57,8 @@ class SqlSeries:
     async def add_occurrence(
         self, asked: StoredRequest, *, occurrence: int, request: PostRequest
     ) -> StoredRequest | None:
-        author = Caller(
-            platform=asked.channel.platform,
-            workspace_id=asked.channel.workspace_id,
-            channel_id=asked.channel.channel_id,
-            user_id=asked.user_id,
-            display_name=asked.user_name,
-        )
         row = self._requests.row_of(
-            author, command_text=asked.command_text, request=request, state=RequestState.SENDING
+            asked.author, command_text=asked.command_text, request=request, state=RequestState.SENDING
         )
         row |= {"series_id": asked.id, "occurrence": occurrence}
         statement = (
