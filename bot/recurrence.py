@@ -65,12 +65,13 @@ class Recurrence:
         """How many occurrences at most: `for N times`, the default when nothing says when it stops."""
         return self.count if self.count is not None else (None if self.until else DEFAULT_TIMES)
 
-    def instants(self, *, after: datetime) -> Iterator[datetime]:
-        """Its occurrences after `after`, in order, in UTC, as many as it has (the first one counted from the first
-        day at or after `after` that it falls on)."""
+    def instants(self, *, after: datetime, since: datetime | None = None) -> Iterator[datetime]:
+        """Its occurrences after `after`, in order, in UTC, as many as it has. `since`: an occurrence of the series
+        already (the one at `after`, when looking for the next), from whose day `every 2 weeks` and `every 3 days`
+        count; without it, they count from the first day at or after `after` that it falls on."""
         tz = zone(self.zone)
         day = after.astimezone(tz).date()
-        first: date | None = None
+        first: date | None = since.astimezone(tz).date() if since is not None else None
         produced = 0
         while self.times is None or produced < self.times:
             if self.until is not None and day > self.until:

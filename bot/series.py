@@ -85,7 +85,7 @@ async def _next_occurrence(ctx: Context, state: SeriesState, *, now: datetime) -
     rule = Recurrence.from_json(asked.recurrence)
     at = state.next_at
     more = rule.times is None or state.created + 1 < rule.times
-    following = next(rule.instants(after=at), None) if more else None
+    following = next(rule.instants(after=at, since=at), None) if more else None
     occurrence = None
     if at > now:
         request = await _occurrence_request(ctx, asked, at)

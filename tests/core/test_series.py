@@ -201,3 +201,17 @@ async def test_a_forms_time_field_takes_next_slot_and_a_rule(chat: ChatHarness) 
     problem = await chat.core.time_problem(caller, "every funday 9am")
     assert problem is not None
     assert "Say which day or how often" in problem
+
+
+async def test_every_second_week_and_every_third_day_keep_their_step_from_one_occurrence_to_the_next(
+    tmp_path: Path, sandbox: SandboxServer, clock: FakeClock
+) -> None:
+    settings = make_settings(tmp_path, api_key="sk_test_x", api_url=sandbox.url, recurring_horizon_days=60)
+    async with start_runtime(settings, clock=clock, workers=False) as runtime:
+        chat = ChatHarness(runtime.core)
+        await chat.say("/post https://e.com/a.mp4 to acc_1 every 2 weeks on fri 10am for 3 times")
+        await chat.say("/post https://e.com/b.mp4 to acc_123 every 3 days at 7pm for 3 times")
+        fortnightly = sorted(p["scheduledTime"] for p in sandbox.state.posts.values() if p["accountId"] == "acc_1")
+        assert fortnightly == ["2026-12-04T15:00:00Z", "2026-12-18T15:00:00Z", "2027-01-01T15:00:00Z"]
+        third = sorted(p["scheduledTime"] for p in sandbox.state.posts.values() if p["accountId"] == "acc_123")
+        assert third == ["2026-11-29T00:00:00Z", "2026-12-02T00:00:00Z", "2026-12-05T00:00:00Z"]
