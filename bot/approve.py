@@ -54,9 +54,16 @@ async def approve(ctx: Context, command: Command) -> Reply:
             approval=approval,
             approval_due=None,
             request=request if request != stored.request else None,
+            request_was=stored.request,  # what the approver was shown: an edit meanwhile goes back to them
             audit=(caller, "approve", _new_time(request) if request != stored.request else {}),
         )
     if moved is None:
+        now_stored = await ctx.storage.requests.get(stored.id)
+        if now_stored is not None and now_stored.state == RequestState.AWAITING_APPROVAL:
+            raise UsageError(
+                f"Request #{stored.id} was edited while you approved it, so nothing was sent: look at it again (its "
+                "announcement shows the new version) and approve that."
+            )
         await lost_the_race(ctx, stored.id)
     reply = await send(ctx, moved, caller=caller, tz=tz)
     return replace(reply, text=f"Approved request #{stored.id}. {reply.text}")

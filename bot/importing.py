@@ -116,6 +116,11 @@ async def confirm_import(ctx: Context, command: Command) -> Reply:
     """Schedule (or `yes`) under an import's preview: its good rows sent in order, each as its own request."""
     plan = _plan(ctx, command)
     caller = command.caller
+    if (await ctx.storage.preferences.channel_settings(caller.channel)).approval is not None:
+        raise UsageError(  # turned on while the preview waited: nothing goes out unapproved
+            "This channel's posts now wait for approval, which an import cannot ask for row by row yet; nothing was "
+            "sent. Send these posts with `/post`, or import them in a channel without approvals."
+        )
     run_to_the_end()  # what follows reaches Infinipost, and is never cut short
     tz = await ctx.zone_of(caller)
     total = len(plan.rows)

@@ -127,11 +127,13 @@ class Requests(Protocol):
         approval_due: datetime | None,
         request: PostRequest | None = None,
         due_was: datetime | None = None,
+        request_was: PostRequest | None = None,
         audit: RequestAudit | None = None,
         notices: Iterable[NewNotice] = (),
     ) -> StoredRequest | None:
         """A step of a request's approval: its state, approval record and next look (and, given, its request)
-        changed only if it is still in one of `from_states` (and, given `due_was`, still due then), with its audit
+        changed only if it is still in one of `from_states` (and, given `due_was`, still due then; given
+        `request_was`, still that request: not edited meanwhile), with its audit
         row and notices, in one guarded write. The request as it is now; None if it had moved on meanwhile."""
         ...
 

@@ -21,7 +21,7 @@ from bot.errors import NotAllowed, UsageError
 from bot.model import Caller, Command, PostRequest, Reply
 from bot.records import RequestState, SeriesState, StoredRequest
 from bot.recurrence import Recurrence
-from bot.relink import renewed_links
+from bot.relink import renewed_request
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,11 @@ async def create_due(ctx: Context) -> int:
         if not due:
             break
         for state in due:
-            created += await _next_occurrence(ctx, state, now=now)
+            try:
+                created += await _next_occurrence(ctx, state, now=now)
+            except Exception:  # one series' trouble must not stop the others, nor the tracker's round
+                logger.exception("series %s: could not create its next post; skipping it", state.request_id)
+                await _skip(ctx, state)
     return created
 
 
@@ -84,8 +88,7 @@ async def _next_occurrence(ctx: Context, state: SeriesState, *, now: datetime) -
         return 0
     rule = Recurrence.from_json(asked.recurrence)
     at = state.next_at
-    more = rule.times is None or state.created + 1 < rule.times
-    following = next(rule.instants(after=at, since=at), None) if more else None
+    following = _following(rule, state, at)
     occurrence = None
     if at > now:
         request = await _occurrence_request(ctx, asked, at)
@@ -99,11 +102,27 @@ async def _next_occurrence(ctx: Context, state: SeriesState, *, now: datetime) -
     return 1
 
 
+async def _skip(ctx: Context, state: SeriesState) -> None:
+    """Move a series past an occurrence that could not be made (its uploads gone, say): it is not tried forever."""
+    asked = await ctx.storage.requests.get(state.request_id)
+    if asked is None or asked.recurrence is None or state.next_at is None:
+        return
+    rule = Recurrence.from_json(asked.recurrence)
+    following = _following(rule, state, state.next_at)
+    await ctx.storage.series.advance(asked.id, created_was=state.created, next_at=following)
+
+
+def _following(rule: Recurrence, state: SeriesState, at: datetime) -> datetime | None:
+    """When the occurrence after the one at `at` is due; None once the series has had all its posts."""
+    more = rule.times is None or state.created + 1 < rule.times
+    return next(rule.instants(after=at, since=at), None) if more else None
+
+
 async def _occurrence_request(ctx: Context, asked: StoredRequest, at: datetime) -> PostRequest:
-    """The series' post at `at`, with links to its uploads that last until then (and the margin)."""
-    request = replace(asked.request, scheduled_time=at)
-    content = await renewed_links(ctx, asked, until=at + timedelta(hours=ctx.settings.media_link_hours))
-    return replace(request, media_urls=content[1]) if content else request
+    """The series' post at `at`, with links to its uploads that last until then (and the margin): their keys go
+    with the occurrence, which keeps them stored while it is to go out, whatever becomes of the series."""
+    renewed = await renewed_request(ctx, asked, until=at + timedelta(hours=ctx.settings.media_link_hours))
+    return replace(renewed or asked.request, scheduled_time=at)
 
 
 async def _send(ctx: Context, occurrence: StoredRequest, rule: Recurrence) -> None:

@@ -56,6 +56,11 @@ def _may_view(guild: discord.Guild, member: discord.Member, channel_id: str) -> 
     if channel is None:
         return False
     try:
-        return channel.permissions_for(member).view_channel  # a thread answers with its parent's overwrites
+        permissions = channel.permissions_for(member)  # a thread answers with its parent's overwrites
     except discord.ClientException:  # a thread whose parent is not in the cache
         return False
+    if isinstance(channel, discord.Thread) and channel.is_private():
+        # A private thread is read by its members and by those who manage threads, not by all of its parent's.
+        in_it = channel.owner_id == member.id or any(m.id == member.id for m in channel.members)
+        return permissions.view_channel and (in_it or permissions.manage_threads)
+    return permissions.view_channel

@@ -64,18 +64,57 @@ class SlackChannelAccess:
         self._channels: TTLCache[tuple[str, str], _Channel, float] = TTLCache(
             CHANNELS_CACHED, CHANNEL_SECONDS, timer=monotonic
         )
+        self._public_members: TTLCache[tuple[str, str], _Channel, float] = TTLCache(
+            CHANNELS_CACHED, CHANNEL_SECONDS, timer=monotonic
+        )
+        self._guests: TTLCache[tuple[str, str], bool, float] = TTLCache(
+            CHANNELS_CACHED, CHANNEL_SECONDS, timer=monotonic
+        )
 
     async def visible(self, caller: Caller, channel_ids: Sequence[str]) -> set[str]:
-        """The channels among `channel_ids` (of the caller's workspace) the caller may see."""
+        """The channels among `channel_ids` (of the caller's workspace) the caller may see. A guest (single- or
+        multi-channel) reads only the channels they are in, public ones included."""
         client = await self._clients(caller.workspace_id)
         if client is None:
             return set()
+        guest = await self._guest(client, caller.workspace_id, caller.user_id)
         seen = set()
         for channel_id in channel_ids:
             channel = await self._channel(client, caller.workspace_id, channel_id)
-            if channel.everyone or caller.user_id in channel.members:
+            if channel.everyone and guest:
+                channel = await self._with_members(client, caller.workspace_id, channel_id)
+            if (channel.everyone and not guest) or caller.user_id in channel.members:
                 seen.add(channel_id)
         return seen
+
+    async def _guest(self, client: AsyncWebClient, workspace_id: str, user_id: str) -> bool:
+        """Whether the person is a guest; one Slack will not describe counts as one (they see less, not more)."""
+        key = (workspace_id, user_id)
+        known = fresh(self._guests, key)
+        if known is not None:
+            return bool(known)
+        try:
+            user: dict[str, Any] = (await client.users_info(user=user_id)).get("user") or {}
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            logger.info("users.info failed for %s (%s); taken as a guest", user_id, type(exc).__name__)
+            return True
+        guest = bool(user.get("is_restricted") or user.get("is_ultra_restricted"))
+        self._guests[key] = guest
+        return guest
+
+    async def _with_members(self, client: AsyncWebClient, workspace_id: str, channel_id: str) -> _Channel:
+        """A public channel with its members listed: what a guest's view needs."""
+        key = (workspace_id, channel_id)
+        known = fresh(self._public_members, key)
+        if known is not None:
+            return known
+        try:
+            channel = _Channel(everyone=True, members=await self._members(client, channel_id))
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            logger.info("conversations.members failed for %s (%s); hidden from guests", channel_id, type(exc).__name__)
+            return _Channel(everyone=True)
+        self._public_members[key] = channel
+        return channel
 
     async def _channel(self, client: AsyncWebClient, workspace_id: str, channel_id: str) -> _Channel:
         key = (workspace_id, channel_id)
@@ -100,11 +139,14 @@ class SlackChannelAccess:
             return _Channel(everyone=False, members=frozenset({str(info.get("user") or "")}))
         if info.get("is_private") is False and not info.get("is_mpim"):
             return _Channel(everyone=True)
+        return _Channel(everyone=False, members=await self._members(client, str(info["id"])))
+
+    async def _members(self, client: AsyncWebClient, channel_id: str) -> frozenset[str]:
         members: set[str] = set()
         cursor = None
         while True:
-            page = await client.conversations_members(channel=str(info["id"]), limit=MEMBERS_PAGE, cursor=cursor)
+            page = await client.conversations_members(channel=channel_id, limit=MEMBERS_PAGE, cursor=cursor)
             members.update(str(m) for m in page.get("members") or ())
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
-                return _Channel(everyone=False, members=frozenset(members))
+                return frozenset(members)

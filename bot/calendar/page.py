@@ -21,9 +21,10 @@ from aiohttp import web
 
 from bot.calendar.feed import ical
 from bot.calendar.links import FEED_PATH, PAGE_PATH, feed_hash
-from bot.calendar.plan import STATUS_WORDS, PlannedPost, plan
+from bot.calendar.plan import STATUS_WORDS, PlannedPost, plan, visible_channels
 from bot.context import Context
 from bot.errors import StorageError
+from bot.model import Caller
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class CalendarPages:
                 end=now + PAGE_AHEAD,
                 channels=scope.channels,
             )
+            entries = await _still_visible(self.ctx, scope.platform, scope.workspace_id, scope.user_id, entries)
         except StorageError:
             return web.Response(status=503, text="The calendar cannot be read right now; try again in a minute.")
         nonce = secrets.token_urlsafe(16)
@@ -104,11 +106,25 @@ class CalendarPages:
             end=now + FEED_AHEAD,
             channels=feed.channels,
         )
+        entries = await _still_visible(self.ctx, feed.platform, feed.workspace_id, feed.user_id, entries)
         body = ical(entries, name="Scheduled posts", now=now)
         return web.Response(body=body, content_type="text/calendar", charset="utf-8", headers=_PRIVATE)
 
 
 _PRIVATE = {"Cache-Control": "private, no-store"}
+
+
+async def _still_visible(
+    ctx: Context, platform: str, workspace_id: str, user_id: str, entries: list[PlannedPost]
+) -> list[PlannedPost]:
+    """Only the posts of channels the link's or feed's owner may still see: one who left a private channel since
+    (or the workspace) sees its posts no more, whatever the link said then. Where this process does not run their
+    platform, the channels the link named stand."""
+    owner = Caller(platform=platform, workspace_id=workspace_id, channel_id="", user_id=user_id, display_name="")
+    visible = await visible_channels(ctx, owner, {e.channel.channel_id for e in entries})
+    return [e for e in entries if e.channel.channel_id in visible]
+
+
 _REFUSED_HEADERS = {**_PRIVATE, "Content-Security-Policy": "default-src 'none'", "Referrer-Policy": "no-referrer"}
 
 

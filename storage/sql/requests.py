@@ -296,6 +296,7 @@ class SqlRequests:
         approval_due: datetime | None,
         request: PostRequest | None = None,
         due_was: datetime | None = None,
+        request_was: PostRequest | None = None,
         audit: RequestAudit | None = None,
         notices: Iterable[NewNotice] = (),
     ) -> StoredRequest | None:
@@ -315,6 +316,8 @@ class SqlRequests:
         guard = [requests.c.id == request_id, requests.c.state.in_(tuple(from_states))]
         if due_was is not None:
             guard.append(requests.c.approval_due == due_was)
+        if request_was is not None:  # as it was read: not edited meanwhile
+            guard.append(requests.c.request_json == request_to_json(request_was))
         now = self._db.now()
         async with self._db.transaction() as db:
             rows = list(

@@ -12,6 +12,7 @@ from bot.records import RequestState, SeriesState, StoredRequest
 from storage.schema import requests, series
 from storage.sql.audit import write_audit
 from storage.sql.connection import Database, upsert
+from storage.sql.media import link_media
 from storage.sql.requests import REQUEST_COLUMNS, SqlRequests, stored_request
 
 
@@ -67,7 +68,11 @@ class SqlSeries:
             .on_conflict_do_nothing(index_elements=[requests.c.series_id, requests.c.occurrence])
             .returning(*REQUEST_COLUMNS)
         )
-        rows = await self._db.returning(statement)
+        keys = [key for key in request.media_keys if key]
+        async with self._db.transaction() as db:
+            rows = list((await db.execute(statement)).mappings())
+            if rows and keys:  # its uploads are kept while it is to go out
+                await link_media(db, int(rows[0]["id"]), keys)
         return stored_request(rows[0]) if rows else None
 
     async def advance(self, request_id: int, *, created_was: int, next_at: datetime | None) -> bool:

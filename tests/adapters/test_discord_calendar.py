@@ -38,6 +38,7 @@ __all__ = ["fake_discord", "restore_discord_endpoints"]
 PRIVATE = 1300000000000000002  # only the poster role may view it
 PRIVATE_THREAD = 1300000000000000003  # a thread in it
 HIDDEN_FROM_BOB = 1300000000000000004  # open to everyone but Bob, by a member overwrite
+INVITE_ONLY_THREAD = 1300000000000000005  # a private thread in a channel everyone sees: only its members read it
 
 
 def with_private_channels(fake: FakeDiscord) -> None:
@@ -51,6 +52,7 @@ def with_private_channels(fake: FakeDiscord) -> None:
     )
     fake.add_channel(PRIVATE_THREAD, "launch", parent=PRIVATE)
     fake.add_channel(HIDDEN_FROM_BOB, "general", overwrites=[overwrite(BOB, role=False, deny=VIEW_CHANNEL)])
+    fake.add_channel(INVITE_ONLY_THREAD, "plans", parent=CHANNEL_ID, private=True)
 
 
 @pytest.fixture
@@ -325,3 +327,20 @@ def test_a_long_digest_is_cut_at_line_ends_within_discords_limits() -> None:
     assert int(shown[-1].split()[2]) == 400 - len(kept)
     assert rendered.content is None
     assert rendered.mentions.to_dict() == {"parse": [], "users": []}
+
+
+async def test_a_private_thread_is_seen_by_those_who_manage_threads_not_by_all_of_its_channel(bot: DiscordBot) -> None:
+    access = DiscordChannelAccess(bot.adapter.client, people=bot.adapter.dispatcher.people)
+
+    def caller(user: int) -> Caller:
+        return Caller(
+            platform="discord",
+            workspace_id=str(GUILD_ID),
+            channel_id=str(CHANNEL_ID),
+            user_id=str(user),
+            display_name="",
+        )
+
+    asked = [str(CHANNEL_ID), str(INVITE_ONLY_THREAD)]
+    assert await access.visible(caller(BOB), asked) == {str(CHANNEL_ID)}  # in the channel, not in the thread
+    assert await access.visible(caller(ADMIN), asked) == set(asked)  # its owner, who manages threads too

@@ -380,3 +380,15 @@ def test_a_digest_links_each_failure_to_its_announcement_on_slack() -> None:
         "• Brand &lt;TikTok&gt;: 1 failed, 3 live (failed: <https://slack.com/archives/C1/p1700000000000200|#12>)"
         in text
     )
+
+
+async def test_a_guest_sees_only_the_public_channels_they_are_in(slack: SlackBot) -> None:
+    guest = "U7"
+    slack.fake.users[guest] = {"id": guest, "name": "gus", "tz": "UTC", "profile": {}, "is_restricted": True}
+    slack.fake.members["C1"] = [AUTHOR, guest]
+    await schedule(slack, "https://e.com/a.mp4 to acc_1 at tomorrow 9am -- Open")
+    await schedule(slack, "https://e.com/b.mp4 to acc_1 at tomorrow 10am -- Elsewhere", channel="C2")
+    seen = texts(await open_home(slack, guest))
+    assert "Open" in seen  # a public channel they are in
+    assert "Elsewhere" not in seen  # one they are not in, public or not
+    assert "Elsewhere" in texts(await open_home(slack, BYSTANDER))  # a full member reads every public channel

@@ -386,3 +386,27 @@ async def test_a_note_of_up_to_a_thousand_characters_is_kept_whole_and_a_longer_
     assert stored is not None
     assert stored.approval is not None
     assert stored.approval.steps[-1].note == "y" * 1000
+
+
+async def test_an_approval_of_a_version_edited_meanwhile_sends_nothing(
+    asked: ChatHarness, sandbox: SandboxServer
+) -> None:
+    stored = await asked.core.ctx.storage.requests.get(1)
+    assert stored is not None
+    edited = await asked.say("/edit #1 -- A caption the approver never saw")  # the author edits ...
+    assert not edited.error, edited.text
+    approvals = asked.core.ctx.storage.requests
+    stale = await approvals.transition(  # ... while an approval of what was shown before is being written
+        1,
+        from_states=("awaiting_approval",),
+        to_state="sending",
+        approval=stored.approval,
+        approval_due=None,
+        request_was=stored.request,
+    )
+    assert stale is None
+    assert not creates(sandbox)
+    approved = await asked.say("/approve #1", caller=asked.caller("U2"))  # the new version, looked at again
+    assert not approved.error, approved.text
+    (create,) = creates(sandbox)
+    assert create.body["caption"] == "A caption the approver never saw"

@@ -235,3 +235,15 @@ async def test_an_export_imported_again_is_refused_where_it_would_post_twice(
     assert not done.error, done.text
     captions = sorted(post["caption"] for post in sandbox.state.posts.values())
     assert captions == ["-50% today only", "-50% today only", "Second"]  # the export's `'` mark taken off
+
+
+async def test_approvals_turned_on_while_an_import_waits_stop_it(
+    chat: ChatHarness, sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    preview = await send_import(chat, attached(tmp_path / "two.csv", spreadsheet_csv(2, bad=False)))
+    assert preview.confirm_token, preview.text
+    await chat.say("/approvals required by <@U2>", caller=chat.caller("U9", is_admin=True))
+    refused = await answer(chat, preview.confirm_token)
+    assert refused.error
+    assert "now wait for approval" in refused.text
+    assert not sandbox.state.posts

@@ -4,7 +4,8 @@ horizon ahead (an injected clock), stopped, and never created twice."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -215,3 +216,34 @@ async def test_every_second_week_and_every_third_day_keep_their_step_from_one_oc
         assert fortnightly == ["2026-12-04T15:00:00Z", "2026-12-18T15:00:00Z", "2027-01-01T15:00:00Z"]
         third = sorted(p["scheduledTime"] for p in sandbox.state.posts.values() if p["accountId"] == "acc_123")
         assert third == ["2026-11-29T00:00:00Z", "2026-12-02T00:00:00Z", "2026-12-05T00:00:00Z"]
+
+
+async def test_a_series_whose_uploads_are_gone_is_skipped_without_stopping_the_round(
+    chat: ChatHarness, sandbox: SandboxServer, clock: FakeClock, runtime: Runtime
+) -> None:
+    await chat.say("/post https://e.com/a.mp4 to acc_1 every monday 9am for 3 times")
+    storage = runtime.ctx.storage
+    broken = await storage.requests.save(
+        chat.caller("U1"),
+        command_text="/post",
+        request=replace(
+            (await storage.requests.get(1)).request,  # type: ignore[union-attr]
+            media_urls=("http://127.0.0.1:9/media/gone.mp4",),
+            media_keys=("gone",),  # an upload no longer stored
+        ),
+        state="awaiting_confirmation",
+        recurrence=(await storage.requests.get(1)).recurrence,  # type: ignore[union-attr]
+    )
+    assert await storage.series.start(
+        broken.id,
+        from_state="awaiting_confirmation",
+        next_at=clock() + timedelta(days=2),
+        audit=(chat.caller(), "t", {}),
+    )
+    clock.advance(days=7)
+    cycle = await Tracker(runtime.ctx).cycle()  # the round goes on past the broken series
+    assert cycle.checked >= 1  # the first post, due on Monday, was asked about
+    state = await storage.series.get(broken.id)
+    assert state is not None
+    assert state.created >= 1  # moved past the occurrence it could not make, not tried forever
+    assert created(sandbox)[:2] == ["2026-11-30T14:00:00Z", "2026-12-07T14:00:00Z"]
