@@ -34,7 +34,7 @@ from bot.model import Caller, Command, Place, PostDraft, PostForm, Reply
 from bot.outbox import Messenger
 from bot.platform import ChannelAccess
 from bot.records import Installation
-from bot.recurrence import read_recurrence
+from bot.recurrence import read_recurrence, rule_in
 from bot.sealing import Sealer
 from bot.slots import says_next_slot
 from bot.texts import COMMANDS, GENERIC_ERROR, SANDBOX_PREFIX, clip, help_text
@@ -318,8 +318,9 @@ class Core:
             return None
         tz = await self.ctx.zone_of(caller)
         try:
-            if phrase.strip().lower().startswith("every "):  # a recurring post's rule
-                read_recurrence(readable(phrase).strip()[len("every ") :], tz=tz, now=self.ctx.clock())
+            rule = rule_in(readable(phrase))
+            if rule is not None:  # a recurring post's rule
+                read_recurrence(rule, tz=tz, now=self.ctx.clock())
                 return None
             parse_when(readable(phrase), now=self.ctx.clock(), tz=tz, locale=caller.locale)
         except BotError as exc:

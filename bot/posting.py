@@ -44,7 +44,7 @@ from bot.notices import NoticeKind, notice_for
 from bot.post_checks import check, with_uploads
 from bot.post_status import RECONCILE_DELAYS, confusable, tracked_post
 from bot.records import NewNotice, RequestState, StoredPost, StoredRequest
-from bot.recurrence import read_recurrence
+from bot.recurrence import read_recurrence, rule_in
 from bot.series import describe_rule, first_instants
 from bot.series import start as start_series
 from bot.texts import fields_text, request_fields
@@ -68,7 +68,7 @@ async def post(ctx: Context, command: Command) -> Reply:
     draft = command.draft or parse_post(command.text)
     tz = await ctx.zone_of(caller)
     rule = None
-    every = draft.every or _every_in(draft.when)
+    every = draft.every or rule_in(draft.when)
     if every:  # a recurring post: checked as one post, its times from the rule
         rule = read_recurrence(every, tz=tz, now=ctx.clock(), locale=caller.locale)
         draft = replace(draft, when=None, every=None)
@@ -209,13 +209,6 @@ async def store_request(
         user_name=command.caller.display_name,
         recurrence=recurrence,
     )
-
-
-def _every_in(when: str | None) -> str | None:
-    """`every monday 9am` given as a time (a form's or an option's time field): the rule after `every`."""
-    if when and when.lower().startswith("every "):
-        return when[len("every ") :]
-    return None
 
 
 async def hold_back_look_alikes(ctx: Context, request: PostRequest, *, own_id: int | None = None) -> None:

@@ -99,6 +99,13 @@ def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def rule_in(phrase: str | None) -> str | None:
+    """`every monday 9am` given as a time (a form's or an option's time field): the rule after `every`; None for
+    any other time."""
+    text = (phrase or "").strip()
+    return text[len("every ") :] if text.lower().startswith("every ") else None
+
+
 def read_recurrence(text: str, *, tz: ZoneInfo, now: datetime, locale: str | None = None) -> Recurrence:
     """`monday 9am until dec 31` (what follows `every`) as a rule; BadCommand or InvalidTime says what is wrong."""
     rest = " ".join(text.split())
