@@ -253,6 +253,23 @@ class Notice:
     digest: Digest | None = None  # a weekly digest's content
     progress: ImportProgress | None = None  # an import's, as of the request this notice was written with
 
+    @classmethod
+    def of_digest(cls, digest: Digest, *, due: datetime | None = None, sandbox: bool = False) -> Notice:
+        """A channel's weekly digest as a notice: of no one request, its content all in `digest`."""
+        return cls(
+            kind=NoticeKind.DIGEST,
+            request_id=0,
+            author_id="",
+            author_name="",
+            content_type="",
+            media_count=0,
+            caption=None,
+            scheduled_time=due,
+            items=(),
+            sandbox=sandbox,
+            digest=digest,
+        )
+
     @property
     def placement(self) -> Placement:
         return PLACEMENT[self.kind]

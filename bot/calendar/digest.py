@@ -109,19 +109,7 @@ async def send_due_digests(ctx: Context) -> int:
         if now - due > DIGEST_GRACE or (channel, due) in done:
             continue
         content = await compose(ctx, channel, due=due, tz=zone(setting.zone))
-        notice = Notice(
-            kind=NoticeKind.DIGEST,
-            request_id=0,
-            author_id="",
-            author_name="",
-            content_type="",
-            media_count=0,
-            caption=None,
-            scheduled_time=due,
-            items=(),
-            sandbox=ctx.sandbox,
-            digest=content,
-        )
+        notice = Notice.of_digest(content, due=due, sandbox=ctx.sandbox)
         stored = NewNotice(channel=channel, kind=NoticeKind.DIGEST.value, request_id=None, payload=notice.to_json())
         if await ctx.storage.calendar.record_digest(channel, due_at=due, notice=stored):
             written += 1

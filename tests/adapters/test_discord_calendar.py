@@ -18,7 +18,7 @@ from adapters.discord.calendar import calendar_view
 from adapters.discord.embeds import DESCRIPTION_LIMIT, MAX_EMBEDS, TOTAL_LIMIT, notice_message
 from bot.calendar.digest import send_due_digests
 from bot.model import CalendarControls, Caller
-from bot.notices import Digest, DigestAccount, DigestFailure, DigestPost, Notice, NoticeKind
+from bot.notices import Digest, DigestAccount, DigestFailure, DigestPost, Notice
 from sandbox import SandboxServer
 from tests.adapters.test_discord import (
     DiscordBot,
@@ -297,18 +297,7 @@ def test_a_long_digest_is_cut_at_line_ends_within_discords_limits() -> None:
         days=(("Mon 2 Nov", posts),),
         empty=(),
     )
-    notice = Notice(
-        kind=NoticeKind.DIGEST,
-        request_id=0,
-        author_id="",
-        author_name="",
-        content_type="",
-        media_count=0,
-        caption=None,
-        scheduled_time=None,
-        items=(),
-        digest=digest,
-    )
+    notice = Notice.of_digest(digest)
     rendered = notice_message([notice], ids=[41])
     embeds = [embed.to_dict() for embed in rendered.embeds]
     assert 1 < len(embeds) <= MAX_EMBEDS

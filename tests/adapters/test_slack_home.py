@@ -17,7 +17,7 @@ import pytest
 from adapters.slack.blocks import notice_message
 from adapters.slack.manifest import manifest
 from bot.model import Caller, Command, PostStatus
-from bot.notices import Digest, DigestAccount, DigestFailure, Notice, NoticeKind
+from bot.notices import Digest, DigestAccount, DigestFailure, Notice
 from sandbox import SandboxServer
 from tests.adapters.slack_harness import SlackBot, slack_settings, start_bot
 from tests.conftest import FakeClock, make_settings
@@ -363,18 +363,7 @@ def test_a_digest_links_each_failure_to_its_announcement_on_slack() -> None:
         days=(),
         empty=("Mon 2 Nov",),
     )
-    notice = Notice(
-        kind=NoticeKind.DIGEST,
-        request_id=0,
-        author_id="",
-        author_name="",
-        content_type="",
-        media_count=0,
-        caption=None,
-        scheduled_time=None,
-        items=(),
-        digest=digest,
-    )
+    notice = Notice.of_digest(digest)
     text = notice_message([notice])["text"]
     assert (
         "• Brand &lt;TikTok&gt;: 1 failed, 3 live (failed: <https://slack.com/archives/C1/p1700000000000200|#12>)"
