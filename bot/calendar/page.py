@@ -14,7 +14,7 @@ import json
 import logging
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib.resources import files
 
 from aiohttp import web
@@ -56,15 +56,15 @@ class CalendarPages:
             return web.Response(status=403, text=REFUSED, content_type="text/html", headers=_REFUSED_HEADERS)
         now = self.ctx.clock()
         try:
-            entries = await plan(
+            entries = await _shown(
                 self.ctx,
                 scope.platform,
                 scope.workspace_id,
+                scope.user_id,
+                channels=scope.channels,
                 start=now - PAGE_BACK,
                 end=now + PAGE_AHEAD,
-                channels=scope.channels,
             )
-            entries = await _still_visible(self.ctx, scope.platform, scope.workspace_id, scope.user_id, entries)
         except StorageError:
             return web.Response(status=503, text="The calendar cannot be read right now; try again in a minute.")
         nonce = secrets.token_urlsafe(16)
@@ -98,15 +98,15 @@ class CalendarPages:
         if feed is None:
             return web.Response(status=404, text="No such calendar feed: it was revoked, or never existed.")
         now = self.ctx.clock()
-        entries = await plan(
+        entries = await _shown(
             self.ctx,
             feed.platform,
             feed.workspace_id,
+            feed.user_id,
+            channels=feed.channels,
             start=now - FEED_BACK,
             end=now + FEED_AHEAD,
-            channels=feed.channels,
         )
-        entries = await _still_visible(self.ctx, feed.platform, feed.workspace_id, feed.user_id, entries)
         body = ical(entries, name="Scheduled posts", now=now)
         return web.Response(body=body, content_type="text/calendar", charset="utf-8", headers=_PRIVATE)
 
@@ -114,12 +114,20 @@ class CalendarPages:
 _PRIVATE = {"Cache-Control": "private, no-store"}
 
 
-async def _still_visible(
-    ctx: Context, platform: str, workspace_id: str, user_id: str, entries: list[PlannedPost]
+async def _shown(
+    ctx: Context,
+    platform: str,
+    workspace_id: str,
+    user_id: str,
+    *,
+    channels: tuple[str, ...] | None,
+    start: datetime,
+    end: datetime,
 ) -> list[PlannedPost]:
-    """Only the posts of channels the link's or feed's owner may still see: one who left a private channel since
-    (or the workspace) sees its posts no more, whatever the link said then. Where this process does not run their
-    platform, the channels the link named stand."""
+    """The posts a link or feed shows: from the channels it names (None: all), and only those its owner may still
+    see: one who left a private channel since (or the workspace) sees its posts no more, whatever the link said
+    then. Where this process does not run their platform, the channels the link named stand."""
+    entries = await plan(ctx, platform, workspace_id, start=start, end=end, channels=channels)
     owner = Caller(platform=platform, workspace_id=workspace_id, channel_id="", user_id=user_id, display_name="")
     visible = await visible_channels(ctx, owner, {e.channel.channel_id for e in entries})
     return [e for e in entries if e.channel.channel_id in visible]
