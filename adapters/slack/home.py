@@ -223,12 +223,7 @@ class HomeTab:
         tell = self._to_the_presser(who, client)
         async with self.responder.or_apologise("", to=tell):
             reply = await self._run(who, client, name, str(action.get("value") or ""))
-            answer = home_blocks.answer_view(reply, title="Cancel a post", metadata=metadata)
-            try:
-                await client.views_update(view_id=str(view.get("id")), view=answer)
-            except SlackApiError as exc:
-                logger.warning("views.update failed: %s", error_code(exc))
-                await tell(reply)
+            await _show_answer(client, view, reply, title="Cancel a post", metadata=metadata, tell=tell)
 
     async def ask_for_time(self, body: dict[str, Any], client: AsyncWebClient) -> None:
         """Reschedule: the form for the new time opens at once, from the press's trigger_id."""
@@ -276,12 +271,7 @@ class HomeTab:
         tell = self._to_the_presser(who, client)
         async with self.responder.or_apologise("", to=tell):
             reply = await self._run(who, client, "reschedule", f"#{metadata.get('request', '')} {_phrase(view)}")
-            answer = home_blocks.answer_view(reply, title="Reschedule", metadata=metadata)
-            try:
-                await client.views_update(view_id=str(view.get("id")), view=answer)
-            except SlackApiError as exc:
-                logger.warning("views.update failed: %s", error_code(exc))
-                await tell(reply)
+            await _show_answer(client, view, reply, title="Reschedule", metadata=metadata, tell=tell)
 
     async def _run(self, who: Who, client: AsyncWebClient, name: str, text: str) -> Reply:
         """A command on behalf of whoever pressed; their tab shows the change at once."""
@@ -328,3 +318,22 @@ def _submitter(body: dict[str, Any], channel: str) -> Who:
 def _phrase(view: dict[str, Any]) -> str:
     values = (view.get("state") or {}).get("values") or {}
     return str(((values.get("when") or {}).get("when") or {}).get("value") or "").strip()
+
+
+async def _show_answer(
+    client: AsyncWebClient,
+    view: dict[str, Any],
+    reply: Reply,
+    *,
+    title: str,
+    metadata: dict[str, Any],
+    tell: Callable[[Reply], Awaitable[None]],
+) -> None:
+    """The core's answer in the modal that asked for it; told to the presser otherwise (the modal was closed)."""
+    try:
+        await client.views_update(
+            view_id=str(view.get("id")), view=home_blocks.answer_view(reply, title=title, metadata=metadata)
+        )
+    except SlackApiError as exc:
+        logger.warning("views.update failed: %s", error_code(exc))
+        await tell(reply)
